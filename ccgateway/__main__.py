@@ -1,0 +1,5 @@
+import sys
+
+from ccgateway.cli import main
+
+sys.exit(main())
