@@ -1,0 +1,124 @@
+"""Facts that reach the core from a PBX, already translated from AMI or ESL.
+
+Channel ids are the PBX's own unique ids (Asterisk `Uniqueid`, FreeSWITCH `Unique-ID`). The
+controller chooses the id of every agent leg it originates, so a leg's id is known before the
+PBX says anything about it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class LegFailure(StrEnum):
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    UNREACHABLE = "unreachable"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+
+class DeviceState(StrEnum):
+    AVAILABLE = "available"
+    IN_USE = "in_use"
+    RINGING = "ringing"
+    UNAVAILABLE = "unavailable"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class CallWaiting:
+    """A customer's call is on hold in the PBX, asking for the queue behind `extension`."""
+
+    call_id: str
+    extension: str
+    caller_number: str = ""
+    caller_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegAnswered:
+    """The agent picked up the leg the controller rang; the PBX is bridging it to the caller."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLegFailed:
+    leg_id: str
+    failure: LegFailure
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelHungUp:
+    """Any channel ended: a caller or an agent leg. `cause` is the Q.850 cause code."""
+
+    channel_id: str
+    cause: int = 16
+    cause_text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HoldTimedOut:
+    """The PBX's own hold timer fired: the caller left for the fallback without an agent."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceStateChanged:
+    device: str
+    state: DeviceState
+
+
+@dataclass(frozen=True, slots=True)
+class CallerChannel:
+    """A customer channel in the controller's dialplan: holding, or bridged to an agent leg."""
+
+    call_id: str
+    extension: str
+    age_s: float
+    caller_number: str = ""
+    caller_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AgentChannel:
+    """An agent leg the PBX still has; `caller_id` is the call it was rung for."""
+
+    leg_id: str
+    device: str
+    caller_id: str
+    answered: bool
+    age_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class PbxResynced:
+    """The PBX's whole picture after a (re)connect; the core reconciles against it.
+
+    Anything the core believes that is not in here ended while nobody was listening.
+    """
+
+    callers: tuple[CallerChannel, ...] = ()
+    agent_legs: tuple[AgentChannel, ...] = ()
+    devices: tuple[DeviceStateChanged, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class PbxConnectionLost:
+    reason: str = ""
+
+
+PbxEvent = (
+    CallWaiting
+    | AgentLegAnswered
+    | AgentLegFailed
+    | ChannelHungUp
+    | HoldTimedOut
+    | DeviceStateChanged
+    | PbxResynced
+    | PbxConnectionLost
+)

@@ -1,0 +1,127 @@
+"""The small interfaces between the services and the edges (PBX, database, clock).
+
+PbxError                      anything a PBX adapter refuses or fails to do
+├── InvalidWireValue          a value with CR, LF or NUL (or over the wire's limits): refused
+│                             before anything is sent (also a ValueError)
+├── PbxUnavailable            not connected right now; the command was not sent
+├── PbxTimeout                sent, but no answer in time: the outcome is unknown
+└── PbxRejected               the PBX answered with an error (no such channel, ...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.commands import Interaction, RingAgent
+from ccgateway.domain.events import PbxEvent
+from ccgateway.domain.model import Agent, Queue, Skill
+
+
+class PbxError(Exception):
+    pass
+
+
+class InvalidWireValue(PbxError, ValueError):
+    pass
+
+
+class PbxUnavailable(PbxError):
+    pass
+
+
+class PbxTimeout(PbxError):
+    pass
+
+
+class PbxRejected(PbxError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class DialplanTarget:
+    context: str
+    exten: str
+    priority: int = 1
+
+
+class Pbx(Protocol):
+    """One PBX as the services see it: commands in, normalised domain events out.
+
+    `run` owns the connection for the life of the controller: it connects, reconnects with
+    back-off, and after every (re)connect emits a `PbxResynced` with the PBX's whole picture
+    before any other event, and a `PbxConnectionLost` when the link drops. Commands raise
+    `PbxUnavailable` while disconnected and are never re-sent on their own: a command that is
+    not idempotent (an originate) must never reach the PBX twice.
+    """
+
+    name: str
+
+    async def run(self, emit: Callable[[PbxEvent], None]) -> None: ...
+
+    async def ring_agent(self, command: RingAgent) -> None:
+        """Ring the agent's device; on answer, bridge it to the waiting caller."""
+
+    async def hang_up(self, channel_id: str, reason: str = "") -> None:
+        """End a channel; a channel that is already gone is not an error."""
+
+    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
+        """Move a caller to the dialplan's defined fallback (message, then hang-up)."""
+
+    async def redirect(self, channel_id: str, target: DialplanTarget) -> None: ...
+
+    async def play(self, channel_id: str, sound: str) -> None: ...
+
+    async def hold(self, channel_id: str, music_class: str | None) -> None:
+        """Start music on hold with `music_class`, or stop it with None."""
+
+    async def record(self, channel_id: str, path: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class ConfigStore(Protocol):
+    """Skills, agents, queues and agents' saved presence. Each method is one transaction."""
+
+    def load(self) -> tuple[list[Skill], list[Agent], list[Queue]]: ...
+
+    def put_skill(self, skill: Skill) -> None: ...
+
+    def delete_skill(self, skill_id: str) -> None: ...
+
+    def put_agent(self, agent: Agent) -> None: ...
+
+    def delete_agent(self, agent_id: str) -> None: ...
+
+    def put_queue(self, queue: Queue) -> None: ...
+
+    def delete_queue(self, queue_id: str) -> None: ...
+
+    def load_presence(self) -> dict[str, tuple[AgentState, str | None]]: ...
+
+    def save_presence(self, agent_id: str, state: AgentState, reason: str | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class InteractionQuery:
+    queue_id: str | None = None
+    agent_id: str | None = None
+    since: float | None = None
+    until: float | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class InteractionStore(Protocol):
+    def add(self, interaction: Interaction) -> None:
+        """Append one finished call; a second add of the same call_id is ignored."""
+
+    def query(self, query: InteractionQuery) -> list[Interaction]:
+        """Oldest first by `arrived_at`, filtered and paged as asked."""
+
+
+class Clock(Protocol):
+    def now(self) -> float:
+        """Epoch seconds."""
