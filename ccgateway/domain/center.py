@@ -91,6 +91,8 @@ class Center:
         self.devices: dict[str, DeviceState] = {}
         self.decisions: deque[Decision] = deque(maxlen=1000)
         self._new_leg_id = new_leg_id
+        # No offers until the PBX has shown its picture: offers made blind could not be rung.
+        self.pbx_ready = False
 
     # --- configuration (the store has already saved it) -------------------------------
 
@@ -167,8 +169,10 @@ class Center:
                 self.devices[device] = state
                 out = []
             case PbxResynced():
+                self.pbx_ready = True
                 out = self._resync(event, now)
             case PbxConnectionLost():
+                self.pbx_ready = False
                 out = []  # the PBX keeps the calls; the resync after reconnect settles them
         return out + self._route(now)
 
@@ -251,7 +255,7 @@ class Center:
             return []
         assert call.agent_id is not None
         agent_id = call.agent_id
-        if blame_agent:
+        if blame_agent and failure is not LegFailure.NOT_SENT:
             self.status[agent_id].apply(Trigger.NO_ANSWER, now, f"not ready: {failure.value}")
         else:
             self.status[agent_id].apply(Trigger.WITHDRAW, now)
@@ -317,6 +321,8 @@ class Center:
     def _route(self, now: float) -> list[Command]:
         """Offer waiting calls, in service order, to the best free qualified agent."""
         out: list[Command] = []
+        if not self.pbx_ready:
+            return out
         reachable = {d: s is not DeviceState.UNAVAILABLE for d, s in self.devices.items()}
         for call_id in list(self.waiting):
             call = self.calls[call_id]

@@ -17,6 +17,7 @@ class LegFailure(StrEnum):
     UNREACHABLE = "unreachable"
     REJECTED = "rejected"
     ERROR = "error"
+    NOT_SENT = "not_sent"  # the command never reached the PBX: not the agent's fault
 
 
 class DeviceState(StrEnum):

@@ -1,0 +1,1 @@
+"""Async orchestration between the pure core and the adapters."""

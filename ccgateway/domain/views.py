@@ -1,0 +1,95 @@
+"""Read models of the live centre, for the API: plain frozen values, computed on demand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.center import Call, CallState, Center
+from ccgateway.domain.model import Agent
+from ccgateway.domain.routing import is_qualified
+
+LOGGED_IN = frozenset(AgentState) - {AgentState.LOGGED_OUT}
+
+
+@dataclass(frozen=True, slots=True)
+class AgentView:
+    agent: Agent
+    state: AgentState
+    reason: str | None
+    since: float
+    call_id: str | None
+    calls_answered: int
+    wrapup_until: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallView:
+    call_id: str
+    queue_id: str
+    caller_number: str
+    caller_name: str
+    state: CallState
+    agent_id: str | None
+    arrived_at: float
+    answered_at: float | None
+    wait_s: float
+    offers: int
+
+
+@dataclass(frozen=True, slots=True)
+class QueueStatus:
+    queue_id: str
+    waiting: int
+    longest_wait_s: float
+    offering: int
+    connected: int
+    agents_qualified: int
+    agents_logged_in: int
+    agents_available: int
+
+
+def agent_view(center: Center, agent_id: str) -> AgentView:
+    agent = center.directory.agent(agent_id)
+    s = center.status[agent_id]
+    return AgentView(agent, s.state, s.reason, s.since, s.call_id, s.calls_answered, s.wrapup_until)
+
+
+def call_view(call: Call, now: float) -> CallView:
+    waited_until = call.answered_at if call.answered_at is not None else now
+    return CallView(
+        call.id,
+        call.queue_id,
+        call.caller_number,
+        call.caller_name,
+        call.state,
+        call.agent_id,
+        call.arrived_at,
+        call.answered_at,
+        round(waited_until - call.arrived_at, 3),
+        call.offers,
+    )
+
+
+def live_calls(center: Center, now: float) -> list[CallView]:
+    return sorted((call_view(c, now) for c in center.calls.values()), key=lambda v: v.arrived_at)
+
+
+def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:
+    queue = center.directory.queue(queue_id)
+    calls = [c for c in center.calls.values() if c.queue_id == queue_id]
+    waiting = [c for c in calls if c.state is CallState.WAITING]
+    qualified = [
+        a.id for a in center.directory.agents.values() if is_qualified(a.skills, queue.requires)
+    ]
+    states = [center.status[a].state for a in qualified]
+    return QueueStatus(
+        queue_id=queue_id,
+        waiting=len(waiting),
+        longest_wait_s=round(max((now - c.arrived_at for c in waiting), default=0.0), 3),
+        offering=sum(c.state is CallState.OFFERING for c in calls),
+        connected=sum(c.state is CallState.CONNECTED for c in calls),
+        agents_qualified=len(qualified),
+        agents_logged_in=sum(s in LOGGED_IN for s in states),
+        agents_available=sum(s is AgentState.AVAILABLE for s in states),
+    )

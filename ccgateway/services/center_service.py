@@ -1,0 +1,184 @@
+"""The use cases behind the API: configuration, agent presence, live views and history.
+
+Writes go through the dispatcher, so they are ordered with PBX events: the change is checked
+against the live centre, saved, and only then applied; a refused change writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.center import Center
+from ccgateway.domain.commands import Command, Interaction
+from ccgateway.domain.errors import Conflict
+from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.views import (
+    AgentView,
+    CallView,
+    QueueStatus,
+    agent_view,
+    live_calls,
+    queue_status,
+)
+from ccgateway.ports import Clock, ConfigStore, InteractionQuery, InteractionStore
+from ccgateway.services.dispatcher import Dispatcher
+
+T = TypeVar("T")
+
+
+class CenterService:
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        config: ConfigStore,
+        interactions: InteractionStore,
+        clock: Clock,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._center = dispatcher.center
+        self._config = config
+        self._interactions = interactions
+        self._clock = clock
+
+    # --- reads: the event loop runs one thing at a time, so a read is a consistent view --
+
+    def skills(self) -> list[Skill]:
+        return sorted(self._center.directory.skills.values(), key=lambda s: s.id)
+
+    def skill(self, skill_id: str) -> Skill:
+        return self._center.directory.skill(skill_id)
+
+    def agents(self) -> list[AgentView]:
+        return [agent_view(self._center, a) for a in sorted(self._center.directory.agents)]
+
+    def agent(self, agent_id: str) -> AgentView:
+        return agent_view(self._center, agent_id)
+
+    def queues(self) -> list[Queue]:
+        return sorted(self._center.directory.queues.values(), key=lambda q: q.id)
+
+    def queue(self, queue_id: str) -> Queue:
+        return self._center.directory.queue(queue_id)
+
+    def queue_status(self, queue_id: str) -> QueueStatus:
+        return queue_status(self._center, queue_id, self._clock.now())
+
+    def calls(self) -> list[CallView]:
+        return live_calls(self._center, self._clock.now())
+
+    async def interactions(self, query: InteractionQuery) -> list[Interaction]:
+        return await asyncio.to_thread(self._interactions.query, query)
+
+    # --- configuration -------------------------------------------------------------------
+
+    async def create_skill(self, skill: Skill) -> Skill:
+        self._must_be_new("skill", skill.id, self._center.directory.skills)
+        return await self.update_skill(skill, must_exist=False)
+
+    async def update_skill(self, skill: Skill, must_exist: bool = True) -> Skill:
+        async def op(center: Center, now: float) -> tuple[Skill, list[Command]]:
+            if must_exist:
+                center.directory.skill(skill.id)
+            center.directory.check_skill(skill)
+            await asyncio.to_thread(self._config.put_skill, skill)
+            center.put_skill(skill)
+            return skill, []
+
+        return await self._dispatcher.perform(op)
+
+    async def delete_skill(self, skill_id: str) -> None:
+        async def op(center: Center, now: float) -> tuple[None, list[Command]]:
+            center.directory.check_skill_removable(skill_id)
+            await asyncio.to_thread(self._config.delete_skill, skill_id)
+            center.remove_skill(skill_id)
+            return None, []
+
+        await self._dispatcher.perform(op)
+
+    async def create_agent(self, agent: Agent) -> AgentView:
+        self._must_be_new("agent", agent.id, self._center.directory.agents)
+        return await self.update_agent(agent, must_exist=False)
+
+    async def update_agent(self, agent: Agent, must_exist: bool = True) -> AgentView:
+        async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
+            if must_exist:
+                center.directory.agent(agent.id)
+            center.directory.check_agent(agent)
+            await asyncio.to_thread(self._config.put_agent, agent)
+            commands = center.put_agent(agent, now)
+            return agent_view(center, agent.id), commands
+
+        return await self._dispatcher.perform(op)
+
+    async def delete_agent(self, agent_id: str) -> None:
+        async def op(center: Center, now: float) -> tuple[None, list[Command]]:
+            center.directory.agent(agent_id)
+            if center.status[agent_id].call_id is not None:
+                raise Conflict(f"agent {agent_id} has a call; remove the agent after it ends")
+            await asyncio.to_thread(self._config.delete_agent, agent_id)
+            center.remove_agent(agent_id)
+            return None, []
+
+        await self._dispatcher.perform(op)
+
+    async def create_queue(self, queue: Queue) -> Queue:
+        self._must_be_new("queue", queue.id, self._center.directory.queues)
+        return await self.update_queue(queue, must_exist=False)
+
+    async def update_queue(self, queue: Queue, must_exist: bool = True) -> Queue:
+        async def op(center: Center, now: float) -> tuple[Queue, list[Command]]:
+            if must_exist:
+                center.directory.queue(queue.id)
+            center.directory.check_queue(queue)
+            await asyncio.to_thread(self._config.put_queue, queue)
+            return queue, center.put_queue(queue, now)
+
+        return await self._dispatcher.perform(op)
+
+    async def delete_queue(self, queue_id: str) -> None:
+        async def op(center: Center, now: float) -> tuple[None, list[Command]]:
+            center.directory.queue(queue_id)
+            if any(call.queue_id == queue_id for call in center.calls.values()):
+                raise Conflict(f"queue {queue_id} has live calls; remove it when they have ended")
+            await asyncio.to_thread(self._config.delete_queue, queue_id)
+            center.remove_queue(queue_id)
+            return None, []
+
+        await self._dispatcher.perform(op)
+
+    # --- agent presence --------------------------------------------------------------------
+
+    async def set_agent_state(
+        self, agent_id: str, state: AgentState, reason: str | None
+    ) -> AgentView:
+        async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
+            commands = center.set_agent_state(agent_id, state, reason, now)
+            return agent_view(center, agent_id), commands
+
+        return await self._dispatcher.perform(op)
+
+    @staticmethod
+    def _must_be_new(kind: str, item_id: str, existing: dict[str, T]) -> None:
+        if item_id in existing:
+            raise Conflict(f"{kind} {item_id!r} already exists")
+
+
+def load_center(
+    center: Center, config: ConfigStore, now: float, log: Callable[[str], None] | None = None
+) -> None:
+    """Fill a fresh centre from the store: configuration, then each agent's saved presence."""
+    skills, agents, queues = config.load()
+    for skill in skills:
+        center.put_skill(skill)
+    for agent in agents:
+        center.put_agent(agent, now)
+    for queue in queues:
+        center.put_queue(queue, now)
+    for agent_id, (state, reason) in config.load_presence().items():
+        if agent_id in center.status:
+            center.restore_agent_state(agent_id, state, reason, now)
+        elif log is not None:
+            log(f"presence saved for unknown agent {agent_id}; ignored")

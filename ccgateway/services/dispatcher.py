@@ -1,0 +1,193 @@
+"""The one task that owns the live centre.
+
+PBX events and API requests go into one inbox; the dispatcher takes them one at a time, lets
+the pure core decide, and carries out the commands it returns. Nothing else writes to the
+`Center`, so the core needs no locks and the API never races the PBX.
+
+PBX commands run as tasks of their own (a slow PBX must not stall routing), owned by the
+dispatcher's TaskGroup; a command that fails comes back into the inbox as an event, so the
+core always learns what really happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from functools import partial
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.center import Center
+from ccgateway.domain.commands import (
+    Command,
+    HangUp,
+    Notify,
+    RecordInteraction,
+    RingAgent,
+    SendToFallback,
+)
+from ccgateway.domain.events import AgentLegFailed, LegFailure, PbxEvent
+from ccgateway.ports import Clock, ConfigStore, InteractionStore, Pbx, PbxError, PbxUnavailable
+from ccgateway.services.event_hub import EventHub
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Operation = Callable[[Center, float], Awaitable[tuple[T, list[Command]]]]
+
+
+@dataclass(slots=True)
+class _Request:
+    operation: Operation[Any]
+    done: asyncio.Future[Any] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        center: Center,
+        pbx: Pbx,
+        config: ConfigStore,
+        interactions: InteractionStore,
+        clock: Clock,
+        hub: EventHub,
+    ) -> None:
+        self.center = center
+        self.pbx = pbx
+        self.clock = clock
+        self.hub = hub
+        self._config = config
+        self._interactions = interactions
+        self._inbox: asyncio.Queue[PbxEvent | _Request] = asyncio.Queue()
+        self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._tasks: asyncio.TaskGroup | None = None
+        self.started = asyncio.Event()
+
+    # --- inputs --------------------------------------------------------------------------
+
+    def post_event(self, event: PbxEvent) -> None:
+        """The PBX adapter's `emit`: never blocks, never fails."""
+        self._inbox.put_nowait(event)
+
+    async def perform(self, operation: Operation[T]) -> T:
+        """Run `operation` inside the dispatcher, between two events, and return its result.
+
+        The operation may await (a database write) and raise a DomainError, which reaches the
+        caller unchanged; the commands it returns are carried out like any other.
+        """
+        request = _Request(operation)
+        self._inbox.put_nowait(request)
+        result: T = await request.done
+        return result
+
+    # --- the loop --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            self._tasks = tasks
+            tasks.create_task(self._write_in_order(), name="db-writer")
+            tasks.create_task(self.pbx.run(self.post_event), name=f"pbx-{self.pbx.name}")
+            self.started.set()
+            while True:
+                item = await self._next_item()
+                now = self.clock.now()
+                commands: list[Command] = []
+                if isinstance(item, _Request):
+                    commands = await self._perform(item, now)
+                elif item is not None:
+                    commands = self.center.handle(item, now)
+                commands += self.center.tick(now)
+                self._carry_out(commands, now)
+
+    async def _next_item(self) -> PbxEvent | _Request | None:
+        deadline = self.center.next_deadline()
+        if deadline is None:
+            return await self._inbox.get()
+        try:
+            return await asyncio.wait_for(self._inbox.get(), max(0.0, deadline - self.clock.now()))
+        except TimeoutError:
+            return None
+
+    async def _perform(self, request: _Request, now: float) -> list[Command]:
+        try:
+            result, commands = await request.operation(self.center, now)
+        except Exception as exc:  # handed to the caller, who knows what it means
+            if not request.done.cancelled():
+                request.done.set_exception(exc)
+            return []
+        if not request.done.cancelled():
+            request.done.set_result(result)
+        return commands
+
+    # --- outputs -------------------------------------------------------------------------
+
+    def _carry_out(self, commands: list[Command], now: float) -> None:
+        assert self._tasks is not None
+        for command in commands:
+            match command:
+                case RingAgent():
+                    self._tasks.create_task(self._ring(command))
+                case HangUp(channel_id=channel_id, reason=reason):
+                    self._tasks.create_task(
+                        self._best_effort(
+                            self.pbx.hang_up(channel_id, reason), f"hang up {channel_id}"
+                        )
+                    )
+                case SendToFallback(call_id=call_id, reason=reason):
+                    self._tasks.create_task(
+                        self._best_effort(
+                            self.pbx.send_to_fallback(call_id, reason), f"fallback {call_id}"
+                        )
+                    )
+                case RecordInteraction(interaction=interaction):
+                    self._writes.put_nowait(partial(self._interactions.add, interaction))
+                case Notify(topic=topic, data=data):
+                    self.hub.publish(now, topic, data)
+                    if topic == "agent.state":
+                        self._save_presence(data)
+
+    def _save_presence(self, data: dict[str, object]) -> None:
+        agent_id, state = str(data["agent_id"]), AgentState(str(data["state"]))
+        reason = data.get("reason")
+        if state not in (AgentState.PAUSED, AgentState.LOGGED_OUT):
+            state, reason = AgentState.AVAILABLE, None  # busy states come back from the PBX
+        saved_reason = None if reason is None else str(reason)
+        self._writes.put_nowait(lambda: self._config.save_presence(agent_id, state, saved_reason))
+
+    async def _ring(self, command: RingAgent) -> None:
+        try:
+            await self.pbx.ring_agent(command)
+        except PbxError as exc:
+            log.warning("ringing %s for call %s failed: %s", command.device, command.call_id, exc)
+            failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
+            self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)))
+
+    @staticmethod
+    async def _best_effort(action: Awaitable[None], what: str) -> None:
+        try:
+            await action
+        except PbxError as exc:
+            log.warning("%s failed: %s", what, exc)
+
+    async def _write_in_order(self) -> None:
+        """Database writes leave in the order the core made them, one at a time."""
+        while True:
+            write = await self._writes.get()
+            try:
+                await asyncio.to_thread(write)
+            except Exception:  # a lost record is logged loudly; the centre keeps running
+                log.exception("a database write failed")
+            finally:
+                self._writes.task_done()
+
+    async def drain_writes(self) -> None:
+        """Wait until every write queued so far is done (for shutdown and tests)."""
+        await self._writes.join()
+
+
+def _reached_pbx(exc: PbxError) -> bool:
+    """A refused value is the agent's device's problem (ERROR); a down link is nobody's."""
+    return not isinstance(exc, PbxUnavailable)
