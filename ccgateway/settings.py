@@ -1,0 +1,95 @@
+"""The controller's settings: the one place that reads the environment and config files.
+
+Precedence, highest first: environment variables (`CCGW_...`, nested with `__`, e.g.
+`CCGW_ASTERISK__HOST`), then the TOML file named by `--config` or `CCGW_CONFIG`, then the
+defaults below. Secrets are never written in the repository: give them through the
+environment or a file outside it (`*_file` settings).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
+
+
+class AsteriskSettings(BaseModel):
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(5038, ge=1, le=65535)
+    username: str = "ccgateway"
+    secret: SecretStr | None = None
+    secret_file: Path | None = SANDBOX_SECRET_FILE
+    action_timeout_s: float = Field(5.0, gt=0)
+    ping_interval_s: float = Field(1.5, gt=0)
+
+    def resolved_secret(self) -> str:
+        if self.secret is not None:
+            return self.secret.get_secret_value()
+        if self.secret_file is not None and self.secret_file.exists():
+            return self.secret_file.read_text().strip()
+        raise ValueError(
+            "no AMI secret: set CCGW_ASTERISK__SECRET, or asterisk.secret_file in the config"
+        )
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    admin_key: SecretStr | None = None
+    admin_key_file: Path | None = None
+
+    def resolved_admin_key(self) -> str:
+        if self.admin_key is not None:
+            key = self.admin_key.get_secret_value()
+        elif self.admin_key_file is not None and self.admin_key_file.exists():
+            key = self.admin_key_file.read_text().strip()
+        else:
+            raise ValueError("no admin key: set CCGW_ADMIN_KEY or api.admin_key_file")
+        if len(key) < 16:
+            raise ValueError("the admin key must be at least 16 characters")
+        return key
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__",
+                                      extra="forbid")
+
+    database_url: str = "sqlite:////var/lib/ccgateway/ccgateway.db"
+    asterisk: AsteriskSettings = AsteriskSettings()
+    api: ApiSettings = ApiSettings()
+    admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (env_settings, init_settings)
+
+    def resolved_admin_key(self) -> str:
+        if self.admin_key is not None:
+            return ApiSettings(admin_key=self.admin_key).resolved_admin_key()
+        return self.api.resolved_admin_key()
+
+
+def load_settings(config_path: str | Path | None = None) -> Settings:
+    """Settings from the TOML file (if any) under the environment's overrides."""
+    import os
+
+    path = config_path or os.environ.get("CCGW_CONFIG")
+    values: dict[str, Any] = {}
+    if path:
+        with open(path, "rb") as f:
+            values = tomllib.load(f)
+    return Settings(**values)
