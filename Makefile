@@ -1,0 +1,53 @@
+# Two commands on a fresh Debian 12 machine, as root:
+#   make run    install everything, bring up the sandbox PBX with demo traffic, start the controller
+#   make test   install everything and run the whole suite (real Asterisk and PostgreSQL included)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STATE := /var/lib/ccgateway
+AGENTS ?= 6
+SYSTEM_PACKAGES := python3 python3-venv python3-pip debootstrap sip-tester postgresql \
+                   iproute2 procps util-linux ca-certificates
+
+.PHONY: run test check install system-deps sandbox-down clean
+
+run: install
+	@$(BIN)/ccgateway sandbox up --agents $(AGENTS)
+	@mkdir -p $(STATE) && chmod 700 $(STATE)
+	@[ -s $(STATE)/admin-key ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > $(STATE)/admin-key)
+	@echo "ccgateway: API http://127.0.0.1:8080/docs  admin key in $(STATE)/admin-key"
+	@CCGW_API__ADMIN_KEY_FILE=$(STATE)/admin-key $(BIN)/ccgateway demo --agents $(AGENTS) --key-file $(STATE)/admin-key & \
+	  trap 'kill %1 2>/dev/null; $(BIN)/ccgateway sandbox down' EXIT; \
+	  CCGW_API__ADMIN_KEY_FILE=$(STATE)/admin-key $(BIN)/ccgateway serve --config config/ccgateway.toml
+
+test: install
+	$(BIN)/ruff check ccgateway tests
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+check: install
+	$(BIN)/ruff check ccgateway tests
+	$(BIN)/ruff format --check ccgateway
+	$(BIN)/mypy
+
+install: system-deps $(BIN)/.installed
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root)"; exit 1; fi; \
+	  echo "installing:$$missing"; apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+sandbox-down:
+	-$(BIN)/ccgateway sandbox down
+
+clean: sandbox-down
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""The composition root: builds stores, the PBX adapter, the centre and the API, and runs them.
+
+Everything is wired here by hand, in one place, so the rest of the code receives its
+collaborators and never reaches for a global.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ccgateway.api import create_api
+from ccgateway.domain.center import Center
+from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
+from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.ports import Pbx
+from ccgateway.services.center_service import CenterService, load_center
+from ccgateway.services.dispatcher import Dispatcher
+from ccgateway.services.event_hub import EventHub
+from ccgateway.settings import Settings, load_settings
+
+log = logging.getLogger("ccgateway")
+
+
+class SystemClock:
+    def now(self) -> float:
+        return time.time()
+
+
+def new_leg_id() -> str:
+    """Unique across restarts: Asterisk refuses a ChannelId that is still in use."""
+    return f"ccgw-{uuid.uuid4().hex}"
+
+
+@dataclass
+class Controller:
+    settings: Settings
+    engine: Engine
+    dispatcher: Dispatcher
+    service: CenterService
+    api: FastAPI
+
+
+def build_controller(settings: Settings, pbx: Pbx | None = None) -> Controller:
+    """Wire a controller; `pbx` replaces the configured Asterisk (tests, other PBXs)."""
+    engine = open_database(settings.database_url)
+    config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
+    clock = SystemClock()
+    center = Center(new_leg_id=new_leg_id)
+    load_center(center, config, clock.now(), log.warning)
+    if pbx is None:
+        ami = settings.asterisk
+        pbx = AsteriskPbx(host=ami.host, port=ami.port, username=ami.username,
+                          secret=ami.resolved_secret(), action_timeout_s=ami.action_timeout_s,
+                          ping_interval_s=ami.ping_interval_s)
+    hub = EventHub()
+    dispatcher = Dispatcher(center, pbx, config, interactions, clock, hub)
+    service = CenterService(dispatcher, config, interactions, clock)
+    api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub)
+    return Controller(settings, engine, dispatcher, service, api)
+
+
+async def serve(controller: Controller) -> None:
+    """Run the dispatcher (and with it the PBX link) and the HTTP server until cancelled."""
+    api = controller.settings.api
+    server = uvicorn.Server(uvicorn.Config(controller.api, host=api.host, port=api.port,
+                                           log_level=controller.settings.log_level.lower(),
+                                           lifespan="off"))
+    try:
+        async with asyncio.TaskGroup() as tasks:
+            dispatcher = tasks.create_task(controller.dispatcher.run(), name="dispatcher")
+            await server.serve()  # returns on SIGINT/SIGTERM
+            dispatcher.cancel()
+    finally:
+        await controller.dispatcher.pbx.close()
+        controller.engine.dispose()
+
+
+def run_controller(config_path: str | None = None) -> int:
+    settings = load_settings(config_path)
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        controller = build_controller(settings)
+    except ValueError as exc:
+        log.error("cannot start: %s", exc)
+        return 2
+    log.info("ccgateway API on http://%s:%s (OpenAPI at /docs)", settings.api.host,
+             settings.api.port)
+    asyncio.run(serve(controller))
+    return 0
