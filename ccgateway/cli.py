@@ -15,9 +15,11 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="path to a TOML config file (default: $CCGW_CONFIG)")
     serve.set_defaults(handler=_serve)
 
+    from ccgateway.demo import add_demo_command
     from ccgateway.sandbox.cli import add_sandbox_commands
 
     add_sandbox_commands(commands)
+    add_demo_command(commands)
     return parser
 
 
