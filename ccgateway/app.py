@@ -18,8 +18,8 @@ from sqlalchemy import Engine
 
 from ccgateway.api import create_api
 from ccgateway.domain.center import Center
-from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
 from ccgateway.ports import Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dispatcher import Dispatcher

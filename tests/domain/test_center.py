@@ -1,4 +1,4 @@
-"""The centre driven by events, as the PBX would send them; commands checked as the PBX gets them."""
+"""The centre driven by events as the PBX sends them; commands checked as the PBX gets them."""
 
 from itertools import count
 

@@ -1,0 +1,54 @@
+"""The architecture's one-way dependencies, checked on the source (no import-time tricks)."""
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "ccgateway"
+# What each layer may import from ccgateway itself; the domain may import only the stdlib.
+ALLOWED = {
+    "domain": {"ccgateway.domain"},
+    "services": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services"},
+    "pbx": {"ccgateway.domain", "ccgateway.ports", "ccgateway.pbx"},
+    "persistence": {"ccgateway.domain", "ccgateway.ports", "ccgateway.persistence"},
+    "api": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services", "ccgateway.api"},
+}
+IO_IN_DOMAIN = {"asyncio", "socket", "time", "datetime", "random", "uuid", "os", "subprocess",
+                "threading", "logging"}
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_what_it_may(layer: str) -> None:
+    bad = []
+    for path in (PACKAGE / layer).rglob("*.py"):
+        for name in imports(path):
+            if name.startswith("ccgateway") and not any(
+                name == ok or name.startswith(ok + ".") for ok in ALLOWED[layer]
+            ):
+                bad.append(f"{path.relative_to(PACKAGE)} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_domain_is_pure_stdlib_without_io() -> None:
+    bad = []
+    for path in (PACKAGE / "domain").rglob("*.py"):
+        for name in imports(path):
+            top = name.split(".")[0]
+            if top == "ccgateway" or top == "__future__":
+                continue
+            if top not in sys.stdlib_module_names or top in IO_IN_DOMAIN:
+                bad.append(f"{path.name} imports {name}")
+    assert not bad, "\n".join(bad)
