@@ -39,7 +39,7 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
 )
-from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
 from ccgateway.domain.routing import Decision, choose_agent
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -79,6 +79,7 @@ class Call:
     answered_at: float | None = None
     offers: int = 0
     offer_deadline: float | None = None
+    pbx: str = DEFAULT_PBX
 
 
 class Center:
@@ -91,8 +92,13 @@ class Center:
         self.devices: dict[str, DeviceState] = {}
         self.decisions: deque[Decision] = deque(maxlen=1000)
         self._new_leg_id = new_leg_id
-        # No offers until the PBX has shown its picture: offers made blind could not be rung.
-        self.pbx_ready = False
+        # PBXs whose picture we hold. No offers on a PBX until it has shown its picture after
+        # a (re)connect: an offer made blind could not be rung.
+        self.ready: set[str] = set()
+
+    @property
+    def pbx_ready(self) -> bool:
+        return bool(self.ready)
 
     # --- configuration (the store has already saved it) -------------------------------
 
@@ -152,12 +158,13 @@ class Center:
 
     # --- PBX events --------------------------------------------------------------------
 
-    def handle(self, event: PbxEvent, now: float) -> list[Command]:
+    def handle(self, event: PbxEvent, now: float, pbx: str = DEFAULT_PBX) -> list[Command]:
+        """Fold one event from the PBX named `pbx` into the centre."""
         match event:
             case CallWaiting():
-                out = self._call_waiting(event, now)
+                out = self._call_waiting(event, now, pbx)
             case AgentLegAnswered(leg_id=leg_id):
-                out = self._leg_answered(leg_id, now)
+                out = self._leg_answered(leg_id, now, pbx)
             case AgentLegFailed(leg_id=leg_id, failure=failure):
                 out = self._leg_failed(leg_id, failure, now)
             case ChannelHungUp(channel_id=channel_id, cause=cause):
@@ -169,10 +176,10 @@ class Center:
                 self.devices[device] = state
                 out = []
             case PbxResynced():
-                self.pbx_ready = True
-                out = self._resync(event, now)
+                self.ready.add(pbx)
+                out = self._resync(event, now, pbx)
             case PbxConnectionLost():
-                self.pbx_ready = False
+                self.ready.discard(pbx)
                 out = []  # the PBX keeps the calls; the resync after reconnect settles them
         return out + self._route(now)
 
@@ -187,7 +194,7 @@ class Center:
             if call.state is CallState.OFFERING and (call.offer_deadline or 0.0) <= now:
                 assert call.leg_id is not None
                 leg_id = call.leg_id
-                out.append(HangUp(leg_id, "no answer within the ring timeout"))
+                out.append(HangUp(leg_id, "no answer within the ring timeout", call.pbx))
                 out += self._leg_failed(leg_id, LegFailure.NO_ANSWER, now)
         return out + self._route(now)
 
@@ -206,10 +213,12 @@ class Center:
 
     # --- the steps -----------------------------------------------------------------------
 
-    def _call_waiting(self, event: CallWaiting, now: float, age_s: float = 0.0) -> list[Command]:
+    def _call_waiting(
+        self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0
+    ) -> list[Command]:
         if event.call_id in self.calls:
             return []  # a repeat (a resync raced the event): the call is already here
-        queue = self.directory.queue_for_extension(event.extension)
+        queue = self.directory.queue_for_extension(event.extension, pbx)
         if queue is None:
             reason = f"no queue has extension {event.extension}"
             record = Interaction(
@@ -225,16 +234,18 @@ class Center:
                 0.0,
                 0,
             )
-            return [SendToFallback(event.call_id, reason), RecordInteraction(record)]
-        call = Call(event.call_id, queue.id, event.caller_number, event.caller_name, now - age_s)
+            return [SendToFallback(event.call_id, reason, pbx), RecordInteraction(record)]
+        call = Call(
+            event.call_id, queue.id, event.caller_number, event.caller_name, now - age_s, pbx=pbx
+        )
         self.calls[call.id] = call
         self.waiting.append(call.id)
         return [self._call_notice(call)]
 
-    def _leg_answered(self, leg_id: str, now: float) -> list[Command]:
+    def _leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
         call = self._call_for_leg(leg_id)
         if call is None:
-            return [HangUp(leg_id, "answered a call that is no longer waiting")]
+            return [HangUp(leg_id, "answered a call that is no longer waiting", pbx)]
         if call.state is not CallState.OFFERING:
             return []
         assert call.agent_id is not None
@@ -280,7 +291,10 @@ class Center:
             failure = LEG_CAUSES.get(cause, LegFailure.ERROR)
             return self._leg_failed(channel_id, failure, now)
         # The agent hung up a connected call: the dialplan ends the caller too; make sure.
-        return [*self._end_call(call, Outcome.ANSWERED, now), HangUp(call.id, "agent hung up")]
+        return [
+            *self._end_call(call, Outcome.ANSWERED, now),
+            HangUp(call.id, "agent hung up", call.pbx),
+        ]
 
     def _end_call(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
         out: list[Command] = []
@@ -293,7 +307,9 @@ class Center:
             status = self.status[call.agent_id]
             if call.state is CallState.OFFERING:
                 assert call.leg_id is not None
-                out.append(HangUp(call.leg_id, "the caller left before the agent answered"))
+                out.append(
+                    HangUp(call.leg_id, "the caller left before the agent answered", call.pbx)
+                )
                 status.apply(Trigger.WITHDRAW, now)
             else:
                 status.apply(Trigger.HANG_UP, now)
@@ -321,15 +337,18 @@ class Center:
     def _route(self, now: float) -> list[Command]:
         """Offer waiting calls, in service order, to the best free qualified agent."""
         out: list[Command] = []
-        if not self.pbx_ready:
-            return out
         reachable = {d: s is not DeviceState.UNAVAILABLE for d, s in self.devices.items()}
         for call_id in list(self.waiting):
             call = self.calls[call_id]
             queue = self.directory.queues.get(call.queue_id)
-            if queue is None:
+            if queue is None or call.pbx not in self.ready:
                 continue
-            candidates = ((self.directory.agents[a], s) for a, s in self.status.items())
+            # A PBX bridges only its own channels: only agents on the call's PBX can take it.
+            candidates = (
+                (agent, s)
+                for a, s in self.status.items()
+                if (agent := self.directory.agents[a]).pbx == call.pbx
+            )
             decision = choose_agent(call.id, queue.requires, candidates, reachable)
             if decision is not None:
                 out += self._offer(call, queue, decision, now)
@@ -355,17 +374,21 @@ class Center:
             queue.ring_timeout_s,
             call.caller_number,
             call.caller_name,
+            call.pbx,
         )
         return [ring, self._agent_notice(agent.id), self._call_notice(call)]
 
-    def _resync(self, snapshot: PbxResynced, now: float) -> list[Command]:
-        """Make the centre agree with the PBX after a (re)connect or a controller restart."""
+    def _resync(self, snapshot: PbxResynced, now: float, pbx: str) -> list[Command]:
+        """Make the centre agree with the PBX after a (re)connect or a controller restart.
+
+        Only that PBX's calls are touched: another PBX's calls are not in its picture.
+        """
         out: list[Command] = []
         for device in snapshot.devices:
             self.devices[device.device] = device.state
         present = {c.call_id: c for c in snapshot.callers}
         pbx_legs = {leg.leg_id: leg for leg in snapshot.agent_legs}
-        for call in list(self.calls.values()):
+        for call in [c for c in self.calls.values() if c.pbx == pbx]:
             if call.id not in present:  # ended while nobody was listening
                 outcome = (
                     Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
@@ -376,34 +399,34 @@ class Center:
                     out += self._leg_failed(call.leg_id, LegFailure.ERROR, now, blame_agent=False)
                 else:  # the agent is gone but the caller is still here: serve them again
                     out += self._end_call(call, Outcome.ANSWERED, now)
-                    out += self._call_waiting(self._as_waiting(present[call.id]), now)
+                    out += self._call_waiting(self._as_waiting(present[call.id]), now, pbx)
         for leg in snapshot.agent_legs:
-            out += self._resync_leg(leg, present, now)
+            out += self._resync_leg(leg, present, now, pbx)
         bridged = {leg.caller_id for leg in snapshot.agent_legs if leg.answered}
         for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
             if caller.call_id not in self.calls and caller.call_id not in bridged:
-                out += self._call_waiting(self._as_waiting(caller), now, caller.age_s)
+                out += self._call_waiting(self._as_waiting(caller), now, pbx, caller.age_s)
         self.waiting.sort(key=lambda cid: self.calls[cid].arrived_at)
         return out
 
     def _resync_leg(
-        self, leg: AgentChannel, present: dict[str, CallerChannel], now: float
+        self, leg: AgentChannel, present: dict[str, CallerChannel], now: float, pbx: str
     ) -> list[Command]:
         call = self._call_for_leg(leg.leg_id)
         if call is not None:
-            return self._leg_answered(leg.leg_id, now) if leg.answered else []
+            return self._leg_answered(leg.leg_id, now, pbx) if leg.answered else []
         caller = present.get(leg.caller_id)
         known = self.calls.get(leg.caller_id)
         stray = known is not None and known.state is not CallState.WAITING
         if not leg.answered or caller is None or stray:
-            return [HangUp(leg.leg_id, "agent leg unknown to the controller")]
+            return [HangUp(leg.leg_id, "agent leg unknown to the controller", pbx)]
         # A conversation the controller did not see start (it restarted, or the answer was
         # lost with the connection): adopt it. Hanging the leg up would hang up the caller.
         if known is not None:
             self.waiting.remove(known.id)
             del self.calls[known.id]
         agent = self.directory.agent_for_device(leg.device)
-        queue = self.directory.queue_for_extension(caller.extension)
+        queue = self.directory.queue_for_extension(caller.extension, pbx)
         call = Call(
             caller.call_id,
             queue.id if queue else "",
@@ -415,6 +438,7 @@ class Center:
             leg.leg_id,
             now - leg.age_s,
             1,
+            pbx=pbx,
         )
         self.calls[call.id] = call
         self.legs[leg.leg_id] = call.id

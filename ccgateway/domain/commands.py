@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ccgateway.domain.model import DEFAULT_PBX
+
 
 @dataclass(frozen=True, slots=True)
 class RingAgent:
@@ -20,12 +22,14 @@ class RingAgent:
     timeout_s: float
     caller_number: str = ""
     caller_name: str = ""
+    pbx: str = DEFAULT_PBX
 
 
 @dataclass(frozen=True, slots=True)
 class HangUp:
     channel_id: str
     reason: str = ""
+    pbx: str = DEFAULT_PBX
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,7 @@ class SendToFallback:
 
     call_id: str
     reason: str
+    pbx: str = DEFAULT_PBX
 
 
 class Outcome(StrEnum):

@@ -32,8 +32,12 @@ class Directory:
     def check_queue(self, queue: Queue) -> None:
         self.check_skills_exist(queue.requires)
         for other in self.queues.values():
-            if other.id != queue.id and other.extension == queue.extension:
-                raise Conflict(f"extension {queue.extension} already belongs to queue {other.id}")
+            same_number = (other.pbx, other.extension) == (queue.pbx, queue.extension)
+            if other.id != queue.id and same_number:
+                raise Conflict(
+                    f"extension {queue.extension} on {queue.pbx} "
+                    f"already belongs to queue {other.id}"
+                )
 
     def check_skill_removable(self, skill_id: str) -> None:
         self.skill(skill_id)
@@ -60,9 +64,9 @@ class Directory:
         except KeyError:
             raise NotFound(f"no queue {queue_id!r}") from None
 
-    def queue_for_extension(self, extension: str) -> Queue | None:
+    def queue_for_extension(self, extension: str, pbx: str) -> Queue | None:
         for queue in self.queues.values():
-            if queue.extension == extension:
+            if queue.extension == extension and queue.pbx == pbx:
                 return queue
         return None
 

@@ -13,6 +13,8 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 EXTENSION_PATTERN = re.compile(r"^[0-9]{1,20}$")
 DEVICE_PATTERN = re.compile(r"^(PJSIP|SIP|IAX2|sofia/[a-z0-9_.-]+|user)/[A-Za-z0-9_.@:+-]{1,80}$")
 MIN_LEVEL, MAX_LEVEL = 1, 10
+# The PBX a queue or an agent lives on, when the controller drives only one.
+DEFAULT_PBX = "asterisk"
 
 
 def check_id(kind: str, value: str) -> str:
@@ -54,9 +56,11 @@ class Agent:
     name: str
     device: str
     skills: Mapping[str, int] = field(default_factory=dict)
+    pbx: str = DEFAULT_PBX
 
     def __post_init__(self) -> None:
         check_id("agent", self.id)
+        check_id("pbx", self.pbx)
         if not DEVICE_PATTERN.fullmatch(self.device):
             raise InvalidValue(
                 f"device {self.device!r} must look like 'PJSIP/agent1' (technology/resource)"
@@ -74,9 +78,11 @@ class Queue:
     requires: Mapping[str, int] = field(default_factory=dict)
     ring_timeout_s: float = 15.0
     wrapup_s: float = 10.0
+    pbx: str = DEFAULT_PBX
 
     def __post_init__(self) -> None:
         check_id("queue", self.id)
+        check_id("pbx", self.pbx)
         if not EXTENSION_PATTERN.fullmatch(self.extension):
             raise InvalidValue(f"extension {self.extension!r} must be 1-20 digits")
         if not 5.0 <= self.ring_timeout_s <= 120.0:

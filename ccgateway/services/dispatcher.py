@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar
@@ -54,23 +54,31 @@ class Dispatcher:
         interactions: InteractionStore,
         clock: Clock,
         hub: EventHub,
+        others: Sequence[Pbx] = (),
     ) -> None:
+        """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
         self.center = center
         self.pbx = pbx
+        self.pbxes = {p.name: p for p in (pbx, *others)}
+        if len(self.pbxes) != 1 + len(others):
+            raise ValueError("every PBX needs a name of its own")
         self.clock = clock
         self.hub = hub
         self._config = config
         self._interactions = interactions
-        self._inbox: asyncio.Queue[PbxEvent | _Request] = asyncio.Queue()
+        self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
         self._tasks: asyncio.TaskGroup | None = None
         self.started = asyncio.Event()
 
     # --- inputs --------------------------------------------------------------------------
 
-    def post_event(self, event: PbxEvent) -> None:
-        """The PBX adapter's `emit`: never blocks, never fails."""
-        self._inbox.put_nowait(event)
+    def post_event(self, event: PbxEvent, pbx: str | None = None) -> None:
+        """The PBX adapter's `emit` (for the main PBX unless named): never blocks or fails."""
+        self._inbox.put_nowait((pbx or self.pbx.name, event))
+
+    def _emitter(self, pbx: str) -> Callable[[PbxEvent], None]:
+        return lambda event: self.post_event(event, pbx)
 
     async def perform(self, operation: Operation[T]) -> T:
         """Run `operation` inside the dispatcher, between two events, and return its result.
@@ -89,7 +97,8 @@ class Dispatcher:
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
             tasks.create_task(self._write_in_order(), name="db-writer")
-            tasks.create_task(self.pbx.run(self.post_event), name=f"pbx-{self.pbx.name}")
+            for name, pbx in self.pbxes.items():
+                tasks.create_task(pbx.run(self._emitter(name)), name=f"pbx-{name}")
             self.started.set()
             while True:
                 item = await self._next_item()
@@ -98,11 +107,12 @@ class Dispatcher:
                 if isinstance(item, _Request):
                     commands = await self._perform(item, now)
                 elif item is not None:
-                    commands = self.center.handle(item, now)
+                    pbx_name, event = item
+                    commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
                 self._carry_out(commands, now)
 
-    async def _next_item(self) -> PbxEvent | _Request | None:
+    async def _next_item(self) -> tuple[str, PbxEvent] | _Request | None:
         deadline = self.center.next_deadline()
         if deadline is None:
             return await self._inbox.get()
@@ -130,16 +140,17 @@ class Dispatcher:
             match command:
                 case RingAgent():
                     self._tasks.create_task(self._ring(command))
-                case HangUp(channel_id=channel_id, reason=reason):
+                case HangUp(channel_id=channel_id, reason=reason, pbx=pbx):
                     self._tasks.create_task(
                         self._best_effort(
-                            self.pbx.hang_up(channel_id, reason), f"hang up {channel_id}"
+                            self.pbxes[pbx].hang_up(channel_id, reason), f"hang up {channel_id}"
                         )
                     )
-                case SendToFallback(call_id=call_id, reason=reason):
+                case SendToFallback(call_id=call_id, reason=reason, pbx=pbx):
                     self._tasks.create_task(
                         self._best_effort(
-                            self.pbx.send_to_fallback(call_id, reason), f"fallback {call_id}"
+                            self.pbxes[pbx].send_to_fallback(call_id, reason),
+                            f"fallback {call_id}",
                         )
                     )
                 case RecordInteraction(interaction=interaction):
@@ -159,11 +170,11 @@ class Dispatcher:
 
     async def _ring(self, command: RingAgent) -> None:
         try:
-            await self.pbx.ring_agent(command)
-        except PbxError as exc:
+            await self.pbxes[command.pbx].ring_agent(command)
+        except (PbxError, KeyError) as exc:
             log.warning("ringing %s for call %s failed: %s", command.device, command.call_id, exc)
             failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
-            self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)))
+            self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)), command.pbx)
 
     @staticmethod
     async def _best_effort(action: Awaitable[None], what: str) -> None:
@@ -188,6 +199,6 @@ class Dispatcher:
         await self._writes.join()
 
 
-def _reached_pbx(exc: PbxError) -> bool:
+def _reached_pbx(exc: Exception) -> bool:
     """A refused value is the agent's device's problem (ERROR); a down link is nobody's."""
     return not isinstance(exc, PbxUnavailable)

@@ -262,3 +262,24 @@ def test_resync_requeues_a_caller_whose_ringing_leg_vanished(center: Center) -> 
     assert center.status["bob"].state is not AgentState.PAUSED  # not the agent's fault
     [again] = rings(out)
     assert again.call_id == "c1" and again.leg_id != ring.leg_id
+
+
+# --- two PBXs at once ------------------------------------------------------------------------
+
+
+def test_calls_stay_on_their_pbx_and_a_resync_touches_only_its_own(center: Center) -> None:
+    center.put_agent(Agent("fsa", "FS Ann", "user/1001", {"de": 9}, pbx="freeswitch"), now=0.0)
+    center.put_queue(Queue("fs-german", "FS German", "200", {"de": 5}, pbx="freeswitch"), 0.0)
+    center.set_agent_state("fsa", AgentState.AVAILABLE, None, now=0.5)
+    # FreeSWITCH has not shown its picture yet: its call waits, nobody is rung.
+    assert rings(center.handle(CallWaiting("f1", "200"), now=1.0, pbx="freeswitch")) == []
+    assert center.calls["f1"].queue_id == "fs-german"
+    [fs_ring] = rings(center.handle(PbxResynced(callers=(CallerChannel("f1", "200", 1.0),)),
+                                    now=2.0, pbx="freeswitch"))
+    assert (fs_ring.agent_id, fs_ring.pbx) == ("fsa", "freeswitch")
+    # Asterisk's extension 200 is another queue, served by Asterisk agents only.
+    [ast_ring] = rings(center.handle(CallWaiting("a1", "200"), now=3.0))
+    assert (ast_ring.agent_id, ast_ring.pbx) == ("bob", "asterisk")
+    out = center.handle(PbxResynced(), now=4.0, pbx="asterisk")  # Asterisk lost its call
+    assert [r.interaction.call_id for r in records(out)] == ["a1"]
+    assert center.calls["f1"].state is CallState.OFFERING
