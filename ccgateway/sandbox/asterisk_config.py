@@ -1,0 +1,218 @@
+"""The sandbox Asterisk's configuration, generated: pure functions from settings to file texts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
+AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
+MAX_AGENTS = 19  # agent K's phone is on 5070+K; 5090 belongs to the customer trunk
+TRUNK_HEADER = ("X-CCGW-Trunk", "customers")
+
+MODULES = (
+    # SIP
+    "res_pjproject.so",
+    "res_sorcery_config.so",
+    "res_sorcery_memory.so",
+    "res_sorcery_astdb.so",
+    "res_pjsip.so",
+    "res_pjsip_session.so",
+    "chan_pjsip.so",
+    "res_pjsip_endpoint_identifier_ip.so",
+    "res_pjsip_endpoint_identifier_user.so",
+    "res_pjsip_authenticator_digest.so",
+    "res_pjsip_outbound_authenticator_digest.so",
+    "res_pjsip_sdp_rtp.so",
+    "res_pjsip_caller_id.so",
+    "res_pjsip_dtmf_info.so",
+    "res_pjsip_rfc3326.so",
+    "res_pjsip_pubsub.so",
+    "res_pjsip_logger.so",
+    "res_rtp_asterisk.so",
+    "res_timing_timerfd.so",
+    # bridging, holding, dialplan applications
+    "bridge_simple.so",
+    "bridge_native_rtp.so",
+    "bridge_holding.so",
+    "bridge_softmix.so",
+    "bridge_builtin_features.so",
+    "app_bridgewait.so",
+    "app_userevent.so",
+    "app_playback.so",
+    "app_dial.so",
+    "app_echo.so",
+    "app_mixmonitor.so",
+    "app_chanspy.so",
+    "app_amd.so",
+    "app_stack.so",
+    "app_verbose.so",
+    "res_musiconhold.so",
+    "pbx_config.so",
+    "func_channel.so",
+    "func_callerid.so",
+    "func_strings.so",
+    "func_logic.so",
+    "res_manager_devicestate.so",
+    # media
+    "format_wav.so",
+    "format_gsm.so",
+    "format_pcm.so",
+    "format_sln.so",
+    "codec_ulaw.so",
+    "codec_alaw.so",
+    "codec_gsm.so",
+)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    agents: int
+    ami_secret: str
+    module_dir: str
+    hold_timeout_s: int = 900
+
+
+def phone_port(agent: int) -> int:
+    return FIRST_PHONE_PORT + agent
+
+
+def render(config: SandboxConfig, dialplan: str) -> dict[str, str]:
+    """File name (relative to CONF_DIR) -> content."""
+    return {
+        "asterisk.conf": _asterisk_conf(config),
+        "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load = {m}\n" for m in MODULES),
+        "logger.conf": "[general]\n[logfiles]\nconsole => notice,warning,error\n"
+        "messages => notice,warning,error,verbose\n",
+        "manager.conf": _manager_conf(config),
+        "pjsip.conf": _pjsip_conf(config),
+        "extensions.conf": _extensions_conf(config),
+        "ccgateway.conf": dialplan,
+        "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
+        "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
+        "amd.conf": "[general]\ninitial_silence = 2500\ngreeting = 1500\n"
+        "after_greeting_silence = 800\ntotal_analysis_time = 5000\n"
+        "min_word_length = 100\nbetween_words_silence = 50\n"
+        "maximum_number_of_words = 2\nsilence_threshold = 256\n"
+        "maximum_word_length = 5000\n",
+        "features.conf": "[general]\n",
+        "cdr.conf": "[general]\nenable = no\n",
+        "cel.conf": "[general]\nenable = no\n",
+        "acl.conf": "",
+        "pjproject.conf": "",
+        "indications.conf": "[general]\ncountry = us\n\n[us]\ndescription = United States\n"
+        "ringcadence = 2000,4000\ndial = 350+440\nbusy = 480+620/500,0/500\n"
+        "ring = 440+480/2000,0/4000\ncongestion = 480+620/250,0/250\n",
+        "ccss.conf": "[general]\n",
+        "udptl.conf": "[general]\n",
+    }
+
+
+def _asterisk_conf(c: SandboxConfig) -> str:
+    return f"""[directories]
+astetcdir => {CONF_DIR}
+astmoddir => {c.module_dir}
+astvarlibdir => /var/lib/asterisk
+astdbdir => /var/lib/ccgateway-sandbox
+astkeydir => /var/lib/asterisk
+astdatadir => /usr/share/asterisk
+astagidir => /usr/share/asterisk/agi-bin
+astspooldir => /var/spool/ccgateway-sandbox
+astrundir => /run/ccgateway-sandbox
+astlogdir => /var/log/ccgateway-sandbox
+astsbindir => /usr/sbin
+
+[options]
+verbose = 1
+nocolor = yes
+hideconnect = yes
+maxcalls = 500
+"""
+
+
+def _manager_conf(c: SandboxConfig) -> str:
+    return f"""[general]
+enabled = yes
+port = {AMI_PORT}
+bindaddr = 127.0.0.1
+displayconnects = no
+
+[ccgateway]
+secret = {c.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = system,call,agent,user,dialplan,reporting,originate
+write = system,call,agent,user,dialplan,reporting,originate,command
+writetimeout = 5000
+; Debian's Asterisk is built with the test framework: keep its TestEvents off the wire.
+eventfilter = !Event: TestEvent
+"""
+
+
+def _pjsip_conf(c: SandboxConfig) -> str:
+    name, value = TRUNK_HEADER
+    parts = [
+        f"""[transport-udp]
+type = transport
+protocol = udp
+bind = 127.0.0.1:{SIP_PORT}
+
+; Customers: the trunk. Identified by its port, or by a header for parallel test callers
+; that cannot all use port {TRUNK_PORT}. The dialled number selects the queue.
+[trunk]
+type = endpoint
+context = ccgw-inbound
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+trust_id_inbound = yes
+aors = trunk
+
+[trunk]
+type = aor
+contact = sip:127.0.0.1:{TRUNK_PORT}
+
+[trunk]
+type = identify
+endpoint = trunk
+match = 127.0.0.1:{TRUNK_PORT}
+match_header = {name}: {value}
+"""
+    ]
+    for k in range(1, c.agents + 1):
+        parts.append(f"""
+[agent{k}]
+type = endpoint
+context = ccgw-agent-phones
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+aors = agent{k}
+
+[agent{k}]
+type = aor
+contact = sip:agent{k}@127.0.0.1:{phone_port(k)}
+qualify_frequency = 5
+qualify_timeout = 1.0
+
+[agent{k}]
+type = identify
+endpoint = agent{k}
+match = 127.0.0.1:{phone_port(k)}
+""")
+    return "".join(parts)
+
+
+def _extensions_conf(c: SandboxConfig) -> str:
+    return f"""[general]
+static = yes
+writeprotect = yes
+
+[globals]
+CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
+
+#include ccgateway.conf
+
+; Calls placed from an agent's phone (feature codes come with the routing engine).
+[ccgw-agent-phones]
+exten => _X.,1,Hangup(21)
+"""
