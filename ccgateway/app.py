@@ -57,9 +57,14 @@ def build_controller(settings: Settings, pbx: Pbx | None = None) -> Controller:
     load_center(center, config, clock.now(), log.warning)
     if pbx is None:
         ami = settings.asterisk
-        pbx = AsteriskPbx(host=ami.host, port=ami.port, username=ami.username,
-                          secret=ami.resolved_secret(), action_timeout_s=ami.action_timeout_s,
-                          ping_interval_s=ami.ping_interval_s)
+        pbx = AsteriskPbx(
+            host=ami.host,
+            port=ami.port,
+            username=ami.username,
+            secret=ami.resolved_secret(),
+            action_timeout_s=ami.action_timeout_s,
+            ping_interval_s=ami.ping_interval_s,
+        )
     hub = EventHub()
     dispatcher = Dispatcher(center, pbx, config, interactions, clock, hub)
     service = CenterService(dispatcher, config, interactions, clock)
@@ -70,9 +75,15 @@ def build_controller(settings: Settings, pbx: Pbx | None = None) -> Controller:
 async def serve(controller: Controller) -> None:
     """Run the dispatcher (and with it the PBX link) and the HTTP server until cancelled."""
     api = controller.settings.api
-    server = uvicorn.Server(uvicorn.Config(controller.api, host=api.host, port=api.port,
-                                           log_level=controller.settings.log_level.lower(),
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            controller.api,
+            host=api.host,
+            port=api.port,
+            log_level=controller.settings.log_level.lower(),
+            lifespan="off",
+        )
+    )
     try:
         async with asyncio.TaskGroup() as tasks:
             dispatcher = tasks.create_task(controller.dispatcher.run(), name="dispatcher")
@@ -85,14 +96,16 @@ async def serve(controller: Controller) -> None:
 
 def run_controller(config_path: str | None = None) -> int:
     settings = load_settings(config_path)
-    logging.basicConfig(level=settings.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         controller = build_controller(settings)
     except ValueError as exc:
         log.error("cannot start: %s", exc)
         return 2
-    log.info("ccgateway API on http://%s:%s (OpenAPI at /docs)", settings.api.host,
-             settings.api.port)
+    log.info(
+        "ccgateway API on http://%s:%s (OpenAPI at /docs)", settings.api.host, settings.api.port
+    )
     asyncio.run(serve(controller))
     return 0

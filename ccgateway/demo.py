@@ -25,8 +25,12 @@ class Api:
 
     def call(self, method: str, path: str, body: object | None = None) -> tuple[int, object]:
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method, headers={
-            "Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -52,8 +56,12 @@ def seed(api: Api, agents: int) -> None:
     for queue in QUEUES:
         api.call("POST", "/v1/queues", {**queue, "ring_timeout_s": 15, "wrapup_s": 5})
     for k in range(1, agents + 1):
-        agent = {"id": f"agent{k}", "name": f"Agent {k}", "device": f"PJSIP/agent{k}",
-                 "skills": SKILL_SETS[(k - 1) % len(SKILL_SETS)]}
+        agent = {
+            "id": f"agent{k}",
+            "name": f"Agent {k}",
+            "device": f"PJSIP/agent{k}",
+            "skills": SKILL_SETS[(k - 1) % len(SKILL_SETS)],
+        }
         api.call("POST", "/v1/agents", agent)
         api.call("POST", f"/v1/agents/agent{k}/state", {"state": "available"})
 
@@ -66,8 +74,9 @@ def place_calls(every_s: float, rng: random.Random) -> None:
         queue = rng.choice(QUEUES)
         caller = f"+4930{rng.randrange(1_000_000, 9_999_999)}"
         hangup_after = rng.randrange(8, 40)
-        sandbox.call(str(queue["extension"]), count=1, hangup_after=hangup_after, caller=caller,
-                     wait=False)
+        sandbox.call(
+            str(queue["extension"]), count=1, hangup_after=hangup_after, caller=caller, wait=False
+        )
         print(f"demo: {caller} calls {queue['id']} for {hangup_after} s", flush=True)
         time.sleep(rng.expovariate(1.0 / every_s))
 

@@ -122,6 +122,28 @@ class InteractionStore(Protocol):
         """Oldest first by `arrived_at`, filtered and paged as asked."""
 
 
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """An API key as stored: never the key itself, which is shown once, at creation."""
+
+    id: str
+    name: str
+    role: str
+    agent_id: str | None
+    created_at: float
+
+
+class KeyStore(Protocol):
+    def create(self, name: str, role: str, agent_id: str | None) -> tuple[KeyInfo, str]:
+        """A new key: its record and the key itself (random, 32 bytes, URL-safe)."""
+
+    def find(self, plaintext: str) -> KeyInfo | None: ...
+
+    def list(self) -> list[KeyInfo]: ...
+
+    def delete(self, key_id: str) -> bool: ...
+
+
 class Clock(Protocol):
     def now(self) -> float:
         """Epoch seconds."""

@@ -57,8 +57,7 @@ class ApiSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__",
-                                      extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
     database_url: str = "sqlite:////var/lib/ccgateway/ccgateway.db"
     asterisk: AsteriskSettings = AsteriskSettings()

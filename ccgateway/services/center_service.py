@@ -69,6 +69,10 @@ class CenterService:
     def calls(self) -> list[CallView]:
         return live_calls(self._center, self._clock.now())
 
+    def pbx_health(self) -> dict[str, bool]:
+        """Each driven PBX and whether its link is up and its picture is loaded."""
+        return {name: name in self._center.ready for name in self._dispatcher.pbxes}
+
     async def interactions(self, query: InteractionQuery) -> list[Interaction]:
         return await asyncio.to_thread(self._interactions.query, query)
 

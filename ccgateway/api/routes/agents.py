@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, status
+
+from ccgateway.api.deps import Caller, Configurer, Reader, Service
+from ccgateway.api.schemas import AgentIn, AgentOut, AgentPatch, AgentStateIn
+from ccgateway.domain.agents import AgentState
+
+router = APIRouter(prefix="/v1/agents", tags=["agents"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_agent(body: AgentIn, service: Service, _: Configurer) -> AgentOut:
+    return AgentOut.of(await service.create_agent(body.to_domain()))
+
+
+@router.get("")
+async def list_agents(service: Service, _: Reader) -> list[AgentOut]:
+    return [AgentOut.of(a) for a in service.agents()]
+
+
+@router.get("/{agent_id}")
+async def get_agent(agent_id: str, service: Service, caller: Caller) -> AgentOut:
+    caller.require_agent(agent_id)
+    return AgentOut.of(service.agent(agent_id))
+
+
+@router.patch("/{agent_id}")
+async def update_agent(
+    agent_id: str, body: AgentPatch, service: Service, _: Configurer
+) -> AgentOut:
+    current = service.agent(agent_id).agent
+    changed = dataclasses.replace(current, **body.model_dump(exclude_unset=True))
+    return AgentOut.of(await service.update_agent(changed))
+
+
+@router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_agent(agent_id: str, service: Service, _: Configurer) -> None:
+    await service.delete_agent(agent_id)
+
+
+@router.post("/{agent_id}/state")
+async def set_agent_state(
+    agent_id: str, body: AgentStateIn, service: Service, caller: Caller
+) -> AgentOut:
+    """Log in (available), pause with a reason, or log out."""
+    caller.require_agent(agent_id, change_state=True)
+    return AgentOut.of(await service.set_agent_state(agent_id, AgentState(body.state), body.reason))

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, status
+
+from ccgateway.api.deps import Configurer, Reader, Service
+from ccgateway.api.schemas import QueueIn, QueueOut, QueuePatch, QueueStatusOut
+
+router = APIRouter(prefix="/v1/queues", tags=["queues"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def create_queue(body: QueueIn, service: Service, _: Configurer) -> QueueOut:
+    return QueueOut.of(await service.create_queue(body.to_domain()))
+
+
+@router.get("")
+async def list_queues(service: Service, _: Reader) -> list[QueueOut]:
+    return [QueueOut.of(q) for q in service.queues()]
+
+
+@router.get("/{queue_id}")
+async def get_queue(queue_id: str, service: Service, _: Reader) -> QueueOut:
+    return QueueOut.of(service.queue(queue_id))
+
+
+@router.get("/{queue_id}/status")
+async def queue_status(queue_id: str, service: Service, _: Reader) -> QueueStatusOut:
+    """Live: callers waiting, the longest wait, and the queue's agents."""
+    return QueueStatusOut.of(service.queue_status(queue_id))
+
+
+@router.patch("/{queue_id}")
+async def update_queue(
+    queue_id: str, body: QueuePatch, service: Service, _: Configurer
+) -> QueueOut:
+    changed = dataclasses.replace(service.queue(queue_id), **body.model_dump(exclude_unset=True))
+    return QueueOut.of(await service.update_queue(changed))
+
+
+@router.delete("/{queue_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_queue(queue_id: str, service: Service, _: Configurer) -> None:
+    await service.delete_queue(queue_id)

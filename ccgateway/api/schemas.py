@@ -1,0 +1,261 @@
+"""Request and response bodies. Inputs forbid unknown fields; the domain checks the values."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ccgateway.domain.commands import Interaction
+from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
+from ccgateway.domain.views import AgentView, CallView, QueueStatus
+
+Id = Field(min_length=1, max_length=64, description="client-chosen: a-z, 0-9, '_', '.', '-'")
+Name = Field(min_length=1, max_length=200)
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SkillIn(Input):
+    id: str = Id
+    name: str = Name
+
+    def to_domain(self) -> Skill:
+        return Skill(self.id, self.name)
+
+
+class SkillPatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+
+
+class SkillOut(BaseModel):
+    id: str
+    name: str
+
+    @classmethod
+    def of(cls, skill: Skill) -> SkillOut:
+        return cls(id=skill.id, name=skill.name)
+
+
+class AgentIn(Input):
+    id: str = Id
+    name: str = Name
+    device: str = Field(max_length=120, description="e.g. PJSIP/agent1")
+    skills: dict[str, int] = Field(default_factory=dict, description='{"skill id": 1-10}')
+    pbx: str = Field(DEFAULT_PBX, max_length=64)
+
+    def to_domain(self) -> Agent:
+        return Agent(self.id, self.name, self.device, self.skills, self.pbx)
+
+
+class AgentPatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    device: str | None = Field(None, max_length=120)
+    skills: dict[str, int] | None = None
+    pbx: str | None = Field(None, max_length=64)
+
+
+class AgentOut(BaseModel):
+    id: str
+    name: str
+    device: str
+    skills: dict[str, int]
+    pbx: str
+    state: str
+    reason: str | None
+    since: float
+    call_id: str | None
+    calls_answered: int
+
+    @classmethod
+    def of(cls, view: AgentView) -> AgentOut:
+        a = view.agent
+        return cls(
+            id=a.id,
+            name=a.name,
+            device=a.device,
+            skills=dict(a.skills),
+            pbx=a.pbx,
+            state=view.state.value,
+            reason=view.reason,
+            since=view.since,
+            call_id=view.call_id,
+            calls_answered=view.calls_answered,
+        )
+
+
+class AgentStateIn(Input):
+    state: Literal["available", "paused", "logged_out"]
+    reason: str | None = Field(None, max_length=200)
+
+
+class QueueIn(Input):
+    id: str = Id
+    name: str = Name
+    extension: str = Field(max_length=20, description="the dialled number: 1-20 digits")
+    requires: dict[str, int] = Field(
+        default_factory=dict, description='{"skill id": minimum level 1-10}'
+    )
+    ring_timeout_s: float = 15.0
+    wrapup_s: float = 10.0
+    pbx: str = Field(DEFAULT_PBX, max_length=64)
+
+    def to_domain(self) -> Queue:
+        return Queue(
+            self.id,
+            self.name,
+            self.extension,
+            self.requires,
+            self.ring_timeout_s,
+            self.wrapup_s,
+            self.pbx,
+        )
+
+
+class QueuePatch(Input):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    extension: str | None = Field(None, max_length=20)
+    requires: dict[str, int] | None = None
+    ring_timeout_s: float | None = None
+    wrapup_s: float | None = None
+    pbx: str | None = Field(None, max_length=64)
+
+
+class QueueOut(BaseModel):
+    id: str
+    name: str
+    extension: str
+    requires: dict[str, int]
+    ring_timeout_s: float
+    wrapup_s: float
+    pbx: str
+
+    @classmethod
+    def of(cls, q: Queue) -> QueueOut:
+        return cls(
+            id=q.id,
+            name=q.name,
+            extension=q.extension,
+            requires=dict(q.requires),
+            ring_timeout_s=q.ring_timeout_s,
+            wrapup_s=q.wrapup_s,
+            pbx=q.pbx,
+        )
+
+
+class QueueStatusOut(BaseModel):
+    queue_id: str
+    waiting: int
+    longest_wait_s: float
+    offering: int
+    connected: int
+    agents_qualified: int
+    agents_logged_in: int
+    agents_available: int
+
+    @classmethod
+    def of(cls, s: QueueStatus) -> QueueStatusOut:
+        return cls(
+            queue_id=s.queue_id,
+            waiting=s.waiting,
+            longest_wait_s=s.longest_wait_s,
+            offering=s.offering,
+            connected=s.connected,
+            agents_qualified=s.agents_qualified,
+            agents_logged_in=s.agents_logged_in,
+            agents_available=s.agents_available,
+        )
+
+
+class CallOut(BaseModel):
+    call_id: str
+    queue_id: str
+    caller_number: str
+    caller_name: str
+    state: str
+    agent_id: str | None
+    arrived_at: datetime
+    answered_at: datetime | None
+    wait_s: float
+    offers: int
+
+    @classmethod
+    def of(cls, c: CallView) -> CallOut:
+        return cls(
+            call_id=c.call_id,
+            queue_id=c.queue_id,
+            caller_number=c.caller_number,
+            caller_name=c.caller_name,
+            state=c.state.value,
+            agent_id=c.agent_id,
+            arrived_at=_time(c.arrived_at),
+            answered_at=_maybe_time(c.answered_at),
+            wait_s=c.wait_s,
+            offers=c.offers,
+        )
+
+
+class InteractionOut(BaseModel):
+    call_id: str
+    queue_id: str | None
+    agent_id: str | None
+    caller_number: str
+    outcome: str
+    arrived_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    arrived_epoch: float
+    wait_s: float
+    talk_s: float
+    offers: int
+
+    @classmethod
+    def of(cls, i: Interaction) -> InteractionOut:
+        return cls(
+            call_id=i.call_id,
+            queue_id=i.queue_id,
+            agent_id=i.agent_id,
+            caller_number=i.caller_number,
+            outcome=i.outcome.value,
+            arrived_at=_time(i.arrived_at),
+            answered_at=_maybe_time(i.answered_at),
+            ended_at=_time(i.ended_at),
+            arrived_epoch=i.arrived_at,
+            wait_s=i.wait_s,
+            talk_s=i.talk_s,
+            offers=i.offers,
+        )
+
+
+class KeyIn(Input):
+    name: str = Name
+    role: Literal["admin", "supervisor", "agent"]
+    agent_id: str | None = Field(None, max_length=64, description="required for role agent")
+
+
+class KeyOut(BaseModel):
+    id: str
+    name: str
+    role: str
+    agent_id: str | None
+    created_at: datetime
+
+
+class KeyCreated(KeyOut):
+    key: str = Field(description="shown once: store it now")
+
+
+class HealthOut(BaseModel):
+    pbx_ready: bool
+    pbxes: dict[str, bool]
+
+
+def _time(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _maybe_time(epoch: float | None) -> datetime | None:
+    return None if epoch is None else _time(epoch)

@@ -1,0 +1,121 @@
+"""`AsteriskPbx`: the `Pbx` port over AMI (ccgateway/ports.py says what it promises)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.events import PbxConnectionLost, PbxEvent
+from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
+from ccgateway.ports import DialplanTarget, PbxRejected
+
+log = logging.getLogger(__name__)
+GONE = ("no such channel", "channel not found")
+
+
+class AsteriskPbx:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5038,
+        username: str = "ccgateway",
+        secret: str = "",
+        action_timeout_s: float = 5.0,
+        ping_interval_s: float = 1.5,
+        dead_after_s: float = 5.0,
+        name: str = "asterisk",
+    ) -> None:
+        self.name = name
+        self._emit: Callable[[PbxEvent], None] = lambda event: None
+        self._buffer: list[PbxEvent] | None = None
+        self.client = AmiClient(
+            host,
+            port,
+            username,
+            secret,
+            on_event=self._on_event,
+            on_connected=self._resync,
+            on_lost=self._on_lost,
+            action_timeout_s=action_timeout_s,
+            ping_interval_s=ping_interval_s,
+            dead_after_s=dead_after_s,
+        )
+
+    async def run(self, emit: Callable[[PbxEvent], None]) -> None:
+        self._emit = emit
+        await self.client.run_forever()
+
+    # --- events --------------------------------------------------------------------------
+
+    def _on_event(self, message: AmiMessage) -> None:
+        event = translate.to_event(message)
+        if event is None:
+            return
+        if self._buffer is not None:  # a resync is running: its snapshot goes out first
+            self._buffer.append(event)
+        else:
+            self._emit(event)
+
+    async def _resync(self) -> None:
+        self._buffer = []
+        try:
+            channels = await self.client.send({"Action": "CoreShowChannels"}, is_list=True)
+            devices = await self.client.send({"Action": "DeviceStateList"}, is_list=True)
+            self._emit(translate.to_snapshot(channels, devices))
+            for event in self._buffer:
+                self._emit(event)
+        finally:
+            self._buffer = None
+
+    def _on_lost(self, reason: str) -> None:
+        self._buffer = None
+        self._emit(PbxConnectionLost(reason))
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def ring_agent(self, command: RingAgent) -> None:
+        await self.client.send(translate.originate_agent(command))
+
+    async def hang_up(self, channel_id: str, reason: str = "") -> None:
+        log.info("hanging up %s: %s", channel_id, reason)
+        await self._on_channel(translate.hangup(channel_id))
+
+    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
+        log.info("sending %s to the fallback: %s", channel_id, reason)
+        await self.redirect(channel_id, DialplanTarget(translate.FALLBACK, "s"))
+
+    async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
+        await self._on_channel(translate.redirect(channel_id, target))
+
+    async def play(self, channel_id: str, sound: str) -> None:
+        """Play a sound to a waiting caller, who then goes back on hold."""
+        await self.client.send(
+            translate.set_variable(channel_id, "CCGW_SOUND", translate.check_sound(sound))
+        )
+        await self.redirect(channel_id, DialplanTarget(translate.PLAY, "s"))
+
+    async def hold(self, channel_id: str, music_class: str | None) -> None:
+        """Music on hold outside any bridge (ccgw-moh); None sends the caller back to wait."""
+        if music_class is None:
+            await self.redirect(channel_id, DialplanTarget("ccgw-resume", "s"))
+            return
+        await self.client.send(
+            translate.set_variable(channel_id, "CCGW_MOH", translate.check_sound(music_class))
+        )
+        await self.redirect(channel_id, DialplanTarget("ccgw-moh", "s"))
+
+    async def record(self, channel_id: str, path: str) -> None:
+        await self.client.send(translate.mix_monitor(channel_id, path))
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _on_channel(self, action: dict[str, str]) -> None:
+        """An action on one channel; a channel that is already gone is not an error."""
+        try:
+            await self.client.send(action)
+        except PbxRejected as exc:
+            if not any(text in str(exc).lower() for text in GONE):
+                raise

@@ -1,0 +1,205 @@
+"""AMI messages to domain events and domain commands to AMI actions. Pure: no I/O.
+
+The names (`ccgw-inbound`, `ccgw-agent`, the `CCGW*` user events) are the contract with
+dialplans/asterisk/ccgateway.conf; dialplans/asterisk/README.md lists the events this is
+built on, as seen on Asterisk 22.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.events import (
+    AgentChannel,
+    AgentLegAnswered,
+    AgentLegFailed,
+    CallerChannel,
+    CallWaiting,
+    ChannelHungUp,
+    DeviceState,
+    DeviceStateChanged,
+    HoldTimedOut,
+    LegFailure,
+    PbxEvent,
+    PbxResynced,
+)
+from ccgateway.ports import DialplanTarget, InvalidWireValue
+
+AmiMessage = Mapping[str, str]
+INBOUND, AGENT, FALLBACK, PLAY = "ccgw-inbound", "ccgw-agent", "ccgw-fallback", "ccgw-play"
+LEG_PREFIX = "ccgw-"  # every agent leg id the core makes starts with this
+UNKNOWN = {"", "<unknown>", "<null>"}
+
+# OriginateResponse `Reason` (Asterisk's AST_CONTROL_* codes) when the leg was not answered.
+ORIGINATE_REASONS = {
+    "0": LegFailure.UNREACHABLE,  # no channel could be made (unknown or unreachable device)
+    "1": LegFailure.REJECTED,  # hung up while ringing
+    "3": LegFailure.NO_ANSWER,  # ring timeout
+    "5": LegFailure.BUSY,
+    "8": LegFailure.UNREACHABLE,  # congestion
+}
+DEVICE_STATES = {
+    "NOT_INUSE": DeviceState.AVAILABLE,
+    "INUSE": DeviceState.IN_USE,
+    "BUSY": DeviceState.IN_USE,
+    "ONHOLD": DeviceState.IN_USE,
+    "RINGING": DeviceState.RINGING,
+    "RINGINUSE": DeviceState.RINGING,
+    "UNAVAILABLE": DeviceState.UNAVAILABLE,
+    "INVALID": DeviceState.UNAVAILABLE,
+    "UNKNOWN": DeviceState.UNKNOWN,
+}
+SAFE_SOUND = re.compile(r"^[A-Za-z0-9_/.-]{1,200}$")
+
+
+def to_event(message: AmiMessage) -> PbxEvent | None:
+    """The domain event an AMI event means, or None when it means nothing to the core."""
+    name = message.get("Event", "")
+    uniqueid = message.get("Uniqueid", "")
+    if name == "UserEvent":
+        kind = message.get("UserEvent", "")
+        if kind == "CCGWWaiting":
+            return CallWaiting(
+                uniqueid,
+                message.get("Queue", message.get("Exten", "")),
+                _known(message.get("CallerIDNum")),
+                _known(message.get("CallerIDName")),
+            )
+        if kind == "CCGWAgentAnswered":
+            return AgentLegAnswered(uniqueid)
+        if kind == "CCGWHoldTimeout":
+            return HoldTimedOut(uniqueid)
+        return None
+    if name == "OriginateResponse" and message.get("Response") == "Failure":
+        # The ActionID is the leg id: it is there even when no channel could be made.
+        leg_id = message.get("ActionID") or uniqueid
+        failure = ORIGINATE_REASONS.get(message.get("Reason", ""), LegFailure.ERROR)
+        return AgentLegFailed(leg_id, failure, f"originate reason {message.get('Reason')}")
+    if name == "Hangup" and uniqueid:
+        return ChannelHungUp(uniqueid, _int(message.get("Cause"), 16), message.get("Cause-txt", ""))
+    if name == "DeviceStateChange" and "ActionID" not in message:
+        return device_state(message)
+    return None
+
+
+def device_state(message: AmiMessage) -> DeviceStateChanged:
+    return DeviceStateChanged(
+        message.get("Device", ""), DEVICE_STATES.get(message.get("State", ""), DeviceState.UNKNOWN)
+    )
+
+
+def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -> PbxResynced:
+    """`CoreShowChannels` and `DeviceStateList` results as the PBX's whole picture."""
+    callers, legs = [], []
+    for channel in channels:
+        if channel.get("Event") != "CoreShowChannel":
+            continue
+        uniqueid = channel.get("Uniqueid", "")
+        age = duration_s(channel.get("Duration", ""))
+        if uniqueid.startswith(LEG_PREFIX):
+            bridging = channel.get("Application") == "Bridge"
+            legs.append(
+                AgentChannel(
+                    leg_id=uniqueid,
+                    device=device_of(channel.get("Channel", "")),
+                    caller_id=channel.get("ApplicationData", "") if bridging else "",
+                    answered=channel.get("ChannelState") == "6",
+                    age_s=age,
+                )
+            )
+        elif channel.get("Context") == INBOUND and channel.get("Application") == "BridgeWait":
+            callers.append(
+                CallerChannel(
+                    uniqueid,
+                    channel.get("Exten", ""),
+                    age,
+                    _known(channel.get("CallerIDNum")),
+                    _known(channel.get("CallerIDName")),
+                )
+            )
+    states = tuple(device_state(d) for d in devices if d.get("Event") == "DeviceStateChange")
+    return PbxResynced(tuple(callers), tuple(legs), states)
+
+
+def originate_agent(command: RingAgent) -> dict[str, str]:
+    """Ring the agent; on answer the dialplan bridges the leg to the waiting caller."""
+    if "," in command.call_id:
+        raise InvalidWireValue("call id: AMI splits Variable values on commas")
+    return {
+        "Action": "Originate",
+        "ActionID": command.leg_id,
+        "ChannelId": command.leg_id,
+        "Channel": command.device,
+        "Context": AGENT,
+        "Exten": "s",
+        "Priority": "1",
+        "Async": "true",
+        "Timeout": str(int(command.timeout_s * 1000)),
+        "CallerID": caller_id(command.caller_name, command.caller_number),
+        "Variable": f"CCGW_CALLER={command.call_id}",
+    }
+
+
+def hangup(channel_id: str, cause: int = 16) -> dict[str, str]:
+    return {"Action": "Hangup", "Channel": channel_id, "Cause": str(cause)}
+
+
+def redirect(channel_id: str, target: DialplanTarget) -> dict[str, str]:
+    return {
+        "Action": "Redirect",
+        "Channel": channel_id,
+        "Context": target.context,
+        "Exten": target.exten,
+        "Priority": str(target.priority),
+    }
+
+
+def set_variable(channel_id: str, name: str, value: str) -> dict[str, str]:
+    return {"Action": "Setvar", "Channel": channel_id, "Variable": name, "Value": value}
+
+
+def mix_monitor(channel_id: str, path: str) -> dict[str, str]:
+    if not SAFE_SOUND.fullmatch(path) or ".." in path:
+        raise InvalidWireValue("recording path: letters, digits, '_', '-', '.', '/' only")
+    return {"Action": "MixMonitor", "Channel": channel_id, "File": path, "Options": "b"}
+
+
+def check_sound(sound: str) -> str:
+    if not SAFE_SOUND.fullmatch(sound) or ".." in sound:
+        raise InvalidWireValue("sound: letters, digits, '_', '-', '.', '/' only")
+    return sound
+
+
+def caller_id(name: str, number: str) -> str:
+    """A CallerID header the agent's phone shows; characters that could break it dropped.
+
+    The name comes from the public network: it is cleaned, not refused, so a hostile caller
+    name cannot make an agent look unreachable.
+    """
+    clean_name = re.sub(r'["<>\\\x00-\x1f,]', "", name)[:60]
+    clean_number = re.sub(r"[^0-9+*#]", "", number)[:32]
+    return f'"{clean_name}" <{clean_number}>' if clean_name else f"<{clean_number}>"
+
+
+def device_of(channel_name: str) -> str:
+    """`PJSIP/agent1-0000002a` -> `PJSIP/agent1`."""
+    base, _, _suffix = channel_name.rpartition("-")
+    return base or channel_name
+
+
+def duration_s(text: str) -> float:
+    parts = text.split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return 0.0
+    hours, minutes, seconds = (int(p) for p in parts)
+    return float(hours * 3600 + minutes * 60 + seconds)
+
+
+def _known(value: str | None) -> str:
+    return "" if value is None or value in UNKNOWN else value
+
+
+def _int(value: str | None, default: int) -> int:
+    return int(value) if value is not None and value.isdigit() else default

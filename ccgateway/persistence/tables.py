@@ -1,0 +1,110 @@
+"""The database schema (SQLAlchemy 2). Times are epoch seconds as floats, like the domain."""
+
+from __future__ import annotations
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SchemaVersion(Base):
+    __tablename__ = "schema_version"
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class SkillRow(Base):
+    __tablename__ = "skills"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class AgentRow(Base):
+    __tablename__ = "agents"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    device: Mapped[str] = mapped_column(String(120), unique=True)
+    pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
+    skills: Mapped[list[AgentSkillRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class AgentSkillRow(Base):
+    """A child table rather than JSON: a skill in use cannot be deleted under an agent."""
+
+    __tablename__ = "agent_skills"
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+
+class QueueRow(Base):
+    __tablename__ = "queues"
+    __table_args__ = (UniqueConstraint("pbx", "extension"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    extension: Mapped[str] = mapped_column(String(20))
+    pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
+    ring_timeout_s: Mapped[float] = mapped_column(Float)
+    wrapup_s: Mapped[float] = mapped_column(Float)
+    requires: Mapped[list[QueueRequirementRow]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class QueueRequirementRow(Base):
+    __tablename__ = "queue_requirements"
+    queue_id: Mapped[str] = mapped_column(
+        ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True)
+    min_level: Mapped[int] = mapped_column(Integer)
+
+
+class PresenceRow(Base):
+    __tablename__ = "agent_presence"
+    agent_id: Mapped[str] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class InteractionRow(Base):
+    """One finished call. No foreign keys: the record outlives the agent and the queue."""
+
+    __tablename__ = "interactions"
+    __table_args__ = (
+        UniqueConstraint("call_id", "arrived_at", "ended_at", name="uq_interaction_once"),
+        Index("ix_interactions_queue_arrived", "queue_id", "arrived_at"),
+        Index("ix_interactions_agent_arrived", "agent_id", "arrived_at"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(String(150))
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    caller_number: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))
+    arrived_at: Mapped[float] = mapped_column(Float, index=True)
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float] = mapped_column(Float)
+    wait_s: Mapped[float] = mapped_column(Float)
+    talk_s: Mapped[float] = mapped_column(Float)
+    offers: Mapped[int] = mapped_column(Integer)
+
+
+class ApiKeyRow(Base):
+    __tablename__ = "api_keys"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[float] = mapped_column(Float)
