@@ -25,7 +25,7 @@ class AmiObserver:
         await reader.readline()  # banner
         user, secret = self._login
         writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n"
-                     "Events: call\r\n\r\n".encode())
+                     "Events: call,user\r\n\r\n".encode())
         await writer.drain()
         reply = await asyncio.wait_for(_read_message(reader), 5)
         assert reply.get("Response") == "Success", reply
