@@ -187,7 +187,9 @@ class Sandbox:
             number = caller or f"+4930{secrets.randbelow(9_000_000) + 1_000_000}"
             lines.append(f"{number};Customer {i + 1}")
         (workdir / "callers.csv").write_text("\n".join(lines) + "\n")
-        port = TRUNK_PORT if _udp_port_free(TRUNK_PORT) else _free_udp_port()
+        # Every sipp gets a port of its own: two `call`s at once on 5090 would collide. The
+        # trunk knows them by the X-CCGW-Trunk header (pjsip.conf).
+        port = _free_udp_port()
         command = [
             "sipp",
             "-sf",
@@ -367,15 +369,6 @@ def _ami_login_ok(secret: str) -> bool:
                 break
             reply += chunk
         return b"Response: Success" in reply
-
-
-def _udp_port_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def _free_udp_port() -> int:
