@@ -1,0 +1,49 @@
+"""A throwaway PostgreSQL server (Debian's postgresql package) for the store tests."""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not bins or os.geteuid() != 0:
+        reason = "needs Debian's postgresql package and root (to run it as user postgres)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    bindir = os.path.dirname(bins[-1])
+    data = tempfile.mkdtemp(prefix="ccgw-pg-")
+    shutil.chown(data, "postgres", "postgres")
+    port = _free_port()
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
+                       capture_output=True, cwd="/tmp")
+
+    as_postgres(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
+    as_postgres(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", f"{data}/log", "-o",
+                f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data}",
+                "start")
+    try:
+        as_postgres(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "ccgateway")
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ccgateway"
+    finally:
+        as_postgres(f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop")
+        shutil.rmtree(data, ignore_errors=True)
