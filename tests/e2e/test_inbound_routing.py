@@ -136,7 +136,7 @@ async def test_calls_reach_only_qualified_agents_and_no_answer_moves_on(
         devices = bridged.get(caller_uniqueid, set())
         assert devices == {f"PJSIP/{record['agent_id']}"}, (caller_uniqueid, devices)
         k = int(record["agent_id"].removeprefix("agent"))
-        extension, requires = QUEUES[record["queue_id"]]
+        _extension, requires = QUEUES[record["queue_id"]]
         assert all(AGENTS[k].get(s, 0) >= lvl for s, lvl in requires.items())
     unqualified = {"PJSIP/agent5", "PJSIP/agent6"}
     assert not any(devs & unqualified for devs in bridged.values())
