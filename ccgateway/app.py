@@ -107,5 +107,8 @@ def run_controller(config_path: str | None = None) -> int:
     log.info(
         "ccgateway API on http://%s:%s (OpenAPI at /docs)", settings.api.host, settings.api.port
     )
-    asyncio.run(serve(controller))
+    try:
+        asyncio.run(serve(controller))
+    except KeyboardInterrupt:  # uvicorn hands the signal on once it has shut down cleanly
+        log.info("ccgateway stopped")
     return 0

@@ -86,7 +86,10 @@ def main(args: argparse.Namespace) -> int:
     api.wait_until_up()
     seed(api, args.agents)
     print(f"demo: {args.agents} agents and {len(QUEUES)} queues ready", flush=True)
-    place_calls(args.every, random.Random(args.seed))
+    try:
+        place_calls(args.every, random.Random(args.seed))
+    except KeyboardInterrupt:
+        print("demo: stopped", flush=True)
     return 0
 
 
