@@ -1,0 +1,113 @@
+"""The pure AMI translation on traffic recorded from the sandbox's Asterisk 22.
+
+tests/fixtures/ami/two_calls.ami: what Asterisk sent while one customer called 200 and was
+answered by agent1 (leg `ccgw-leg-answer`) and another called 201 and was rung to agent2,
+whose phone never answered (leg `ccgw-leg-noanswer`, 2 s ring timeout); mid-way the
+controller asked for CoreShowChannels and DeviceStateList.
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.events import (
+    AgentLegAnswered,
+    AgentLegFailed,
+    CallWaiting,
+    ChannelHungUp,
+    DeviceState,
+    LegFailure,
+)
+from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.client import AmiMessage, encode_action, parse_message
+from ccgateway.ports import InvalidWireValue
+
+RECORDED = (Path(__file__).parents[2] / "fixtures/ami/two_calls.ami").read_bytes()
+
+
+def messages(data: bytes, cuts: list[int] | None = None) -> list[AmiMessage]:
+    """Parse as the client does, with the bytes arriving in pieces cut at `cuts`."""
+    text, out, buffer = data.decode(), [], ""
+    edges = [0, *sorted(set(cuts or [])), len(text)]
+    _banner, _, body = text.partition("\r\n")
+    for start, end in itertools.pairwise(edges):
+        buffer += body[start:end] if start < len(body) else ""
+        *blocks, buffer = buffer.split("\r\n\r\n")
+        out += [m for b in blocks if (m := parse_message(b)) is not None]
+    return out
+
+
+RECORDED_MESSAGES = messages(RECORDED)
+
+
+def events() -> list[object]:
+    return [e for m in RECORDED_MESSAGES if (e := translate.to_event(m)) is not None]
+
+
+def test_the_recorded_calls_become_the_domain_events_the_core_needs() -> None:
+    got = events()
+    waiting = [e for e in got if isinstance(e, CallWaiting)]
+    assert sorted((w.extension, w.caller_number) for w in waiting) == [
+        ("200", "+4930123456"), ("201", "+4930654321")]
+    assert [e for e in got if isinstance(e, AgentLegAnswered)] == [
+        AgentLegAnswered("ccgw-leg-answer")]
+    assert [e for e in got if isinstance(e, AgentLegFailed)] == [
+        AgentLegFailed("ccgw-leg-noanswer", LegFailure.NO_ANSWER, "originate reason 3")]
+    hangups = {e.channel_id: e.cause for e in got if isinstance(e, ChannelHungUp)}
+    assert hangups["ccgw-leg-noanswer"] == 19
+    assert hangups["ccgw-leg-answer"] == 16
+    assert {w.call_id for w in waiting} <= set(hangups)
+
+
+def test_the_recorded_resync_is_a_faithful_snapshot() -> None:
+    channels = [m for m in RECORDED_MESSAGES if m.get("ActionID") == "resync-channels"]
+    devices = [m for m in RECORDED_MESSAGES if m.get("ActionID") == "resync-devices"]
+    snapshot = translate.to_snapshot(channels, devices)
+    assert sorted(c.extension for c in snapshot.callers) == ["200", "201"]
+    legs = {leg.leg_id: leg for leg in snapshot.agent_legs}
+    answered, ringing = legs["ccgw-leg-answer"], legs["ccgw-leg-noanswer"]
+    caller_200 = next(c.call_id for c in snapshot.callers if c.extension == "200")
+    assert (answered.device, answered.caller_id, answered.answered) == (
+        "PJSIP/agent1", caller_200, True)
+    assert (ringing.device, ringing.answered) == ("PJSIP/agent2", False)
+    states = {d.device: d.state for d in snapshot.devices}
+    assert states["PJSIP/agent1"] is DeviceState.IN_USE
+    assert states["PJSIP/agent2"] is DeviceState.RINGING
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=len(RECORDED)), max_size=40))
+def test_any_split_of_the_bytes_parses_the_same(cuts: list[int]) -> None:
+    assert messages(RECORDED, cuts) == RECORDED_MESSAGES
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("00:00:07", 7.0), ("01:02:03", 3723.0), ("", 0.0), ("x", 0.0)])
+def test_durations(text: str, seconds: float) -> None:
+    assert translate.duration_s(text) == seconds
+
+
+def test_an_originate_carries_the_leg_id_and_a_clean_caller_id() -> None:
+    ring = RingAgent("ccgw-1", "1795.1", "a1", "PJSIP/agent1", 15, "+49 (30) 1",
+                     'Eve "<sip:x>"\x07,')
+    action = translate.originate_agent(ring)
+    assert action["ActionID"] == action["ChannelId"] == "ccgw-1"
+    assert action["Timeout"] == "15000" and action["Variable"] == "CCGW_CALLER=1795.1"
+    assert action["CallerID"] == '"Eve sip:x" <+49301>'
+    assert encode_action(action).endswith(b"\r\n\r\n")
+
+
+@pytest.mark.parametrize("bad", ["a\rb", "a\nb", "a\0b"])
+def test_encoding_refuses_line_breaks_and_nul_anywhere(bad: str) -> None:
+    with pytest.raises(InvalidWireValue):
+        encode_action({"Action": "Hangup", "Channel": bad})
+    with pytest.raises(InvalidWireValue):
+        encode_action({"Action": "Hangup", bad: "x"})
+    with pytest.raises(InvalidWireValue):
+        encode_action({"Action": "Originate", "Variable": ["A=1", bad]})
