@@ -1,0 +1,1 @@
+"""FreeSWITCH over the Event Socket: sans-IO framing (esl.py); the adapter is future work."""
