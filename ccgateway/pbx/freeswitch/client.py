@@ -1,0 +1,219 @@
+"""An Event Socket connection over asyncio (inbound mode: we connect to FreeSWITCH).
+
+Why not greenswitch 0.0.19, the client the design names: it runs on gevent (it cannot share
+an asyncio loop, and monkey-patching breaks asyncio and uvicorn), it URL-decodes a whole event
+before splitting it into lines (a caller's display name can forge `Unique-ID`), its reader dies
+on `event json` bodies while `connected` stays true, a pending `send()` blocks forever after a
+disconnect, it has no reconnect, and it writes commands verbatim (`x\\n\\napi hupall` is two
+commands). See ccgateway/pbx/freeswitch/README.md.
+
+Replies (`command/reply`, `api/response`) come back in the order commands were sent, so they
+are matched first in, first out. `bgapi` results arrive later as BACKGROUND_JOB events and are
+matched by the Job-UUID we chose. FreeSWITCH sends HEARTBEAT every 20 s: a link silent for
+`dead_after_s` is probed with `api status` and dropped if that goes unanswered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+
+from ccgateway.pbx.freeswitch import esl
+from ccgateway.ports import PbxRejected, PbxTimeout, PbxUnavailable
+
+log = logging.getLogger(__name__)
+EventHeaders = esl.EventHeaders
+
+
+class EslClient:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        password: str,
+        on_event: Callable[[EventHeaders], None],
+        on_connected: Callable[[], Awaitable[None]],
+        on_lost: Callable[[str], None],
+        events: Iterable[str] = (),
+        custom: Iterable[str] = (),
+        command_timeout_s: float = 5.0,
+        dead_after_s: float = 45.0,
+        max_backoff_s: float = 10.0,
+    ) -> None:
+        self._address = (host, port)
+        self._auth = esl.auth(password)
+        self._subscription = esl.subscribe(["HEARTBEAT", "BACKGROUND_JOB", *events], custom)
+        self._on_event, self._on_connected, self._on_lost = on_event, on_connected, on_lost
+        self.command_timeout_s = command_timeout_s
+        self.dead_after_s = dead_after_s
+        self.max_backoff_s = max_backoff_s
+        self._writer: asyncio.StreamWriter | None = None
+        self._replies: deque[asyncio.Future[esl.Frame]] = deque()
+        self._jobs: dict[str, asyncio.Future[str]] = {}
+        self._last_received = 0.0
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def api(self, *args: str, timeout_s: float | None = None) -> str:
+        """A blocking `api` command's text. Keep it for quick commands: while it runs,
+        FreeSWITCH holds back this connection's events."""
+        frame = await self._command(esl.api(*args), timeout_s)
+        return frame.body
+
+    async def bgapi(self, *args: str, timeout_s: float | None = None) -> str:
+        """Run in the background; the BACKGROUND_JOB result (`+OK ...`), or PbxRejected."""
+        job = str(uuid.uuid4())
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._jobs[job] = future
+        try:
+            reply = await self._command(esl.bgapi(job, *args), timeout_s)
+            if not reply.reply_text.startswith("+OK"):
+                raise PbxRejected(reply.reply_text or "bgapi refused")
+            result = await asyncio.wait_for(future, timeout_s or self.command_timeout_s)
+        except TimeoutError:
+            raise PbxTimeout(f"no result for bgapi {args[0] if args else ''}") from None
+        finally:
+            self._jobs.pop(job, None)
+        if result.startswith("-ERR"):
+            raise PbxRejected(result.strip())
+        return result
+
+    async def _command(self, data: bytes, timeout_s: float | None,
+                       allow_before_ready: bool = False) -> esl.Frame:
+        writer = self._writer
+        if writer is None or not (self.connected.is_set() or allow_before_ready):
+            raise PbxUnavailable("the Event Socket is not connected; nothing was sent")
+        future: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
+        self._replies.append(future)
+        writer.write(data)
+        try:
+            # shield: a timed-out reply still arrives later and must keep its place in line
+            return await asyncio.wait_for(asyncio.shield(future),
+                                          timeout_s or self.command_timeout_s)
+        except TimeoutError:
+            raise PbxTimeout("no reply from FreeSWITCH in time") from None
+
+    # --- the connection ------------------------------------------------------------------
+
+    async def run_forever(self) -> None:
+        failures = 0
+        while True:
+            try:
+                await self._serve_one_connection()
+                failures = 0
+            except Exception as exc:  # logged; the link is tried again after a pause
+                leaves = exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,)
+                log.warning("ESL %s:%s: %s", *self._address, "; ".join(map(str, leaves)))
+                failures += 1
+            delay = min(self.max_backoff_s, 0.25 * 2 ** min(failures, 6))
+            await asyncio.sleep(delay * (0.75 + random.random() / 2))
+
+    async def _serve_one_connection(self) -> None:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(*self._address), self.command_timeout_s)
+        parser = esl.EslParser()
+        reason = "connection closed"
+        try:
+            self._writer = writer
+            self._last_received = time.monotonic()
+            async with asyncio.TaskGroup() as tasks:
+                greeting: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
+                reading = tasks.create_task(self._read(reader, parser, greeting))
+                hello = await asyncio.wait_for(greeting, self.command_timeout_s)
+                if hello.content_type != "auth/request":
+                    raise PbxRejected(f"not an Event Socket: {hello.content_type!r}")
+                reply = await self._command(self._auth, None, allow_before_ready=True)
+                if not reply.reply_text.startswith("+OK"):
+                    raise PbxRejected(f"Event Socket refused the password: {reply.reply_text}")
+                reply = await self._command(self._subscription, None, allow_before_ready=True)
+                if not reply.reply_text.startswith("+OK"):
+                    raise PbxRejected(f"event subscription refused: {reply.reply_text}")
+                self.connected.set()
+                self.connections += 1
+                watchdog = tasks.create_task(self._watchdog(writer))
+                await self._on_connected()
+                reason = await reading
+                watchdog.cancel()
+        finally:
+            self.connected.clear()
+            self._writer = None
+            writer.close()
+            self._fail_pending(reason)
+            if self.connections:
+                self._on_lost(reason)
+
+    async def _read(self, reader: asyncio.StreamReader, parser: esl.EslParser,
+                    greeting: asyncio.Future[esl.Frame]) -> str:
+        while True:
+            chunk = await reader.read(65536)
+            if not chunk:
+                return "FreeSWITCH closed the connection"
+            self._last_received = time.monotonic()
+            for frame in parser.feed(chunk):
+                if not greeting.done():
+                    greeting.set_result(frame)
+                elif frame.content_type in ("command/reply", "api/response"):
+                    self._reply(frame)
+                elif frame.content_type == "text/disconnect-notice":
+                    return "FreeSWITCH said goodbye"
+                else:
+                    self._event(frame)
+
+    def _reply(self, frame: esl.Frame) -> None:
+        while self._replies:
+            future = self._replies.popleft()
+            if not future.done():
+                future.set_result(frame)
+                return
+
+    def _event(self, frame: esl.Frame) -> None:
+        try:
+            event = esl.parse_event(frame)
+            if event is None:
+                return
+            name = event.get("Event-Name", "")
+            if name == "BACKGROUND_JOB":
+                future = self._jobs.get(event.get("Job-UUID", ""))
+                if future is not None and not future.done():
+                    future.set_result(event.get("_body", ""))
+                    return
+            if name != "HEARTBEAT":
+                self._on_event(event)
+        except Exception:  # one bad event must never take the connection down
+            log.exception("ESL event handling failed")
+
+    async def _watchdog(self, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await asyncio.sleep(min(5.0, self.dead_after_s / 3))
+            if time.monotonic() - self._last_received < self.dead_after_s:
+                continue
+            try:
+                await self._command(esl.api("status"), self.command_timeout_s)
+            except (PbxTimeout, PbxUnavailable):
+                log.warning("ESL silent for %.0f s and no answer to a probe: closing",
+                            self.dead_after_s)
+                writer.transport.abort()
+                return
+
+    def _fail_pending(self, reason: str) -> None:
+        lost = PbxUnavailable(f"Event Socket lost ({reason}); the outcome is unknown")
+        pending: list[asyncio.Future[esl.Frame]] | list[asyncio.Future[str]]
+        for pending in (list(self._replies), list(self._jobs.values())):
+            for future in pending:
+                if not future.done():
+                    future.set_exception(lost)
+                    with contextlib.suppress(BaseException):
+                        future.exception()  # retrieved: no "never retrieved" warnings
+        self._replies.clear()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
