@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from ccgateway.api import create_api
 from ccgateway.domain.center import Center
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
 from ccgateway.ports import Pbx
 from ccgateway.services.center_service import CenterService, load_center
@@ -49,27 +50,50 @@ class Controller:
 
 
 def build_controller(settings: Settings, pbx: Pbx | None = None) -> Controller:
-    """Wire a controller; `pbx` replaces the configured Asterisk (tests, other PBXs)."""
+    """Wire a controller; `pbx` replaces the configured PBXs (tests)."""
     engine = open_database(settings.database_url)
     config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
     clock = SystemClock()
     center = Center(new_leg_id=new_leg_id)
     load_center(center, config, clock.now(), log.warning)
-    if pbx is None:
-        ami = settings.asterisk
-        pbx = AsteriskPbx(
-            host=ami.host,
-            port=ami.port,
-            username=ami.username,
-            secret=ami.resolved_secret(),
-            action_timeout_s=ami.action_timeout_s,
-            ping_interval_s=ami.ping_interval_s,
-        )
+    pbxes = [pbx] if pbx is not None else configured_pbxes(settings)
     hub = EventHub()
-    dispatcher = Dispatcher(center, pbx, config, interactions, clock, hub)
+    dispatcher = Dispatcher(center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:])
     service = CenterService(dispatcher, config, interactions, clock)
     api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub)
     return Controller(settings, engine, dispatcher, service, api)
+
+
+def configured_pbxes(settings: Settings) -> list[Pbx]:
+    """The PBXs the settings enable, Asterisk first; each agent and queue names its own."""
+    pbxes: list[Pbx] = []
+    if settings.asterisk.enabled:
+        ami = settings.asterisk
+        pbxes.append(
+            AsteriskPbx(
+                host=ami.host,
+                port=ami.port,
+                username=ami.username,
+                secret=ami.resolved_secret(),
+                action_timeout_s=ami.action_timeout_s,
+                ping_interval_s=ami.ping_interval_s,
+            )
+        )
+    if settings.freeswitch.enabled:
+        fs = settings.freeswitch
+        pbxes.append(
+            FreeSwitchPbx(
+                host=fs.host,
+                port=fs.port,
+                password=fs.resolved_password(),
+                inbound_context=fs.inbound_context,
+                command_timeout_s=fs.command_timeout_s,
+                hold_music=fs.hold_music,
+            )
+        )
+    if not pbxes:
+        raise ValueError("no PBX enabled: set asterisk.enabled or freeswitch.enabled")
+    return pbxes
 
 
 async def serve(controller: Controller) -> None:
@@ -90,7 +114,8 @@ async def serve(controller: Controller) -> None:
             await server.serve()  # returns on SIGINT/SIGTERM
             dispatcher.cancel()
     finally:
-        await controller.dispatcher.pbx.close()
+        for pbx in controller.dispatcher.pbxes.values():
+            await pbx.close()
         controller.engine.dispose()
 
 

@@ -38,6 +38,28 @@ class AsteriskSettings(BaseModel):
         )
 
 
+class FreeSwitchSettings(BaseModel):
+    """A FreeSWITCH driven beside (or instead of) the Asterisk, over its Event Socket."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(8021, ge=1, le=65535)
+    password: SecretStr | None = None
+    password_file: Path | None = None
+    inbound_context: str = "ccgw-inbound"
+    hold_music: str | None = "local_stream://moh"
+    command_timeout_s: float = Field(5.0, gt=0)
+
+    def resolved_password(self) -> str:
+        if self.password is not None:
+            return self.password.get_secret_value()
+        if self.password_file is not None and self.password_file.exists():
+            return self.password_file.read_text().strip()
+        raise ValueError(
+            "no Event Socket password: set CCGW_FREESWITCH__PASSWORD or freeswitch.password_file"
+        )
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -61,6 +83,7 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:////var/lib/ccgateway/ccgateway.db"
     asterisk: AsteriskSettings = AsteriskSettings()
+    freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"

@@ -51,12 +51,15 @@ REQUESTABLE = {
 }
 # Q.850 causes an unanswered leg can end with, mapped to why the offer failed.
 LEG_CAUSES = {
+    1: LegFailure.UNREACHABLE,  # unallocated number
+    3: LegFailure.UNREACHABLE,  # no route
     17: LegFailure.BUSY,
-    18: LegFailure.NO_ANSWER,
-    19: LegFailure.NO_ANSWER,
+    18: LegFailure.NO_ANSWER,  # no user responding
+    19: LegFailure.NO_ANSWER,  # alerting, no answer
+    20: LegFailure.UNREACHABLE,  # subscriber absent (not registered)
     21: LegFailure.REJECTED,
-    20: LegFailure.UNREACHABLE,
-    3: LegFailure.UNREACHABLE,
+    27: LegFailure.UNREACHABLE,  # destination out of order
+    41: LegFailure.UNREACHABLE,  # temporary failure (a phone that does not respond)
 }
 
 

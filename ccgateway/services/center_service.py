@@ -13,7 +13,7 @@ from typing import TypeVar
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, Interaction
-from ccgateway.domain.errors import Conflict
+from ccgateway.domain.errors import Conflict, InvalidValue
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.views import (
     AgentView,
@@ -110,6 +110,7 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
             if must_exist:
                 center.directory.agent(agent.id)
+            self._check_pbx(agent.pbx)
             center.directory.check_agent(agent)
             await asyncio.to_thread(self._config.put_agent, agent)
             commands = center.put_agent(agent, now)
@@ -136,6 +137,7 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[Queue, list[Command]]:
             if must_exist:
                 center.directory.queue(queue.id)
+            self._check_pbx(queue.pbx)
             center.directory.check_queue(queue)
             await asyncio.to_thread(self._config.put_queue, queue)
             return queue, center.put_queue(queue, now)
@@ -163,6 +165,11 @@ class CenterService:
             return agent_view(center, agent_id), commands
 
         return await self._dispatcher.perform(op)
+
+    def _check_pbx(self, name: str) -> None:
+        if name not in self._dispatcher.pbxes:
+            driven = ", ".join(sorted(self._dispatcher.pbxes))
+            raise InvalidValue(f"pbx {name!r} is not one this controller drives ({driven})")
 
     @staticmethod
     def _must_be_new(kind: str, item_id: str, existing: dict[str, T]) -> None:

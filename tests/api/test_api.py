@@ -249,3 +249,10 @@ def test_the_event_stream_delivers_changes_and_resumes(tmp_path: Path) -> None:
             ws.receive_json()
         assert refused.value.code == 4401
     controller.engine.dispose()
+
+
+async def test_agents_and_queues_must_live_on_a_driven_pbx(stack: Stack) -> None:
+    got, payload = await stack.status("POST", "/v1/agents", {
+        "id": "fs9", "name": "F", "device": "user/1009", "pbx": "freeswitch"})
+    assert (got, payload["error_id"]) == (422, "invalid-value")
+    assert "freeswitch" in payload["message"] and "asterisk" in payload["message"]

@@ -283,3 +283,13 @@ def test_calls_stay_on_their_pbx_and_a_resync_touches_only_its_own(center: Cente
     out = center.handle(PbxResynced(), now=4.0, pbx="asterisk")  # Asterisk lost its call
     assert [r.interaction.call_id for r in records(out)] == ["a1"]
     assert center.calls["f1"].state is CallState.OFFERING
+
+
+@pytest.mark.parametrize(
+    ("cause", "reason"),
+    [(19, "no_answer"), (17, "busy"), (21, "rejected"), (41, "unreachable"), (99, "error")])
+def test_an_unanswered_leg_that_hangs_up_says_why_the_agent_is_not_ready(
+        center: Center, cause: int, reason: str) -> None:
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=100.0))
+    center.handle(ChannelHungUp(ring.leg_id, cause), now=105.0)
+    assert center.status["bob"].reason == f"not ready: {reason}"

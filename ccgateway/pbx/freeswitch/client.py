@@ -86,8 +86,20 @@ class EslClient:
             raise PbxRejected(result.strip())
         return result
 
-    async def _command(self, data: bytes, timeout_s: float | None,
-                       allow_before_ready: bool = False) -> esl.Frame:
+    async def bgapi_start(self, *args: str, timeout_s: float | None = None) -> str:
+        """Start a background command and return its Job-UUID once FreeSWITCH accepted it.
+
+        The result comes later as a BACKGROUND_JOB event to `on_event`.
+        """
+        job = str(uuid.uuid4())
+        reply = await self._command(esl.bgapi(job, *args), timeout_s)
+        if not reply.reply_text.startswith("+OK"):
+            raise PbxRejected(reply.reply_text or "bgapi refused")
+        return job
+
+    async def _command(
+        self, data: bytes, timeout_s: float | None, allow_before_ready: bool = False
+    ) -> esl.Frame:
         writer = self._writer
         if writer is None or not (self.connected.is_set() or allow_before_ready):
             raise PbxUnavailable("the Event Socket is not connected; nothing was sent")
@@ -96,8 +108,9 @@ class EslClient:
         writer.write(data)
         try:
             # shield: a timed-out reply still arrives later and must keep its place in line
-            return await asyncio.wait_for(asyncio.shield(future),
-                                          timeout_s or self.command_timeout_s)
+            return await asyncio.wait_for(
+                asyncio.shield(future), timeout_s or self.command_timeout_s
+            )
         except TimeoutError:
             raise PbxTimeout("no reply from FreeSWITCH in time") from None
 
@@ -118,7 +131,8 @@ class EslClient:
 
     async def _serve_one_connection(self) -> None:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(*self._address), self.command_timeout_s)
+            asyncio.open_connection(*self._address), self.command_timeout_s
+        )
         parser = esl.EslParser()
         reason = "connection closed"
         try:
@@ -150,8 +164,12 @@ class EslClient:
             if self.connections:
                 self._on_lost(reason)
 
-    async def _read(self, reader: asyncio.StreamReader, parser: esl.EslParser,
-                    greeting: asyncio.Future[esl.Frame]) -> str:
+    async def _read(
+        self,
+        reader: asyncio.StreamReader,
+        parser: esl.EslParser,
+        greeting: asyncio.Future[esl.Frame],
+    ) -> str:
         while True:
             chunk = await reader.read(65536)
             if not chunk:
@@ -198,8 +216,9 @@ class EslClient:
             try:
                 await self._command(esl.api("status"), self.command_timeout_s)
             except (PbxTimeout, PbxUnavailable):
-                log.warning("ESL silent for %.0f s and no answer to a probe: closing",
-                            self.dead_after_s)
+                log.warning(
+                    "ESL silent for %.0f s and no answer to a probe: closing", self.dead_after_s
+                )
                 writer.transport.abort()
                 return
 

@@ -1,0 +1,158 @@
+"""`FreeSwitchPbx`: the `Pbx` port over the Event Socket (ccgateway/ports.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+
+from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.events import CallWaiting, PbxConnectionLost, PbxEvent
+from ccgateway.pbx.freeswitch import translate
+from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
+from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
+
+log = logging.getLogger(__name__)
+FALLBACK = DialplanTarget("ccgw-fallback", "s")
+
+
+class FreeSwitchPbx:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8021,
+        password: str = "",
+        name: str = "freeswitch",
+        inbound_context: str = translate.INBOUND_CONTEXT,
+        command_timeout_s: float = 5.0,
+        dead_after_s: float = 45.0,
+        hold_music: str | None = "local_stream://moh",
+    ) -> None:
+        self.name = name
+        self._hold_music = hold_music
+        self._inbound_context = inbound_context
+        self._emit: Callable[[PbxEvent], None] = lambda event: None
+        self._buffer: list[PbxEvent] | None = None
+        self._ringing: dict[str, str] = {}  # agent leg -> the caller it is for
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.client = EslClient(
+            host,
+            port,
+            password,
+            self._on_event,
+            self._resync,
+            self._on_lost,
+            events=translate.SUBSCRIBED,
+            custom=translate.CUSTOM,
+            command_timeout_s=command_timeout_s,
+            dead_after_s=dead_after_s,
+        )
+
+    async def run(self, emit: Callable[[PbxEvent], None]) -> None:
+        self._emit = emit
+        await self.client.run_forever()
+
+    # --- events --------------------------------------------------------------------------
+
+    def _on_event(self, event: EventHeaders) -> None:
+        leg = translate.parked_agent_leg(event)
+        if leg is not None:
+            caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
+            if caller:
+                self._start_bridge(caller, leg)
+        domain = translate.to_event(event, self._inbound_context)
+        if domain is None:
+            return
+        if isinstance(domain, CallWaiting) and self._hold_music:
+            # park is silent: the waiting caller hears music until an agent is bridged
+            self._spawn(
+                self._on_channel("uuid_broadcast", domain.call_id, self._hold_music, "aleg")
+            )
+        if self._buffer is not None:
+            self._buffer.append(domain)
+        else:
+            self._emit(domain)
+
+    def _start_bridge(self, caller: str, leg: str) -> None:
+        self._spawn(self._bridge(caller, leg))
+
+    def _spawn(self, action: Coroutine[None, None, None]) -> None:
+        """Commands started from the reader run as tasks kept until done, errors logged."""
+
+        async def guarded() -> None:
+            try:
+                await action
+            except PbxError as exc:
+                log.warning("FreeSWITCH command failed: %s", exc)
+
+        task = asyncio.get_running_loop().create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _bridge(self, caller: str, leg: str) -> None:
+        try:
+            result = await self.client.api("uuid_bridge", caller, leg)
+            if not result.startswith("+OK"):
+                raise PbxRejected(result.strip())
+        except PbxError as exc:  # the caller left meanwhile: end the agent's leg too
+            log.warning("bridging %s to %s failed: %s", leg, caller, exc)
+            await self.hang_up(leg, "bridge failed")
+
+    async def _resync(self) -> None:
+        self._buffer = []
+        try:
+            rows = await self.client.api("show", "channels", "as", "json")
+            self._emit(translate.to_snapshot(rows, inbound_context=self._inbound_context))
+            for event in self._buffer:
+                self._emit(event)
+        finally:
+            self._buffer = None
+
+    def _on_lost(self, reason: str) -> None:
+        self._buffer = None
+        self._emit(PbxConnectionLost(reason))
+
+    # --- commands ------------------------------------------------------------------------
+
+    async def ring_agent(self, command: RingAgent) -> None:
+        words = translate.originate_agent(command)
+        self._ringing[command.leg_id] = command.call_id
+        try:
+            await self.client.bgapi_start(*words)
+        except PbxError:
+            self._ringing.pop(command.leg_id, None)
+            raise
+
+    async def hang_up(self, channel_id: str, reason: str = "") -> None:
+        log.info("hanging up %s: %s", channel_id, reason)
+        await self._on_channel("uuid_kill", channel_id)
+
+    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
+        log.info("sending %s to the fallback: %s", channel_id, reason)
+        await self.redirect(channel_id, FALLBACK)
+
+    async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
+        await self._on_channel("uuid_transfer", channel_id, target.exten, "XML", target.context)
+
+    async def play(self, channel_id: str, sound: str) -> None:
+        await self._on_channel("uuid_broadcast", channel_id, sound, "aleg")
+
+    async def hold(self, channel_id: str, music_class: str | None) -> None:
+        if music_class is None:
+            await self._on_channel("uuid_break", channel_id, "all")
+        else:
+            await self._on_channel(
+                "uuid_broadcast", channel_id, f"local_stream://{music_class}", "aleg"
+            )
+
+    async def record(self, channel_id: str, path: str) -> None:
+        await self._on_channel("uuid_record", channel_id, "start", path)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def _on_channel(self, *words: str) -> None:
+        """An api command on one channel; a channel that is already gone is not an error."""
+        result = (await self.client.api(*words)).strip()
+        if result.startswith("-ERR") and "No such channel" not in result:
+            raise PbxRejected(result)

@@ -1,0 +1,189 @@
+"""FreeSWITCH events to domain events, domain commands to ESL command words. Pure: no I/O.
+
+Built on the real 1.10.12 transcripts (../shared/captures): a caller parks (CHANNEL_PARK,
+inbound); the controller rings the agent with `bgapi originate {origination_uuid=<leg>,...}
+user/1001 &park()` (14_agent_register_originate_bridge); once the leg has answered and parked,
+`uuid_bridge <caller> <leg>` joins them (06, 14); a failed originate ends in BACKGROUND_JOB
+`-ERR <CAUSE>` whose Job-Command-Arg still names the origination uuid (10_originate_failure).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterable, Mapping
+
+from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.events import (
+    AgentChannel,
+    AgentLegAnswered,
+    AgentLegFailed,
+    CallerChannel,
+    CallWaiting,
+    ChannelHungUp,
+    DeviceState,
+    DeviceStateChanged,
+    LegFailure,
+    PbxEvent,
+    PbxResynced,
+)
+from ccgateway.pbx.freeswitch import esl
+from ccgateway.ports import InvalidWireValue
+
+EventHeaders = Mapping[str, str]
+INBOUND_CONTEXT = "ccgw-inbound"
+LEG_PREFIX = "ccgw-"
+QUEUE_VARIABLE = "ccgw_queue"  # set by dialplans/freeswitch before park
+SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_BRIDGE")
+CUSTOM = ("sofia::register", "sofia::unregister", "sofia::expire", "avmd::beep")
+
+# FreeSWITCH hang-up cause names and their Q.850 codes (switch_types.h); FreeSWITCH's own
+# causes (600s) mapped to the nearest Q.850 meaning.
+CAUSES = {
+    "UNALLOCATED_NUMBER": 1,
+    "NO_ROUTE_DESTINATION": 3,
+    "NORMAL_CLEARING": 16,
+    "USER_BUSY": 17,
+    "NO_USER_RESPONSE": 18,
+    "NO_ANSWER": 19,
+    "SUBSCRIBER_ABSENT": 20,
+    "CALL_REJECTED": 21,
+    "DESTINATION_OUT_OF_ORDER": 27,
+    "NORMAL_TEMPORARY_FAILURE": 41,
+    "ORIGINATOR_CANCEL": 16,
+    "LOSE_RACE": 16,
+    "USER_NOT_REGISTERED": 20,
+    "RECOVERY_ON_TIMER_EXPIRE": 102,
+    "ALLOTTED_TIMEOUT": 19,
+}
+FAILURES = {
+    "NO_ANSWER": LegFailure.NO_ANSWER,
+    "NO_USER_RESPONSE": LegFailure.NO_ANSWER,
+    "ALLOTTED_TIMEOUT": LegFailure.NO_ANSWER,
+    "USER_BUSY": LegFailure.BUSY,
+    "CALL_REJECTED": LegFailure.REJECTED,
+    "USER_NOT_REGISTERED": LegFailure.UNREACHABLE,
+    "SUBSCRIBER_ABSENT": LegFailure.UNREACHABLE,
+    "DESTINATION_OUT_OF_ORDER": LegFailure.UNREACHABLE,
+    "NO_ROUTE_DESTINATION": LegFailure.UNREACHABLE,
+    "NORMAL_TEMPORARY_FAILURE": LegFailure.UNREACHABLE,
+}
+ORIGINATION_UUID = re.compile(r"origination_uuid=([^,}\s]+)")
+
+
+def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> PbxEvent | None:
+    """The domain event a FreeSWITCH event means, or None."""
+    name = event.get("Event-Name", "")
+    uuid = event.get("Unique-ID", "")
+    if name == "CHANNEL_PARK" and event.get("Call-Direction") == "inbound":
+        queue = event.get(f"variable_{QUEUE_VARIABLE}")
+        if queue is None and event.get("Caller-Context") != inbound_context:
+            return None
+        return CallWaiting(
+            uuid,
+            queue or event.get("Caller-Destination-Number", ""),
+            event.get("Caller-Caller-ID-Number", ""),
+            event.get("Caller-Caller-ID-Name", ""),
+        )
+    if name == "CHANNEL_ANSWER" and uuid.startswith(LEG_PREFIX):
+        return AgentLegAnswered(uuid)
+    if name == "CHANNEL_HANGUP" and uuid:
+        cause = event.get("Hangup-Cause", "NORMAL_CLEARING")
+        return ChannelHungUp(uuid, CAUSES.get(cause, 16), cause)
+    if name == "BACKGROUND_JOB" and event.get("Job-Command") == "originate":
+        result = event.get("_body", "").strip()
+        leg = ORIGINATION_UUID.search(event.get("Job-Command-Arg", ""))
+        if result.startswith("-ERR") and leg:
+            cause = result.removeprefix("-ERR").strip()
+            return AgentLegFailed(leg.group(1), FAILURES.get(cause, LegFailure.ERROR), cause)
+        return None
+    if name == "CUSTOM":
+        return _registration(event)
+    return None
+
+
+def _registration(event: EventHeaders) -> DeviceStateChanged | None:
+    subclass = event.get("Event-Subclass", "")
+    user = event.get("username") or event.get("from-user")
+    if not user or not subclass.startswith("sofia::"):
+        return None
+    registered = subclass == "sofia::register"
+    if subclass not in ("sofia::register", "sofia::unregister", "sofia::expire"):
+        return None
+    return DeviceStateChanged(
+        f"user/{user}", DeviceState.AVAILABLE if registered else DeviceState.UNAVAILABLE
+    )
+
+
+def parked_agent_leg(event: EventHeaders) -> str | None:
+    """The leg's uuid when one of our agent legs has answered and parked: time to bridge."""
+    uuid = event.get("Unique-ID", "")
+    parked = event.get("Event-Name") == "CHANNEL_PARK" and event.get("Call-Direction") == "outbound"
+    return uuid if parked and uuid.startswith(LEG_PREFIX) else None
+
+
+def originate_agent(command: RingAgent) -> tuple[str, ...]:
+    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge)."""
+    variables = esl.originate_variables(
+        {
+            "origination_uuid": command.leg_id,
+            "ccgw_caller": command.call_id,
+            "originate_timeout": str(int(command.timeout_s)),
+            "origination_caller_id_number": re.sub(r"[^0-9+*#]", "", command.caller_number) or "0",
+            "origination_caller_id_name": re.sub(r"[^A-Za-z0-9._-]", "_", command.caller_name)[:40]
+            or "Customer",
+        }
+    )
+    return ("originate", variables + _device(command.device), "&park()")
+
+
+def _device(device: str) -> str:
+    if not re.fullmatch(r"(user|sofia/[A-Za-z0-9_.-]+)/[A-Za-z0-9_.@:+-]{1,80}", device):
+        raise InvalidWireValue(f"device {device!r} is not a FreeSWITCH dial string we accept")
+    return device
+
+
+def to_snapshot(
+    channels_json: str,
+    devices: Iterable[DeviceStateChanged] = (),
+    inbound_context: str = INBOUND_CONTEXT,
+    now: float | None = None,
+) -> PbxResynced:
+    """`show channels as json` as the PBX's whole picture."""
+    data = json.loads(channels_json or '{"row_count": 0}')
+    rows = data.get("rows", []) if isinstance(data, dict) else []
+    clock = time.time() if now is None else now
+    callers, legs = [], []
+    for row in rows:
+        uuid = str(row.get("uuid", ""))
+        age = max(0.0, clock - float(row.get("created_epoch") or clock))
+        if uuid.startswith(LEG_PREFIX):
+            other = str(row.get("call_uuid", ""))
+            legs.append(
+                AgentChannel(
+                    uuid,
+                    _row_device(row),
+                    other if other != uuid else "",
+                    row.get("callstate") in ("ACTIVE", "HELD"),
+                    age,
+                )
+            )
+        elif row.get("direction") == "inbound" and (
+            row.get("context") == inbound_context or row.get("initial_context") == inbound_context
+        ):
+            callers.append(
+                CallerChannel(
+                    uuid,
+                    str(row.get("initial_dest") or row.get("dest")),
+                    age,
+                    str(row.get("cid_num", "")),
+                    str(row.get("cid_name", "")),
+                )
+            )
+    return PbxResynced(tuple(callers), tuple(legs), tuple(devices))
+
+
+def _row_device(row: Mapping[str, object]) -> str:
+    dest = str(row.get("dest", ""))
+    return f"user/{dest}" if dest else str(row.get("name", ""))
