@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -49,14 +50,14 @@ class Controller:
     api: FastAPI
 
 
-def build_controller(settings: Settings, pbx: Pbx | None = None) -> Controller:
-    """Wire a controller; `pbx` replaces the configured PBXs (tests)."""
+def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> Controller:
+    """Wire a controller; `pbxes` replace the configured PBXs (tests)."""
     engine = open_database(settings.database_url)
     config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
     clock = SystemClock()
     center = Center(new_leg_id=new_leg_id)
     load_center(center, config, clock.now(), log.warning)
-    pbxes = [pbx] if pbx is not None else configured_pbxes(settings)
+    pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
     hub = EventHub()
     dispatcher = Dispatcher(center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:])
     service = CenterService(dispatcher, config, interactions, clock)

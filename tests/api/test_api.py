@@ -54,7 +54,7 @@ class Stack:
 
 async def build(db: Path) -> tuple[Stack, asyncio.Task[None]]:
     pbx = FakePbx()
-    controller = build_controller(Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN), pbx)
+    controller = build_controller(Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN), [pbx])
     task = asyncio.create_task(controller.dispatcher.run())
     await pbx.running.wait()
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=controller.api),
@@ -234,7 +234,7 @@ async def test_configuration_and_history_survive_a_restart(tmp_path: Path) -> No
 def test_the_event_stream_delivers_changes_and_resumes(tmp_path: Path) -> None:
     pbx = FakePbx()
     settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key=ADMIN)
-    controller = build_controller(settings, pbx)
+    controller = build_controller(settings, [pbx])
     hub = controller.dispatcher.hub
     for k in range(3):
         hub.publish(float(k), "agent.state", {"agent_id": f"a{k}", "state": "available"})

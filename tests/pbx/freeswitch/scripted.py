@@ -84,8 +84,9 @@ class ScriptedServer:
                 self.unanswered.append(command)
                 continue
             recorded, replies = self.answers[prefix].popleft()
-            old, new = (re.search(r"Job-UUID: (\S+)", text) for text in (recorded, command))
-            if old and new:
-                self.ids[old.group(1)] = new.group(1)
+            for pattern in (r"Job-UUID: (\S+)", r"origination_uuid=([^,}\s]+)"):
+                old, new = (re.search(pattern, text) for text in (recorded, command))
+                if old and new:  # the recorded id becomes the one the client chose
+                    self.ids[old.group(1)] = new.group(1)
             self.push(replies)
             await writer.drain()

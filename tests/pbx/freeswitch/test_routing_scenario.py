@@ -79,7 +79,7 @@ async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, dict[str, li
                         hold_music=None)
     settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite",
                         admin_key="scenario-admin-key-0123")
-    controller = build_controller(settings, pbx)
+    controller = build_controller(settings, [pbx])
     legs = count(1)
     controller.dispatcher.center._new_leg_id = lambda: f"ccgw-leg-{next(legs)}"
     task = asyncio.create_task(controller.dispatcher.run())
@@ -104,7 +104,6 @@ async def test_a_parked_caller_reaches_a_qualified_agent_and_is_bridged(
     s, script = scenario
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     s.server.answer("api uuid_bridge", script["t14_bridge"][0])
-    s.server.ids[LEG_14] = "ccgw-leg-1"
     await s.until("the resync", lambda: s.center.pbx_ready)
     s.server.push(script["register_and_caller_parks"])
     await s.until("the offer", lambda: s.center.calls.get(CALLER))
@@ -130,7 +129,6 @@ async def test_an_agent_who_cannot_be_reached_is_made_not_ready_and_the_next_one
     s.server.answer("bgapi originate", script["t10_bgapi"][0])
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     s.server.answer("api uuid_bridge", script["t14_bridge"][0])
-    s.server.ids.update({LEG_10: "ccgw-leg-1", LEG_14: "ccgw-leg-2"})
     await s.until("the resync", lambda: s.center.pbx_ready)
     s.server.push(script["register_and_caller_parks"])
     await s.until("the second offer", lambda: s.center.calls.get(CALLER)
