@@ -35,6 +35,7 @@ from ccgateway.domain.events import (
     DeviceStateChanged,
     HoldTimedOut,
     LegFailure,
+    MachineDetected,
     PbxConnectionLost,
     PbxEvent,
     PbxResynced,
@@ -175,6 +176,8 @@ class Center:
             case HoldTimedOut(call_id=call_id):
                 call = self.calls.get(call_id)
                 out = self._end_call(call, Outcome.TIMED_OUT, now) if call else []
+            case MachineDetected():
+                out = []  # outbound dialing acts on it; an inbound call has nothing to do
             case DeviceStateChanged(device=device, state=state):
                 self.devices[device] = state
                 out = []

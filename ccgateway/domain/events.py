@@ -69,6 +69,17 @@ class HoldTimedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class MachineDetected:
+    """The PBX believes an answering machine took this channel (a beep, AMD's verdict).
+
+    A hint for the outbound dialer; inbound routing has no use for it.
+    """
+
+    channel_id: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     device: str
     state: DeviceState
@@ -119,6 +130,7 @@ PbxEvent = (
     | AgentLegFailed
     | ChannelHungUp
     | HoldTimedOut
+    | MachineDetected
     | DeviceStateChanged
     | PbxResynced
     | PbxConnectionLost

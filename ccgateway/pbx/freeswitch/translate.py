@@ -25,6 +25,7 @@ from ccgateway.domain.events import (
     DeviceState,
     DeviceStateChanged,
     LegFailure,
+    MachineDetected,
     PbxEvent,
     PbxResynced,
 )
@@ -99,8 +100,15 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
             return AgentLegFailed(leg.group(1), FAILURES.get(cause, LegFailure.ERROR), cause)
         return None
     if name == "CUSTOM":
-        return _registration(event)
+        return _custom(event)
     return None
+
+
+def _custom(event: EventHeaders) -> PbxEvent | None:
+    if event.get("Event-Subclass") == "avmd::beep" and event.get("Beep-Status") == "DETECTED":
+        hz = event.get("Frequency", "?").split(".")[0]
+        return MachineDetected(event.get("Unique-ID", ""), f"avmd beep at {hz} Hz")
+    return _registration(event)
 
 
 def _registration(event: EventHeaders) -> DeviceStateChanged | None:
