@@ -69,6 +69,8 @@ class AgentOut(BaseModel):
     since: float
     call_id: str | None
     calls_answered: int
+    device_state: str = Field(description="the phone as the PBX sees it: available, in_use, "
+                              "ringing, unavailable (never offered a call) or unknown")
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -84,6 +86,7 @@ class AgentOut(BaseModel):
             since=view.since,
             call_id=view.call_id,
             calls_answered=view.calls_answered,
+            device_state=view.device_state.value,
         )
 
 

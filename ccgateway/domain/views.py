@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Call, CallState, Center
+from ccgateway.domain.events import DeviceState
 from ccgateway.domain.model import Agent
 from ccgateway.domain.routing import is_qualified
 
@@ -21,6 +22,7 @@ class AgentView:
     call_id: str | None
     calls_answered: int
     wrapup_until: float | None
+    device_state: DeviceState
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,9 @@ class QueueStatus:
 def agent_view(center: Center, agent_id: str) -> AgentView:
     agent = center.directory.agent(agent_id)
     s = center.status[agent_id]
-    return AgentView(agent, s.state, s.reason, s.since, s.call_id, s.calls_answered, s.wrapup_until)
+    device = center.devices.get(agent.device, DeviceState.UNKNOWN)
+    return AgentView(agent, s.state, s.reason, s.since, s.call_id, s.calls_answered,
+                     s.wrapup_until, device)
 
 
 def call_view(call: Call, now: float) -> CallView:

@@ -11,6 +11,7 @@ import glob
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -98,6 +99,8 @@ class Sandbox:
                 _kill(state.asterisk_pid, grace_s=5.0)
             _kill_matching(f"asterisk -C {CONF_DIR}/asterisk.conf")
         rootfs.unmount_all(self.root)
+        for workdir in self.state_dir.glob("call-*"):
+            shutil.rmtree(workdir, ignore_errors=True)
         if self._state_file.exists():
             self._state_file.unlink()
         if not quiet:
