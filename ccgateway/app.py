@@ -37,8 +37,10 @@ class SystemClock:
 
 
 def new_leg_id() -> str:
-    """Unique across restarts: Asterisk refuses a ChannelId that is still in use."""
-    return f"ccgw-{uuid.uuid4().hex}"
+    """Unique across restarts (Asterisk refuses a ChannelId still in use), marked `ccgw-` so
+    the adapters know their own legs, and 36 characters at most: FreeSWITCH keeps a session's
+    uuid in a 37-byte buffer and would silently cut a longer `origination_uuid`."""
+    return f"ccgw-{uuid.uuid4().hex[:31]}"
 
 
 @dataclass
