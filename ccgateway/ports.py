@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccgateway.domain.agents import AgentState
-from ccgateway.domain.commands import Interaction, RingAgent
+from ccgateway.domain.commands import Interaction, Monitor, RingAgent
 from ccgateway.domain.events import PbxEvent
 from ccgateway.domain.model import Agent, Queue, Skill
 
@@ -78,6 +78,9 @@ class Pbx(Protocol):
         """Start music on hold with `music_class`, or stop it with None."""
 
     async def record(self, channel_id: str, path: str) -> None: ...
+
+    async def monitor(self, command: Monitor) -> None:
+        """Ring the supervisor; on answer they listen to, whisper to or barge into the leg."""
 
     async def close(self) -> None: ...
 

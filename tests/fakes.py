@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, RingAgent
 from ccgateway.domain.events import PbxEvent
 from ccgateway.ports import DialplanTarget
 
@@ -52,6 +52,9 @@ class FakePbx:
 
     async def record(self, channel_id: str, path: str) -> None:
         self.commands.append(("record", (channel_id, path)))
+
+    async def monitor(self, command: Monitor) -> None:
+        self.commands.append(("monitor", command))
 
     async def close(self) -> None:
         pass

@@ -12,7 +12,7 @@ from ccgateway.ports import KeyStore
 
 class Role(StrEnum):
     ADMIN = "admin"  # everything
-    SUPERVISOR = "supervisor"  # read everything; change any agent's state
+    SUPERVISOR = "supervisor"  # read everything; change any agent's state; monitor calls
     AGENT = "agent"  # read and change only its own agent
 
 
@@ -22,12 +22,18 @@ class Permission(StrEnum):
     MANAGE_KEYS = "manage_keys"
     SET_ANY_AGENT_STATE = "set_any_agent_state"
     OWN_AGENT = "own_agent"  # read and set the state of one's own agent
+    MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: frozenset(
-        {Permission.READ, Permission.SET_ANY_AGENT_STATE, Permission.OWN_AGENT}
+        {
+            Permission.READ,
+            Permission.SET_ANY_AGENT_STATE,
+            Permission.OWN_AGENT,
+            Permission.MONITOR_CALLS,
+        }
     ),
     Role.AGENT: frozenset({Permission.OWN_AGENT}),
 }

@@ -233,6 +233,12 @@ class InteractionOut(BaseModel):
         )
 
 
+class MonitorIn(Input):
+    supervisor_device: str = Field(max_length=120, description="the phone to ring, e.g. "
+                                   "PJSIP/sup1 or user/2001, on the call's PBX")
+    mode: Literal["listen", "whisper", "barge"] = "listen"
+
+
 class KeyIn(Input):
     name: str = Name
     role: Literal["admin", "supervisor", "agent"]

@@ -16,6 +16,8 @@ from ccgateway.domain.commands import (
     Command,
     HangUp,
     Interaction,
+    Monitor,
+    MonitorMode,
     Notify,
     Outcome,
     RecordInteraction,
@@ -23,7 +25,7 @@ from ccgateway.domain.commands import (
     SendToFallback,
 )
 from ccgateway.domain.directory import Directory
-from ccgateway.domain.errors import Conflict, InvalidValue
+from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -40,7 +42,7 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
 )
-from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
+from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill
 from ccgateway.domain.routing import Decision, choose_agent
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -159,6 +161,18 @@ class Center:
         status = self.status[agent_id]
         status.apply(REQUESTABLE[state], now, reason)
         return [self._agent_notice(agent_id), *self._route(now)]
+
+    def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
+        """A supervisor listens to, whispers to or barges into a connected call."""
+        call = self.calls.get(call_id)
+        if call is None:
+            raise NotFound(f"no live call {call_id!r}")
+        if call.state is not CallState.CONNECTED or call.leg_id is None:
+            raise Conflict(f"call {call_id} is {call.state.value}: only a connected call can "
+                           "be monitored")
+        if not DEVICE_PATTERN.fullmatch(supervisor_device):
+            raise InvalidValue(f"device {supervisor_device!r} must look like 'PJSIP/sup1'")
+        return [Monitor(call.leg_id, supervisor_device, mode, call.pbx)]
 
     # --- PBX events --------------------------------------------------------------------
 

@@ -41,6 +41,22 @@ class SendToFallback:
     pbx: str = DEFAULT_PBX
 
 
+class MonitorMode(StrEnum):
+    LISTEN = "listen"  # the supervisor hears both sides, nobody hears the supervisor
+    WHISPER = "whisper"  # the agent hears the supervisor, the customer does not
+    BARGE = "barge"  # all three talk
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """Ring a supervisor's phone and, on answer, let them join the agent's leg as `mode`."""
+
+    agent_leg_id: str
+    supervisor_device: str
+    mode: MonitorMode
+    pbx: str = DEFAULT_PBX
+
+
 class Outcome(StrEnum):
     ANSWERED = "answered"
     ABANDONED = "abandoned"
@@ -78,4 +94,4 @@ class Notify:
     data: dict[str, object]
 
 
-Command = RingAgent | HangUp | SendToFallback | RecordInteraction | Notify
+Command = RingAgent | HangUp | SendToFallback | Monitor | RecordInteraction | Notify

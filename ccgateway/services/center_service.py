@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
-from ccgateway.domain.commands import Command, Interaction
+from ccgateway.domain.commands import Command, Interaction, MonitorMode
 from ccgateway.domain.errors import Conflict, InvalidValue
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.views import (
@@ -170,6 +170,12 @@ class CenterService:
         if name not in self._dispatcher.pbxes:
             driven = ", ".join(sorted(self._dispatcher.pbxes))
             raise InvalidValue(f"pbx {name!r} is not one this controller drives ({driven})")
+
+    async def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> None:
+        async def op(center: Center, now: float) -> tuple[None, list[Command]]:
+            return None, center.monitor(call_id, supervisor_device, mode)
+
+        await self._dispatcher.perform(op)
 
     @staticmethod
     def _must_be_new(kind: str, item_id: str, existing: dict[str, T]) -> None:

@@ -23,6 +23,7 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
     Command,
     HangUp,
+    Monitor,
     Notify,
     RecordInteraction,
     RingAgent,
@@ -152,6 +153,10 @@ class Dispatcher:
                             self.pbxes[pbx].send_to_fallback(call_id, reason),
                             f"fallback {call_id}",
                         )
+                    )
+                case Monitor(pbx=pbx):
+                    self._tasks.create_task(
+                        self._best_effort(self.pbxes[pbx].monitor(command), "monitor")
                     )
                 case RecordInteraction(interaction=interaction):
                     self._writes.put_nowait(partial(self._interactions.add, interaction))

@@ -256,3 +256,22 @@ async def test_agents_and_queues_must_live_on_a_driven_pbx(stack: Stack) -> None
         "id": "fs9", "name": "F", "device": "user/1009", "pbx": "freeswitch"})
     assert (got, payload["error_id"]) == (422, "invalid-value")
     assert "freeswitch" in payload["message"] and "asterisk" in payload["message"]
+
+
+async def test_a_supervisor_can_monitor_a_connected_call(stack: Stack) -> None:
+    sup = (await stack.ok("POST", "/v1/keys", {"name": "sup", "role": "supervisor"}))["key"]
+    own = (await stack.ok("POST", "/v1/keys", {"name": "desk", "role": "agent",
+                                               "agent_id": "a1"}))["key"]
+    stack.pbx.emit(PbxResynced())
+    stack.pbx.emit(CallWaiting("c1", "200"))
+    [ring] = await stack.until(stack.pbx.rings)
+    body = {"supervisor_device": "PJSIP/sup1", "mode": "whisper"}
+    got, payload = await stack.status("POST", "/v1/calls/c1/monitor", body, key=sup)
+    assert (got, payload["error_id"]) == (409, "conflict")  # still ringing
+    stack.pbx.emit(AgentLegAnswered(ring.leg_id))
+    await stack.until(lambda: stack.controller.dispatcher.center.calls["c1"].state == "connected")
+    assert (await stack.status("POST", "/v1/calls/c1/monitor", body, key=own))[0] == 403
+    assert (await stack.status("POST", "/v1/calls/c1/monitor", body, key=sup))[0] == 202
+    [monitor] = await stack.until(lambda: [c for k, c in stack.pbx.commands if k == "monitor"])
+    assert (monitor.agent_leg_id, monitor.supervisor_device, monitor.mode.value) == (
+        ring.leg_id, "PJSIP/sup1", "whisper")

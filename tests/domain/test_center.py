@@ -9,12 +9,14 @@ from ccgateway.domain.center import CallState, Center
 from ccgateway.domain.commands import (
     Command,
     HangUp,
+    Monitor,
+    MonitorMode,
     Outcome,
     RecordInteraction,
     RingAgent,
     SendToFallback,
 )
-from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue
+from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -293,3 +295,16 @@ def test_an_unanswered_leg_that_hangs_up_says_why_the_agent_is_not_ready(
     [ring] = rings(center.handle(CallWaiting("c1", "200"), now=100.0))
     center.handle(ChannelHungUp(ring.leg_id, cause), now=105.0)
     assert center.status["bob"].reason == f"not ready: {reason}"
+
+
+def test_only_a_connected_call_can_be_monitored(center: Center) -> None:
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=100.0))
+    with pytest.raises(Conflict, match="offering"):
+        center.monitor("c1", "PJSIP/sup1", MonitorMode.LISTEN)
+    center.handle(AgentLegAnswered(ring.leg_id), now=101.0)
+    assert center.monitor("c1", "PJSIP/sup1", MonitorMode.WHISPER) == [
+        Monitor(ring.leg_id, "PJSIP/sup1", MonitorMode.WHISPER)]
+    with pytest.raises(InvalidValue):
+        center.monitor("c1", "PJSIP/sup1\r\nAction: Hangup", MonitorMode.BARGE)
+    with pytest.raises(NotFound):
+        center.monitor("nope", "PJSIP/sup1", MonitorMode.LISTEN)

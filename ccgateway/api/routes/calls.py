@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
 
-from ccgateway.api.deps import Caller, Reader, Service
-from ccgateway.api.schemas import CallOut, HealthOut
+from ccgateway.api.deps import Caller, Monitorer, Reader, Service
+from ccgateway.api.schemas import CallOut, HealthOut, MonitorIn
+from ccgateway.domain.commands import MonitorMode
 
 router = APIRouter(prefix="/v1", tags=["live"])
 
@@ -12,6 +13,13 @@ router = APIRouter(prefix="/v1", tags=["live"])
 async def live_calls(service: Service, _: Reader) -> list[CallOut]:
     """Calls in progress: waiting, ringing an agent, or connected."""
     return [CallOut.of(c) for c in service.calls()]
+
+
+@router.post("/calls/{call_id}/monitor", status_code=status.HTTP_202_ACCEPTED)
+async def monitor_call(call_id: str, body: MonitorIn, service: Service, _: Monitorer) -> None:
+    """Ring a supervisor's phone; on answer they listen to the agent's call, whisper to the
+    agent (the customer does not hear it) or barge in. Accepted means the phone is ringing."""
+    await service.monitor(call_id, body.supervisor_device, MonitorMode(body.mode))
 
 
 @router.get("/health")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, RingAgent
 from ccgateway.domain.events import PbxConnectionLost, PbxEvent
 from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
@@ -30,6 +30,7 @@ class AsteriskPbx:
         self.name = name
         self._emit: Callable[[PbxEvent], None] = lambda event: None
         self._buffer: list[PbxEvent] | None = None
+        self._leg_names: dict[str, str] = {}
         self.client = AmiClient(
             host,
             port,
@@ -50,6 +51,7 @@ class AsteriskPbx:
     # --- events --------------------------------------------------------------------------
 
     def _on_event(self, message: AmiMessage) -> None:
+        self._remember_leg_name(message)
         event = translate.to_event(message)
         if event is None:
             return
@@ -58,10 +60,23 @@ class AsteriskPbx:
         else:
             self._emit(event)
 
+    def _remember_leg_name(self, message: AmiMessage) -> None:
+        """ChanSpy needs a channel's name; the core knows our legs by their uniqueid."""
+        uniqueid = message.get("Uniqueid", "")
+        if not uniqueid.startswith(translate.LEG_PREFIX):
+            return
+        if message.get("Event") == "Hangup":
+            self._leg_names.pop(uniqueid, None)
+        elif "Channel" in message:
+            self._leg_names[uniqueid] = message["Channel"]
+
     async def _resync(self) -> None:
         self._buffer = []
         try:
             channels = await self.client.send({"Action": "CoreShowChannels"}, is_list=True)
+            self._leg_names.clear()
+            for channel in channels:
+                self._remember_leg_name(channel)
             devices = await self.client.send({"Action": "DeviceStateList"}, is_list=True)
             self._emit(translate.to_snapshot(channels, devices))
             for event in self._buffer:
@@ -108,6 +123,12 @@ class AsteriskPbx:
 
     async def record(self, channel_id: str, path: str) -> None:
         await self.client.send(translate.mix_monitor(channel_id, path))
+
+    async def monitor(self, command: Monitor) -> None:
+        name = self._leg_names.get(command.agent_leg_id)
+        if name is None:
+            raise PbxRejected(f"agent leg {command.agent_leg_id} is not up on this Asterisk")
+        await self.client.send(translate.spy(command, name))
 
     async def close(self) -> None:
         await self.client.close()

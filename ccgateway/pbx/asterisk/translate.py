@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -139,6 +139,23 @@ def originate_agent(command: RingAgent) -> dict[str, str]:
         "Timeout": str(int(command.timeout_s * 1000)),
         "CallerID": caller_id(command.caller_name, command.caller_number),
         "Variable": f"CCGW_CALLER={command.call_id}",
+    }
+
+
+SPY_OPTIONS = {MonitorMode.LISTEN: "qE", MonitorMode.WHISPER: "qEw", MonitorMode.BARGE: "qEB"}
+
+
+def spy(command: Monitor, channel_name: str) -> dict[str, str]:
+    """Ring the supervisor; on answer ChanSpy joins the agent's channel (q: no beep and no
+    announcement, E: leave when the agent's channel ends, w: whisper, B: barge)."""
+    return {
+        "Action": "Originate",
+        "Channel": command.supervisor_device,
+        "Application": "ChanSpy",
+        "Data": f"{channel_name},{SPY_OPTIONS[command.mode]}",
+        "Async": "true",
+        "Timeout": "30000",
+        "CallerID": f'"{command.mode.value}" <monitor>',
     }
 
 

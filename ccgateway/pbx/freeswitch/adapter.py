@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, RingAgent
 from ccgateway.domain.events import CallWaiting, PbxConnectionLost, PbxEvent
 from ccgateway.pbx.freeswitch import translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
@@ -147,6 +147,9 @@ class FreeSwitchPbx:
 
     async def record(self, channel_id: str, path: str) -> None:
         await self._on_channel("uuid_record", channel_id, "start", path)
+
+    async def monitor(self, command: Monitor) -> None:
+        await self.client.bgapi_start(*translate.eavesdrop(command))
 
     async def close(self) -> None:
         await self.client.close()

@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -144,6 +144,29 @@ def originate_agent(command: RingAgent) -> tuple[str, ...]:
         }
     )
     return ("originate", variables + _device(command.device), "&park()")
+
+
+EAVESDROP_VARIABLES = {
+    MonitorMode.LISTEN: {},
+    MonitorMode.WHISPER: {"eavesdrop_whisper_aleg": "true"},
+    MonitorMode.BARGE: {"eavesdrop_bridge_aleg": "true", "eavesdrop_bridge_bleg": "true"},
+}
+
+
+def eavesdrop(command: Monitor) -> tuple[str, ...]:
+    """bgapi words: ring the supervisor; on answer mod_dptools' eavesdrop joins the agent's
+    leg (whisper speaks to the agent only, barge to both sides)."""
+    variables = esl.originate_variables(
+        {
+            "origination_caller_id_name": command.mode.value,
+            "origination_caller_id_number": "monitor",
+            **EAVESDROP_VARIABLES[command.mode],
+        }
+    )
+    leg = command.agent_leg_id
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,36}", leg):
+        raise InvalidWireValue(f"leg id {leg!r} is not a FreeSWITCH uuid")
+    return ("originate", variables + _device(command.supervisor_device), f"&eavesdrop({leg})")
 
 
 def _device(device: str) -> str:

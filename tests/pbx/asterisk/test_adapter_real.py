@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentLegAnswered,
     AgentLegFailed,
@@ -22,7 +22,7 @@ from ccgateway.domain.events import (
     PbxResynced,
 )
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
-from ccgateway.ports import InvalidWireValue, PbxUnavailable
+from ccgateway.ports import InvalidWireValue, PbxRejected, PbxUnavailable
 from ccgateway.sandbox import Sandbox
 from tests.e2e.ami_observer import AmiObserver
 from tests.pbx.asterisk.proxy import Proxy
@@ -235,3 +235,23 @@ async def test_a_restarted_adapter_sees_bridged_and_waiting_calls(
             await second.pbx.hang_up(call.call_id)
     finally:
         await stop(second)
+
+
+async def test_a_supervisor_can_whisper_to_a_bridged_agent(
+        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    running = await start(asterisk_sandbox)
+    try:
+        asterisk_sandbox.call("303", hangup_after=8, caller="+4930303")
+        [waiting] = await running.until("CallWaiting", lambda: running.emitted(CallWaiting))
+        leg = f"ccgw-test-{time.monotonic_ns()}"
+        await running.pbx.ring_agent(ring(leg, waiting.call_id, 3))
+        await running.until("the answer", lambda: running.emitted(AgentLegAnswered))
+        await running.pbx.monitor(Monitor(leg, "PJSIP/agent6", MonitorMode.WHISPER))
+        started = await running.until("ChanSpyStart", lambda: [
+            e for e in observer.events if e.get("Event") == "ChanSpyStart"], timeout_s=10)
+        assert started[0]["SpyeeUniqueid"] == leg
+        assert started[0]["SpyerChannel"].startswith("PJSIP/agent6-")
+        with pytest.raises(PbxRejected, match="not up"):
+            await running.pbx.monitor(Monitor("ccgw-gone", "PJSIP/agent6", MonitorMode.LISTEN))
+    finally:
+        await stop(running)

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from ccgateway.domain.commands import RingAgent
+from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentLegAnswered,
     AgentLegFailed,
@@ -97,3 +97,14 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
         "&park()")
     with pytest.raises(InvalidWireValue):
         translate.originate_agent(RingAgent("ccgw-1", "c", "a", "user/1001 &hupall", 15))
+
+
+@pytest.mark.parametrize(("mode", "variables"), [
+    ("listen", ""), ("whisper", ",eavesdrop_whisper_aleg=true"),
+    ("barge", ",eavesdrop_bridge_aleg=true,eavesdrop_bridge_bleg=true")])
+def test_monitoring_is_eavesdrop_on_the_agent_leg(mode: str, variables: str) -> None:
+    command = Monitor("ccgw-leg", "user/2001", MonitorMode(mode))
+    assert translate.eavesdrop(command) == (
+        "originate",
+        f"{{origination_caller_id_name={mode},origination_caller_id_number=monitor{variables}}}"
+        "user/2001", "&eavesdrop(ccgw-leg)")
