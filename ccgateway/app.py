@@ -80,6 +80,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 secret=ami.resolved_secret(),
                 action_timeout_s=ami.action_timeout_s,
                 ping_interval_s=ami.ping_interval_s,
+                dead_after_s=ami.dead_after_s,
             )
         )
     if settings.freeswitch.enabled:

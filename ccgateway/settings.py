@@ -26,7 +26,8 @@ class AsteriskSettings(BaseModel):
     secret: SecretStr | None = None
     secret_file: Path | None = SANDBOX_SECRET_FILE
     action_timeout_s: float = Field(5.0, gt=0)
-    ping_interval_s: float = Field(1.5, gt=0)
+    ping_interval_s: float = Field(1.0, gt=0)
+    dead_after_s: float = Field(3.5, gt=0)
 
     def resolved_secret(self) -> str:
         if self.secret is not None:

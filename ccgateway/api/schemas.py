@@ -69,8 +69,10 @@ class AgentOut(BaseModel):
     since: float
     call_id: str | None
     calls_answered: int
-    device_state: str = Field(description="the phone as the PBX sees it: available, in_use, "
-                              "ringing, unavailable (never offered a call) or unknown")
+    device_state: str = Field(
+        description="the phone as the PBX sees it: available, in_use, "
+        "ringing, unavailable (never offered a call) or unknown"
+    )
 
     @classmethod
     def of(cls, view: AgentView) -> AgentOut:
@@ -234,8 +236,10 @@ class InteractionOut(BaseModel):
 
 
 class MonitorIn(Input):
-    supervisor_device: str = Field(max_length=120, description="the phone to ring, e.g. "
-                                   "PJSIP/sup1 or user/2001, on the call's PBX")
+    supervisor_device: str = Field(
+        max_length=120,
+        description="the phone to ring, e.g. PJSIP/sup1 or user/2001, on the call's PBX",
+    )
     mode: Literal["listen", "whisper", "barge"] = "listen"
 
 

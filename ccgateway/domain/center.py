@@ -168,8 +168,9 @@ class Center:
         if call is None:
             raise NotFound(f"no live call {call_id!r}")
         if call.state is not CallState.CONNECTED or call.leg_id is None:
-            raise Conflict(f"call {call_id} is {call.state.value}: only a connected call can "
-                           "be monitored")
+            raise Conflict(
+                f"call {call_id} is {call.state.value}: only a connected call can be monitored"
+            )
         if not DEVICE_PATTERN.fullmatch(supervisor_device):
             raise InvalidValue(f"device {supervisor_device!r} must look like 'PJSIP/sup1'")
         return [Monitor(call.leg_id, supervisor_device, mode, call.pbx)]

@@ -55,8 +55,9 @@ def agent_view(center: Center, agent_id: str) -> AgentView:
     agent = center.directory.agent(agent_id)
     s = center.status[agent_id]
     device = center.devices.get(agent.device, DeviceState.UNKNOWN)
-    return AgentView(agent, s.state, s.reason, s.since, s.call_id, s.calls_answered,
-                     s.wrapup_until, device)
+    return AgentView(
+        agent, s.state, s.reason, s.since, s.call_id, s.calls_answered, s.wrapup_until, device
+    )
 
 
 def call_view(call: Call, now: float) -> CallView:

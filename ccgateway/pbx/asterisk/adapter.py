@@ -23,8 +23,8 @@ class AsteriskPbx:
         username: str = "ccgateway",
         secret: str = "",
         action_timeout_s: float = 5.0,
-        ping_interval_s: float = 1.5,
-        dead_after_s: float = 5.0,
+        ping_interval_s: float = 1.0,
+        dead_after_s: float = 3.5,
         name: str = "asterisk",
     ) -> None:
         self.name = name

@@ -53,8 +53,7 @@ async def start(sandbox: Sandbox, emit_hook: Callable[[PbxEvent], None] | None =
                 ) -> Running:
     proxy = Proxy(("127.0.0.1", 5038))
     port = await proxy.start()
-    pbx = AsteriskPbx(port=port, secret=sandbox.ami_secret(), ping_interval_s=0.5,
-                      dead_after_s=3.0)
+    pbx = AsteriskPbx(port=port, secret=sandbox.ami_secret())  # the shipped defaults
     running = Running(pbx, proxy, asyncio.get_running_loop().create_future())  # type: ignore[arg-type]
 
     def emit(event: PbxEvent) -> None:
