@@ -1,0 +1,104 @@
+"""A controller restart in the middle of real calls neither drops nor duplicates them.
+
+Two controllers in a row on the same database and the same sandbox Asterisk: the first
+connects a caller to an agent and sees a second caller waiting, then stops dead. The second
+must rebuild both from the PBX: the talking agent stays on that call (and is offered
+nothing), the waiting caller is served, and each call is recorded once when it ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ccgateway.app import Controller, build_controller
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.center import CallState
+from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.ports import InteractionQuery
+from ccgateway.sandbox import Sandbox
+from ccgateway.settings import Settings
+from tests.e2e.ami_observer import AmiObserver
+
+pytestmark = pytest.mark.asterisk
+
+
+async def until(what: str, check: Callable[[], Any], timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+    return result
+
+
+def start(sandbox: Sandbox, db: Path) -> tuple[Controller, asyncio.Task[None]]:
+    settings = Settings(database_url=f"sqlite:///{db}", admin_key="restart-admin-key-0123")
+    controller = build_controller(settings, [AsteriskPbx(secret=sandbox.ami_secret())])
+    return controller, asyncio.create_task(controller.dispatcher.run())
+
+
+async def stop_dead(controller: Controller, task: asyncio.Task[None]) -> None:
+    """As a crash would: no goodbye to the PBX, the calls stay where they are."""
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    await controller.dispatcher.pbx.close()
+    controller.engine.dispose()
+
+
+async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
+        asterisk_sandbox: Sandbox, tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    await observer.start()
+    first, task = start(asterisk_sandbox, db)
+    try:
+        service = first.service
+        await service.create_skill(Skill("support", "Support"))
+        await service.create_queue(Queue("support", "Support", "400", {"support": 5},
+                                         wrapup_s=0))
+        for k in (1, 2):
+            await service.create_agent(Agent(f"agent{k}", f"A{k}", f"PJSIP/agent{k}",
+                                             {"support": 7}))
+        await service.set_agent_state("agent1", AgentState.AVAILABLE, None)
+        await until("the PBX", lambda: first.dispatcher.center.pbx_ready)
+        asterisk_sandbox.call("400", hangup_after=14, caller="+4930400001")
+        talking = await until("a connected call", lambda: next(
+            (c.id for c in first.dispatcher.center.calls.values()
+             if c.state is CallState.CONNECTED), None))
+        asterisk_sandbox.call("400", hangup_after=25, caller="+4930400002")
+        await until("the second caller waiting", lambda: len(first.dispatcher.center.waiting))
+        await first.dispatcher.drain_writes()
+    finally:
+        await stop_dead(first, task)
+
+    second, task = start(asterisk_sandbox, db)
+    try:
+        center = second.dispatcher.center
+        await until("the resync", lambda: center.pbx_ready)
+        assert center.calls[talking].state is CallState.CONNECTED
+        assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
+        [waiting] = center.waiting
+        await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
+        await until("the waiting caller served", lambda: center.calls.get(waiting)
+                    and center.calls[waiting].state is CallState.CONNECTED)
+        assert center.calls[waiting].agent_id == "agent2"
+        await until("both calls over", lambda: not center.calls, timeout_s=40)
+        await second.dispatcher.drain_writes()
+        records = await second.service.interactions(InteractionQuery())
+        assert sorted((r.call_id, r.agent_id, r.outcome.value) for r in records) == sorted(
+            [(talking, "agent1", "answered"), (waiting, "agent2", "answered")])
+        pairs = observer.bridged_pairs()
+        assert pairs[talking] == {"PJSIP/agent1"} and pairs[waiting] == {"PJSIP/agent2"}
+        rings = [e for e in observer.events if e.get("Event") == "Newchannel"
+                 and e.get("Channel", "").startswith("PJSIP/agent")]
+        assert len(rings) == 2  # each agent rung once: nothing dialled twice
+    finally:
+        await stop_dead(second, task)
+        await observer.stop()
