@@ -6,9 +6,10 @@ import logging
 from collections.abc import Callable
 
 from ccgateway.domain.commands import Monitor, RingAgent
-from ccgateway.domain.events import PbxConnectionLost, PbxEvent
+from ccgateway.domain.events import PbxEvent, PbxResynced
 from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
+from ccgateway.pbx.link import EventGate
 from ccgateway.ports import DialplanTarget, PbxRejected
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,7 @@ class AsteriskPbx:
         name: str = "asterisk",
     ) -> None:
         self.name = name
-        self._emit: Callable[[PbxEvent], None] = lambda event: None
-        self._buffer: list[PbxEvent] | None = None
+        self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
         self.client = AmiClient(
             host,
@@ -38,14 +38,14 @@ class AsteriskPbx:
             secret,
             on_event=self._on_event,
             on_connected=self._resync,
-            on_lost=self._on_lost,
+            on_lost=self._gate.lost,
             action_timeout_s=action_timeout_s,
             ping_interval_s=ping_interval_s,
             dead_after_s=dead_after_s,
         )
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
-        self._emit = emit
+        self._gate.emit = emit
         await self.client.run_forever()
 
     # --- events --------------------------------------------------------------------------
@@ -53,12 +53,8 @@ class AsteriskPbx:
     def _on_event(self, message: AmiMessage) -> None:
         self._remember_leg_name(message)
         event = translate.to_event(message)
-        if event is None:
-            return
-        if self._buffer is not None:  # a resync is running: its snapshot goes out first
-            self._buffer.append(event)
-        else:
-            self._emit(event)
+        if event is not None:
+            self._gate.deliver(event)
 
     def _remember_leg_name(self, message: AmiMessage) -> None:
         """ChanSpy needs a channel's name; the core knows our legs by their uniqueid."""
@@ -71,22 +67,15 @@ class AsteriskPbx:
             self._leg_names[uniqueid] = message["Channel"]
 
     async def _resync(self) -> None:
-        self._buffer = []
-        try:
-            channels = await self.client.send({"Action": "CoreShowChannels"}, is_list=True)
-            self._leg_names.clear()
-            for channel in channels:
-                self._remember_leg_name(channel)
-            devices = await self.client.send({"Action": "DeviceStateList"}, is_list=True)
-            self._emit(translate.to_snapshot(channels, devices))
-            for event in self._buffer:
-                self._emit(event)
-        finally:
-            self._buffer = None
+        await self._gate.resync(self._snapshot)
 
-    def _on_lost(self, reason: str) -> None:
-        self._buffer = None
-        self._emit(PbxConnectionLost(reason))
+    async def _snapshot(self) -> PbxResynced:
+        channels = await self.client.send({"Action": "CoreShowChannels"}, is_list=True)
+        self._leg_names.clear()
+        for channel in channels:
+            self._remember_leg_name(channel)
+        devices = await self.client.send({"Action": "DeviceStateList"}, is_list=True)
+        return translate.to_snapshot(channels, devices)
 
     # --- commands ------------------------------------------------------------------------
 

@@ -23,13 +23,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from panoramisk.message import Message
 
+from ccgateway.pbx.link import reconnect_forever
 from ccgateway.pbx.wire import check_wire_value
 from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavailable
 
@@ -150,21 +150,8 @@ class AmiClient:
 
     async def run_forever(self) -> None:
         """Connect, serve, and reconnect with back-off until cancelled."""
-        failures = 0
-        while True:
-            try:
-                await self._serve_one_connection()
-                failures = 0
-            except Exception as exc:  # even a bug in a resync must not end the link for good
-                expected = (OSError, PbxRejected, PbxTimeout, PbxUnavailable)
-                leaves = exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,)
-                if all(isinstance(e, expected) for e in leaves):
-                    log.warning("AMI %s:%s: %s", *self._address, "; ".join(map(str, leaves)))
-                else:
-                    log.exception("AMI connection failed")
-                failures += 1
-            delay = min(self.max_backoff_s, 0.25 * 2 ** min(failures, 6))
-            await asyncio.sleep(delay * (0.75 + random.random() / 2))
+        label = "AMI {}:{}".format(*self._address)
+        await reconnect_forever(self._serve_one_connection, label, self.max_backoff_s)
 
     async def _serve_one_connection(self) -> None:
         reader, writer = await asyncio.wait_for(

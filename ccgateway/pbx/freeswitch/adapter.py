@@ -7,9 +7,10 @@ import logging
 from collections.abc import Callable, Coroutine
 
 from ccgateway.domain.commands import Monitor, RingAgent
-from ccgateway.domain.events import CallWaiting, PbxConnectionLost, PbxEvent
+from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.pbx.freeswitch import translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
+from ccgateway.pbx.link import EventGate
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
@@ -31,8 +32,7 @@ class FreeSwitchPbx:
         self.name = name
         self._hold_music = hold_music
         self._inbound_context = inbound_context
-        self._emit: Callable[[PbxEvent], None] = lambda event: None
-        self._buffer: list[PbxEvent] | None = None
+        self._gate = EventGate()
         self._ringing: dict[str, str] = {}  # agent leg -> the caller it is for
         self._tasks: set[asyncio.Task[None]] = set()
         self.client = EslClient(
@@ -41,7 +41,7 @@ class FreeSwitchPbx:
             password,
             self._on_event,
             self._resync,
-            self._on_lost,
+            self._gate.lost,
             events=translate.SUBSCRIBED,
             custom=translate.CUSTOM,
             command_timeout_s=command_timeout_s,
@@ -49,7 +49,7 @@ class FreeSwitchPbx:
         )
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
-        self._emit = emit
+        self._gate.emit = emit
         await self.client.run_forever()
 
     # --- events --------------------------------------------------------------------------
@@ -68,10 +68,7 @@ class FreeSwitchPbx:
             self._spawn(
                 self._on_channel("uuid_broadcast", domain.call_id, self._hold_music, "aleg")
             )
-        if self._buffer is not None:
-            self._buffer.append(domain)
-        else:
-            self._emit(domain)
+        self._gate.deliver(domain)
 
     def _start_bridge(self, caller: str, leg: str) -> None:
         self._spawn(self._bridge(caller, leg))
@@ -99,18 +96,11 @@ class FreeSwitchPbx:
             await self.hang_up(leg, "bridge failed")
 
     async def _resync(self) -> None:
-        self._buffer = []
-        try:
-            rows = await self.client.api("show", "channels", "as", "json")
-            self._emit(translate.to_snapshot(rows, inbound_context=self._inbound_context))
-            for event in self._buffer:
-                self._emit(event)
-        finally:
-            self._buffer = None
+        await self._gate.resync(self._snapshot)
 
-    def _on_lost(self, reason: str) -> None:
-        self._buffer = None
-        self._emit(PbxConnectionLost(reason))
+    async def _snapshot(self) -> PbxResynced:
+        rows = await self.client.api("show", "channels", "as", "json")
+        return translate.to_snapshot(rows, inbound_context=self._inbound_context)
 
     # --- commands ------------------------------------------------------------------------
 

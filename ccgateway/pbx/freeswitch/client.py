@@ -18,13 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
 from ccgateway.pbx.freeswitch import esl
+from ccgateway.pbx.link import reconnect_forever
 from ccgateway.ports import PbxRejected, PbxTimeout, PbxUnavailable
 
 log = logging.getLogger(__name__)
@@ -117,17 +117,9 @@ class EslClient:
     # --- the connection ------------------------------------------------------------------
 
     async def run_forever(self) -> None:
-        failures = 0
-        while True:
-            try:
-                await self._serve_one_connection()
-                failures = 0
-            except Exception as exc:  # logged; the link is tried again after a pause
-                leaves = exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,)
-                log.warning("ESL %s:%s: %s", *self._address, "; ".join(map(str, leaves)))
-                failures += 1
-            delay = min(self.max_backoff_s, 0.25 * 2 ** min(failures, 6))
-            await asyncio.sleep(delay * (0.75 + random.random() / 2))
+        """Connect, serve, and reconnect with back-off until cancelled."""
+        label = "ESL {}:{}".format(*self._address)
+        await reconnect_forever(self._serve_one_connection, label, self.max_backoff_s)
 
     async def _serve_one_connection(self) -> None:
         reader, writer = await asyncio.wait_for(
