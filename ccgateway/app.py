@@ -19,10 +19,11 @@ from sqlalchemy import Engine
 
 from ccgateway.api import create_api
 from ccgateway.domain.center import Center
+from ccgateway.domain.figures import Figures
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
-from ccgateway.ports import Pbx
+from ccgateway.ports import InteractionQuery, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
@@ -61,7 +62,12 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     load_center(center, config, clock.now(), log.warning)
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
     hub = EventHub()
-    dispatcher = Dispatcher(center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:])
+    figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
+    today = clock.now() // 86_400 * 86_400
+    figures.add_all(interactions.query(InteractionQuery(since=today, limit=10_000_000)))
+    dispatcher = Dispatcher(
+        center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:], figures=figures
+    )
     service = CenterService(dispatcher, config, interactions, clock)
     api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub)
     return Controller(settings, engine, dispatcher, service, api)

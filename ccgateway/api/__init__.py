@@ -6,7 +6,7 @@ from fastapi import FastAPI
 
 from ccgateway.api.auth import Authenticator
 from ccgateway.api.errors import install_error_handlers
-from ccgateway.api.routes import agents, calls, events, interactions, queues, skills
+from ccgateway.api.routes import agents, calls, events, interactions, metrics, queues, skills
 from ccgateway.api.routes import keys as key_routes
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
@@ -25,6 +25,6 @@ def create_api(service: CenterService, keys: KeyStore, admin_key: str, hub: Even
     app.state.hub = hub
     app.state.authenticator = Authenticator(admin_key, keys)
     install_error_handlers(app)
-    for module in (skills, agents, queues, calls, interactions, key_routes, events):
+    for module in (skills, agents, queues, calls, interactions, key_routes, events, metrics):
         app.include_router(module.router)
     return app

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ccgateway.domain.commands import Interaction
+from ccgateway.domain.figures import QueueFigures
 from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
 from ccgateway.domain.views import AgentView, CallView, QueueStatus
 
@@ -172,6 +173,38 @@ class QueueStatusOut(BaseModel):
             agents_qualified=s.agents_qualified,
             agents_logged_in=s.agents_logged_in,
             agents_available=s.agents_available,
+        )
+
+
+class QueueFiguresOut(BaseModel):
+    """Today's (UTC) figures; definitions in the endpoint's description."""
+
+    queue_id: str
+    offered: int
+    answered: int
+    abandoned: int
+    short_abandoned: int
+    timed_out: int
+    service_level: float | None
+    asa_s: float | None
+    aht_s: float | None
+    abandonment_rate: float | None
+    longest_wait_answered_s: float
+
+    @classmethod
+    def of(cls, f: QueueFigures) -> QueueFiguresOut:
+        return cls(
+            queue_id=f.queue_id,
+            offered=f.offered,
+            answered=f.answered,
+            abandoned=f.abandoned,
+            short_abandoned=f.short_abandoned,
+            timed_out=f.timed_out,
+            service_level=f.service_level,
+            asa_s=f.asa_s,
+            aht_s=f.aht_s,
+            abandonment_rate=f.abandonment_rate,
+            longest_wait_answered_s=f.longest_wait_answered_s,
         )
 
 

@@ -14,6 +14,7 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, Interaction, MonitorMode
 from ccgateway.domain.errors import Conflict, InvalidValue
+from ccgateway.domain.figures import QueueFigures
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.views import (
     AgentView,
@@ -68,6 +69,11 @@ class CenterService:
 
     def calls(self) -> list[CallView]:
         return live_calls(self._center, self._clock.now())
+
+    def figures(self, queue_id: str) -> QueueFigures:
+        """Today's (UTC) figures of one queue; see domain/figures.py for the definitions."""
+        self._center.directory.queue(queue_id)
+        return self._dispatcher.figures.queue(queue_id)
 
     def pbx_health(self) -> dict[str, bool]:
         """Each driven PBX and whether its link is up and its picture is loaded."""

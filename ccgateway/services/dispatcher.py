@@ -30,6 +30,7 @@ from ccgateway.domain.commands import (
     SendToFallback,
 )
 from ccgateway.domain.events import AgentLegFailed, LegFailure, PbxEvent
+from ccgateway.domain.figures import Figures
 from ccgateway.ports import Clock, ConfigStore, InteractionStore, Pbx, PbxError, PbxUnavailable
 from ccgateway.services.event_hub import EventHub
 
@@ -56,6 +57,7 @@ class Dispatcher:
         clock: Clock,
         hub: EventHub,
         others: Sequence[Pbx] = (),
+        figures: Figures | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
         self.center = center
@@ -65,6 +67,9 @@ class Dispatcher:
             raise ValueError("every PBX needs a name of its own")
         self.clock = clock
         self.hub = hub
+        # Today's figures (UTC day); only the dispatcher adds to them, at each finished call.
+        self.figures = figures or Figures()
+        self._figures_day = utc_day(clock.now())
         self._config = config
         self._interactions = interactions
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request] = asyncio.Queue()
@@ -160,6 +165,10 @@ class Dispatcher:
                     )
                 case RecordInteraction(interaction=interaction):
                     self._writes.put_nowait(partial(self._interactions.add, interaction))
+                    if utc_day(now) != self._figures_day:
+                        self.figures = Figures(self.figures.rules)
+                        self._figures_day = utc_day(now)
+                    self.figures.add(interaction)
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
@@ -202,6 +211,11 @@ class Dispatcher:
     async def drain_writes(self) -> None:
         """Wait until every write queued so far is done (for shutdown and tests)."""
         await self._writes.join()
+
+
+def utc_day(epoch: float) -> int:
+    """The day number since 1970 (UTC): figures are per day."""
+    return int(epoch // 86_400)
 
 
 def _reached_pbx(exc: Exception) -> bool:

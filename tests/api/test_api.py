@@ -275,3 +275,34 @@ async def test_a_supervisor_can_monitor_a_connected_call(stack: Stack) -> None:
     [monitor] = await stack.until(lambda: [c for k, c in stack.pbx.commands if k == "monitor"])
     assert (monitor.agent_leg_id, monitor.supervisor_device, monitor.mode.value) == (
         ring.leg_id, "PJSIP/sup1", "whisper")
+
+
+async def test_figures_and_metrics_follow_finished_calls_and_survive_a_restart(
+        tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite"
+    first, task = await build(db)
+    await seed(first)
+    first.pbx.emit(PbxResynced())
+    first.pbx.emit(CallWaiting("c1", "200"))
+    [ring] = await first.until(first.pbx.rings)
+    first.pbx.emit(AgentLegAnswered(ring.leg_id))
+    await first.until(lambda: first.controller.dispatcher.center.calls["c1"].state
+                      == "connected")
+    first.pbx.emit(ChannelHungUp("c1"))
+    await first.until(lambda: not first.controller.dispatcher.center.calls)
+    figures = await first.ok("GET", "/v1/queues/german/figures")
+    assert (figures["offered"], figures["answered"], figures["service_level"]) == (1, 1, 1.0)
+    await teardown(first, task)
+
+    second, task = await build(db)
+    try:
+        figures = await second.ok("GET", "/v1/queues/german/figures")
+        assert (figures["offered"], figures["answered"]) == (1, 1)
+        assert (await second.status("GET", "/metrics", key=None))[0] == 401
+        text = (await second.client.get("/metrics", headers={
+            "Authorization": f"Bearer {ADMIN}"})).text
+        assert 'ccgw_queue_answered_today{queue="german"} 1' in text
+        assert 'ccgw_agents{state="available"} 3' in text
+        assert "# TYPE ccgw_queue_service_level_ratio gauge" in text
+    finally:
+        await teardown(second, task)

@@ -5,7 +5,13 @@ import dataclasses
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, Reader, Service
-from ccgateway.api.schemas import QueueIn, QueueOut, QueuePatch, QueueStatusOut
+from ccgateway.api.schemas import (
+    QueueFiguresOut,
+    QueueIn,
+    QueueOut,
+    QueuePatch,
+    QueueStatusOut,
+)
 
 router = APIRouter(prefix="/v1/queues", tags=["queues"])
 
@@ -29,6 +35,14 @@ async def get_queue(queue_id: str, service: Service, _: Reader) -> QueueOut:
 async def queue_status(queue_id: str, service: Service, _: Reader) -> QueueStatusOut:
     """Live: callers waiting, the longest wait, and the queue's agents."""
     return QueueStatusOut.of(service.queue_status(queue_id))
+
+
+@router.get("/{queue_id}/figures")
+async def queue_figures(queue_id: str, service: Service, _: Reader) -> QueueFiguresOut:
+    """Today's (UTC) figures. offered excludes short abandons (hung up within 5 s);
+    service_level = answered within 20 s / offered (abandons count against it); asa_s = mean
+    wait of answered calls; aht_s = mean talk time; abandonment_rate = abandoned / offered."""
+    return QueueFiguresOut.of(service.figures(queue_id))
 
 
 @router.patch("/{queue_id}")
