@@ -163,17 +163,8 @@ class QueueStatusOut(BaseModel):
     agents_available: int
 
     @classmethod
-    def of(cls, s: QueueStatus) -> QueueStatusOut:
-        return cls(
-            queue_id=s.queue_id,
-            waiting=s.waiting,
-            longest_wait_s=s.longest_wait_s,
-            offering=s.offering,
-            connected=s.connected,
-            agents_qualified=s.agents_qualified,
-            agents_logged_in=s.agents_logged_in,
-            agents_available=s.agents_available,
-        )
+    def of(cls, value: QueueStatus) -> QueueStatusOut:
+        return cls.model_validate(value, from_attributes=True)
 
 
 class QueueFiguresOut(BaseModel):
@@ -192,20 +183,8 @@ class QueueFiguresOut(BaseModel):
     longest_wait_answered_s: float
 
     @classmethod
-    def of(cls, f: QueueFigures) -> QueueFiguresOut:
-        return cls(
-            queue_id=f.queue_id,
-            offered=f.offered,
-            answered=f.answered,
-            abandoned=f.abandoned,
-            short_abandoned=f.short_abandoned,
-            timed_out=f.timed_out,
-            service_level=f.service_level,
-            asa_s=f.asa_s,
-            aht_s=f.aht_s,
-            abandonment_rate=f.abandonment_rate,
-            longest_wait_answered_s=f.longest_wait_answered_s,
-        )
+    def of(cls, value: QueueFigures) -> QueueFiguresOut:
+        return cls.model_validate(value, from_attributes=True)
 
 
 class CallOut(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
@@ -10,81 +13,49 @@ from ccgateway.domain.agents import AgentState
 
 router = APIRouter(tags=["metrics"])
 
+# name, help, and how to read one queue's value from its live status or today's figures
+LIVE: list[tuple[str, str, Callable[[Any], float | None]]] = [
+    ("ccgw_queue_waiting", "Callers waiting now.", lambda s: s.waiting),
+    ("ccgw_queue_longest_wait_seconds", "The longest current wait.", lambda s: s.longest_wait_s),
+    (
+        "ccgw_queue_agents_available",
+        "Qualified agents available now.",
+        lambda s: s.agents_available,
+    ),
+]
+TODAY: list[tuple[str, str, Callable[[Any], float | None]]] = [
+    ("ccgw_queue_offered_today", "Calls offered today (UTC).", lambda f: f.offered),
+    ("ccgw_queue_answered_today", "Calls answered today (UTC).", lambda f: f.answered),
+    ("ccgw_queue_abandoned_today", "Calls abandoned today (UTC).", lambda f: f.abandoned),
+    (
+        "ccgw_queue_service_level_ratio",
+        "Answered within 20 s over offered.",
+        lambda f: f.service_level,
+    ),
+    ("ccgw_queue_asa_seconds", "Average speed of answer today.", lambda f: f.asa_s),
+    ("ccgw_queue_aht_seconds", "Average talk time today.", lambda f: f.aht_s),
+]
+
 
 @router.get("/metrics", response_class=PlainTextResponse)
 async def metrics(service: Service, _: Reader) -> str:
     """Scrape with `authorization: {credentials: <key>}` (bearer) in Prometheus."""
     lines: list[str] = []
 
-    def family(name: str, kind: str, help_text: str, samples: list[tuple[str, float]]) -> None:
-        lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"])
-        lines.extend(f"{name}{labels} {value:g}" for labels, value in samples)
+    def family(name: str, help_text: str, samples: list[tuple[str, float | None]]) -> None:
+        lines.extend([f"# HELP {name} {help_text}", f"# TYPE {name} gauge"])
+        lines.extend(f"{name}{labels} {value:g}" for labels, value in samples if value is not None)
 
-    queues = service.queues()
-    status = {q.id: service.queue_status(q.id) for q in queues}
-    figures = {q.id: service.figures(q.id) for q in queues}
-
-    def per_queue(value: dict[str, float | None]) -> list[tuple[str, float]]:
-        return [(f'{{queue="{q}"}}', v) for q, v in value.items() if v is not None]
-
-    family(
-        "ccgw_queue_waiting",
-        "gauge",
-        "Callers waiting now.",
-        per_queue({q: s.waiting for q, s in status.items()}),
-    )
-    family(
-        "ccgw_queue_longest_wait_seconds",
-        "gauge",
-        "The longest current wait.",
-        per_queue({q: s.longest_wait_s for q, s in status.items()}),
-    )
-    family(
-        "ccgw_queue_agents_available",
-        "gauge",
-        "Qualified agents available now.",
-        per_queue({q: s.agents_available for q, s in status.items()}),
-    )
-    family(
-        "ccgw_queue_offered_today",
-        "gauge",
-        "Calls offered today (UTC).",
-        per_queue({q: f.offered for q, f in figures.items()}),
-    )
-    family(
-        "ccgw_queue_answered_today",
-        "gauge",
-        "Calls answered today (UTC).",
-        per_queue({q: f.answered for q, f in figures.items()}),
-    )
-    family(
-        "ccgw_queue_abandoned_today",
-        "gauge",
-        "Calls abandoned today (UTC).",
-        per_queue({q: f.abandoned for q, f in figures.items()}),
-    )
-    family(
-        "ccgw_queue_service_level_ratio",
-        "gauge",
-        "Answered within 20 s over offered.",
-        per_queue({q: f.service_level for q, f in figures.items()}),
-    )
-    family(
-        "ccgw_queue_asa_seconds",
-        "gauge",
-        "Average speed of answer today.",
-        per_queue({q: f.asa_s for q, f in figures.items()}),
-    )
-    family(
-        "ccgw_queue_aht_seconds",
-        "gauge",
-        "Average talk time today.",
-        per_queue({q: f.aht_s for q, f in figures.items()}),
-    )
+    queues = [q.id for q in service.queues()]
+    for sources, table in (
+        ({q: service.queue_status(q) for q in queues}, LIVE),
+        ({q: service.figures(q) for q in queues}, TODAY),
+    ):
+        for name, help_text, read in table:
+            family(name, help_text, [(f'{{queue="{q}"}}', read(v)) for q, v in sources.items()])
     agents = service.agents()
     family(
         "ccgw_agents",
-        "gauge",
         "Agents by state.",
         [(f'{{state="{s.value}"}}', sum(a.state is s for a in agents)) for s in AgentState],
     )
