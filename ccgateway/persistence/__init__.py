@@ -1,10 +1,12 @@
 """Stores on SQLAlchemy: SQLite (the embedded default) and PostgreSQL."""
 
-from ccgateway.persistence.stores import (
-    SqlConfigStore,
-    SqlInteractionStore,
-    SqlKeyStore,
-    open_database,
-)
+from ccgateway.persistence.database import SchemaMismatch, open_database
+from ccgateway.persistence.stores import SqlConfigStore, SqlInteractionStore, SqlKeyStore
 
-__all__ = ["SqlConfigStore", "SqlInteractionStore", "SqlKeyStore", "open_database"]
+__all__ = [
+    "SchemaMismatch",
+    "SqlConfigStore",
+    "SqlInteractionStore",
+    "SqlKeyStore",
+    "open_database",
+]

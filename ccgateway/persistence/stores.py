@@ -1,8 +1,9 @@
-"""The stores behind the ports, on SQLAlchemy: SQLite by default, PostgreSQL by URL.
+"""The stores behind the ports, on SQLAlchemy (sync: the services call them in a thread).
 
 Each public method is one transaction, so a refused or failed write leaves nothing behind.
-Schema changes beyond version 1 will need migrations (Alembic); today the schema is created
-on first start and its version recorded.
+A write the database refuses (a duplicate device or extension, a skill still in use) raises
+`Conflict`, translated from the driver's IntegrityError: the services check these rules
+first, so this is the backstop for a race or a second writer, not the usual path.
 """
 
 from __future__ import annotations
@@ -11,60 +12,47 @@ import hashlib
 import hmac
 import secrets
 import time
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select
+from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
+from ccgateway.domain.errors import Conflict
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.persistence.tables import (
-    SCHEMA_VERSION,
     AgentRow,
     AgentSkillRow,
     ApiKeyRow,
-    Base,
     InteractionRow,
     PresenceRow,
     QueueRequirementRow,
     QueueRow,
-    SchemaVersion,
     SkillRow,
 )
 from ccgateway.ports import InteractionQuery, KeyInfo
 
 
-def open_database(url: str) -> Engine:
-    """An engine with the schema in place; SQLite gets foreign keys, WAL and its folder."""
-    options: dict[str, Any] = {}
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    engine = create_engine(url, pool_pre_ping=True, **options)
-    if url.startswith("sqlite"):
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-            cursor = connection.cursor()
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.close()
-
-    Base.metadata.create_all(engine)
-    with Session(engine) as session, session.begin():
-        if session.get(SchemaVersion, SCHEMA_VERSION) is None:
-            session.add(SchemaVersion(version=SCHEMA_VERSION))
-    return engine
-
-
 class _Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, now: Callable[[], float] = time.time) -> None:
+        self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._now = now
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[Session]:
+        """One write transaction; the database's refusal becomes a Conflict naming `what`."""
+        try:
+            with self._sessions.begin() as session:
+                yield session
+        except IntegrityError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "refused"
+            raise Conflict(f"cannot save {what}: the database refused it ({reason})") from exc
 
 
 class SqlConfigStore(_Store):
@@ -90,15 +78,16 @@ class SqlConfigStore(_Store):
         return skills, agents, queues
 
     def put_skill(self, skill: Skill) -> None:
-        with self._sessions.begin() as session:
+        with self._writing(f"skill {skill.id}") as session:
             session.merge(SkillRow(id=skill.id, name=skill.name))
 
     def delete_skill(self, skill_id: str) -> None:
-        with self._sessions.begin() as session:
+        with self._writing(f"the removal of skill {skill_id}") as session:
             session.execute(delete(SkillRow).where(SkillRow.id == skill_id))
 
     def put_agent(self, agent: Agent) -> None:
-        with self._sessions.begin() as session:
+        """The agent and its skills, replaced together."""
+        with self._writing(f"agent {agent.id}") as session:
             row = session.get(AgentRow, agent.id) or AgentRow(id=agent.id)
             row.name, row.device, row.pbx = agent.name, agent.device, agent.pbx
             row.skills = [
@@ -108,14 +97,15 @@ class SqlConfigStore(_Store):
             session.add(row)
 
     def delete_agent(self, agent_id: str) -> None:
-        with self._sessions.begin() as session:
+        with self._writing(f"the removal of agent {agent_id}") as session:
             row = session.get(AgentRow, agent_id)
             if row is not None:
                 session.execute(delete(PresenceRow).where(PresenceRow.agent_id == agent_id))
                 session.delete(row)
 
     def put_queue(self, queue: Queue) -> None:
-        with self._sessions.begin() as session:
+        """The queue and its requirements, replaced together."""
+        with self._writing(f"queue {queue.id}") as session:
             row = session.get(QueueRow, queue.id) or QueueRow(id=queue.id)
             row.name, row.extension, row.pbx = queue.name, queue.extension, queue.pbx
             row.ring_timeout_s, row.wrapup_s = queue.ring_timeout_s, queue.wrapup_s
@@ -126,7 +116,7 @@ class SqlConfigStore(_Store):
             session.add(row)
 
     def delete_queue(self, queue_id: str) -> None:
-        with self._sessions.begin() as session:
+        with self._writing(f"the removal of queue {queue_id}") as session:
             row = session.get(QueueRow, queue_id)
             if row is not None:
                 session.delete(row)
@@ -139,35 +129,50 @@ class SqlConfigStore(_Store):
             }
 
     def save_presence(self, agent_id: str, state: AgentState, reason: str | None) -> None:
-        with self._sessions.begin() as session:
-            if session.get(AgentRow, agent_id) is not None:  # removed meanwhile: nothing to do
-                session.merge(PresenceRow(agent_id=agent_id, state=state.value, reason=reason))
+        """The agent's state to restore after a restart; for an agent since removed, nothing."""
+        with self._writing(f"the presence of agent {agent_id}") as session:
+            if session.get(AgentRow, agent_id) is not None:
+                row = PresenceRow(
+                    agent_id=agent_id, state=state.value, reason=reason, updated_at=self._now()
+                )
+                session.merge(row)
 
 
 class SqlInteractionStore(_Store):
+    # The record's identity (tables.InteractionRow): adding it again is a no-op.
+    _IDENTITY = ("call_id", "arrived_at", "ended_at")
+
     def add(self, interaction: Interaction) -> None:
+        """Append one finished call; the same record (call id, arrival, end) twice is kept once."""
         i = interaction
-        try:
+        values: dict[str, Any] = {
+            "call_id": i.call_id,
+            "queue_id": i.queue_id,
+            "agent_id": i.agent_id,
+            "caller_number": i.caller_number,
+            "outcome": i.outcome.value,
+            "arrived_at": i.arrived_at,
+            "answered_at": i.answered_at,
+            "ended_at": i.ended_at,
+            "wait_s": i.wait_s,
+            "talk_s": i.talk_s,
+            "offers": i.offers,
+        }
+        backend = self._engine.dialect.name
+        if backend == "sqlite":
+            statement = sqlite.insert(InteractionRow).values(values)
             with self._sessions.begin() as session:
-                session.add(
-                    InteractionRow(
-                        call_id=i.call_id,
-                        queue_id=i.queue_id,
-                        agent_id=i.agent_id,
-                        caller_number=i.caller_number,
-                        outcome=i.outcome.value,
-                        arrived_at=i.arrived_at,
-                        answered_at=i.answered_at,
-                        ended_at=i.ended_at,
-                        wait_s=i.wait_s,
-                        talk_s=i.talk_s,
-                        offers=i.offers,
-                    )
-                )
-        except IntegrityError:
-            pass  # the same record twice: it is there once, as it should be
+                session.execute(statement.on_conflict_do_nothing(index_elements=self._IDENTITY))
+        elif backend == "postgresql":
+            pg_statement = postgresql.insert(InteractionRow).values(values)
+            with self._sessions.begin() as session:
+                session.execute(pg_statement.on_conflict_do_nothing(index_elements=self._IDENTITY))
+        else:  # another database: the unique constraint alone keeps the record once
+            with suppress(IntegrityError), self._sessions.begin() as session:
+                session.execute(insert(InteractionRow).values(values))
 
     def query(self, query: InteractionQuery) -> list[Interaction]:
+        """Oldest first by arrival; `since` is inclusive, `until` exclusive."""
         statement = select(InteractionRow)
         if query.queue_id is not None:
             statement = statement.where(InteractionRow.queue_id == query.queue_id)
@@ -202,6 +207,7 @@ class SqlKeyStore(_Store):
     """API keys, stored only as SHA-256 hashes: the key itself is shown once, at creation."""
 
     def create(self, name: str, role: str, agent_id: str | None) -> tuple[KeyInfo, str]:
+        """A new key (32 random bytes, URL-safe); only its SHA-256 is stored."""
         plaintext = secrets.token_urlsafe(32)
         row = ApiKeyRow(
             id=secrets.token_hex(8),
@@ -209,13 +215,18 @@ class SqlKeyStore(_Store):
             role=role,
             agent_id=agent_id,
             key_hash=_hash(plaintext),
-            created_at=time.time(),
+            created_at=self._now(),
         )
-        with self._sessions.begin() as session:
+        with self._writing(f"key {name!r}") as session:
             session.add(row)
         return _info(row), plaintext
 
     def find(self, plaintext: str) -> KeyInfo | None:
+        """The key's record, looked up by its hash.
+
+        The lookup compares hashes, not keys, so its timing says nothing useful about the
+        key; the final check is constant-time all the same.
+        """
         digest = _hash(plaintext)
         with self._sessions() as session:
             row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()

@@ -1,11 +1,21 @@
-"""The database schema (SQLAlchemy 2). Times are epoch seconds as floats, like the domain."""
+"""The database schema (SQLAlchemy 2).
+
+Times are epoch seconds, as in the domain, in `Float` columns: an 8-byte IEEE double on both
+databases (PostgreSQL's FLOAT is float8, SQLite's REAL is a double), so a value reads back
+exactly as written and the interactions' uniqueness on times compares the same everywhere.
+Timezone-aware timestamps were the alternative; they behave differently on SQLite (stored
+as text) and would need converting at every edge.
+
+Skills of agents and requirements of queues are child tables, not JSON: the foreign key to
+`skills` keeps a skill in use from being deleted under an agent or a queue, on both databases.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: agent_presence.updated_at
 
 
 class Base(DeclarativeBase):
@@ -13,6 +23,8 @@ class Base(DeclarativeBase):
 
 
 class SchemaVersion(Base):
+    """One row per schema version applied; the highest is the database's version."""
+
     __tablename__ = "schema_version"
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
 
@@ -35,8 +47,6 @@ class AgentRow(Base):
 
 
 class AgentSkillRow(Base):
-    """A child table rather than JSON: a skill in use cannot be deleted under an agent."""
-
     __tablename__ = "agent_skills"
     agent_id: Mapped[str] = mapped_column(
         ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
@@ -75,10 +85,15 @@ class PresenceRow(Base):
     )
     state: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
 
 
 class InteractionRow(Base):
-    """One finished call. No foreign keys: the record outlives the agent and the queue."""
+    """One finished call. No foreign keys: the record outlives the agent and the queue.
+
+    A call id may have two records (a caller sent back into a queue), so the record is
+    known by its call id, arrival and end together: the same record added twice is kept once.
+    """
 
     __tablename__ = "interactions"
     __table_args__ = (

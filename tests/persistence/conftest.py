@@ -22,9 +22,14 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
+    """A fresh cluster on 127.0.0.1 and a free port, owned by the OS user postgres; removed at
+    the end. Skipped (failed when CI=true) without the binaries or root."""
     bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
     if not bins or os.geteuid() != 0:
-        reason = "needs Debian's postgresql package and root (to run it as user postgres)"
+        reason = (
+            "the PostgreSQL tests need Debian's postgresql package (/usr/lib/postgresql/*/bin) "
+            "and root, to run the server as the user postgres"
+        )
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
@@ -34,13 +39,28 @@ def postgres_url() -> Iterator[str]:
     port = _free_port()
 
     def as_postgres(*command: str) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", *command], check=True,
-                       capture_output=True, cwd="/tmp")
+        done = subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command],
+            capture_output=True,
+            text=True,
+            cwd="/tmp",
+            timeout=60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{command[0]} failed ({done.returncode}): {done.stderr.strip()}")
 
     as_postgres(f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres")
-    as_postgres(f"{bindir}/pg_ctl", "-D", data, "-w", "-l", f"{data}/log", "-o",
-                f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data}",
-                "start")
+    as_postgres(
+        f"{bindir}/pg_ctl",
+        "-D",
+        data,
+        "-w",
+        "-l",
+        f"{data}/log",
+        "-o",
+        f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={data}",
+        "start",
+    )
     try:
         as_postgres(f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "ccgateway")
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/ccgateway"

@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
-from sqlalchemy.exc import IntegrityError
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
+from ccgateway.domain.errors import Conflict
 from ccgateway.domain.model import Agent, Queue, Skill
-from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
+from ccgateway.persistence import (
+    SchemaMismatch,
+    SqlConfigStore,
+    SqlInteractionStore,
+    SqlKeyStore,
+    open_database,
+)
+from ccgateway.persistence.tables import SCHEMA_VERSION
 from ccgateway.ports import InteractionQuery
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/nested/ccgateway.db"
+        yield f"sqlite:///{tmp_path}/nested/folder/ccgateway.db"  # the folders do not exist yet
         return
     base: str = request.getfixturevalue("postgres_url")
     engine = open_database(base)
@@ -36,53 +44,135 @@ def engine(url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+ANN = Agent("ann", "Ann", "PJSIP/agent1", {"de": 7, "billing": 2})
+GERMAN = Queue("german", "German", "200", {"de": 5}, 20, 5)
+
+
 def seed(config: SqlConfigStore) -> None:
     config.put_skill(Skill("de", "German"))
     config.put_skill(Skill("billing", "Billing"))
-    config.put_agent(Agent("ann", "Ann", "PJSIP/agent1", {"de": 7, "billing": 2}))
-    config.put_queue(Queue("german", "German", "200", {"de": 5}, 20, 5))
+    config.put_agent(ANN)
+    config.put_queue(GERMAN)
 
 
-def record(call: str, arrived: float, queue: str = "german", agent: str | None = "ann",
-           outcome: Outcome = Outcome.ANSWERED) -> Interaction:
-    return Interaction(call, queue, agent, "+4930", outcome, arrived, arrived + 3,
-                       arrived + 60, 3.0, 57.0, 1)
+def record(
+    call: str,
+    arrived: float,
+    queue: str = "german",
+    agent: str | None = "ann",
+    outcome: Outcome = Outcome.ANSWERED,
+) -> Interaction:
+    return Interaction(
+        call, queue, agent, "+4930", outcome, arrived, arrived + 3, arrived + 60, 3.0, 57.0, 1
+    )
+
+
+def rows(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        count: int = connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+        return count
+
+
+# --- configuration ---------------------------------------------------------------------------
 
 
 def test_configuration_round_trips_and_survives_a_restart(url: str) -> None:
     engine = open_database(url)
     seed(SqlConfigStore(engine))
     SqlConfigStore(engine).save_presence("ann", AgentState.PAUSED, "lunch")
+    SqlInteractionStore(engine).add(record("c1", 1_700_000_000.125))
     engine.dispose()
+
     reopened = open_database(url)
     config = SqlConfigStore(reopened)
     skills, agents, queues = config.load()
-    assert {s.id for s in skills} == {"de", "billing"}
-    assert agents == [Agent("ann", "Ann", "PJSIP/agent1", {"de": 7, "billing": 2})]
-    assert queues == [Queue("german", "German", "200", {"de": 5}, 20, 5)]
+    assert sorted(skills, key=lambda s: s.id) == [
+        Skill("billing", "Billing"),
+        Skill("de", "German"),
+    ]
+    assert agents == [ANN]
+    assert queues == [GERMAN]
     assert config.load_presence() == {"ann": (AgentState.PAUSED, "lunch")}
+    assert SqlInteractionStore(reopened).query(InteractionQuery()) == [
+        record("c1", 1_700_000_000.125)  # times come back exactly as written
+    ]
     reopened.dispose()
 
 
-def test_changing_an_agent_replaces_its_skills_in_one_transaction(engine: Engine) -> None:
+def test_changing_an_agent_replaces_its_skills(engine: Engine) -> None:
     config = SqlConfigStore(engine)
     seed(config)
     config.put_agent(Agent("ann", "Ann B", "PJSIP/agent9", {"billing": 9}))
     assert config.load()[1] == [Agent("ann", "Ann B", "PJSIP/agent9", {"billing": 9})]
-    with pytest.raises(IntegrityError):  # a skill that does not exist: nothing is written
-        config.put_agent(Agent("bob", "Bob", "PJSIP/agent2", {"nosuch": 1}))
+    assert rows(engine, "agent_skills") == 1
+    config.put_queue(Queue("german", "Deutsch", "201", {"de": 3, "billing": 1}))
+    assert config.load()[2] == [Queue("german", "Deutsch", "201", {"de": 3, "billing": 1})]
+
+
+def test_a_failing_write_leaves_nothing_behind(engine: Engine) -> None:
+    config = SqlConfigStore(engine)
+    seed(config)
+    # The agent row is written first, then its skills, the last of which the database refuses.
+    with pytest.raises(Conflict, match="agent bob"):
+        config.put_agent(Agent("bob", "Bob", "PJSIP/agent2", {"de": 1, "nosuch": 1}))
     assert [a.id for a in config.load()[1]] == ["ann"]
+    assert rows(engine, "agent_skills") == 2
+    # A change that fails keeps the old agent whole, skills included.
+    with pytest.raises(Conflict):
+        config.put_agent(Agent("ann", "Ann B", "PJSIP/agent1", {"nosuch": 3}))
+    assert config.load()[1] == [ANN]
+    with pytest.raises(Conflict):
+        config.put_queue(Queue("q2", "Q2", "300", {"de": 1, "nosuch": 1}))
+    assert config.load()[2] == [GERMAN]
 
 
-def test_deleting_an_agent_takes_its_presence_and_skills(engine: Engine) -> None:
+def test_devices_and_extensions_are_unique_and_skills_in_use_stay(engine: Engine) -> None:
+    config = SqlConfigStore(engine)
+    seed(config)
+    with pytest.raises(Conflict, match="agent bob"):
+        config.put_agent(Agent("bob", "Bob", ANN.device))
+    with pytest.raises(Conflict, match="queue q2"):
+        config.put_queue(Queue("q2", "Q2", GERMAN.extension))
+    config.put_queue(Queue("fs", "On FreeSWITCH", GERMAN.extension, pbx="freeswitch"))
+    with pytest.raises(Conflict, match="skill de"):
+        config.delete_skill("de")
+    assert {s.id for s in config.load()[0]} == {"de", "billing"}
+    assert [a.id for a in config.load()[1]] == ["ann"]
+    assert sorted(q.id for q in config.load()[2]) == ["fs", "german"]
+
+
+def test_deleting_takes_the_children_and_missing_ids_are_no_ops(engine: Engine) -> None:
     config = SqlConfigStore(engine)
     seed(config)
     config.save_presence("ann", AgentState.AVAILABLE, None)
     config.delete_agent("ann")
+    config.delete_agent("ann")
     assert config.load()[1] == [] and config.load_presence() == {}
+    assert rows(engine, "agent_skills") == 0
     config.delete_queue("german")
+    assert rows(engine, "queue_requirements") == 0
     config.delete_skill("de")
+    config.delete_skill("nosuch")
     assert [s.id for s in config.load()[0]] == ["billing"]
+
+
+def test_presence_is_overwritten_with_its_time_and_ignored_for_unknown_agents(url: str) -> None:
+    engine = open_database(url)
+    now = [1_700_000_000.0]
+    config = SqlConfigStore(engine, now=lambda: now[0])
+    seed(config)
+    config.save_presence("ann", AgentState.PAUSED, "lunch")
+    now[0] += 60
+    config.save_presence("ann", AgentState.AVAILABLE, None)
+    config.save_presence("ghost", AgentState.PAUSED, "x")  # removed meanwhile: nothing to do
+    assert config.load_presence() == {"ann": (AgentState.AVAILABLE, None)}
+    with engine.connect() as connection:
+        saved = connection.execute(text("SELECT updated_at FROM agent_presence")).scalar_one()
+    assert saved == 1_700_000_060.0
+    engine.dispose()
+
+
+# --- interactions ----------------------------------------------------------------------------
 
 
 def test_interactions_are_added_once_and_filtered_oldest_first(engine: Engine) -> None:
@@ -91,25 +181,112 @@ def test_interactions_are_added_once_and_filtered_oldest_first(engine: Engine) -
         store.add(record(f"c{i}", arrived))
     store.add(record("c1", 100.0))  # the same record again
     store.add(record("c9", 150.0, queue="billing", agent=None, outcome=Outcome.ABANDONED))
+    assert rows(engine, "interactions") == 4
     everything = store.query(InteractionQuery())
     assert [i.call_id for i in everything] == ["c1", "c9", "c2", "c0"]
     assert everything[0] == record("c1", 100.0)
-    assert [i.call_id for i in store.query(InteractionQuery(queue_id="billing"))] == ["c9"]
-    assert [i.call_id for i in store.query(InteractionQuery(agent_id="ann"))] == ["c1", "c2",
-                                                                                 "c0"]
-    window = InteractionQuery(since=150.0, until=300.0)
-    assert [i.call_id for i in store.query(window)] == ["c9", "c2"]
-    assert [i.call_id for i in store.query(InteractionQuery(limit=2, offset=1))] == ["c9", "c2"]
+    assert everything[1].agent_id is None and everything[1].outcome is Outcome.ABANDONED
+
+    def ids(**query: object) -> list[str]:
+        return [i.call_id for i in store.query(InteractionQuery(**query))]  # type: ignore[arg-type]
+
+    assert ids(queue_id="billing") == ["c9"]
+    assert ids(agent_id="ann") == ["c1", "c2", "c0"]
+    assert ids(queue_id="german", agent_id="ann", since=150.0) == ["c2", "c0"]
+    assert ids(since=150.0, until=300.0) == ["c9", "c2"]  # since inclusive, until exclusive
+    assert ids(limit=2, offset=1) == ["c9", "c2"]
+    assert ids(offset=10) == []
+    assert ids(queue_id="nosuch") == []
+
+
+def test_one_call_can_have_two_records(engine: Engine) -> None:
+    store = SqlInteractionStore(engine)
+    first = record("c1", 100.0, outcome=Outcome.TIMED_OUT)
+    second = record("c1", 200.0)  # the same caller sent back to a queue
+    for interaction in (first, second, first, second):
+        store.add(interaction)
+    assert store.query(InteractionQuery()) == [first, second]
+
+
+# --- keys ------------------------------------------------------------------------------------
 
 
 def test_keys_are_stored_as_hashes_and_found_by_the_key(engine: Engine) -> None:
-    keys = SqlKeyStore(engine)
+    keys = SqlKeyStore(engine, now=lambda: 1_700_000_000.0)
     info, plaintext = keys.create("desk 1", "agent", "ann")
-    assert keys.find(plaintext) == info
-    assert keys.find(plaintext + "x") is None
+    other, other_plaintext = keys.create("boss", "supervisor", None)
+    assert len(plaintext) >= 43 and plaintext != other_plaintext  # 32 random bytes
+    assert (info.name, info.role, info.agent_id, info.created_at) == (
+        "desk 1",
+        "agent",
+        "ann",
+        1_700_000_000.0,
+    )
+    assert keys.find(plaintext) == info and keys.find(other_plaintext) == other
+    assert keys.find(plaintext + "x") is None and keys.find("") is None
     with engine.connect() as connection:
-        stored = connection.execute(text("SELECT key_hash FROM api_keys")).scalar_one()
-    assert plaintext not in stored
-    assert [k.id for k in keys.list()] == [info.id]
+        stored = connection.execute(text("SELECT key_hash FROM api_keys")).scalars().all()
+    assert all(len(h) == 64 and plaintext not in h for h in stored)
+    assert {k.id for k in keys.list()} == {info.id, other.id}
     assert keys.delete(info.id) and not keys.delete(info.id)
-    assert keys.find(plaintext) is None
+    assert keys.find(plaintext) is None and keys.find(other_plaintext) == other
+
+
+# --- the database itself ---------------------------------------------------------------------
+
+
+def versions(engine: Engine) -> list[int]:
+    with engine.connect() as connection:
+        found = connection.execute(text("SELECT version FROM schema_version ORDER BY 1"))
+        return list(found.scalars())
+
+
+def test_the_schema_version_is_recorded_once(url: str) -> None:
+    for _ in range(2):
+        engine = open_database(url)
+        assert versions(engine) == [SCHEMA_VERSION]
+        engine.dispose()
+
+
+def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
+    engine = open_database(url)
+    seed(SqlConfigStore(engine))
+    with engine.begin() as connection:  # what version 1 looked like: no updated_at
+        connection.execute(text("ALTER TABLE agent_presence DROP COLUMN updated_at"))
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+    engine.dispose()
+    upgraded = open_database(url)
+    assert versions(upgraded) == [1, 2]
+    SqlConfigStore(upgraded).save_presence("ann", AgentState.PAUSED, "after the upgrade")
+    assert SqlConfigStore(upgraded).load_presence() == {
+        "ann": (AgentState.PAUSED, "after the upgrade")
+    }
+    upgraded.dispose()
+
+
+def test_a_database_from_a_newer_version_is_refused(url: str) -> None:
+    engine = open_database(url)
+    with engine.begin() as connection:
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (99)"))
+    engine.dispose()
+    with pytest.raises(SchemaMismatch, match="version 99"):
+        open_database(url)
+
+
+def test_sqlite_enforces_foreign_keys_and_writes_ahead(tmp_path: Path) -> None:
+    engine = open_database(f"sqlite:///{tmp_path}/a/b.db")
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    engine.dispose()
+
+
+def test_an_in_memory_sqlite_database_is_one_database_for_every_thread() -> None:
+    engine = open_database("sqlite://")
+    config = SqlConfigStore(engine)
+    worker = threading.Thread(target=config.put_skill, args=(Skill("de", "German"),))
+    worker.start()
+    worker.join()
+    assert config.load()[0] == [Skill("de", "German")]
+    engine.dispose()

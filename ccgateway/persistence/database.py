@@ -1,0 +1,76 @@
+"""Opening the database: the engine, SQLite's settings, the schema and its version.
+
+The schema is created on first start (`metadata.create_all`) and its version recorded in the
+`schema_version` table. The few changes since version 1 are additive and applied here in
+place; real migrations (Alembic) are future work, needed before the first change that is
+not a new column or table.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import URL, Connection, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
+
+from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
+
+# What turns a database of version N-1 into version N; each statement runs on both databases.
+UPGRADES: dict[int, list[str]] = {
+    2: ["ALTER TABLE agent_presence ADD COLUMN updated_at FLOAT NOT NULL DEFAULT 0"],
+}
+
+
+class SchemaMismatch(ValueError):
+    """The database was written by a newer ccgateway: refusing to touch it."""
+
+
+def open_database(url: str) -> Engine:
+    """An engine on `url` with the schema in place and at this code's version.
+
+    SQLite (`sqlite:///path`) gets its folder created, foreign keys on, WAL and a 30 s busy
+    timeout; `sqlite://` is an in-memory database shared by all sessions. PostgreSQL is
+    `postgresql+psycopg://user@host:port/db` (a bare `postgresql://` means psycopg 3 too).
+    """
+    parsed = make_url(url)
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if parsed.get_backend_name() == "sqlite":
+        options["connect_args"] = {"check_same_thread": False, "timeout": 30}
+        if parsed.database in (None, "", ":memory:"):
+            options["poolclass"] = StaticPool  # one connection, or each would see its own db
+        else:
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    elif parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    engine = create_engine(parsed, **options)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    with engine.begin() as connection:
+        Base.metadata.create_all(connection)
+        _bring_to_current_version(connection, url=parsed)
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _bring_to_current_version(connection: Connection, url: URL) -> None:
+    found = connection.scalar(select(func.max(SchemaVersion.version)))
+    if found is None:  # a new database: create_all has just made the current schema
+        connection.execute(insert(SchemaVersion).values(version=SCHEMA_VERSION))
+        return
+    if found > SCHEMA_VERSION:
+        raise SchemaMismatch(
+            f"the database at {url.render_as_string(hide_password=True)} has schema version "
+            f"{found}, newer than this ccgateway's {SCHEMA_VERSION}: upgrade ccgateway"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        for statement in UPGRADES[version]:
+            connection.execute(text(statement))
+        connection.execute(insert(SchemaVersion).values(version=version))
