@@ -7,8 +7,9 @@ against the live centre, saved, and only then applied; a refused change writes n
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import TypeVar
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
@@ -92,12 +93,24 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[Skill, list[Command]]:
             if must_exist:
                 center.directory.skill(skill.id)
-            center.directory.check_skill(skill)
-            await asyncio.to_thread(self._config.put_skill, skill)
-            center.put_skill(skill)
-            return skill, []
+            return await self._save_skill(center, skill)
 
         return await self._dispatcher.perform(op)
+
+    async def change_skill(self, skill_id: str, changes: Mapping[str, Any]) -> Skill:
+        """`changes` merged into the skill as it is when the change runs (a PATCH)."""
+
+        async def op(center: Center, now: float) -> tuple[Skill, list[Command]]:
+            skill = dataclasses.replace(center.directory.skill(skill_id), **changes)
+            return await self._save_skill(center, skill)
+
+        return await self._dispatcher.perform(op)
+
+    async def _save_skill(self, center: Center, skill: Skill) -> tuple[Skill, list[Command]]:
+        center.directory.check_skill(skill)
+        await asyncio.to_thread(self._config.put_skill, skill)
+        center.put_skill(skill)
+        return skill, []
 
     async def delete_skill(self, skill_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
@@ -116,13 +129,27 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
             if must_exist:
                 center.directory.agent(agent.id)
-            self._check_pbx(agent.pbx)
-            center.directory.check_agent(agent)
-            await asyncio.to_thread(self._config.put_agent, agent)
-            commands = center.put_agent(agent, now)
-            return agent_view(center, agent.id), commands
+            return await self._save_agent(center, now, agent)
 
         return await self._dispatcher.perform(op)
+
+    async def change_agent(self, agent_id: str, changes: Mapping[str, Any]) -> AgentView:
+        """`changes` merged into the agent as it is when the change runs (a PATCH)."""
+
+        async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
+            agent = dataclasses.replace(center.directory.agent(agent_id), **changes)
+            return await self._save_agent(center, now, agent)
+
+        return await self._dispatcher.perform(op)
+
+    async def _save_agent(
+        self, center: Center, now: float, agent: Agent
+    ) -> tuple[AgentView, list[Command]]:
+        self._check_pbx(agent.pbx)
+        center.directory.check_agent(agent)
+        await asyncio.to_thread(self._config.put_agent, agent)
+        commands = center.put_agent(agent, now)
+        return agent_view(center, agent.id), commands
 
     async def delete_agent(self, agent_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
@@ -143,12 +170,26 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[Queue, list[Command]]:
             if must_exist:
                 center.directory.queue(queue.id)
-            self._check_pbx(queue.pbx)
-            center.directory.check_queue(queue)
-            await asyncio.to_thread(self._config.put_queue, queue)
-            return queue, center.put_queue(queue, now)
+            return await self._save_queue(center, now, queue)
 
         return await self._dispatcher.perform(op)
+
+    async def change_queue(self, queue_id: str, changes: Mapping[str, Any]) -> Queue:
+        """`changes` merged into the queue as it is when the change runs (a PATCH)."""
+
+        async def op(center: Center, now: float) -> tuple[Queue, list[Command]]:
+            queue = dataclasses.replace(center.directory.queue(queue_id), **changes)
+            return await self._save_queue(center, now, queue)
+
+        return await self._dispatcher.perform(op)
+
+    async def _save_queue(
+        self, center: Center, now: float, queue: Queue
+    ) -> tuple[Queue, list[Command]]:
+        self._check_pbx(queue.pbx)
+        center.directory.check_queue(queue)
+        await asyncio.to_thread(self._config.put_queue, queue)
+        return queue, center.put_queue(queue, now)
 
     async def delete_queue(self, queue_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
