@@ -119,7 +119,8 @@ class InteractionQuery:
 
 class InteractionStore(Protocol):
     def add(self, interaction: Interaction) -> None:
-        """Append one finished call; a second add of the same call_id is ignored."""
+        """Append one finished call; the same record again (same call_id, arrived_at and
+        ended_at) is ignored. One call_id may have two records."""
 
     def query(self, query: InteractionQuery) -> list[Interaction]:
         """Oldest first by `arrived_at`, filtered and paged as asked."""
