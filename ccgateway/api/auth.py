@@ -1,4 +1,14 @@
-"""Who may do what: API keys, the three roles, and the one table of permissions."""
+"""Who may do what: API keys, the three roles, and the one table of permissions.
+
+    role        configure  read  manage keys  set any agent's state  own agent  monitor calls
+    admin           x        x        x                x                 x            x
+    supervisor               x                         x                 x            x
+    agent                                                                x
+
+"Own agent" is reading `GET /v1/agents/{own}` and `POST /v1/agents/{own}/state` for the
+agent the key belongs to. Any valid key may ask `GET /v1/health`. The admin key from the
+settings is an admin that cannot be deleted; every other key lives in the KeyStore.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,8 @@ import hmac
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ccgateway.api.errors import forbidden, unauthenticated
+from ccgateway.api.errors import Forbidden, Unauthenticated
+from ccgateway.domain.errors import InvalidValue
 from ccgateway.ports import KeyStore
 
 
@@ -50,7 +61,8 @@ class Principal:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise forbidden(f"the {self.role.value} role may not do this")
+            action = permission.value.replace("_", " ")
+            raise Forbidden(f"the {self.role.value} role may not {action}")
 
     def require_agent(self, agent_id: str, *, change_state: bool = False) -> None:
         """Reading (or changing the state of) one agent: own agent, or a wider role."""
@@ -59,20 +71,21 @@ class Principal:
             return
         if self.can(Permission.OWN_AGENT) and self.agent_id == agent_id:
             return
-        raise forbidden(f"this key acts only for agent {self.agent_id!r}")
+        raise Forbidden(f"this key acts only for agent {self.agent_id!r}")
 
 
 class Authenticator:
+    """Turns a presented key into a Principal, or raises Unauthenticated."""
+
     def __init__(self, admin_key: str, keys: KeyStore) -> None:
         self._admin_key = admin_key.encode()
         self._keys = keys
 
     def from_header(self, authorization: str | None) -> Principal:
-        if not authorization:
-            raise unauthenticated()
-        scheme, _, token = authorization.partition(" ")
+        """From an `Authorization: Bearer <key>` header's value."""
+        scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise unauthenticated()
+            raise Unauthenticated()
         return self.from_key(token.strip())
 
     def from_key(self, key: str) -> Principal:
@@ -80,5 +93,13 @@ class Authenticator:
             return Principal(Role.ADMIN, key_id="config")
         info = self._keys.find(key)
         if info is None:
-            raise unauthenticated("unknown API key")
+            raise Unauthenticated("unknown API key")
         return Principal(Role(info.role), info.agent_id, info.id)
+
+
+def check_key_owner(role: Role, agent_id: str | None) -> None:
+    """An agent key belongs to exactly one agent; other keys to none."""
+    if role is Role.AGENT and agent_id is None:
+        raise InvalidValue("a key with role agent needs agent_id")
+    if role is not Role.AGENT and agent_id is not None:
+        raise InvalidValue("only keys with role agent belong to an agent")

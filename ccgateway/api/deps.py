@@ -1,15 +1,21 @@
-"""The API's dependencies as `Annotated` aliases: the service, and who is calling."""
+"""The API's dependencies as `Annotated` aliases: the service, the key store, who is calling."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ccgateway.api.auth import Authenticator, Permission, Principal
+from ccgateway.api.errors import Unauthenticated
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
-from ccgateway.services.event_hub import EventHub
+
+# Only for OpenAPI's "Authorize" button and the header's parsing: a missing or malformed
+# header is answered by our own 401 body, not by FastAPI's.
+_bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer <key>`")
 
 
 def _service(request: Request) -> CenterService:
@@ -22,17 +28,19 @@ def _keys(request: Request) -> KeyStore:
     return keys
 
 
-def _hub(request: Request) -> EventHub:
-    hub: EventHub = request.app.state.hub
-    return hub
-
-
-def _caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+def _caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    # A plain `def`: FastAPI runs it in its thread pool, so the key store's lookup does not
+    # hold up the event loop.
     authenticator: Authenticator = request.app.state.authenticator
-    return authenticator.from_header(authorization)
+    if credentials is None:
+        raise Unauthenticated()
+    return authenticator.from_key(credentials.credentials)
 
 
-def _needs(permission: Permission):  # type: ignore[no-untyped-def]
+def _needs(permission: Permission) -> Callable[[Principal], Principal]:
     def check(caller: Annotated[Principal, Depends(_caller)]) -> Principal:
         caller.require(permission)
         return caller
@@ -42,8 +50,7 @@ def _needs(permission: Permission):  # type: ignore[no-untyped-def]
 
 Service = Annotated[CenterService, Depends(_service)]
 Keys = Annotated[KeyStore, Depends(_keys)]
-Hub = Annotated[EventHub, Depends(_hub)]
-Caller = Annotated[Principal, Depends(_caller)]
+Caller = Annotated[Principal, Depends(_caller)]  # any valid key; the route checks the rest
 Reader = Annotated[Principal, Depends(_needs(Permission.READ))]
 Configurer = Annotated[Principal, Depends(_needs(Permission.CONFIGURE))]
 KeyManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_KEYS))]

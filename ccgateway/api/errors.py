@@ -1,65 +1,95 @@
 """Every error the API returns, in one table: exception class -> HTTP status and error id.
 
+    DomainError (domain/errors.py)
+    ├── NotFound                404 not-found
+    ├── Conflict                409 conflict
+    ├── InvalidTransition       409 invalid-transition
+    └── InvalidValue            422 invalid-value       a value breaks a rule of the model
+    RequestValidationError      422 invalid-request     malformed JSON, a wrong type, a missing
+                                                        or unknown field; details list each one
+    ApiError (this module)
+    ├── Unauthenticated         401 unauthenticated     no key, or not one we know
+    └── Forbidden               403 forbidden           the key's role may not do this
+    HTTPException (Starlette)   its status: not-found (no such path), method-not-allowed
+    anything else               500 internal            logged; no detail leaves the server
+
 Bodies are `{"error_id": ..., "message": ..., "details": ...}`; the error ids are stable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from ccgateway.domain.errors import Conflict, DomainError, InvalidTransition, InvalidValue, NotFound
 
 
 class ApiError(Exception):
-    """An error raised by the API layer itself (authentication, roles)."""
+    """An error of the API layer itself: who is calling, and whether they may."""
 
-    def __init__(self, status: int, error_id: str, message: str) -> None:
+
+class Unauthenticated(ApiError):
+    def __init__(self, message: str = "a valid 'Authorization: Bearer <key>' is required") -> None:
         super().__init__(message)
-        self.status, self.error_id = status, error_id
 
 
-def unauthenticated(message: str = "a valid 'Authorization: Bearer <key>' is required") -> ApiError:
-    return ApiError(401, "unauthenticated", message)
+class Forbidden(ApiError):
+    pass
 
 
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "forbidden", message)
-
-
-DOMAIN_ERRORS: dict[type[DomainError], tuple[int, str]] = {
+ERRORS: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
     InvalidTransition: (409, "invalid-transition"),
     InvalidValue: (422, "invalid-value"),
+    RequestValidationError: (422, "invalid-request"),
+    Unauthenticated: (401, "unauthenticated"),
+    Forbidden: (403, "forbidden"),
 }
+# Starlette's own refusals, before any route runs.
+HTTP_ERROR_IDS = {404: "not-found", 405: "method-not-allowed"}
+INTERNAL = (500, "internal")
 
 
 def error_body(error_id: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error_id": error_id, "message": message, "details": details}
 
 
+def status_and_id(exc: Exception) -> tuple[int, str]:
+    """The table's entry for `exc` or its nearest listed base class."""
+    for cls in type(exc).__mro__:
+        if cls in ERRORS:
+            return ERRORS[cls]
+    if isinstance(exc, HTTPException):
+        return exc.status_code, HTTP_ERROR_IDS.get(exc.status_code, "http-error")
+    return INTERNAL
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        for cls in type(exc).__mro__:
-            if cls in DOMAIN_ERRORS:
-                status, error_id = DOMAIN_ERRORS[cls]
-                return JSONResponse(error_body(error_id, str(exc)), status)
-        return JSONResponse(error_body("invalid-value", str(exc)), 422)
+    async def respond(_: Request, exc: Exception) -> JSONResponse:
+        status, error_id = status_and_id(exc)
+        headers: Mapping[str, str] | None = None
+        details: Any = None
+        if isinstance(exc, RequestValidationError):
+            details = [
+                {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]}
+                for e in exc.errors()
+            ]
+            message = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
+        elif isinstance(exc, HTTPException):
+            message, headers = str(exc.detail), exc.headers
+        elif status == INTERNAL[0]:
+            message = "internal error: the controller's log has the details"
+        else:
+            message = str(exc)
+        if status == 401:
+            headers = {"WWW-Authenticate": "Bearer"}
+        return JSONResponse(error_body(error_id, message, details), status, headers=headers)
 
-    @app.exception_handler(ApiError)
-    async def _api(_: Request, exc: ApiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return JSONResponse(error_body(exc.error_id, str(exc)), exc.status, headers=headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [
-            {"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in exc.errors()
-        ]
-        summary = "; ".join(f"{d['field']}: {d['problem']}" for d in details)
-        return JSONResponse(error_body("invalid-request", summary, details), 422)
+    for cls in (DomainError, ApiError, RequestValidationError, HTTPException, Exception):
+        app.add_exception_handler(cls, respond)

@@ -1,23 +1,47 @@
-"""Request and response bodies. Inputs forbid unknown fields; the domain checks the values."""
+"""Request and response bodies.
+
+Inputs forbid unknown fields and do not coerce types ("5" is not a level); pydantic checks
+the shape, the domain's constructors check the values (ids, devices, levels, timeouts), so
+every rule lives in one place and the API cannot drift from it.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.figures import QueueFigures
 from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
 from ccgateway.domain.views import AgentView, CallView, QueueStatus
 
-Id = Field(min_length=1, max_length=64, description="client-chosen: a-z, 0-9, '_', '.', '-'")
+Id = Field(
+    min_length=1,
+    max_length=64,
+    description="required and chosen by the client; checked by the domain: 1-64 characters "
+    "of a-z, 0-9, '_', '.', '-', starting with a letter or digit. It cannot be changed later.",
+)
 Name = Field(min_length=1, max_length=200)
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Patch(Input):
+    """Only the fields given change; the result is checked as a whole, like a new one."""
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:  # only a null the client sent reaches here: defaults are not checked
+            raise ValueError("cannot be null; leave the field out to keep its value")
+        return value
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True)
 
 
 class SkillIn(Input):
@@ -28,7 +52,7 @@ class SkillIn(Input):
         return Skill(self.id, self.name)
 
 
-class SkillPatch(Input):
+class SkillPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -44,15 +68,21 @@ class SkillOut(BaseModel):
 class AgentIn(Input):
     id: str = Id
     name: str = Name
-    device: str = Field(max_length=120, description="e.g. PJSIP/agent1")
-    skills: dict[str, int] = Field(default_factory=dict, description='{"skill id": 1-10}')
+    device: str = Field(
+        max_length=120,
+        description="technology/resource: PJSIP/agent1, SIP/..., IAX2/..., "
+        "sofia/<profile>/..., user/1001; unique",
+    )
+    skills: dict[str, int] = Field(
+        default_factory=dict, description='{"skill id": level 1-10}; each skill must exist'
+    )
     pbx: str = Field(DEFAULT_PBX, max_length=64)
 
     def to_domain(self) -> Agent:
         return Agent(self.id, self.name, self.device, self.skills, self.pbx)
 
 
-class AgentPatch(Input):
+class AgentPatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=200)
     device: str | None = Field(None, max_length=120)
     skills: dict[str, int] | None = None
@@ -101,12 +131,14 @@ class AgentStateIn(Input):
 class QueueIn(Input):
     id: str = Id
     name: str = Name
-    extension: str = Field(max_length=20, description="the dialled number: 1-20 digits")
-    requires: dict[str, int] = Field(
-        default_factory=dict, description='{"skill id": minimum level 1-10}'
+    extension: str = Field(
+        max_length=20, description="the dialled number: 1-20 digits, unique on its PBX"
     )
-    ring_timeout_s: float = 15.0
-    wrapup_s: float = 10.0
+    requires: dict[str, int] = Field(
+        default_factory=dict, description='{"skill id": minimum level 1-10}; each must exist'
+    )
+    ring_timeout_s: float = Field(15.0, description="how long an agent rings: 5-120 s")
+    wrapup_s: float = Field(10.0, description="after-call work before the next offer: 0-3600 s")
     pbx: str = Field(DEFAULT_PBX, max_length=64)
 
     def to_domain(self) -> Queue:
@@ -121,7 +153,7 @@ class QueueIn(Input):
         )
 
 
-class QueuePatch(Input):
+class QueuePatch(Patch):
     name: str | None = Field(None, min_length=1, max_length=200)
     extension: str | None = Field(None, max_length=20)
     requires: dict[str, int] | None = None
@@ -216,6 +248,8 @@ class CallOut(BaseModel):
 
 
 class InteractionOut(BaseModel):
+    """One finished call; each time both as ISO 8601 (UTC) and as epoch seconds."""
+
     call_id: str
     queue_id: str | None
     agent_id: str | None
@@ -225,6 +259,8 @@ class InteractionOut(BaseModel):
     answered_at: datetime | None
     ended_at: datetime
     arrived_epoch: float
+    answered_epoch: float | None
+    ended_epoch: float
     wait_s: float
     talk_s: float
     offers: int
@@ -241,6 +277,8 @@ class InteractionOut(BaseModel):
             answered_at=_maybe_time(i.answered_at),
             ended_at=_time(i.ended_at),
             arrived_epoch=i.arrived_at,
+            answered_epoch=i.answered_at,
+            ended_epoch=i.ended_at,
             wait_s=i.wait_s,
             talk_s=i.talk_s,
             offers=i.offers,

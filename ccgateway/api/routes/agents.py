@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Caller, Configurer, Reader, Service
@@ -31,9 +29,8 @@ async def get_agent(agent_id: str, service: Service, caller: Caller) -> AgentOut
 async def update_agent(
     agent_id: str, body: AgentPatch, service: Service, _: Configurer
 ) -> AgentOut:
-    current = service.agent(agent_id).agent
-    changed = dataclasses.replace(current, **body.model_dump(exclude_unset=True))
-    return AgentOut.of(await service.update_agent(changed))
+    """Change the given fields; the result is checked as a whole."""
+    return AgentOut.of(await service.change_agent(agent_id, body.changes()))
 
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -11,6 +11,8 @@ from ccgateway.ports import InteractionQuery
 
 router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
 
+TIME = "ISO 8601 (e.g. 2024-05-01T08:00:00Z; without an offset, UTC) or epoch seconds"
+
 
 @router.get("")
 async def list_interactions(
@@ -18,18 +20,19 @@ async def list_interactions(
     _: Reader,
     queue_id: str | None = None,
     agent_id: str | None = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; arrived at or after")] = None,
-    until: Annotated[datetime | None, Query(description="ISO 8601; arrived before")] = None,
+    since: Annotated[datetime | None, Query(description=f"arrived at or after: {TIME}")] = None,
+    until: Annotated[datetime | None, Query(description=f"arrived before: {TIME}")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[InteractionOut]:
     """Finished calls, oldest first: answered, abandoned, timed out or rejected."""
-    query = InteractionQuery(
-        queue_id,
-        agent_id,
-        since.timestamp() if since else None,
-        until.timestamp() if until else None,
-        limit,
-        offset,
-    )
+    query = InteractionQuery(queue_id, agent_id, _epoch(since), _epoch(until), limit, offset)
     return [InteractionOut.of(i) for i in await service.interactions(query)]
+
+
+def _epoch(moment: datetime | None) -> float | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # not the server's local time: the API speaks UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

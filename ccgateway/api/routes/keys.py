@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, status
 
+from ccgateway.api.auth import Role, check_key_owner
 from ccgateway.api.deps import KeyManager, Keys, Service
 from ccgateway.api.schemas import KeyCreated, KeyIn, KeyOut
 from ccgateway.domain.errors import InvalidValue, NotFound
@@ -15,19 +16,21 @@ router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 async def create_key(body: KeyIn, keys: Keys, service: Service, _: KeyManager) -> KeyCreated:
-    """A new API key; the key itself is in this answer only."""
-    if body.role == "agent":
-        if body.agent_id is None:
-            raise InvalidValue("a key with role agent needs agent_id")
-        service.agent(body.agent_id)  # NotFound if there is no such agent
-    elif body.agent_id is not None:
-        raise InvalidValue("only keys with role agent belong to an agent")
+    """A new API key; the key itself is in this answer only (only its hash is stored)."""
+    check_key_owner(Role(body.role), body.agent_id)
+    if body.agent_id is not None:
+        try:
+            service.agent(body.agent_id)
+        except NotFound as exc:  # a reference in the body, like an unknown skill: 422
+            raise InvalidValue(f"no agent {body.agent_id!r} to give a key to") from exc
     info, key = await asyncio.to_thread(keys.create, body.name, body.role, body.agent_id)
     return KeyCreated(**_out(info).model_dump(), key=key)
 
 
 @router.get("")
 async def list_keys(keys: Keys, _: KeyManager) -> list[KeyOut]:
+    """Every stored key, without the keys themselves. The admin key of the settings is not
+    listed and cannot be deleted here."""
     return [_out(k) for k in await asyncio.to_thread(keys.list)]
 
 

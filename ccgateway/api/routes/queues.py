@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, Reader, Service
@@ -49,8 +47,8 @@ async def queue_figures(queue_id: str, service: Service, _: Reader) -> QueueFigu
 async def update_queue(
     queue_id: str, body: QueuePatch, service: Service, _: Configurer
 ) -> QueueOut:
-    changed = dataclasses.replace(service.queue(queue_id), **body.model_dump(exclude_unset=True))
-    return QueueOut.of(await service.update_queue(changed))
+    """Change the given fields; the result is checked as a whole."""
+    return QueueOut.of(await service.change_queue(queue_id, body.changes()))
 
 
 @router.delete("/{queue_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import dataclasses
-
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, Reader, Service
@@ -29,8 +27,8 @@ async def get_skill(skill_id: str, service: Service, _: Reader) -> SkillOut:
 async def update_skill(
     skill_id: str, body: SkillPatch, service: Service, _: Configurer
 ) -> SkillOut:
-    changed = dataclasses.replace(service.skill(skill_id), **body.model_dump(exclude_unset=True))
-    return SkillOut.of(await service.update_skill(changed))
+    """Change the given fields; the result is checked as a whole."""
+    return SkillOut.of(await service.change_skill(skill_id, body.changes()))
 
 
 @router.delete("/{skill_id}", status_code=status.HTTP_204_NO_CONTENT)
