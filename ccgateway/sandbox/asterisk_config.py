@@ -1,13 +1,19 @@
-"""The sandbox Asterisk's configuration, generated: pure functions from settings to file texts."""
+"""The sandbox Asterisk's configuration, generated: pure functions from settings to file texts.
+
+Everything lives in CONF_DIR inside the root; asterisk.conf points every directory Asterisk
+writes to at folders of ours, so the Debian package's own /etc/asterisk is never read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
 AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
 MAX_AGENTS = 19  # agent K's phone is on 5070+K; 5090 belongs to the customer trunk
 TRUNK_HEADER = ("X-CCGW-Trunk", "customers")
+QUALIFY_S = 2
 
 MODULES = (
     # SIP
@@ -52,6 +58,7 @@ MODULES = (
     "func_callerid.so",
     "func_strings.so",
     "func_logic.so",
+    "func_global.so",  # SHARED(): the agent leg marks its caller (dialplan)
     "res_manager_devicestate.so",
     # media
     "format_wav.so",
@@ -76,34 +83,48 @@ def phone_port(agent: int) -> int:
     return FIRST_PHONE_PORT + agent
 
 
-def render(config: SandboxConfig, dialplan: str) -> dict[str, str]:
-    """File name (relative to CONF_DIR) -> content."""
+# Files that do not depend on the settings.
+STATIC_FILES = {
+    "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load = {m}\n" for m in MODULES),
+    "logger.conf": "[general]\n[logfiles]\nconsole => notice,warning,error\n"
+    "messages => notice,warning,error,verbose\n",
+    "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
+    "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
+    # app_amd declines to load without amd.conf; these are Asterisk's documented defaults.
+    "amd.conf": "[general]\ninitial_silence = 2500\ngreeting = 1500\n"
+    "after_greeting_silence = 800\ntotal_analysis_time = 5000\n"
+    "min_word_length = 100\nbetween_words_silence = 50\n"
+    "maximum_number_of_words = 2\nsilence_threshold = 256\n"
+    "maximum_word_length = 5000\n",
+    "features.conf": "[general]\n",
+    "cdr.conf": "[general]\nenable = no\n",
+    "cel.conf": "[general]\nenable = no\n",
+    "acl.conf": "",
+    "pjproject.conf": "",
+    "indications.conf": "[general]\ncountry = us\n\n[us]\ndescription = United States\n"
+    "ringcadence = 2000,4000\ndial = 350+440\nbusy = 480+620/500,0/500\n"
+    "ring = 440+480/2000,0/4000\ncongestion = 480+620/250,0/250\n",
+    "ccss.conf": "[general]\n",
+    "stasis.conf": "[threadpool]\n",
+    "udptl.conf": "[general]\n",
+}
+GENERATED_FILES = ("asterisk.conf", "manager.conf", "pjsip.conf", "extensions.conf")
+
+
+def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str]:
+    """File name (relative to CONF_DIR) -> content. `dialplans` are the repository's
+    dialplans/asterisk/*.conf (name -> text): copied beside extensions.conf, which includes
+    each of them."""
+    for name in dialplans:
+        if not name.endswith(".conf") or "/" in name or name in (*STATIC_FILES, *GENERATED_FILES):
+            raise ValueError(f"dialplan file name {name!r} is not a plain *.conf of its own")
     return {
+        **dialplans,
+        **STATIC_FILES,
         "asterisk.conf": _asterisk_conf(config),
-        "modules.conf": "[modules]\nautoload = no\n" + "".join(f"load = {m}\n" for m in MODULES),
-        "logger.conf": "[general]\n[logfiles]\nconsole => notice,warning,error\n"
-        "messages => notice,warning,error,verbose\n",
         "manager.conf": _manager_conf(config),
         "pjsip.conf": _pjsip_conf(config),
-        "extensions.conf": _extensions_conf(config),
-        "ccgateway.conf": dialplan,
-        "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
-        "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
-        "amd.conf": "[general]\ninitial_silence = 2500\ngreeting = 1500\n"
-        "after_greeting_silence = 800\ntotal_analysis_time = 5000\n"
-        "min_word_length = 100\nbetween_words_silence = 50\n"
-        "maximum_number_of_words = 2\nsilence_threshold = 256\n"
-        "maximum_word_length = 5000\n",
-        "features.conf": "[general]\n",
-        "cdr.conf": "[general]\nenable = no\n",
-        "cel.conf": "[general]\nenable = no\n",
-        "acl.conf": "",
-        "pjproject.conf": "",
-        "indications.conf": "[general]\ncountry = us\n\n[us]\ndescription = United States\n"
-        "ringcadence = 2000,4000\ndial = 350+440\nbusy = 480+620/500,0/500\n"
-        "ring = 440+480/2000,0/4000\ncongestion = 480+620/250,0/250\n",
-        "ccss.conf": "[general]\n",
-        "udptl.conf": "[general]\n",
+        "extensions.conf": _extensions_conf(config, sorted(dialplans)),
     }
 
 
@@ -191,7 +212,8 @@ aors = agent{k}
 [agent{k}]
 type = aor
 contact = sip:agent{k}@127.0.0.1:{phone_port(k)}
-qualify_frequency = 5
+; OPTIONS every {QUALIFY_S} s: a phone that goes away is UNAVAILABLE within ~{QUALIFY_S + 1} s
+qualify_frequency = {QUALIFY_S}
 qualify_timeout = 1.0
 
 [agent{k}]
@@ -202,7 +224,8 @@ match = 127.0.0.1:{phone_port(k)}
     return "".join(parts)
 
 
-def _extensions_conf(c: SandboxConfig) -> str:
+def _extensions_conf(c: SandboxConfig, includes: list[str]) -> str:
+    lines = "".join(f"#include {name}\n" for name in includes)
     return f"""[general]
 static = yes
 writeprotect = yes
@@ -210,8 +233,7 @@ writeprotect = yes
 [globals]
 CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
 
-#include ccgateway.conf
-
+{lines}
 ; Calls placed from an agent's phone (feature codes come with the routing engine).
 [ccgw-agent-phones]
 exten => _X.,1,Hangup(21)

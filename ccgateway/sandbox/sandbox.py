@@ -1,27 +1,23 @@
-"""The sandbox PBX: a real Asterisk 22 in a cached root folder, and sipp phones and customers.
+"""The sandbox PBX: a real Asterisk 22 in a cached root folder, sipp phones and customers.
 
-State (pids, phone modes) lives in /var/lib/ccgateway/sandbox/state.json so that `up`,
-`status`, `call` and `down` can be separate commands.
+State (pids, phone modes, number of agents) lives in state.json in the state folder
+(/var/lib/ccgateway/sandbox, or $CCGW_SANDBOX_STATE) so that `up`, `status`, `phone`, `call`
+and `down` can be separate commands. Processes are found again and stopped by their pid.
 """
 
 from __future__ import annotations
 
 import contextlib
-import glob
-import json
-import os
 import secrets
-import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
-from importlib import resources
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from ccgateway.sandbox import rootfs
+from ccgateway.sandbox import processes, rootfs
+from ccgateway.sandbox import state as saved
 from ccgateway.sandbox.asterisk_config import (
     AMI_PORT,
     CONF_DIR,
@@ -32,139 +28,189 @@ from ccgateway.sandbox.asterisk_config import (
     phone_port,
     render,
 )
-from ccgateway.sandbox.rootfs import SandboxError
+from ccgateway.sandbox.errors import SandboxError
+from ccgateway.sandbox.phones import (
+    CallBatch,
+    check_mode,
+    is_phone_alive,
+    place_calls,
+    prune_batches,
+    start_phone,
+    stop_batches,
+    stop_phone,
+)
+from ccgateway.sandbox.readiness import ami_login_ok, contact_statuses
+from ccgateway.sandbox.state import State
 
-STATE_DIR = Path(os.environ.get("CCGW_SANDBOX_STATE", "/var/lib/ccgateway/sandbox"))
-PHONE_MODES = ("answer", "noanswer", "off")
-DIALPLAN = Path(__file__).resolve().parents[2] / "dialplans" / "asterisk" / "ccgateway.conf"
+DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplans" / "asterisk"
+RUN_DIR = "/run/ccgateway-sandbox"  # inside the root: Asterisk's pid file and CLI socket
+ASTERISK = processes.Program(("asterisk", "chroot"), f"{CONF_DIR}/asterisk.conf")
+WORK_DIRS = (
+    "var/lib/ccgateway-sandbox",
+    "var/spool/ccgateway-sandbox",
+    RUN_DIR.lstrip("/"),
+    "var/log/ccgateway-sandbox",
+)
 
 
-@dataclass
-class State:
-    agents: int = 0
-    phones: dict[str, str] = field(default_factory=dict)  # "K" -> mode
-    asterisk_pid: int | None = None
-    phone_pids: dict[str, int] = field(default_factory=dict)
+@dataclass(frozen=True)
+class PhoneStatus:
+    agent: int
+    mode: str
+    port: int
+    pid: int | None
+    alive: bool
+    contact: str  # Asterisk's view: Avail, Unavail, NonQual (not qualified yet) or "" if down
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    running: bool
+    asterisk_version: str
+    asterisk_pid: int | None
+    ami: str
+    sip: str
+    root: str
+    agents: int
+    hold_timeout_s: int
+    phones: tuple[PhoneStatus, ...]
 
 
 class Sandbox:
-    def __init__(self, root: Path | None = None, state_dir: Path = STATE_DIR) -> None:
-        self.root = root or rootfs.root_path()
-        self.state_dir = state_dir
-        self._state_file = state_dir / "state.json"
+    """One sandbox PBX on this machine; every method may be called from a separate process."""
 
-    # --- lifecycle -------------------------------------------------------------------------
+    def __init__(self, root: Path | None = None, state_dir: Path | None = None) -> None:
+        self.root = root or rootfs.root_path()
+        self.state_dir = state_dir or saved.state_dir()
+        self._state_file = self.state_dir / "state.json"
+
+    # --- lifecycle ---------------------------------------------------------------------------
 
     def up(
-        self, agents: int = 4, phones: dict[int, str] | None = None, hold_timeout_s: int = 900
-    ) -> State:
-        """Start Asterisk and the agents' phones; returns once AMI and the endpoints answer."""
+        self,
+        agents: int = 4,
+        phones: Mapping[int, str] | None = None,
+        hold_timeout_s: int = 900,
+    ) -> SandboxStatus:
+        """(Re)start Asterisk and one phone per agent; returns once AMI accepts our login,
+        the endpoints are loaded and every phone's reachability is known to Asterisk."""
         rootfs.require_root()
         if not 1 <= agents <= MAX_AGENTS:
             raise SandboxError(
-                f"--agents must be 1-{MAX_AGENTS} (agent K's phone is on port "
-                f"5070+K and {TRUNK_PORT} is the customers' trunk)"
+                f"agents must be 1-{MAX_AGENTS}: agent K's phone is on port 5070+K "
+                f"and {TRUNK_PORT} is the customers' trunk"
             )
-        modes = {k: "answer" for k in range(1, agents + 1)} | (phones or {})
+        if not 1 <= hold_timeout_s <= 86_400:
+            raise SandboxError("the hold timeout must be 1-86400 s")
+        modes = {k: "answer" for k in range(1, agents + 1)} | dict(phones or {})
         for k, mode in modes.items():
-            _check_mode(k, mode, agents)
-        self.down(quiet=True)
+            self._check_agent(k, agents)
+            check_mode(mode)
+        self.down()
         rootfs.ensure_root(self.root)
+        rootfs.write_hosts(self.root)  # the cache may come from a machine of another name
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._write_config(agents, hold_timeout_s)
         rootfs.mount_all(self.root)
-        state = State(agents=agents, phones={str(k): m for k, m in modes.items()})
+        state = State(agents=agents, phones=dict(sorted(modes.items())))
+        state.hold_timeout_s = hold_timeout_s
         state.asterisk_pid = self._start_asterisk()
-        self._save(state)
-        for k, mode in modes.items():
-            self._start_phone(state, k, mode)
-        self._save(state)
-        self._wait_for_asterisk(agents)
-        return state
+        saved.save(self._state_file, state)
+        for k, mode in state.phones.items():
+            pid = start_phone(k, mode, self.state_dir)
+            if pid is not None:
+                state.phone_pids[k] = pid
+        saved.save(self._state_file, state)
+        try:
+            self._wait_until_ready(state)
+        except SandboxError:
+            self.down()
+            raise
+        return self.status()
 
-    def down(self, quiet: bool = False) -> None:
-        """Stop everything the sandbox started and unmount; leaves no process or mount."""
-        state = self._load()
-        for pid in state.phone_pids.values():
-            _kill(pid)
-        _kill_matching(f"sipp.*{self.state_dir}")
-        if state.asterisk_pid or _pids_matching(f"asterisk -C {CONF_DIR}"):
-            subprocess.run(
-                self._asterisk_cmd("-rx", "core stop now"),
-                capture_output=True,
-                timeout=15,
-                check=False,
-            )
-            if state.asterisk_pid:
-                _kill(state.asterisk_pid, grace_s=5.0)
-            _kill_matching(f"asterisk -C {CONF_DIR}/asterisk.conf")
+    def down(self) -> None:
+        """Stop every process the sandbox started and unmount; leaves no process or mount."""
+        state = saved.load(self._state_file)
+        for agent, phone_pid in state.phone_pids.items():
+            stop_phone(phone_pid, agent, self.state_dir)
+        stop_batches(self.state_dir, remove=True)
+        # The pid file covers an Asterisk whose state.json was lost.
+        pid_file = self.root / RUN_DIR.lstrip("/") / "asterisk.pid"
+        for pid in {state.asterisk_pid, processes.read_pid(pid_file)}:
+            if pid is not None and processes.is_ours(pid, ASTERISK):
+                self._stop_asterisk(pid)
         rootfs.unmount_all(self.root)
-        for workdir in self.state_dir.glob("call-*"):
-            shutil.rmtree(workdir, ignore_errors=True)
-        if self._state_file.exists():
-            self._state_file.unlink()
-        if not quiet:
-            left = rootfs.mounted(self.root)
-            if left:
-                raise SandboxError(f"still mounted under {self.root}: {left}")
+        self._state_file.unlink(missing_ok=True)
+        left = rootfs.mounts_under(self.root)
+        if left:
+            raise SandboxError(f"still mounted: {', '.join(map(str, left))}")
 
-    def status(self) -> dict[str, object]:
-        state = self._load()
-        running = bool(state.asterisk_pid and _alive(state.asterisk_pid))
-        version = ""
-        if running:
-            out = subprocess.run(
-                self._asterisk_cmd("-rx", "core show version"),
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            )
-            version = out.stdout.strip()
-        return {
-            "running": running,
-            "asterisk": version,
-            "root": str(self.root),
-            "ami": f"127.0.0.1:{AMI_PORT}",
-            "sip": f"127.0.0.1:{SIP_PORT}",
-            "agents": state.agents,
-            "asterisk_pid": state.asterisk_pid,
-            "phones": {
-                k: {
-                    "mode": m,
-                    "port": phone_port(int(k)),
-                    "pid": state.phone_pids.get(k),
-                    "alive": bool(state.phone_pids.get(k) and _alive(state.phone_pids[k])),
-                }
-                for k, m in sorted(state.phones.items(), key=lambda i: int(i[0]))
-            },
-        }
+    def status(self) -> SandboxStatus:
+        state = saved.load(self._state_file)
+        running = processes.is_ours(state.asterisk_pid, ASTERISK)
+        version = self.asterisk_cli("core show version").strip() if running else ""
+        contacts = contact_statuses(self.asterisk_cli("pjsip show contacts")) if running else {}
+        return SandboxStatus(
+            running=running,
+            asterisk_version=version,
+            asterisk_pid=state.asterisk_pid if running else None,
+            ami=f"127.0.0.1:{AMI_PORT}",
+            sip=f"127.0.0.1:{SIP_PORT}",
+            root=str(self.root),
+            agents=state.agents,
+            hold_timeout_s=state.hold_timeout_s,
+            phones=tuple(
+                PhoneStatus(
+                    agent=k,
+                    mode=mode,
+                    port=phone_port(k),
+                    pid=state.phone_pids.get(k),
+                    alive=is_phone_alive(state.phone_pids.get(k), k, self.state_dir),
+                    contact=contacts.get(k, ""),
+                )
+                for k, mode in sorted(state.phones.items())
+            ),
+        )
 
     def ami_secret(self) -> str:
-        return (self.state_dir / "ami-secret").read_text().strip()
+        """The AMI user `ccgateway`'s secret (made once by `up`, kept outside the repo)."""
+        try:
+            return (self.state_dir / "ami-secret").read_text().strip()
+        except FileNotFoundError as exc:
+            raise SandboxError("no AMI secret yet: run `ccgateway sandbox up` first") from exc
 
-    def asterisk_cli(self, command: str) -> str:
-        """One Asterisk CLI command, for diagnostics and tests."""
-        out = subprocess.run(
+    def asterisk_cli(self, command: str, timeout_s: float = 15.0) -> str:
+        """One Asterisk CLI command (diagnostics, tests); its output."""
+        result = subprocess.run(
             self._asterisk_cmd("-rx", command),
             capture_output=True,
             text=True,
-            timeout=15,
+            timeout=timeout_s,
             check=False,
         )
-        return out.stdout
+        return result.stdout
 
     # --- phones and customers ----------------------------------------------------------------
 
-    def set_phone(self, agent: int, mode: str) -> None:
-        state = self._load()
-        _check_mode(agent, mode, state.agents)
-        pid = state.phone_pids.pop(str(agent), None)
-        if pid:
-            _kill(pid)
-        self._start_phone(state, agent, mode)
-        state.phones[str(agent)] = mode
-        self._save(state)
+    def set_phone(self, agent: int, mode: str, timeout_s: float = 6.0) -> None:
+        """Restart agent `agent`'s phone in `mode`; returns once Asterisk sees the phone as
+        reachable (answer, noanswer, busy) or unreachable (off)."""
+        rootfs.require_root()
+        check_mode(mode)
+        state = self._running_state()
+        self._check_agent(agent, state.agents)
+        stop_phone(state.phone_pids.pop(agent, None), agent, self.state_dir)
+        pid = start_phone(agent, mode, self.state_dir)
+        if pid is not None:
+            state.phone_pids[agent] = pid
+        state.phones[agent] = mode
+        saved.save(self._state_file, state)
+        want = "Unavail" if mode == "off" else "Avail"
+        deadline = time.monotonic() + timeout_s
+        while contact_statuses(self.asterisk_cli("pjsip show contacts")).get(agent) != want:
+            if time.monotonic() > deadline:
+                raise SandboxError(f"agent {agent}'s phone is not {want} after {timeout_s} s")
+            time.sleep(0.1)
 
     def call(
         self,
@@ -173,250 +219,102 @@ class Sandbox:
         hangup_after: float = 30.0,
         caller: str | None = None,
         wait: bool = False,
-    ) -> subprocess.Popen[bytes]:
-        """Place `count` customer calls to `extension` at once from one sipp process."""
-        if not extension.isdigit():
-            raise SandboxError("the extension must be digits")
-        if not 1 <= count <= 200:
-            raise SandboxError("--count must be 1-200")
+    ) -> CallBatch:
+        """Place `count` simultaneous customer calls to `extension` (the queue); each hangs
+        up `hangup_after` seconds after it is answered unless the PBX ends it first. With
+        `wait`, returns once all have ended (then `batch.wait()` gives the outcome at once)."""
+        self._running_state()
+        prune_batches(self.state_dir)
         workdir = Path(tempfile.mkdtemp(prefix="call-", dir=self.state_dir))
-        hangup_ms = max(1, int(hangup_after * 1000))
-        template = resources.files("ccgateway.sandbox").joinpath("scenarios/customer.xml")
-        (workdir / "customer.xml").write_text(
-            template.read_text().replace("HANGUP_MS", str(hangup_ms))
-        )
-        lines = ["SEQUENTIAL"]
-        for i in range(count):
-            number = caller or f"+4930{secrets.randbelow(9_000_000) + 1_000_000}"
-            lines.append(f"{number};Customer {i + 1}")
-        (workdir / "callers.csv").write_text("\n".join(lines) + "\n")
-        # Every sipp gets a port of its own: two `call`s at once on 5090 would collide. The
-        # trunk knows them by the X-CCGW-Trunk header (pjsip.conf).
-        port = _free_udp_port()
-        command = [
-            "sipp",
-            "-sf",
-            str(workdir / "customer.xml"),
-            "-inf",
-            str(workdir / "callers.csv"),
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-mp",
-            str(_free_udp_port()),
-            "-s",
-            extension,
-            f"127.0.0.1:{SIP_PORT}",
-            "-m",
-            str(count),
-            "-l",
-            str(count),
-            "-r",
-            str(count),
-            "-nostdin",
-            "-timeout",
-            str(int(hangup_after + 120)),
-            "-trace_err",
-            "-error_file",
-            str(workdir / "errors.log"),
-        ]
-        with open(workdir / "sipp.log", "wb") as log:
-            process = subprocess.Popen(
-                command,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=workdir,
-                start_new_session=True,
-            )
+        batch = place_calls(workdir, extension, count, hangup_after, caller)
         if wait:
-            process.wait()
-        return process
+            batch.wait()
+        return batch
 
-    # --- internals -------------------------------------------------------------------------
+    # --- internals ---------------------------------------------------------------------------
+
+    def _running_state(self) -> State:
+        state = saved.load(self._state_file)
+        if not processes.is_ours(state.asterisk_pid, ASTERISK):
+            raise SandboxError("the sandbox is not running: `ccgateway sandbox up` first")
+        return state
+
+    @staticmethod
+    def _check_agent(agent: int, agents: int) -> None:
+        if not 1 <= agent <= agents:
+            raise SandboxError(f"there is no agent {agent} (agents 1-{agents})")
 
     def _write_config(self, agents: int, hold_timeout_s: int) -> None:
         secret_file = self.state_dir / "ami-secret"
         if not secret_file.exists():
+            secret_file.touch(mode=0o600)
             secret_file.write_text(secrets.token_urlsafe(24) + "\n")
-            secret_file.chmod(0o600)
-        module_dir = glob.glob(str(self.root / "usr/lib/*/asterisk/modules"))
-        if not module_dir:
-            raise SandboxError(f"no Asterisk modules under {self.root}; remove it to rebuild")
+        secret_file.chmod(0o600)
+        module_dirs = sorted(self.root.glob("usr/lib/*/asterisk/modules"))
+        if not module_dirs:
+            raise SandboxError(f"no Asterisk modules under {self.root}: delete it to rebuild")
         config = SandboxConfig(
-            agents,
-            self.ami_secret(),
-            "/" + str(Path(module_dir[0]).relative_to(self.root)),
-            hold_timeout_s,
+            agents=agents,
+            ami_secret=self.ami_secret(),
+            module_dir="/" + str(module_dirs[0].relative_to(self.root)),
+            hold_timeout_s=hold_timeout_s,
         )
         conf_dir = self.root / CONF_DIR.lstrip("/")
         conf_dir.mkdir(parents=True, exist_ok=True)
-        for name, text in render(config, DIALPLAN.read_text()).items():
-            (conf_dir / name).write_text(text)
-        (conf_dir / "manager.conf").chmod(0o600)
-        for sub in (
-            "var/lib/ccgateway-sandbox",
-            "var/spool/ccgateway-sandbox",
-            "run/ccgateway-sandbox",
-            "var/log/ccgateway-sandbox",
-        ):
+        dialplans = {p.name: p.read_text() for p in sorted(DIALPLAN_DIR.glob("*.conf"))}
+        for name, text in render(config, dialplans).items():
+            path = conf_dir / name
+            path.touch(mode=0o600)  # manager.conf holds the secret: nothing here is for others
+            path.write_text(text)
+        for sub in WORK_DIRS:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     def _asterisk_cmd(self, *args: str) -> list[str]:
-        return [
-            "chroot",
-            str(self.root),
-            "/usr/sbin/asterisk",
-            "-C",
-            f"{CONF_DIR}/asterisk.conf",
-            *args,
-        ]
+        return ["chroot", str(self.root), "/usr/sbin/asterisk", "-C", f"{CONF_DIR}/asterisk.conf",
+                *args]  # fmt: skip
 
     def _start_asterisk(self) -> int:
-        log = open(self.state_dir / "asterisk.log", "wb")  # noqa: SIM115 - owned by the child
-        process = subprocess.Popen(
-            self._asterisk_cmd("-f", "-n"),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        log.close()
+        with open(self.state_dir / "asterisk.log", "wb") as log:
+            process = subprocess.Popen(
+                self._asterisk_cmd("-f", "-n"),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         return process.pid
 
-    def _start_phone(self, state: State, agent: int, mode: str) -> None:
-        if mode == "off":
-            return
-        port = phone_port(agent)
-        scenario = (
-            ["-sn", "uas"]
-            if mode == "answer"
-            else [
-                "-sf",
-                str(resources.files("ccgateway.sandbox").joinpath("scenarios/agent_noanswer.xml")),
-            ]
-        )
-        command = [
-            "sipp",
-            *scenario,
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(port),
-            "-aa",
-            "-mp",
-            str(16000 + 10 * agent),
-            "-nostdin",
-            "-trace_err",
-            "-error_file",
-            str(self.state_dir / f"phone{agent}.errors"),
-        ]
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.state_dir / f"phone{agent}.log", "wb"),  # noqa: SIM115
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        state.phone_pids[str(agent)] = process.pid
+    def _stop_asterisk(self, pid: int) -> None:
+        # A clean stop first (hangs up calls, closes AMI), signals if it does not come.
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.asterisk_cli("core stop now", timeout_s=10)
+        if not processes.wait_gone(pid, ASTERISK, 5.0):
+            processes.stop(pid, ASTERISK)
 
-    def _wait_for_asterisk(self, agents: int, timeout_s: float = 30.0) -> None:
+    def _wait_until_ready(self, state: State, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
-        last = ""
+        last = "AMI not answering yet"
         while time.monotonic() < deadline:
-            try:
-                if _ami_login_ok(self.ami_secret()):
-                    endpoints = self.asterisk_cli("pjsip show endpoints")
-                    if f"agent{agents}" in endpoints and "trunk" in endpoints:
-                        return
-                    last = "PJSIP endpoints not loaded yet"
-            except OSError as exc:
-                last = str(exc)
-            time.sleep(0.3)
-        log = (self.state_dir / "asterisk.log").read_text(errors="replace")[-2000:]
-        raise SandboxError(f"Asterisk did not come up in {timeout_s:.0f} s ({last}); log:\n{log}")
-
-    def _load(self) -> State:
-        if not self._state_file.exists():
-            return State()
-        return State(**json.loads(self._state_file.read_text()))
-
-    def _save(self, state: State) -> None:
-        tmp = self._state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2))
-        tmp.replace(self._state_file)
-
-
-def _check_mode(agent: int, mode: str, agents: int) -> None:
-    if mode not in PHONE_MODES:
-        raise SandboxError(f"phone mode must be one of {', '.join(PHONE_MODES)}, not {mode!r}")
-    if not 1 <= agent <= agents:
-        raise SandboxError(f"there is no agent {agent} (agents 1-{agents})")
-
-
-def _ami_login_ok(secret: str) -> bool:
-    with socket.create_connection(("127.0.0.1", AMI_PORT), timeout=2) as sock:
-        sock.settimeout(2)
-        banner = sock.recv(1024)
-        if b"Asterisk Call Manager" not in banner:
-            return False
-        sock.sendall(
-            f"Action: Login\r\nUsername: ccgateway\r\nSecret: {secret}\r\n"
-            "Events: off\r\n\r\n".encode()
-        )
-        reply = b""
-        while b"\r\n\r\n" not in reply:
-            chunk = sock.recv(1024)
-            if not chunk:
+            if not processes.is_ours(state.asterisk_pid, ASTERISK):
+                last = "Asterisk exited"
                 break
-            reply += chunk
-        return b"Response: Success" in reply
+            if ami_login_ok(self.ami_secret()):
+                contacts = contact_statuses(self.asterisk_cli("pjsip show contacts"))
+                pending = [k for k in state.phones if contacts.get(k) in (None, "NonQual")]
+                broken = [k for k, m in state.phones.items()
+                          if m != "off" and contacts.get(k) == "Unavail"]  # fmt: skip
+                if broken:
+                    raise SandboxError(self._phone_trouble(broken))
+                if not pending:
+                    return
+                last = f"waiting for the first qualify of agents {pending}"
+            time.sleep(0.2)
+        log = (self.state_dir / "asterisk.log").read_text(errors="replace")[-2000:]
+        raise SandboxError(f"Asterisk was not ready in {timeout_s:.0f} s ({last}); log:\n{log}")
 
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie of ours is not alive
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except OSError:
-        return False
-
-
-def _kill(pid: int, grace_s: float = 2.0) -> None:
-    if not _alive(pid):
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except (ProcessLookupError, PermissionError):
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline and _alive(pid):
-        time.sleep(0.05)
-    if _alive(pid):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, signal.SIGKILL)
-
-
-def _pids_matching(pattern: str) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True, check=False)
-    return [int(p) for p in out.stdout.split()]
-
-
-def _kill_matching(pattern: str) -> None:
-    subprocess.run(["pkill", "-f", pattern], capture_output=True, check=False)
-    time.sleep(0.1)
-    subprocess.run(["pkill", "-9", "-f", pattern], capture_output=True, check=False)
+    def _phone_trouble(self, agents: list[int]) -> str:
+        lines = [f"the phones of agents {agents} do not answer Asterisk's OPTIONS:"]
+        for k in agents:
+            log = (self.state_dir / f"phone{k}.log").read_text(errors="replace").strip()
+            lines.append(f"  agent {k} (port {phone_port(k)}): {log[-300:] or 'no output'}")
+        return "\n".join(lines)

@@ -1,0 +1,216 @@
+"""sipp as the agents' phones (UAS) and as customers (UAC): command lines and call batches.
+
+Customers and ports: every `call` runs its own sipp on a free UDP port rather than on the
+trunk's 5090, so any number of `call`s can run at once, each with its own hang-up time,
+without colliding on one port or waiting for each other. The trunk endpoint knows these
+callers by the `X-CCGW-Trunk: customers` header they send (pjsip.conf, identify
+`match_header`); 127.0.0.1:5090 still identifies the trunk for anything sent from there.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ccgateway.sandbox import processes
+from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, phone_port
+from ccgateway.sandbox.errors import SandboxError
+
+PHONE_MODES = ("answer", "noanswer", "busy", "off")
+MAX_CALLS = 200
+MAX_LOG_BYTES = 256 * 1024
+CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
+_SCENARIOS = {"noanswer": "agent_noanswer.xml", "busy": "agent_busy.xml"}
+
+
+def check_mode(mode: str) -> None:
+    if mode not in PHONE_MODES:
+        raise SandboxError(f"phone mode must be one of {', '.join(PHONE_MODES)}, not {mode!r}")
+
+
+def start_phone(agent: int, mode: str, log_dir: Path) -> int | None:
+    """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all)."""
+    check_mode(mode)
+    if mode == "off":
+        return None
+    _require_sipp()
+    scenario = ["-sn", "uas"] if mode == "answer" else ["-sf", _scenario(_SCENARIOS[mode])]
+    command = [
+        "sipp",
+        *scenario,
+        "-i", "127.0.0.1",
+        "-p", str(phone_port(agent)),
+        "-mp", str(16000 + 10 * agent),
+        "-aa",  # answers the PBX's OPTIONS (qualify): that is what makes the phone reachable
+        "-nostdin",
+        "-trace_err", "-error_file", str(phone_marker(log_dir, agent)),
+        # -aa notes every OPTIONS there: about 1 MB a day per phone without a bound.
+        "-max_log_size", str(MAX_LOG_BYTES),
+    ]  # fmt: skip
+    with open(log_dir / f"phone{agent}.log", "wb") as log:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            start_new_session=True,
+        )
+    return process.pid
+
+
+def phone_marker(log_dir: Path, agent: int) -> Path:
+    """The path on a phone's command line that tells our sipp from any other."""
+    return log_dir / f"phone{agent}.errors"
+
+
+def stop_phone(pid: int | None, agent: int, log_dir: Path) -> None:
+    processes.stop(pid, processes.sipp(phone_marker(log_dir, agent)))
+
+
+def is_phone_alive(pid: int | None, agent: int, log_dir: Path) -> bool:
+    return processes.is_ours(pid, processes.sipp(phone_marker(log_dir, agent)))
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    completed: int  # calls that were answered and ended normally (by either side)
+    failed: int  # calls rejected, unanswered or broken off (sipp's "Failed call")
+
+
+class CallBatch:
+    """Customer calls placed by one sipp process; `wait()` says how they ended."""
+
+    def __init__(self, workdir: Path, count: int, process: subprocess.Popen[bytes]) -> None:
+        self.workdir = workdir
+        self.count = count
+        self.pid = process.pid
+        self._process = process
+
+    def is_running(self) -> bool:
+        return self._process.poll() is None
+
+    def wait(self, timeout_s: float | None = None) -> CallOutcome:
+        """Wait for every call of the batch to end; raises SandboxError on timeout."""
+        try:
+            self._process.wait(timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise SandboxError(f"calls still running after {timeout_s} s") from exc
+        outcome = read_outcome(self.workdir)
+        if outcome is None:
+            log = (self.workdir / "sipp.log").read_text(errors="replace")[-1500:]
+            raise SandboxError(f"sipp left no statistics (exit {self._process.returncode}):\n{log}")
+        return outcome
+
+    def stop(self) -> None:
+        processes.stop(self.pid, processes.sipp(self.workdir / "errors.log"))
+
+
+def place_calls(
+    workdir: Path, extension: str, count: int, hangup_after_s: float, caller: str | None
+) -> CallBatch:
+    """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`."""
+    if not extension.isdigit() or len(extension) > 32:
+        raise SandboxError(f"the extension must be digits, not {extension!r}")
+    if not 1 <= count <= MAX_CALLS:
+        raise SandboxError(f"--count must be 1-{MAX_CALLS}")
+    if not 0 < hangup_after_s <= 86_400:
+        raise SandboxError("--hangup-after must be more than 0 s (and at most a day)")
+    if caller is not None and not CALLER_PATTERN.fullmatch(caller):
+        raise SandboxError(f"caller must be 1-32 of A-Z a-z 0-9 + * # . _ -, not {caller!r}")
+    _require_sipp()
+    hangup_ms = max(1, round(hangup_after_s * 1000))
+    header, value = TRUNK_HEADER
+    template = resources.files("ccgateway.sandbox").joinpath("scenarios/customer.xml")
+    scenario = template.read_text().replace("@HANGUP_MS@", str(hangup_ms))
+    (workdir / "customer.xml").write_text(scenario.replace("@TRUNK_HEADER@", f"{header}: {value}"))
+    with open(workdir / "callers.csv", "w") as callers:
+        callers.write("SEQUENTIAL\n")
+        for i in range(count):
+            number = caller or f"+4930{secrets.randbelow(9_000_000) + 1_000_000}"
+            callers.write(f"{number};Customer {i + 1}\n")
+    command = [
+        "sipp",
+        "-sf", "customer.xml",
+        "-inf", "callers.csv",
+        "-i", "127.0.0.1",
+        "-p", str(_free_udp_port()),
+        "-mp", str(_free_udp_port()),
+        "-s", extension,
+        "-m", str(count), "-l", str(count), "-r", str(count),
+        "-timeout", str(int(hangup_after_s) + 120),
+        "-nostdin",
+        "-trace_stat", "-stf", "stats.csv",
+        "-trace_err", "-error_file", str(workdir / "errors.log"),
+        f"127.0.0.1:{SIP_PORT}",
+    ]  # fmt: skip
+    with open(workdir / "sipp.log", "wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (workdir / "sipp.pid").write_text(f"{process.pid}\n")
+    return CallBatch(workdir, count, process)
+
+
+def read_outcome(workdir: Path) -> CallOutcome | None:
+    """The cumulative counts in the last line of sipp's statistics file."""
+    try:
+        rows = list(csv.DictReader((workdir / "stats.csv").open(), delimiter=";"))
+    except OSError:
+        return None
+    if not rows:
+        return None
+    last = rows[-1]
+    return CallOutcome(int(last["SuccessfulCall(C)"]), int(last["FailedCall(C)"]))
+
+
+def stop_batches(state_dir: Path, remove: bool) -> None:
+    """Stop every customer sipp still running; `remove` also deletes their work folders."""
+    for workdir in state_dir.glob("call-*"):
+        pid = processes.read_pid(workdir / "sipp.pid")
+        processes.stop(pid, processes.sipp(workdir / "errors.log"))
+        if remove:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def prune_batches(state_dir: Path, older_than_s: float = 600.0) -> None:
+    """Delete the work folders of batches that ended a while ago."""
+    now = time.time()
+    for workdir in state_dir.glob("call-*"):
+        pid = processes.read_pid(workdir / "sipp.pid")
+        if processes.is_ours(pid, processes.sipp(workdir / "errors.log")):
+            continue
+        try:
+            idle = now - (workdir / "sipp.log").stat().st_mtime
+        except OSError:
+            continue
+        if idle > older_than_s:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _scenario(name: str) -> str:
+    return str(resources.files("ccgateway.sandbox").joinpath(f"scenarios/{name}"))
+
+
+def _require_sipp() -> None:
+    if shutil.which("sipp") is None:
+        raise SandboxError("sipp is missing: apt-get install sip-tester")
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

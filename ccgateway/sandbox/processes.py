@@ -1,0 +1,84 @@
+"""Processes the sandbox started, found again by their pid and stopped by their pid only.
+
+A pid alone can be reused by an unrelated process after ours ended, so every check also
+reads the process's command line: it must run the expected program and carry a string that
+only our instance has (a path in our state or config folder).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Program:
+    names: tuple[str, ...]  # argv[0] base names
+    marker: str  # only our instance has this on its command line
+
+
+def sipp(marker: Path) -> Program:
+    return Program(("sipp",), str(marker))
+
+
+def is_ours(pid: int | None, program: Program) -> bool:
+    """True if `pid` is alive (not a zombie) and is our instance of `program`."""
+    if not pid or pid <= 0:
+        return False
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and Path(argv[0]).name in program.names and program.marker in argv
+
+
+def stop(pid: int | None, program: Program, grace_s: float = 3.0) -> None:
+    """SIGTERM `pid` (and its process group) if it is ours, SIGKILL after `grace_s`."""
+    if pid is None or not is_ours(pid, program):
+        return
+    _signal(pid, signal.SIGTERM)
+    if not wait_gone(pid, program, grace_s):
+        _signal(pid, signal.SIGKILL)
+        wait_gone(pid, program, 2.0)
+
+
+def wait_gone(pid: int, program: Program, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while is_ours(pid, program):
+        if time.monotonic() > deadline:
+            return False
+        _reap(pid)
+        time.sleep(0.05)
+    _reap(pid)
+    return True
+
+
+def read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _signal(pid: int, signum: int) -> None:
+    # Our children run in a session of their own (start_new_session), so the group id is
+    # their pid; a process that is not a group leader gets the signal alone.
+    try:
+        if os.getpgid(pid) == pid:
+            os.killpg(pid, signum)
+            return
+    except ProcessLookupError:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signum)
+
+
+def _reap(pid: int) -> None:
+    """Collect our own exited child so it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
