@@ -1,21 +1,26 @@
-"""Shared fixtures: the real sandbox Asterisk, brought up once per test session."""
+"""Shared fixtures: the real sandbox Asterisk, brought up once per test session.
+
+Tests that use `asterisk_sandbox` are marked `@pytest.mark.asterisk`. They are skipped with
+the reason when this is not root or CCGW_SKIP_ASTERISK=1, except in CI (CI=true), where
+either is a failure: CI must run them. A test that changes a phone's mode puts it back.
+"""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 
 import pytest
 
 from ccgateway.sandbox import Sandbox
+from ccgateway.sandbox.lock import asterisk_lock
 
-LOCK = "/tmp/ccgw-asterisk.lock"
+SESSION_AGENTS = 6  # agent1..agent6, every phone answers
 
 
 def _skip_or_fail(reason: str) -> None:
     if os.environ.get("CI") == "true":
-        pytest.fail(f"real-Asterisk tests must run in CI: {reason}")
+        pytest.fail(f"CI must run the real-Asterisk tests, but {reason}", pytrace=False)
     pytest.skip(reason)
 
 
@@ -23,16 +28,14 @@ def _skip_or_fail(reason: str) -> None:
 def asterisk_sandbox() -> Iterator[Sandbox]:
     """A running sandbox with six auto-answering agent phones (agent1..agent6)."""
     if os.environ.get("CCGW_SKIP_ASTERISK") == "1":
-        _skip_or_fail("CCGW_SKIP_ASTERISK=1")
+        _skip_or_fail("CCGW_SKIP_ASTERISK=1 is set")
     if os.geteuid() != 0:
         _skip_or_fail("the sandbox Asterisk needs root (debootstrap, chroot, mounts)")
-    lock = open(LOCK, "w")  # noqa: SIM115 - held for the whole session
-    subprocess.run(["flock", "-w", "600", str(lock.fileno())], pass_fds=(lock.fileno(),),
-                   check=True)
-    sandbox = Sandbox()
-    try:
-        sandbox.up(agents=6)
-        yield sandbox
-    finally:
-        sandbox.down()
-        lock.close()
+    # Two Asterisk runs on one machine would fight over ports 5038 and 5060.
+    with asterisk_lock():
+        sandbox = Sandbox()
+        try:
+            sandbox.up(agents=SESSION_AGENTS)
+            yield sandbox
+        finally:
+            sandbox.down()

@@ -1,4 +1,4 @@
-"""Fakes of our own ports for service and API tests (never used end to end)."""
+"""Fakes of our own ports (Pbx, Clock) for service and API tests; never used end to end."""
 
 from __future__ import annotations
 
@@ -58,3 +58,17 @@ class FakePbx:
 
     async def close(self) -> None:
         pass
+
+
+class ManualClock:
+    """Time that moves only when the test says so: hours of waiting cost nothing."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:  # 2023-11-14T22:13:20Z
+        self._now = start
+
+    def now(self) -> float:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        assert seconds >= 0, "time does not go back"
+        self._now += seconds

@@ -1,0 +1,152 @@
+"""The real stack for service and API tests: SQLite stores on a file, the real Center,
+Dispatcher (running as a task), CenterService and API; only the PBX and the clock are fakes
+of our own ports."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from fastapi import FastAPI
+from sqlalchemy import Engine
+
+from ccgateway.api import create_api
+from ccgateway.domain.center import Center
+from ccgateway.domain.commands import Command
+from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
+from ccgateway.ports import ConfigStore
+from ccgateway.services.center_service import CenterService, load_center
+from ccgateway.services.dispatcher import Dispatcher
+from ccgateway.services.event_hub import EventHub
+from tests.fakes import FakePbx, ManualClock
+
+ADMIN = "test-admin-key-0123456789"
+T = TypeVar("T")
+
+
+@dataclass
+class Stack:
+    engine: Engine
+    config: ConfigStore
+    interactions: SqlInteractionStore
+    keys: SqlKeyStore
+    clock: ManualClock
+    pbx: FakePbx
+    center: Center
+    hub: EventHub
+    dispatcher: Dispatcher
+    service: CenterService
+    api: FastAPI
+    task: asyncio.Task[None] | None = None
+    client: httpx.AsyncClient | None = None
+
+    # --- life ------------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        db: Path,
+        clock: ManualClock | None = None,
+        config: Callable[[SqlConfigStore], ConfigStore] = lambda store: store,
+    ) -> Stack:
+        """Wire everything by hand, as the composition root does, on the SQLite file `db`."""
+        clock = clock or ManualClock()
+        engine = open_database(f"sqlite:///{db}")
+        sql_config = SqlConfigStore(engine, now=clock.now)
+        store = config(sql_config)
+        interactions = SqlInteractionStore(engine)
+        keys = SqlKeyStore(engine, now=clock.now)
+        numbers = itertools.count(1)
+        center = Center(new_leg_id=lambda: f"ccgw-leg-{next(numbers)}")
+        load_center(center, store, clock.now())
+        hub = EventHub()
+        pbx = FakePbx()
+        dispatcher = Dispatcher(center, pbx, store, interactions, clock, hub)
+        service = CenterService(dispatcher, store, interactions, clock)
+        api = create_api(service, keys, ADMIN, hub)
+        return cls(
+            engine, store, interactions, keys, clock, pbx, center, hub, dispatcher, service, api
+        )
+
+    @classmethod
+    async def start(
+        cls,
+        db: Path,
+        clock: ManualClock | None = None,
+        config: Callable[[SqlConfigStore], ConfigStore] = lambda store: store,
+    ) -> Stack:
+        stack = cls.build(db, clock, config)
+        stack.task = asyncio.create_task(stack.dispatcher.run())
+        await stack.pbx.running.wait()
+        transport = httpx.ASGITransport(app=stack.api)
+        stack.client = httpx.AsyncClient(transport=transport, base_url="http://test")
+        return stack
+
+    async def stop(self) -> None:
+        await self.dispatcher.drain_writes()
+        if self.task is not None:
+            self.task.cancel()
+            await asyncio.gather(self.task, return_exceptions=True)
+        if self.client is not None:
+            await self.client.aclose()
+        self.engine.dispose()
+
+    # --- driving it ------------------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Until the dispatcher has taken everything emitted so far, fired what is due at
+        the clock's now, carried out its commands and written its records."""
+
+        async def nothing(center: Center, now: float) -> tuple[None, list[Command]]:
+            return None, []
+
+        await self.dispatcher.perform(nothing)
+        for _ in range(3):  # the PBX commands run as tasks of their own
+            await asyncio.sleep(0)
+        await self.dispatcher.drain_writes()
+
+    async def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        await self.settle()
+
+    async def emit(self, *events: Any) -> None:
+        for event in events:
+            self.pbx.emit(event)
+        await self.settle()
+
+    async def until(self, check: Callable[[], T], timeout_s: float = 3.0) -> T:
+        deadline = time.monotonic() + timeout_s
+        while not (result := check()):
+            assert time.monotonic() < deadline, "timed out"
+            await asyncio.sleep(0.005)
+        return result
+
+    # --- the API -----------------------------------------------------------------------------
+
+    async def call(
+        self, method: str, path: str, json: Any = None, key: str | None = ADMIN
+    ) -> tuple[int, Any]:
+        assert self.client is not None
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = await self.client.request(method, path, json=json, headers=headers)
+        return response.status_code, response.json() if response.content else None
+
+    async def ok(self, method: str, path: str, json: Any = None, key: str = ADMIN) -> Any:
+        status, body = await self.call(method, path, json, key)
+        assert status < 300, (status, body)
+        return body
+
+    async def error(
+        self, method: str, path: str, json: Any = None, key: str | None = ADMIN
+    ) -> tuple[int, str, str]:
+        """(status, error_id, message) of a refused request."""
+        status, body = await self.call(method, path, json, key)
+        assert status >= 400, (status, body)
+        assert set(body) == {"error_id", "message", "details"}, body
+        return status, body["error_id"], body["message"]
