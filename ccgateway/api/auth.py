@@ -1,6 +1,6 @@
 """Who may do what: API keys, the three roles, and the one table of permissions.
 
-    role        configure  read  manage keys  set any agent's state  own agent  monitor calls
+    role        configure  read  manage keys  set any agent's state  own agent  monitor/manage calls
     admin           x        x        x                x                 x            x
     supervisor               x                         x                 x            x
     agent                                                                x
@@ -34,6 +34,7 @@ class Permission(StrEnum):
     SET_ANY_AGENT_STATE = "set_any_agent_state"
     OWN_AGENT = "own_agent"  # read and set the state of one's own agent
     MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
+    MANAGE_CALLS = "manage_calls"  # change a live call's priority
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +45,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SET_ANY_AGENT_STATE,
             Permission.OWN_AGENT,
             Permission.MONITOR_CALLS,
+            Permission.MANAGE_CALLS,
         }
     ),
     Role.AGENT: frozenset({Permission.OWN_AGENT}),

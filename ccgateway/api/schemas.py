@@ -13,8 +13,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ccgateway.domain.commands import Interaction
+from ccgateway.domain.engine import Decision
 from ccgateway.domain.figures import QueueFigures
-from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill
+from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, RelaxationStep, Skill, Strategy
 from ccgateway.domain.views import AgentView, CallView, QueueStatus
 
 Id = Field(
@@ -77,9 +78,14 @@ class AgentIn(Input):
         default_factory=dict, description='{"skill id": level 1-10}; each skill must exist'
     )
     pbx: str = Field(DEFAULT_PBX, max_length=64)
+    attributes: dict[str, str] = Field(
+        default_factory=dict,
+        description='{"language": "de", "team": "vip", "site": "berlin"}: compared as text by '
+        "queue requirements; names like ids, values up to 100 characters",
+    )
 
     def to_domain(self) -> Agent:
-        return Agent(self.id, self.name, self.device, self.skills, self.pbx)
+        return Agent(self.id, self.name, self.device, self.skills, self.pbx, self.attributes)
 
 
 class AgentPatch(Patch):
@@ -87,6 +93,7 @@ class AgentPatch(Patch):
     device: str | None = Field(None, max_length=120)
     skills: dict[str, int] | None = None
     pbx: str | None = Field(None, max_length=64)
+    attributes: dict[str, str] | None = None
 
 
 class AgentOut(BaseModel):
@@ -95,6 +102,7 @@ class AgentOut(BaseModel):
     device: str
     skills: dict[str, int]
     pbx: str
+    attributes: dict[str, str]
     state: str
     reason: str | None
     since: float
@@ -114,6 +122,7 @@ class AgentOut(BaseModel):
             device=a.device,
             skills=dict(a.skills),
             pbx=a.pbx,
+            attributes=dict(a.attributes),
             state=view.state.value,
             reason=view.reason,
             since=view.since,
@@ -128,6 +137,36 @@ class AgentStateIn(Input):
     reason: str | None = Field(None, max_length=200)
 
 
+StrategyName = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]
+REQUIREMENT_HELP = (
+    "an expression over agents' skills and attributes, e.g. `de >= 5 and (billing >= 3 or "
+    'team == "vip")`: a skill compared with a level 0-10 (missing skill = 0), an attribute '
+    'with a quoted text (`==`, `!=`, `in ("a", "b")`), a bare skill name means level >= 1; '
+    "and, or, not, parentheses. Empty: no requirement beyond `requires`."
+)
+
+
+class RelaxationStepIn(Input):
+    after_s: float = Field(description="applies once the caller has waited this long in the queue")
+    requirement: str | None = Field(
+        None, max_length=1000, description="replaces the queue's whole requirement"
+    )
+    priority_boost: int = Field(0, description="added to the caller's priority (ageing)")
+    overflow_to: str | None = Field(
+        None, max_length=64, description="move the caller to this queue, keeping their place"
+    )
+
+    def to_domain(self) -> RelaxationStep:
+        return RelaxationStep(self.after_s, self.requirement, self.priority_boost, self.overflow_to)
+
+
+class RelaxationStepOut(BaseModel):
+    after_s: float
+    requirement: str | None
+    priority_boost: int
+    overflow_to: str | None
+
+
 class QueueIn(Input):
     id: str = Id
     name: str = Name
@@ -140,6 +179,18 @@ class QueueIn(Input):
     ring_timeout_s: float = Field(15.0, description="how long an agent rings: 5-120 s")
     wrapup_s: float = Field(10.0, description="after-call work before the next offer: 0-3600 s")
     pbx: str = Field(DEFAULT_PBX, max_length=64)
+    requirement: str = Field("", max_length=1000, description=REQUIREMENT_HELP)
+    strategy: StrategyName = Field(
+        "longest_idle",
+        description="which free qualified agent gets the call: longest_idle, most_skilled "
+        "(highest sum of levels in the skills asked for), least_occupied (lowest share of "
+        "working time handling calls today), round_robin; ties go to longest idle, then agent id",
+    )
+    weight: float = Field(
+        1.0, description="0.1-100: how much a minute of wait here counts against other queues"
+    )
+    priority: int = Field(0, description="callers' default priority 0-100; higher goes first")
+    relaxation: list[RelaxationStepIn] = Field(default_factory=list, max_length=10)
 
     def to_domain(self) -> Queue:
         return Queue(
@@ -150,6 +201,11 @@ class QueueIn(Input):
             self.ring_timeout_s,
             self.wrapup_s,
             self.pbx,
+            self.requirement,
+            Strategy(self.strategy),
+            self.weight,
+            self.priority,
+            tuple(step.to_domain() for step in self.relaxation),
         )
 
 
@@ -160,6 +216,19 @@ class QueuePatch(Patch):
     ring_timeout_s: float | None = None
     wrapup_s: float | None = None
     pbx: str | None = Field(None, max_length=64)
+    requirement: str | None = Field(None, max_length=1000)
+    strategy: StrategyName | None = None
+    weight: float | None = None
+    priority: int | None = None
+    relaxation: list[RelaxationStepIn] | None = Field(None, max_length=10)
+
+    def changes(self) -> dict[str, Any]:
+        changes = super().changes()
+        if "relaxation" in changes:
+            changes["relaxation"] = tuple(s.to_domain() for s in self.relaxation or ())
+        if "strategy" in changes:
+            changes["strategy"] = Strategy(changes["strategy"])
+        return changes
 
 
 class QueueOut(BaseModel):
@@ -170,6 +239,12 @@ class QueueOut(BaseModel):
     ring_timeout_s: float
     wrapup_s: float
     pbx: str
+    requirement: str
+    effective_requirement: str = Field(description="`requires` and `requirement` together")
+    strategy: str
+    weight: float
+    priority: int
+    relaxation: list[RelaxationStepOut]
 
     @classmethod
     def of(cls, q: Queue) -> QueueOut:
@@ -181,6 +256,20 @@ class QueueOut(BaseModel):
             ring_timeout_s=q.ring_timeout_s,
             wrapup_s=q.wrapup_s,
             pbx=q.pbx,
+            requirement=q.requirement,
+            effective_requirement=q.compiled.source,
+            strategy=q.strategy.value,
+            weight=q.weight,
+            priority=q.priority,
+            relaxation=[
+                RelaxationStepOut(
+                    after_s=s.after_s,
+                    requirement=s.requirement,
+                    priority_boost=s.priority_boost,
+                    overflow_to=s.overflow_to,
+                )
+                for s in q.relaxation
+            ],
         )
 
 
@@ -230,6 +319,7 @@ class CallOut(BaseModel):
     answered_at: datetime | None
     wait_s: float
     offers: int
+    priority: int
 
     @classmethod
     def of(cls, c: CallView) -> CallOut:
@@ -244,6 +334,35 @@ class CallOut(BaseModel):
             answered_at=_maybe_time(c.answered_at),
             wait_s=c.wait_s,
             offers=c.offers,
+            priority=c.priority,
+        )
+
+
+class CallPatch(Input):
+    priority: int = Field(description="0-100; higher is served first, in every queue")
+
+
+class DecisionOut(BaseModel):
+    """Why the engine did what it did: an offer, a relaxation step, an overflow."""
+
+    at: datetime
+    kind: str
+    call_id: str
+    queue_id: str
+    agent_id: str | None
+    rule: str
+    explanation: str
+
+    @classmethod
+    def of(cls, d: Decision) -> DecisionOut:
+        return cls(
+            at=_time(d.at),
+            kind=d.kind,
+            call_id=d.call_id,
+            queue_id=d.queue_id,
+            agent_id=d.agent_id,
+            rule=d.rule,
+            explanation=d.explanation,
         )
 
 

@@ -87,9 +87,14 @@ class AgentStatus:
     call_id: str | None = None
     wrapup_until: float | None = None
     calls_answered: int = 0
+    # Time counters for occupancy, since `counted_at` was last moved on.
+    counted_at: float = 0.0
+    available_s: float = 0.0
+    busy_s: float = 0.0  # reserved, on a call or in wrap-up
 
     def apply(self, trigger: Trigger, now: float, reason: str | None = None) -> AgentState:
         new = next_state(self.state, trigger)
+        self.count(now)
         if new is not self.state or trigger in (Trigger.PAUSE, Trigger.MAKE_AVAILABLE):
             self.since = now
         if new is AgentState.AVAILABLE and self.state not in (S.RESERVED, S.AVAILABLE):
@@ -102,3 +107,31 @@ class AgentStatus:
         if new in (AgentState.AVAILABLE, AgentState.PAUSED, AgentState.LOGGED_OUT):
             self.call_id = None
         return new
+
+    def count(self, now: float) -> None:
+        """Move the occupancy counters on to `now`."""
+        spent = max(0.0, now - self.counted_at)
+        if self.state is AgentState.AVAILABLE:
+            self.available_s += spent
+        elif self.state in BUSY:
+            self.busy_s += spent
+        self.counted_at = max(self.counted_at, now)
+
+    def occupancy(self, now: float) -> float:
+        """Share of working time spent handling calls: busy / (busy + available).
+
+        The usual contact-centre definition: paused and logged-out time count neither way,
+        so an agent on a long break is not made to look idle.
+        """
+        spent = max(0.0, now - self.counted_at)
+        available = self.available_s + (spent if self.state is AgentState.AVAILABLE else 0.0)
+        busy = self.busy_s + (spent if self.state in BUSY else 0.0)
+        return busy / (busy + available) if busy + available > 0 else 0.0
+
+    def reset_counters(self, now: float) -> None:
+        """Start a new day's counters (the shell calls this at midnight)."""
+        self.available_s = self.busy_s = 0.0
+        self.counted_at = now
+
+
+BUSY = frozenset({AgentState.RESERVED, AgentState.ON_CALL, AgentState.WRAP_UP})

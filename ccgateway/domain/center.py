@@ -6,6 +6,7 @@ Every public method takes `now` and returns the commands the shell must carry ou
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from ccgateway.domain.commands import (
     SendToFallback,
 )
 from ccgateway.domain.directory import Directory
+from ccgateway.domain.engine import Decision, Match, RoutingEngine
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentChannel,
@@ -42,11 +44,13 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
 )
-from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill
-from ccgateway.domain.routing import Decision, choose_agent
+from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
+# Device states in which a phone cannot take an offer: not registered, or already in use
+# (a personal call, or a call the controller did not place).
+BUSY_DEVICE = frozenset({DeviceState.UNAVAILABLE, DeviceState.IN_USE, DeviceState.RINGING})
 REQUESTABLE = {
     AgentState.AVAILABLE: Trigger.MAKE_AVAILABLE,
     AgentState.PAUSED: Trigger.PAUSE,
@@ -86,6 +90,8 @@ class Call:
     offers: int = 0
     offer_deadline: float | None = None
     pbx: str = DEFAULT_PBX
+    priority: int = 0
+    queued_at: float = 0.0  # when it entered its current queue (after an overflow: later)
 
 
 class Center:
@@ -93,14 +99,27 @@ class Center:
         self.directory = Directory()
         self.status: dict[str, AgentStatus] = {}
         self.calls: dict[str, Call] = {}
-        self.waiting: list[str] = []  # call ids in the order they will be served
         self.legs: dict[str, str] = {}  # agent leg id -> call id
         self.devices: dict[str, DeviceState] = {}
-        self.decisions: deque[Decision] = deque(maxlen=1000)
+        self.decisions: deque[Decision] = deque(maxlen=5000)
+        self.engine = RoutingEngine(
+            self.directory.agents,
+            self.directory.queues,
+            lambda agent_id: self.status[agent_id].idle_since,
+            lambda agent_id, now: self.status[agent_id].occupancy(now),
+        )
+        # (when, kind, id): wrap-ups ending and offers timing out, checked lazily.
+        self._timers: list[tuple[float, str, str]] = []
         self._new_leg_id = new_leg_id
         # PBXs whose picture we hold. No offers on a PBX until it has shown its picture after
         # a (re)connect: an offer made blind could not be rung.
         self.ready: set[str] = set()
+
+    @property
+    def waiting(self) -> list[str]:
+        """Waiting call ids, higher priority first, then earlier arrival (one queue's order)."""
+        calls = [self.calls[w.call_id] for w in self.engine.waiting_calls()]
+        return [c.id for c in sorted(calls, key=lambda c: (-c.priority, c.arrived_at, c.id))]
 
     @property
     def pbx_ready(self) -> bool:
@@ -119,34 +138,40 @@ class Center:
     def put_agent(self, agent: Agent, now: float) -> list[Command]:
         self.directory.check_agent(agent)
         self.directory.agents[agent.id] = agent
-        self.status.setdefault(agent.id, AgentStatus(since=now, idle_since=now))
+        self.status.setdefault(agent.id, AgentStatus(since=now, idle_since=now, counted_at=now))
+        self.engine.agent_changed(agent.id)
+        self._refresh(agent.id)
         return self._route(now)
 
     def remove_agent(self, agent_id: str) -> None:
         self.directory.agent(agent_id)
         if self.status[agent_id].call_id is not None:
             raise Conflict(f"agent {agent_id} has a call; remove the agent after it ends")
+        self.engine.agent_removed(agent_id)
         del self.directory.agents[agent_id]
         del self.status[agent_id]
 
-    def put_queue(self, queue: Queue, now: float) -> list[Command]:
-        self.directory.check_queue(queue)
+    def put_queue(self, queue: Queue, now: float, *, loading: bool = False) -> list[Command]:
+        """Add or change a queue; `loading` skips the check that overflow targets exist
+        (queues are loaded one by one, so a target may come later)."""
+        self.directory.check_queue(queue, check_targets=not loading)
         self.directory.queues[queue.id] = queue
+        self.engine.queue_changed(queue.id)
         return self._route(now)
 
     def remove_queue(self, queue_id: str) -> None:
-        self.directory.queue(queue_id)
+        self.directory.check_queue_removable(queue_id)
         if any(call.queue_id == queue_id for call in self.calls.values()):
             raise Conflict(f"queue {queue_id} has live calls; remove it when they have ended")
         del self.directory.queues[queue_id]
+        self.engine.queue_changed(queue_id)
 
     def restore_agent_state(
         self, agent_id: str, state: AgentState, reason: str | None, now: float
     ) -> None:
         """Put back an agent's presence saved before a restart; calls come from the PBX."""
-        status = self.status[agent_id]
         if state in REQUESTABLE:
-            status.apply(REQUESTABLE[state], now, reason)
+            self._apply(agent_id, REQUESTABLE[state], now, reason)
 
     # --- agent requests ----------------------------------------------------------------
 
@@ -158,9 +183,18 @@ class Center:
             raise InvalidValue(
                 f"state must be one of {', '.join(s.value for s in REQUESTABLE)}, not {state.value}"
             )
-        status = self.status[agent_id]
-        status.apply(REQUESTABLE[state], now, reason)
+        self._apply(agent_id, REQUESTABLE[state], now, reason)
         return [self._agent_notice(agent_id), *self._route(now)]
+
+    def set_call_priority(self, call_id: str, priority: int, now: float) -> list[Command]:
+        """Raise or lower a waiting caller's priority (an integrator's VIP, a retention case)."""
+        call = self.calls.get(call_id)
+        if call is None:
+            raise NotFound(f"no live call {call_id!r}")
+        call.priority = check_priority(priority)
+        if self.engine.waiting(call_id) is not None:
+            self.engine.set_priority(call_id, call.priority)
+        return [self._call_notice(call), *self._route(now)]
 
     def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
         """A supervisor listens to, whispers to or barges into a connected call."""
@@ -195,42 +229,63 @@ class Center:
                 out = []  # outbound dialing acts on it; an inbound call has nothing to do
             case DeviceStateChanged(device=device, state=state):
                 self.devices[device] = state
+                agent = self.directory.agent_for_device(device)
+                if agent is not None:
+                    self._refresh(agent.id)
                 out = []
             case PbxResynced():
                 self.ready.add(pbx)
                 out = self._resync(event, now, pbx)
+                self._refresh_pbx(pbx)
             case PbxConnectionLost():
                 self.ready.discard(pbx)
+                self._refresh_pbx(pbx)
                 out = []  # the PBX keeps the calls; the resync after reconnect settles them
         return out + self._route(now)
 
     def tick(self, now: float) -> list[Command]:
-        """Fire what is due: ended wrap-ups and offers the PBX never answered for."""
+        """Fire what is due: ended wrap-ups, offers the PBX never answered for, and
+        relaxation steps of waiting callers."""
         out: list[Command] = []
-        for agent_id, status in self.status.items():
-            if status.state is AgentState.WRAP_UP and (status.wrapup_until or 0.0) <= now:
-                status.apply(Trigger.WRAPUP_DONE, now)
-                out.append(self._agent_notice(agent_id))
-        for call in list(self.calls.values()):
-            if call.state is CallState.OFFERING and (call.offer_deadline or 0.0) <= now:
-                assert call.leg_id is not None
-                leg_id = call.leg_id
-                out.append(HangUp(leg_id, "no answer within the ring timeout", call.pbx))
+        while (when := self._next_timer()) is not None and when <= now:
+            _, kind, key = heapq.heappop(self._timers)
+            if kind == "wrapup":
+                self._apply(key, Trigger.WRAPUP_DONE, now)
+                out.append(self._agent_notice(key))
+            else:
+                leg_id = self.calls[key].leg_id
+                assert leg_id is not None
+                out.append(HangUp(leg_id, "no answer within the ring timeout", self.calls[key].pbx))
                 out += self._leg_failed(leg_id, LegFailure.NO_ANSWER, now)
+        for decision in self.engine.advance(now):
+            self.decisions.append(decision)
+            call = self.calls[decision.call_id]
+            if decision.kind == "overflow":
+                call.queue_id, call.queued_at = decision.queue_id, now
+            out.append(self._call_notice(call))
         return out + self._route(now)
 
     def next_deadline(self) -> float | None:
-        times = [
-            s.wrapup_until
-            for s in self.status.values()
-            if s.state is AgentState.WRAP_UP and s.wrapup_until is not None
-        ]
-        times += [
-            c.offer_deadline
-            for c in self.calls.values()
-            if c.state is CallState.OFFERING and c.offer_deadline is not None
-        ]
+        times = [t for t in (self._next_timer(), self.engine.next_due()) if t is not None]
         return min(times, default=None)
+
+    def _next_timer(self) -> float | None:
+        """The earliest timer still in force; stale ones (the wrap-up was cut short, the
+        offer was answered) are dropped on the way."""
+        while self._timers:
+            when, kind, key = self._timers[0]
+            if kind == "wrapup":
+                status = self.status.get(key)
+                live = status is not None and status.state is AgentState.WRAP_UP
+                live = live and status is not None and status.wrapup_until == when
+            else:
+                call = self.calls.get(key)
+                live = call is not None and call.state is CallState.OFFERING
+                live = live and call is not None and call.offer_deadline == when
+            if live:
+                return when
+            heapq.heappop(self._timers)
+        return None
 
     # --- the steps -----------------------------------------------------------------------
 
@@ -256,11 +311,19 @@ class Center:
                 0,
             )
             return [SendToFallback(event.call_id, reason, pbx), RecordInteraction(record)]
+        priority = queue.priority if event.priority is None else event.priority
         call = Call(
-            event.call_id, queue.id, event.caller_number, event.caller_name, now - age_s, pbx=pbx
+            event.call_id,
+            queue.id,
+            event.caller_number,
+            event.caller_name,
+            now - age_s,
+            pbx=pbx,
+            priority=priority,
+            queued_at=now - age_s,
         )
         self.calls[call.id] = call
-        self.waiting.append(call.id)
+        self._enqueue(call)
         return [self._call_notice(call)]
 
     def _leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
@@ -273,9 +336,8 @@ class Center:
         call.state = CallState.CONNECTED
         call.answered_at = now
         call.offer_deadline = None
-        status = self.status[call.agent_id]
-        status.apply(Trigger.ANSWER, now)
-        status.calls_answered += 1
+        self._apply(call.agent_id, Trigger.ANSWER, now)
+        self.status[call.agent_id].calls_answered += 1
         return [self._agent_notice(call.agent_id), self._call_notice(call)]
 
     def _leg_failed(
@@ -288,16 +350,16 @@ class Center:
         assert call.agent_id is not None
         agent_id = call.agent_id
         if blame_agent and failure is not LegFailure.NOT_SENT:
-            self.status[agent_id].apply(Trigger.NO_ANSWER, now, f"not ready: {failure.value}")
+            self._apply(agent_id, Trigger.NO_ANSWER, now, f"not ready: {failure.value}")
         else:
-            self.status[agent_id].apply(Trigger.WITHDRAW, now)
+            self._apply(agent_id, Trigger.WITHDRAW, now)
         call.state, call.agent_id, call.leg_id, call.offer_deadline = (
             CallState.WAITING,
             None,
             None,
             None,
         )
-        self.waiting.insert(0, call.id)  # back to the head of its queue
+        self._enqueue(call)  # its arrival time keeps its place at the head
         return [self._agent_notice(agent_id), self._call_notice(call)]
 
     def _hung_up(self, channel_id: str, cause: int, now: float) -> list[Command]:
@@ -320,8 +382,7 @@ class Center:
     def _end_call(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
         out: list[Command] = []
         del self.calls[call.id]
-        if call.id in self.waiting:
-            self.waiting.remove(call.id)
+        self.engine.remove_call(call.id)
         if call.leg_id is not None:
             self.legs.pop(call.leg_id, None)
         if call.agent_id is not None:
@@ -331,11 +392,12 @@ class Center:
                 out.append(
                     HangUp(call.leg_id, "the caller left before the agent answered", call.pbx)
                 )
-                status.apply(Trigger.WITHDRAW, now)
+                self._apply(call.agent_id, Trigger.WITHDRAW, now)
             else:
-                status.apply(Trigger.HANG_UP, now)
                 queue = self.directory.queues.get(call.queue_id)
+                self._apply(call.agent_id, Trigger.HANG_UP, now)
                 status.wrapup_until = now + (queue.wrapup_s if queue else 0.0)
+                heapq.heappush(self._timers, (status.wrapup_until, "wrapup", call.agent_id))
             out.append(self._agent_notice(call.agent_id))
         answered = call.answered_at
         record = Interaction(
@@ -356,37 +418,26 @@ class Center:
         return out
 
     def _route(self, now: float) -> list[Command]:
-        """Offer waiting calls, in service order, to the best free qualified agent."""
+        """Offer waiting calls to free agents until no waiting call has a free qualified agent."""
         out: list[Command] = []
-        reachable = {d: s is not DeviceState.UNAVAILABLE for d, s in self.devices.items()}
-        for call_id in list(self.waiting):
-            call = self.calls[call_id]
-            queue = self.directory.queues.get(call.queue_id)
-            if queue is None or call.pbx not in self.ready:
-                continue
-            # A PBX bridges only its own channels: only agents on the call's PBX can take it.
-            candidates = (
-                (agent, s)
-                for a, s in self.status.items()
-                if (agent := self.directory.agents[a]).pbx == call.pbx
-            )
-            decision = choose_agent(call.id, queue.requires, candidates, reachable)
-            if decision is not None:
-                out += self._offer(call, queue, decision, now)
+        while (match := self.engine.next_match(now)) is not None:
+            out += self._offer(match, now)
         return out
 
-    def _offer(self, call: Call, queue: Queue, decision: Decision, now: float) -> list[Command]:
-        agent = self.directory.agents[decision.agent_id]
-        status = self.status[agent.id]
-        status.apply(Trigger.OFFER, now)
-        status.call_id = call.id
+    def _offer(self, match: Match, now: float) -> list[Command]:
+        call = self.calls[match.call_id]
+        agent = self.directory.agents[match.agent_id]
+        queue = self.directory.queues[call.queue_id]
+        self.engine.remove_call(call.id)
+        self._apply(agent.id, Trigger.OFFER, now)
+        self.status[agent.id].call_id = call.id
         leg_id = self._new_leg_id()
         self.legs[leg_id] = call.id
-        self.waiting.remove(call.id)
         call.state, call.agent_id, call.leg_id = CallState.OFFERING, agent.id, leg_id
         call.offers += 1
         call.offer_deadline = now + queue.ring_timeout_s + RING_GRACE_S
-        self.decisions.append(decision)
+        heapq.heappush(self._timers, (call.offer_deadline, "offer", call.id))
+        self.decisions.append(match.decision)
         ring = RingAgent(
             leg_id,
             call.id,
@@ -427,7 +478,6 @@ class Center:
         for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
             if caller.call_id not in self.calls and caller.call_id not in bridged:
                 out += self._call_waiting(self._as_waiting(caller), now, pbx, caller.age_s)
-        self.waiting.sort(key=lambda cid: self.calls[cid].arrived_at)
         return out
 
     def _resync_leg(
@@ -444,7 +494,7 @@ class Center:
         # A conversation the controller did not see start (it restarted, or the answer was
         # lost with the connection): adopt it. Hanging the leg up would hang up the caller.
         if known is not None:
-            self.waiting.remove(known.id)
+            self.engine.remove_call(known.id)
             del self.calls[known.id]
         agent = self.directory.agent_for_device(leg.device)
         queue = self.directory.queue_for_extension(caller.extension, pbx)
@@ -465,17 +515,45 @@ class Center:
         self.legs[leg.leg_id] = call.id
         if agent is None:
             return [self._call_notice(call)]
-        status = self.status[agent.id]
-        status.apply(Trigger.ADOPT_CALL, now)
-        status.call_id = call.id
+        self._apply(agent.id, Trigger.ADOPT_CALL, now)
+        self.status[agent.id].call_id = call.id
         return [self._agent_notice(agent.id), self._call_notice(call)]
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _apply(
+        self, agent_id: str, trigger: Trigger, now: float, reason: str | None = None
+    ) -> None:
+        """Every agent state change goes through here, so the engine always knows who is free."""
+        self.status[agent_id].apply(trigger, now, reason)
+        self._refresh(agent_id)
+
+    def _refresh(self, agent_id: str) -> None:
+        agent = self.directory.agents[agent_id]
+        free = (
+            self.status[agent_id].state is AgentState.AVAILABLE
+            and agent.pbx in self.ready
+            and self.devices.get(agent.device) not in BUSY_DEVICE
+        )
+        self.engine.set_free(agent_id, free)
+
+    def _refresh_pbx(self, pbx: str) -> None:
+        for agent in self.directory.agents.values():
+            if agent.pbx == pbx:
+                self._refresh(agent.id)
+
+    def _enqueue(self, call: Call) -> None:
+        call.state = CallState.WAITING
+        self.engine.add_call(call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at)
+
     @staticmethod
     def _as_waiting(caller: CallerChannel) -> CallWaiting:
         return CallWaiting(
-            caller.call_id, caller.extension, caller.caller_number, caller.caller_name
+            caller.call_id,
+            caller.extension,
+            caller.caller_number,
+            caller.caller_name,
+            caller.priority,
         )
 
     def _call_for_leg(self, leg_id: str) -> Call | None:

@@ -29,8 +29,15 @@ class Directory:
             if other.id != agent.id and other.device == agent.device:
                 raise Conflict(f"device {agent.device} already belongs to agent {other.id}")
 
-    def check_queue(self, queue: Queue) -> None:
-        self.check_skills_exist(queue.requires)
+    def check_queue(self, queue: Queue, *, check_targets: bool = True) -> None:
+        self.check_skills_exist(dict.fromkeys(_skills_named(queue), 1))
+        if check_targets:
+            for step in queue.relaxation:
+                if step.overflow_to is not None and step.overflow_to not in self.queues:
+                    raise InvalidValue(
+                        f"relaxation overflows to unknown queue {step.overflow_to!r}"
+                    )
+            self._check_no_overflow_loop(queue)
         for other in self.queues.values():
             same_number = (other.pbx, other.extension) == (queue.pbx, queue.extension)
             if other.id != queue.id and same_number:
@@ -42,9 +49,28 @@ class Directory:
     def check_skill_removable(self, skill_id: str) -> None:
         self.skill(skill_id)
         users = [a.id for a in self.agents.values() if skill_id in a.skills]
-        users += [q.id for q in self.queues.values() if skill_id in q.requires]
+        users += [q.id for q in self.queues.values() if skill_id in _skills_named(q)]
         if users:
             raise Conflict(f"skill {skill_id} is still used by: {', '.join(sorted(users))}")
+
+    def check_queue_removable(self, queue_id: str) -> None:
+        self.queue(queue_id)
+        sources = sorted(q.id for q in self.queues.values() if queue_id in _overflow_targets(q))
+        if sources:
+            raise Conflict(f"queue {queue_id} is an overflow target of: {', '.join(sources)}")
+
+    def _check_no_overflow_loop(self, queue: Queue) -> None:
+        """A caller moved from queue to queue must end up somewhere: no cycles."""
+        path, todo = {queue.id}, list(_overflow_targets(queue))
+        seen: set[str] = set()
+        while todo:
+            target = todo.pop()
+            if target in path:
+                raise InvalidValue(f"overflow from queue {queue.id} leads back to itself")
+            if target in seen or target not in self.queues:
+                continue
+            seen.add(target)
+            todo += _overflow_targets(self.queues[target])
 
     def skill(self, skill_id: str) -> Skill:
         try:
@@ -79,6 +105,22 @@ class Directory:
     def load(
         self, skills: Iterable[Skill], agents: Iterable[Agent], queues: Iterable[Queue]
     ) -> None:
-        self.skills = {s.id: s for s in skills}
-        self.agents = {a.id: a for a in agents}
-        self.queues = {q.id: q for q in queues}
+        # In place: the routing engine holds these dicts.
+        self.skills.clear()
+        self.skills.update((s.id, s) for s in skills)
+        self.agents.clear()
+        self.agents.update((a.id, a) for a in agents)
+        self.queues.clear()
+        self.queues.update((q.id, q) for q in queues)
+
+
+def _overflow_targets(queue: Queue) -> list[str]:
+    return [s.overflow_to for s in queue.relaxation if s.overflow_to is not None]
+
+
+def _skills_named(queue: Queue) -> set[str]:
+    named = set(queue.compiled.skills)
+    for step in queue.relaxation:
+        if step.compiled is not None:
+            named |= step.compiled.skills
+    return named

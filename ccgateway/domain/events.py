@@ -36,6 +36,7 @@ class CallWaiting:
     extension: str
     caller_number: str = ""
     caller_name: str = ""
+    priority: int | None = None  # from the dialplan (CCGW_PRIORITY); None: the queue's
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class CallerChannel:
     age_s: float
     caller_number: str = ""
     caller_name: str = ""
+    priority: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

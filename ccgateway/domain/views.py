@@ -8,7 +8,6 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Call, CallState, Center
 from ccgateway.domain.events import DeviceState
 from ccgateway.domain.model import Agent
-from ccgateway.domain.routing import is_qualified
 
 LOGGED_IN = frozenset(AgentState) - {AgentState.LOGGED_OUT}
 
@@ -37,6 +36,7 @@ class CallView:
     answered_at: float | None
     wait_s: float
     offers: int
+    priority: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +73,7 @@ def call_view(call: Call, now: float) -> CallView:
         call.answered_at,
         round(waited_until - call.arrived_at, 3),
         call.offers,
+        call.priority,
     )
 
 
@@ -85,7 +86,9 @@ def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:
     calls = [c for c in center.calls.values() if c.queue_id == queue_id]
     waiting = [c for c in calls if c.state is CallState.WAITING]
     qualified = [
-        a.id for a in center.directory.agents.values() if is_qualified(a.skills, queue.requires)
+        a.id
+        for a in center.directory.agents.values()
+        if a.pbx == queue.pbx and queue.compiled.matches(a.skills, a.attributes)
     ]
     states = [center.status[a].state for a in qualified]
     return QueueStatus(

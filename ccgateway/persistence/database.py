@@ -20,6 +20,10 @@ from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 # What turns a database of version N-1 into version N; each statement runs on both databases.
 UPGRADES: dict[int, list[str]] = {
     2: ["ALTER TABLE agent_presence ADD COLUMN updated_at FLOAT NOT NULL DEFAULT 0"],
+    3: [
+        "ALTER TABLE agents ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}'",
+        "ALTER TABLE queues ADD COLUMN routing TEXT NOT NULL DEFAULT '{}'",
+    ],
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import Conflict
-from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.model import Agent, Queue, RelaxationStep, Skill
 from ccgateway.persistence.tables import (
     AgentRow,
     AgentSkillRow,
@@ -55,12 +56,46 @@ class _Store:
             raise Conflict(f"cannot save {what}: the database refused it ({reason})") from exc
 
 
+def routing_to_json(queue: Queue) -> str:
+    steps = [
+        {
+            "after_s": s.after_s,
+            "requirement": s.requirement,
+            "priority_boost": s.priority_boost,
+            "overflow_to": s.overflow_to,
+        }
+        for s in queue.relaxation
+    ]
+    routing = {
+        "requirement": queue.requirement,
+        "strategy": queue.strategy.value,
+        "weight": queue.weight,
+        "priority": queue.priority,
+        "relaxation": steps,
+    }
+    return json.dumps(routing, sort_keys=True)
+
+
+def routing_from_json(text: str | None) -> dict[str, Any]:
+    """The queue's routing settings as Queue's keyword arguments (all absent: the defaults)."""
+    routing: dict[str, Any] = json.loads(text or "{}")
+    routing["relaxation"] = tuple(RelaxationStep(**s) for s in routing.get("relaxation", ()))
+    return routing
+
+
 class SqlConfigStore(_Store):
     def load(self) -> tuple[list[Skill], list[Agent], list[Queue]]:
         with self._sessions() as session:
             skills = [Skill(r.id, r.name) for r in session.scalars(select(SkillRow))]
             agents = [
-                Agent(r.id, r.name, r.device, {s.skill_id: s.level for s in r.skills}, r.pbx)
+                Agent(
+                    r.id,
+                    r.name,
+                    r.device,
+                    {s.skill_id: s.level for s in r.skills},
+                    r.pbx,
+                    json.loads(r.attributes or "{}"),
+                )
                 for r in session.scalars(select(AgentRow))
             ]
             queues = [
@@ -72,6 +107,7 @@ class SqlConfigStore(_Store):
                     r.ring_timeout_s,
                     r.wrapup_s,
                     r.pbx,
+                    **routing_from_json(r.routing),
                 )
                 for r in session.scalars(select(QueueRow))
             ]
@@ -90,6 +126,7 @@ class SqlConfigStore(_Store):
         with self._writing(f"agent {agent.id}") as session:
             row = session.get(AgentRow, agent.id) or AgentRow(id=agent.id)
             row.name, row.device, row.pbx = agent.name, agent.device, agent.pbx
+            row.attributes = json.dumps(dict(agent.attributes), sort_keys=True)
             row.skills = [
                 AgentSkillRow(agent_id=agent.id, skill_id=s, level=lvl)
                 for s, lvl in sorted(agent.skills.items())
@@ -109,6 +146,7 @@ class SqlConfigStore(_Store):
             row = session.get(QueueRow, queue.id) or QueueRow(id=queue.id)
             row.name, row.extension, row.pbx = queue.name, queue.extension, queue.pbx
             row.ring_timeout_s, row.wrapup_s = queue.ring_timeout_s, queue.wrapup_s
+            row.routing = routing_to_json(queue)
             row.requires = [
                 QueueRequirementRow(queue_id=queue.id, skill_id=s, min_level=lvl)
                 for s, lvl in sorted(queue.requires.items())

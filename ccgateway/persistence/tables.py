@@ -8,14 +8,18 @@ as text) and would need converting at every edge.
 
 Skills of agents and requirements of queues are child tables, not JSON: the foreign key to
 `skills` keeps a skill in use from being deleted under an agent or a queue, on both databases.
+An agent's attributes and a queue's routing settings (expression, strategy, weight,
+priority, relaxation steps) are JSON text: they are read and written whole, never queried,
+and the model validates them on load. Skills named in an expression are guarded against
+removal by the domain (Directory), not by a foreign key.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 2  # 2: agent_presence.updated_at
+SCHEMA_VERSION = 3  # 2: agent_presence.updated_at; 3: agents.attributes, queues.routing
 
 
 class Base(DeclarativeBase):
@@ -41,6 +45,7 @@ class AgentRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     device: Mapped[str] = mapped_column(String(120), unique=True)
     pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
+    attributes: Mapped[str] = mapped_column(Text, default="{}")
     skills: Mapped[list[AgentSkillRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
@@ -64,6 +69,7 @@ class QueueRow(Base):
     pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
     ring_timeout_s: Mapped[float] = mapped_column(Float)
     wrapup_s: Mapped[float] = mapped_column(Float)
+    routing: Mapped[str] = mapped_column(Text, default="{}")
     requires: Mapped[list[QueueRequirementRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, Interaction, MonitorMode
+from ccgateway.domain.engine import Decision
 from ccgateway.domain.errors import Conflict, InvalidValue
 from ccgateway.domain.figures import QueueFigures
 from ccgateway.domain.model import Agent, Queue, Skill
@@ -22,6 +23,7 @@ from ccgateway.domain.views import (
     CallView,
     QueueStatus,
     agent_view,
+    call_view,
     live_calls,
     queue_status,
 )
@@ -75,6 +77,27 @@ class CenterService:
         """Today's (UTC) figures of one queue; see domain/figures.py for the definitions."""
         self._center.directory.queue(queue_id)
         return self._dispatcher.figures.queue(queue_id)
+
+    def decisions(
+        self,
+        call_id: str | None = None,
+        agent_id: str | None = None,
+        queue_id: str | None = None,
+        limit: int = 100,
+    ) -> list[Decision]:
+        """The newest routing decisions first, filtered; the centre keeps the last 5000."""
+        found: list[Decision] = []
+        for decision in reversed(self._center.decisions):
+            if call_id is not None and decision.call_id != call_id:
+                continue
+            if agent_id is not None and decision.agent_id != agent_id:
+                continue
+            if queue_id is not None and decision.queue_id != queue_id:
+                continue
+            found.append(decision)
+            if len(found) >= limit:
+                break
+        return found
 
     def pbx_health(self) -> dict[str, bool]:
         """Each driven PBX and whether its link is up and its picture is loaded."""
@@ -218,6 +241,13 @@ class CenterService:
             driven = ", ".join(sorted(self._dispatcher.pbxes))
             raise InvalidValue(f"pbx {name!r} is not one this controller drives ({driven})")
 
+    async def set_call_priority(self, call_id: str, priority: int) -> CallView:
+        async def op(center: Center, now: float) -> tuple[CallView, list[Command]]:
+            commands = center.set_call_priority(call_id, priority, now)
+            return call_view(center.calls[call_id], now), commands
+
+        return await self._dispatcher.perform(op)
+
     async def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
             return None, center.monitor(call_id, supervisor_device, mode)
@@ -240,7 +270,7 @@ def load_center(
     for agent in agents:
         center.put_agent(agent, now)
     for queue in queues:
-        center.put_queue(queue, now)
+        center.put_queue(queue, now, loading=True)
     for agent_id, (state, reason) in config.load_presence().items():
         if agent_id in center.status:
             center.restore_agent_state(agent_id, state, reason, now)

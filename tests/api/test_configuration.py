@@ -57,7 +57,16 @@ async def test_queues_round_trip(stack: Stack) -> None:
         "ring_timeout_s": 20.0,
         "wrapup_s": 0.0,
     }
-    assert await stack.ok("POST", "/v1/queues", body) == {**body, "pbx": "asterisk"}
+    defaults = {
+        "pbx": "asterisk",
+        "requirement": "",
+        "effective_requirement": "en >= 5",
+        "strategy": "longest_idle",
+        "weight": 1.0,
+        "priority": 0,
+        "relaxation": [],
+    }
+    assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})
     assert (changed["extension"], changed["requires"]) == ("301", {"en": 5})
     assert await stack.ok("GET", "/v1/queues/english") == changed

@@ -222,9 +222,12 @@ def test_resync_ends_calls_the_pbx_no_longer_has(center: Center) -> None:
 def test_restart_adopts_bridged_and_waiting_calls_without_new_offers(center: Center) -> None:
     ids = count(100)
     fresh = Center(new_leg_id=lambda: f"leg-{next(ids)}")
-    fresh.directory = center.directory
-    for agent_id in center.directory.agents:
-        fresh.status[agent_id] = type(center.status[agent_id])()
+    for skill in center.directory.skills.values():
+        fresh.put_skill(skill)
+    for agent in center.directory.agents.values():
+        fresh.put_agent(agent, now=0.0)
+    for queue in center.directory.queues.values():
+        fresh.put_queue(queue, now=0.0)
     fresh.set_agent_state("ann", AgentState.AVAILABLE, None, now=0.0)
     fresh.set_agent_state("bob", AgentState.AVAILABLE, None, now=0.0)
     snapshot = PbxResynced(
@@ -276,8 +279,11 @@ def test_calls_stay_on_their_pbx_and_a_resync_touches_only_its_own(center: Cente
     # FreeSWITCH has not shown its picture yet: its call waits, nobody is rung.
     assert rings(center.handle(CallWaiting("f1", "200"), now=1.0, pbx="freeswitch")) == []
     assert center.calls["f1"].queue_id == "fs-german"
-    [fs_ring] = rings(center.handle(PbxResynced(callers=(CallerChannel("f1", "200", 1.0),)),
-                                    now=2.0, pbx="freeswitch"))
+    [fs_ring] = rings(
+        center.handle(
+            PbxResynced(callers=(CallerChannel("f1", "200", 1.0),)), now=2.0, pbx="freeswitch"
+        )
+    )
     assert (fs_ring.agent_id, fs_ring.pbx) == ("fsa", "freeswitch")
     # Asterisk's extension 200 is another queue, served by Asterisk agents only.
     [ast_ring] = rings(center.handle(CallWaiting("a1", "200"), now=3.0))
@@ -289,9 +295,11 @@ def test_calls_stay_on_their_pbx_and_a_resync_touches_only_its_own(center: Cente
 
 @pytest.mark.parametrize(
     ("cause", "reason"),
-    [(19, "no_answer"), (17, "busy"), (21, "rejected"), (41, "unreachable"), (99, "error")])
+    [(19, "no_answer"), (17, "busy"), (21, "rejected"), (41, "unreachable"), (99, "error")],
+)
 def test_an_unanswered_leg_that_hangs_up_says_why_the_agent_is_not_ready(
-        center: Center, cause: int, reason: str) -> None:
+    center: Center, cause: int, reason: str
+) -> None:
     [ring] = rings(center.handle(CallWaiting("c1", "200"), now=100.0))
     center.handle(ChannelHungUp(ring.leg_id, cause), now=105.0)
     assert center.status["bob"].reason == f"not ready: {reason}"
@@ -303,7 +311,8 @@ def test_only_a_connected_call_can_be_monitored(center: Center) -> None:
         center.monitor("c1", "PJSIP/sup1", MonitorMode.LISTEN)
     center.handle(AgentLegAnswered(ring.leg_id), now=101.0)
     assert center.monitor("c1", "PJSIP/sup1", MonitorMode.WHISPER) == [
-        Monitor(ring.leg_id, "PJSIP/sup1", MonitorMode.WHISPER)]
+        Monitor(ring.leg_id, "PJSIP/sup1", MonitorMode.WHISPER)
+    ]
     with pytest.raises(InvalidValue):
         center.monitor("c1", "PJSIP/sup1\r\nAction: Hangup", MonitorMode.BARGE)
     with pytest.raises(NotFound):

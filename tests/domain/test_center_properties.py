@@ -17,7 +17,6 @@ from ccgateway.domain.events import (
     PbxResynced,
 )
 from ccgateway.domain.model import Agent, Queue, Skill
-from ccgateway.domain.routing import is_qualified
 
 AGENTS = {f"a{i}": {"de": 1 + (i * 3) % 10, "billing": 1 + (i * 7) % 10} for i in range(5)}
 QUEUES = {"200": {"de": 5}, "201": {"billing": 6}, "202": {"de": 2, "billing": 2}}
@@ -89,9 +88,10 @@ def test_invariants_hold_after_every_step(steps: list[tuple]) -> None:  # type: 
             if isinstance(command, RingAgent):
                 legs.append(command.leg_id)
                 queue = center.directory.queues[center.calls[command.call_id].queue_id]
-                assert is_qualified(
-                    center.directory.agents[command.agent_id].skills, queue.requires
-                ), "offered to an unqualified agent"
+                agent = center.directory.agents[command.agent_id]
+                assert queue.compiled.matches(agent.skills, agent.attributes), (
+                    "offered to an unqualified agent"
+                )
         check_invariants(center)
 
 
@@ -106,7 +106,7 @@ def check_invariants(center: Center) -> None:
                 a
                 for a, s in center.status.items()
                 if s.state is AgentState.AVAILABLE
-                and is_qualified(center.directory.agents[a].skills, queue.requires)
+                and queue.compiled.matches(center.directory.agents[a].skills, {})
             ]
             assert not idle, f"{call.id} waits while {idle} idle"
         else:

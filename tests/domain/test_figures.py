@@ -8,15 +8,17 @@ def call(queue: str | None, outcome: Outcome, wait: float, talk: float = 0.0) ->
 
 def test_figures_follow_the_stated_definitions() -> None:
     figures = Figures(FigureRules(service_level_s=20, short_abandon_s=5))
-    figures.add_all([
-        call("q", Outcome.ANSWERED, 10, 100),  # in time
-        call("q", Outcome.ANSWERED, 30, 200),  # late
-        call("q", Outcome.ABANDONED, 40),  # counts against service level
-        call("q", Outcome.ABANDONED, 3),  # short: excluded
-        call("q", Outcome.TIMED_OUT, 900),
-        call(None, Outcome.REJECTED, 0),  # never reached a queue
-        call("other", Outcome.ANSWERED, 1, 1),
-    ])
+    figures.add_all(
+        [
+            call("q", Outcome.ANSWERED, 10, 100),  # in time
+            call("q", Outcome.ANSWERED, 30, 200),  # late
+            call("q", Outcome.ABANDONED, 40),  # counts against service level
+            call("q", Outcome.ABANDONED, 3),  # short: excluded
+            call("q", Outcome.TIMED_OUT, 900),
+            call(None, Outcome.REJECTED, 0),  # never reached a queue
+            call("other", Outcome.ANSWERED, 1, 1),
+        ]
+    )
     f = figures.queue("q")
     assert (f.offered, f.answered, f.abandoned, f.short_abandoned, f.timed_out) == (4, 2, 1, 1, 1)
     assert f.service_level == 0.25  # 1 of 4 offered answered within 20 s

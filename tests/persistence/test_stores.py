@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import Conflict
-from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.model import Agent, Queue, RelaxationStep, Skill, Strategy
 from ccgateway.persistence import (
     SchemaMismatch,
     SqlConfigStore,
@@ -74,6 +74,36 @@ def rows(engine: Engine, table: str) -> int:
 
 
 # --- configuration ---------------------------------------------------------------------------
+
+
+def test_routing_settings_and_attributes_round_trip(url: str) -> None:
+    engine = open_database(url)
+    config = SqlConfigStore(engine)
+    seed(config)
+    vip = Agent("vip", "Vip", "PJSIP/agent9", {"de": 3}, attributes={"team": "vip", "site": "b"})
+    steps = (
+        RelaxationStep(30, requirement="de >= 1", priority_boost=2),
+        RelaxationStep(90, overflow_to="german"),
+    )
+    sales = Queue(
+        "sales",
+        "Sales",
+        "201",
+        {"de": 5},
+        requirement='team == "vip" or billing >= 3',
+        strategy=Strategy.MOST_SKILLED,
+        weight=2.5,
+        priority=7,
+        relaxation=steps,
+    )
+    config.put_agent(vip)
+    config.put_queue(sales)
+    _, agents, queues = SqlConfigStore(engine).load()
+    [loaded] = [q for q in queues if q.id == "sales"]
+    assert loaded == sales and loaded.relaxation[0].compiled == steps[0].compiled
+    assert loaded.compiled.source == 'de >= 5 and (team == "vip" or billing >= 3)'
+    assert [a for a in agents if a.id == "vip"] == [vip]
+    engine.dispose()
 
 
 def test_configuration_round_trips_and_survives_a_restart(url: str) -> None:
@@ -251,13 +281,17 @@ def test_the_schema_version_is_recorded_once(url: str) -> None:
 def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
     engine = open_database(url)
     seed(SqlConfigStore(engine))
-    with engine.begin() as connection:  # what version 1 looked like: no updated_at
+    before = SqlConfigStore(engine).load()
+    with engine.begin() as connection:  # what version 1 looked like
         connection.execute(text("ALTER TABLE agent_presence DROP COLUMN updated_at"))
+        connection.execute(text("ALTER TABLE agents DROP COLUMN attributes"))
+        connection.execute(text("ALTER TABLE queues DROP COLUMN routing"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
     engine.dispose()
     upgraded = open_database(url)
-    assert versions(upgraded) == [1, 2]
+    assert versions(upgraded) == [1, 2, 3]
+    assert SqlConfigStore(upgraded).load() == before  # routing settings at their defaults
     SqlConfigStore(upgraded).save_presence("ann", AgentState.PAUSED, "after the upgrade")
     assert SqlConfigStore(upgraded).load_presence() == {
         "ann": (AgentState.PAUSED, "after the upgrade")

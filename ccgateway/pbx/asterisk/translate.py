@@ -25,6 +25,7 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
 )
+from ccgateway.domain.model import MAX_PRIORITY
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiMessage = Mapping[str, str]
@@ -54,6 +55,14 @@ DEVICE_STATES = {
 SAFE_SOUND = re.compile(r"^[A-Za-z0-9_/.-]{1,200}$")
 
 
+def _priority(text: str) -> int | None:
+    """CCGW_PRIORITY as the dialplan set it; anything but 0-100 means the queue's default."""
+    text = text.strip()
+    if text.isdigit() and len(text) <= 3 and int(text) <= MAX_PRIORITY:
+        return int(text)
+    return None
+
+
 def to_event(message: AmiMessage) -> PbxEvent | None:
     """The domain event an AMI event means, or None when it means nothing to the core."""
     name = message.get("Event", "")
@@ -66,6 +75,7 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
                 message.get("Queue", message.get("Exten", "")),
                 _known(message.get("CallerIDNum")),
                 _known(message.get("CallerIDName")),
+                _priority(message.get("CCGWPriority", "")),
             )
         if kind == "CCGWAgentAnswered":
             return AgentLegAnswered(uniqueid)
