@@ -58,7 +58,7 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     engine = open_database(settings.database_url)
     config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
     clock = SystemClock()
-    center = Center(new_leg_id=new_leg_id)
+    center = Center(new_leg_id=new_leg_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
     hub = EventHub()

@@ -15,6 +15,8 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from ccgateway.domain.agents import AgentPolicy
+
 SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
 
 
@@ -61,6 +63,17 @@ class FreeSwitchSettings(BaseModel):
         )
 
 
+class AgentSettings(BaseModel):
+    """Rules for agent states (domain/agents.py AgentPolicy says what each means)."""
+
+    pause_codes: list[str] = Field(default_factory=list, max_length=99)
+    no_answer_reason: str = Field("not ready", min_length=1, max_length=100)
+    no_answer_resume_s: float | None = Field(None, ge=0, le=86400)
+
+    def policy(self) -> AgentPolicy:
+        return AgentPolicy(tuple(self.pause_codes), self.no_answer_reason, self.no_answer_resume_s)
+
+
 class ApiSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=1, le=65535)
@@ -86,6 +99,7 @@ class Settings(BaseSettings):
     asterisk: AsteriskSettings = AsteriskSettings()
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()
+    agents: AgentSettings = AgentSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
 

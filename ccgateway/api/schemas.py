@@ -108,6 +108,9 @@ class AgentOut(BaseModel):
     since: float
     call_id: str | None
     calls_answered: int
+    pending_state: str | None = Field(description="a change asked for after the current call")
+    pending_reason: str | None
+    occupancy: float = Field(description="today: busy / (busy + available), pauses excluded")
     device_state: str = Field(
         description="the phone as the PBX sees it: available, in_use, "
         "ringing, unavailable (never offered a call) or unknown"
@@ -128,6 +131,9 @@ class AgentOut(BaseModel):
             since=view.since,
             call_id=view.call_id,
             calls_answered=view.calls_answered,
+            pending_state=view.pending[0].value if view.pending else None,
+            pending_reason=view.pending[1] if view.pending else None,
+            occupancy=round(view.occupancy, 4),
             device_state=view.device_state.value,
         )
 
@@ -135,6 +141,9 @@ class AgentOut(BaseModel):
 class AgentStateIn(Input):
     state: Literal["available", "paused", "logged_out"]
     reason: str | None = Field(None, max_length=200)
+    after_call: bool = Field(
+        False, description="while the agent has a call: apply when it and its wrap-up end"
+    )
 
 
 StrategyName = Literal["longest_idle", "most_skilled", "least_occupied", "round_robin"]

@@ -11,10 +11,10 @@ Nothing else changes an agent's state, so every path an agent can take is visibl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ccgateway.domain.errors import InvalidTransition
+from ccgateway.domain.errors import InvalidTransition, InvalidValue
 
 
 class AgentState(StrEnum):
@@ -66,6 +66,39 @@ TRANSITIONS: dict[tuple[AgentState, Trigger], AgentState] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class AgentPolicy:
+    """The centre's rules for agent states, from the settings.
+
+    `pause_codes`: when given, a pause asked for by an agent or a supervisor must name one
+    of them (reporting needs a closed list); a phone pauses with *72 and the code's number
+    in this list (1-based). `no_answer_reason`: the not-ready reason an agent gets for a call
+    they let ring out (the failure is added: "not ready: busy"). `no_answer_resume_s`: when
+    set, such an agent is made available again after that many seconds (mod_callcenter's
+    no-answer delay); when None they stay paused until they resume themselves.
+    """
+
+    pause_codes: tuple[str, ...] = ()
+    no_answer_reason: str = "not ready"
+    no_answer_resume_s: float | None = None
+    _codes: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_codes", frozenset(self.pause_codes))
+
+    def check_pause_reason(self, reason: str | None) -> None:
+        if self.pause_codes and reason not in self._codes:
+            raise InvalidValue(
+                f"pause reason {reason!r} is not a pause code; use one of: "
+                + ", ".join(self.pause_codes)
+            )
+
+    def pause_code(self, number: int) -> str:
+        if not 1 <= number <= len(self.pause_codes):
+            raise InvalidValue(f"no pause code number {number}")
+        return self.pause_codes[number - 1]
+
+
 def next_state(state: AgentState, trigger: Trigger) -> AgentState:
     """The state after `trigger`, or InvalidTransition naming both."""
     try:
@@ -87,6 +120,9 @@ class AgentStatus:
     call_id: str | None = None
     wrapup_until: float | None = None
     calls_answered: int = 0
+    # A change asked for "after this call": applied the next time the agent would be free.
+    pending: tuple[AgentState, str | None] | None = None
+    resume_at: float | None = None  # a no-answer pause that ends by itself
     # Time counters for occupancy, since `counted_at` was last moved on.
     counted_at: float = 0.0
     available_s: float = 0.0

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ccgateway.domain.agents import AgentState, AgentStatus, Trigger
+from ccgateway.domain.agents import AgentPolicy, AgentState, AgentStatus, Trigger
 from ccgateway.domain.commands import (
     Command,
     HangUp,
@@ -95,7 +95,8 @@ class Call:
 
 
 class Center:
-    def __init__(self, new_leg_id: Callable[[], str]) -> None:
+    def __init__(self, new_leg_id: Callable[[], str], policy: AgentPolicy | None = None) -> None:
+        self.policy = policy or AgentPolicy()
         self.directory = Directory()
         self.status: dict[str, AgentStatus] = {}
         self.calls: dict[str, Call] = {}
@@ -176,13 +177,28 @@ class Center:
     # --- agent requests ----------------------------------------------------------------
 
     def set_agent_state(
-        self, agent_id: str, state: AgentState, reason: str | None, now: float
+        self,
+        agent_id: str,
+        state: AgentState,
+        reason: str | None,
+        now: float,
+        after_call: bool = False,
     ) -> list[Command]:
+        """An agent's (or a supervisor's) request. `after_call` defers it while the agent
+        has a call: it applies when the call and its wrap-up are over, instead of the
+        agent becoming available."""
         self.directory.agent(agent_id)
         if state not in REQUESTABLE:
             raise InvalidValue(
                 f"state must be one of {', '.join(s.value for s in REQUESTABLE)}, not {state.value}"
             )
+        if state is AgentState.PAUSED:
+            self.policy.check_pause_reason(reason)
+        status = self.status[agent_id]
+        if after_call and status.state in (AgentState.RESERVED, AgentState.ON_CALL):
+            status.pending = (state, reason)
+            return [self._agent_notice(agent_id)]
+        status.pending = None
         self._apply(agent_id, REQUESTABLE[state], now, reason)
         return [self._agent_notice(agent_id), *self._route(now)]
 
@@ -252,6 +268,9 @@ class Center:
             if kind == "wrapup":
                 self._apply(key, Trigger.WRAPUP_DONE, now)
                 out.append(self._agent_notice(key))
+            elif kind == "resume":
+                self._apply(key, Trigger.MAKE_AVAILABLE, now)
+                out.append(self._agent_notice(key))
             else:
                 leg_id = self.calls[key].leg_id
                 assert leg_id is not None
@@ -278,6 +297,10 @@ class Center:
                 status = self.status.get(key)
                 live = status is not None and status.state is AgentState.WRAP_UP
                 live = live and status is not None and status.wrapup_until == when
+            elif kind == "resume":
+                status = self.status.get(key)
+                live = status is not None and status.state is AgentState.PAUSED
+                live = live and status is not None and status.resume_at == when
             else:
                 call = self.calls.get(key)
                 live = call is not None and call.state is CallState.OFFERING
@@ -350,7 +373,13 @@ class Center:
         assert call.agent_id is not None
         agent_id = call.agent_id
         if blame_agent and failure is not LegFailure.NOT_SENT:
-            self._apply(agent_id, Trigger.NO_ANSWER, now, f"not ready: {failure.value}")
+            reason = f"{self.policy.no_answer_reason}: {failure.value}"
+            self._apply(agent_id, Trigger.NO_ANSWER, now, reason)
+            status = self.status[agent_id]
+            resume_s = self.policy.no_answer_resume_s
+            if resume_s is not None and status.reason == reason:  # not a deferred pause
+                status.resume_at = now + resume_s
+                heapq.heappush(self._timers, (status.resume_at, "resume", agent_id))
         else:
             self._apply(agent_id, Trigger.WITHDRAW, now)
         call.state, call.agent_id, call.leg_id, call.offer_deadline = (
@@ -524,8 +553,20 @@ class Center:
     def _apply(
         self, agent_id: str, trigger: Trigger, now: float, reason: str | None = None
     ) -> None:
-        """Every agent state change goes through here, so the engine always knows who is free."""
-        self.status[agent_id].apply(trigger, now, reason)
+        """Every agent state change goes through here, so the engine always knows who is free.
+
+        A change deferred "after this call" is applied when the agent's work on the call is
+        over: instead of becoming available, or instead of a no-answer pause.
+        """
+        status = self.status[agent_id]
+        status.apply(trigger, now, reason)
+        status.resume_at = None
+        if status.pending is not None and status.state in (AgentState.AVAILABLE, AgentState.PAUSED):
+            state, pending_reason = status.pending
+            status.pending = None
+            status.apply(REQUESTABLE[state], now, pending_reason)
+        elif status.state is AgentState.LOGGED_OUT:
+            status.pending = None
         self._refresh(agent_id)
 
     def _refresh(self, agent_id: str) -> None:

@@ -22,6 +22,8 @@ class AgentView:
     calls_answered: int
     wrapup_until: float | None
     device_state: DeviceState
+    pending: tuple[AgentState, str | None] | None = None
+    occupancy: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +53,21 @@ class QueueStatus:
     agents_available: int
 
 
-def agent_view(center: Center, agent_id: str) -> AgentView:
+def agent_view(center: Center, agent_id: str, now: float) -> AgentView:
     agent = center.directory.agent(agent_id)
     s = center.status[agent_id]
     device = center.devices.get(agent.device, DeviceState.UNKNOWN)
     return AgentView(
-        agent, s.state, s.reason, s.since, s.call_id, s.calls_answered, s.wrapup_until, device
+        agent,
+        s.state,
+        s.reason,
+        s.since,
+        s.call_id,
+        s.calls_answered,
+        s.wrapup_until,
+        device,
+        s.pending,
+        s.occupancy(now),
     )
 
 

@@ -56,10 +56,11 @@ class CenterService:
         return self._center.directory.skill(skill_id)
 
     def agents(self) -> list[AgentView]:
-        return [agent_view(self._center, a) for a in sorted(self._center.directory.agents)]
+        now = self._clock.now()
+        return [agent_view(self._center, a, now) for a in sorted(self._center.directory.agents)]
 
     def agent(self, agent_id: str) -> AgentView:
-        return agent_view(self._center, agent_id)
+        return agent_view(self._center, agent_id, self._clock.now())
 
     def queues(self) -> list[Queue]:
         return sorted(self._center.directory.queues.values(), key=lambda q: q.id)
@@ -172,7 +173,7 @@ class CenterService:
         center.directory.check_agent(agent)
         await asyncio.to_thread(self._config.put_agent, agent)
         commands = center.put_agent(agent, now)
-        return agent_view(center, agent.id), commands
+        return agent_view(center, agent.id, now), commands
 
     async def delete_agent(self, agent_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
@@ -228,11 +229,11 @@ class CenterService:
     # --- agent presence --------------------------------------------------------------------
 
     async def set_agent_state(
-        self, agent_id: str, state: AgentState, reason: str | None
+        self, agent_id: str, state: AgentState, reason: str | None, after_call: bool = False
     ) -> AgentView:
         async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
-            commands = center.set_agent_state(agent_id, state, reason, now)
-            return agent_view(center, agent_id), commands
+            commands = center.set_agent_state(agent_id, state, reason, now, after_call)
+            return agent_view(center, agent_id, now), commands
 
         return await self._dispatcher.perform(op)
 

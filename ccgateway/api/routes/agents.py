@@ -42,6 +42,10 @@ async def delete_agent(agent_id: str, service: Service, _: Configurer) -> None:
 async def set_agent_state(
     agent_id: str, body: AgentStateIn, service: Service, caller: Caller
 ) -> AgentOut:
-    """Log in (available), pause with a reason, or log out."""
+    """Log in (available), pause with a reason (a pause code when the centre has them), or
+    log out; with `after_call` the change waits until the agent's call and wrap-up are over."""
     caller.require_agent(agent_id, change_state=True)
-    return AgentOut.of(await service.set_agent_state(agent_id, AgentState(body.state), body.reason))
+    view = await service.set_agent_state(
+        agent_id, AgentState(body.state), body.reason, body.after_call
+    )
+    return AgentOut.of(view)
