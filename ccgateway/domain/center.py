@@ -27,7 +27,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.directory import Directory
 from ccgateway.domain.engine import Decision, Match, RoutingEngine
-from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
+from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -37,6 +37,8 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     DeviceState,
     DeviceStateChanged,
+    Feature,
+    FeatureCodeDialled,
     HoldTimedOut,
     LegFailure,
     MachineDetected,
@@ -55,6 +57,13 @@ REQUESTABLE = {
     AgentState.AVAILABLE: Trigger.MAKE_AVAILABLE,
     AgentState.PAUSED: Trigger.PAUSE,
     AgentState.LOGGED_OUT: Trigger.LOG_OUT,
+}
+FEATURES = {
+    Feature.AVAILABLE: (AgentState.AVAILABLE, False),
+    Feature.PAUSE: (AgentState.PAUSED, False),
+    Feature.LOGOUT: (AgentState.LOGGED_OUT, False),
+    Feature.PAUSE_AFTER_CALL: (AgentState.PAUSED, True),
+    Feature.LOGOUT_AFTER_CALL: (AgentState.LOGGED_OUT, True),
 }
 # Q.850 causes an unanswered leg can end with, mapped to why the offer failed.
 LEG_CAUSES = {
@@ -253,6 +262,8 @@ class Center:
                 self.ready.add(pbx)
                 out = self._resync(event, now, pbx)
                 self._refresh_pbx(pbx)
+            case FeatureCodeDialled():
+                out = self._feature_code(event, now)
             case PbxConnectionLost():
                 self.ready.discard(pbx)
                 self._refresh_pbx(pbx)
@@ -348,6 +359,27 @@ class Center:
         self.calls[call.id] = call
         self._enqueue(call)
         return [self._call_notice(call)]
+
+    def _feature_code(self, event: FeatureCodeDialled, now: float) -> list[Command]:
+        """An agent's request from their phone; a refused one is told on the event stream."""
+        agent = self.directory.agent_for_device(event.device)
+        if agent is None:
+            return [Notify("agent.feature_refused", {"device": event.device, "why": "no agent"})]
+        state, after_call = FEATURES[event.feature]
+        try:
+            reason = None
+            if state is AgentState.PAUSED and event.code is not None:
+                reason = self.policy.pause_code(event.code)
+            elif state is AgentState.PAUSED and self.policy.pause_codes:
+                reason = self.policy.pause_codes[0]
+            return self.set_agent_state(agent.id, state, reason, now, after_call)
+        except (InvalidValue, InvalidTransition) as exc:
+            why: dict[str, object] = {
+                "agent_id": agent.id,
+                "feature": event.feature.value,
+                "why": str(exc),
+            }
+            return [Notify("agent.feature_refused", why)]
 
     def _leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
         call = self._call_for_leg(leg_id)

@@ -86,6 +86,25 @@ class DeviceStateChanged:
     state: DeviceState
 
 
+class Feature(StrEnum):
+    """What an agent asked for by dialling a feature code on their phone."""
+
+    AVAILABLE = "available"
+    PAUSE = "pause"
+    LOGOUT = "logout"
+    PAUSE_AFTER_CALL = "pause_after_call"
+    LOGOUT_AFTER_CALL = "logout_after_call"
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureCodeDialled:
+    """An agent dialled a feature code; `code` is the pause code's number, if any."""
+
+    device: str
+    feature: Feature
+    code: int | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class CallerChannel:
     """A customer channel in the controller's dialplan: holding, or bridged to an agent leg."""
@@ -136,4 +155,5 @@ PbxEvent = (
     | DeviceStateChanged
     | PbxResynced
     | PbxConnectionLost
+    | FeatureCodeDialled
 )

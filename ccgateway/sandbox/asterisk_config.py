@@ -234,7 +234,8 @@ writeprotect = yes
 CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
 
 {lines}
-; Calls placed from an agent's phone (feature codes come with the routing engine).
+; Calls placed from an agent's phone: the feature codes, nothing else.
 [ccgw-agent-phones]
+include => ccgw-features
 exten => _X.,1,Hangup(21)
 """

@@ -8,22 +8,17 @@ checks the PBX's word, not the controller's own account.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import pytest_asyncio
 
-from ccgateway.app import build_controller
-from ccgateway.settings import Settings
-from tests.e2e.ami_observer import AmiObserver
+from tests.e2e.harness import Centre, running_centre
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 
-ADMIN_KEY = "e2e-admin-key-0123456789"
 AGENTS = {  # agent k -> skills; agent2 will not answer, agent5 and agent6 are under-skilled
     1: {"en": 7},
     2: {"en": 9},
@@ -35,52 +30,11 @@ AGENTS = {  # agent k -> skills; agent2 will not answer, agent5 and agent6 are u
 QUEUES = {"english": ("200", {"en": 5}), "german": ("201", {"de": 5})}
 
 
-class Centre:
-    def __init__(self, api: httpx.AsyncClient, observer: AmiObserver, sandbox: Any) -> None:
-        self.api, self.observer, self.sandbox = api, observer, sandbox
-
-    async def call(self, method: str, path: str, json: Any = None) -> Any:
-        response = await self.api.request(method, path, json=json)
-        assert response.status_code < 300, f"{method} {path}: {response.text}"
-        return response.json()
-
-    async def until(self, what: str, check: Any, timeout_s: float = 30.0,
-                    explain: Any = None) -> Any:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            result = await check()
-            if result:
-                return result
-            if time.monotonic() > deadline:
-                context = await explain() if explain is not None else ""
-                raise AssertionError(f"timed out waiting for {what} {context}")
-            await asyncio.sleep(0.25)
-
-    async def interactions(self) -> list[dict[str, Any]]:
-        return list(await self.call("GET", "/v1/interactions"))
-
-    async def agent(self, k: int) -> dict[str, Any]:
-        return dict(await self.call("GET", f"/v1/agents/agent{k}"))
-
-    async def place(self, extension: str, caller: str, hangup_after: float) -> None:
-        await asyncio.to_thread(self.sandbox.call, extension, count=1,
-                                hangup_after=hangup_after, caller=caller, wait=False)
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def centre(asterisk_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
                  ) -> AsyncIterator[Centre]:
     db = Path(tmp_path_factory.mktemp("e2e")) / "ccgateway.db"
-    settings = Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY)
-    controller = build_controller(settings)
-    observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
-    await observer.start()
-    task = asyncio.create_task(controller.dispatcher.run())
-    transport = httpx.ASGITransport(app=controller.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw",
-                                 headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as api:
-        centre = Centre(api, observer, asterisk_sandbox)
-        await centre.until("the PBX link", lambda: _health(api))
+    async with running_centre(asterisk_sandbox, db) as centre:
         for skill in ("en", "de"):
             await centre.call("POST", "/v1/skills", {"id": skill, "name": skill})
         for queue_id, (extension, requires) in QUEUES.items():
@@ -92,16 +46,6 @@ async def centre(asterisk_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
                 "id": f"agent{k}", "name": f"Agent {k}", "device": f"PJSIP/agent{k}",
                 "skills": skills})
         yield centre
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await controller.dispatcher.pbx.close()
-    await observer.stop()
-    controller.engine.dispose()
-
-
-async def _health(api: httpx.AsyncClient) -> bool:
-    response = await api.get("/v1/health")
-    return response.status_code == 200 and bool(response.json().get("pbx_ready"))
 
 
 async def test_calls_reach_only_qualified_agents_and_no_answer_moves_on(
@@ -173,4 +117,4 @@ async def _paused(centre: Centre, k: int) -> bool:
 
 
 async def _finished(centre: Centre, n: int) -> bool:
-    return len(await centre.interactions()) >= n
+    return await centre.finished(n)

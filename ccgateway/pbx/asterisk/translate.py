@@ -20,6 +20,8 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     DeviceState,
     DeviceStateChanged,
+    Feature,
+    FeatureCodeDialled,
     HoldTimedOut,
     LegFailure,
     PbxEvent,
@@ -63,6 +65,20 @@ def _priority(text: str) -> int | None:
     return None
 
 
+def _feature(message: AmiMessage) -> FeatureCodeDialled | None:
+    """A feature code from an agent's phone; the device is the channel name without its
+    sequence suffix (PJSIP/agent1-0000002a -> PJSIP/agent1)."""
+    try:
+        feature = Feature(message.get("Feature", ""))
+    except ValueError:
+        return None
+    device = message.get("Channel", "").rpartition("-")[0]
+    code = message.get("Code", "").strip()
+    return FeatureCodeDialled(
+        device, feature, int(code) if code.isdigit() and len(code) <= 2 else None
+    )
+
+
 def to_event(message: AmiMessage) -> PbxEvent | None:
     """The domain event an AMI event means, or None when it means nothing to the core."""
     name = message.get("Event", "")
@@ -79,6 +95,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             )
         if kind == "CCGWAgentAnswered":
             return AgentLegAnswered(uniqueid)
+        if kind == "CCGWFeature":
+            return _feature(message)
         if kind == "CCGWHoldTimeout":
             return HoldTimedOut(uniqueid)
         return None

@@ -22,6 +22,8 @@ from ccgateway.domain.events import (
     CallWaiting,
     ChannelHungUp,
     DeviceState,
+    Feature,
+    FeatureCodeDialled,
     LegFailure,
 )
 from ccgateway.pbx.asterisk import translate
@@ -111,3 +113,24 @@ def test_encoding_refuses_line_breaks_and_nul_anywhere(bad: str) -> None:
         encode_action({"Action": "Hangup", bad: "x"})
     with pytest.raises(InvalidWireValue):
         encode_action({"Action": "Originate", "Variable": ["A=1", bad]})
+
+
+@pytest.mark.parametrize(
+    ("given", "priority"),
+    [("7", 7), ("0", 0), ("100", 100), ("", None), ("101", None), ("x", None)],
+)
+def test_the_dialplan_priority_reaches_the_call_when_it_is_0_to_100(
+    given: str, priority: int | None
+) -> None:
+    message = {"Event": "UserEvent", "UserEvent": "CCGWWaiting", "Uniqueid": "u1",
+               "Queue": "200", "Priority": "4", "CCGWPriority": given}  # fmt: skip
+    event = translate.to_event(message)
+    assert isinstance(event, CallWaiting) and event.priority == priority  # not Asterisk's "4"
+
+
+def test_feature_codes_name_the_phone_by_its_device() -> None:
+    message = {"Event": "UserEvent", "UserEvent": "CCGWFeature", "Feature": "pause",
+               "Code": "12", "Channel": "PJSIP/agent-1-0000002a"}  # fmt: skip
+    assert translate.to_event(message) == FeatureCodeDialled("PJSIP/agent-1", Feature.PAUSE, 12)
+    message |= {"Feature": "reboot"}
+    assert translate.to_event(message) is None

@@ -1,0 +1,86 @@
+"""The whole controller in-process against the real sandbox Asterisk, for end-to-end tests.
+
+Real AsteriskPbx, dispatcher, SQLite store and API (through ASGI); what Asterisk really did
+is read from a separate raw AMI connection (AmiObserver), so a test checks the PBX's word,
+not the controller's own account.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from ccgateway.app import build_controller
+from ccgateway.settings import Settings
+from tests.e2e.ami_observer import AmiObserver
+
+ADMIN_KEY = "e2e-admin-key-0123456789"
+
+
+class Centre:
+    def __init__(self, api: httpx.AsyncClient, observer: AmiObserver, sandbox: Any) -> None:
+        self.api, self.observer, self.sandbox = api, observer, sandbox
+
+    async def call(self, method: str, path: str, json: Any = None) -> Any:
+        response = await self.api.request(method, path, json=json)
+        assert response.status_code < 300, f"{method} {path}: {response.text}"
+        return response.json()
+
+    async def until(self, what: str, check: Callable[[], Awaitable[Any]],
+                    timeout_s: float = 30.0,
+                    explain: Callable[[], Awaitable[Any]] | None = None) -> Any:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            result = await check()
+            if result:
+                return result
+            if time.monotonic() > deadline:
+                context = await explain() if explain is not None else ""
+                raise AssertionError(f"timed out waiting for {what} {context}")
+            await asyncio.sleep(0.25)
+
+    async def interactions(self) -> list[dict[str, Any]]:
+        return list(await self.call("GET", "/v1/interactions"))
+
+    async def agent(self, k: int) -> dict[str, Any]:
+        return dict(await self.call("GET", f"/v1/agents/agent{k}"))
+
+    async def place(self, extension: str, caller: str, hangup_after: float) -> None:
+        await asyncio.to_thread(self.sandbox.call, extension, count=1,
+                                hangup_after=hangup_after, caller=caller, wait=False)
+
+    async def finished(self, n: int) -> bool:
+        return len(await self.interactions()) >= n
+
+
+@asynccontextmanager
+async def running_centre(sandbox: Any, db: Path, **settings: Any) -> AsyncIterator[Centre]:
+    controller = build_controller(
+        Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings))
+    observer = AmiObserver(secret=sandbox.ami_secret())
+    await observer.start()
+    task = asyncio.create_task(controller.dispatcher.run())
+    transport = httpx.ASGITransport(app=controller.api)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://ccgw",
+                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as api:
+            centre = Centre(api, observer, sandbox)
+            await centre.until("the PBX link", lambda: _health(api))
+            yield centre
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await controller.dispatcher.pbx.close()
+        await observer.stop()
+        controller.engine.dispose()
+
+
+async def _health(api: httpx.AsyncClient) -> bool:
+    response = await api.get("/v1/health")
+    return response.status_code == 200 and bool(response.json().get("pbx_ready"))
