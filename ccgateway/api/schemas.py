@@ -291,6 +291,10 @@ class QueueStatusOut(BaseModel):
     agents_qualified: int
     agents_logged_in: int
     agents_available: int
+    occupancy: float | None = Field(
+        description="mean occupancy today of the logged-in qualified agents: "
+        "busy / (busy + available), pauses excluded"
+    )
 
     @classmethod
     def of(cls, value: QueueStatus) -> QueueStatusOut:

@@ -221,6 +221,12 @@ class Center:
             self.engine.set_priority(call_id, call.priority)
         return [self._call_notice(call), *self._route(now)]
 
+    def reset_day(self, now: float) -> None:
+        """A new day: every agent's occupancy counts from zero."""
+        for status in self.status.values():
+            status.count(now)
+            status.reset_counters(now)
+
     def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
         """A supervisor listens to, whispers to or barges into a connected call."""
         call = self.calls.get(call_id)

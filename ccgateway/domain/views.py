@@ -51,6 +51,7 @@ class QueueStatus:
     agents_qualified: int
     agents_logged_in: int
     agents_available: int
+    occupancy: float | None  # mean of the logged-in qualified agents' occupancy today
 
 
 def agent_view(center: Center, agent_id: str, now: float) -> AgentView:
@@ -102,6 +103,9 @@ def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:
         if a.pbx == queue.pbx and queue.compiled.matches(a.skills, a.attributes)
     ]
     states = [center.status[a].state for a in qualified]
+    shares = [
+        center.status[a].occupancy(now) for a in qualified if center.status[a].state in LOGGED_IN
+    ]
     return QueueStatus(
         queue_id=queue_id,
         waiting=len(waiting),
@@ -111,4 +115,5 @@ def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:
         agents_qualified=len(qualified),
         agents_logged_in=sum(s in LOGGED_IN for s in states),
         agents_available=sum(s is AgentState.AVAILABLE for s in states),
+        occupancy=round(sum(shares) / len(shares), 4) if shares else None,
     )

@@ -116,7 +116,15 @@ class Dispatcher:
                     pbx_name, event = item
                     commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
+                self._roll_day(now)
                 self._carry_out(commands, now)
+
+    def _roll_day(self, now: float) -> None:
+        """At the first moment of a new UTC day, today's figures and occupancy start again."""
+        if utc_day(now) != self._figures_day:
+            self.figures = Figures(self.figures.rules)
+            self._figures_day = utc_day(now)
+            self.center.reset_day(now)
 
     async def _next_item(self) -> tuple[str, PbxEvent] | _Request | None:
         deadline = self.center.next_deadline()
@@ -165,9 +173,7 @@ class Dispatcher:
                     )
                 case RecordInteraction(interaction=interaction):
                     self._writes.put_nowait(partial(self._interactions.add, interaction))
-                    if utc_day(now) != self._figures_day:
-                        self.figures = Figures(self.figures.rules)
-                        self._figures_day = utc_day(now)
+                    self._roll_day(now)
                     self.figures.add(interaction)
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)

@@ -202,3 +202,17 @@ async def test_a_supervisor_can_monitor_a_connected_call(stack: Stack) -> None:
         "PJSIP/sup1",
         "whisper",
     )
+
+
+async def test_figures_and_occupancy_start_again_at_utc_midnight(stack: Stack) -> None:
+    await stack.emit(PbxResynced(), CallWaiting("c1", "200"))
+    [ring] = stack.pbx.rings()
+    await stack.advance(2)
+    await stack.emit(AgentLegAnswered(ring.leg_id))
+    await stack.advance(60)
+    await stack.emit(ChannelHungUp("c1", 16))
+    assert (await stack.ok("GET", "/v1/queues/german/figures"))["offered"] == 1
+    assert (await stack.ok("GET", "/v1/agents/a1"))["occupancy"] > 0.5
+    await stack.advance(2 * 3600)  # T0 is 22:13 UTC: now past midnight
+    assert (await stack.ok("GET", "/v1/queues/german/figures"))["offered"] == 0
+    assert (await stack.ok("GET", "/v1/agents/a1"))["occupancy"] == 0.0

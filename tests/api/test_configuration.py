@@ -79,6 +79,7 @@ async def test_queues_round_trip(stack: Stack) -> None:
         "agents_qualified": 2,
         "agents_logged_in": 2,
         "agents_available": 2,
+        "occupancy": 0.0,
     }
     assert (await stack.call("DELETE", "/v1/queues/english")) == (204, None)
     assert [q["id"] for q in await stack.ok("GET", "/v1/queues")] == ["german"]

@@ -22,6 +22,11 @@ LIVE: list[tuple[str, str, Callable[[Any], float | None]]] = [
         "Qualified agents available now.",
         lambda s: s.agents_available,
     ),
+    (
+        "ccgw_queue_occupancy_ratio",
+        "Mean occupancy today of the logged-in qualified agents.",
+        lambda s: s.occupancy,
+    ),
 ]
 TODAY: list[tuple[str, str, Callable[[Any], float | None]]] = [
     ("ccgw_queue_offered_today", "Calls offered today (UTC).", lambda f: f.offered),
@@ -58,5 +63,15 @@ async def metrics(service: Service, _: Reader) -> str:
         "ccgw_agents",
         "Agents by state.",
         [(f'{{state="{s.value}"}}', sum(a.state is s for a in agents)) for s in AgentState],
+    )
+    family(
+        "ccgw_agent_occupancy_ratio",
+        "Busy / (busy + available) today, pauses excluded.",
+        [(f'{{agent="{a.agent.id}"}}', a.occupancy) for a in agents],
+    )
+    family(
+        "ccgw_agent_calls_answered",
+        "Calls answered since the controller started.",
+        [(f'{{agent="{a.agent.id}"}}', a.calls_answered) for a in agents],
     )
     return "\n".join(lines) + "\n"
