@@ -65,7 +65,9 @@ def ensure_root(root: Path, log: Callable[[str], object] = print) -> Path:
         ]
     )
     write_hosts(building)
-    apt = ["chroot", str(building), "apt-get", "-q", "-y"]
+    # The archive's mirror may serve a sid Release file past its Valid-Until date (a frozen
+    # registry): the signatures are still checked, only the freshness is not.
+    apt = ["chroot", str(building), "apt-get", "-q", "-y", "-o", "Acquire::Check-Valid-Until=false"]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     _run([*apt, "update"], env)
     _run([*apt, "install", "--no-install-recommends", *SOUND_PACKAGES], env)

@@ -318,7 +318,8 @@ def test_down_leaves_no_process_and_no_mount(asterisk_sandbox: Sandbox) -> None:
     # Last in this module; the session's sandbox is brought back up for later tests.
     asterisk_sandbox.call("906", count=2, hangup_after=60)
     before = _our_processes(asterisk_sandbox)
-    assert len(before) == 1 + SESSION_AGENTS + 1  # Asterisk, the phones, one customer sipp
+    # Asterisk, the phones, this customer sipp (and any an earlier test left talking)
+    assert len(before) >= 1 + SESSION_AGENTS + 1
     asterisk_sandbox.down()
     try:
         assert _our_processes(asterisk_sandbox) == []
