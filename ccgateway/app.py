@@ -65,6 +65,12 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
     today = clock.now() // 86_400 * 86_400
     figures.add_all(interactions.query(InteractionQuery(since=today, limit=10_000_000)))
+    # Who served each caller last, from the last 30 days (the longest last-agent window).
+    since = clock.now() - 30 * 86400
+    recent = interactions.query(InteractionQuery(since=since, limit=200_000, newest_first=True))
+    for record in sorted(recent, key=lambda r: r.ended_at):
+        if record.agent_id is not None and record.answered_at is not None:
+            center.remember_last_agent(record.caller_number, record.agent_id, record.ended_at)
     dispatcher = Dispatcher(
         center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:], figures=figures
     )

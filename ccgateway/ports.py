@@ -115,6 +115,7 @@ class InteractionQuery:
     until: float | None = None
     limit: int = 100
     offset: int = 0
+    newest_first: bool = False
 
 
 class InteractionStore(Protocol):

@@ -15,8 +15,18 @@ ALLOWED = {
     "persistence": {"ccgateway.domain", "ccgateway.ports", "ccgateway.persistence"},
     "api": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services", "ccgateway.api"},
 }
-IO_IN_DOMAIN = {"asyncio", "socket", "time", "datetime", "random", "uuid", "os", "subprocess",
-                "threading", "logging"}
+IO_IN_DOMAIN = {
+    "asyncio",
+    "socket",
+    "time",
+    "datetime",
+    "random",
+    "uuid",
+    "os",
+    "subprocess",
+    "threading",
+    "logging",
+}
 
 
 def imports(path: Path) -> set[str]:

@@ -200,6 +200,14 @@ class QueueIn(Input):
     )
     priority: int = Field(0, description="callers' default priority 0-100; higher goes first")
     relaxation: list[RelaxationStepIn] = Field(default_factory=list, max_length=10)
+    last_agent_wait_s: float = Field(
+        0.0,
+        description="last-agent routing: a returning caller waits up to this long (0-600 s, "
+        "0 = off) for the agent who served them last, if that agent is working",
+    )
+    last_agent_within_s: float = Field(
+        86400.0, description="only if that call ended within this long (60 s - 30 days)"
+    )
 
     def to_domain(self) -> Queue:
         return Queue(
@@ -215,6 +223,8 @@ class QueueIn(Input):
             self.weight,
             self.priority,
             tuple(step.to_domain() for step in self.relaxation),
+            self.last_agent_wait_s,
+            self.last_agent_within_s,
         )
 
 
@@ -230,6 +240,8 @@ class QueuePatch(Patch):
     weight: float | None = None
     priority: int | None = None
     relaxation: list[RelaxationStepIn] | None = Field(None, max_length=10)
+    last_agent_wait_s: float | None = None
+    last_agent_within_s: float | None = None
 
     def changes(self) -> dict[str, Any]:
         changes = super().changes()
@@ -254,6 +266,8 @@ class QueueOut(BaseModel):
     weight: float
     priority: int
     relaxation: list[RelaxationStepOut]
+    last_agent_wait_s: float
+    last_agent_within_s: float
 
     @classmethod
     def of(cls, q: Queue) -> QueueOut:
@@ -279,6 +293,8 @@ class QueueOut(BaseModel):
                 )
                 for s in q.relaxation
             ],
+            last_agent_wait_s=q.last_agent_wait_s,
+            last_agent_within_s=q.last_agent_within_s,
         )
 
 

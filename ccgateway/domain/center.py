@@ -7,7 +7,7 @@ Every public method takes `now` and returns the commands the shell must carry ou
 from __future__ import annotations
 
 import heapq
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,6 +50,8 @@ from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Sk
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
+# Callers whose last agent is remembered (the oldest are forgotten first).
+LAST_AGENT_MEMORY = 200_000
 # Device states in which a phone cannot take an offer: not registered, or already in use
 # (a personal call, or a call the controller did not place).
 BUSY_DEVICE = frozenset({DeviceState.UNAVAILABLE, DeviceState.IN_USE, DeviceState.RINGING})
@@ -118,6 +120,8 @@ class Center:
             lambda agent_id: self.status[agent_id].idle_since,
             lambda agent_id, now: self.status[agent_id].occupancy(now),
         )
+        # caller number -> (agent id, when their last answered call ended): last-agent routing
+        self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         # (when, kind, id): wrap-ups ending and offers timing out, checked lazily.
         self._timers: list[tuple[float, str, str]] = []
         self._new_leg_id = new_leg_id
@@ -363,8 +367,34 @@ class Center:
             queued_at=now - age_s,
         )
         self.calls[call.id] = call
-        self._enqueue(call)
+        call.state = CallState.WAITING
+        keep_for = self._last_agent_for(call, queue, now)
+        self.engine.add_call(
+            call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at, keep_for
+        )
         return [self._call_notice(call)]
+
+    def _last_agent_for(self, call: Call, queue: Queue, now: float) -> tuple[str, float] | None:
+        """Whom to keep a returning caller for, and until when, if anyone."""
+        last = self.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
+        if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
+            return None
+        agent = self.directory.agents.get(last[0])
+        if agent is None or agent.pbx != call.pbx:
+            return None
+        working = self.status[agent.id].state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+        if not working or not queue.compiled.matches(agent.skills, agent.attributes):
+            return None
+        return agent.id, now + queue.last_agent_wait_s
+
+    def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
+        """Who served a caller last (also fed from the records at start-up)."""
+        if not caller_number:
+            return
+        self.last_agent[caller_number] = (agent_id, ended_at)
+        self.last_agent.move_to_end(caller_number)
+        while len(self.last_agent) > LAST_AGENT_MEMORY:
+            self.last_agent.popitem(last=False)
 
     def _feature_code(self, event: FeatureCodeDialled, now: float) -> list[Command]:
         """An agent's request from their phone; a refused one is told on the event stream."""
@@ -467,6 +497,8 @@ class Center:
                 heapq.heappush(self._timers, (status.wrapup_until, "wrapup", call.agent_id))
             out.append(self._agent_notice(call.agent_id))
         answered = call.answered_at
+        if answered is not None and call.agent_id is not None:
+            self.remember_last_agent(call.caller_number, call.agent_id, now)
         record = Interaction(
             call_id=call.id,
             queue_id=call.queue_id,

@@ -71,6 +71,9 @@ class Waiting:
     queued_at: float  # when it entered its current queue; relaxation counts from here
     step: int = 0
     stamp: int = 0  # changes whenever the call is re-filed, so old heap entries go stale
+    # Last-agent routing: only `sticky_agent` may take the call until `sticky_until`.
+    sticky_agent: str | None = None
+    sticky_until: float | None = None
 
 
 @dataclass(slots=True)
@@ -108,6 +111,7 @@ class RoutingEngine:
         self._classes: dict[ClassKey, _Class] = {}
         self._due: list[tuple[float, str, int]] = []  # next relaxation step per call
         self._last_offered: dict[str, str] = {}  # queue id -> agent id (round robin)
+        self._sticky: dict[str, dict[str, Waiting]] = {}  # agent id -> calls kept for them
 
     # --- agents ------------------------------------------------------------------------
 
@@ -154,24 +158,48 @@ class RoutingEngine:
     # --- calls -------------------------------------------------------------------------
 
     def add_call(
-        self, call_id: str, queue_id: str, priority: int, arrived_at: float, queued_at: float
+        self,
+        call_id: str,
+        queue_id: str,
+        priority: int,
+        arrived_at: float,
+        queued_at: float,
+        keep_for: tuple[str, float] | None = None,
     ) -> None:
-        """File a waiting call; its relaxation steps are applied by `advance`."""
+        """File a waiting call; its relaxation steps are applied by `advance`. `keep_for`
+        (agent id, until) keeps it for one agent for a while (last-agent routing)."""
         waiting = Waiting(call_id, queue_id, priority, arrived_at, queued_at)
         self._calls[call_id] = waiting
-        self._file(waiting)
+        if keep_for is None:
+            self._file(waiting)
+            return
+        waiting.sticky_agent, waiting.sticky_until = keep_for
+        waiting.stamp = next(self._stamps)
+        self._sticky.setdefault(waiting.sticky_agent, {})[call_id] = waiting
+        heapq.heappush(self._due, (waiting.sticky_until, call_id, waiting.stamp))
 
     def remove_call(self, call_id: str) -> Waiting | None:
         waiting = self._calls.pop(call_id, None)
         if waiting is not None:
-            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            self._unfile(waiting)
         return waiting
 
     def set_priority(self, call_id: str, priority: int) -> None:
         waiting = self._calls[call_id]
-        self._classes[(waiting.queue_id, waiting.step)].live -= 1
         waiting.priority = priority
-        self._file(waiting)
+        if waiting.sticky_agent is None:
+            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            self._file(waiting)
+
+    def _unfile(self, waiting: Waiting) -> None:
+        if waiting.sticky_agent is None:
+            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            return
+        kept = self._sticky[waiting.sticky_agent]
+        del kept[waiting.call_id]
+        if not kept:
+            del self._sticky[waiting.sticky_agent]
+        waiting.sticky_agent = waiting.sticky_until = None
 
     def waiting(self, call_id: str) -> Waiting | None:
         return self._calls.get(call_id)
@@ -181,7 +209,9 @@ class RoutingEngine:
 
     def queue_changed(self, queue_id: str) -> None:
         """Re-file the queue's waiting calls: its steps may have changed."""
-        for waiting in [w for w in self._calls.values() if w.queue_id == queue_id]:
+        for waiting in [
+            w for w in self._calls.values() if w.queue_id == queue_id and w.sticky_agent is None
+        ]:
             self._classes[(waiting.queue_id, waiting.step)].live -= 1
             waiting.step = 0
             self._file(waiting)
@@ -205,6 +235,16 @@ class RoutingEngine:
         while (when := self.next_due()) is not None and when <= now:
             _, call_id, _ = heapq.heappop(self._due)
             waiting = self._calls[call_id]
+            if waiting.sticky_agent is not None:
+                agent_id = waiting.sticky_agent
+                self._unfile(waiting)
+                self._file(waiting)
+                text = f"{agent_id} did not become free in time: any qualified agent now"
+                rule = f"queue {waiting.queue_id}: last agent"
+                decisions.append(
+                    Decision(now, "release", call_id, waiting.queue_id, None, rule, text)
+                )
+                continue
             queue = self._queues[waiting.queue_id]
             step = queue.relaxation[waiting.step]
             self._classes[(waiting.queue_id, waiting.step)].live -= 1
@@ -230,6 +270,15 @@ class RoutingEngine:
         """The best (call, agent) pair right now, or None when nobody can be served."""
         if not self._free:
             return None
+        for agent_id, kept in self._sticky.items():
+            if agent_id in self._free:
+                kept_call = min(kept.values(), key=lambda w: (-w.priority, w.arrived_at, w.call_id))
+                text = f"a returning caller, kept for {agent_id}, the agent who served them last"
+                rule = f"queue {kept_call.queue_id}: last agent"
+                decision = Decision(
+                    now, "offer", kept_call.call_id, kept_call.queue_id, agent_id, rule, text
+                )
+                return Match(kept_call.call_id, agent_id, decision)
         best: tuple[tuple[int, float, float, str], Waiting, _Pool] | None = None
         contenders = 0
         for key, klass in self._classes.items():

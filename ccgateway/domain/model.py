@@ -165,6 +165,10 @@ class Queue:
     weight: float = 1.0
     priority: int = 0
     relaxation: tuple[RelaxationStep, ...] = ()
+    # Last-agent routing: a caller this queue's agents served within `last_agent_within_s`
+    # waits up to `last_agent_wait_s` for that agent before anyone else may take them.
+    last_agent_wait_s: float = 0.0
+    last_agent_within_s: float = 86400.0
     compiled: Requirement = field(default=ANY, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -181,6 +185,10 @@ class Queue:
         if not 0.1 <= self.weight <= 100.0:
             raise InvalidValue("weight must be between 0.1 and 100 (1 is neutral)")
         check_priority(self.priority)
+        if not 0.0 <= self.last_agent_wait_s <= 600.0:
+            raise InvalidValue("last_agent_wait_s must be 0 (off) to 600 seconds")
+        if not 60.0 <= self.last_agent_within_s <= 30 * 86400.0:
+            raise InvalidValue("last_agent_within_s must be 60 seconds to 30 days")
         expression = parse_requirement(self.requirement) if self.requirement.strip() else ANY
         object.__setattr__(
             self, "compiled", all_of(requirement_from_levels(self.requires), expression)

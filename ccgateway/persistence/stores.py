@@ -72,6 +72,8 @@ def routing_to_json(queue: Queue) -> str:
         "weight": queue.weight,
         "priority": queue.priority,
         "relaxation": steps,
+        "last_agent_wait_s": queue.last_agent_wait_s,
+        "last_agent_within_s": queue.last_agent_within_s,
     }
     return json.dumps(routing, sort_keys=True)
 
@@ -210,7 +212,7 @@ class SqlInteractionStore(_Store):
                 session.execute(insert(InteractionRow).values(values))
 
     def query(self, query: InteractionQuery) -> list[Interaction]:
-        """Oldest first by arrival; `since` is inclusive, `until` exclusive."""
+        """Oldest first by arrival (or newest first); `since` is inclusive, `until` exclusive."""
         statement = select(InteractionRow)
         if query.queue_id is not None:
             statement = statement.where(InteractionRow.queue_id == query.queue_id)
@@ -220,7 +222,12 @@ class SqlInteractionStore(_Store):
             statement = statement.where(InteractionRow.arrived_at >= query.since)
         if query.until is not None:
             statement = statement.where(InteractionRow.arrived_at < query.until)
-        statement = statement.order_by(InteractionRow.arrived_at, InteractionRow.id)
+        if query.newest_first:
+            statement = statement.order_by(
+                InteractionRow.arrived_at.desc(), InteractionRow.id.desc()
+            )
+        else:
+            statement = statement.order_by(InteractionRow.arrived_at, InteractionRow.id)
         statement = statement.limit(query.limit).offset(query.offset)
         with self._sessions() as session:
             return [

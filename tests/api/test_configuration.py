@@ -65,6 +65,8 @@ async def test_queues_round_trip(stack: Stack) -> None:
         "weight": 1.0,
         "priority": 0,
         "relaxation": [],
+        "last_agent_wait_s": 0.0,
+        "last_agent_within_s": 86400.0,
     }
     assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})

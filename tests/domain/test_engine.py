@@ -289,3 +289,51 @@ def test_occupancy_counts_busy_over_busy_plus_available_and_ignores_pauses() -> 
     assert s.occupancy(1000.0) == pytest.approx(40 / 50)
     s.reset_counters(1000.0)
     assert s.occupancy(2000.0) == 0.0
+
+
+# --- last-agent routing ----------------------------------------------------------------------
+
+
+def returning_caller_centre(wait_s: float = 20.0) -> Center:
+    q = Queue("q", "q", "200", wrapup_s=0, last_agent_wait_s=wait_s, last_agent_within_s=3600)
+    c = centre(agent("a", {}), agent("b", {}), queues=(q,))
+    login(c, "a", "b")
+    c.handle(CallWaiting("first", "200", "+4930777"), 10.0)  # to a: idle longest
+    talk_and_end(c, "first", 11.0, 60.0)
+    assert c.last_agent["+4930777"] == ("a", 60.0)
+    return c
+
+
+def test_a_returning_caller_is_offered_to_their_last_agent_even_if_others_idle_longer() -> None:
+    c = returning_caller_centre()
+    out = c.handle(CallWaiting("again", "200", "+4930777"), 100.0)
+    assert offered(out) == [("again", "a")]  # b has been idle longer
+    assert c.decisions[-1].rule == "queue q: last agent"
+
+
+def test_a_returning_caller_waits_for_a_busy_last_agent_then_anyone_takes_them() -> None:
+    c = returning_caller_centre(wait_s=20.0)
+    c.handle(CallWaiting("other", "200", "+4930111"), 70.0)
+    assert c.calls["other"].agent_id == "b"  # b has idled longest
+    c.handle(CallWaiting("x", "200", "+4930222"), 71.0)
+    c.handle(AgentLegAnswered(c.calls["x"].leg_id or ""), 71.5)  # a talks to x
+    talk_and_end(c, "other", 72.0, 75.0)  # b is free again, a is still talking
+    out = c.handle(CallWaiting("again", "200", "+4930777"), 80.0)
+    assert offered(out) == [] and c.next_deadline() == 100.0  # kept for a, b stays idle
+    out = c.tick(100.0)
+    assert offered(out) == [("again", "b")]
+    assert [d.kind for d in c.decisions][-2:] == ["release", "offer"]
+
+
+def test_no_last_agent_routing_when_off_too_old_or_the_agent_is_paused() -> None:
+    c = returning_caller_centre()
+    c.set_agent_state("a", AgentState.PAUSED, "lunch", 61.0)
+    assert c.calls == {} and offered(c.handle(CallWaiting("p", "200", "+4930777"), 62.0)) == [
+        ("p", "b")
+    ]
+    old = returning_caller_centre()
+    assert offered(old.handle(CallWaiting("late", "200", "+4930777"), 60.0 + 3601)) == [
+        ("late", "b")
+    ]
+    off = returning_caller_centre(wait_s=0.0)
+    assert offered(off.handle(CallWaiting("o", "200", "+4930777"), 100.0)) == [("o", "b")]

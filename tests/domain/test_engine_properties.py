@@ -48,7 +48,15 @@ STEPS = [
 
 def queues(strategies: list[Strategy]) -> list[Queue]:
     return [
-        Queue("q202", "q202", "202", {"de": 2, "billing": 2}, wrapup_s=5, strategy=strategies[0]),
+        Queue(
+            "q202",
+            "q202",
+            "202",
+            {"de": 2, "billing": 2},
+            wrapup_s=5,
+            strategy=strategies[0],
+            last_agent_wait_s=15,
+        ),
         Queue(
             "q200",
             "q200",
@@ -56,6 +64,7 @@ def queues(strategies: list[Strategy]) -> list[Queue]:
             {"de": 8},
             wrapup_s=5,
             strategy=strategies[1],
+            last_agent_wait_s=25,
             relaxation=tuple(STEPS),
         ),
         Queue(
@@ -65,16 +74,27 @@ def queues(strategies: list[Strategy]) -> list[Queue]:
             requirement='billing >= 6 and team == "vip"',
             weight=2.0,
             strategy=strategies[2],
+            last_agent_wait_s=5,
             relaxation=(RelaxationStep(30, requirement="billing >= 3"),),
         ),
     ]
 
 
+arrivals = st.tuples(
+    st.just("arrive"),
+    st.sampled_from(["200", "201", "202"]),
+    st.integers(0, 5),
+    st.sampled_from(["+491", "+492", ""]),  # returning callers
+)
 actions = st.lists(
     st.one_of(
-        st.tuples(st.just("arrive"), st.sampled_from(["200", "201", "202"]), st.integers(0, 5)),
+        arrivals,
+        arrivals,  # twice: arrivals are what the engine works on
         st.tuples(st.just("answer"), st.integers(0, 30)),
+        st.tuples(st.just("complete"), st.integers(0, 30)),
+        st.tuples(st.just("complete"), st.integers(0, 30)),
         st.tuples(st.just("fail"), st.integers(0, 30)),
+        st.tuples(st.just("hangup_caller"), st.integers(0, 30)),
         st.tuples(st.just("hangup_caller"), st.integers(0, 30)),
         st.tuples(st.just("hangup_leg"), st.integers(0, 30)),
         st.tuples(
@@ -86,6 +106,7 @@ actions = st.lists(
         st.tuples(st.just("priority"), st.integers(0, 30), st.integers(0, 9)),
         st.tuples(st.just("wait"), st.integers(1, 40)),
     ),
+    min_size=10,
     max_size=80,
 )
 
@@ -115,9 +136,18 @@ def test_the_engine_keeps_its_promises(steps: list[tuple], strategies: list[Stra
         out: list[Command] = []
         if kind == "arrive":
             calls.append(f"c{len(calls)}")
-            out = center.handle(CallWaiting(calls[-1], step[1], priority=step[2]), now)
+            arrival = CallWaiting(calls[-1], step[1], step[3], priority=step[2])
+            out = center.handle(arrival, now)
         elif kind == "answer" and legs:
             out = center.handle(AgentLegAnswered(legs[step[1] % len(legs)]), now)
+        elif kind == "complete" and center.calls:  # an offered call answered, then ended
+            busy = sorted(
+                (c for c in center.calls.values() if c.leg_id is not None), key=lambda c: c.id
+            )
+            if busy:
+                call = busy[step[1] % len(busy)]
+                out = center.handle(AgentLegAnswered(call.leg_id or ""), now)
+                out += center.handle(ChannelHungUp(call.id), now)
         elif kind == "fail" and legs:
             failed = AgentLegFailed(legs[step[1] % len(legs)], LegFailure.NO_ANSWER)
             out = center.handle(failed, now)
@@ -159,7 +189,10 @@ def check_offer(
     call = center.calls[ring.call_id]
     queue = center.directory.queues[call.queue_id]
     offers = [d for d in center.decisions if d.kind == "offer" and d.call_id == call.id]
-    step = int(offers[-1].rule.split("step ")[1]) if "step " in offers[-1].rule else 0
+    rule = offers[-1].rule
+    step = int(rule.split("step ")[1]) if "step " in rule else 0
+    if rule.endswith("last agent"):
+        assert center.last_agent[call.caller_number][0] == agent.id
     assert queue.requirement_at(step).matches(agent.skills, agent.attributes), "unqualified"
     assert center.devices.get(agent.device) not in BUSY_DEVICE, "offered to a busy phone"
 
@@ -171,6 +204,9 @@ def check_invariants(center: Center) -> None:
         if call.state is CallState.WAITING:
             waiting = center.engine.waiting(call.id)
             assert waiting is not None and call.agent_id is None
+            if waiting.sticky_agent is not None:  # kept for its last agent, who is not free
+                assert not center.engine.is_free(waiting.sticky_agent)
+                continue
             queue = center.directory.queues[waiting.queue_id]
             requirement = queue.requirement_at(waiting.step)
             free = [

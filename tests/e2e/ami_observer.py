@@ -12,8 +12,9 @@ from collections import defaultdict
 
 
 class AmiObserver:
-    def __init__(self, secret: str, host: str = "127.0.0.1", port: int = 5038,
-                 username: str = "ccgateway") -> None:
+    def __init__(
+        self, secret: str, host: str = "127.0.0.1", port: int = 5038, username: str = "ccgateway"
+    ) -> None:
         self._address = (host, port)
         self._login = (username, secret)
         self._task: asyncio.Task[None] | None = None
@@ -24,8 +25,10 @@ class AmiObserver:
         reader, writer = await asyncio.wait_for(asyncio.open_connection(*self._address), 5)
         await reader.readline()  # banner
         user, secret = self._login
-        writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n"
-                     "Events: call,user\r\n\r\n".encode())
+        writer.write(
+            f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n"
+            "Events: call,user\r\n\r\n".encode()
+        )
         await writer.drain()
         reply = await asyncio.wait_for(_read_message(reader), 5)
         assert reply.get("Response") == "Success", reply
@@ -40,14 +43,16 @@ class AmiObserver:
             self.events.append(message)
             if message.get("Event") == "BridgeEnter":
                 self._bridges[message["BridgeUniqueid"]].add(
-                    (message["Uniqueid"], message["Channel"]))
+                    (message["Uniqueid"], message["Channel"])
+                )
 
     def bridged_pairs(self) -> dict[str, set[str]]:
         """Caller (trunk channel) uniqueid -> the agent devices it shared a bridge with."""
         pairs: dict[str, set[str]] = defaultdict(set)
         for members in self._bridges.values():
-            agents = {name.rsplit("-", 1)[0] for _, name in members
-                      if name.startswith("PJSIP/agent")}
+            agents = {
+                name.rsplit("-", 1)[0] for _, name in members if name.startswith("PJSIP/agent")
+            }
             for uniqueid, name in members:
                 if name.startswith("PJSIP/trunk") and agents:
                     pairs[uniqueid] |= agents

@@ -32,9 +32,13 @@ class Centre:
         assert response.status_code < 300, f"{method} {path}: {response.text}"
         return response.json()
 
-    async def until(self, what: str, check: Callable[[], Awaitable[Any]],
-                    timeout_s: float = 30.0,
-                    explain: Callable[[], Awaitable[Any]] | None = None) -> Any:
+    async def until(
+        self,
+        what: str,
+        check: Callable[[], Awaitable[Any]],
+        timeout_s: float = 30.0,
+        explain: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Any:
         deadline = time.monotonic() + timeout_s
         while True:
             result = await check()
@@ -52,8 +56,14 @@ class Centre:
         return dict(await self.call("GET", f"/v1/agents/agent{k}"))
 
     async def place(self, extension: str, caller: str, hangup_after: float) -> None:
-        await asyncio.to_thread(self.sandbox.call, extension, count=1,
-                                hangup_after=hangup_after, caller=caller, wait=False)
+        await asyncio.to_thread(
+            self.sandbox.call,
+            extension,
+            count=1,
+            hangup_after=hangup_after,
+            caller=caller,
+            wait=False,
+        )
 
     async def finished(self, n: int) -> bool:
         return len(await self.interactions()) >= n
@@ -62,14 +72,18 @@ class Centre:
 @asynccontextmanager
 async def running_centre(sandbox: Any, db: Path, **settings: Any) -> AsyncIterator[Centre]:
     controller = build_controller(
-        Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings))
+        Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings)
+    )
     observer = AmiObserver(secret=sandbox.ami_secret())
     await observer.start()
     task = asyncio.create_task(controller.dispatcher.run())
     transport = httpx.ASGITransport(app=controller.api)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://ccgw",
-                                     headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as api:
+        async with httpx.AsyncClient(
+            transport=transport,
+            base_url="http://ccgw",
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        ) as api:
             centre = Centre(api, observer, sandbox)
             await centre.until("the PBX link", lambda: _health(api))
             yield centre

@@ -53,7 +53,8 @@ async def stop_dead(controller: Controller, task: asyncio.Task[None]) -> None:
 
 
 async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
-        asterisk_sandbox: Sandbox, tmp_path: Path) -> None:
+    asterisk_sandbox: Sandbox, tmp_path: Path
+) -> None:
     db = tmp_path / "db.sqlite"
     observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
     await observer.start()
@@ -61,22 +62,35 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
     try:
         service = first.service
         await service.create_skill(Skill("support", "Support"))
-        await service.create_queue(Queue("support", "Support", "400", {"support": 5},
-                                         wrapup_s=0))
+        await service.create_queue(Queue("support", "Support", "400", {"support": 5}, wrapup_s=0))
         for k in (1, 2):
-            await service.create_agent(Agent(f"agent{k}", f"A{k}", f"PJSIP/agent{k}",
-                                             {"support": 7}))
+            await service.create_agent(
+                Agent(f"agent{k}", f"A{k}", f"PJSIP/agent{k}", {"support": 7})
+            )
         await service.set_agent_state("agent1", AgentState.AVAILABLE, None)
         await until("the PBX", lambda: first.dispatcher.center.pbx_ready)
         asterisk_sandbox.call("400", hangup_after=14, caller="+4930400001")
         # Other tests' calls may still be up on the shared sandbox: know ours by number.
-        talking = await until("a connected call", lambda: next(
-            (c.id for c in first.dispatcher.center.calls.values()
-             if c.state is CallState.CONNECTED and c.caller_number == "+4930400001"), None))
+        talking = await until(
+            "a connected call",
+            lambda: next(
+                (
+                    c.id
+                    for c in first.dispatcher.center.calls.values()
+                    if c.state is CallState.CONNECTED and c.caller_number == "+4930400001"
+                ),
+                None,
+            ),
+        )
         asterisk_sandbox.call("400", hangup_after=25, caller="+4930400002")
-        await until("the second caller waiting", lambda: [
-            c for c in first.dispatcher.center.calls.values()
-            if c.caller_number == "+4930400002"])
+        await until(
+            "the second caller waiting",
+            lambda: [
+                c
+                for c in first.dispatcher.center.calls.values()
+                if c.caller_number == "+4930400002"
+            ],
+        )
         await first.dispatcher.drain_writes()
     finally:
         await stop_dead(first, task)
@@ -89,21 +103,34 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
         assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
         [waiting] = [c for c in center.waiting if center.calls[c].caller_number == "+4930400002"]
         await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
-        await until("the waiting caller served", lambda: center.calls.get(waiting)
-                    and center.calls[waiting].state is CallState.CONNECTED)
+        await until(
+            "the waiting caller served",
+            lambda: (
+                center.calls.get(waiting) and center.calls[waiting].state is CallState.CONNECTED
+            ),
+        )
         assert center.calls[waiting].agent_id == "agent2"
-        await until("both calls over", lambda: not {talking, waiting} & set(center.calls),
-                    timeout_s=40)
+        await until(
+            "both calls over", lambda: not {talking, waiting} & set(center.calls), timeout_s=40
+        )
         await second.dispatcher.drain_writes()
         records = await second.service.interactions(InteractionQuery())
-        ours = [(r.call_id, r.agent_id, r.outcome.value) for r in records
-                if r.call_id in (talking, waiting)]
+        ours = [
+            (r.call_id, r.agent_id, r.outcome.value)
+            for r in records
+            if r.call_id in (talking, waiting)
+        ]
         assert sorted(ours) == sorted(
-            [(talking, "agent1", "answered"), (waiting, "agent2", "answered")])  # once each
+            [(talking, "agent1", "answered"), (waiting, "agent2", "answered")]
+        )  # once each
         pairs = observer.bridged_pairs()
         assert pairs[talking] == {"PJSIP/agent1"} and pairs[waiting] == {"PJSIP/agent2"}
-        rings = [e for e in observer.events if e.get("Event") == "Newchannel"
-                 and e.get("Channel", "").startswith(("PJSIP/agent1-", "PJSIP/agent2-"))]
+        rings = [
+            e
+            for e in observer.events
+            if e.get("Event") == "Newchannel"
+            and e.get("Channel", "").startswith(("PJSIP/agent1-", "PJSIP/agent2-"))
+        ]
         assert len(rings) == 2  # each agent rung once: nothing dialled twice
     finally:
         await stop_dead(second, task)

@@ -31,25 +31,43 @@ QUEUES = {"english": ("200", {"en": 5}), "german": ("201", {"de": 5})}
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def centre(asterisk_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
-                 ) -> AsyncIterator[Centre]:
+async def centre(
+    asterisk_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Centre]:
     db = Path(tmp_path_factory.mktemp("e2e")) / "ccgateway.db"
     async with running_centre(asterisk_sandbox, db) as centre:
         for skill in ("en", "de"):
             await centre.call("POST", "/v1/skills", {"id": skill, "name": skill})
         for queue_id, (extension, requires) in QUEUES.items():
-            await centre.call("POST", "/v1/queues", {
-                "id": queue_id, "name": queue_id, "extension": extension,
-                "requires": requires, "ring_timeout_s": 6, "wrapup_s": 1})
+            await centre.call(
+                "POST",
+                "/v1/queues",
+                {
+                    "id": queue_id,
+                    "name": queue_id,
+                    "extension": extension,
+                    "requires": requires,
+                    "ring_timeout_s": 6,
+                    "wrapup_s": 1,
+                },
+            )
         for k, skills in AGENTS.items():
-            await centre.call("POST", "/v1/agents", {
-                "id": f"agent{k}", "name": f"Agent {k}", "device": f"PJSIP/agent{k}",
-                "skills": skills})
+            await centre.call(
+                "POST",
+                "/v1/agents",
+                {
+                    "id": f"agent{k}",
+                    "name": f"Agent {k}",
+                    "device": f"PJSIP/agent{k}",
+                    "skills": skills,
+                },
+            )
         yield centre
 
 
 async def test_calls_reach_only_qualified_agents_and_no_answer_moves_on(
-        centre: Centre, asterisk_sandbox: Any) -> None:
+    centre: Centre, asterisk_sandbox: Any
+) -> None:
     asterisk_sandbox.set_phone(2, "noanswer")
     try:
         # The phone was restarted: let a qualify round pass (5 s), then insist it is reachable,
@@ -61,8 +79,12 @@ async def test_calls_reach_only_qualified_agents_and_no_answer_moves_on(
             await centre.call("POST", f"/v1/agents/agent{k}/state", {"state": "available"})
             await asyncio.sleep(0.05)
         await centre.place("200", "+4930100001", hangup_after=12)
-        await centre.until("agent2 made not ready", lambda: _paused(centre, 2), 20,
-                           lambda: centre.call("GET", "/v1/agents"))
+        await centre.until(
+            "agent2 made not ready",
+            lambda: _paused(centre, 2),
+            20,
+            lambda: centre.call("GET", "/v1/agents"),
+        )
         agent2 = await centre.agent(2)
         assert agent2["reason"] and "no_answer" in agent2["reason"]
 
@@ -93,11 +115,11 @@ async def test_calls_reach_only_qualified_agents_and_no_answer_moves_on(
     assert not any(devs & unqualified for devs in bridged.values())
 
 
-async def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned(
-        centre: Centre) -> None:
+async def test_a_caller_who_hangs_up_while_waiting_is_recorded_as_abandoned(centre: Centre) -> None:
     for k in (3, 4):
-        await centre.call("POST", f"/v1/agents/agent{k}/state",
-                          {"state": "paused", "reason": "meeting"})
+        await centre.call(
+            "POST", f"/v1/agents/agent{k}/state", {"state": "paused", "reason": "meeting"}
+        )
     before = len(await centre.interactions())
     await centre.place("201", "+4930300001", hangup_after=3)
     await centre.until("the abandoned call", lambda: _finished(centre, before + 1), 20)

@@ -35,57 +35,97 @@ async def until(what: str, check: Callable[[], Any], timeout_s: float = 20.0) ->
 
 
 async def test_asterisk_and_freeswitch_calls_each_reach_their_own_agents(
-        asterisk_sandbox: Sandbox, tmp_path: Path) -> None:
+    asterisk_sandbox: Sandbox, tmp_path: Path
+) -> None:
     server, script = server_for_scenario()
     server.answer("bgapi originate", script["t14_bgapi"][0])
     server.answer("api uuid_bridge", script["t14_bridge"][0])
-    fs = FreeSwitchPbx(port=await server.start(), password="ClueCon",
-                       inbound_context="default", hold_music=None)
+    fs = FreeSwitchPbx(
+        port=await server.start(), password="ClueCon", inbound_context="default", hold_music=None
+    )
     ast = AsteriskPbx(secret=asterisk_sandbox.ami_secret())
     controller = build_controller(
-        Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key=ADMIN), [ast, fs])
+        Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key=ADMIN), [ast, fs]
+    )
     observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
     await observer.start()
     task = asyncio.create_task(controller.dispatcher.run())
-    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=controller.api),
-                            base_url="http://ccgw", headers={"Authorization": f"Bearer {ADMIN}"})
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=controller.api),
+        base_url="http://ccgw",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
     try:
+
         async def post(path: str, body: dict[str, Any]) -> None:
             response = await api.post(path, json=body)
             assert response.status_code < 300, response.text
 
         await post("/v1/skills", {"id": "support", "name": "Support"})
-        await post("/v1/queues", {"id": "ast", "name": "A", "extension": "5000",
-                                  "requires": {"support": 5}})
-        await post("/v1/queues", {"id": "fs", "name": "F", "extension": "5000",
-                                  "requires": {"support": 5}, "pbx": "freeswitch"})
-        await post("/v1/agents", {"id": "ast1", "name": "A1", "device": "PJSIP/agent1",
-                                  "skills": {"support": 9}})
-        await post("/v1/agents", {"id": "fs1", "name": "F1", "device": "user/1001",
-                                  "skills": {"support": 9}, "pbx": "freeswitch"})
+        await post(
+            "/v1/queues",
+            {"id": "ast", "name": "A", "extension": "5000", "requires": {"support": 5}},
+        )
+        await post(
+            "/v1/queues",
+            {
+                "id": "fs",
+                "name": "F",
+                "extension": "5000",
+                "requires": {"support": 5},
+                "pbx": "freeswitch",
+            },
+        )
+        await post(
+            "/v1/agents",
+            {"id": "ast1", "name": "A1", "device": "PJSIP/agent1", "skills": {"support": 9}},
+        )
+        await post(
+            "/v1/agents",
+            {
+                "id": "fs1",
+                "name": "F1",
+                "device": "user/1001",
+                "skills": {"support": 9},
+                "pbx": "freeswitch",
+            },
+        )
         for agent in ("ast1", "fs1"):
             await post(f"/v1/agents/{agent}/state", {"state": "available"})
-        health = await until("both PBXs", lambda: controller.dispatcher.center.ready == {
-            "asterisk", "freeswitch"})
+        health = await until(
+            "both PBXs", lambda: controller.dispatcher.center.ready == {"asterisk", "freeswitch"}
+        )
         assert health
         assert (await api.get("/v1/health")).json() == {
-            "pbx_ready": True, "pbxes": {"asterisk": True, "freeswitch": True}}
+            "pbx_ready": True,
+            "pbxes": {"asterisk": True, "freeswitch": True},
+        }
 
         # The same extension on both PBXs: each call must stay on the PBX it came from.
         asterisk_sandbox.call("5000", hangup_after=6, caller="+4930555")
         server.push(script["register_and_caller_parks"])
-        fs_leg = await until("the FreeSWITCH offer", lambda: (
-            controller.dispatcher.center.calls.get(CALLER)
-            and controller.dispatcher.center.calls[CALLER].leg_id))
-        originate = await until("the FreeSWITCH originate", lambda: [
-            c for c in server.received if c.startswith("bgapi originate")])
+        fs_leg = await until(
+            "the FreeSWITCH offer",
+            lambda: (
+                controller.dispatcher.center.calls.get(CALLER)
+                and controller.dispatcher.center.calls[CALLER].leg_id
+            ),
+        )
+        originate = await until(
+            "the FreeSWITCH originate",
+            lambda: [c for c in server.received if c.startswith("bgapi originate")],
+        )
         assert f"origination_uuid={fs_leg}" in originate[0] and "user/1001" in originate[0]
-        await until("the FreeSWITCH bridge",
-                    lambda: f"api uuid_bridge {CALLER} {fs_leg}" in server.received)
+        await until(
+            "the FreeSWITCH bridge", lambda: f"api uuid_bridge {CALLER} {fs_leg}" in server.received
+        )
         server.push(script["caller_and_agent_hang_up"])
 
-        records = await until("both calls recorded", lambda: len(_records(controller)) >= 2
-                              and _records(controller), timeout_s=30)
+        records = await until(
+            "both calls recorded",
+            lambda: len(_records(controller)) >= 2 and _records(controller),
+            timeout_s=30,
+        )
         by_queue = {r.queue_id: r for r in records}
         assert (by_queue["ast"].agent_id, by_queue["ast"].outcome.value) == ("ast1", "answered")
         assert (by_queue["fs"].agent_id, by_queue["fs"].outcome.value) == ("fs1", "answered")

@@ -227,6 +227,7 @@ def test_interactions_are_added_once_and_filtered_oldest_first(engine: Engine) -
     assert ids(limit=2, offset=1) == ["c9", "c2"]
     assert ids(offset=10) == []
     assert ids(queue_id="nosuch") == []
+    assert ids(newest_first=True, limit=2) == ["c0", "c2"]
 
 
 def test_one_call_can_have_two_records(engine: Engine) -> None:

@@ -19,8 +19,7 @@ class Proxy:
         port: int = self._server.sockets[0].getsockname()[1]
         return port
 
-    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter
-                     ) -> None:
+    async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.accepted += 1
         server_r, server_w = await asyncio.open_connection(*self.target)
         self._writers += [client_w, server_w]
@@ -33,8 +32,9 @@ class Proxy:
             writer.close()
 
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(pump(client_r, server_w), pump(server_r, client_w),
-                                 return_exceptions=True)
+            await asyncio.gather(
+                pump(client_r, server_w), pump(server_r, client_w), return_exceptions=True
+            )
 
     def cut(self) -> None:
         """Both sides closed, as when a PBX restarts or a firewall resets the link."""

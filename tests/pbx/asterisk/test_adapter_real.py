@@ -49,8 +49,7 @@ class Running:
         raise AssertionError(f"timed out waiting for {what}; got {self.events[-5:]}")
 
 
-async def start(sandbox: Sandbox, emit_hook: Callable[[PbxEvent], None] | None = None
-                ) -> Running:
+async def start(sandbox: Sandbox, emit_hook: Callable[[PbxEvent], None] | None = None) -> Running:
     proxy = Proxy(("127.0.0.1", 5038))
     port = await proxy.start()
     pbx = AsteriskPbx(port=port, secret=sandbox.ami_secret())  # the shipped defaults
@@ -85,7 +84,8 @@ def ring(leg: str, call: str, agent: int, timeout_s: float = 5.0) -> RingAgent:
 
 
 async def test_a_call_is_announced_rung_bridged_and_hung_up(
-        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    asterisk_sandbox: Sandbox, observer: AmiObserver
+) -> None:
     running = await start(asterisk_sandbox)
     try:
         asterisk_sandbox.call("300", hangup_after=4, caller="+4930123")
@@ -95,8 +95,12 @@ async def test_a_call_is_announced_rung_bridged_and_hung_up(
         await running.pbx.ring_agent(ring(leg, waiting.call_id, 1))
         await running.until("the answer", lambda: running.emitted(AgentLegAnswered))
         assert running.emitted(AgentLegAnswered)[0].leg_id == leg
-        hung = await running.until("both hang-ups", lambda: {
-            e.channel_id for e in running.emitted(ChannelHungUp)} >= {leg, waiting.call_id})
+        hung = await running.until(
+            "both hang-ups",
+            lambda: (
+                {e.channel_id for e in running.emitted(ChannelHungUp)} >= {leg, waiting.call_id}
+            ),
+        )
         assert hung
         assert observer.bridged_pairs().get(waiting.call_id) == {"PJSIP/agent1"}
     finally:
@@ -111,8 +115,10 @@ async def test_no_answer_is_reported_as_such(asterisk_sandbox: Sandbox) -> None:
         [waiting] = await running.until("CallWaiting", lambda: running.emitted(CallWaiting))
         leg = f"ccgw-test-{time.monotonic_ns()}"
         await running.pbx.ring_agent(ring(leg, waiting.call_id, 2, timeout_s=2.0))
-        hangup = await running.until("the leg's end", lambda: [
-            e for e in running.emitted(ChannelHungUp) if e.channel_id == leg])
+        hangup = await running.until(
+            "the leg's end",
+            lambda: [e for e in running.emitted(ChannelHungUp) if e.channel_id == leg],
+        )
         assert hangup[0].cause == 19  # no answer
         failed = await running.until("OriginateResponse", lambda: running.emitted(AgentLegFailed))
         assert (failed[0].leg_id, failed[0].failure) == (leg, LegFailure.NO_ANSWER)
@@ -124,7 +130,8 @@ async def test_no_answer_is_reported_as_such(asterisk_sandbox: Sandbox) -> None:
 
 
 async def test_injection_is_refused_before_anything_is_sent(
-        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    asterisk_sandbox: Sandbox, observer: AmiObserver
+) -> None:
     running = await start(asterisk_sandbox)
     try:
         before = len(observer.events)
@@ -160,8 +167,7 @@ async def test_a_failing_event_handler_does_not_drop_the_link(asterisk_sandbox: 
         await stop(running)
 
 
-async def test_cut_and_half_open_links_are_noticed_and_resynced(
-        asterisk_sandbox: Sandbox) -> None:
+async def test_cut_and_half_open_links_are_noticed_and_resynced(asterisk_sandbox: Sandbox) -> None:
     running = await start(asterisk_sandbox)
     try:
         asterisk_sandbox.call("300", hangup_after=20, caller="+4930777")
@@ -173,8 +179,12 @@ async def test_cut_and_half_open_links_are_noticed_and_resynced(
 
         running.proxy.frozen = True  # half-open: nothing arrives, nothing is refused
         frozen_at = time.monotonic()
-        lost = await running.until("the half-open link noticed", lambda: [
-            t for t, e in running.events if isinstance(e, PbxConnectionLost) and t > frozen_at])
+        lost = await running.until(
+            "the half-open link noticed",
+            lambda: [
+                t for t, e in running.events if isinstance(e, PbxConnectionLost) and t > frozen_at
+            ],
+        )
         assert lost[0] - frozen_at <= 5.0
         running.proxy.frozen = False
         await running.until("a third resync", lambda: len(running.emitted(PbxResynced)) >= 3)
@@ -184,7 +194,8 @@ async def test_cut_and_half_open_links_are_noticed_and_resynced(
 
 
 async def test_an_originate_pending_when_the_link_drops_is_never_sent_again(
-        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    asterisk_sandbox: Sandbox, observer: AmiObserver
+) -> None:
     running = await start(asterisk_sandbox)
     try:
         running.proxy.frozen = True
@@ -204,13 +215,16 @@ async def test_an_originate_pending_when_the_link_drops_is_never_sent_again(
 
 
 async def test_a_restarted_adapter_sees_bridged_and_waiting_calls(
-        asterisk_sandbox: Sandbox) -> None:
+    asterisk_sandbox: Sandbox,
+) -> None:
     first = await start(asterisk_sandbox)
     try:
         asterisk_sandbox.call("301", hangup_after=15, caller="+4930001")
         asterisk_sandbox.call("302", hangup_after=15, caller="+4930002")
-        calls = await first.until("two callers", lambda: len(first.emitted(CallWaiting)) >= 2
-                                  and first.emitted(CallWaiting))
+        calls = await first.until(
+            "two callers",
+            lambda: len(first.emitted(CallWaiting)) >= 2 and first.emitted(CallWaiting),
+        )
         talking = next(c for c in calls if c.extension == "301")
         waiting = next(c for c in calls if c.extension == "302")
         leg = f"ccgw-test-{time.monotonic_ns()}"
@@ -227,7 +241,10 @@ async def test_a_restarted_adapter_sees_bridged_and_waiting_calls(
         assert callers[talking.call_id].extension == "301"
         [agent_leg] = [a for a in snapshot.agent_legs if a.leg_id == leg]
         assert (agent_leg.device, agent_leg.caller_id, agent_leg.answered) == (
-            "PJSIP/agent5", talking.call_id, True)
+            "PJSIP/agent5",
+            talking.call_id,
+            True,
+        )
         devices = {d.device: d.state.value for d in snapshot.devices}
         assert devices["PJSIP/agent5"] == "in_use"
         for call in (talking, waiting):
@@ -237,7 +254,8 @@ async def test_a_restarted_adapter_sees_bridged_and_waiting_calls(
 
 
 async def test_a_supervisor_can_whisper_to_a_bridged_agent(
-        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    asterisk_sandbox: Sandbox, observer: AmiObserver
+) -> None:
     running = await start(asterisk_sandbox)
     try:
         asterisk_sandbox.call("303", hangup_after=8, caller="+4930303")
@@ -246,8 +264,11 @@ async def test_a_supervisor_can_whisper_to_a_bridged_agent(
         await running.pbx.ring_agent(ring(leg, waiting.call_id, 3))
         await running.until("the answer", lambda: running.emitted(AgentLegAnswered))
         await running.pbx.monitor(Monitor(leg, "PJSIP/agent6", MonitorMode.WHISPER))
-        started = await running.until("ChanSpyStart", lambda: [
-            e for e in observer.events if e.get("Event") == "ChanSpyStart"], timeout_s=10)
+        started = await running.until(
+            "ChanSpyStart",
+            lambda: [e for e in observer.events if e.get("Event") == "ChanSpyStart"],
+            timeout_s=10,
+        )
         assert started[0]["SpyeeUniqueid"] == leg
         assert started[0]["SpyerChannel"].startswith("PJSIP/agent6-")
         with pytest.raises(PbxRejected, match="not up"):
@@ -257,7 +278,8 @@ async def test_a_supervisor_can_whisper_to_a_bridged_agent(
 
 
 async def test_play_hold_and_record_on_a_waiting_caller(
-        asterisk_sandbox: Sandbox, observer: AmiObserver) -> None:
+    asterisk_sandbox: Sandbox, observer: AmiObserver
+) -> None:
     running = await start(asterisk_sandbox)
     try:
         asterisk_sandbox.call("304", hangup_after=12, caller="+4930304")
@@ -265,21 +287,37 @@ async def test_play_hold_and_record_on_a_waiting_caller(
         uid = waiting.call_id
 
         def holding_entries() -> int:
-            return sum(1 for e in observer.events if e.get("Event") == "BridgeEnter"
-                       and e.get("Uniqueid") == uid
-                       and e.get("BridgeTechnology") == "holding_bridge")
+            return sum(
+                1
+                for e in observer.events
+                if e.get("Event") == "BridgeEnter"
+                and e.get("Uniqueid") == uid
+                and e.get("BridgeTechnology") == "holding_bridge"
+            )
 
         await running.until("the caller on hold", holding_entries)
         await running.pbx.record(uid, "ccgw-test-recording.wav")
-        await running.until("MixMonitorStart", lambda: [
-            e for e in observer.events if e.get("Event") == "MixMonitorStart"
-            and e.get("Uniqueid") == uid])
+        await running.until(
+            "MixMonitorStart",
+            lambda: [
+                e
+                for e in observer.events
+                if e.get("Event") == "MixMonitorStart" and e.get("Uniqueid") == uid
+            ],
+        )
         await running.pbx.play(uid, "beep")  # a prompt, then back into the holding bridge
         await running.until("back on hold after the prompt", lambda: holding_entries() >= 2)
         await running.pbx.hold(uid, "default")  # music outside the bridge...
-        await running.until("music on hold", lambda: [
-            e for e in observer.events if e.get("Event") == "MusicOnHoldStart"
-            and e.get("Uniqueid") == uid and holding_entries() >= 2])
+        await running.until(
+            "music on hold",
+            lambda: [
+                e
+                for e in observer.events
+                if e.get("Event") == "MusicOnHoldStart"
+                and e.get("Uniqueid") == uid
+                and holding_entries() >= 2
+            ],
+        )
         await running.pbx.hold(uid, None)  # ...and back into the queue's hold
         await running.until("back on hold", lambda: holding_entries() >= 3)
         assert not [e for e in running.emitted(ChannelHungUp) if e.channel_id == uid]

@@ -56,11 +56,15 @@ def test_the_recorded_calls_become_the_domain_events_the_core_needs() -> None:
     got = events()
     waiting = [e for e in got if isinstance(e, CallWaiting)]
     assert sorted((w.extension, w.caller_number) for w in waiting) == [
-        ("200", "+4930123456"), ("201", "+4930654321")]
+        ("200", "+4930123456"),
+        ("201", "+4930654321"),
+    ]
     assert [e for e in got if isinstance(e, AgentLegAnswered)] == [
-        AgentLegAnswered("ccgw-leg-answer")]
+        AgentLegAnswered("ccgw-leg-answer")
+    ]
     assert [e for e in got if isinstance(e, AgentLegFailed)] == [
-        AgentLegFailed("ccgw-leg-noanswer", LegFailure.NO_ANSWER, "originate reason 3")]
+        AgentLegFailed("ccgw-leg-noanswer", LegFailure.NO_ANSWER, "originate reason 3")
+    ]
     hangups = {e.channel_id: e.cause for e in got if isinstance(e, ChannelHungUp)}
     assert hangups["ccgw-leg-noanswer"] == 19
     assert hangups["ccgw-leg-answer"] == 16
@@ -76,7 +80,10 @@ def test_the_recorded_resync_is_a_faithful_snapshot() -> None:
     answered, ringing = legs["ccgw-leg-answer"], legs["ccgw-leg-noanswer"]
     caller_200 = next(c.call_id for c in snapshot.callers if c.extension == "200")
     assert (answered.device, answered.caller_id, answered.answered) == (
-        "PJSIP/agent1", caller_200, True)
+        "PJSIP/agent1",
+        caller_200,
+        True,
+    )
     assert (ringing.device, ringing.answered) == ("PJSIP/agent2", False)
     states = {d.device: d.state for d in snapshot.devices}
     assert states["PJSIP/agent1"] is DeviceState.IN_USE
@@ -90,14 +97,16 @@ def test_any_split_of_the_bytes_parses_the_same(cuts: list[int]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "seconds"), [("00:00:07", 7.0), ("01:02:03", 3723.0), ("", 0.0), ("x", 0.0)])
+    ("text", "seconds"), [("00:00:07", 7.0), ("01:02:03", 3723.0), ("", 0.0), ("x", 0.0)]
+)
 def test_durations(text: str, seconds: float) -> None:
     assert translate.duration_s(text) == seconds
 
 
 def test_an_originate_carries_the_leg_id_and_a_clean_caller_id() -> None:
-    ring = RingAgent("ccgw-1", "1795.1", "a1", "PJSIP/agent1", 15, "+49 (30) 1",
-                     'Eve "<sip:x>"\x07,')
+    ring = RingAgent(
+        "ccgw-1", "1795.1", "a1", "PJSIP/agent1", 15, "+49 (30) 1", 'Eve "<sip:x>"\x07,'
+    )
     action = translate.originate_agent(ring)
     assert action["ActionID"] == action["ChannelId"] == "ccgw-1"
     assert action["Timeout"] == "15000" and action["Variable"] == "CCGW_CALLER=1795.1"

@@ -15,8 +15,13 @@ from pathlib import Path
 
 
 class ReplayServer:
-    def __init__(self, transcript: Path, conn: str, ids: dict[str, str] | None = None,
-                 close_after: int | None = None) -> None:
+    def __init__(
+        self,
+        transcript: Path,
+        conn: str,
+        ids: dict[str, str] | None = None,
+        close_after: int | None = None,
+    ) -> None:
         records = [json.loads(line) for line in transcript.read_text().splitlines()]
         records = [r for r in records if r["conn"] == conn]
         self.turns: list[tuple[str | None, list[str]]] = [(None, [])]
@@ -82,13 +87,17 @@ class ReplayServer:
             inner_body = self._replace(inner_body)
             inner_head = self._replace(inner_head)
             if inner_sep and "Content-Length: " in inner_head:
-                inner_head = re.sub(r"Content-Length: \d+",
-                                    f"Content-Length: {len(inner_body.encode())}", inner_head)
+                inner_head = re.sub(
+                    r"Content-Length: \d+",
+                    f"Content-Length: {len(inner_body.encode())}",
+                    inner_head,
+                )
             body = inner_head + inner_sep + inner_body
         else:
             body = self._replace(body)
-        head = re.sub(r"Content-Length: \d+", f"Content-Length: {len(body.encode())}",
-                      self._replace(head))
+        head = re.sub(
+            r"Content-Length: \d+", f"Content-Length: {len(body.encode())}", self._replace(head)
+        )
         return head + sep + body
 
     def _replace(self, text: str) -> str:

@@ -78,8 +78,11 @@ class ScriptedServer:
             raw, _, buffer = buffer.partition(b"\n\n")
             command = raw.decode()
             self.received.append(command)
-            prefix = max((p for p in self.answers if command.startswith(p) and self.answers[p]),
-                         key=len, default=None)
+            prefix = max(
+                (p for p in self.answers if command.startswith(p) and self.answers[p]),
+                key=len,
+                default=None,
+            )
             if prefix is None:
                 self.unanswered.append(command)
                 continue

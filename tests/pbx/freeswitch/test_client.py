@@ -17,8 +17,9 @@ from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
 
 
 class Harness:
-    def __init__(self, server: ReplayServer, resync: Callable[[EslClient], Any] | None = None
-                 ) -> None:
+    def __init__(
+        self, server: ReplayServer, resync: Callable[[EslClient], Any] | None = None
+    ) -> None:
         self.server = server
         self.events: list[dict[str, str]] = []
         self.lost: list[str] = []
@@ -32,8 +33,15 @@ class Harness:
             if self._resync is not None:
                 self.resyncs.append(await self._resync(self.client))
 
-        self.client = EslClient("127.0.0.1", port, "ClueCon", self.events.append, on_connected,
-                                self.lost.append, events=["CHANNEL_PARK"])
+        self.client = EslClient(
+            "127.0.0.1",
+            port,
+            "ClueCon",
+            self.events.append,
+            on_connected,
+            self.lost.append,
+            events=["CHANNEL_PARK"],
+        )
         self.task = asyncio.create_task(self.client.run_forever())
         return self.client
 
@@ -61,13 +69,18 @@ async def test_bgapi_uses_our_job_uuid_and_reports_originate_failures() -> None:
     try:
         await harness.until(client.connected.is_set)
         with pytest.raises(PbxRejected, match="NO_ROUTE_DESTINATION"):
-            await client.bgapi("originate", "{origination_uuid=x}loopback/nonexistent_ext",
-                               "&park()")
-        job_line = next(line for line in harness.server.received[-1].split("\n")
-                        if line.startswith("Job-UUID: "))
+            await client.bgapi(
+                "originate", "{origination_uuid=x}loopback/nonexistent_ext", "&park()"
+            )
+        job_line = next(
+            line
+            for line in harness.server.received[-1].split("\n")
+            if line.startswith("Job-UUID: ")
+        )
         assert job_line.removeprefix("Job-UUID: ") in harness.server.ids.values()
-        causes = {e.get("Hangup-Cause") for e in harness.events
-                  if e["Event-Name"] == "CHANNEL_HANGUP"}
+        causes = {
+            e.get("Hangup-Cause") for e in harness.events if e["Event-Name"] == "CHANNEL_HANGUP"
+        }
         assert causes == {"NO_ROUTE_DESTINATION"}
         assert not any(e["Event-Name"] == "BACKGROUND_JOB" for e in harness.events)
         busy = await client.api("originate", "{origination_uuid=y}loopback/9486", "&park()")
@@ -79,7 +92,8 @@ async def test_bgapi_uses_our_job_uuid_and_reports_originate_failures() -> None:
 
 
 async def test_a_wrong_password_is_refused_and_retried_without_connecting(
-        caplog: pytest.LogCaptureFixture) -> None:
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     harness = Harness(replay("01_auth", "bad"))
     caplog.set_level(logging.WARNING)
     client = await harness.start()

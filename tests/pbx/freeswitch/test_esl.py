@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 from ccgateway.pbx.freeswitch import esl
 from ccgateway.ports import InvalidWireValue
 
-CAPTURES = Path(os.environ.get(
-    "CCGW_FS_CAPTURES",
-    Path(__file__).resolve().parents[3] / ".." / "shared/captures/freeswitch-1.10.12"))
+CAPTURES = Path(
+    os.environ.get(
+        "CCGW_FS_CAPTURES",
+        Path(__file__).resolve().parents[3] / ".." / "shared/captures/freeswitch-1.10.12",
+    )
+)
 
 
 def transcripts() -> list[Path]:
@@ -101,18 +104,25 @@ def test_an_encoded_newline_in_a_display_name_cannot_forge_headers() -> None:
 def test_no_value_whatever_it_holds_creates_or_overwrites_a_header(value: str) -> None:
     body = "Event-Name: CHANNEL_PARK\nUnique-ID: u1\nCaller-Caller-ID-Name: {}\nX: y\n"
     parsed = esl.parse_plain_event(body.format(quote(value, safe="")))
-    assert parsed == {"Event-Name": "CHANNEL_PARK", "Unique-ID": "u1",
-                      "Caller-Caller-ID-Name": value, "X": "y"}
+    assert parsed == {
+        "Event-Name": "CHANNEL_PARK",
+        "Unique-ID": "u1",
+        "Caller-Caller-ID-Name": value,
+        "X": "y",
+    }
 
 
 def test_commands_are_built_and_checked() -> None:
     assert esl.auth("ClueCon") == b"auth ClueCon\n\n"
     assert esl.bgapi("job-1", "originate", "{a=1}user/1001", "&park()") == (
-        b"bgapi originate {a=1}user/1001 &park()\nJob-UUID: job-1\n\n")
+        b"bgapi originate {a=1}user/1001 &park()\nJob-UUID: job-1\n\n"
+    )
     assert esl.subscribe(["CHANNEL_PARK"], ["sofia::register"]) == (
-        b"event plain CHANNEL_PARK CUSTOM sofia::register\n\n")
+        b"event plain CHANNEL_PARK CUSTOM sofia::register\n\n"
+    )
     assert esl.originate_variables({"origination_uuid": "u", "ccgw_caller": "a,b"}) == (
-        "{origination_uuid=u,ccgw_caller=a\\,b}")
+        "{origination_uuid=u,ccgw_caller=a\\,b}"
+    )
 
 
 @pytest.mark.parametrize("bad", ["x\ny", "x\ry", "x\0y"])

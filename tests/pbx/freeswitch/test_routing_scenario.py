@@ -33,8 +33,11 @@ def turns(name: str) -> list[tuple[str, list[str]]]:
 
 
 def server_for_scenario() -> tuple[ScriptedServer, dict[str, list[str]]]:
-    t14, t10, t11 = turns("14_agent_register_originate_bridge"), turns(
-        "10_originate_failure"), turns("11_sipp_uac_park")
+    t14, t10, t11 = (
+        turns("14_agent_register_originate_bridge"),
+        turns("10_originate_failure"),
+        turns("11_sipp_uac_park"),
+    )
     server = ScriptedServer(greeting=t14[0][1])
     server.answer("auth ", t14[1])
     subscribe_cmd, after_subscribe = t14[2]
@@ -46,13 +49,18 @@ def server_for_scenario() -> tuple[ScriptedServer, dict[str, list[str]]]:
         "caller_11_hangs_up": [r for r in t11[4][1] if "CHANNEL_HANGUP" in r],
     }
     failing_bgapi = next(t for t in t10 if t[0].startswith("bgapi") and LEG_10 in t[0])
-    return server, {"t14_bgapi": [t14[3]], "t10_bgapi": [failing_bgapi],  # type: ignore[dict-item]
-                    "t14_bridge": [t14[4]], **pushes}  # type: ignore[dict-item]
+    return server, {
+        "t14_bgapi": [t14[3]],
+        "t10_bgapi": [failing_bgapi],  # type: ignore[dict-item]
+        "t14_bridge": [t14[4]],
+        **pushes,
+    }  # type: ignore[dict-item]
 
 
 class Scenario:
-    def __init__(self, controller: Controller, server: ScriptedServer, task: asyncio.Task[None]
-                 ) -> None:
+    def __init__(
+        self, controller: Controller, server: ScriptedServer, task: asyncio.Task[None]
+    ) -> None:
         self.controller, self.server, self.task = controller, server, task
         self.center = controller.dispatcher.center
 
@@ -60,8 +68,9 @@ class Scenario:
         deadline = time.monotonic() + timeout_s
         while not (result := check()):
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; "
-                                     f"sent {self.server.received[-3:]}")
+                raise AssertionError(
+                    f"timed out waiting for {what}; sent {self.server.received[-3:]}"
+                )
             await asyncio.sleep(0.01)
         return result
 
@@ -75,21 +84,23 @@ async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, dict[str, li
     server, script = server_for_scenario()
     port = await server.start()
     # The recorded FreeSWITCH had no hold music configured: none is asked for here.
-    pbx = FreeSwitchPbx(port=port, password="ClueCon", inbound_context="default",
-                        hold_music=None)
-    settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite",
-                        admin_key="scenario-admin-key-0123")
+    pbx = FreeSwitchPbx(port=port, password="ClueCon", inbound_context="default", hold_music=None)
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key="scenario-admin-key-0123"
+    )
     controller = build_controller(settings, [pbx])
     legs = count(1)
     controller.dispatcher.center._new_leg_id = lambda: f"ccgw-leg-{next(legs)}"
     task = asyncio.create_task(controller.dispatcher.run())
     service = controller.service
     await service.create_skill(Skill("support", "Support"))
-    await service.create_queue(Queue("fs-support", "Support", "5000", {"support": 5},
-                                     pbx="freeswitch"))
+    await service.create_queue(
+        Queue("fs-support", "Support", "5000", {"support": 5}, pbx="freeswitch")
+    )
     for agent_id, device in (("fs1", "user/1004"), ("fs2", "user/1001")):
-        await service.create_agent(Agent(agent_id, agent_id, device, {"support": 7},
-                                         pbx="freeswitch"))
+        await service.create_agent(
+            Agent(agent_id, agent_id, device, {"support": 7}, pbx="freeswitch")
+        )
         await service.set_agent_state(agent_id, AgentState.AVAILABLE, None)
         await asyncio.sleep(0.01)  # fs1 idles longest: it is offered first
     yield Scenario(controller, server, task), script
@@ -100,39 +111,46 @@ async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, dict[str, li
 
 
 async def test_a_parked_caller_reaches_a_qualified_agent_and_is_bridged(
-        scenario: tuple[Scenario, dict[str, list[Any]]]) -> None:
+    scenario: tuple[Scenario, dict[str, list[Any]]],
+) -> None:
     s, script = scenario
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     s.server.answer("api uuid_bridge", script["t14_bridge"][0])
     await s.until("the resync", lambda: s.center.pbx_ready)
     s.server.push(script["register_and_caller_parks"])
     await s.until("the offer", lambda: s.center.calls.get(CALLER))
-    originate = await s.until("the originate", lambda: [
-        c for c in s.server.received if c.startswith("bgapi originate")])
+    originate = await s.until(
+        "the originate", lambda: [c for c in s.server.received if c.startswith("bgapi originate")]
+    )
     assert "origination_uuid=ccgw-leg-1" in originate[0]
     assert f"ccgw_caller={CALLER}" in originate[0] and "}user/1004 &park()" in originate[0]
-    await s.until("the bridge", lambda: f"api uuid_bridge {CALLER} ccgw-leg-1"
-                  in s.server.received)
+    await s.until("the bridge", lambda: f"api uuid_bridge {CALLER} ccgw-leg-1" in s.server.received)
     await s.until("connected", lambda: s.center.calls[CALLER].state == "connected")
     assert s.center.status["fs1"].state is AgentState.ON_CALL
     s.server.push(script["caller_and_agent_hang_up"])
     await s.until("the end", lambda: not s.center.calls)
     [record] = await s.interactions()
     assert (record.outcome.value, record.agent_id, record.queue_id) == (
-        "answered", "fs1", "fs-support")
+        "answered",
+        "fs1",
+        "fs-support",
+    )
     assert s.server.unanswered == []
 
 
 async def test_an_agent_who_cannot_be_reached_is_made_not_ready_and_the_next_one_rung(
-        scenario: tuple[Scenario, dict[str, list[Any]]]) -> None:
+    scenario: tuple[Scenario, dict[str, list[Any]]],
+) -> None:
     s, script = scenario
     s.server.answer("bgapi originate", script["t10_bgapi"][0])
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     s.server.answer("api uuid_bridge", script["t14_bridge"][0])
     await s.until("the resync", lambda: s.center.pbx_ready)
     s.server.push(script["register_and_caller_parks"])
-    await s.until("the second offer", lambda: s.center.calls.get(CALLER)
-                  and s.center.calls[CALLER].leg_id == "ccgw-leg-2")
+    await s.until(
+        "the second offer",
+        lambda: s.center.calls.get(CALLER) and s.center.calls[CALLER].leg_id == "ccgw-leg-2",
+    )
     assert s.center.status["fs1"].state is AgentState.PAUSED
     assert "unreachable" in (s.center.status["fs1"].reason or "")
     await s.until("connected", lambda: s.center.calls[CALLER].state == "connected")
@@ -140,7 +158,8 @@ async def test_an_agent_who_cannot_be_reached_is_made_not_ready_and_the_next_one
 
 
 async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(
-        scenario: tuple[Scenario, dict[str, list[Any]]]) -> None:
+    scenario: tuple[Scenario, dict[str, list[Any]]],
+) -> None:
     s, script = scenario
     for agent_id in ("fs1", "fs2"):
         await s.controller.service.set_agent_state(agent_id, AgentState.PAUSED, "break")

@@ -34,56 +34,77 @@ def translated(name: str, context: str = "default") -> list[object]:
 
 def test_a_parked_customer_waits_and_registrations_are_device_states() -> None:
     got = translated("14_agent_register_originate_bridge")
-    assert CallWaiting("bf839f41-3bae-493e-a551-a2ca2c1aa93e", "5000", "15551230000",
-                       "sipp caller") in got
+    assert (
+        CallWaiting("bf839f41-3bae-493e-a551-a2ca2c1aa93e", "5000", "15551230000", "sipp caller")
+        in got
+    )
     assert got[0] == DeviceStateChanged("user/1001", DeviceState.AVAILABLE)
     assert got[-1] == DeviceStateChanged("user/1001", DeviceState.UNAVAILABLE)  # expired
     assert {e.channel_id for e in got if isinstance(e, ChannelHungUp)} == {
-        "bf839f41-3bae-493e-a551-a2ca2c1aa93e", "63748d66-36a3-44fd-94a7-c3226b6b0cfe"}
+        "bf839f41-3bae-493e-a551-a2ca2c1aa93e",
+        "63748d66-36a3-44fd-94a7-c3226b6b0cfe",
+    }
 
 
 def test_parks_outside_our_context_are_not_callers() -> None:
-    assert not any(isinstance(e, CallWaiting)
-                   for e in translated("14_agent_register_originate_bridge", "ccgw-inbound"))
+    assert not any(
+        isinstance(e, CallWaiting)
+        for e in translated("14_agent_register_originate_bridge", "ccgw-inbound")
+    )
 
 
 def test_only_our_legs_count_as_agent_answers() -> None:
     leg = {"Event-Name": "CHANNEL_ANSWER", "Unique-ID": "ccgw-abc"}
     assert translate.to_event(leg) == AgentLegAnswered("ccgw-abc")
     assert translate.to_event({**leg, "Unique-ID": "someone-else"}) is None
-    assert not any(isinstance(e, AgentLegAnswered)
-                   for e in translated("14_agent_register_originate_bridge"))
+    assert not any(
+        isinstance(e, AgentLegAnswered) for e in translated("14_agent_register_originate_bridge")
+    )
 
 
 def test_originate_failures_name_the_leg_and_the_cause() -> None:
     failed = [e for e in translated("10_originate_failure") if isinstance(e, AgentLegFailed)]
     assert failed == [
-        AgentLegFailed("0cb2a970-c3db-44b7-b1cb-948e6ffa91d6", LegFailure.UNREACHABLE,
-                       "NO_ROUTE_DESTINATION"),
-        AgentLegFailed("fff0ffc4-3da1-47e3-90ba-caba758b035e", LegFailure.UNREACHABLE,
-                       "NORMAL_TEMPORARY_FAILURE")]
-    causes = {e.cause_text: e.cause for e in translated("10_originate_failure")
-              if isinstance(e, ChannelHungUp)}
-    assert causes == {"NO_ROUTE_DESTINATION": 3, "USER_BUSY": 17,
-                      "NORMAL_TEMPORARY_FAILURE": 41}
+        AgentLegFailed(
+            "0cb2a970-c3db-44b7-b1cb-948e6ffa91d6", LegFailure.UNREACHABLE, "NO_ROUTE_DESTINATION"
+        ),
+        AgentLegFailed(
+            "fff0ffc4-3da1-47e3-90ba-caba758b035e",
+            LegFailure.UNREACHABLE,
+            "NORMAL_TEMPORARY_FAILURE",
+        ),
+    ]
+    causes = {
+        e.cause_text: e.cause
+        for e in translated("10_originate_failure")
+        if isinstance(e, ChannelHungUp)
+    }
+    assert causes == {"NO_ROUTE_DESTINATION": 3, "USER_BUSY": 17, "NORMAL_TEMPORARY_FAILURE": 41}
 
 
 def test_an_avmd_beep_is_a_machine_hint() -> None:
     hints = {e for e in translated("16_avmd_beep") if isinstance(e, MachineDetected)}
-    assert hints == {MachineDetected("d678954c-1b68-4c66-ae0e-9850a187a1b1",
-                                     "avmd beep at 1000 Hz")}
+    assert hints == {
+        MachineDetected("d678954c-1b68-4c66-ae0e-9850a187a1b1", "avmd beep at 1000 Hz")
+    }
 
 
 def test_the_resync_reads_show_channels_as_json() -> None:
     transcripts()
-    raw = next(json.loads(line)["raw"] for line in (
-        CAPTURES / "jsonl/11_sipp_uac_park.jsonl").read_text().splitlines()
-        if '"row_count":1' in json.loads(line)["raw"])
-    snapshot = translate.to_snapshot(raw.split("\n\n", 1)[1], inbound_context="default",
-                                     now=1795340480.0)
+    raw = next(
+        json.loads(line)["raw"]
+        for line in (CAPTURES / "jsonl/11_sipp_uac_park.jsonl").read_text().splitlines()
+        if '"row_count":1' in json.loads(line)["raw"]
+    )
+    snapshot = translate.to_snapshot(
+        raw.split("\n\n", 1)[1], inbound_context="default", now=1795340480.0
+    )
     [caller] = snapshot.callers
     assert (caller.call_id, caller.extension, caller.caller_number) == (
-        "d75cdc50-0307-4649-bad5-0bee963d3e3a", "5000", "sipp")
+        "d75cdc50-0307-4649-bad5-0bee963d3e3a",
+        "5000",
+        "sipp",
+    )
     assert 0.0 <= caller.age_s <= 5.0
     assert translate.to_snapshot('{"row_count": 0}').callers == ()
 
@@ -94,17 +115,25 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
         "originate",
         "{origination_uuid=ccgw-1,ccgw_caller=bf83,originate_timeout=15,"
         "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y}user/1001",
-        "&park()")
+        "&park()",
+    )
     with pytest.raises(InvalidWireValue):
         translate.originate_agent(RingAgent("ccgw-1", "c", "a", "user/1001 &hupall", 15))
 
 
-@pytest.mark.parametrize(("mode", "variables"), [
-    ("listen", ""), ("whisper", ",eavesdrop_whisper_aleg=true"),
-    ("barge", ",eavesdrop_bridge_aleg=true,eavesdrop_bridge_bleg=true")])
+@pytest.mark.parametrize(
+    ("mode", "variables"),
+    [
+        ("listen", ""),
+        ("whisper", ",eavesdrop_whisper_aleg=true"),
+        ("barge", ",eavesdrop_bridge_aleg=true,eavesdrop_bridge_bleg=true"),
+    ],
+)
 def test_monitoring_is_eavesdrop_on_the_agent_leg(mode: str, variables: str) -> None:
     command = Monitor("ccgw-leg", "user/2001", MonitorMode(mode))
     assert translate.eavesdrop(command) == (
         "originate",
         f"{{origination_caller_id_name={mode},origination_caller_id_number=monitor{variables}}}"
-        "user/2001", "&eavesdrop(ccgw-leg)")
+        "user/2001",
+        "&eavesdrop(ccgw-leg)",
+    )
