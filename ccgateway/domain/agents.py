@@ -11,10 +11,38 @@ Nothing else changes an agent's state, so every path an agent can take is visibl
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 
 from ccgateway.domain.errors import InvalidTransition, InvalidValue
+
+VOICE = "voice"
+CHANNEL_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+MAX_CAPACITY = 50
+DEFAULT_CAPACITY = {"chat": 3, "email": 2, "task": 1}
+
+
+def check_channel(channel: str) -> str:
+    if not isinstance(channel, str) or not CHANNEL_PATTERN.fullmatch(channel):
+        raise InvalidValue(
+            f"channel {channel!r} must be 1-32 characters of a-z, 0-9, '_', '-' "
+            "starting with a letter"
+        )
+    return channel
+
+
+def check_capacity(capacity: Mapping[str, int]) -> Mapping[str, int]:
+    """Non-voice channels and how many items of each an agent handles at once (0-50)."""
+    for channel, count in capacity.items():
+        check_channel(channel)
+        if channel == VOICE:
+            raise InvalidValue("voice capacity is always 1; give only non-voice channels")
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_CAPACITY:
+            raise InvalidValue(f"capacity for {channel} must be an integer 0-{MAX_CAPACITY}")
+    return MappingProxyType(dict(capacity))
 
 
 class AgentState(StrEnum):
@@ -81,10 +109,15 @@ class AgentPolicy:
     pause_codes: tuple[str, ...] = ()
     no_answer_reason: str = "not ready"
     no_answer_resume_s: float | None = None
+    # How many non-voice items an agent handles at once, per channel, unless the agent has
+    # its own. Voice is always one call, and exclusive: an agent with a call is offered no
+    # other work, and an agent with other work is offered no call ("1 call or 3 chats").
+    capacity: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_CAPACITY))
     _codes: frozenset[str] = field(default=frozenset(), init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_codes", frozenset(self.pause_codes))
+        object.__setattr__(self, "capacity", check_capacity(self.capacity))
 
     def check_pause_reason(self, reason: str | None) -> None:
         if self.pause_codes and reason not in self._codes:
@@ -126,7 +159,9 @@ class AgentStatus:
     # Time counters for occupancy, since `counted_at` was last moved on.
     counted_at: float = 0.0
     available_s: float = 0.0
-    busy_s: float = 0.0  # reserved, on a call or in wrap-up
+    busy_s: float = 0.0  # reserved, on a call, in wrap-up, or with non-voice work in hand
+    # Non-voice items offered to or held by the agent: item id -> channel.
+    tasks: dict[str, str] = field(default_factory=dict)
 
     def apply(self, trigger: Trigger, now: float, reason: str | None = None) -> AgentState:
         new = next_state(self.state, trigger)
@@ -147,11 +182,27 @@ class AgentStatus:
     def count(self, now: float) -> None:
         """Move the occupancy counters on to `now`."""
         spent = max(0.0, now - self.counted_at)
-        if self.state is AgentState.AVAILABLE:
-            self.available_s += spent
-        elif self.state in BUSY:
+        if self.is_busy:
             self.busy_s += spent
+        elif self.state is AgentState.AVAILABLE:
+            self.available_s += spent
         self.counted_at = max(self.counted_at, now)
+
+    @property
+    def is_busy(self) -> bool:
+        """Handling work: a call in any stage, or a non-voice item while not paused."""
+        return self.state in BUSY or (self.state is AgentState.AVAILABLE and bool(self.tasks))
+
+    def load(self, channel: str) -> int:
+        return sum(1 for held in self.tasks.values() if held == channel)
+
+    def take_task(self, task_id: str, channel: str, now: float) -> None:
+        self.count(now)
+        self.tasks[task_id] = channel
+
+    def drop_task(self, task_id: str, now: float) -> None:
+        self.count(now)
+        self.tasks.pop(task_id, None)
 
     def occupancy(self, now: float) -> float:
         """Share of working time spent handling calls: busy / (busy + available).
@@ -160,8 +211,9 @@ class AgentStatus:
         so an agent on a long break is not made to look idle.
         """
         spent = max(0.0, now - self.counted_at)
-        available = self.available_s + (spent if self.state is AgentState.AVAILABLE else 0.0)
-        busy = self.busy_s + (spent if self.state in BUSY else 0.0)
+        busy = self.busy_s + (spent if self.is_busy else 0.0)
+        idle = self.state is AgentState.AVAILABLE and not self.is_busy
+        available = self.available_s + (spent if idle else 0.0)
         return busy / (busy + available) if busy + available > 0 else 0.0
 
     def reset_counters(self, now: float) -> None:

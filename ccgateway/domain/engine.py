@@ -1,25 +1,29 @@
-"""The routing engine: which waiting call goes to which free agent, and why.
+"""The routing engine: which waiting item goes to which free agent, and why.
+
+An item is anything an agent works on: a caller on hold, a queued callback, a chat, an
+email. Each belongs to a queue and a *channel* ("voice" for calls and callbacks, any other
+name for non-voice work), and agents are free or not per channel (the centre decides, from
+their state and their capacity on each channel).
 
 Two indexes keep a routing decision independent of the size of the centre:
 
-- waiting calls are grouped in *classes*, one per (queue, relaxation step). Within a class
-  every call has the same requirement, weight and priority boost, so a heap ordered by
+- waiting items are grouped in *classes*, one per (queue, relaxation step, channel). Within a
+  class every item has the same requirement, weight and priority boost, so a heap ordered by
   (priority, arrival) gives its head in O(log n);
-- agents are grouped in *pools*, one per (PBX, requirement): the agents who meet it, and
-  which of them are free right now. A pool is built the first time a class needs it and
-  kept current as agents change, so qualification is evaluated once per agent and pool,
-  never per decision.
+- agents are grouped in *pools*, one per (channel, PBX, requirement): the agents who meet it,
+  and which of them are free on that channel right now. A pool is built the first time a
+  class needs it and kept current as agents change, so qualification is evaluated once per
+  agent and pool, never per decision. Non-voice pools ignore the PBX (`ANY_PBX`).
 
-A decision looks at the head of every class that has waiting calls and a free agent in its
-pool, takes the one that ranks first (higher priority, then longer wait times the queue's
-weight, then earlier arrival, then call id) and lets the call's queue pick the agent by its
-strategy. That is O(classes) per decision (queues x their steps, not calls or agents),
-plus O(log n) heap work for the longest-idle and most-skilled strategies; least-occupied
-and round-robin scan the pool's free agents. After `next_match` returns None no waiting
-call has a free agent who meets its requirement: nobody waits while a qualified agent idles.
-
-The engine is told when an agent becomes free or stops being free (`set_free`); what
-"free" means (state, device, PBX link) is the centre's business.
+A decision first serves items kept for one agent (last-agent routing, a transfer to a named
+agent) whose agent is free; then looks at the head of every class that has waiting items and
+a free agent in its pool, takes the one that ranks first (higher priority, then longer wait
+times the queue's weight, then earlier arrival, then id) and lets the item's queue pick the
+agent by its strategy. That is O(classes) per decision (queues x steps x channels, not items
+or agents), plus O(log n) heap work for the longest-idle and most-skilled strategies;
+least-occupied and round-robin scan the pool's free agents. After `next_match` returns None
+no waiting item has a free agent who meets its requirement: nobody waits while a qualified
+agent idles.
 """
 
 from __future__ import annotations
@@ -29,19 +33,22 @@ import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from ccgateway.domain.agents import VOICE
 from ccgateway.domain.model import Agent, Queue, Strategy
 from ccgateway.domain.requirements import Requirement
 
-ClassKey = tuple[str, int]  # (queue id, relaxation steps applied)
-PoolKey = tuple[str, Requirement]  # (PBX, requirement)
+ANY_PBX = "*"  # the PBX part of a non-voice pool's key: any agent, whatever their PBX
+ClassKey = tuple[str, int, str]  # (queue id, relaxation steps applied, channel)
+PoolKey = tuple[str, str, Requirement]  # (channel, PBX or ANY_PBX, requirement)
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
     """One routing decision with its reasons, kept for the API and the logs.
 
-    kind is "offer" (a call offered to an agent), "relax" (a relaxation step applied to a
-    waiting call) or "overflow" (a waiting call moved to another queue).
+    kind is "offer" (an item offered to an agent), "relax" (a relaxation step applied to a
+    waiting item), "overflow" (moved to another queue), "release" (no longer kept for one
+    agent) or "action" (a queue's limit or hours sent a caller elsewhere).
     """
 
     at: float
@@ -62,7 +69,7 @@ class Match:
 
 @dataclass(slots=True)
 class Waiting:
-    """The engine's record of a waiting call."""
+    """The engine's record of a waiting item."""
 
     call_id: str
     queue_id: str
@@ -70,10 +77,12 @@ class Waiting:
     arrived_at: float
     queued_at: float  # when it entered its current queue; relaxation counts from here
     step: int = 0
-    stamp: int = 0  # changes whenever the call is re-filed, so old heap entries go stale
-    # Last-agent routing: only `sticky_agent` may take the call until `sticky_until`.
+    stamp: int = 0  # changes whenever the item is re-filed, so old heap entries go stale
+    channel: str = VOICE
+    # Kept for one agent: only `sticky_agent` may take it until `sticky_until`.
     sticky_agent: str | None = None
     sticky_until: float | None = None
+    sticky_why: str = ""
 
 
 @dataclass(slots=True)
@@ -85,6 +94,7 @@ class _Class:
 @dataclass(slots=True)
 class _Pool:
     requirement: Requirement
+    channel: str
     members: set[str] = field(default_factory=set)
     free: set[str] = field(default_factory=set)
     by_idle: list[tuple[float, str, int]] | None = None
@@ -103,15 +113,17 @@ class RoutingEngine:
         self._queues = queues
         self._idle_since = idle_since
         self._occupancy = occupancy
-        self._free: dict[str, int] = {}  # free agent id -> stamp of this free spell
+        # channel -> free agent id -> stamp of this free spell
+        self._free: dict[str, dict[str, int]] = {VOICE: {}}
         self._stamps = itertools.count(1)
         self._pools: dict[PoolKey, _Pool] = {}
         self._agent_pools: dict[str, set[PoolKey]] = {}
         self._calls: dict[str, Waiting] = {}
         self._classes: dict[ClassKey, _Class] = {}
-        self._due: list[tuple[float, str, int]] = []  # next relaxation step per call
+        self._due: list[tuple[float, str, int]] = []  # next relaxation step or release per item
         self._last_offered: dict[str, str] = {}  # queue id -> agent id (round robin)
-        self._sticky: dict[str, dict[str, Waiting]] = {}  # agent id -> calls kept for them
+        # (channel, agent id) -> items kept for that agent
+        self._sticky: dict[tuple[str, str], dict[str, Waiting]] = {}
 
     # --- agents ------------------------------------------------------------------------
 
@@ -120,42 +132,48 @@ class RoutingEngine:
         agent = self._agents[agent_id]
         pools = self._agent_pools.setdefault(agent_id, set())
         for key, pool in self._pools.items():
-            member = agent.pbx == key[0] and pool.requirement.matches(
-                agent.skills, agent.attributes
-            )
+            member = self._qualifies(agent, key)
             if member and key not in pools:
                 pools.add(key)
                 pool.members.add(agent_id)
-                if agent_id in self._free:
-                    self._add_free(pool, agent_id, self._free[agent_id])
+                stamp = self._free.get(pool.channel, {}).get(agent_id)
+                if stamp is not None:
+                    self._add_free(pool, agent_id, stamp)
             elif not member and key in pools:
                 pools.discard(key)
                 pool.members.discard(agent_id)
                 pool.free.discard(agent_id)
 
     def agent_removed(self, agent_id: str) -> None:
-        self.set_free(agent_id, False)
+        for channel in list(self._free):
+            self.set_free(agent_id, False, channel)
         for key in self._agent_pools.pop(agent_id, set()):
             self._pools[key].members.discard(agent_id)
 
-    def set_free(self, agent_id: str, free: bool) -> None:
-        """The agent may (or may no longer) be offered a call."""
-        if free == (agent_id in self._free):
+    def set_free(self, agent_id: str, free: bool, channel: str = VOICE) -> None:
+        """The agent may (or may no longer) be offered an item of `channel`."""
+        frees = self._free.setdefault(channel, {})
+        if free == (agent_id in frees):
             return
+        keys = [k for k in self._agent_pools.get(agent_id, ()) if k[0] == channel]
         if not free:
-            del self._free[agent_id]
-            for key in self._agent_pools.get(agent_id, ()):
+            del frees[agent_id]
+            for key in keys:
                 self._pools[key].free.discard(agent_id)
             return
         stamp = next(self._stamps)
-        self._free[agent_id] = stamp
-        for key in self._agent_pools.get(agent_id, ()):
+        frees[agent_id] = stamp
+        for key in keys:
             self._add_free(self._pools[key], agent_id, stamp)
 
-    def is_free(self, agent_id: str) -> bool:
-        return agent_id in self._free
+    def is_free(self, agent_id: str, channel: str = VOICE) -> bool:
+        return agent_id in self._free.get(channel, {})
 
-    # --- calls -------------------------------------------------------------------------
+    def channels(self) -> set[str]:
+        """Every channel an agent has ever been free on."""
+        return set(self._free)
+
+    # --- items -------------------------------------------------------------------------
 
     def add_call(
         self,
@@ -164,18 +182,20 @@ class RoutingEngine:
         priority: int,
         arrived_at: float,
         queued_at: float,
-        keep_for: tuple[str, float] | None = None,
+        keep_for: tuple[str, float, str] | None = None,
+        channel: str = VOICE,
     ) -> None:
-        """File a waiting call; its relaxation steps are applied by `advance`. `keep_for`
-        (agent id, until) keeps it for one agent for a while (last-agent routing)."""
-        waiting = Waiting(call_id, queue_id, priority, arrived_at, queued_at)
+        """File a waiting item; its relaxation steps are applied by `advance`. `keep_for`
+        (agent id, until, why) keeps it for one agent for a while: last-agent routing, or a
+        transfer to a named agent."""
+        waiting = Waiting(call_id, queue_id, priority, arrived_at, queued_at, channel=channel)
         self._calls[call_id] = waiting
         if keep_for is None:
             self._file(waiting)
             return
-        waiting.sticky_agent, waiting.sticky_until = keep_for
+        waiting.sticky_agent, waiting.sticky_until, waiting.sticky_why = keep_for
         waiting.stamp = next(self._stamps)
-        self._sticky.setdefault(waiting.sticky_agent, {})[call_id] = waiting
+        self._sticky.setdefault((channel, waiting.sticky_agent), {})[call_id] = waiting
         heapq.heappush(self._due, (waiting.sticky_until, call_id, waiting.stamp))
 
     def remove_call(self, call_id: str) -> Waiting | None:
@@ -188,18 +208,16 @@ class RoutingEngine:
         waiting = self._calls[call_id]
         waiting.priority = priority
         if waiting.sticky_agent is None:
-            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            self._class_of(waiting).live -= 1
             self._file(waiting)
 
-    def _unfile(self, waiting: Waiting) -> None:
-        if waiting.sticky_agent is None:
-            self._classes[(waiting.queue_id, waiting.step)].live -= 1
-            return
-        kept = self._sticky[waiting.sticky_agent]
-        del kept[waiting.call_id]
-        if not kept:
-            del self._sticky[waiting.sticky_agent]
-        waiting.sticky_agent = waiting.sticky_until = None
+    def move(self, call_id: str, queue_id: str, now: float) -> None:
+        """Move a waiting item to another queue, keeping its arrival (its place) and priority;
+        the new queue's relaxation steps count from now."""
+        waiting = self._calls[call_id]
+        self._unfile(waiting)
+        waiting.queue_id, waiting.queued_at, waiting.step = queue_id, now, 0
+        self._file(waiting)
 
     def waiting(self, call_id: str) -> Waiting | None:
         return self._calls.get(call_id)
@@ -208,11 +226,11 @@ class RoutingEngine:
         return iter(self._calls.values())
 
     def queue_changed(self, queue_id: str) -> None:
-        """Re-file the queue's waiting calls: its steps may have changed."""
+        """Re-file the queue's waiting items: its steps may have changed."""
         for waiting in [
             w for w in self._calls.values() if w.queue_id == queue_id and w.sticky_agent is None
         ]:
-            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            self._class_of(waiting).live -= 1
             waiting.step = 0
             self._file(waiting)
         self._drop_unused_pools()
@@ -220,7 +238,7 @@ class RoutingEngine:
     # --- time --------------------------------------------------------------------------
 
     def next_due(self) -> float | None:
-        """When the next relaxation step falls due."""
+        """When the next relaxation step (or the end of a keep-for-one-agent) falls due."""
         while self._due:
             when, call_id, stamp = self._due[0]
             waiting = self._calls.get(call_id)
@@ -236,18 +254,18 @@ class RoutingEngine:
             _, call_id, _ = heapq.heappop(self._due)
             waiting = self._calls[call_id]
             if waiting.sticky_agent is not None:
-                agent_id = waiting.sticky_agent
+                agent_id, why = waiting.sticky_agent, waiting.sticky_why
                 self._unfile(waiting)
                 self._file(waiting)
                 text = f"{agent_id} did not become free in time: any qualified agent now"
-                rule = f"queue {waiting.queue_id}: last agent"
+                rule = f"queue {waiting.queue_id}: {why}"
                 decisions.append(
                     Decision(now, "release", call_id, waiting.queue_id, None, rule, text)
                 )
                 continue
             queue = self._queues[waiting.queue_id]
             step = queue.relaxation[waiting.step]
-            self._classes[(waiting.queue_id, waiting.step)].live -= 1
+            self._class_of(waiting).live -= 1
             rule = f"queue {queue.id} step {waiting.step + 1}: after {step.after_s:g} s"
             if step.overflow_to is not None and step.overflow_to in self._queues:
                 # The boosts earned so far go with the caller: the next queue has its own steps.
@@ -267,18 +285,12 @@ class RoutingEngine:
     # --- the decision ------------------------------------------------------------------
 
     def next_match(self, now: float) -> Match | None:
-        """The best (call, agent) pair right now, or None when nobody can be served."""
-        if not self._free:
+        """The best (item, agent) pair right now, or None when nobody can be served."""
+        if not any(self._free.values()):
             return None
-        for agent_id, kept in self._sticky.items():
-            if agent_id in self._free:
-                kept_call = min(kept.values(), key=lambda w: (-w.priority, w.arrived_at, w.call_id))
-                text = f"a returning caller, kept for {agent_id}, the agent who served them last"
-                rule = f"queue {kept_call.queue_id}: last agent"
-                decision = Decision(
-                    now, "offer", kept_call.call_id, kept_call.queue_id, agent_id, rule, text
-                )
-                return Match(kept_call.call_id, agent_id, decision)
+        kept = self._kept_match(now)
+        if kept is not None:
+            return kept
         best: tuple[tuple[int, float, float, str], Waiting, _Pool] | None = None
         contenders = 0
         for key, klass in self._classes.items():
@@ -287,10 +299,10 @@ class RoutingEngine:
             queue = self._queues.get(key[0])
             if queue is None:
                 continue
-            pool = self._pool(queue.pbx, queue.requirement_at(key[1]))
+            pool = self._pool(key[2], queue.pbx, queue.requirement_at(key[1]))
             if not pool.free:
                 continue
-            head = self._head(key, klass)
+            head = self._head(klass)
             if head is None:
                 continue
             contenders += 1
@@ -310,14 +322,31 @@ class RoutingEngine:
         agent_id, why_agent = self._choose(queue, pool, now)
         self._last_offered[queue.id] = agent_id
         explanation = (
-            f"call ranked first of {contenders} waiting class(es) with a free qualified agent "
-            f"(priority {-rank[0]}, waited {now - head.arrived_at:.1f} s x weight "
-            f"{queue.weight:g}); agent {why_agent} among {len(pool.free)} free agent(s) "
-            f"meeting `{pool.requirement.source}`"
+            f"{head.channel} item ranked first of {contenders} waiting class(es) with a free "
+            f"qualified agent (priority {-rank[0]}, waited {now - head.arrived_at:.1f} s x "
+            f"weight {queue.weight:g}); agent {why_agent} among {len(pool.free)} free "
+            f"agent(s) meeting `{pool.requirement.source}`"
         )
         rule = f"queue {queue.id}" + (f" step {head.step}" if head.step else "")
         decision = Decision(now, "offer", head.call_id, queue.id, agent_id, rule, explanation)
         return Match(head.call_id, agent_id, decision)
+
+    def best_agent(self, queue_id: str, now: float, channel: str = VOICE) -> str | None:
+        """The free agent the queue's strategy would pick for a new item, if any (a consult
+        with "whoever is free in billing")."""
+        queue = self._queues[queue_id]
+        pool = self._pool(channel, queue.pbx, queue.compiled)
+        return self._choose(queue, pool, now)[0] if pool.free else None
+
+    def _kept_match(self, now: float) -> Match | None:
+        for (channel, agent_id), kept in self._sticky.items():
+            if agent_id in self._free.get(channel, {}):
+                item = min(kept.values(), key=lambda w: (-w.priority, w.arrived_at, w.call_id))
+                text = f"kept for {agent_id}: {item.sticky_why}"
+                rule = f"queue {item.queue_id}: {item.sticky_why}"
+                decision = Decision(now, "offer", item.call_id, item.queue_id, agent_id, rule, text)
+                return Match(item.call_id, agent_id, decision)
+        return None
 
     def _choose(self, queue: Queue, pool: _Pool, now: float) -> tuple[str, str]:
         """The agent the queue's strategy picks from the pool's free agents, and why."""
@@ -341,9 +370,12 @@ class RoutingEngine:
 
     # --- indexes -----------------------------------------------------------------------
 
+    def _class_of(self, waiting: Waiting) -> _Class:
+        return self._classes[(waiting.queue_id, waiting.step, waiting.channel)]
+
     def _file(self, waiting: Waiting) -> None:
         waiting.stamp = next(self._stamps)
-        key = (waiting.queue_id, waiting.step)
+        key = (waiting.queue_id, waiting.step, waiting.channel)
         klass = self._classes.setdefault(key, _Class())
         klass.live += 1
         heapq.heappush(
@@ -354,7 +386,19 @@ class RoutingEngine:
             when = waiting.queued_at + queue.relaxation[waiting.step].after_s
             heapq.heappush(self._due, (when, waiting.call_id, waiting.stamp))
 
-    def _head(self, key: ClassKey, klass: _Class) -> Waiting | None:
+    def _unfile(self, waiting: Waiting) -> None:
+        if waiting.sticky_agent is None:
+            self._class_of(waiting).live -= 1
+            return
+        key = (waiting.channel, waiting.sticky_agent)
+        kept = self._sticky[key]
+        del kept[waiting.call_id]
+        if not kept:
+            del self._sticky[key]
+        waiting.sticky_agent = waiting.sticky_until = None
+        waiting.sticky_why = ""
+
+    def _head(self, klass: _Class) -> Waiting | None:
         while klass.heap:
             _, _, call_id, stamp = klass.heap[0]
             waiting = self._calls.get(call_id)
@@ -363,16 +407,22 @@ class RoutingEngine:
             heapq.heappop(klass.heap)
         return None
 
-    def _pool(self, pbx: str, requirement: Requirement) -> _Pool:
-        key = (pbx, requirement)
+    def _qualifies(self, agent: Agent, key: PoolKey) -> bool:
+        _, pbx, requirement = key
+        on_pbx = pbx == ANY_PBX or agent.pbx == pbx
+        return on_pbx and requirement.matches(agent.skills, agent.attributes)
+
+    def _pool(self, channel: str, queue_pbx: str, requirement: Requirement) -> _Pool:
+        key = (channel, queue_pbx if channel == VOICE else ANY_PBX, requirement)
         pool = self._pools.get(key)
         if pool is None:
-            pool = self._pools[key] = _Pool(requirement)
+            pool = self._pools[key] = _Pool(requirement, channel)
+            frees = self._free.get(channel, {})
             for agent in self._agents.values():
-                if agent.pbx == pbx and requirement.matches(agent.skills, agent.attributes):
+                if self._qualifies(agent, key):
                     pool.members.add(agent.id)
                     self._agent_pools.setdefault(agent.id, set()).add(key)
-                    if agent.id in self._free:
+                    if agent.id in frees:
                         pool.free.add(agent.id)
         return pool
 
@@ -388,31 +438,35 @@ class RoutingEngine:
         return (-proficiency, self._idle_since(agent_id), agent_id, stamp)
 
     def _top_by_idle(self, pool: _Pool) -> tuple[float, str]:
+        frees = self._free[pool.channel]
         if pool.by_idle is None or len(pool.by_idle) > 2 * len(pool.free) + 32:
-            pool.by_idle = [(self._idle_since(a), a, self._free[a]) for a in pool.free]
+            pool.by_idle = [(self._idle_since(a), a, frees[a]) for a in pool.free]
             heapq.heapify(pool.by_idle)
         while True:
             idle, agent_id, stamp = pool.by_idle[0]
-            if agent_id in pool.free and self._free.get(agent_id) == stamp:
+            if agent_id in pool.free and frees.get(agent_id) == stamp:
                 return idle, agent_id
             heapq.heappop(pool.by_idle)
 
     def _top_by_skill(self, pool: _Pool) -> tuple[int, float, str]:
+        frees = self._free[pool.channel]
         if pool.by_skill is None or len(pool.by_skill) > 2 * len(pool.free) + 32:
-            pool.by_skill = [self._skill_entry(pool, a, self._free[a]) for a in pool.free]
+            pool.by_skill = [self._skill_entry(pool, a, frees[a]) for a in pool.free]
             heapq.heapify(pool.by_skill)
         while True:
             proficiency, idle, agent_id, stamp = pool.by_skill[0]
-            if agent_id in pool.free and self._free.get(agent_id) == stamp:
+            if agent_id in pool.free and frees.get(agent_id) == stamp:
                 return proficiency, idle, agent_id
             heapq.heappop(pool.by_skill)
 
     def _drop_unused_pools(self) -> None:
         """Forget pools no queue step asks for any more (a queue changed or went away)."""
+        channels = {key[2] for key, klass in self._classes.items() if klass.live > 0} | {VOICE}
         used = {
-            (queue.pbx, queue.requirement_at(step))
+            (channel, queue.pbx if channel == VOICE else ANY_PBX, queue.requirement_at(step))
             for queue in self._queues.values()
             for step in range(len(queue.relaxation) + 1)
+            for channel in channels
         }
         for key in [k for k in self._pools if k not in used]:
             for agent_id in self._pools.pop(key).members:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from ccgateway.domain.agents import check_capacity
 from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.requirements import (
     ANY,
@@ -101,10 +102,14 @@ class Agent:
     skills: Mapping[str, int] = field(default_factory=dict)
     pbx: str = DEFAULT_PBX
     attributes: Mapping[str, str] = field(default_factory=dict)
+    # Non-voice items handled at once, per channel, where this agent differs from the
+    # centre's default (AgentPolicy.capacity); 0 keeps a channel away from the agent.
+    capacity: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_id("agent", self.id)
         object.__setattr__(self, "attributes", check_attributes(self.attributes))
+        object.__setattr__(self, "capacity", check_capacity(self.capacity))
         check_id("pbx", self.pbx)
         if not DEVICE_PATTERN.fullmatch(self.device):
             raise InvalidValue(

@@ -63,6 +63,7 @@ def test_agent_state_changes_stream_live_and_resume_after_a_seq(
             "state": "paused",
             "reason": "lunch",
             "call_id": None,
+            "tasks": [],
         }
         assert paused["at"] == stack.clock.now()
         assert (available["seq"], available["data"]["state"]) == (2, "available")
@@ -78,6 +79,7 @@ def test_agent_state_changes_stream_live_and_resume_after_a_seq(
             "state": "reserved",
             "reason": None,
             "call_id": "c1",
+            "tasks": [],
         }
 
     with client.websocket_connect("/v1/events?after=1", headers=AUTH) as ws:

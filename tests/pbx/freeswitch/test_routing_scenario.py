@@ -90,7 +90,7 @@ async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, dict[str, li
     )
     controller = build_controller(settings, [pbx])
     legs = count(1)
-    controller.dispatcher.center._new_leg_id = lambda: f"ccgw-leg-{next(legs)}"
+    controller.dispatcher.center.floor.new_id = lambda: f"ccgw-leg-{next(legs)}"
     task = asyncio.create_task(controller.dispatcher.run())
     service = controller.service
     await service.create_skill(Skill("support", "Support"))

@@ -1,0 +1,309 @@
+"""Inbound calls: a caller waits, is offered to an agent, talks, and leaves a record.
+
+The `CallDesk` keeps the live calls and the agent legs rung for them. It is driven by the
+centre (center.py), which hands it PBX events and routing matches; every agent state change
+goes through the floor (floor.py), so the routing engine always knows who is free.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ccgateway.domain.agents import AgentState, Trigger
+from ccgateway.domain.commands import (
+    Command,
+    HangUp,
+    Interaction,
+    Notify,
+    Outcome,
+    RecordInteraction,
+    RingAgent,
+    SendToFallback,
+)
+from ccgateway.domain.engine import Match
+from ccgateway.domain.events import CallWaiting, LegFailure
+from ccgateway.domain.floor import Floor
+from ccgateway.domain.model import DEFAULT_PBX, Queue
+
+# How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
+RING_GRACE_S = 5.0
+# Callers whose last agent is remembered (the oldest are forgotten first).
+LAST_AGENT_MEMORY = 200_000
+# Q.850 causes an unanswered leg can end with, mapped to why the offer failed.
+LEG_CAUSES = {
+    1: LegFailure.UNREACHABLE,  # unallocated number
+    3: LegFailure.UNREACHABLE,  # no route
+    17: LegFailure.BUSY,
+    18: LegFailure.NO_ANSWER,  # no user responding
+    19: LegFailure.NO_ANSWER,  # alerting, no answer
+    20: LegFailure.UNREACHABLE,  # subscriber absent (not registered)
+    21: LegFailure.REJECTED,
+    27: LegFailure.UNREACHABLE,  # destination out of order
+    41: LegFailure.UNREACHABLE,  # temporary failure (a phone that does not respond)
+}
+
+
+class CallState(StrEnum):
+    WAITING = "waiting"
+    OFFERING = "offering"
+    CONNECTED = "connected"
+
+
+@dataclass(slots=True)
+class Call:
+    id: str
+    queue_id: str
+    caller_number: str
+    caller_name: str
+    arrived_at: float
+    state: CallState = CallState.WAITING
+    agent_id: str | None = None
+    leg_id: str | None = None
+    answered_at: float | None = None
+    offers: int = 0
+    offer_deadline: float | None = None
+    pbx: str = DEFAULT_PBX
+    priority: int = 0
+    queued_at: float = 0.0  # when it entered its current queue (after an overflow: later)
+
+
+class CallDesk:
+    def __init__(self, floor: Floor) -> None:
+        self.floor = floor
+        self.calls: dict[str, Call] = {}
+        self.legs: dict[str, str] = {}  # agent leg id -> call id
+        # caller number -> (agent id, when their last answered call ended): last-agent routing
+        self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
+
+    # --- arrival -------------------------------------------------------------------------
+
+    def arrive(self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0) -> list[Command]:
+        if event.call_id in self.calls:
+            return []  # a repeat (a resync raced the event): the call is already here
+        queue = self.floor.directory.queue_for_extension(event.extension, pbx)
+        if queue is None:
+            reason = f"no queue has extension {event.extension}"
+            record = Interaction(
+                event.call_id,
+                None,
+                None,
+                event.caller_number,
+                Outcome.REJECTED,
+                now - age_s,
+                None,
+                now,
+                age_s,
+                0.0,
+                0,
+            )
+            return [SendToFallback(event.call_id, reason, pbx), RecordInteraction(record)]
+        priority = queue.priority if event.priority is None else event.priority
+        call = Call(
+            event.call_id,
+            queue.id,
+            event.caller_number,
+            event.caller_name,
+            now - age_s,
+            pbx=pbx,
+            priority=priority,
+            queued_at=now - age_s,
+        )
+        self.calls[call.id] = call
+        self.enqueue(call, self._last_agent_for(call, queue, now))
+        return [self.notice(call)]
+
+    def enqueue(self, call: Call, keep_for: tuple[str, float, str] | None = None) -> None:
+        """Put the call (back) among the waiting; its arrival time keeps its place."""
+        call.state = CallState.WAITING
+        self.floor.engine.add_call(
+            call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at, keep_for
+        )
+
+    def _last_agent_for(
+        self, call: Call, queue: Queue, now: float
+    ) -> tuple[str, float, str] | None:
+        """Whom to keep a returning caller for, and until when, if anyone."""
+        last = self.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
+        if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
+            return None
+        agent = self.floor.directory.agents.get(last[0])
+        if agent is None or agent.pbx != call.pbx:
+            return None
+        state = self.floor.status[agent.id].state
+        working = state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+        if not working or not queue.compiled.matches(agent.skills, agent.attributes):
+            return None
+        return agent.id, now + queue.last_agent_wait_s, "last agent"
+
+    def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
+        """Who served a caller last (also fed from the records at start-up)."""
+        if not caller_number:
+            return
+        self.last_agent[caller_number] = (agent_id, ended_at)
+        self.last_agent.move_to_end(caller_number)
+        while len(self.last_agent) > LAST_AGENT_MEMORY:
+            self.last_agent.popitem(last=False)
+
+    # --- offers ---------------------------------------------------------------------------
+
+    def offer(self, match: Match, now: float) -> list[Command]:
+        call = self.calls[match.call_id]
+        agent = self.floor.directory.agents[match.agent_id]
+        queue = self.floor.directory.queues[call.queue_id]
+        self.floor.engine.remove_call(call.id)
+        self.floor.apply(agent.id, Trigger.OFFER, now)
+        self.floor.status[agent.id].call_id = call.id
+        leg_id = self.floor.new_id()
+        self.legs[leg_id] = call.id
+        call.state, call.agent_id, call.leg_id = CallState.OFFERING, agent.id, leg_id
+        call.offers += 1
+        call.offer_deadline = now + queue.ring_timeout_s + RING_GRACE_S
+        self.floor.timers.set("offer", call.id, call.offer_deadline)
+        self.floor.decide(match.decision)
+        ring = RingAgent(
+            leg_id,
+            call.id,
+            agent.id,
+            agent.device,
+            queue.ring_timeout_s,
+            call.caller_number,
+            call.caller_name,
+            call.pbx,
+        )
+        return [ring, self.floor.agent_notice(agent.id), self.notice(call)]
+
+    def offer_timed_out(self, call_id: str, now: float) -> list[Command]:
+        """The PBX never said how the ring ended: give up on the leg ourselves."""
+        call = self.calls.get(call_id)
+        if call is None or call.state is not CallState.OFFERING or call.leg_id is None:
+            return []
+        leg_id = call.leg_id
+        hang_up = HangUp(leg_id, "no answer within the ring timeout", call.pbx)
+        return [hang_up, *self.leg_failed(leg_id, LegFailure.NO_ANSWER, now)]
+
+    def leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
+        call = self.call_for_leg(leg_id)
+        if call is None:
+            return [HangUp(leg_id, "answered a call that is no longer waiting", pbx)]
+        if call.state is not CallState.OFFERING:
+            return []
+        assert call.agent_id is not None
+        call.state = CallState.CONNECTED
+        call.answered_at = now
+        call.offer_deadline = None
+        self.floor.timers.cancel("offer", call.id)
+        self.floor.apply(call.agent_id, Trigger.ANSWER, now)
+        self.floor.status[call.agent_id].calls_answered += 1
+        return [self.floor.agent_notice(call.agent_id), self.notice(call)]
+
+    def leg_failed(
+        self, leg_id: str, failure: LegFailure, now: float, blame_agent: bool = True
+    ) -> list[Command]:
+        call = self.call_for_leg(leg_id)
+        self.legs.pop(leg_id, None)
+        if call is None or call.state is not CallState.OFFERING:
+            return []
+        assert call.agent_id is not None
+        agent_id = call.agent_id
+        if blame_agent and failure is not LegFailure.NOT_SENT:
+            self._not_ready(agent_id, failure, now)
+        else:
+            self.floor.apply(agent_id, Trigger.WITHDRAW, now)
+        call.agent_id, call.leg_id, call.offer_deadline = None, None, None
+        self.floor.timers.cancel("offer", call.id)
+        self.enqueue(call)
+        return [self.floor.agent_notice(agent_id), self.notice(call)]
+
+    def _not_ready(self, agent_id: str, failure: LegFailure, now: float) -> None:
+        policy = self.floor.policy
+        reason = f"{policy.no_answer_reason}: {failure.value}"
+        self.floor.apply(agent_id, Trigger.NO_ANSWER, now, reason)
+        status = self.floor.status[agent_id]
+        if policy.no_answer_resume_s is not None and status.reason == reason:  # not deferred
+            status.resume_at = now + policy.no_answer_resume_s
+            self.floor.timers.set("resume", agent_id, status.resume_at)
+
+    # --- the end ----------------------------------------------------------------------------
+
+    def hung_up(self, channel_id: str, cause: int, now: float) -> list[Command] | None:
+        """A channel of ours ended; None when it is not one of this desk's."""
+        call = self.calls.get(channel_id)
+        if call is not None:
+            outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
+            return self.end(call, outcome, now)
+        call = self.call_for_leg(channel_id)
+        if call is None:
+            return None
+        if call.state is CallState.OFFERING:
+            failure = LEG_CAUSES.get(cause, LegFailure.ERROR)
+            return self.leg_failed(channel_id, failure, now)
+        # The agent hung up a connected call: the dialplan ends the caller too; make sure.
+        return [
+            *self.end(call, Outcome.ANSWERED, now),
+            HangUp(call.id, "agent hung up", call.pbx),
+        ]
+
+    def end(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
+        out: list[Command] = []
+        del self.calls[call.id]
+        self.floor.engine.remove_call(call.id)
+        self.floor.timers.cancel("offer", call.id)
+        if call.leg_id is not None:
+            self.legs.pop(call.leg_id, None)
+        if call.agent_id is not None:
+            if call.state is CallState.OFFERING:
+                assert call.leg_id is not None
+                out.append(
+                    HangUp(call.leg_id, "the caller left before the agent answered", call.pbx)
+                )
+                self.floor.apply(call.agent_id, Trigger.WITHDRAW, now)
+            else:
+                self.start_wrapup(call.agent_id, call.queue_id, now)
+            out.append(self.floor.agent_notice(call.agent_id))
+        answered = call.answered_at
+        if answered is not None and call.agent_id is not None:
+            self.remember_last_agent(call.caller_number, call.agent_id, now)
+        record = Interaction(
+            call_id=call.id,
+            queue_id=call.queue_id,
+            agent_id=call.agent_id if answered else None,
+            caller_number=call.caller_number,
+            outcome=outcome,
+            arrived_at=call.arrived_at,
+            answered_at=answered,
+            ended_at=now,
+            wait_s=round((answered if answered is not None else now) - call.arrived_at, 3),
+            talk_s=round(now - answered, 3) if answered is not None else 0.0,
+            offers=call.offers,
+        )
+        out.append(RecordInteraction(record))
+        out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))
+        return out
+
+    def start_wrapup(self, agent_id: str, queue_id: str, now: float) -> None:
+        queue = self.floor.directory.queues.get(queue_id)
+        self.floor.apply(agent_id, Trigger.HANG_UP, now)
+        status = self.floor.status[agent_id]
+        status.wrapup_until = now + (queue.wrapup_s if queue else 0.0)
+        self.floor.timers.set("wrapup", agent_id, status.wrapup_until)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def call_for_leg(self, leg_id: str) -> Call | None:
+        call_id = self.legs.get(leg_id)
+        call = self.calls.get(call_id) if call_id is not None else None
+        return call if call is not None and call.leg_id == leg_id else None
+
+    @staticmethod
+    def notice(call: Call) -> Notify:
+        return Notify(
+            "call.state",
+            {
+                "call_id": call.id,
+                "queue_id": call.queue_id,
+                "state": call.state.value,
+                "agent_id": call.agent_id,
+            },
+        )

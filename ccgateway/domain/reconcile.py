@@ -1,0 +1,97 @@
+"""Making the centre agree with a PBX after a (re)connect or a controller restart.
+
+The PBX is the truth about calls: its snapshot (`PbxResynced`) lists the callers holding in
+the controller's dialplan and the agent legs it still has. Only that PBX's calls are
+touched: another PBX's calls are not in its picture.
+"""
+
+from __future__ import annotations
+
+from ccgateway.domain.agents import Trigger
+from ccgateway.domain.calls import Call, CallDesk, CallState
+from ccgateway.domain.commands import Command, HangUp, Outcome
+from ccgateway.domain.events import (
+    AgentChannel,
+    CallerChannel,
+    CallWaiting,
+    LegFailure,
+    PbxResynced,
+)
+
+
+def resync(desk: CallDesk, snapshot: PbxResynced, now: float, pbx: str) -> list[Command]:
+    """End calls the PBX no longer has, adopt callers and conversations the centre did not
+    know, hang up agent legs nobody is waiting for, re-offer callers whose leg vanished."""
+    out: list[Command] = []
+    for device in snapshot.devices:
+        desk.floor.devices[device.device] = device.state
+    present = {c.call_id: c for c in snapshot.callers}
+    pbx_legs = {leg.leg_id: leg for leg in snapshot.agent_legs}
+    for call in [c for c in desk.calls.values() if c.pbx == pbx]:
+        if call.id not in present:  # ended while nobody was listening
+            outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
+            out += desk.end(call, outcome, now)
+        elif call.leg_id is not None and call.leg_id not in pbx_legs:
+            if call.state is CallState.OFFERING:
+                out += desk.leg_failed(call.leg_id, LegFailure.ERROR, now, blame_agent=False)
+            else:  # the agent is gone but the caller is still here: serve them again
+                out += desk.end(call, Outcome.ANSWERED, now)
+                out += desk.arrive(as_waiting(present[call.id]), now, pbx)
+    for leg in snapshot.agent_legs:
+        out += _resync_leg(desk, leg, present, now, pbx)
+    bridged = {leg.caller_id for leg in snapshot.agent_legs if leg.answered}
+    for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
+        if caller.call_id not in desk.calls and caller.call_id not in bridged:
+            out += desk.arrive(as_waiting(caller), now, pbx, caller.age_s)
+    return out
+
+
+def _resync_leg(
+    desk: CallDesk, leg: AgentChannel, present: dict[str, CallerChannel], now: float, pbx: str
+) -> list[Command]:
+    floor = desk.floor
+    call = desk.call_for_leg(leg.leg_id)
+    if call is not None:
+        return desk.leg_answered(leg.leg_id, now, pbx) if leg.answered else []
+    caller = present.get(leg.caller_id)
+    known = desk.calls.get(leg.caller_id)
+    stray = known is not None and known.state is not CallState.WAITING
+    if not leg.answered or caller is None or stray:
+        return [HangUp(leg.leg_id, "agent leg unknown to the controller", pbx)]
+    # A conversation the controller did not see start (it restarted, or the answer was
+    # lost with the connection): adopt it. Hanging the leg up would hang up the caller.
+    if known is not None:
+        floor.engine.remove_call(known.id)
+        del desk.calls[known.id]
+    agent = floor.directory.agent_for_device(leg.device)
+    queue = floor.directory.queue_for_extension(caller.extension, pbx)
+    call = Call(
+        caller.call_id,
+        queue.id if queue else "",
+        caller.caller_number,
+        caller.caller_name,
+        known.arrived_at if known else now - caller.age_s,
+        CallState.CONNECTED,
+        agent.id if agent else None,
+        leg.leg_id,
+        now - leg.age_s,
+        1,
+        pbx=pbx,
+    )
+    desk.calls[call.id] = call
+    desk.legs[leg.leg_id] = call.id
+    if agent is None:
+        return [desk.notice(call)]
+    floor.apply(agent.id, Trigger.ADOPT_CALL, now)
+    floor.status[agent.id].call_id = call.id
+    return [floor.agent_notice(agent.id), desk.notice(call)]
+
+
+def as_waiting(caller: CallerChannel) -> CallWaiting:
+    return CallWaiting(
+        caller.call_id,
+        caller.extension,
+        caller.caller_number,
+        caller.caller_name,
+        caller.priority,
+    )
