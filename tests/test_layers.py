@@ -52,6 +52,13 @@ def test_layer_imports_only_what_it_may(layer: str) -> None:
     assert not bad, "\n".join(bad)
 
 
+# Wall-clock conversion (an epoch second to a time zone's local time) is pure; it is kept
+# to one module, and no domain module may read a clock.
+CALENDAR = {"datetime", "zoneinfo"}
+CALENDAR_MODULE = "calendar.py"
+CLOCK_READS = ("now(", "today(", "utcnow(", "time.time", "monotonic(")
+
+
 def test_domain_is_pure_stdlib_without_io() -> None:
     bad = []
     for path in (PACKAGE / "domain").rglob("*.py"):
@@ -59,6 +66,18 @@ def test_domain_is_pure_stdlib_without_io() -> None:
             top = name.split(".")[0]
             if top == "ccgateway" or top == "__future__":
                 continue
-            if top not in sys.stdlib_module_names or top in IO_IN_DOMAIN:
+            if top in CALENDAR and path.name == CALENDAR_MODULE:
+                continue
+            if top not in sys.stdlib_module_names or top in IO_IN_DOMAIN | CALENDAR:
                 bad.append(f"{path.name} imports {name}")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_domain_module_reads_a_clock() -> None:
+    bad = [
+        f"{path.name}: {read}"
+        for path in (PACKAGE / "domain").rglob("*.py")
+        for read in CLOCK_READS
+        if read in path.read_text()
+    ]
     assert not bad, "\n".join(bad)

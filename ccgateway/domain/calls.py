@@ -23,26 +23,15 @@ from ccgateway.domain.commands import (
     SendToFallback,
 )
 from ccgateway.domain.engine import Match
-from ccgateway.domain.events import CallWaiting, LegFailure
+from ccgateway.domain.events import CallWaiting, LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import DEFAULT_PBX, Queue
+from ccgateway.domain.waiting_room import WaitingRoom
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
 # Callers whose last agent is remembered (the oldest are forgotten first).
 LAST_AGENT_MEMORY = 200_000
-# Q.850 causes an unanswered leg can end with, mapped to why the offer failed.
-LEG_CAUSES = {
-    1: LegFailure.UNREACHABLE,  # unallocated number
-    3: LegFailure.UNREACHABLE,  # no route
-    17: LegFailure.BUSY,
-    18: LegFailure.NO_ANSWER,  # no user responding
-    19: LegFailure.NO_ANSWER,  # alerting, no answer
-    20: LegFailure.UNREACHABLE,  # subscriber absent (not registered)
-    21: LegFailure.REJECTED,
-    27: LegFailure.UNREACHABLE,  # destination out of order
-    41: LegFailure.UNREACHABLE,  # temporary failure (a phone that does not respond)
-}
 
 
 class CallState(StrEnum):
@@ -76,10 +65,15 @@ class CallDesk:
         self.legs: dict[str, str] = {}  # agent leg id -> call id
         # caller number -> (agent id, when their last answered call ended): last-agent routing
         self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self.room = WaitingRoom(self)
 
     # --- arrival -------------------------------------------------------------------------
 
-    def arrive(self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0) -> list[Command]:
+    def arrive(
+        self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0, *, rejoin: bool = False
+    ) -> list[Command]:
+        """A caller asks for the queue behind the extension; `rejoin`: they were already
+        waiting before the controller lost sight of them (a resync)."""
         if event.call_id in self.calls:
             return []  # a repeat (a resync raced the event): the call is already here
         queue = self.floor.directory.queue_for_extension(event.extension, pbx)
@@ -111,15 +105,23 @@ class CallDesk:
             queued_at=now - age_s,
         )
         self.calls[call.id] = call
-        self.enqueue(call, self._last_agent_for(call, queue, now))
-        return [self.notice(call)]
+        keep_for = self._last_agent_for(call, queue, now)
+        return [self.notice(call), *self.room.admit(call, queue, now, keep_for, rejoin=rejoin)]
 
-    def enqueue(self, call: Call, keep_for: tuple[str, float, str] | None = None) -> None:
-        """Put the call (back) among the waiting; its arrival time keeps its place."""
+    def enqueue(
+        self, call: Call, now: float, keep_for: tuple[str, float, str] | None = None
+    ) -> None:
+        """Put the call (back) in its queue's line; its arrival time keeps its place."""
         call.state = CallState.WAITING
         self.floor.engine.add_call(
             call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at, keep_for
         )
+        self.room.estimator.joined(call.queue_id, now)
+
+    def leave_line(self, call: Call, now: float, *, abandoned: bool = False) -> None:
+        """Take the call out of its queue's line (offered, moved, sent on, hung up)."""
+        if self.floor.engine.remove_call(call.id) is not None:
+            self.room.estimator.left(call.queue_id, now, abandoned=abandoned)
 
     def _last_agent_for(
         self, call: Call, queue: Queue, now: float
@@ -152,7 +154,7 @@ class CallDesk:
         call = self.calls[match.call_id]
         agent = self.floor.directory.agents[match.agent_id]
         queue = self.floor.directory.queues[call.queue_id]
-        self.floor.engine.remove_call(call.id)
+        self.leave_line(call, now)
         self.floor.apply(agent.id, Trigger.OFFER, now)
         self.floor.status[agent.id].call_id = call.id
         leg_id = self.floor.new_id()
@@ -194,6 +196,8 @@ class CallDesk:
         call.answered_at = now
         call.offer_deadline = None
         self.floor.timers.cancel("offer", call.id)
+        self.room.forget(call.id)
+        self.room.estimator.taken(call.queue_id, now, now - call.queued_at)
         self.floor.apply(call.agent_id, Trigger.ANSWER, now)
         self.floor.status[call.agent_id].calls_answered += 1
         return [self.floor.agent_notice(call.agent_id), self.notice(call)]
@@ -213,7 +217,7 @@ class CallDesk:
             self.floor.apply(agent_id, Trigger.WITHDRAW, now)
         call.agent_id, call.leg_id, call.offer_deadline = None, None, None
         self.floor.timers.cancel("offer", call.id)
-        self.enqueue(call)
+        self.enqueue(call, now)
         return [self.floor.agent_notice(agent_id), self.notice(call)]
 
     def _not_ready(self, agent_id: str, failure: LegFailure, now: float) -> None:
@@ -237,7 +241,7 @@ class CallDesk:
         if call is None:
             return None
         if call.state is CallState.OFFERING:
-            failure = LEG_CAUSES.get(cause, LegFailure.ERROR)
+            failure = failure_for_cause(cause)
             return self.leg_failed(channel_id, failure, now)
         # The agent hung up a connected call: the dialplan ends the caller too; make sure.
         return [
@@ -245,10 +249,12 @@ class CallDesk:
             HangUp(call.id, "agent hung up", call.pbx),
         ]
 
-    def end(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
+    def end(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> list[Command]:
+        """The call is over for the centre: the agent's work ends, the record is written."""
         out: list[Command] = []
         del self.calls[call.id]
-        self.floor.engine.remove_call(call.id)
+        self.leave_line(call, now, abandoned=outcome is Outcome.ABANDONED)
+        self.room.forget(call.id)
         self.floor.timers.cancel("offer", call.id)
         if call.leg_id is not None:
             self.legs.pop(call.leg_id, None)
@@ -277,6 +283,7 @@ class CallDesk:
             wait_s=round((answered if answered is not None else now) - call.arrived_at, 3),
             talk_s=round(now - answered, 3) if answered is not None else 0.0,
             offers=call.offers,
+            detail=detail,
         )
         out.append(RecordInteraction(record))
         out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))

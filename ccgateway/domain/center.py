@@ -15,14 +15,18 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from ccgateway.domain.agents import AgentPolicy, AgentState, AgentStatus, Trigger
+from ccgateway.domain.callbacks import CallbackDesk
 from ccgateway.domain.calls import Call, CallDesk, CallState
-from ccgateway.domain.commands import Command, Monitor, MonitorMode, Notify, Outcome
+from ccgateway.domain.commands import Command, Monitor, MonitorMode, Notify, Outcome, PlayMessage
 from ccgateway.domain.directory import Directory
 from ccgateway.domain.engine import Decision, RoutingEngine
 from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentLegAnswered,
     AgentLegFailed,
+    CallbackAnswered,
+    CallbackFailed,
+    CallbackRequested,
     CallWaiting,
     ChannelHungUp,
     DeviceState,
@@ -37,7 +41,9 @@ from ccgateway.domain.events import (
 )
 from ccgateway.domain.floor import BUSY_DEVICE, REQUESTABLE, Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
+from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION
 from ccgateway.domain.reconcile import resync
+from ccgateway.domain.records import Callback
 
 __all__ = ["BUSY_DEVICE", "Call", "CallState", "Center"]
 
@@ -54,6 +60,8 @@ class Center:
     def __init__(self, new_leg_id: Callable[[], str], policy: AgentPolicy | None = None) -> None:
         self.floor = Floor(new_leg_id, policy or AgentPolicy())
         self.desk = CallDesk(self.floor)
+        self.callbacks = CallbackDesk(self.floor)
+        self.desk.room.to_callback = self._to_callback
 
     # The floor's and the desk's state, as the read models and tests know it.
     @property
@@ -121,15 +129,22 @@ class Center:
         self.status.setdefault(agent.id, AgentStatus(since=now, idle_since=now, counted_at=now))
         self.engine.agent_changed(agent.id)
         self.floor.refresh(agent.id)
+        self.floor.staffing_dropped = True  # the agent's skills may no longer fit a queue
         return self._route(now)
 
-    def remove_agent(self, agent_id: str) -> None:
+    def check_agent_removable(self, agent_id: str) -> None:
         self.directory.agent(agent_id)
-        if self.status[agent_id].call_id is not None:
-            raise Conflict(f"agent {agent_id} has a call; remove the agent after it ends")
+        status = self.status[agent_id]
+        if status.call_id is not None or status.tasks:
+            raise Conflict(f"agent {agent_id} has work in hand; remove the agent after it ends")
+
+    def remove_agent(self, agent_id: str, now: float) -> list[Command]:
+        self.check_agent_removable(agent_id)
         self.engine.agent_removed(agent_id)
         del self.directory.agents[agent_id]
         del self.status[agent_id]
+        self.floor.staffing_dropped = True
+        return self._route(now)
 
     def put_queue(self, queue: Queue, now: float, *, loading: bool = False) -> list[Command]:
         """Add or change a queue; `loading` skips the check that overflow targets exist
@@ -189,6 +204,64 @@ class Center:
             self.engine.set_priority(call_id, call.priority)
         return [self.desk.notice(call), *self._route(now)]
 
+    def request_callback(self, call_id: str, number: str | None, now: float) -> list[Command]:
+        """A waiting caller (or an integrator for them) asks to be called back: the caller
+        hangs up after a confirmation and a callback keeps their place."""
+        call = self._live_call(call_id)
+        if call.state is CallState.CONNECTED:
+            raise Conflict(f"call {call_id} is with an agent already")
+        if not (number or call.caller_number):
+            raise InvalidValue("the caller's number is unknown: give the number to call back")
+        return self._to_callback(call, now, "asked for a callback", number) + self._route(now)
+
+    def create_callback(
+        self,
+        queue_id: str,
+        number: str,
+        name: str,
+        priority: int | None,
+        not_before: float | None,
+        now: float,
+    ) -> tuple[Callback, list[Command]]:
+        """An integrator's callback (a web form, a CRM task): it joins the queue's line now
+        (or at `not_before`), behind those already waiting."""
+        queue = self.directory.queue(queue_id)
+        callback, out = self.callbacks.create(
+            queue,
+            number,
+            name,
+            queue.priority if priority is None else priority,
+            now,
+            not_before=not_before,
+        )
+        return callback, out + self._route(now)
+
+    def change_callback(
+        self, callback_id: str, changes: dict[str, object], now: float
+    ) -> tuple[Callback, list[Command]]:
+        out = self.callbacks.change(callback_id, changes, now)
+        return self.callbacks.live(callback_id), out + self._route(now)
+
+    def cancel_callback(self, callback_id: str, now: float) -> list[Command]:
+        return self.callbacks.cancel(callback_id, now)
+
+    def _to_callback(
+        self, call: Call, now: float, why: str, number: str | None = None
+    ) -> list[Command]:
+        queue = self.directory.queues[call.queue_id]
+        _, out = self.callbacks.create(
+            queue,
+            number or call.caller_number,
+            call.caller_name,
+            call.priority,
+            now,
+            placed_at=call.arrived_at,
+            origin_call_id=call.id,
+        )
+        confirm = PlayMessage(call.id, CALLBACK_CONFIRMATION, call.pbx)
+        ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
+        return [confirm, *ended, *out]
+
     def reset_day(self, now: float) -> None:
         """A new day: every agent's occupancy counts from zero."""
         for status in self.status.values():
@@ -214,12 +287,27 @@ class Center:
         match event:
             case CallWaiting():
                 out = self.desk.arrive(event, now, pbx)
+            case AgentLegAnswered(leg_id=leg_id) if self.callbacks.owns(leg_id):
+                out = self.callbacks.agent_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id):
                 out = self.desk.leg_answered(leg_id, now, pbx)
+            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.callbacks.owns(leg_id):
+                out = self.callbacks.agent_failed(leg_id, failure, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure):
                 out = self.desk.leg_failed(leg_id, failure, now)
             case ChannelHungUp(channel_id=channel_id, cause=cause):
-                out = self.desk.hung_up(channel_id, cause, now) or []
+                found = self.desk.hung_up(channel_id, cause, now)
+                if found is None:
+                    found = self.callbacks.hung_up(channel_id, cause, now)
+                out = found or []
+            case CallbackAnswered(leg_id=leg_id):
+                out = self.callbacks.customer_answered(leg_id, now)
+            case CallbackFailed(leg_id=leg_id, failure=failure):
+                out = self.callbacks.customer_failed(leg_id, failure, now)
+            case CallbackRequested(call_id=call_id):
+                call = self.calls.get(call_id)
+                if call is not None and call.state is not CallState.CONNECTED:
+                    out = self._to_callback(call, now, "pressed the callback key")
             case HoldTimedOut(call_id=call_id):
                 call = self.calls.get(call_id)
                 out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []
@@ -232,7 +320,8 @@ class Center:
                     self.floor.refresh(agent.id)
             case PbxResynced():
                 self.ready.add(pbx)
-                out = resync(self.desk, event, now, pbx)
+                claimed, out = self.callbacks.resync(event.agent_legs, now, pbx)
+                out += resync(self.desk, event, now, pbx, claimed)
                 self.floor.refresh_pbx(pbx)
             case FeatureCodeDialled():
                 out = self._feature_code(event, now)
@@ -249,10 +338,15 @@ class Center:
             out += self._fire(*due, now)
         for decision in self.engine.advance(now):
             self.floor.decide(decision)
-            call = self.calls[decision.call_id]
             if decision.kind == "overflow":
-                call.queue_id, call.queued_at = decision.queue_id, now
-            out.append(self.desk.notice(call))
+                self.desk.room.forget(decision.call_id)  # the new queue's rules apply
+            call = self.calls.get(decision.call_id)
+            if call is not None:
+                if decision.kind == "overflow":
+                    call.queue_id, call.queued_at = decision.queue_id, now
+                out.append(self.desk.notice(call))
+            elif decision.kind == "overflow":
+                self.callbacks.moved(decision.call_id, decision.queue_id, now)
         return out + self._route(now)
 
     def next_deadline(self) -> float | None:
@@ -269,6 +363,10 @@ class Center:
             return [self.floor.agent_notice(key)]
         if kind == "offer":
             return self.desk.offer_timed_out(key, now)
+        if kind in ("maxwait", "announce"):
+            return self.desk.room.fire(kind, key, now)
+        if kind.startswith("callback-"):
+            return self.callbacks.fire(kind, key, now)
         return []
 
     # --- the steps -----------------------------------------------------------------------
@@ -297,8 +395,14 @@ class Center:
     def _route(self, now: float) -> list[Command]:
         """Offer waiting work to free agents until no waiting item has a free qualified agent."""
         out: list[Command] = []
+        if self.floor.staffing_dropped:
+            self.floor.staffing_dropped = False
+            out += self.desk.room.sweep_unstaffed(now)
         while (match := self.engine.next_match(now)) is not None:
-            out += self.desk.offer(match, now)
+            if match.call_id in self.callbacks.callbacks:
+                out += self.callbacks.offer(match, now)
+            else:
+                out += self.desk.offer(match, now)
         return out
 
     def _live_call(self, call_id: str) -> Call:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ccgateway.domain.model import DEFAULT_PBX
+from ccgateway.domain.records import Callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +58,85 @@ class Monitor:
     pbx: str = DEFAULT_PBX
 
 
+@dataclass(frozen=True, slots=True)
+class PlayMessage:
+    """Play `sound` to a caller, then hang up (a queue's message action)."""
+
+    call_id: str
+    sound: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class SendToVoicemail:
+    """Let a caller leave a message in `mailbox`, then hang up."""
+
+    call_id: str
+    mailbox: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Tell a waiting caller where they stand, then put them back on hold.
+
+    `position` is 1 for the next caller; `wait_s` the expected wait (None: unknown);
+    `comfort` a sound played after; `offer_callback` ends with "press 1 to be called back"
+    (the PBX reports the key as `CallbackRequested`).
+    """
+
+    call_id: str
+    position: int | None
+    wait_s: float | None
+    comfort: str | None = None
+    offer_callback: bool = False
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class DialCallback:
+    """Ring the agent's device; once the agent answers, the PBX dials the customer's
+    `number` for `customer_ring_s` (from `caller_id`, if given) and joins them.
+
+    The PBX reports the agent's answer (`AgentLegAnswered`), the customer's
+    (`CallbackAnswered`) or why the customer was not reached (`CallbackFailed`); the agent
+    leg's hang-up ends the callback. `leg_id` is chosen by the core.
+    """
+
+    leg_id: str
+    callback_id: str
+    agent_id: str
+    device: str
+    number: str
+    caller_id: str | None
+    agent_ring_s: float
+    customer_ring_s: float
+    pbx: str = DEFAULT_PBX
+
+
 class Outcome(StrEnum):
+    """How a call (or one segment of it) ended; `Interaction.detail` says where it went.
+
+    Never entered the queue's line: REJECTED (no queue has the extension), CLOSED (outside
+    opening hours), REFUSED (the queue was full, or no qualified agent was logged in).
+    Entered it: ANSWERED, ABANDONED (hung up while waiting), TIMED_OUT (waited past the
+    queue's max wait, or the PBX's hold timer), UNSTAFFED (the last qualified agent logged
+    out while the caller waited), CALLBACK (left the line to be called back, keeping the
+    place), TRANSFERRED (answered, then sent to another queue, agent or number).
+    """
+
     ANSWERED = "answered"
     ABANDONED = "abandoned"
     TIMED_OUT = "timed_out"
     REJECTED = "rejected"
+    CLOSED = "closed"
+    REFUSED = "refused"
+    UNSTAFFED = "unstaffed"
+    CALLBACK = "callback"
+    TRANSFERRED = "transferred"
+    NOT_REACHED = "not_reached"  # a callback whose every attempt failed (busy, no answer)
+    COMPLETED = "completed"  # a non-voice task done by its agent
+    CANCELLED = "cancelled"  # a non-voice task withdrawn before it was done
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,11 +154,22 @@ class Interaction:
     wait_s: float
     talk_s: float
     offers: int
+    detail: str = ""  # where the caller went: "voicemail 200", "message ...", "queue x"
+    kind: str = "inbound"  # "inbound" (a caller), "callback" (we called them), "task"
+    channel: str = "voice"  # a task's channel: chat, email, ...
 
 
 @dataclass(frozen=True, slots=True)
 class RecordInteraction:
     interaction: Interaction
+
+
+@dataclass(frozen=True, slots=True)
+class SaveCallback:
+    """Write a callback's current state (it is the centre's promise: it must outlive a
+    restart)."""
+
+    callback: Callback
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,4 +180,16 @@ class Notify:
     data: dict[str, object]
 
 
-Command = RingAgent | HangUp | SendToFallback | Monitor | RecordInteraction | Notify
+Command = (
+    RingAgent
+    | HangUp
+    | SendToFallback
+    | PlayMessage
+    | SendToVoicemail
+    | Announce
+    | DialCallback
+    | SaveCallback
+    | Monitor
+    | RecordInteraction
+    | Notify
+)

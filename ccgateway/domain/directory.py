@@ -32,10 +32,10 @@ class Directory:
     def check_queue(self, queue: Queue, *, check_targets: bool = True) -> None:
         self.check_skills_exist(dict.fromkeys(_skills_named(queue), 1))
         if check_targets:
-            for step in queue.relaxation:
-                if step.overflow_to is not None and step.overflow_to not in self.queues:
+            for target in queue.sends_to():
+                if target not in self.queues:
                     raise InvalidValue(
-                        f"relaxation overflows to unknown queue {step.overflow_to!r}"
+                        f"queue {queue.id} sends callers to unknown queue {target!r}"
                     )
             self._check_no_overflow_loop(queue)
         for other in self.queues.values():
@@ -55,13 +55,13 @@ class Directory:
 
     def check_queue_removable(self, queue_id: str) -> None:
         self.queue(queue_id)
-        sources = sorted(q.id for q in self.queues.values() if queue_id in _overflow_targets(q))
+        sources = sorted(q.id for q in self.queues.values() if queue_id in q.sends_to())
         if sources:
             raise Conflict(f"queue {queue_id} is an overflow target of: {', '.join(sources)}")
 
     def _check_no_overflow_loop(self, queue: Queue) -> None:
         """A caller moved from queue to queue must end up somewhere: no cycles."""
-        path, todo = {queue.id}, list(_overflow_targets(queue))
+        path, todo = {queue.id}, queue.sends_to()
         seen: set[str] = set()
         while todo:
             target = todo.pop()
@@ -70,7 +70,7 @@ class Directory:
             if target in seen or target not in self.queues:
                 continue
             seen.add(target)
-            todo += _overflow_targets(self.queues[target])
+            todo += self.queues[target].sends_to()
 
     def skill(self, skill_id: str) -> Skill:
         try:
@@ -112,10 +112,6 @@ class Directory:
         self.agents.update((a.id, a) for a in agents)
         self.queues.clear()
         self.queues.update((q.id, q) for q in queues)
-
-
-def _overflow_targets(queue: Queue) -> list[str]:
-    return [s.overflow_to for s in queue.relaxation if s.overflow_to is not None]
 
 
 def _skills_named(queue: Queue) -> set[str]:

@@ -20,6 +20,25 @@ class LegFailure(StrEnum):
     NOT_SENT = "not_sent"  # the command never reached the PBX: not the agent's fault
 
 
+# Q.850 causes an unanswered leg can end with, mapped to why the offer failed.
+LEG_CAUSES = {
+    1: LegFailure.UNREACHABLE,  # unallocated number
+    3: LegFailure.UNREACHABLE,  # no route
+    17: LegFailure.BUSY,
+    18: LegFailure.NO_ANSWER,  # no user responding
+    19: LegFailure.NO_ANSWER,  # alerting, no answer
+    20: LegFailure.UNREACHABLE,  # subscriber absent (not registered)
+    21: LegFailure.REJECTED,
+    27: LegFailure.UNREACHABLE,  # destination out of order
+    41: LegFailure.UNREACHABLE,  # temporary failure (a phone that does not respond)
+}
+
+
+def failure_for_cause(cause: int) -> LegFailure:
+    """Why an unanswered leg failed, from the Q.850 cause it ended with."""
+    return LEG_CAUSES.get(cause, LegFailure.ERROR)
+
+
 class DeviceState(StrEnum):
     AVAILABLE = "available"
     IN_USE = "in_use"
@@ -67,6 +86,29 @@ class HoldTimedOut:
     """The PBX's own hold timer fired: the caller left for the fallback without an agent."""
 
     call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackRequested:
+    """A waiting caller pressed the key for a callback (during an announcement)."""
+
+    call_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackAnswered:
+    """The customer picked up the callback the agent leg `leg_id` dialled."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackFailed:
+    """The customer of the callback on agent leg `leg_id` was not reached."""
+
+    leg_id: str
+    failure: LegFailure
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +168,7 @@ class AgentChannel:
     caller_id: str
     answered: bool
     age_s: float
+    bridged: bool = False  # in a bridge with another channel (talking, not dialling)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +194,9 @@ PbxEvent = (
     | AgentLegFailed
     | ChannelHungUp
     | HoldTimedOut
+    | CallbackRequested
+    | CallbackAnswered
+    | CallbackFailed
     | MachineDetected
     | DeviceStateChanged
     | PbxResynced

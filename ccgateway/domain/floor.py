@@ -40,6 +40,8 @@ class Floor:
         # a (re)connect: an offer made blind could not be rung.
         self.ready: set[str] = set()
         self.decisions: deque[Decision] = deque(maxlen=5000)
+        # Set when an agent logs out or changes: queues may have lost their last agent.
+        self.staffing_dropped = False
         self.timers = Timers()
         self.engine = RoutingEngine(
             self.directory.agents,
@@ -63,6 +65,8 @@ class Floor:
             status.apply(REQUESTABLE[state], now, pending_reason)
         elif status.state is AgentState.LOGGED_OUT:
             status.pending = None
+        if status.state is AgentState.LOGGED_OUT:
+            self.staffing_dropped = True
         self.refresh(agent_id)
 
     def capacity(self, agent_id: str) -> dict[str, int]:

@@ -9,7 +9,9 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from ccgateway.domain.agents import check_capacity
+from ccgateway.domain.calendar import Hours
 from ccgateway.domain.errors import InvalidValue
+from ccgateway.domain.queue_policy import Announcements, CallbackPolicy, Limits
 from ccgateway.domain.requirements import (
     ANY,
     Requirement,
@@ -174,6 +176,10 @@ class Queue:
     # waits up to `last_agent_wait_s` for that agent before anyone else may take them.
     last_agent_wait_s: float = 0.0
     last_agent_within_s: float = 86400.0
+    limits: Limits = field(default_factory=Limits)
+    hours: Hours | None = None  # None: always open
+    announce: Announcements = field(default_factory=Announcements)
+    callback: CallbackPolicy = field(default_factory=CallbackPolicy)
     compiled: Requirement = field(default=ANY, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -207,6 +213,13 @@ class Queue:
         for step in self.relaxation:
             if step.overflow_to == self.id:
                 raise InvalidValue("a queue cannot overflow to itself")
+        if self.id in self.limits.targets():
+            raise InvalidValue("a queue's limits cannot send callers to the queue itself")
+
+    def sends_to(self) -> list[str]:
+        """Every queue this one may move a caller to (overflow steps and limit actions)."""
+        steps = [s.overflow_to for s in self.relaxation if s.overflow_to is not None]
+        return steps + self.limits.targets()
 
     def requirement_at(self, step: int) -> Requirement:
         """The requirement after the first `step` relaxation steps have applied."""

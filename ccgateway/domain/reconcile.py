@@ -19,14 +19,18 @@ from ccgateway.domain.events import (
 )
 
 
-def resync(desk: CallDesk, snapshot: PbxResynced, now: float, pbx: str) -> list[Command]:
+def resync(
+    desk: CallDesk, snapshot: PbxResynced, now: float, pbx: str, claimed: set[str]
+) -> list[Command]:
     """End calls the PBX no longer has, adopt callers and conversations the centre did not
-    know, hang up agent legs nobody is waiting for, re-offer callers whose leg vanished."""
+    know, hang up agent legs nobody is waiting for, re-offer callers whose leg vanished.
+    `claimed` legs belong to other desks (callbacks) and are left alone."""
     out: list[Command] = []
     for device in snapshot.devices:
         desk.floor.devices[device.device] = device.state
     present = {c.call_id: c for c in snapshot.callers}
-    pbx_legs = {leg.leg_id: leg for leg in snapshot.agent_legs}
+    legs = [leg for leg in snapshot.agent_legs if leg.leg_id not in claimed]
+    pbx_legs = {leg.leg_id: leg for leg in legs}
     for call in [c for c in desk.calls.values() if c.pbx == pbx]:
         if call.id not in present:  # ended while nobody was listening
             outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
@@ -36,13 +40,13 @@ def resync(desk: CallDesk, snapshot: PbxResynced, now: float, pbx: str) -> list[
                 out += desk.leg_failed(call.leg_id, LegFailure.ERROR, now, blame_agent=False)
             else:  # the agent is gone but the caller is still here: serve them again
                 out += desk.end(call, Outcome.ANSWERED, now)
-                out += desk.arrive(as_waiting(present[call.id]), now, pbx)
-    for leg in snapshot.agent_legs:
+                out += desk.arrive(as_waiting(present[call.id]), now, pbx, rejoin=True)
+    for leg in legs:
         out += _resync_leg(desk, leg, present, now, pbx)
-    bridged = {leg.caller_id for leg in snapshot.agent_legs if leg.answered}
+    bridged = {leg.caller_id for leg in legs if leg.answered}
     for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
         if caller.call_id not in desk.calls and caller.call_id not in bridged:
-            out += desk.arrive(as_waiting(caller), now, pbx, caller.age_s)
+            out += desk.arrive(as_waiting(caller), now, pbx, caller.age_s, rejoin=True)
     return out
 
 
@@ -61,7 +65,8 @@ def _resync_leg(
     # A conversation the controller did not see start (it restarted, or the answer was
     # lost with the connection): adopt it. Hanging the leg up would hang up the caller.
     if known is not None:
-        floor.engine.remove_call(known.id)
+        desk.leave_line(known, now)
+        desk.room.forget(known.id)
         del desk.calls[known.id]
     agent = floor.directory.agent_for_device(leg.device)
     queue = floor.directory.queue_for_extension(caller.extension, pbx)

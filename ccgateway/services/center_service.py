@@ -177,12 +177,9 @@ class CenterService:
 
     async def delete_agent(self, agent_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            center.directory.agent(agent_id)
-            if center.status[agent_id].call_id is not None:
-                raise Conflict(f"agent {agent_id} has a call; remove the agent after it ends")
+            center.check_agent_removable(agent_id)
             await asyncio.to_thread(self._config.delete_agent, agent_id)
-            center.remove_agent(agent_id)
-            return None, []
+            return None, center.remove_agent(agent_id, now)
 
         await self._dispatcher.perform(op)
 

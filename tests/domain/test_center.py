@@ -198,7 +198,7 @@ def test_agent_requests_are_checked(center: Center) -> None:
     with pytest.raises(InvalidValue):
         center.set_agent_state("ann", AgentState.ON_CALL, None, now=102.0)
     with pytest.raises(Conflict):
-        center.remove_agent("bob")
+        center.remove_agent("bob", 102.0)
     with pytest.raises(Conflict):
         center.remove_queue("german")
     with pytest.raises(Conflict):

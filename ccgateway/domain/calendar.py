@@ -1,0 +1,116 @@
+"""Opening hours and holidays in a time zone, and a moment's local time.
+
+The one domain module that uses `datetime` and `zoneinfo`: converting an epoch second to
+the wall clock of a time zone is a pure function of the two (and the time-zone rules), so
+the core stays free of clocks: `now` is always an argument.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from itertools import pairwise
+from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ccgateway.domain.errors import InvalidValue
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+INTERVAL = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
+MAX_HOLIDAYS = 400
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """A moment on the wall clock of a time zone."""
+
+    day: date
+    weekday: int  # 0 = Monday
+    minute: int  # minutes since local midnight
+    utc_offset_s: int
+
+
+def zone(name: str) -> ZoneInfo:
+    """The IANA time zone `name` ("Europe/Berlin"), or InvalidValue."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9_+/-]{1,64}", name):
+        raise InvalidValue(f"time zone {name!r} is not an IANA name like 'Europe/Berlin'")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(f"unknown time zone {name!r}") from None
+
+
+def local_time(epoch: float, tz: ZoneInfo) -> LocalTime:
+    moment = datetime.fromtimestamp(epoch, tz)
+    offset = moment.utcoffset()
+    return LocalTime(
+        moment.date(),
+        moment.weekday(),
+        moment.hour * 60 + moment.minute,
+        int(offset.total_seconds()) if offset is not None else 0,
+    )
+
+
+def parse_interval(text: str) -> tuple[int, int]:
+    """`"08:30-17:00"` -> minutes (510, 1020); the end may be 24:00, and is after the start."""
+    found = INTERVAL.fullmatch(text) if isinstance(text, str) else None
+    if found is None:
+        raise InvalidValue(f"opening interval {text!r} must look like '08:00-18:00'")
+    h1, m1, h2, m2 = (int(g) for g in found.groups())
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end > 24 * 60 or end <= start:
+        raise InvalidValue(f"opening interval {text!r} must end after it starts, by 24:00")
+    return start, end
+
+
+@dataclass(frozen=True, slots=True)
+class Hours:
+    """When a queue is open: intervals per weekday in `timezone`, closed on `holidays`.
+
+    `weekly` maps "mon".."sun" to intervals like "08:00-12:00"; a day not named is closed.
+    An interval that should cross midnight is given as two (22:00-24:00, 00:00-06:00).
+    """
+
+    timezone: str
+    weekly: Mapping[str, tuple[str, ...]]
+    holidays: tuple[str, ...] = ()
+    _tz: ZoneInfo = field(init=False, repr=False, compare=False)
+    _minutes: Mapping[int, tuple[tuple[int, int], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+    _closed: frozenset[date] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_tz", zone(self.timezone))
+        minutes: dict[int, tuple[tuple[int, int], ...]] = {}
+        for day, intervals in self.weekly.items():
+            if day not in DAYS:
+                raise InvalidValue(f"opening hours: {day!r} is not one of {', '.join(DAYS)}")
+            parsed = sorted(parse_interval(i) for i in intervals)
+            for (_, end), (start, _) in pairwise(parsed):
+                if start < end:
+                    raise InvalidValue(f"opening hours on {day} overlap")
+            minutes[DAYS.index(day)] = tuple(parsed)
+        object.__setattr__(
+            self, "weekly", MappingProxyType({d: tuple(i) for d, i in self.weekly.items()})
+        )
+        object.__setattr__(self, "_minutes", MappingProxyType(minutes))
+        if len(self.holidays) > MAX_HOLIDAYS:
+            raise InvalidValue(f"at most {MAX_HOLIDAYS} holidays")
+        closed = set()
+        for text in self.holidays:
+            try:
+                closed.add(date.fromisoformat(text))
+            except (TypeError, ValueError):
+                raise InvalidValue(f"holiday {text!r} must be a date like 2026-12-25") from None
+        object.__setattr__(self, "holidays", tuple(sorted(self.holidays)))
+        object.__setattr__(self, "_closed", frozenset(closed))
+
+    def is_open(self, epoch: float) -> bool:
+        local = local_time(epoch, self._tz)
+        if local.day in self._closed:
+            return False
+        intervals = self._minutes.get(local.weekday, ())
+        return any(start <= local.minute < end for start, end in intervals)

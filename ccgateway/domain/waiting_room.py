@@ -1,0 +1,197 @@
+"""What happens to callers while they wait, by their queue's rules (queue_policy.py).
+
+At arrival a caller is checked against the queue's hours, its staffing and its length; while
+waiting, their max wait and the last qualified agent logging out can send them on; and they
+hear their position and expected wait (estimator.py) at the queue's announcement times.
+Where a caller is sent is the queue's action for the rule that fired: another queue (the
+same checks again there, keeping the caller's place), voicemail, a callback, a message, or
+the PBX's fallback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ccgateway.domain.agents import VOICE, AgentState
+from ccgateway.domain.commands import (
+    Announce,
+    Command,
+    Outcome,
+    PlayMessage,
+    SendToFallback,
+    SendToVoicemail,
+)
+from ccgateway.domain.engine import Decision
+from ccgateway.domain.estimator import WaitEstimator
+from ccgateway.domain.model import Queue
+from ccgateway.domain.queue_policy import FALLBACK, ActionKind, QueueAction
+
+if TYPE_CHECKING:
+    from ccgateway.domain.calls import Call, CallDesk
+
+MAX_MOVES = 5  # queue actions followed in a row before a caller goes to the fallback
+CallbackMaker = Callable[["Call", float, str], list[Command]]
+
+
+class WaitingRoom:
+    def __init__(self, desk: CallDesk) -> None:
+        self.desk = desk
+        self.floor = desk.floor
+        self.estimator = WaitEstimator()
+        # Turns a waiting caller into a queued callback (callbacks.py); set by the centre.
+        self.to_callback: CallbackMaker | None = None
+
+    # --- joining and leaving the line --------------------------------------------------
+
+    def admit(
+        self,
+        call: Call,
+        queue: Queue,
+        now: float,
+        keep_for: tuple[str, float, str] | None = None,
+        *,
+        rejoin: bool = False,
+        moves: int = 0,
+    ) -> list[Command]:
+        """Put an arriving (or moved) caller in the queue's line, unless its rules send them
+        on. `rejoin` (a caller already waiting before a restart) skips the arrival checks."""
+        limits = queue.limits
+        if not rejoin:
+            if queue.hours is not None and not queue.hours.is_open(now):
+                return self.send_on(call, limits.on_closed, Outcome.CLOSED, "closed", now, moves)
+            if limits.on_no_agents is not None and not self.is_staffed(queue):
+                why = "no qualified agent logged in"
+                return self.send_on(call, limits.on_no_agents, Outcome.REFUSED, why, now, moves)
+            if limits.max_waiting is not None and self.waiting_in(queue.id) >= limits.max_waiting:
+                why = f"full ({limits.max_waiting} waiting)"
+                return self.send_on(call, limits.on_full, Outcome.REFUSED, why, now, moves)
+        self.desk.enqueue(call, now, keep_for)
+        timers = self.floor.timers
+        if limits.max_wait_s is not None:
+            timers.set("maxwait", call.id, call.queued_at + limits.max_wait_s)
+        if queue.announce.enabled:
+            timers.set("announce", call.id, max(now, call.queued_at + queue.announce.first_s))
+        return []
+
+    def forget(self, call_id: str) -> None:
+        """The caller will not wait in this queue again (answered, ended or moved)."""
+        self.floor.timers.cancel("maxwait", call_id)
+        self.floor.timers.cancel("announce", call_id)
+
+    def waiting_in(self, queue_id: str) -> int:
+        return sum(
+            1
+            for c in self.desk.calls.values()
+            if c.queue_id == queue_id and self.floor.engine.waiting(c.id) is not None
+        )
+
+    # --- sending callers on ---------------------------------------------------------------
+
+    def send_on(
+        self,
+        call: Call,
+        action: QueueAction,
+        outcome: Outcome,
+        why: str,
+        now: float,
+        moves: int = 0,
+    ) -> list[Command]:
+        """Carry out a queue's action for a caller (waiting, or just arrived)."""
+        queue_id = call.queue_id
+        rule = f"queue {queue_id}: {why}"
+        target = self.floor.directory.queues.get(action.target or "")
+        if action.kind is ActionKind.QUEUE and (target is None or moves >= MAX_MOVES):
+            action = FALLBACK  # a target removed since, or queues sending callers round
+        self.floor.decide(
+            Decision(now, "action", call.id, queue_id, None, rule, f"sent on: {action.describe()}")
+        )
+        if action.kind is ActionKind.QUEUE and target is not None:
+            self.desk.leave_line(call, now)
+            call.queue_id, call.queued_at = target.id, now
+            return [self.desk.notice(call), *self.admit(call, target, now, moves=moves + 1)]
+        callback = self.to_callback if call.caller_number else None
+        if action.kind is ActionKind.CALLBACK and callback is not None:
+            return callback(call, now, why)
+        detail = action.describe() if action.kind is not ActionKind.CALLBACK else "fallback"
+        out = self.desk.end(call, outcome, now, detail=f"{why}: {detail}")
+        if action.kind is ActionKind.VOICEMAIL and action.target is not None:
+            return [SendToVoicemail(call.id, action.target, call.pbx), *out]
+        if action.kind is ActionKind.MESSAGE and action.target is not None:
+            return [PlayMessage(call.id, action.target, call.pbx), *out]
+        return [SendToFallback(call.id, why, call.pbx), *out]
+
+    def sweep_unstaffed(self, now: float) -> list[Command]:
+        """Callers of queues whose last qualified agent has logged out are sent on."""
+        out: list[Command] = []
+        queues = self.floor.directory.queues
+        waiting = [c for c in self.desk.calls.values() if self.floor.engine.waiting(c.id)]
+        checked: dict[str, bool] = {}
+        for call in waiting:
+            queue = queues.get(call.queue_id)
+            if queue is None or queue.limits.on_no_agents is None:
+                continue
+            if queue.id not in checked:
+                checked[queue.id] = self.is_staffed(queue)
+            if not checked[queue.id]:
+                why = "no qualified agent logged in"
+                out += self.send_on(call, queue.limits.on_no_agents, Outcome.UNSTAFFED, why, now)
+        return out
+
+    def is_staffed(self, queue: Queue) -> bool:
+        """Some agent who could ever take the queue's callers is logged in."""
+        requirements = [queue.requirement_at(step) for step in range(len(queue.relaxation) + 1)]
+        for agent in self.floor.directory.agents.values():
+            if agent.pbx != queue.pbx or self.floor.status[agent.id].state is AgentState.LOGGED_OUT:
+                continue
+            if any(r.matches(agent.skills, agent.attributes) for r in requirements):
+                return True
+        return False
+
+    # --- timers ---------------------------------------------------------------------------
+
+    def fire(self, kind: str, call_id: str, now: float) -> list[Command]:
+        call = self.desk.calls.get(call_id)
+        queue = self.floor.directory.queues.get(call.queue_id) if call else None
+        if call is None or queue is None:
+            return []
+        if self.floor.engine.waiting(call_id) is None:  # being rung: ask again later
+            again = call.offer_deadline or now + queue.announce.every_s
+            self.floor.timers.set(kind, call_id, max(again, now + 1.0))
+            return []
+        if kind == "maxwait" and queue.limits.max_wait_s is not None:
+            why = f"waited {queue.limits.max_wait_s:g} s"
+            return self.send_on(call, queue.limits.on_max_wait, Outcome.TIMED_OUT, why, now)
+        if kind == "announce" and queue.announce.enabled:
+            self.floor.timers.set("announce", call_id, now + queue.announce.every_s)
+            return [self.announcement(call, queue, now)]
+        return []
+
+    def announcement(self, call: Call, queue: Queue, now: float) -> Announce:
+        ahead = self.ahead_of(call.id, queue)
+        wait = None
+        if queue.announce.wait_time:
+            wait = self.estimator.expected_wait(queue.id, ahead, now)
+        return Announce(
+            call.id,
+            ahead + 1 if queue.announce.position else None,
+            None if wait is None else round(wait, 1),
+            queue.announce.comfort,
+            queue.announce.offer_callback and bool(call.caller_number),
+            call.pbx,
+        )
+
+    def ahead_of(self, item_id: str, queue: Queue) -> int:
+        """Voice items (callers and callbacks) of the queue that will be served first."""
+        engine = self.floor.engine
+        me = engine.waiting(item_id)
+        if me is None:
+            return 0
+        mine = (-(me.priority + queue.boost_at(me.step)), me.arrived_at, me.call_id)
+        return sum(
+            1
+            for w in engine.waiting_calls()
+            if w.queue_id == queue.id
+            and w.channel == VOICE
+            and (-(w.priority + queue.boost_at(w.step)), w.arrived_at, w.call_id) < mine
+        )
