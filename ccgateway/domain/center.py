@@ -43,7 +43,8 @@ from ccgateway.domain.floor import BUSY_DEVICE, REQUESTABLE, Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
 from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION
 from ccgateway.domain.reconcile import resync
-from ccgateway.domain.records import Callback
+from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.tasks import TaskDesk
 
 __all__ = ["BUSY_DEVICE", "Call", "CallState", "Center"]
 
@@ -61,6 +62,7 @@ class Center:
         self.floor = Floor(new_leg_id, policy or AgentPolicy())
         self.desk = CallDesk(self.floor)
         self.callbacks = CallbackDesk(self.floor)
+        self.tasks = TaskDesk(self.floor)
         self.desk.room.to_callback = self._to_callback
 
     # The floor's and the desk's state, as the read models and tests know it.
@@ -189,6 +191,11 @@ class Center:
         if state is AgentState.PAUSED:
             self.policy.check_pause_reason(reason)
         status = self.status[agent_id]
+        if state is AgentState.LOGGED_OUT and status.tasks and not after_call:
+            raise Conflict(
+                f"agent {agent_id} has {len(status.tasks)} task(s) in hand: "
+                "complete them, or pause, before logging out"
+            )
         if after_call and status.state in (AgentState.RESERVED, AgentState.ON_CALL):
             status.pending = (state, reason)
             return [self.floor.agent_notice(agent_id)]
@@ -261,6 +268,40 @@ class Center:
         confirm = PlayMessage(call.id, CALLBACK_CONFIRMATION, call.pbx)
         ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
         return [confirm, *ended, *out]
+
+    # --- non-voice tasks ---------------------------------------------------------------
+
+    def create_task(
+        self,
+        queue_id: str,
+        channel: str,
+        priority: int | None,
+        title: str,
+        data: dict[str, str],
+        now: float,
+    ) -> tuple[Task, list[Command]]:
+        queue = self.directory.queue(queue_id)
+        task, out = self.tasks.create(
+            queue, channel, queue.priority if priority is None else priority, title, data, now
+        )
+        return task, out + self._route(now)
+
+    def answer_task(self, task_id: str, agent_id: str, answer: str, now: float) -> list[Command]:
+        """An agent's `accept`, `reject` or `complete` of a task."""
+        self.directory.agent(agent_id)
+        steps = {
+            "accept": self.tasks.accept,
+            "reject": self.tasks.reject,
+            "complete": self.tasks.complete,
+        }
+        if answer not in steps:
+            raise InvalidValue(
+                f"a task is answered with accept, reject or complete, not {answer!r}"
+            )
+        return steps[answer](task_id, agent_id, now) + self._route(now)
+
+    def cancel_task(self, task_id: str, now: float) -> list[Command]:
+        return self.tasks.cancel(task_id, now) + self._route(now)
 
     def reset_day(self, now: float) -> None:
         """A new day: every agent's occupancy counts from zero."""
@@ -347,6 +388,7 @@ class Center:
                 out.append(self.desk.notice(call))
             elif decision.kind == "overflow":
                 self.callbacks.moved(decision.call_id, decision.queue_id, now)
+                self.tasks.moved(decision.call_id, decision.queue_id, now)
         return out + self._route(now)
 
     def next_deadline(self) -> float | None:
@@ -367,6 +409,8 @@ class Center:
             return self.desk.room.fire(kind, key, now)
         if kind.startswith("callback-"):
             return self.callbacks.fire(kind, key, now)
+        if kind.startswith("task-"):
+            return self.tasks.fire(kind, key, now)
         return []
 
     # --- the steps -----------------------------------------------------------------------
@@ -401,6 +445,8 @@ class Center:
         while (match := self.engine.next_match(now)) is not None:
             if match.call_id in self.callbacks.callbacks:
                 out += self.callbacks.offer(match, now)
+            elif match.call_id in self.tasks.tasks:
+                out += self.tasks.offer(match, now)
             else:
                 out += self.desk.offer(match, now)
         return out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ccgateway.domain.model import DEFAULT_PBX
-from ccgateway.domain.records import Callback
+from ccgateway.domain.records import Callback, Task
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +173,13 @@ class SaveCallback:
 
 
 @dataclass(frozen=True, slots=True)
+class SaveTask:
+    """Write a task's current state (the PBX cannot tell a restarted controller about it)."""
+
+    task: Task
+
+
+@dataclass(frozen=True, slots=True)
 class Notify:
     """A state change for the event stream (agent, call or queue), already serialisable."""
 
@@ -189,6 +196,7 @@ Command = (
     | Announce
     | DialCallback
     | SaveCallback
+    | SaveTask
     | Monitor
     | RecordInteraction
     | Notify
