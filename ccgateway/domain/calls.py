@@ -8,7 +8,8 @@ goes through the floor (floor.py), so the routing engine always knows who is fre
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ccgateway.domain.agents import AgentState, Trigger
@@ -56,6 +57,35 @@ class Call:
     pbx: str = DEFAULT_PBX
     priority: int = 0
     queued_at: float = 0.0  # when it entered its current queue (after an overflow: later)
+    # When the part of the call the next record covers began: the arrival, or the last
+    # transfer (each agent's part of a transferred call has a record of its own).
+    segment_at: float = 0.0
+    consult: Consult | None = None  # an attended transfer or conference being set up
+    # Conference members besides the call's own agent leg: leg id -> agent id (None: a number)
+    conference: dict[str, str | None] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.segment_at:
+            self.segment_at = self.arrived_at
+
+
+class ConsultState(StrEnum):
+    RINGING = "ringing"
+    TALKING = "talking"
+
+
+@dataclass(slots=True)
+class Consult:
+    """The third party an agent is consulting while the caller holds: an agent or a number."""
+
+    leg_id: str
+    agent_id: str | None
+    number: str | None
+    state: ConsultState = ConsultState.RINGING
+
+    @property
+    def target(self) -> str:
+        return self.agent_id or self.number or "?"
 
 
 class CallDesk:
@@ -66,6 +96,10 @@ class CallDesk:
         # caller number -> (agent id, when their last answered call ended): last-agent routing
         self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.room = WaitingRoom(self)
+        # Hooks of the transfers (transfers.py): the agent of a connected call hung up (None:
+        # nothing special, the call ends), and a call is about to end.
+        self.agent_left: Callable[[Call, float], list[Command] | None] | None = None
+        self.before_end: Callable[[Call, float], list[Command]] | None = None
 
     # --- arrival -------------------------------------------------------------------------
 
@@ -243,6 +277,10 @@ class CallDesk:
         if call.state is CallState.OFFERING:
             failure = failure_for_cause(cause)
             return self.leg_failed(channel_id, failure, now)
+        if self.agent_left is not None:
+            special = self.agent_left(call, now)
+            if special is not None:
+                return special
         # The agent hung up a connected call: the dialplan ends the caller too; make sure.
         return [
             *self.end(call, Outcome.ANSWERED, now),
@@ -251,8 +289,10 @@ class CallDesk:
 
     def end(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> list[Command]:
         """The call is over for the centre: the agent's work ends, the record is written."""
-        out: list[Command] = []
+        out = self.before_end(call, now) if self.before_end is not None else []
         del self.calls[call.id]
+        for leg_id in call.conference:
+            self.legs.pop(leg_id, None)
         self.leave_line(call, now, abandoned=outcome is Outcome.ABANDONED)
         self.room.forget(call.id)
         self.floor.timers.cancel("offer", call.id)
@@ -268,6 +308,12 @@ class CallDesk:
             else:
                 self.start_wrapup(call.agent_id, call.queue_id, now)
             out.append(self.floor.agent_notice(call.agent_id))
+        out.append(self.record(call, outcome, now, detail))
+        out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))
+        return out
+
+    def record(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> Command:
+        """The record of the call's part since `segment_at`; the next part starts now."""
         answered = call.answered_at
         if answered is not None and call.agent_id is not None:
             self.remember_last_agent(call.caller_number, call.agent_id, now)
@@ -277,17 +323,16 @@ class CallDesk:
             agent_id=call.agent_id if answered else None,
             caller_number=call.caller_number,
             outcome=outcome,
-            arrived_at=call.arrived_at,
+            arrived_at=call.segment_at,
             answered_at=answered,
             ended_at=now,
-            wait_s=round((answered if answered is not None else now) - call.arrived_at, 3),
+            wait_s=round((answered if answered is not None else now) - call.segment_at, 3),
             talk_s=round(now - answered, 3) if answered is not None else 0.0,
             offers=call.offers,
             detail=detail,
         )
-        out.append(RecordInteraction(record))
-        out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))
-        return out
+        call.segment_at = now
+        return RecordInteraction(record)
 
     def start_wrapup(self, agent_id: str, queue_id: str, now: float) -> None:
         queue = self.floor.directory.queues.get(queue_id)

@@ -45,6 +45,7 @@ from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.tasks import TaskDesk
+from ccgateway.domain.transfers import Transfers, TransferTarget
 
 __all__ = ["BUSY_DEVICE", "Call", "CallState", "Center"]
 
@@ -63,6 +64,7 @@ class Center:
         self.desk = CallDesk(self.floor)
         self.callbacks = CallbackDesk(self.floor)
         self.tasks = TaskDesk(self.floor)
+        self.transfers = Transfers(self.desk)
         self.desk.room.to_callback = self._to_callback
 
     # The floor's and the desk's state, as the read models and tests know it.
@@ -269,6 +271,29 @@ class Center:
         ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
         return [confirm, *ended, *out]
 
+    # --- transfers ---------------------------------------------------------------------
+
+    def transfer(
+        self, call_id: str, target: TransferTarget, attended: bool, now: float
+    ) -> list[Command]:
+        """Move a connected call to a queue, an agent or a number; `attended` consults the
+        target first (then `finish_transfer`)."""
+        if attended:
+            return self.transfers.consult(call_id, target, now) + self._route(now)
+        return self.transfers.blind(call_id, target, now) + self._route(now)
+
+    def finish_transfer(self, call_id: str, how: str, now: float) -> list[Command]:
+        """End a consult: `complete` (the caller goes to the consulted party), `cancel` (back
+        to the agent) or `conference` (all three)."""
+        steps = {
+            "complete": self.transfers.complete,
+            "cancel": self.transfers.cancel,
+            "conference": self.transfers.conference,
+        }
+        if how not in steps:
+            raise InvalidValue(f"a consult ends with complete, cancel or conference, not {how!r}")
+        return steps[how](call_id, now) + self._route(now)
+
     # --- non-voice tasks ---------------------------------------------------------------
 
     def create_task(
@@ -330,14 +355,20 @@ class Center:
                 out = self.desk.arrive(event, now, pbx)
             case AgentLegAnswered(leg_id=leg_id) if self.callbacks.owns(leg_id):
                 out = self.callbacks.agent_answered(leg_id, now)
+            case AgentLegAnswered(leg_id=leg_id) if self.transfers.owns(leg_id):
+                out = self.transfers.leg_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id):
                 out = self.desk.leg_answered(leg_id, now, pbx)
             case AgentLegFailed(leg_id=leg_id, failure=failure) if self.callbacks.owns(leg_id):
                 out = self.callbacks.agent_failed(leg_id, failure, now)
+            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.transfers.owns(leg_id):
+                out = self.transfers.leg_failed(leg_id, failure, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure):
                 out = self.desk.leg_failed(leg_id, failure, now)
             case ChannelHungUp(channel_id=channel_id, cause=cause):
                 found = self.desk.hung_up(channel_id, cause, now)
+                if found is None:
+                    found = self.transfers.hung_up(channel_id, cause, now)
                 if found is None:
                     found = self.callbacks.hung_up(channel_id, cause, now)
                 out = found or []
@@ -411,6 +442,8 @@ class Center:
             return self.callbacks.fire(kind, key, now)
         if kind.startswith("task-"):
             return self.tasks.fire(kind, key, now)
+        if kind == "consult":
+            return self.transfers.fire(key, now)
         return []
 
     # --- the steps -----------------------------------------------------------------------

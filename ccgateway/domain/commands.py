@@ -114,6 +114,80 @@ class DialCallback:
     pbx: str = DEFAULT_PBX
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnToQueue:
+    """Take a caller from their agent back to the holding of the queue behind `extension`
+    (a blind transfer); the agent's leg ends by itself."""
+
+    call_id: str
+    extension: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class TransferOut:
+    """Connect a caller to an outside `number` (a blind transfer); the agent's leg ends."""
+
+    call_id: str
+    number: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class StartConsult:
+    """Put the caller on hold and let the agent's leg wait for the party being consulted."""
+
+    call_id: str
+    agent_leg_id: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class RingConsult:
+    """Ring `target` (a device, or an outside number when `is_number`) with the leg id
+    `leg_id`; on answer it talks to the agent on `agent_leg_id`. If that agent hangs up
+    meanwhile, the leg goes on to the caller `call_id` (the transfer completes)."""
+
+    leg_id: str
+    call_id: str
+    agent_leg_id: str
+    target: str
+    is_number: bool
+    caller_number: str
+    timeout_s: float
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class CompleteConsult:
+    """The caller joins the consulted party; the consulting agent's leg ends."""
+
+    call_id: str
+    agent_leg_id: str
+    consult_leg_id: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class CancelConsult:
+    """End the consulted party's leg; the agent goes back to the caller."""
+
+    call_id: str
+    agent_leg_id: str
+    consult_leg_id: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class Conference:
+    """Put the caller and the agent legs `legs` in one conference (the caller's leaving ends
+    it for everybody)."""
+
+    call_id: str
+    legs: tuple[str, ...]
+    pbx: str = DEFAULT_PBX
+
+
 class Outcome(StrEnum):
     """How a call (or one segment of it) ended; `Interaction.detail` says where it went.
 
@@ -195,6 +269,13 @@ Command = (
     | SendToVoicemail
     | Announce
     | DialCallback
+    | ReturnToQueue
+    | TransferOut
+    | StartConsult
+    | RingConsult
+    | CompleteConsult
+    | CancelConsult
+    | Conference
     | SaveCallback
     | SaveTask
     | Monitor
