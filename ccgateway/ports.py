@@ -18,6 +18,7 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Monitor, RingAgent
 from ccgateway.domain.events import PbxEvent
 from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.records import Callback, Task
 
 
 class PbxError(Exception):
@@ -125,6 +126,28 @@ class InteractionStore(Protocol):
 
     def query(self, query: InteractionQuery) -> list[Interaction]:
         """Oldest first by `arrived_at`, filtered and paged as asked."""
+
+
+class CallbackStore(Protocol):
+    """Queued callbacks as last saved; each save is one transaction."""
+
+    def save(self, callback: Callback) -> None: ...
+
+    def live(self) -> list[Callback]:
+        """The callbacks still to be made (scheduled, waiting, or with an agent)."""
+
+    def get(self, callback_id: str) -> Callback | None: ...
+
+
+class TaskStore(Protocol):
+    """Non-voice tasks as last saved; each save is one transaction."""
+
+    def save(self, task: Task) -> None: ...
+
+    def live(self) -> list[Task]:
+        """Tasks not yet completed or cancelled."""
+
+    def get(self, task_id: str) -> Task | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,10 +135,12 @@ class TransferOut:
 
 @dataclass(frozen=True, slots=True)
 class StartConsult:
-    """Put the caller on hold and let the agent's leg wait for the party being consulted."""
+    """Put the caller (of the queue behind `extension`) on hold and let the agent's leg
+    wait for the party being consulted."""
 
     call_id: str
     agent_leg_id: str
+    extension: str
     pbx: str = DEFAULT_PBX
 
 
@@ -180,11 +182,12 @@ class CancelConsult:
 
 @dataclass(frozen=True, slots=True)
 class Conference:
-    """Put the caller and the agent legs `legs` in one conference (the caller's leaving ends
-    it for everybody)."""
+    """Put the caller (of the queue behind `extension`) and the agent legs `legs` in one
+    conference; the caller's leaving ends it for everybody."""
 
     call_id: str
     legs: tuple[str, ...]
+    extension: str
     pbx: str = DEFAULT_PBX
 
 
@@ -260,6 +263,42 @@ class Notify:
     topic: str
     data: dict[str, object]
 
+
+# What the shell hands to the PBX named in the command (Pbx.execute).
+PbxCommand = (
+    RingAgent
+    | HangUp
+    | SendToFallback
+    | PlayMessage
+    | SendToVoicemail
+    | Announce
+    | DialCallback
+    | ReturnToQueue
+    | TransferOut
+    | StartConsult
+    | RingConsult
+    | CompleteConsult
+    | CancelConsult
+    | Conference
+    | Monitor
+)
+PBX_COMMANDS = (
+    RingAgent,
+    HangUp,
+    SendToFallback,
+    PlayMessage,
+    SendToVoicemail,
+    Announce,
+    DialCallback,
+    ReturnToQueue,
+    TransferOut,
+    StartConsult,
+    RingConsult,
+    CompleteConsult,
+    CancelConsult,
+    Conference,
+    Monitor,
+)
 
 Command = (
     RingAgent

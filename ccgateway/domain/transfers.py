@@ -135,7 +135,8 @@ class Transfers:
             CONSULT_RING_S,
             call.pbx,
         )
-        out: list[Command] = [StartConsult(call.id, call.leg_id, call.pbx), ring]
+        extension = self.floor.directory.queues[call.queue_id].extension
+        out: list[Command] = [StartConsult(call.id, call.leg_id, extension, call.pbx), ring]
         if agent_id is not None:
             out.append(self.floor.agent_notice(agent_id))
         return [*out, self._notice(call)]
@@ -164,7 +165,8 @@ class Transfers:
         call.conference[consult.leg_id] = consult.agent_id
         self.desk.legs[consult.leg_id] = call.id
         legs = (call.leg_id, *call.conference)
-        return [Conference(call.id, legs, call.pbx), self._notice(call)]
+        extension = self.floor.directory.queues[call.queue_id].extension
+        return [Conference(call.id, legs, extension, call.pbx), self._notice(call)]
 
     # --- what the PBX says about consult and conference legs ------------------------------
 

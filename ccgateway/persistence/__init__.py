@@ -2,11 +2,14 @@
 
 from ccgateway.persistence.database import SchemaMismatch, open_database
 from ccgateway.persistence.stores import SqlConfigStore, SqlInteractionStore, SqlKeyStore
+from ccgateway.persistence.work_stores import SqlCallbackStore, SqlTaskStore
 
 __all__ = [
     "SchemaMismatch",
+    "SqlCallbackStore",
     "SqlConfigStore",
     "SqlInteractionStore",
     "SqlKeyStore",
+    "SqlTaskStore",
     "open_database",
 ]

@@ -24,6 +24,13 @@ UPGRADES: dict[int, list[str]] = {
         "ALTER TABLE agents ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}'",
         "ALTER TABLE queues ADD COLUMN routing TEXT NOT NULL DEFAULT '{}'",
     ],
+    # (the callbacks and tasks tables are new: create_all has made them already)
+    4: [
+        "ALTER TABLE interactions ADD COLUMN detail TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE interactions ADD COLUMN kind VARCHAR(20) NOT NULL DEFAULT 'inbound'",
+        "ALTER TABLE interactions ADD COLUMN channel VARCHAR(32) NOT NULL DEFAULT 'voice'",
+        "ALTER TABLE agents ADD COLUMN capacity TEXT NOT NULL DEFAULT '{}'",
+    ],
 }
 
 

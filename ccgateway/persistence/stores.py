@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import Conflict
-from ccgateway.domain.model import Agent, Queue, RelaxationStep, Skill
+from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.persistence.codec import queue_settings_from_json, queue_settings_to_json
 from ccgateway.persistence.tables import (
     AgentRow,
     AgentSkillRow,
@@ -39,7 +40,7 @@ from ccgateway.persistence.tables import (
 from ccgateway.ports import InteractionQuery, KeyInfo
 
 
-class _Store:
+class SqlStore:
     def __init__(self, engine: Engine, now: Callable[[], float] = time.time) -> None:
         self._engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
@@ -56,36 +57,7 @@ class _Store:
             raise Conflict(f"cannot save {what}: the database refused it ({reason})") from exc
 
 
-def routing_to_json(queue: Queue) -> str:
-    steps = [
-        {
-            "after_s": s.after_s,
-            "requirement": s.requirement,
-            "priority_boost": s.priority_boost,
-            "overflow_to": s.overflow_to,
-        }
-        for s in queue.relaxation
-    ]
-    routing = {
-        "requirement": queue.requirement,
-        "strategy": queue.strategy.value,
-        "weight": queue.weight,
-        "priority": queue.priority,
-        "relaxation": steps,
-        "last_agent_wait_s": queue.last_agent_wait_s,
-        "last_agent_within_s": queue.last_agent_within_s,
-    }
-    return json.dumps(routing, sort_keys=True)
-
-
-def routing_from_json(text: str | None) -> dict[str, Any]:
-    """The queue's routing settings as Queue's keyword arguments (all absent: the defaults)."""
-    routing: dict[str, Any] = json.loads(text or "{}")
-    routing["relaxation"] = tuple(RelaxationStep(**s) for s in routing.get("relaxation", ()))
-    return routing
-
-
-class SqlConfigStore(_Store):
+class SqlConfigStore(SqlStore):
     def load(self) -> tuple[list[Skill], list[Agent], list[Queue]]:
         with self._sessions() as session:
             skills = [Skill(r.id, r.name) for r in session.scalars(select(SkillRow))]
@@ -97,6 +69,7 @@ class SqlConfigStore(_Store):
                     {s.skill_id: s.level for s in r.skills},
                     r.pbx,
                     json.loads(r.attributes or "{}"),
+                    json.loads(r.capacity or "{}"),
                 )
                 for r in session.scalars(select(AgentRow))
             ]
@@ -109,7 +82,7 @@ class SqlConfigStore(_Store):
                     r.ring_timeout_s,
                     r.wrapup_s,
                     r.pbx,
-                    **routing_from_json(r.routing),
+                    **queue_settings_from_json(r.routing),
                 )
                 for r in session.scalars(select(QueueRow))
             ]
@@ -129,6 +102,7 @@ class SqlConfigStore(_Store):
             row = session.get(AgentRow, agent.id) or AgentRow(id=agent.id)
             row.name, row.device, row.pbx = agent.name, agent.device, agent.pbx
             row.attributes = json.dumps(dict(agent.attributes), sort_keys=True)
+            row.capacity = json.dumps(dict(agent.capacity), sort_keys=True)
             row.skills = [
                 AgentSkillRow(agent_id=agent.id, skill_id=s, level=lvl)
                 for s, lvl in sorted(agent.skills.items())
@@ -148,7 +122,7 @@ class SqlConfigStore(_Store):
             row = session.get(QueueRow, queue.id) or QueueRow(id=queue.id)
             row.name, row.extension, row.pbx = queue.name, queue.extension, queue.pbx
             row.ring_timeout_s, row.wrapup_s = queue.ring_timeout_s, queue.wrapup_s
-            row.routing = routing_to_json(queue)
+            row.routing = queue_settings_to_json(queue)
             row.requires = [
                 QueueRequirementRow(queue_id=queue.id, skill_id=s, min_level=lvl)
                 for s, lvl in sorted(queue.requires.items())
@@ -178,7 +152,7 @@ class SqlConfigStore(_Store):
                 session.merge(row)
 
 
-class SqlInteractionStore(_Store):
+class SqlInteractionStore(SqlStore):
     # The record's identity (tables.InteractionRow): adding it again is a no-op.
     _IDENTITY = ("call_id", "arrived_at", "ended_at")
 
@@ -197,6 +171,9 @@ class SqlInteractionStore(_Store):
             "wait_s": i.wait_s,
             "talk_s": i.talk_s,
             "offers": i.offers,
+            "detail": i.detail,
+            "kind": i.kind,
+            "channel": i.channel,
         }
         backend = self._engine.dialect.name
         if backend == "sqlite":
@@ -243,12 +220,15 @@ class SqlInteractionStore(_Store):
                     r.wait_s,
                     r.talk_s,
                     r.offers,
+                    r.detail,
+                    r.kind,
+                    r.channel,
                 )
                 for r in session.scalars(statement)
             ]
 
 
-class SqlKeyStore(_Store):
+class SqlKeyStore(SqlStore):
     """API keys, stored only as SHA-256 hashes: the key itself is shown once, at creation."""
 
     def create(self, name: str, role: str, agent_id: str | None) -> tuple[KeyInfo, str]:

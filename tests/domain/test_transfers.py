@@ -167,7 +167,7 @@ def test_a_conference_goes_on_when_an_agent_leaves_and_ends_with_the_caller() ->
     c.handle(AgentLegAnswered(leg), 25.0)
     ann_leg = c.calls["c1"].leg_id or ""
     out = c.finish_transfer("c1", "conference", 30.0)
-    assert of(Conference, out) == [Conference("c1", (ann_leg, leg))]
+    assert of(Conference, out) == [Conference("c1", (ann_leg, leg), "200")]
     out = c.handle(ChannelHungUp(ann_leg), 60.0)  # ann leaves: bob and the caller go on
     assert [(r.agent_id, r.talk_s) for r in records(out)] == [("ann", 48.0)]
     assert c.calls["c1"].agent_id == "bob" and c.status["ann"].state is AgentState.WRAP_UP
