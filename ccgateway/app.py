@@ -22,11 +22,19 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
-from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
+from ccgateway.persistence import (
+    SqlCallbackStore,
+    SqlConfigStore,
+    SqlInteractionStore,
+    SqlKeyStore,
+    SqlTaskStore,
+    open_database,
+)
 from ccgateway.ports import InteractionQuery, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
 
 log = logging.getLogger("ccgateway")
@@ -57,9 +65,13 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     """Wire a controller; `pbxes` replace the configured PBXs (tests)."""
     engine = open_database(settings.database_url)
     config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
+    callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
     clock = SystemClock()
     center = Center(new_leg_id=new_leg_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
+    # The centre's promises the PBX cannot remember: queued callbacks and open tasks.
+    center.callbacks.restore(callbacks.live(), clock.now())
+    center.tasks.restore(tasks.live(), clock.now())
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
     hub = EventHub()
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
@@ -72,10 +84,20 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
         if record.agent_id is not None and record.answered_at is not None:
             center.remember_last_agent(record.caller_number, record.agent_id, record.ended_at)
     dispatcher = Dispatcher(
-        center, pbxes[0], config, interactions, clock, hub, others=pbxes[1:], figures=figures
+        center,
+        pbxes[0],
+        config,
+        interactions,
+        clock,
+        hub,
+        others=pbxes[1:],
+        figures=figures,
+        callbacks=callbacks,
+        tasks=tasks,
     )
     service = CenterService(dispatcher, config, interactions, clock)
-    api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub)
+    work = WorkService(dispatcher, callbacks, tasks)
+    api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub, work)
     return Controller(settings, engine, dispatcher, service, api)
 
 
@@ -93,6 +115,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 action_timeout_s=ami.action_timeout_s,
                 ping_interval_s=ami.ping_interval_s,
                 dead_after_s=ami.dead_after_s,
+                trunk=ami.trunk,
             )
         )
     if settings.freeswitch.enabled:
@@ -105,6 +128,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 inbound_context=fs.inbound_context,
                 command_timeout_s=fs.command_timeout_s,
                 hold_music=fs.hold_music,
+                dial_template=fs.dial_template,
             )
         )
     if not pbxes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ccgateway.domain.agents import AgentState
-from ccgateway.domain.commands import Interaction, Monitor, RingAgent
+from ccgateway.domain.commands import Interaction, PbxCommand
 from ccgateway.domain.events import PbxEvent
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.records import Callback, Task
@@ -59,29 +59,15 @@ class Pbx(Protocol):
     """
 
     name: str
+    # What the centre may ask of it beyond ringing agents (domain/floor.py FEATURES).
+    features: frozenset[str]
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None: ...
 
-    async def ring_agent(self, command: RingAgent) -> None:
-        """Ring the agent's device; on answer, bridge it to the waiting caller."""
-
-    async def hang_up(self, channel_id: str, reason: str = "") -> None:
-        """End a channel; a channel that is already gone is not an error."""
-
-    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
-        """Move a caller to the dialplan's defined fallback (message, then hang-up)."""
-
-    async def redirect(self, channel_id: str, target: DialplanTarget) -> None: ...
-
-    async def play(self, channel_id: str, sound: str) -> None: ...
-
-    async def hold(self, channel_id: str, music_class: str | None) -> None:
-        """Start music on hold with `music_class`, or stop it with None."""
-
-    async def record(self, channel_id: str, path: str) -> None: ...
-
-    async def monitor(self, command: Monitor) -> None:
-        """Ring the supervisor; on answer they listen to, whisper to or barge into the leg."""
+    async def execute(self, command: PbxCommand) -> None:
+        """Carry out one command (domain/commands.py says what each promises). Every value
+        is checked before anything is sent; a channel that is already gone is not an error
+        for a hang-up. A PBX that cannot do a command raises PbxRejected saying so."""
 
     async def close(self) -> None: ...
 

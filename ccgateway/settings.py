@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from ccgateway.domain.agents import AgentPolicy
+from ccgateway.domain.agents import DEFAULT_CAPACITY, AgentPolicy
 
 SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
 
@@ -30,6 +30,8 @@ class AsteriskSettings(BaseModel):
     action_timeout_s: float = Field(5.0, gt=0)
     ping_interval_s: float = Field(1.0, gt=0)
     dead_after_s: float = Field(3.5, gt=0)
+    # The PJSIP endpoint that reaches outside numbers (callbacks, transfers to a number).
+    trunk: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
     def resolved_secret(self) -> str:
         if self.secret is not None:
@@ -52,6 +54,8 @@ class FreeSwitchSettings(BaseModel):
     inbound_context: str = "ccgw-inbound"
     hold_music: str | None = "local_stream://moh"
     command_timeout_s: float = Field(5.0, gt=0)
+    # How an outside number is dialled (transfers to a number); {number} is replaced.
+    dial_template: str = "sofia/gateway/trunk/{number}"
 
     def resolved_password(self) -> str:
         if self.password is not None:
@@ -69,9 +73,16 @@ class AgentSettings(BaseModel):
     pause_codes: list[str] = Field(default_factory=list, max_length=99)
     no_answer_reason: str = Field("not ready", min_length=1, max_length=100)
     no_answer_resume_s: float | None = Field(None, ge=0, le=86400)
+    # Non-voice items an agent handles at once, per channel (an agent may have its own).
+    capacity: dict[str, int] = Field(default_factory=lambda: dict(DEFAULT_CAPACITY))
 
     def policy(self) -> AgentPolicy:
-        return AgentPolicy(tuple(self.pause_codes), self.no_answer_reason, self.no_answer_resume_s)
+        return AgentPolicy(
+            tuple(self.pause_codes),
+            self.no_answer_reason,
+            self.no_answer_resume_s,
+            dict(self.capacity),
+        )
 
 
 class ApiSettings(BaseModel):

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from ccgateway.domain.commands import Monitor, RingAgent
+from ccgateway.domain.commands import HangUp, Monitor, PbxCommand, RingAgent, SendToFallback
 from ccgateway.domain.events import PbxEvent
-from ccgateway.ports import DialplanTarget
+from ccgateway.domain.floor import FEATURES
+
+T = TypeVar("T")
 
 
 class FakePbx:
     """Records the commands it gets; the test plays the PBX by emitting events."""
+
+    features = FEATURES
 
     def __init__(self, name: str = "asterisk") -> None:
         self.name = name
@@ -32,29 +36,21 @@ class FakePbx:
     def rings(self) -> list[RingAgent]:
         return [c for kind, c in self.commands if kind == "ring"]
 
-    async def ring_agent(self, command: RingAgent) -> None:
-        self.commands.append(("ring", command))
+    def sent(self, kind: type[T]) -> list[T]:
+        return [c for _, c in self.commands if isinstance(c, kind)]
 
-    async def hang_up(self, channel_id: str, reason: str = "") -> None:
-        self.commands.append(("hang_up", channel_id))
-
-    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
-        self.commands.append(("fallback", channel_id))
-
-    async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
-        self.commands.append(("redirect", (channel_id, target)))
-
-    async def play(self, channel_id: str, sound: str) -> None:
-        self.commands.append(("play", (channel_id, sound)))
-
-    async def hold(self, channel_id: str, music_class: str | None) -> None:
-        self.commands.append(("hold", (channel_id, music_class)))
-
-    async def record(self, channel_id: str, path: str) -> None:
-        self.commands.append(("record", (channel_id, path)))
-
-    async def monitor(self, command: Monitor) -> None:
-        self.commands.append(("monitor", command))
+    async def execute(self, command: PbxCommand) -> None:
+        match command:
+            case RingAgent():
+                self.commands.append(("ring", command))
+            case HangUp(channel_id=channel_id):
+                self.commands.append(("hang_up", channel_id))
+            case SendToFallback(call_id=call_id):
+                self.commands.append(("fallback", call_id))
+            case Monitor():
+                self.commands.append(("monitor", command))
+            case _:
+                self.commands.append((type(command).__name__, command))
 
     async def close(self) -> None:
         pass

@@ -12,6 +12,7 @@ from ccgateway.api.auth import Authenticator, Permission, Principal
 from ccgateway.api.errors import Unauthenticated
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
+from ccgateway.services.work_service import WorkService
 
 # Only for OpenAPI's "Authorize" button and the header's parsing: a missing or malformed
 # header is answered by our own 401 body, not by FastAPI's.
@@ -21,6 +22,11 @@ _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: 
 def _service(request: Request) -> CenterService:
     service: CenterService = request.app.state.service
     return service
+
+
+def _work(request: Request) -> WorkService:
+    work: WorkService = request.app.state.work
+    return work
 
 
 def _keys(request: Request) -> KeyStore:
@@ -49,6 +55,7 @@ def _needs(permission: Permission) -> Callable[[Principal], Principal]:
 
 
 Service = Annotated[CenterService, Depends(_service)]
+Work = Annotated[WorkService, Depends(_work)]
 Keys = Annotated[KeyStore, Depends(_keys)]
 Caller = Annotated[Principal, Depends(_caller)]  # any valid key; the route checks the rest
 Reader = Annotated[Principal, Depends(_needs(Permission.READ))]

@@ -8,10 +8,11 @@ every rule lives in one place and the API cannot drift from it.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from ccgateway.api.queue_rule_schemas import AnnounceIn, CallbackPolicyIn, HoursIn, LimitsIn
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.engine import Decision
 from ccgateway.domain.figures import QueueFigures
@@ -34,10 +35,13 @@ class Input(BaseModel):
 class Patch(Input):
     """Only the fields given change; the result is checked as a whole, like a new one."""
 
+    NULLABLE: ClassVar[frozenset[str]] = frozenset()  # fields where null means "none"
+
     @field_validator("*")
     @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:  # only a null the client sent reaches here: defaults are not checked
+    def _not_null(cls, value: object, info: ValidationInfo) -> object:
+        # Only a null the client sent reaches here: defaults are not checked.
+        if value is None and info.field_name not in cls.NULLABLE:
             raise ValueError("cannot be null; leave the field out to keep its value")
         return value
 
@@ -83,9 +87,16 @@ class AgentIn(Input):
         description='{"language": "de", "team": "vip", "site": "berlin"}: compared as text by '
         "queue requirements; names like ids, values up to 100 characters",
     )
+    capacity: dict[str, int] = Field(
+        default_factory=dict,
+        description="non-voice items at once where this agent differs from the centre: "
+        '{"chat": 2, "email": 0}; voice is always one call, and exclusive',
+    )
 
     def to_domain(self) -> Agent:
-        return Agent(self.id, self.name, self.device, self.skills, self.pbx, self.attributes)
+        return Agent(
+            self.id, self.name, self.device, self.skills, self.pbx, self.attributes, self.capacity
+        )
 
 
 class AgentPatch(Patch):
@@ -94,6 +105,7 @@ class AgentPatch(Patch):
     skills: dict[str, int] | None = None
     pbx: str | None = Field(None, max_length=64)
     attributes: dict[str, str] | None = None
+    capacity: dict[str, int] | None = None
 
 
 class AgentOut(BaseModel):
@@ -103,6 +115,8 @@ class AgentOut(BaseModel):
     skills: dict[str, int]
     pbx: str
     attributes: dict[str, str]
+    capacity: dict[str, int]
+    tasks: list[str] = Field(description="non-voice tasks offered to or held by the agent")
     state: str
     reason: str | None
     since: float
@@ -126,6 +140,8 @@ class AgentOut(BaseModel):
             skills=dict(a.skills),
             pbx=a.pbx,
             attributes=dict(a.attributes),
+            capacity=dict(a.capacity),
+            tasks=sorted(view.tasks),
             state=view.state.value,
             reason=view.reason,
             since=view.since,
@@ -208,6 +224,10 @@ class QueueIn(Input):
     last_agent_within_s: float = Field(
         86400.0, description="only if that call ended within this long (60 s - 30 days)"
     )
+    limits: LimitsIn = Field(default_factory=LimitsIn)
+    hours: HoursIn | None = Field(None, description="opening hours; none: always open")
+    announce: AnnounceIn = Field(default_factory=AnnounceIn)
+    callback: CallbackPolicyIn = Field(default_factory=CallbackPolicyIn)
 
     def to_domain(self) -> Queue:
         return Queue(
@@ -225,6 +245,10 @@ class QueueIn(Input):
             tuple(step.to_domain() for step in self.relaxation),
             self.last_agent_wait_s,
             self.last_agent_within_s,
+            self.limits.to_domain(),
+            self.hours.to_domain() if self.hours else None,
+            self.announce.to_domain(),
+            self.callback.to_domain(),
         )
 
 
@@ -242,6 +266,12 @@ class QueuePatch(Patch):
     relaxation: list[RelaxationStepIn] | None = Field(None, max_length=10)
     last_agent_wait_s: float | None = None
     last_agent_within_s: float | None = None
+    limits: LimitsIn | None = None
+    hours: HoursIn | None = Field(None, description="null: always open")
+    announce: AnnounceIn | None = None
+    callback: CallbackPolicyIn | None = None
+
+    NULLABLE = frozenset({"hours"})
 
     def changes(self) -> dict[str, Any]:
         changes = super().changes()
@@ -249,6 +279,10 @@ class QueuePatch(Patch):
             changes["relaxation"] = tuple(s.to_domain() for s in self.relaxation or ())
         if "strategy" in changes:
             changes["strategy"] = Strategy(changes["strategy"])
+        for name in ("limits", "hours", "announce", "callback"):
+            if name in changes:
+                rule = getattr(self, name)
+                changes[name] = None if rule is None else rule.to_domain()
         return changes
 
 
@@ -268,6 +302,10 @@ class QueueOut(BaseModel):
     relaxation: list[RelaxationStepOut]
     last_agent_wait_s: float
     last_agent_within_s: float
+    limits: LimitsIn
+    hours: HoursIn | None
+    announce: AnnounceIn
+    callback: CallbackPolicyIn
 
     @classmethod
     def of(cls, q: Queue) -> QueueOut:
@@ -295,6 +333,10 @@ class QueueOut(BaseModel):
             ],
             last_agent_wait_s=q.last_agent_wait_s,
             last_agent_within_s=q.last_agent_within_s,
+            limits=LimitsIn.of(q.limits),
+            hours=HoursIn.of(q.hours),
+            announce=AnnounceIn.of(q.announce),
+            callback=CallbackPolicyIn.of(q.callback),
         )
 
 
@@ -412,6 +454,9 @@ class InteractionOut(BaseModel):
     wait_s: float
     talk_s: float
     offers: int
+    detail: str = Field(description="where the caller went, or what the record covers")
+    kind: str = Field(description="inbound (a caller), callback (we called them) or task")
+    channel: str
 
     @classmethod
     def of(cls, i: Interaction) -> InteractionOut:
@@ -430,6 +475,9 @@ class InteractionOut(BaseModel):
             wait_s=i.wait_s,
             talk_s=i.talk_s,
             offers=i.offers,
+            detail=i.detail,
+            kind=i.kind,
+            channel=i.channel,
         )
 
 

@@ -219,6 +219,7 @@ class Center:
         call = self._live_call(call_id)
         if call.state is CallState.CONNECTED:
             raise Conflict(f"call {call_id} is with an agent already")
+        self.floor.require(call.pbx, "callback")
         if not (number or call.caller_number):
             raise InvalidValue("the caller's number is unknown: give the number to call back")
         return self._to_callback(call, now, "asked for a callback", number) + self._route(now)
@@ -235,6 +236,7 @@ class Center:
         """An integrator's callback (a web form, a CRM task): it joins the queue's line now
         (or at `not_before`), behind those already waiting."""
         queue = self.directory.queue(queue_id)
+        self.floor.require(queue.pbx, "callback")
         callback, out = self.callbacks.create(
             queue,
             number,
@@ -378,7 +380,8 @@ class Center:
                 out = self.callbacks.customer_failed(leg_id, failure, now)
             case CallbackRequested(call_id=call_id):
                 call = self.calls.get(call_id)
-                if call is not None and call.state is not CallState.CONNECTED:
+                waiting = call is not None and call.state is not CallState.CONNECTED
+                if call is not None and waiting and self.floor.can(pbx, "callback"):
                     out = self._to_callback(call, now, "pressed the callback key")
             case HoldTimedOut(call_id=call_id):
                 call = self.calls.get(call_id)
@@ -392,8 +395,9 @@ class Center:
                     self.floor.refresh(agent.id)
             case PbxResynced():
                 self.ready.add(pbx)
-                claimed, out = self.callbacks.resync(event.agent_legs, now, pbx)
-                out += resync(self.desk, event, now, pbx, claimed)
+                in_transfer, out = self.transfers.resync(event.agent_legs, now, pbx)
+                for_callbacks, more = self.callbacks.resync(event.agent_legs, now, pbx)
+                out += more + resync(self.desk, event, now, pbx, in_transfer | for_callbacks)
                 self.floor.refresh_pbx(pbx)
             case FeatureCodeDialled():
                 out = self._feature_code(event, now)

@@ -86,6 +86,7 @@ class Announce:
     """
 
     call_id: str
+    extension: str  # the caller's queue's
     position: int | None
     wait_s: float | None
     comfort: str | None = None
@@ -121,6 +122,7 @@ class ReturnToQueue:
 
     call_id: str
     extension: str
+    agent_leg_id: str | None = None  # for a PBX whose agent leg does not end by itself
     pbx: str = DEFAULT_PBX
 
 
@@ -130,6 +132,7 @@ class TransferOut:
 
     call_id: str
     number: str
+    agent_leg_id: str | None = None
     pbx: str = DEFAULT_PBX
 
 

@@ -169,6 +169,9 @@ class AgentChannel:
     answered: bool
     age_s: float
     bridged: bool = False  # in a bridge with another channel (talking, not dialling)
+    # "agent" (the caller's agent), "consulted" (a party an agent consults), "conference"
+    # (a conference member) or "callback" (an agent leg dialling a callback)
+    role: str = "agent"
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from ccgateway.domain.agents import VOICE, AgentPolicy, AgentState, AgentStatus,
 from ccgateway.domain.commands import Notify
 from ccgateway.domain.directory import Directory
 from ccgateway.domain.engine import Decision, RoutingEngine
+from ccgateway.domain.errors import Conflict
 from ccgateway.domain.events import DeviceState
 from ccgateway.domain.timers import Timers
 
@@ -27,6 +28,12 @@ REQUESTABLE = {
     AgentState.PAUSED: Trigger.PAUSE,
     AgentState.LOGGED_OUT: Trigger.LOG_OUT,
 }
+
+
+# What a PBX may be asked to do beyond ringing agents and hanging up (its adapter says).
+FEATURES = frozenset(
+    {"transfer", "message", "voicemail", "consult", "conference", "callback", "announce"}
+)
 
 
 class Floor:
@@ -42,6 +49,7 @@ class Floor:
         self.decisions: deque[Decision] = deque(maxlen=5000)
         # Set when an agent logs out or changes: queues may have lost their last agent.
         self.staffing_dropped = False
+        self.features: dict[str, frozenset[str]] = {}  # per PBX; a PBX not named can do all
         self.timers = Timers()
         self.engine = RoutingEngine(
             self.directory.agents,
@@ -49,6 +57,13 @@ class Floor:
             lambda agent_id: self.status[agent_id].idle_since,
             lambda agent_id, now: self.status[agent_id].occupancy(now),
         )
+
+    def can(self, pbx: str, feature: str) -> bool:
+        return feature in self.features.get(pbx, FEATURES)
+
+    def require(self, pbx: str, feature: str) -> None:
+        if not self.can(pbx, feature):
+            raise Conflict(f"the PBX {pbx} cannot do {feature}s (yet)")
 
     def apply(self, agent_id: str, trigger: Trigger, now: float, reason: str | None = None) -> None:
         """Every agent state change goes through here, so the engine always knows who is free.

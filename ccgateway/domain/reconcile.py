@@ -59,6 +59,10 @@ def _resync_leg(
         return desk.leg_answered(leg.leg_id, now, pbx) if leg.answered else []
     caller = present.get(leg.caller_id)
     known = desk.calls.get(leg.caller_id)
+    if leg.role == "consulted":  # a consult from before a restart: the agent goes back
+        return [HangUp(leg.leg_id, "a consult the controller did not see start", pbx)]
+    if leg.role == "conference" and known is not None and known.state is CallState.CONNECTED:
+        return _adopt_member(desk, known, leg, now)
     stray = known is not None and known.state is not CallState.WAITING
     if not leg.answered or caller is None or stray:
         return [HangUp(leg.leg_id, "agent leg unknown to the controller", pbx)]
@@ -90,6 +94,18 @@ def _resync_leg(
     floor.apply(agent.id, Trigger.ADOPT_CALL, now)
     floor.status[agent.id].call_id = call.id
     return [floor.agent_notice(agent.id), desk.notice(call)]
+
+
+def _adopt_member(desk: CallDesk, call: Call, leg: AgentChannel, now: float) -> list[Command]:
+    """A second agent in a conference the controller did not see start."""
+    agent = desk.floor.directory.agent_for_device(leg.device)
+    call.conference[leg.leg_id] = agent.id if agent else None
+    desk.legs[leg.leg_id] = call.id
+    if agent is None:
+        return []
+    desk.floor.apply(agent.id, Trigger.ADOPT_CALL, now)
+    desk.floor.status[agent.id].call_id = call.id
+    return [desk.floor.agent_notice(agent.id)]
 
 
 def as_waiting(caller: CallerChannel) -> CallWaiting:

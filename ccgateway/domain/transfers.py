@@ -17,6 +17,7 @@ the call goes on with whoever is left; the caller leaving ends it for everybody.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,7 +37,7 @@ from ccgateway.domain.commands import (
     TransferOut,
 )
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
-from ccgateway.domain.events import LegFailure
+from ccgateway.domain.events import AgentChannel, LegFailure
 from ccgateway.domain.queue_policy import check_number
 
 CONSULT_RING_S = 30.0
@@ -75,9 +76,10 @@ class Transfers:
 
     def blind(self, call_id: str, target: TransferTarget, now: float) -> list[Command]:
         call = self._talking(call_id)
+        self.floor.require(call.pbx, "transfer")
         out: list[Command]
         if target.kind is TargetKind.NUMBER:
-            out = [TransferOut(call.id, target.value, call.pbx)]
+            out = [TransferOut(call.id, target.value, call.leg_id, call.pbx)]
             return out + self.desk.end(call, Outcome.TRANSFERRED, now, f"to {target.describe()}")
         keep_for = None
         if target.kind is TargetKind.AGENT:
@@ -89,6 +91,7 @@ class Transfers:
             queue = self.floor.directory.queue(target.value)
             if queue.pbx != call.pbx:
                 raise InvalidValue(f"queue {queue.id} is on {queue.pbx}, the call on {call.pbx}")
+        agent_leg = call.leg_id
         out = self._agent_part_ends(call, f"to {target.describe()}", now)
         call.state, call.agent_id, call.leg_id, call.answered_at = (
             CallState.WAITING,
@@ -97,7 +100,7 @@ class Transfers:
             None,
         )
         call.queue_id, call.queued_at = queue.id, now
-        out.append(ReturnToQueue(call.id, queue.extension, call.pbx))
+        out.append(ReturnToQueue(call.id, queue.extension, agent_leg, call.pbx))
         out.append(self.desk.notice(call))
         return out + self.desk.room.admit(call, queue, now, keep_for)
 
@@ -105,6 +108,7 @@ class Transfers:
 
     def consult(self, call_id: str, target: TransferTarget, now: float) -> list[Command]:
         call = self._talking(call_id)
+        self.floor.require(call.pbx, "consult")
         assert call.leg_id is not None and call.agent_id is not None
         device: str
         agent_id: str | None = None
@@ -159,6 +163,7 @@ class Transfers:
         """All three talk together: the caller, the agent and the consulted party."""
         call, consult = self._consulting(call_id, talking=True)
         assert call.leg_id is not None
+        self.floor.require(call.pbx, "conference")
         self.legs.pop(consult.leg_id, None)
         self.floor.timers.cancel("consult", consult.leg_id)
         call.consult = None
@@ -221,6 +226,27 @@ class Transfers:
             HangUp(leg_id, "consult not answered", call.pbx),
             *self.leg_failed(leg_id, LegFailure.NO_ANSWER, now),
         ]
+
+    def resync(
+        self, legs: Iterable[AgentChannel], now: float, pbx: str
+    ) -> tuple[set[str], list[Command]]:
+        """After a reconnect: consults and conference members whose legs the PBX no longer
+        has are over; the ones it still has are this desk's (the call desk leaves them)."""
+        present = {leg.leg_id for leg in legs}
+        out: list[Command] = []
+        mine: set[str] = set()
+        for call in [c for c in self.desk.calls.values() if c.pbx == pbx]:
+            consult = call.consult
+            if consult is not None and consult.leg_id in present:
+                mine.add(consult.leg_id)
+            elif consult is not None:
+                out += self.leg_failed(consult.leg_id, LegFailure.NOT_SENT, now)
+            for leg_id in list(call.conference):
+                if leg_id in present:
+                    mine.add(leg_id)
+                else:
+                    out += self.hung_up(leg_id, 16, now) or []
+        return mine, out
 
     # --- hooks of the call desk ----------------------------------------------------------
 
@@ -301,6 +327,7 @@ class Transfers:
         return [self.floor.agent_notice(agent_id)]
 
     def _requeue(self, call: Call, now: float, why: str) -> list[Command]:
+        agent_leg = call.leg_id
         out = self._agent_part_ends(call, why, now)
         queue = self.floor.directory.queues[call.queue_id]
         call.state, call.agent_id, call.leg_id, call.answered_at = (
@@ -310,7 +337,10 @@ class Transfers:
             None,
         )
         call.queued_at = now
-        out += [ReturnToQueue(call.id, queue.extension, call.pbx), self.desk.notice(call)]
+        out += [
+            ReturnToQueue(call.id, queue.extension, agent_leg, call.pbx),
+            self.desk.notice(call),
+        ]
         return out + self.desk.room.admit(call, queue, now, rejoin=True)
 
     def _talking(self, call_id: str) -> Call:

@@ -24,6 +24,7 @@ class AgentView:
     device_state: DeviceState
     pending: tuple[AgentState, str | None] | None = None
     occupancy: float = 0.0
+    tasks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,7 @@ def agent_view(center: Center, agent_id: str, now: float) -> AgentView:
         device,
         s.pending,
         s.occupancy(now),
+        tuple(sorted(s.tasks)),
     )
 
 

@@ -24,6 +24,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.engine import Decision
 from ccgateway.domain.estimator import WaitEstimator
+from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
 from ccgateway.domain.queue_policy import FALLBACK, ActionKind, QueueAction
 
@@ -103,6 +104,8 @@ class WaitingRoom:
         target = self.floor.directory.queues.get(action.target or "")
         if action.kind is ActionKind.QUEUE and (target is None or moves >= MAX_MOVES):
             action = FALLBACK  # a target removed since, or queues sending callers round
+        if action.kind.value in FEATURES and not self.floor.can(call.pbx, action.kind.value):
+            action = FALLBACK  # the caller's PBX cannot do it
         self.floor.decide(
             Decision(now, "action", call.id, queue_id, None, rule, f"sent on: {action.describe()}")
         )
@@ -174,6 +177,7 @@ class WaitingRoom:
             wait = self.estimator.expected_wait(queue.id, ahead, now)
         return Announce(
             call.id,
+            queue.extension,
             ahead + 1 if queue.announce.position else None,
             None if wait is None else round(wait, 1),
             queue.announce.comfort,

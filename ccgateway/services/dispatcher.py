@@ -21,17 +21,29 @@ from typing import Any, TypeVar
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
+    PBX_COMMANDS,
     Command,
-    HangUp,
-    Monitor,
+    DialCallback,
     Notify,
+    PbxCommand,
     RecordInteraction,
     RingAgent,
-    SendToFallback,
+    RingConsult,
+    SaveCallback,
+    SaveTask,
 )
 from ccgateway.domain.events import AgentLegFailed, LegFailure, PbxEvent
 from ccgateway.domain.figures import Figures
-from ccgateway.ports import Clock, ConfigStore, InteractionStore, Pbx, PbxError, PbxUnavailable
+from ccgateway.ports import (
+    CallbackStore,
+    Clock,
+    ConfigStore,
+    InteractionStore,
+    Pbx,
+    PbxError,
+    PbxUnavailable,
+    TaskStore,
+)
 from ccgateway.services.event_hub import EventHub
 
 log = logging.getLogger(__name__)
@@ -58,6 +70,8 @@ class Dispatcher:
         hub: EventHub,
         others: Sequence[Pbx] = (),
         figures: Figures | None = None,
+        callbacks: CallbackStore | None = None,
+        tasks: TaskStore | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
         self.center = center
@@ -65,6 +79,8 @@ class Dispatcher:
         self.pbxes = {p.name: p for p in (pbx, *others)}
         if len(self.pbxes) != 1 + len(others):
             raise ValueError("every PBX needs a name of its own")
+        for name, driven in self.pbxes.items():
+            center.floor.features[name] = driven.features
         self.clock = clock
         self.hub = hub
         # Today's figures (UTC day); only the dispatcher adds to them, at each finished call.
@@ -72,6 +88,8 @@ class Dispatcher:
         self._figures_day = utc_day(clock.now())
         self._config = config
         self._interactions = interactions
+        self._callbacks = callbacks or _Forgetful()
+        self._task_store = tasks or _Forgetful()
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
         self._tasks: asyncio.TaskGroup | None = None
@@ -151,30 +169,18 @@ class Dispatcher:
     def _carry_out(self, commands: list[Command], now: float) -> None:
         assert self._tasks is not None
         for command in commands:
+            if isinstance(command, PBX_COMMANDS):
+                self._tasks.create_task(self._execute(command))
+                continue
             match command:
-                case RingAgent():
-                    self._tasks.create_task(self._ring(command))
-                case HangUp(channel_id=channel_id, reason=reason, pbx=pbx):
-                    self._tasks.create_task(
-                        self._best_effort(
-                            self.pbxes[pbx].hang_up(channel_id, reason), f"hang up {channel_id}"
-                        )
-                    )
-                case SendToFallback(call_id=call_id, reason=reason, pbx=pbx):
-                    self._tasks.create_task(
-                        self._best_effort(
-                            self.pbxes[pbx].send_to_fallback(call_id, reason),
-                            f"fallback {call_id}",
-                        )
-                    )
-                case Monitor(pbx=pbx):
-                    self._tasks.create_task(
-                        self._best_effort(self.pbxes[pbx].monitor(command), "monitor")
-                    )
                 case RecordInteraction(interaction=interaction):
                     self._writes.put_nowait(partial(self._interactions.add, interaction))
                     self._roll_day(now)
                     self.figures.add(interaction)
+                case SaveCallback(callback=callback):
+                    self._writes.put_nowait(partial(self._callbacks.save, callback))
+                case SaveTask(task=task):
+                    self._writes.put_nowait(partial(self._task_store.save, task))
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
@@ -188,20 +194,17 @@ class Dispatcher:
         saved_reason = None if reason is None else str(reason)
         self._writes.put_nowait(lambda: self._config.save_presence(agent_id, state, saved_reason))
 
-    async def _ring(self, command: RingAgent) -> None:
+    async def _execute(self, command: PbxCommand) -> None:
+        """Hand one command to its PBX. A leg that could not be rung comes back as
+        AgentLegFailed, so the core learns what really happened; any other failure is
+        logged (the PBX's own events say how the call stands)."""
         try:
-            await self.pbxes[command.pbx].ring_agent(command)
+            await self.pbxes[command.pbx].execute(command)
         except (PbxError, KeyError) as exc:
-            log.warning("ringing %s for call %s failed: %s", command.device, command.call_id, exc)
-            failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
-            self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)), command.pbx)
-
-    @staticmethod
-    async def _best_effort(action: Awaitable[None], what: str) -> None:
-        try:
-            await action
-        except PbxError as exc:
-            log.warning("%s failed: %s", what, exc)
+            log.warning("%s on %s failed: %s", type(command).__name__, command.pbx, exc)
+            if isinstance(command, RingAgent | DialCallback | RingConsult):
+                failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
+                self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)), command.pbx)
 
     async def _write_in_order(self) -> None:
         """Database writes leave in the order the core made them, one at a time."""
@@ -217,6 +220,13 @@ class Dispatcher:
     async def drain_writes(self) -> None:
         """Wait until every write queued so far is done (for shutdown and tests)."""
         await self._writes.join()
+
+
+class _Forgetful:
+    """For a dispatcher built without callback or task stores (tests of other things)."""
+
+    def save(self, item: object) -> None:
+        pass
 
 
 def utc_day(epoch: float) -> int:

@@ -68,6 +68,9 @@ async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
         "wait_s": 4.0,
         "talk_s": 42.0,
         "offers": 1,
+        "detail": "",
+        "kind": "inbound",
+        "channel": "voice",
     }
     assert await stack.ok("GET", "/v1/interactions?queue_id=other") == []
     assert await stack.ok("GET", "/v1/interactions?agent_id=a2") == []

@@ -67,6 +67,24 @@ async def test_queues_round_trip(stack: Stack) -> None:
         "relaxation": [],
         "last_agent_wait_s": 0.0,
         "last_agent_within_s": 86400.0,
+        "limits": {
+            "max_wait_s": None,
+            "on_max_wait": {"kind": "fallback", "target": None},
+            "max_waiting": None,
+            "on_full": {"kind": "fallback", "target": None},
+            "on_no_agents": None,
+            "on_closed": {"kind": "message", "target": "im-sorry&please-try-call-later"},
+        },
+        "hours": None,
+        "announce": {
+            "position": False,
+            "wait_time": False,
+            "comfort": None,
+            "first_s": 30.0,
+            "every_s": 60.0,
+            "offer_callback": False,
+        },
+        "callback": {"attempts": 3, "retry_s": 300.0, "ring_s": 30.0, "caller_id": None},
     }
     assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})

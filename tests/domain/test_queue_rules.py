@@ -175,11 +175,11 @@ def test_waiting_callers_hear_their_position_at_the_queue_s_times() -> None:
     c.handle(CallWaiting("c2", "200", "+492"), 5.0)
     c.handle(CallWaiting("vip", "200", "+493", priority=9), 10.0)
     out = c.tick(20.0)
-    assert of(Announce, out) == [Announce("c1", 2, None, None, False)]  # vip goes first
+    assert of(Announce, out) == [Announce("c1", "200", 2, None, None, False)]  # vip goes first
     assert c.next_deadline() == 25.0
-    assert of(Announce, c.tick(25.0)) == [Announce("c2", 3, None, None, False)]
-    assert of(Announce, c.tick(30.0)) == [Announce("vip", 1, None, None, False)]
-    assert of(Announce, c.tick(50.0)) == [Announce("c1", 2, None, None, False)]  # every 30 s
+    assert of(Announce, c.tick(25.0)) == [Announce("c2", "200", 3, None, None, False)]
+    assert of(Announce, c.tick(30.0)) == [Announce("vip", "200", 1, None, None, False)]
+    assert of(Announce, c.tick(50.0)) == [Announce("c1", "200", 2, None, None, False)]  # every 30 s
 
 
 def test_the_expected_wait_comes_from_how_fast_the_queue_moves() -> None:

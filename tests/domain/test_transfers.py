@@ -70,7 +70,7 @@ def test_a_blind_transfer_to_a_queue_keeps_the_caller_s_place() -> None:
     c.set_agent_state("cat", AgentState.PAUSED, "break", 14.0)
     c.handle(CallWaiting("later", "201"), 20.0)  # arrived after c1, before the transfer
     out = c.transfer("c1", QUEUE, False, 60.0)
-    assert of(ReturnToQueue, out) == [ReturnToQueue("c1", "201")]
+    assert of(ReturnToQueue, out) == [ReturnToQueue("c1", "201", "leg-1")]
     [part] = records(out)
     assert (part.agent_id, part.outcome, part.talk_s, part.detail) == (
         "ann",
@@ -100,7 +100,7 @@ def test_a_blind_transfer_to_an_agent_rings_that_agent_and_only_a_free_one() -> 
 def test_a_blind_transfer_to_a_number_lets_the_call_leave_the_centre() -> None:
     c = talking()
     out = c.transfer("c1", TransferTarget(TargetKind.NUMBER, "+4940123456"), False, 30.0)
-    assert of(TransferOut, out) == [TransferOut("c1", "+4940123456")]
+    assert of(TransferOut, out) == [TransferOut("c1", "+4940123456", "leg-1")]
     assert [r.detail for r in records(out)] == ["to number +4940123456"]
     assert c.calls == {} and c.status["ann"].state is AgentState.WRAP_UP
     with pytest.raises(InvalidValue, match="digits"):

@@ -287,11 +287,16 @@ def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
         connection.execute(text("ALTER TABLE agent_presence DROP COLUMN updated_at"))
         connection.execute(text("ALTER TABLE agents DROP COLUMN attributes"))
         connection.execute(text("ALTER TABLE queues DROP COLUMN routing"))
+        connection.execute(text("ALTER TABLE agents DROP COLUMN capacity"))
+        for column in ("detail", "kind", "channel"):
+            connection.execute(text(f"ALTER TABLE interactions DROP COLUMN {column}"))
+        connection.execute(text("DROP TABLE callbacks"))
+        connection.execute(text("DROP TABLE tasks"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
     engine.dispose()
     upgraded = open_database(url)
-    assert versions(upgraded) == [1, 2, 3]
+    assert versions(upgraded) == [1, 2, 3, 4]
     assert SqlConfigStore(upgraded).load() == before  # routing settings at their defaults
     SqlConfigStore(upgraded).save_presence("ann", AgentState.PAUSED, "after the upgrade")
     assert SqlConfigStore(upgraded).load_presence() == {

@@ -19,11 +19,19 @@ from sqlalchemy import Engine
 from ccgateway.api import create_api
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
-from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, SqlKeyStore, open_database
+from ccgateway.persistence import (
+    SqlCallbackStore,
+    SqlConfigStore,
+    SqlInteractionStore,
+    SqlKeyStore,
+    SqlTaskStore,
+    open_database,
+)
 from ccgateway.ports import ConfigStore
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.work_service import WorkService
 from tests.fakes import FakePbx, ManualClock
 
 ADMIN = "test-admin-key-0123456789"
@@ -67,9 +75,12 @@ class Stack:
         load_center(center, store, clock.now())
         hub = EventHub()
         pbx = FakePbx()
-        dispatcher = Dispatcher(center, pbx, store, interactions, clock, hub)
+        callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
+        dispatcher = Dispatcher(
+            center, pbx, store, interactions, clock, hub, callbacks=callbacks, tasks=tasks
+        )
         service = CenterService(dispatcher, store, interactions, clock)
-        api = create_api(service, keys, ADMIN, hub)
+        api = create_api(service, keys, ADMIN, hub, WorkService(dispatcher, callbacks, tasks))
         return cls(
             engine, store, interactions, keys, clock, pbx, center, hub, dispatcher, service, api
         )

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
-from ccgateway.api.deps import Caller, CallManager, Monitorer, Reader, Service
+from ccgateway.api.deps import Caller, CallManager, Monitorer, Reader, Service, Work
 from ccgateway.api.schemas import CallOut, CallPatch, DecisionOut, HealthOut, MonitorIn
+from ccgateway.api.work_schemas import CallbackOut, CallbackRequestIn, TransferIn
 from ccgateway.domain.commands import MonitorMode
+from ccgateway.domain.errors import NotFound
+from ccgateway.services.center_service import CenterService
 
 router = APIRouter(prefix="/v1", tags=["live"])
 
@@ -43,6 +46,50 @@ async def monitor_call(call_id: str, body: MonitorIn, service: Service, _: Monit
     """Ring a supervisor's phone; on answer they listen to the agent's call, whisper to the
     agent (the customer does not hear it) or barge in. Accepted means the phone is ringing."""
     await service.monitor(call_id, body.supervisor_device, MonitorMode(body.mode))
+
+
+@router.post("/calls/{call_id}/transfer")
+async def transfer_call(
+    call_id: str, body: TransferIn, service: Service, work: Work, caller: Caller
+) -> CallOut | None:
+    """Blind: the caller goes straight to the queue (keeping their place and priority), the
+    agent (who must be free) or the number, and the agent's part ends. Attended: the caller
+    holds while the agent talks to the target; finish with /complete, /cancel or /conference.
+    For the call's own agent, a supervisor or an admin. Null: the call left the centre."""
+    caller.require_agent(_agent_of(service, call_id), change_state=True)
+    view = await work.transfer(call_id, body.to_domain(), body.attended)
+    return CallOut.of(view) if view else None
+
+
+@router.post("/calls/{call_id}/transfer/{how}")
+async def finish_transfer(
+    call_id: str,
+    how: Literal["complete", "cancel", "conference"],
+    service: Service,
+    work: Work,
+    caller: Caller,
+) -> CallOut | None:
+    """complete: the caller goes to the consulted party; cancel: back to the agent;
+    conference: all three talk (the caller leaving ends it for everybody)."""
+    caller.require_agent(_agent_of(service, call_id), change_state=True)
+    view = await work.finish_transfer(call_id, how)
+    return CallOut.of(view) if view else None
+
+
+@router.post("/calls/{call_id}/callback", status_code=status.HTTP_201_CREATED)
+async def request_callback(
+    call_id: str, body: CallbackRequestIn, work: Work, _: CallManager
+) -> CallbackOut:
+    """The waiting caller is called back instead: they hear a confirmation and hang up, a
+    callback keeps their place in line (as if they had pressed 1)."""
+    return CallbackOut.of(await work.request_callback(call_id, body.number))
+
+
+def _agent_of(service: CenterService, call_id: str) -> str:
+    for call in service.calls():
+        if call.call_id == call_id:
+            return call.agent_id or ""
+    raise NotFound(f"no live call {call_id!r}")
 
 
 @router.get("/health")

@@ -5,9 +5,28 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ccgateway.domain.commands import Monitor, RingAgent
+from ccgateway.domain.commands import (
+    Announce,
+    CancelConsult,
+    CompleteConsult,
+    Conference,
+    DialCallback,
+    HangUp,
+    Monitor,
+    PbxCommand,
+    PlayMessage,
+    ReturnToQueue,
+    RingAgent,
+    RingConsult,
+    SendToFallback,
+    SendToVoicemail,
+    StartConsult,
+    TransferOut,
+)
 from ccgateway.domain.events import PbxEvent, PbxResynced
+from ccgateway.domain.floor import FEATURES
 from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.actions import Actions
 from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
 from ccgateway.pbx.link import EventGate
 from ccgateway.ports import DialplanTarget, PbxRejected
@@ -17,6 +36,8 @@ GONE = ("no such channel", "channel not found")
 
 
 class AsteriskPbx:
+    features = FEATURES  # what the centre may ask of it (domain/floor.py): everything
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -27,8 +48,10 @@ class AsteriskPbx:
         ping_interval_s: float = 1.0,
         dead_after_s: float = 3.5,
         name: str = "asterisk",
+        trunk: str = "trunk",
     ) -> None:
         self.name = name
+        self._actions = Actions(trunk)
         self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
         self.client = AmiClient(
@@ -79,16 +102,62 @@ class AsteriskPbx:
 
     # --- commands ------------------------------------------------------------------------
 
+    async def execute(self, command: PbxCommand) -> None:
+        """One command as its AMI actions, sent in order (actions.py builds them)."""
+        a = self._actions
+        match command:
+            case RingAgent():
+                await self.ring_agent(command)
+            case HangUp(channel_id=channel_id, reason=reason):
+                await self.hang_up(channel_id, reason)
+            case Monitor():
+                await self.monitor(command)
+            case CompleteConsult():
+                await self._send_all(a.complete_consult(command), tolerate_gone=True)
+            case CancelConsult():
+                await self._send_all(a.cancel_consult(command), tolerate_gone=True)
+            case _:
+                await self._send_all(self._build(command))
+
+    def _build(self, command: PbxCommand) -> list[dict[str, str]]:
+        a = self._actions
+        match command:
+            case SendToFallback():
+                log.info("sending %s to the fallback: %s", command.call_id, command.reason)
+                return a.fallback(command)
+            case PlayMessage():
+                return a.message(command)
+            case SendToVoicemail():
+                return a.voicemail(command)
+            case Announce():
+                return a.announce(command)
+            case DialCallback():
+                return a.callback(command)
+            case ReturnToQueue():
+                return a.requeue(command)
+            case TransferOut():
+                return a.transfer_out(command)
+            case StartConsult():
+                return a.start_consult(command)
+            case RingConsult():
+                return a.ring_consult(command)
+            case Conference():
+                return a.conference(command)
+        raise PbxRejected(f"{type(command).__name__} is not something Asterisk is asked to do")
+
+    async def _send_all(self, actions: list[dict[str, str]], tolerate_gone: bool = False) -> None:
+        for action in actions:
+            if tolerate_gone:
+                await self._on_channel(action)
+            else:
+                await self.client.send(action)
+
     async def ring_agent(self, command: RingAgent) -> None:
         await self.client.send(translate.originate_agent(command))
 
     async def hang_up(self, channel_id: str, reason: str = "") -> None:
         log.info("hanging up %s: %s", channel_id, reason)
         await self._on_channel(translate.hangup(channel_id))
-
-    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
-        log.info("sending %s to the fallback: %s", channel_id, reason)
-        await self.redirect(channel_id, DialplanTarget(translate.FALLBACK, "s"))
 
     async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
         await self._on_channel(translate.redirect(channel_id, target))

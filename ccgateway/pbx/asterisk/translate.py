@@ -15,6 +15,9 @@ from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
     AgentLegFailed,
+    CallbackAnswered,
+    CallbackFailed,
+    CallbackRequested,
     CallerChannel,
     CallWaiting,
     ChannelHungUp,
@@ -34,6 +37,34 @@ AmiMessage = Mapping[str, str]
 INBOUND, AGENT, FALLBACK, PLAY = "ccgw-inbound", "ccgw-agent", "ccgw-fallback", "ccgw-play"
 LEG_PREFIX = "ccgw-"  # every agent leg id the core makes starts with this
 UNKNOWN = {"", "<unknown>", "<null>"}
+# Contexts a waiting (or talking) caller can be in; the extension is the caller's queue's.
+CALLER_CONTEXTS = frozenset(
+    {
+        INBOUND,
+        "ccgw-announce",
+        PLAY,
+        "ccgw-moh",
+        "ccgw-requeue",
+        "ccgw-consult-hold",
+        "ccgw-conf-caller",
+    }
+)
+# Contexts of agent legs working for a caller, whose extension is the caller's uniqueid, and
+# the part each leg plays.
+LEG_ROLES = {
+    "ccgw-consult-wait": "agent",
+    "ccgw-consult-agent": "consulted",
+    "ccgw-conf-agent": "conference",
+    "ccgw-callback": "callback",
+}
+# ${DIALSTATUS} of a callback's dial that did not reach the customer.
+DIAL_FAILURES = {
+    "BUSY": LegFailure.BUSY,
+    "NOANSWER": LegFailure.NO_ANSWER,
+    "CHANUNAVAIL": LegFailure.UNREACHABLE,
+    "CONGESTION": LegFailure.UNREACHABLE,
+    "CANCEL": LegFailure.ERROR,
+}
 
 # OriginateResponse `Reason` (Asterisk's AST_CONTROL_* codes) when the leg was not answered.
 ORIGINATE_REASONS = {
@@ -99,6 +130,16 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return _feature(message)
         if kind == "CCGWHoldTimeout":
             return HoldTimedOut(uniqueid)
+        if kind == "CCGWCallbackRequested":
+            return CallbackRequested(uniqueid)
+        if kind == "CCGWCallbackAnswered":  # sent on the customer's channel
+            return CallbackAnswered(message.get("AgentLeg", ""))
+        if kind == "CCGWCallbackEnded":
+            status = message.get("DialStatus", "")
+            if status == "ANSWER":
+                return None  # the talk is over; the agent leg's hang-up ends the callback
+            failure = DIAL_FAILURES.get(status, LegFailure.ERROR)
+            return CallbackFailed(uniqueid, failure, f"dial status {status}")
         return None
     if name == "OriginateResponse" and message.get("Response") == "Failure":
         # The ActionID is the leg id: it is there even when no channel could be made.
@@ -119,29 +160,30 @@ def device_state(message: AmiMessage) -> DeviceStateChanged:
 
 
 def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -> PbxResynced:
-    """`CoreShowChannels` and `DeviceStateList` results as the PBX's whole picture."""
+    """`CoreShowChannels` and `DeviceStateList` results as the PBX's whole picture.
+
+    Callers are the channels in a caller context with a queue's extension (an outgoing trunk
+    leg also shows `ccgw-inbound`, but as `AppDial` with no extension); agent legs are ours
+    by their id, and say whose they are by their bridge target or their extension.
+    """
     callers, legs = [], []
     for channel in channels:
         if channel.get("Event") != "CoreShowChannel":
             continue
         uniqueid = channel.get("Uniqueid", "")
         age = duration_s(channel.get("Duration", ""))
+        context, exten = channel.get("Context", ""), channel.get("Exten", "")
         if uniqueid.startswith(LEG_PREFIX):
-            bridging = channel.get("Application") == "Bridge"
-            legs.append(
-                AgentChannel(
-                    leg_id=uniqueid,
-                    device=device_of(channel.get("Channel", "")),
-                    caller_id=channel.get("ApplicationData", "") if bridging else "",
-                    answered=channel.get("ChannelState") == "6",
-                    age_s=age,
-                )
-            )
-        elif channel.get("Context") == INBOUND and channel.get("Application") == "BridgeWait":
+            legs.append(_agent_leg(channel, uniqueid, age))
+        elif (
+            context in CALLER_CONTEXTS
+            and exten.isdigit()
+            and channel.get("Application") != "AppDial"
+        ):
             callers.append(
                 CallerChannel(
                     uniqueid,
-                    channel.get("Exten", ""),
+                    exten,
                     age,
                     _known(channel.get("CallerIDNum")),
                     _known(channel.get("CallerIDName")),
@@ -149,6 +191,26 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
             )
     states = tuple(device_state(d) for d in devices if d.get("Event") == "DeviceStateChange")
     return PbxResynced(tuple(callers), tuple(legs), states)
+
+
+def _agent_leg(channel: AmiMessage, uniqueid: str, age: float) -> AgentChannel:
+    context = channel.get("Context", "")
+    role = LEG_ROLES.get(context, "agent")
+    if context in LEG_ROLES and role != "callback":
+        caller = channel.get("Exten", "")
+    elif channel.get("Application") == "Bridge":  # ccgw-agent: Bridge(<caller>,F(...))
+        caller = channel.get("ApplicationData", "").split(",")[0]
+    else:
+        caller = ""
+    return AgentChannel(
+        leg_id=uniqueid,
+        device=device_of(channel.get("Channel", "")),
+        caller_id=caller,
+        answered=channel.get("ChannelState") == "6",
+        age_s=age,
+        bridged=channel.get("BridgeId", "") not in UNKNOWN,
+        role=role,
+    )
 
 
 def originate_agent(command: RingAgent) -> dict[str, str]:

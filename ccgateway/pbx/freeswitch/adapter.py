@@ -6,7 +6,18 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 
-from ccgateway.domain.commands import Monitor, RingAgent
+from ccgateway.domain.commands import (
+    Announce,
+    HangUp,
+    Monitor,
+    PbxCommand,
+    PlayMessage,
+    ReturnToQueue,
+    RingAgent,
+    SendToFallback,
+    SendToVoicemail,
+    TransferOut,
+)
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.pbx.freeswitch import translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
@@ -18,6 +29,10 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 
 class FreeSwitchPbx:
+    # What the centre may ask of this PBX (see Floor.features): blind transfers, messages and
+    # voicemail; no consults, conferences or callbacks yet.
+    features = frozenset({"transfer", "message", "voicemail"})
+
     def __init__(
         self,
         host: str = "127.0.0.1",
@@ -28,8 +43,10 @@ class FreeSwitchPbx:
         command_timeout_s: float = 5.0,
         dead_after_s: float = 45.0,
         hold_music: str | None = "local_stream://moh",
+        dial_template: str = "sofia/gateway/trunk/{number}",
     ) -> None:
         self.name = name
+        self._dial = translate.check_dial_template(dial_template)
         self._hold_music = hold_music
         self._inbound_context = inbound_context
         self._gate = EventGate()
@@ -103,6 +120,42 @@ class FreeSwitchPbx:
         return translate.to_snapshot(rows, inbound_context=self._inbound_context)
 
     # --- commands ------------------------------------------------------------------------
+
+    async def execute(self, command: PbxCommand) -> None:
+        """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
+        FreeSWITCH (see README: consults, conferences, callbacks) are refused; the centre
+        does not offer them for a FreeSWITCH (`features`)."""
+        match command:
+            case RingAgent():
+                await self.ring_agent(command)
+            case HangUp(channel_id=channel_id, reason=reason):
+                await self.hang_up(channel_id, reason)
+            case Monitor():
+                await self.monitor(command)
+            case SendToFallback(call_id=call_id, reason=reason):
+                log.info("sending %s to the fallback: %s", call_id, reason)
+                await self.redirect(call_id, FALLBACK)
+            case PlayMessage(call_id=call_id, sound=sound):
+                await self._to_context(call_id, "ccgw-message", "ccgw_sound", sound)
+            case SendToVoicemail(call_id=call_id, mailbox=mailbox):
+                await self._to_context(call_id, "ccgw-voicemail", "ccgw_mailbox", mailbox)
+            case Announce(call_id=call_id, comfort=comfort):
+                if comfort is not None:  # position and wait are not spoken here yet
+                    await self.play(call_id, translate.file_string(comfort))
+            case ReturnToQueue(call_id=call_id, extension=extension, agent_leg_id=leg):
+                await self.redirect(call_id, DialplanTarget(self._inbound_context, extension))
+                if leg is not None:
+                    await self.hang_up(leg, "the caller went back to a queue")
+            case TransferOut(call_id=call_id, number=number, agent_leg_id=leg):
+                await self._on_channel(*translate.transfer_out(call_id, self._dial, number))
+                if leg is not None:
+                    await self.hang_up(leg, "the caller was transferred out")
+            case _:
+                raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
+
+    async def _to_context(self, call_id: str, context: str, variable: str, value: str) -> None:
+        await self._on_channel(*translate.set_variable(call_id, variable, value))
+        await self.redirect(call_id, DialplanTarget(context, "s"))
 
     async def ring_agent(self, command: RingAgent) -> None:
         words = translate.originate_agent(command)

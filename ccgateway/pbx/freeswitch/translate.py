@@ -218,3 +218,33 @@ def to_snapshot(
 def _row_device(row: Mapping[str, object]) -> str:
     dest = str(row.get("dest", ""))
     return f"user/{dest}" if dest else str(row.get("name", ""))
+
+
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@+/.&:-]{1,200}$")
+
+
+def set_variable(uuid: str, name: str, value: str) -> tuple[str, ...]:
+    """api words: `uuid_setvar <uuid> <name> <value>`; values of plain characters only (the
+    words are separated by spaces)."""
+    if not SAFE_VALUE.fullmatch(value) or ".." in value:
+        raise InvalidWireValue(f"{name}: {value!r} has characters FreeSWITCH would split on")
+    return ("uuid_setvar", uuid, name, value)
+
+
+def file_string(sound: str) -> str:
+    """An Asterisk-style `a&b` sound list as FreeSWITCH's `file_string://a!b`."""
+    parts = sound.split("&")
+    return parts[0] if len(parts) == 1 else "file_string://" + "!".join(parts)
+
+
+def check_dial_template(template: str) -> str:
+    if template.count("{number}") != 1 or not re.fullmatch(r"[A-Za-z0-9_/.@:{}-]{1,120}", template):
+        raise InvalidWireValue(f"dial template {template!r} must hold {{number}} once")
+    return template
+
+
+def transfer_out(uuid: str, template: str, number: str) -> tuple[str, ...]:
+    """api words: the caller leaves the agent for a bridge to an outside number."""
+    if not re.fullmatch(r"\+?[0-9]{3,20}", number):
+        raise InvalidWireValue(f"number {number!r}")
+    return ("uuid_transfer", uuid, f"bridge:{template.format(number=number)}", "inline")

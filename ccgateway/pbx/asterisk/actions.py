@@ -1,0 +1,202 @@
+"""Domain commands as AMI actions, in the order they are sent. Pure: no I/O.
+
+Each builder checks what the wire cannot check for it: AMI's `Variable` header is split on
+commas, so no value put there may hold one; numbers and sounds are checked by the domain
+already and again here where they meet a dialplan argument. CR, LF and NUL are refused by
+the client for every header (pbx/wire.py). The contexts are dialplans/asterisk/ccgateway.conf's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ccgateway.domain.commands import (
+    Announce,
+    CancelConsult,
+    CompleteConsult,
+    Conference,
+    DialCallback,
+    PlayMessage,
+    ReturnToQueue,
+    RingConsult,
+    SendToFallback,
+    SendToVoicemail,
+    StartConsult,
+    TransferOut,
+)
+from ccgateway.domain.queue_policy import MAILBOX_PATTERN, NUMBER_PATTERN, SOUND_PATTERN
+from ccgateway.pbx.asterisk.translate import caller_id, hangup, redirect, set_variable
+from ccgateway.ports import DialplanTarget, InvalidWireValue
+
+AmiAction = dict[str, str]
+TRUNK_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class Actions:
+    """Builds the AMI actions for commands; `trunk` is the PJSIP endpoint that reaches the
+    outside world (the customers' trunk)."""
+
+    def __init__(self, trunk: str = "trunk") -> None:
+        if not TRUNK_PATTERN.fullmatch(trunk):
+            raise InvalidWireValue(f"trunk endpoint {trunk!r}: letters, digits, '_', '.', '-'")
+        self.trunk = trunk
+
+    def dial_string(self, number: str) -> str:
+        if not NUMBER_PATTERN.fullmatch(number):
+            raise InvalidWireValue(f"number {number!r}: digits with an optional leading +")
+        return f"PJSIP/{number}@{self.trunk}"
+
+    def fallback(self, command: SendToFallback) -> list[AmiAction]:
+        return [redirect(command.call_id, DialplanTarget("ccgw-fallback", "s"))]
+
+    def message(self, command: PlayMessage) -> list[AmiAction]:
+        return [
+            set_variable(command.call_id, "CCGW_SOUND", _sound(command.sound)),
+            redirect(command.call_id, DialplanTarget("ccgw-message", "s")),
+        ]
+
+    def voicemail(self, command: SendToVoicemail) -> list[AmiAction]:
+        if not MAILBOX_PATTERN.fullmatch(command.mailbox):
+            raise InvalidWireValue(f"mailbox {command.mailbox!r}")
+        return [
+            set_variable(command.call_id, "CCGW_MAILBOX", command.mailbox),
+            redirect(command.call_id, DialplanTarget("ccgw-voicemail", "s")),
+        ]
+
+    def announce(self, command: Announce) -> list[AmiAction]:
+        """Every part's variable is set (an empty value clears one left from before)."""
+        minutes = "" if command.wait_s is None else str(max(1, round(command.wait_s / 60)))
+        position = "" if command.position is None else str(command.position)
+        comfort = "" if command.comfort is None else _sound(command.comfort)
+        return [
+            set_variable(command.call_id, "CCGW_POSITION", position),
+            set_variable(command.call_id, "CCGW_EWT_MIN", minutes),
+            set_variable(command.call_id, "CCGW_COMFORT", comfort),
+            set_variable(
+                command.call_id, "CCGW_OFFER_CALLBACK", "1" if command.offer_callback else ""
+            ),
+            redirect(command.call_id, DialplanTarget("ccgw-announce", _digits(command.extension))),
+        ]
+
+    def callback(self, command: DialCallback) -> list[AmiAction]:
+        variables = {
+            "CCGW_DIAL": self.dial_string(command.number),
+            "CCGW_RING": str(int(command.customer_ring_s)),
+            "CCGW_CLI": command.caller_id or "",
+        }
+        if command.caller_id is not None and not NUMBER_PATTERN.fullmatch(command.caller_id):
+            raise InvalidWireValue(f"caller id {command.caller_id!r}")
+        return [
+            {
+                "Action": "Originate",
+                "ActionID": command.leg_id,
+                "ChannelId": command.leg_id,
+                "Channel": command.device,
+                "Context": "ccgw-callback",
+                "Exten": "s",
+                "Priority": "1",
+                "Async": "true",
+                "Timeout": str(int(command.agent_ring_s * 1000)),
+                "CallerID": caller_id("Callback", command.number),
+                "Variable": _variables(variables),
+            }
+        ]
+
+    def requeue(self, command: ReturnToQueue) -> list[AmiAction]:
+        """The caller leaves its agent's bridge; the agent leg's Bridge() returns and ends."""
+        target = DialplanTarget("ccgw-requeue", _digits(command.extension))
+        return [redirect(command.call_id, target)]
+
+    def transfer_out(self, command: TransferOut) -> list[AmiAction]:
+        return [
+            set_variable(command.call_id, "CCGW_DIAL", self.dial_string(command.number)),
+            redirect(command.call_id, DialplanTarget("ccgw-transfer-out", "s")),
+        ]
+
+    def start_consult(self, command: StartConsult) -> list[AmiAction]:
+        """One Redirect moves both: the caller to music, the agent leg to wait (verified: a
+        single dual Redirect keeps either leg from taking the other meanwhile)."""
+        return [
+            {
+                **redirect(
+                    command.call_id,
+                    DialplanTarget("ccgw-consult-hold", _digits(command.extension)),
+                ),
+                "ExtraChannel": command.agent_leg_id,
+                "ExtraContext": "ccgw-consult-wait",
+                "ExtraExten": _call_exten(command.call_id),
+                "ExtraPriority": "1",
+            }
+        ]
+
+    def ring_consult(self, command: RingConsult) -> list[AmiAction]:
+        channel = self.dial_string(command.target) if command.is_number else command.target
+        return [
+            {
+                "Action": "Originate",
+                "ActionID": command.leg_id,
+                "ChannelId": command.leg_id,
+                "Channel": channel,
+                "Context": "ccgw-consult-agent",
+                "Exten": _call_exten(command.call_id),
+                "Priority": "1",
+                "Async": "true",
+                "Timeout": str(int(command.timeout_s * 1000)),
+                "CallerID": caller_id("Consult", command.caller_number),
+                "Variable": _variables({"CCGW_CONSULT": command.agent_leg_id}),
+            }
+        ]
+
+    def complete_consult(self, command: CompleteConsult) -> list[AmiAction]:
+        """The first agent's leg goes; the consulted leg's dialplan then takes the caller."""
+        return [hangup(command.agent_leg_id)]
+
+    def cancel_consult(self, command: CancelConsult) -> list[AmiAction]:
+        """The consulted leg goes; the agent leg's dialplan goes back to the caller."""
+        return [hangup(command.consult_leg_id)]
+
+    def conference(self, command: Conference) -> list[AmiAction]:
+        """The agents first (together, so neither takes the caller as their bridge breaks),
+        then the caller, into ConfBridge room = the caller's uniqueid."""
+        room = DialplanTarget("ccgw-conf-agent", _call_exten(command.call_id))
+        actions: list[AmiAction] = []
+        legs = list(command.legs)
+        while legs:
+            first = legs.pop(0)
+            action = redirect(first, room)
+            if legs:
+                action |= {
+                    "ExtraChannel": legs.pop(0),
+                    "ExtraContext": room.context,
+                    "ExtraExten": room.exten,
+                    "ExtraPriority": "1",
+                }
+            actions.append(action)
+        caller = DialplanTarget("ccgw-conf-caller", _digits(command.extension))
+        return [*actions, redirect(command.call_id, caller)]
+
+
+def _variables(values: dict[str, str]) -> str:
+    for name, value in values.items():
+        if "," in value:
+            raise InvalidWireValue(f"{name}: AMI splits Variable values on commas")
+    return ",".join(f"{name}={value}" for name, value in values.items())
+
+
+def _sound(sound: str) -> str:
+    if not SOUND_PATTERN.fullmatch(sound) or ".." in sound:
+        raise InvalidWireValue(f"sound {sound!r}")
+    return sound
+
+
+def _digits(extension: str) -> str:
+    if not extension.isdigit():
+        raise InvalidWireValue(f"extension {extension!r} must be digits")
+    return extension
+
+
+def _call_exten(call_id: str) -> str:
+    """A caller's uniqueid as the extension of the contexts that work for it."""
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]{0,149}", call_id):
+        raise InvalidWireValue(f"call id {call_id!r} cannot be a dialplan extension")
+    return call_id
