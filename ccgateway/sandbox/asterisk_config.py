@@ -45,6 +45,9 @@ MODULES = (
     "app_bridgewait.so",
     "app_userevent.so",
     "app_playback.so",
+    "app_read.so",  # "press 1 to be called back" in the announcements
+    "app_confbridge.so",  # three-way conferences
+    "app_voicemail.so",  # the voicemail action
     "app_dial.so",
     "app_echo.so",
     "app_mixmonitor.so",
@@ -97,6 +100,14 @@ STATIC_FILES = {
     "maximum_number_of_words = 2\nsilence_threshold = 256\n"
     "maximum_word_length = 5000\n",
     "features.conf": "[general]\n",
+    # Three-way conferences (dialplan ccgw-conf-*): the caller is the marked user, agents
+    # leave when the caller does.
+    "confbridge.conf": "[general]\n[ccgw_bridge]\ntype = bridge\n"
+    "[ccgw_caller]\ntype = user\nmarked = yes\nquiet = yes\n"
+    "[ccgw_agent]\ntype = user\nend_marked = yes\nquiet = yes\n",
+    # Mailboxes 200-219 in context ccgw for the demo queues' voicemail actions.
+    "voicemail.conf": "[general]\nformat = wav\nattach = no\nminsecs = 1\n"
+    "[ccgw]\n" + "".join(f"{200 + i} => {1000 + i},Queue {200 + i}\n" for i in range(20)),
     "cdr.conf": "[general]\nenable = no\n",
     "cel.conf": "[general]\nenable = no\n",
     "acl.conf": "",

@@ -64,8 +64,19 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         help="each caller hangs up this long after being answered (default 30)",
     )
     call.add_argument("--caller", help="caller number in From (default: a random one per call)")
+    call.add_argument(
+        "--key", help="press this key every 2 s once answered (1: ask for a callback)"
+    )
     call.add_argument("--wait", action="store_true", help="wait and report how the calls ended")
     call.set_defaults(handler=_call)
+
+    outside = sub.add_parser(
+        "outside",
+        help="the phone behind the trunk that every outside number reaches (callbacks, "
+        "transfers to a number)",
+    )
+    outside.add_argument("mode", choices=PHONE_MODES)
+    outside.set_defaults(handler=_outside)
 
 
 def _guard(action: Callable[[], int]) -> int:
@@ -122,7 +133,9 @@ def _phone(args: argparse.Namespace) -> int:
 
 def _call(args: argparse.Namespace) -> int:
     def act() -> int:
-        batch = Sandbox().call(args.extension, args.count, args.hangup_after, args.caller)
+        batch = Sandbox().call(
+            args.extension, args.count, args.hangup_after, args.caller, key=args.key
+        )
         if not args.wait:
             print(f"sandbox: {args.count} call(s) to {args.extension} placed (sipp {batch.pid})")
             return 0
@@ -132,5 +145,14 @@ def _call(args: argparse.Namespace) -> int:
             f"{outcome.completed} completed, {outcome.failed} failed"
         )
         return 0 if outcome.failed == 0 and outcome.completed == args.count else 1
+
+    return _guard(act)
+
+
+def _outside(args: argparse.Namespace) -> int:
+    def act() -> int:
+        Sandbox().set_outside(args.mode)
+        print(f"sandbox: the outside phone (behind the trunk) is now {args.mode}")
+        return 0
 
     return _guard(act)

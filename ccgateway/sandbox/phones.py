@@ -21,7 +21,7 @@ from importlib import resources
 from pathlib import Path
 
 from ccgateway.sandbox import processes
-from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, phone_port
+from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, TRUNK_PORT, phone_port
 from ccgateway.sandbox.errors import SandboxError
 
 PHONE_MODES = ("answer", "noanswer", "busy", "off")
@@ -38,6 +38,22 @@ def check_mode(mode: str) -> None:
 
 def start_phone(agent: int, mode: str, log_dir: Path) -> int | None:
     """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all)."""
+    log = log_dir / f"phone{agent}.log"
+    marker = phone_marker(log_dir, agent)
+    return _start_uas(phone_port(agent), 16000 + 10 * agent, mode, marker, log)
+
+
+def start_outside(mode: str, log_dir: Path) -> int | None:
+    """The outside world behind the trunk (127.0.0.1:5090): whatever number Asterisk dials
+    out (a callback, a transfer to a number) reaches this one phone, in `mode`."""
+    return _start_uas(TRUNK_PORT, 16600, mode, outside_marker(log_dir), log_dir / "outside.log")
+
+
+def outside_marker(log_dir: Path) -> Path:
+    return log_dir / "outside.errors"
+
+
+def _start_uas(port: int, media_port: int, mode: str, marker: Path, log_path: Path) -> int | None:
     check_mode(mode)
     if mode == "off":
         return None
@@ -47,15 +63,15 @@ def start_phone(agent: int, mode: str, log_dir: Path) -> int | None:
         "sipp",
         *scenario,
         "-i", "127.0.0.1",
-        "-p", str(phone_port(agent)),
-        "-mp", str(16000 + 10 * agent),
+        "-p", str(port),
+        "-mp", str(media_port),
         "-aa",  # answers the PBX's OPTIONS (qualify): that is what makes the phone reachable
         "-nostdin",
-        "-trace_err", "-error_file", str(phone_marker(log_dir, agent)),
+        "-trace_err", "-error_file", str(marker),
         # -aa notes every OPTIONS there: about 1 MB a day per phone without a bound.
         "-max_log_size", str(MAX_LOG_BYTES),
     ]  # fmt: skip
-    with open(log_dir / f"phone{agent}.log", "wb") as log:
+    with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -114,9 +130,17 @@ class CallBatch:
 
 
 def place_calls(
-    workdir: Path, extension: str, count: int, hangup_after_s: float, caller: str | None
+    workdir: Path,
+    extension: str,
+    count: int,
+    hangup_after_s: float,
+    caller: str | None,
+    key: str | None = None,
+    key_every_s: float = 2.0,
 ) -> CallBatch:
-    """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`."""
+    """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`.
+    With `key`, each customer presses it every `key_every_s` once answered (and hangs up
+    after `hangup_after_s` all the same)."""
     if not extension.isdigit() or len(extension) > 32:
         raise SandboxError(f"the extension must be digits, not {extension!r}")
     if not 1 <= count <= MAX_CALLS:
@@ -126,10 +150,18 @@ def place_calls(
     if caller is not None and not CALLER_PATTERN.fullmatch(caller):
         raise SandboxError(f"caller must be 1-32 of A-Z a-z 0-9 + * # . _ -, not {caller!r}")
     _require_sipp()
+    if key is not None and not re.fullmatch(r"[0-9*#]", key):
+        raise SandboxError(f"the key must be one of 0-9 * #, not {key!r}")
     hangup_ms = max(1, round(hangup_after_s * 1000))
     header, value = TRUNK_HEADER
-    template = resources.files("ccgateway.sandbox").joinpath("scenarios/customer.xml")
+    name = "customer.xml" if key is None else "customer_key.xml"
+    template = resources.files("ccgateway.sandbox").joinpath(f"scenarios/{name}")
     scenario = template.read_text().replace("@HANGUP_MS@", str(hangup_ms))
+    if key is not None:
+        every_ms = max(200, round(key_every_s * 1000))
+        presses = max(1, hangup_ms // every_ms)
+        scenario = scenario.replace("@KEY@", key).replace("@EVERY_MS@", str(every_ms))
+        scenario = scenario.replace("@PRESSES@", str(presses))
     (workdir / "customer.xml").write_text(scenario.replace("@TRUNK_HEADER@", f"{header}: {value}"))
     with open(workdir / "callers.csv", "w") as callers:
         callers.write("SEQUENTIAL\n")

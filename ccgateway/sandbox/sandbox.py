@@ -33,8 +33,10 @@ from ccgateway.sandbox.phones import (
     CallBatch,
     check_mode,
     is_phone_alive,
+    outside_marker,
     place_calls,
     prune_batches,
+    start_outside,
     start_phone,
     stop_batches,
     stop_phone,
@@ -120,6 +122,7 @@ class Sandbox:
             pid = start_phone(k, mode, self.state_dir)
             if pid is not None:
                 state.phone_pids[k] = pid
+        state.outside_pid = start_outside(state.outside, self.state_dir)
         saved.save(self._state_file, state)
         try:
             self._wait_until_ready(state)
@@ -133,6 +136,7 @@ class Sandbox:
         state = saved.load(self._state_file)
         for agent, phone_pid in state.phone_pids.items():
             stop_phone(phone_pid, agent, self.state_dir)
+        processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
         stop_batches(self.state_dir, remove=True)
         # The pid file covers an Asterisk whose state.json was lost.
         pid_file = self.root / RUN_DIR.lstrip("/") / "asterisk.pid"
@@ -212,6 +216,15 @@ class Sandbox:
                 raise SandboxError(f"agent {agent}'s phone is not {want} after {timeout_s} s")
             time.sleep(0.1)
 
+    def set_outside(self, mode: str) -> None:
+        """Restart the phone behind the trunk (every outside number) in `mode`."""
+        rootfs.require_root()
+        check_mode(mode)
+        state = self._running_state()
+        processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
+        state.outside, state.outside_pid = mode, start_outside(mode, self.state_dir)
+        saved.save(self._state_file, state)
+
     def call(
         self,
         extension: str,
@@ -219,14 +232,16 @@ class Sandbox:
         hangup_after: float = 30.0,
         caller: str | None = None,
         wait: bool = False,
+        key: str | None = None,
     ) -> CallBatch:
         """Place `count` simultaneous customer calls to `extension` (the queue); each hangs
-        up `hangup_after` seconds after it is answered unless the PBX ends it first. With
-        `wait`, returns once all have ended (then `batch.wait()` gives the outcome at once)."""
+        up `hangup_after` seconds after it is answered unless the PBX ends it first, and
+        presses `key` every 2 s if given. With `wait`, returns once all have ended (then
+        `batch.wait()` gives the outcome at once)."""
         self._running_state()
         prune_batches(self.state_dir)
         workdir = Path(tempfile.mkdtemp(prefix="call-", dir=self.state_dir))
-        batch = place_calls(workdir, extension, count, hangup_after, caller)
+        batch = place_calls(workdir, extension, count, hangup_after, caller, key)
         if wait:
             batch.wait()
         return batch

@@ -21,6 +21,8 @@ class State:
     phone_pids: dict[int, int] = field(default_factory=dict)  # agent -> sipp pid
     asterisk_pid: int | None = None
     hold_timeout_s: int = 900
+    outside: str = "answer"  # the phone behind the trunk (callbacks, transfers to a number)
+    outside_pid: int | None = None
 
 
 def load(path: Path) -> State:
@@ -33,6 +35,8 @@ def load(path: Path) -> State:
             phone_pids={int(k): int(v) for k, v in raw.get("phone_pids", {}).items()},
             asterisk_pid=raw.get("asterisk_pid"),
             hold_timeout_s=int(raw.get("hold_timeout_s", 900)),
+            outside=str(raw.get("outside", "answer")),
+            outside_pid=raw.get("outside_pid"),
         )
     except (OSError, ValueError, AttributeError, TypeError):
         return State()

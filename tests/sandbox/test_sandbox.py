@@ -15,6 +15,21 @@ from pathlib import Path
 
 import pytest
 
+from ccgateway.domain.commands import (
+    Announce,
+    Conference,
+    DialCallback,
+    PlayMessage,
+    ReturnToQueue,
+    RingAgent,
+    RingConsult,
+    SendToFallback,
+    SendToVoicemail,
+    StartConsult,
+    TransferOut,
+)
+from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.actions import Actions
 from ccgateway.sandbox import Sandbox, SandboxError
 from ccgateway.sandbox.asterisk_config import SandboxConfig, render
 from ccgateway.sandbox.rootfs import mounts_under
@@ -93,18 +108,30 @@ def test_generated_config_has_every_agent_and_keeps_the_secret_in_manager_conf()
 
 
 def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
+    """Every context an action sends a channel to, and every one the resync reads, exists."""
     plan = DIALPLAN.read_text()
-    for context in (
-        "ccgw-inbound",
-        "ccgw-agent",
-        "ccgw-fallback",
-        "ccgw-agent-gone",
-        "ccgw-play",
-        "ccgw-moh",
-        "ccgw-resume",
-    ):
-        assert f"\n[{context}]\n" in plan
-    assert "n(hold),BridgeWait(ccgw-hold,participant,m(default)S(${CCGW_WAIT}))" in plan
+    a = Actions()
+    sent = [
+        *a.fallback(SendToFallback("1.1", "x")),
+        *a.message(PlayMessage("1.1", "beep")),
+        *a.voicemail(SendToVoicemail("1.1", "200@ccgw")),
+        *a.announce(Announce("1.1", "200", 3, 60.0, "beep", True)),
+        *a.callback(DialCallback("ccgw-l", "cb-1", "a1", "PJSIP/agent1", "+4930", None, 20, 30)),
+        *a.requeue(ReturnToQueue("1.1", "201")),
+        *a.transfer_out(TransferOut("1.1", "+4930")),
+        *a.start_consult(StartConsult("1.1", "ccgw-l", "200")),
+        *a.ring_consult(RingConsult("ccgw-m", "1.1", "ccgw-l", "PJSIP/agent2", False, "", 30)),
+        *a.conference(Conference("1.1", ("ccgw-l", "ccgw-m"), "200")),
+        translate.originate_agent(RingAgent("ccgw-l", "1.1", "a1", "PJSIP/agent1", 15)),
+    ]
+    named = {v for action in sent for k, v in action.items() if k in ("Context", "ExtraContext")}
+    named |= (
+        translate.CALLER_CONTEXTS | set(translate.LEG_ROLES) | {"ccgw-resume", "ccgw-agent-gone"}
+    )
+    assert len(named) >= 18
+    for context in sorted(named):
+        assert f"\n[{context}]\n" in plan, context
+    assert "n(hold),Set(CCGW_LEFT=$[${CCGW_DEADLINE}-${EPOCH}])" in plan
 
 
 def test_bad_arguments_are_refused_before_anything_starts() -> None:
