@@ -312,6 +312,8 @@ class CallbackDesk:
         out = self._release(callback, Trigger.HANG_UP, now, wrapup_s=wrapup_s)
         agent_id = callback.agent_id
         answered = callback.answered_at or now
+        if agent_id is not None:
+            self.floor.remember_last_agent(callback.number, agent_id, now)
         record = Interaction(
             call_id=callback.id,
             queue_id=callback.queue_id,

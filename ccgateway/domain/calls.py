@@ -7,7 +7,6 @@ goes through the floor (floor.py), so the routing engine always knows who is fre
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -31,8 +30,6 @@ from ccgateway.domain.waiting_room import WaitingRoom
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
-# Callers whose last agent is remembered (the oldest are forgotten first).
-LAST_AGENT_MEMORY = 200_000
 
 
 class CallState(StrEnum):
@@ -93,8 +90,6 @@ class CallDesk:
         self.floor = floor
         self.calls: dict[str, Call] = {}
         self.legs: dict[str, str] = {}  # agent leg id -> call id
-        # caller number -> (agent id, when their last answered call ended): last-agent routing
-        self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.room = WaitingRoom(self)
         # Hooks of the transfers (transfers.py): the agent of a connected call hung up (None:
         # nothing special, the call ends), and a call is about to end.
@@ -161,7 +156,7 @@ class CallDesk:
         self, call: Call, queue: Queue, now: float
     ) -> tuple[str, float, str] | None:
         """Whom to keep a returning caller for, and until when, if anyone."""
-        last = self.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
+        last = self.floor.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
         if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
             return None
         agent = self.floor.directory.agents.get(last[0])
@@ -172,15 +167,6 @@ class CallDesk:
         if not working or not queue.compiled.matches(agent.skills, agent.attributes):
             return None
         return agent.id, now + queue.last_agent_wait_s, "last agent"
-
-    def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
-        """Who served a caller last (also fed from the records at start-up)."""
-        if not caller_number:
-            return
-        self.last_agent[caller_number] = (agent_id, ended_at)
-        self.last_agent.move_to_end(caller_number)
-        while len(self.last_agent) > LAST_AGENT_MEMORY:
-            self.last_agent.popitem(last=False)
 
     # --- offers ---------------------------------------------------------------------------
 
@@ -316,7 +302,7 @@ class CallDesk:
         """The record of the call's part since `segment_at`; the next part starts now."""
         answered = call.answered_at
         if answered is not None and call.agent_id is not None:
-            self.remember_last_agent(call.caller_number, call.agent_id, now)
+            self.floor.remember_last_agent(call.caller_number, call.agent_id, now)
         record = Interaction(
             call_id=call.id,
             queue_id=call.queue_id,

@@ -102,7 +102,7 @@ class Center:
 
     @property
     def last_agent(self) -> OrderedDict[str, tuple[str, float]]:
-        return self.desk.last_agent
+        return self.floor.last_agent
 
     @property
     def waiting(self) -> list[str]:
@@ -115,7 +115,7 @@ class Center:
         return bool(self.ready)
 
     def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
-        self.desk.remember_last_agent(caller_number, agent_id, ended_at)
+        self.floor.remember_last_agent(caller_number, agent_id, ended_at)
 
     # --- configuration (the store has already saved it) -------------------------------
 

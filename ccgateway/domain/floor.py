@@ -9,7 +9,7 @@ engine is always told who is free on which channel.
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 
 from ccgateway.domain.agents import VOICE, AgentPolicy, AgentState, AgentStatus, Trigger
@@ -23,6 +23,7 @@ from ccgateway.domain.timers import Timers
 # Device states in which a phone cannot take an offer: not registered, or already in use
 # (a personal call, or a call the controller did not place).
 BUSY_DEVICE = frozenset({DeviceState.UNAVAILABLE, DeviceState.IN_USE, DeviceState.RINGING})
+LAST_AGENT_MEMORY = 200_000  # callers whose last agent is remembered; the oldest go first
 REQUESTABLE = {
     AgentState.AVAILABLE: Trigger.MAKE_AVAILABLE,
     AgentState.PAUSED: Trigger.PAUSE,
@@ -50,6 +51,8 @@ class Floor:
         # Set when an agent logs out or changes: queues may have lost their last agent.
         self.staffing_dropped = False
         self.features: dict[str, frozenset[str]] = {}  # per PBX; a PBX not named can do all
+        # caller number -> (agent id, when their last answered call ended)
+        self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.timers = Timers()
         self.engine = RoutingEngine(
             self.directory.agents,
@@ -57,6 +60,16 @@ class Floor:
             lambda agent_id: self.status[agent_id].idle_since,
             lambda agent_id, now: self.status[agent_id].occupancy(now),
         )
+
+    def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
+        """Who served a caller last, by call or callback (also fed from the records at
+        start-up): last-agent routing."""
+        if not caller_number:
+            return
+        self.last_agent[caller_number] = (agent_id, ended_at)
+        self.last_agent.move_to_end(caller_number)
+        while len(self.last_agent) > LAST_AGENT_MEMORY:
+            self.last_agent.popitem(last=False)
 
     def can(self, pbx: str, feature: str) -> bool:
         return feature in self.features.get(pbx, FEATURES)

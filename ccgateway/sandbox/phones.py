@@ -29,6 +29,7 @@ MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
 CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
 _SCENARIOS = {"noanswer": "agent_noanswer.xml", "busy": "agent_busy.xml"}
+SPEECH = "/usr/share/sip-tester/g711a.pcap"  # 7 s of PCMA speech, shipped with sip-tester
 
 
 def check_mode(mode: str) -> None:
@@ -137,10 +138,12 @@ def place_calls(
     caller: str | None,
     key: str | None = None,
     key_every_s: float = 2.0,
+    speak_after: float | None = None,
 ) -> CallBatch:
     """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`.
     With `key`, each customer presses it every `key_every_s` once answered (and hangs up
-    after `hangup_after_s` all the same)."""
+    after `hangup_after_s` all the same); with `speak_after`, says something (7 s of
+    audio) that many seconds after the answer."""
     if not extension.isdigit() or len(extension) > 32:
         raise SandboxError(f"the extension must be digits, not {extension!r}")
     if not 1 <= count <= MAX_CALLS:
@@ -157,6 +160,12 @@ def place_calls(
     name = "customer.xml" if key is None else "customer_key.xml"
     template = resources.files("ccgateway.sandbox").joinpath(f"scenarios/{name}")
     scenario = template.read_text().replace("@HANGUP_MS@", str(hangup_ms))
+    media, audio = ("m=audio [media_port] RTP/AVP 0\n      a=rtpmap:0 PCMU/8000", "")
+    if speak_after is not None:  # a BYE from the PBX meanwhile ends the call as failed
+        media = "m=audio [media_port] RTP/AVP 8\n      a=rtpmap:8 PCMA/8000"
+        pause = f'<pause milliseconds="{max(0, round(speak_after * 1000))}"/>'
+        audio = pause + f'<nop><action><exec play_pcap_audio="{SPEECH}"/></action></nop>'
+    scenario = scenario.replace("@MEDIA@", media).replace("@AUDIO@", audio)
     if key is not None:
         every_ms = max(200, round(key_every_s * 1000))
         presses = max(1, hangup_ms // every_ms)

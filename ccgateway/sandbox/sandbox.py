@@ -233,15 +233,19 @@ class Sandbox:
         caller: str | None = None,
         wait: bool = False,
         key: str | None = None,
+        speak_after: float | None = None,
     ) -> CallBatch:
         """Place `count` simultaneous customer calls to `extension` (the queue); each hangs
-        up `hangup_after` seconds after it is answered unless the PBX ends it first, and
-        presses `key` every 2 s if given. With `wait`, returns once all have ended (then
-        `batch.wait()` gives the outcome at once)."""
+        up `hangup_after` seconds after it is answered unless the PBX ends it first, presses
+        `key` every 2 s if given, and speaks (7 s of audio) `speak_after` seconds after the
+        answer if given. With `wait`, returns once all have ended (then `batch.wait()` gives
+        the outcome at once)."""
         self._running_state()
         prune_batches(self.state_dir)
         workdir = Path(tempfile.mkdtemp(prefix="call-", dir=self.state_dir))
-        batch = place_calls(workdir, extension, count, hangup_after, caller, key)
+        batch = place_calls(
+            workdir, extension, count, hangup_after, caller, key, speak_after=speak_after
+        )
         if wait:
             batch.wait()
         return batch

@@ -55,7 +55,14 @@ class Centre:
     async def agent(self, k: int) -> dict[str, Any]:
         return dict(await self.call("GET", f"/v1/agents/agent{k}"))
 
-    async def place(self, extension: str, caller: str, hangup_after: float) -> None:
+    async def place(
+        self,
+        extension: str,
+        caller: str,
+        hangup_after: float,
+        key: str | None = None,
+        speak_after: float | None = None,
+    ) -> None:
         await asyncio.to_thread(
             self.sandbox.call,
             extension,
@@ -63,7 +70,17 @@ class Centre:
             hangup_after=hangup_after,
             caller=caller,
             wait=False,
+            key=key,
+            speak_after=speak_after,
         )
+
+    def seen(self, event: str, **fields: str) -> list[dict[str, str]]:
+        """AMI events Asterisk sent of this name and with these fields (its own word)."""
+        return [
+            e
+            for e in self.observer.events
+            if e.get("Event") == event and all(e.get(k) == v for k, v in fields.items())
+        ]
 
     async def finished(self, n: int) -> bool:
         return len(await self.interactions()) >= n
