@@ -8,6 +8,7 @@ not the controller's own account.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -35,13 +36,15 @@ class Centre:
     async def until(
         self,
         what: str,
-        check: Callable[[], Awaitable[Any]],
+        check: Callable[[], Awaitable[Any] | Any],
         timeout_s: float = 30.0,
         explain: Callable[[], Awaitable[Any]] | None = None,
     ) -> Any:
         deadline = time.monotonic() + timeout_s
         while True:
-            result = await check()
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
             if result:
                 return result
             if time.monotonic() > deadline:
