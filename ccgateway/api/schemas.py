@@ -7,6 +7,7 @@ every rule lives in one place and the API cannot drift from it.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
@@ -15,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from ccgateway.api.queue_rule_schemas import AnnounceIn, CallbackPolicyIn, HoursIn, LimitsIn
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.engine import Decision
-from ccgateway.domain.figures import QueueFigures
+from ccgateway.domain.figures import AgentFigures, QueueFigures
 from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, RelaxationStep, Skill, Strategy
 from ccgateway.domain.views import AgentView, CallView, QueueStatus
 
@@ -373,10 +374,37 @@ class QueueFiguresOut(BaseModel):
     aht_s: float | None
     abandonment_rate: float | None
     longest_wait_answered_s: float
+    unstaffed: int = Field(description="offered, then sent on when the last agent left")
+    deflected: int = Field(description="sent on at arrival: closed, full, no agents")
+    callbacks_requested: int
+    callbacks_completed: int
+    callbacks_not_reached: int
+    tasks_completed: int
+    tasks_cancelled: int
+    task_asa_s: float | None = Field(description="mean wait of completed tasks until accepted")
+    task_aht_s: float | None = Field(description="mean handling time of completed tasks")
 
     @classmethod
     def of(cls, value: QueueFigures) -> QueueFiguresOut:
         return cls.model_validate(value, from_attributes=True)
+
+
+class AgentFiguresOut(BaseModel):
+    """Today's (UTC) figures of one agent, and their live occupancy."""
+
+    agent_id: str
+    calls_answered: int = Field(description="inbound, transferred to them, and callbacks")
+    talk_s: float
+    aht_s: float | None
+    transfers: int = Field(description="calls they transferred on")
+    callbacks: int
+    tasks_completed: int
+    task_aht_s: float | None
+    occupancy: float
+
+    @classmethod
+    def of(cls, value: AgentFigures, occupancy: float) -> AgentFiguresOut:
+        return cls(**dataclasses.asdict(value), occupancy=round(occupancy, 4))
 
 
 class CallOut(BaseModel):

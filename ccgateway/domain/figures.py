@@ -1,14 +1,24 @@
-"""The figures a call centre runs on, per queue, folded from finished calls.
+"""The figures a call centre runs on, per queue and per agent, folded from finished records.
 
-Definitions (stated because peers differ, and the API documents them):
-- offered: calls that reached the queue, minus short abandons (callers who hung up within
-  `short_abandon_s`, usually misdials; they are counted apart and excluded everywhere else);
-- service level: calls answered within `service_level_s` over offered (abandons included in
-  the denominator, the stricter of the common definitions);
-- ASA: mean wait of answered calls; AHT: mean talk time of answered calls (wrap-up is not yet
-  measured per call);
+Definitions (stated because peers differ, and the API documents them). For a queue:
+- offered: callers who entered the queue's line, minus short abandons (callers who hung up
+  within `short_abandon_s`, usually misdials; counted apart and excluded everywhere else).
+  Callers sent on at arrival (closed, full, no agents) are `deflected`, not offered;
+  callers who left the line for a callback are `callbacks_requested`, not offered (their
+  callback is counted when it is made: `callbacks_completed`, `callbacks_not_reached`);
+- answered: offered callers an agent talked to (a part that ended in a transfer counts: the
+  caller was answered in this queue; the next queue counts its own part);
+- service level: answered within `service_level_s` over offered (abandons included in the
+  denominator, the stricter of the common definitions);
+- ASA: mean wait of answered callers; AHT: mean talk time of answered callers (wrap-up is
+  not measured per call);
 - abandonment rate: abandoned (after the short-abandon threshold) over offered;
-- timed-out calls (the PBX's hold timer) count as offered and not answered.
+- timed out (max wait, or the PBX's hold timer) and unstaffed (the last qualified agent
+  left) count as offered and not answered;
+- tasks (chats, emails): completed, cancelled, mean wait until accepted and mean handling
+  time, apart from calls.
+For an agent: calls answered (inbound, transferred to them, callbacks), their talk time and
+AHT, transfers made, and tasks completed with their handling time; occupancy is live state.
 """
 
 from __future__ import annotations
@@ -17,6 +27,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ccgateway.domain.commands import Interaction, Outcome
+
+NOT_OFFERED = frozenset({Outcome.REJECTED, Outcome.CLOSED, Outcome.REFUSED})
+ANSWERED = frozenset({Outcome.ANSWERED, Outcome.TRANSFERRED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +46,28 @@ class QueueTally:
     abandoned: int = 0
     short_abandoned: int = 0
     timed_out: int = 0
+    unstaffed: int = 0
+    deflected: int = 0
+    callbacks_requested: int = 0
+    callbacks_completed: int = 0
+    callbacks_not_reached: int = 0
     wait_answered_s: float = 0.0
     talk_s: float = 0.0
     longest_wait_answered_s: float = 0.0
+    tasks_completed: int = 0
+    tasks_cancelled: int = 0
+    task_wait_s: float = 0.0
+    task_handle_s: float = 0.0
+
+
+@dataclass(slots=True)
+class AgentTally:
+    calls_answered: int = 0
+    talk_s: float = 0.0
+    transfers: int = 0
+    callbacks: int = 0
+    tasks_completed: int = 0
+    task_handle_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,41 +83,108 @@ class QueueFigures:
     aht_s: float | None
     abandonment_rate: float | None
     longest_wait_answered_s: float
+    unstaffed: int = 0
+    deflected: int = 0
+    callbacks_requested: int = 0
+    callbacks_completed: int = 0
+    callbacks_not_reached: int = 0
+    tasks_completed: int = 0
+    tasks_cancelled: int = 0
+    task_asa_s: float | None = None
+    task_aht_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentFigures:
+    agent_id: str
+    calls_answered: int
+    talk_s: float
+    aht_s: float | None
+    transfers: int
+    callbacks: int
+    tasks_completed: int
+    task_aht_s: float | None
 
 
 class Figures:
-    """Per-queue tallies; add each finished call once, read figures at any time."""
+    """Per-queue and per-agent tallies; add each finished record once, read at any time."""
 
     def __init__(self, rules: FigureRules | None = None) -> None:
         self.rules = rules or FigureRules()
         self._tallies: dict[str, QueueTally] = {}
+        self._agents: dict[str, AgentTally] = {}
 
-    def add(self, interaction: Interaction) -> None:
-        if interaction.queue_id is None or interaction.outcome is Outcome.REJECTED:
+    def add(self, record: Interaction) -> None:
+        if record.agent_id is not None:
+            self._add_agent(record)
+        if record.queue_id is None or record.outcome is Outcome.REJECTED:
             return  # never reached a queue
-        tally = self._tallies.setdefault(interaction.queue_id, QueueTally())
-        if (
-            interaction.outcome is Outcome.ABANDONED
-            and interaction.wait_s < self.rules.short_abandon_s
-        ):
+        tally = self._tallies.setdefault(record.queue_id, QueueTally())
+        if record.kind == "task":
+            self._add_task(tally, record)
+        elif record.kind == "callback":
+            if record.outcome is Outcome.ANSWERED:
+                tally.callbacks_completed += 1
+            else:
+                tally.callbacks_not_reached += 1
+        else:
+            self._add_call(tally, record)
+
+    def _add_call(self, tally: QueueTally, record: Interaction) -> None:
+        outcome = record.outcome
+        if outcome in NOT_OFFERED:
+            tally.deflected += 1
+            return
+        if outcome is Outcome.CALLBACK:
+            tally.callbacks_requested += 1
+            return
+        if outcome is Outcome.ABANDONED and record.wait_s < self.rules.short_abandon_s:
             tally.short_abandoned += 1
             return
         tally.offered += 1
-        if interaction.outcome is Outcome.ANSWERED:
+        if outcome in ANSWERED:
             tally.answered += 1
-            tally.wait_answered_s += interaction.wait_s
-            tally.talk_s += interaction.talk_s
-            tally.longest_wait_answered_s = max(tally.longest_wait_answered_s, interaction.wait_s)
-            if interaction.wait_s <= self.rules.service_level_s:
+            tally.wait_answered_s += record.wait_s
+            tally.talk_s += record.talk_s
+            tally.longest_wait_answered_s = max(tally.longest_wait_answered_s, record.wait_s)
+            if record.wait_s <= self.rules.service_level_s:
                 tally.answered_in_time += 1
-        elif interaction.outcome is Outcome.ABANDONED:
+        elif outcome is Outcome.ABANDONED:
             tally.abandoned += 1
-        elif interaction.outcome is Outcome.TIMED_OUT:
+        elif outcome is Outcome.TIMED_OUT:
             tally.timed_out += 1
+        elif outcome is Outcome.UNSTAFFED:
+            tally.unstaffed += 1
 
-    def add_all(self, interactions: Iterable[Interaction]) -> None:
-        for interaction in interactions:
-            self.add(interaction)
+    @staticmethod
+    def _add_task(tally: QueueTally, record: Interaction) -> None:
+        if record.outcome is Outcome.COMPLETED:
+            tally.tasks_completed += 1
+            tally.task_wait_s += record.wait_s
+            tally.task_handle_s += record.talk_s
+        elif record.outcome is Outcome.CANCELLED:
+            tally.tasks_cancelled += 1
+
+    def _add_agent(self, record: Interaction) -> None:
+        assert record.agent_id is not None
+        tally = self._agents.setdefault(record.agent_id, AgentTally())
+        if record.kind == "task":
+            if record.outcome is Outcome.COMPLETED:
+                tally.tasks_completed += 1
+                tally.task_handle_s += record.talk_s
+            return
+        if record.answered_at is None:
+            return
+        tally.calls_answered += 1
+        tally.talk_s += record.talk_s
+        if record.outcome is Outcome.TRANSFERRED:
+            tally.transfers += 1
+        if record.kind == "callback":
+            tally.callbacks += 1
+
+    def add_all(self, records: Iterable[Interaction]) -> None:
+        for record in records:
+            self.add(record)
 
     def queue(self, queue_id: str) -> QueueFigures:
         t = self._tallies.get(queue_id, QueueTally())
@@ -101,6 +200,28 @@ class Figures:
             aht_s=_mean(t.talk_s, t.answered),
             abandonment_rate=_ratio(t.abandoned, t.offered),
             longest_wait_answered_s=round(t.longest_wait_answered_s, 3),
+            unstaffed=t.unstaffed,
+            deflected=t.deflected,
+            callbacks_requested=t.callbacks_requested,
+            callbacks_completed=t.callbacks_completed,
+            callbacks_not_reached=t.callbacks_not_reached,
+            tasks_completed=t.tasks_completed,
+            tasks_cancelled=t.tasks_cancelled,
+            task_asa_s=_mean(t.task_wait_s, t.tasks_completed),
+            task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
+        )
+
+    def agent(self, agent_id: str) -> AgentFigures:
+        t = self._agents.get(agent_id, AgentTally())
+        return AgentFigures(
+            agent_id=agent_id,
+            calls_answered=t.calls_answered,
+            talk_s=round(t.talk_s, 3),
+            aht_s=_mean(t.talk_s, t.calls_answered),
+            transfers=t.transfers,
+            callbacks=t.callbacks,
+            tasks_completed=t.tasks_completed,
+            task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
         )
 
     def queue_ids(self) -> list[str]:

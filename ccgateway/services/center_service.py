@@ -16,7 +16,7 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, Interaction, MonitorMode
 from ccgateway.domain.engine import Decision
 from ccgateway.domain.errors import Conflict, InvalidValue
-from ccgateway.domain.figures import QueueFigures
+from ccgateway.domain.figures import AgentFigures, QueueFigures
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.views import (
     AgentView,
@@ -78,6 +78,11 @@ class CenterService:
         """Today's (UTC) figures of one queue; see domain/figures.py for the definitions."""
         self._center.directory.queue(queue_id)
         return self._dispatcher.figures.queue(queue_id)
+
+    def agent_figures(self, agent_id: str) -> tuple[AgentFigures, float]:
+        """Today's (UTC) figures of one agent, and their occupancy now."""
+        view = agent_view(self._center, agent_id, self._clock.now())
+        return self._dispatcher.figures.agent(agent_id), view.occupancy
 
     def decisions(
         self,

@@ -61,6 +61,7 @@ class WorkService:
         live = self._center.callbacks.callbacks.get(callback_id)
         if live is not None:
             return live
+        await self._dispatcher.drain_writes()  # its last change may still be on its way
         saved = await asyncio.to_thread(self._callbacks.get, callback_id)
         if saved is None:
             raise NotFound(f"no callback {callback_id!r}")
@@ -117,6 +118,7 @@ class WorkService:
         live = self._center.tasks.tasks.get(task_id)
         if live is not None:
             return live
+        await self._dispatcher.drain_writes()
         saved = await asyncio.to_thread(self._tasks.get, task_id)
         if saved is None:
             raise NotFound(f"no task {task_id!r}")

@@ -33,6 +33,13 @@ MATRIX = [
     ("DELETE", "/v1/skills/en", None, (409, 403, 403)),  # admin may, but en is in use
     ("GET", "/v1/calls", None, (200, 200, 403)),
     ("GET", "/v1/interactions", None, (200, 200, 403)),
+    ("GET", "/v1/agents/a1/figures", None, (200, 200, 200)),
+    ("GET", "/v1/agents/a2/figures", None, (200, 200, 403)),
+    ("GET", "/v1/callbacks", None, (200, 200, 403)),
+    ("POST", "/v1/callbacks", {"queue_id": "german", "number": "+4930111"}, (201, 201, 403)),
+    ("GET", "/v1/tasks", None, (200, 200, 200)),  # an agent's key sees its own
+    ("GET", "/v1/tasks?agent_id=a2", None, (200, 200, 403)),
+    ("POST", "/v1/tasks", {"queue_id": "german", "channel": "chat"}, (201, 201, 403)),
     ("GET", "/v1/keys", None, (200, 403, 403)),
     ("POST", "/v1/keys", {"name": "k", "role": "admin"}, (201, 403, 403)),
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Caller, Configurer, Reader, Service
-from ccgateway.api.schemas import AgentIn, AgentOut, AgentPatch, AgentStateIn
+from ccgateway.api.schemas import AgentFiguresOut, AgentIn, AgentOut, AgentPatch, AgentStateIn
 from ccgateway.domain.agents import AgentState
 
 router = APIRouter(prefix="/v1/agents", tags=["agents"])
@@ -23,6 +23,15 @@ async def list_agents(service: Service, _: Reader) -> list[AgentOut]:
 async def get_agent(agent_id: str, service: Service, caller: Caller) -> AgentOut:
     caller.require_agent(agent_id)
     return AgentOut.of(service.agent(agent_id))
+
+
+@router.get("/{agent_id}/figures")
+async def agent_figures(agent_id: str, service: Service, caller: Caller) -> AgentFiguresOut:
+    """Today's (UTC): calls answered (inbound, transferred to them, callbacks), talk time,
+    AHT, transfers made, tasks completed and their handling time; occupancy now."""
+    caller.require_agent(agent_id)
+    figures, occupancy = service.agent_figures(agent_id)
+    return AgentFiguresOut.of(figures, occupancy)
 
 
 @router.patch("/{agent_id}")

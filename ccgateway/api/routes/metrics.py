@@ -39,6 +39,28 @@ TODAY: list[tuple[str, str, Callable[[Any], float | None]]] = [
     ),
     ("ccgw_queue_asa_seconds", "Average speed of answer today.", lambda f: f.asa_s),
     ("ccgw_queue_aht_seconds", "Average talk time today.", lambda f: f.aht_s),
+    ("ccgw_queue_timed_out_today", "Callers past the max wait today.", lambda f: f.timed_out),
+    ("ccgw_queue_deflected_today", "Callers sent on at arrival today.", lambda f: f.deflected),
+    (
+        "ccgw_queue_callbacks_requested_today",
+        "Callers who left the line for a callback today.",
+        lambda f: f.callbacks_requested,
+    ),
+    (
+        "ccgw_queue_callbacks_completed_today",
+        "Callbacks that reached the customer today.",
+        lambda f: f.callbacks_completed,
+    ),
+    ("ccgw_queue_tasks_completed_today", "Tasks completed today.", lambda f: f.tasks_completed),
+]
+AGENT_TODAY: list[tuple[str, str, Callable[[Any], float | None]]] = [
+    ("ccgw_agent_calls_answered_today", "Calls answered today (UTC).", lambda f: f.calls_answered),
+    ("ccgw_agent_talk_seconds_today", "Talk time today (UTC).", lambda f: f.talk_s),
+    (
+        "ccgw_agent_tasks_completed_today",
+        "Tasks completed today (UTC).",
+        lambda f: f.tasks_completed,
+    ),
 ]
 
 
@@ -74,4 +96,7 @@ async def metrics(service: Service, _: Reader) -> str:
         "Calls answered since the controller started.",
         [(f'{{agent="{a.agent.id}"}}', a.calls_answered) for a in agents],
     )
+    figures = {a.agent.id: service.agent_figures(a.agent.id)[0] for a in agents}
+    for name, help_text, read in AGENT_TODAY:
+        family(name, help_text, [(f'{{agent="{a}"}}', read(f)) for a, f in figures.items()])
     return "\n".join(lines) + "\n"
