@@ -154,7 +154,8 @@ async def test_a_cancelled_consult_brings_agent1_back_and_a_conference_joins_thr
     await hang_up(centre, call["call_id"])  # the caller leaves: the conference ends for all
     await centre.until("agent1 free", lambda: _agent_state(centre, 1, "available"), 15)
     await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 15)
-    assert await centre.call("GET", "/v1/calls") == []
+    calls = await centre.call("GET", "/v1/calls")  # (other modules' callers may still talk)
+    assert [c for c in calls if c["call_id"] == call["call_id"]] == []
 
 
 async def test_a_blind_transfer_to_a_number_connects_the_outside_phone(centre: Centre) -> None:
