@@ -14,6 +14,7 @@ ALLOWED = {
     "pbx": {"ccgateway.domain", "ccgateway.ports", "ccgateway.pbx"},
     "persistence": {"ccgateway.domain", "ccgateway.ports", "ccgateway.persistence"},
     "api": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services", "ccgateway.api"},
+    "sim": {"ccgateway.domain", "ccgateway.sim"},  # the same core, on a virtual clock
 }
 IO_IN_DOMAIN = {
     "asyncio",
