@@ -113,13 +113,13 @@ class InboundSim:
             now = due.at
             offers: list[Offer] = []
             if due.kind == "arrive":
-                arrival = due.item
-                assert isinstance(arrival, Arrival)
-                self.talk_of[arrival.call_id] = arrival.talk_s
+                new = due.item
+                assert isinstance(new, Arrival)
+                self.talk_of[new.call_id] = new.talk_s
                 if self.on_arrival is not None:
-                    self.on_arrival(arrival, now)
-                offers = self.router.arrive(arrival, now)
-                at(now + arrival.patience_s, "patience", arrival.call_id)
+                    self.on_arrival(new, now)
+                offers = self.router.arrive(new, now)
+                at(now + new.patience_s, "patience", new.call_id)
             elif due.kind == "answer":
                 offer = due.item
                 assert isinstance(offer, Offer)
