@@ -208,7 +208,7 @@ def _agent_leg(channel: AmiMessage, uniqueid: str, age: float) -> AgentChannel:
         caller_id=caller,
         answered=channel.get("ChannelState") == "6",
         age_s=age,
-        bridged=channel.get("BridgeId", "") not in UNKNOWN,
+        bridged=_known(channel.get("BridgeId")) != "",
         role=role,
     )
 

@@ -19,6 +19,9 @@ from ccgateway.domain.commands import RingAgent
 from ccgateway.domain.events import (
     AgentLegAnswered,
     AgentLegFailed,
+    CallbackAnswered,
+    CallbackFailed,
+    CallbackRequested,
     CallWaiting,
     ChannelHungUp,
     DeviceState,
@@ -143,3 +146,64 @@ def test_feature_codes_name_the_phone_by_its_device() -> None:
     assert translate.to_event(message) == FeatureCodeDialled("PJSIP/agent-1", Feature.PAUSE, 12)
     message |= {"Feature": "reboot"}
     assert translate.to_event(message) is None
+
+
+# --- the controller's other contexts, recorded (tests/fixtures/ami/record_call_handling.py) --
+
+HANDLING = messages((Path(__file__).parents[2] / "fixtures/ami/call_handling.ami").read_bytes())
+
+
+def channel_lists() -> list[list[AmiMessage]]:
+    """Each CoreShowChannels answer of the recording, in order."""
+    lists: dict[str, list[AmiMessage]] = {}
+    for m in HANDLING:
+        if m.get("Event") == "CoreShowChannel":
+            lists.setdefault(m.get("ActionID", ""), []).append(m)
+    return list(lists.values())
+
+
+def test_a_resync_finds_callers_in_every_context_and_what_each_agent_leg_is_doing() -> None:
+    announce, talking, consult, conference, callback = (
+        translate.to_snapshot(channels, []) for channels in channel_lists()
+    )
+    [caller_a] = announce.callers  # hearing an announcement, not in the holding bridge
+    assert (caller_a.extension, announce.agent_legs) == ("200", ())
+    [caller_b] = talking.callers
+    [leg] = talking.agent_legs
+    assert (leg.caller_id, leg.role, leg.answered, leg.bridged) == (
+        caller_b.call_id,
+        "agent",
+        True,
+        True,
+    )
+    assert [c.call_id for c in consult.callers] == [caller_b.call_id]  # holding, with music
+    roles = {(leg.leg_id, leg.caller_id, leg.role) for leg in consult.agent_legs}
+    assert roles == {
+        ("ccgw-rec-agent1", caller_b.call_id, "agent"),
+        ("ccgw-rec-agent2", caller_b.call_id, "consulted"),
+    }
+    assert [c.extension for c in conference.callers] == ["201"]
+    assert {(leg.caller_id, leg.role) for leg in conference.agent_legs} == {
+        (caller_b.call_id, "conference")
+    }
+    # The callback's outside leg (ccgw-inbound, no extension, AppDial) is no caller.
+    assert callback.callers == ()
+    [dialling] = callback.agent_legs
+    assert (dialling.leg_id, dialling.role, dialling.bridged) == (
+        "ccgw-rec-agent3",
+        "callback",
+        True,
+    )
+
+
+def test_the_key_the_callback_and_the_busy_line_become_domain_events() -> None:
+    got = [e for m in HANDLING if (e := translate.to_event(m)) is not None]
+    assert [
+        e for e in got if isinstance(e, CallbackRequested | CallbackAnswered | CallbackFailed)
+    ] == [
+        CallbackRequested(channel_lists()[0][0]["Uniqueid"]),
+        CallbackAnswered("ccgw-rec-agent3"),
+        CallbackFailed("ccgw-rec-busy", LegFailure.BUSY, "dial status BUSY"),
+    ]
+    answered = [e.leg_id for e in got if isinstance(e, AgentLegAnswered)]
+    assert answered == ["ccgw-rec-agent1", "ccgw-rec-agent2", "ccgw-rec-agent3", "ccgw-rec-busy"]
