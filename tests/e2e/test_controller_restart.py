@@ -19,10 +19,14 @@ import pytest
 from ccgateway.app import Controller, build_controller
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import CallState
+from ccgateway.domain.commands import HangUp
 from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.queue_policy import Announcements
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.persistence import SqlCallbackStore, SqlTaskStore
 from ccgateway.ports import InteractionQuery
 from ccgateway.sandbox import Sandbox
+from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings
 from tests.e2e.ami_observer import AmiObserver
 
@@ -132,6 +136,98 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
             and e.get("Channel", "").startswith(("PJSIP/agent1-", "PJSIP/agent2-"))
         ]
         assert len(rings) == 2  # each agent rung once: nothing dialled twice
+    finally:
+        await stop_dead(second, task)
+        await observer.stop()
+
+
+async def test_a_restart_keeps_a_callback_promised_and_a_caller_mid_announcement(
+    asterisk_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The first controller promises a callback and starts announcing to a waiting caller,
+    then dies. The second loads the callback from the database and finds the caller in the
+    announcement from the PBX's channel list (out of the holding bridge); both are served,
+    the callback first (its place is earlier), each once."""
+    db = tmp_path / "db.sqlite"
+    observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    await observer.start()
+    announce = Announcements(position=True, first_s=5, every_s=60)
+    first, task = start(asterisk_sandbox, db)
+    try:
+        service = first.service
+        await service.create_queue(Queue("later", "Later", "410", wrapup_s=0, announce=announce))
+        await service.create_agent(Agent("agent3", "A3", "PJSIP/agent3"))
+        await until("the PBX", lambda: first.dispatcher.center.pbx_ready)
+        stores = SqlCallbackStore(first.engine), SqlTaskStore(first.engine)
+        promised = await WorkService(first.dispatcher, *stores).create_callback(
+            "later", "+4940555", "Ann", None, None
+        )
+        asterisk_sandbox.call("410", hangup_after=40, caller="+4930410001")
+        center = first.dispatcher.center
+        waiting = await until(
+            "the caller waiting",
+            lambda: next(
+                (c.id for c in center.calls.values() if c.caller_number == "+4930410001"), None
+            ),
+        )
+        await until(  # Asterisk's word: the caller left the holding bridge for the announcement
+            "the announcement",
+            lambda: [
+                e
+                for e in observer.events
+                if e.get("Event") == "BridgeLeave"
+                and e.get("Uniqueid") == waiting
+                and e.get("Context") == "ccgw-announce"
+            ],
+        )
+        await first.dispatcher.drain_writes()
+    finally:
+        await stop_dead(first, task)
+
+    second, task = start(asterisk_sandbox, db)
+    try:
+        center = second.dispatcher.center
+        await until("the resync", lambda: center.pbx_ready)
+        assert center.calls[waiting].state is CallState.WAITING  # found in ccgw-announce
+        assert center.callbacks.callbacks[promised.id].state.value == "waiting"
+        await second.service.set_agent_state("agent3", AgentState.AVAILABLE, None)
+        await until(
+            "agent3 on the callback",
+            lambda: (
+                center.status["agent3"].call_id == promised.id
+                and center.status["agent3"].state is AgentState.ON_CALL
+            ),
+            timeout_s=30,
+        )
+        await until(
+            "the customer answered", lambda: center.callbacks.callbacks[promised.id].answered_at
+        )
+        leg = center.callbacks.callbacks[promised.id].leg_id
+        assert leg is not None
+        await second.dispatcher.pbx.execute(HangUp(leg, "the agent is done"))
+        await until(
+            "agent3 on the caller from before the restart",
+            lambda: center.calls.get(waiting) and center.calls[waiting].agent_id == "agent3",
+            timeout_s=30,
+        )
+        await second.dispatcher.pbx.execute(HangUp(waiting, "done"))
+        await until("the call over", lambda: waiting not in center.calls)
+        await second.dispatcher.drain_writes()
+        records = await second.service.interactions(InteractionQuery())
+        ours = sorted(
+            (r.call_id, r.kind, r.outcome.value)
+            for r in records
+            if r.call_id in (waiting, promised.id)
+        )
+        assert ours == sorted(
+            [(waiting, "inbound", "answered"), (promised.id, "callback", "answered")]
+        )
+        dialled = [
+            e
+            for e in observer.events
+            if e.get("Event") == "DialBegin" and e.get("DialString", "").startswith("+4940555")
+        ]
+        assert len(dialled) == 1  # the customer was called once, though two controllers knew
     finally:
         await stop_dead(second, task)
         await observer.stop()
