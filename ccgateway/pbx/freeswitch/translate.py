@@ -24,6 +24,8 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     DeviceState,
     DeviceStateChanged,
+    Feature,
+    FeatureCodeDialled,
     LegFailure,
     MachineDetected,
     PbxEvent,
@@ -37,7 +39,7 @@ INBOUND_CONTEXT = "ccgw-inbound"
 LEG_PREFIX = "ccgw-"
 QUEUE_VARIABLE = "ccgw_queue"  # set by dialplans/freeswitch before park
 SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_BRIDGE")
-CUSTOM = ("sofia::register", "sofia::unregister", "sofia::expire", "avmd::beep")
+CUSTOM = ("sofia::register", "sofia::unregister", "sofia::expire", "avmd::beep", "ccgw::feature")
 
 # FreeSWITCH hang-up cause names and their Q.850 codes (switch_types.h); FreeSWITCH's own
 # causes (600s) mapped to the nearest Q.850 meaning.
@@ -105,10 +107,27 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
 
 
 def _custom(event: EventHeaders) -> PbxEvent | None:
+    if event.get("Event-Subclass") == "ccgw::feature":
+        return _feature(event)
     if event.get("Event-Subclass") == "avmd::beep" and event.get("Beep-Status") == "DETECTED":
         hz = event.get("Frequency", "?").split(".")[0]
         return MachineDetected(event.get("Unique-ID", ""), f"avmd beep at {hz} Hz")
     return _registration(event)
+
+
+def _feature(event: EventHeaders) -> FeatureCodeDialled | None:
+    """A feature code from dialplans/freeswitch's ccgw-features: the `event` application
+    fires it on the agent's own channel, so the channel's user names the device."""
+    try:
+        feature = Feature(event.get("ccgw_feature", ""))
+    except ValueError:
+        return None
+    user = event.get("variable_user_name") or event.get("Caller-Username", "")
+    if not re.fullmatch(r"[A-Za-z0-9_.@:+-]{1,80}", user):
+        return None
+    code = event.get("ccgw_code", "")
+    number = int(code) if code.isdigit() and len(code) <= 2 else None
+    return FeatureCodeDialled(f"user/{user}", feature, number)
 
 
 def _registration(event: EventHeaders) -> DeviceStateChanged | None:

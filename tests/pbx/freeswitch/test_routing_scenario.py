@@ -14,9 +14,13 @@ import pytest
 
 from ccgateway.app import Controller, build_controller
 from ccgateway.domain.agents import AgentState
+from ccgateway.domain.errors import Conflict
 from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.transfers import TargetKind, TransferTarget
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
+from ccgateway.persistence import SqlCallbackStore, SqlTaskStore
 from ccgateway.ports import InteractionQuery
+from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings
 from tests.pbx.freeswitch.scripted import ScriptedServer, recorded_turns
 from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
@@ -171,3 +175,42 @@ async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(
     await s.until("the end", lambda: not s.center.calls)
     [record] = await s.interactions()
     assert record.outcome.value == "abandoned" and record.agent_id is None
+
+
+async def test_a_blind_transfer_back_into_a_queue_and_what_freeswitch_cannot_do_yet(
+    scenario: tuple[Scenario, dict[str, list[Any]]],
+) -> None:
+    """On FreeSWITCH a blind transfer is uuid_transfer of the caller into the inbound
+    context (it parks again) and uuid_kill of the agent's parked leg (answers from the real
+    07 and 08 transcripts); consults are refused before anything is sent."""
+    s, script = scenario
+    s.server.answer("bgapi originate", script["t14_bgapi"][0])
+    s.server.answer("api uuid_bridge", script["t14_bridge"][0])
+    s.server.answer("api uuid_transfer", turns("07_uuid_transfer")[4])
+    s.server.answer("api uuid_kill", turns("08_uuid_kill")[4])
+    await s.until("the resync", lambda: s.center.pbx_ready)
+    s.server.push(script["register_and_caller_parks"])
+    await s.until(
+        "connected",
+        lambda: s.center.calls.get(CALLER) and s.center.calls[CALLER].state == "connected",
+    )
+    work = WorkService(
+        s.controller.dispatcher,
+        SqlCallbackStore(s.controller.engine),
+        SqlTaskStore(s.controller.engine),
+    )
+    with pytest.raises(Conflict, match="cannot do consults"):
+        await work.transfer(CALLER, TransferTarget(TargetKind.AGENT, "fs2"), attended=True)
+    moved = await work.transfer(CALLER, TransferTarget(TargetKind.QUEUE, "fs-support"), False)
+    assert moved is not None and moved.queue_id == "fs-support"
+    await s.until(
+        "the caller sent back to park",
+        lambda: f"api uuid_transfer {CALLER} 5000 XML default" in s.server.received,
+    )
+    await s.until("the agent leg ended", lambda: "api uuid_kill ccgw-leg-1" in s.server.received)
+    [part] = await s.interactions()
+    assert (part.agent_id, part.outcome.value, part.detail) == (
+        "fs1",
+        "transferred",
+        "to queue fs-support",
+    )

@@ -14,6 +14,8 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     DeviceState,
     DeviceStateChanged,
+    Feature,
+    FeatureCodeDialled,
     LegFailure,
     MachineDetected,
 )
@@ -137,3 +139,45 @@ def test_monitoring_is_eavesdrop_on_the_agent_leg(mode: str, variables: str) -> 
         "user/2001",
         "&eavesdrop(ccgw-leg)",
     )
+
+
+def test_a_feature_code_event_names_the_agent_s_device() -> None:
+    """No transcript has our ccgw::feature event (not verified on a real FreeSWITCH): this
+    takes the real channel data of a phone calling in (transcript 14's inbound park: the
+    `event` application fires on the caller's own channel) and adds what the dialplan adds."""
+    channel = next(
+        e
+        for e in events("14_agent_register_originate_bridge")
+        if e.get("Event-Name") == "CHANNEL_PARK" and e.get("Call-Direction") == "inbound"
+    )
+    fired = {**channel, "Event-Name": "CUSTOM", "Event-Subclass": "ccgw::feature"}
+    assert translate.to_event({**fired, "ccgw_feature": "pause", "ccgw_code": "2"}) == (
+        FeatureCodeDialled("user/15551230000", Feature.PAUSE, 2)
+    )
+    assert translate.to_event({**fired, "ccgw_feature": "logout"}) == FeatureCodeDialled(
+        "user/15551230000", Feature.LOGOUT, None
+    )
+    assert translate.to_event({**fired, "ccgw_feature": "reboot"}) is None
+    spoofed = {**fired, "ccgw_feature": "available", "variable_user_name": "x/../y z"}
+    assert translate.to_event(spoofed) is None
+
+
+def test_the_commands_freeswitch_does_are_checked_words() -> None:
+    assert translate.transfer_out("u1", "sofia/gateway/trunk/{number}", "+4940555") == (
+        "uuid_transfer",
+        "u1",
+        "bridge:sofia/gateway/trunk/+4940555",
+        "inline",
+    )
+    assert translate.set_variable("u1", "ccgw_sound", "ivr/ivr-hold.wav") == (
+        "uuid_setvar",
+        "u1",
+        "ccgw_sound",
+        "ivr/ivr-hold.wav",
+    )
+    assert translate.file_string("a&b") == "file_string://a!b"
+    for bad in (lambda: translate.transfer_out("u1", "sofia/gateway/t/{number}", "1 2"),
+                lambda: translate.set_variable("u1", "ccgw_sound", "a b"),
+                lambda: translate.check_dial_template("sofia/{number}/{number}")):  # fmt: skip
+        with pytest.raises(InvalidWireValue):
+            bad()
