@@ -51,7 +51,9 @@ class SqlCallbackStore(SqlStore):
         """Callbacks not yet done, not reached or cancelled, oldest place first."""
         states = [s.value for s in LIVE_CALLBACK]
         statement = (
-            select(CallbackRow).where(CallbackRow.state.in_(states)).order_by(CallbackRow.placed_at)
+            select(CallbackRow)
+            .where(CallbackRow.state.in_(states))
+            .order_by(CallbackRow.placed_at, CallbackRow.id)
         )
         with self._sessions() as session:
             return [_callback(r) for r in session.scalars(statement)]
@@ -86,7 +88,11 @@ class SqlTaskStore(SqlStore):
 
     def live(self) -> list[Task]:
         states = [s.value for s in LIVE_TASK]
-        statement = select(TaskRow).where(TaskRow.state.in_(states)).order_by(TaskRow.created_at)
+        statement = (
+            select(TaskRow)
+            .where(TaskRow.state.in_(states))
+            .order_by(TaskRow.created_at, TaskRow.id)
+        )
         with self._sessions() as session:
             return [_task(r) for r in session.scalars(statement)]
 

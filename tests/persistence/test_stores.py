@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
@@ -30,8 +30,9 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path}/nested/folder/ccgateway.db"  # the folders do not exist yet
         return
     base: str = request.getfixturevalue("postgres_url")
-    engine = open_database(base)
-    with engine.begin() as connection:  # a clean schema for every test
+    # A clean schema for every test, whatever the last one left (even a newer version).
+    engine = create_engine(base.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     engine.dispose()
     yield base
