@@ -1,12 +1,14 @@
 """Who may do what: API keys, the three roles, and the one table of permissions.
 
-    role        configure  read  manage keys  set any agent's state  own agent  monitor/manage calls
+    role        configure  read  manage keys  set any agent's state  own agent  monitor/manage work
     admin           x        x        x                x                 x            x
     supervisor               x                         x                 x            x
     agent                                                                x
 
-"Own agent" is reading `GET /v1/agents/{own}` and `POST /v1/agents/{own}/state` for the
-agent the key belongs to. Any valid key may ask `GET /v1/health`. The admin key from the
+"Own agent" is reading `GET /v1/agents/{own}` (and its figures), `POST /v1/agents/{own}/state`,
+transferring the agent's own calls and answering its own tasks, for the agent the key belongs
+to. "Manage work" is changing a call's priority, transferring any call, and making, changing
+and cancelling callbacks and tasks. Any valid key may ask `GET /v1/health`. The admin key from the
 settings is an admin that cannot be deleted; every other key lives in the KeyStore.
 """
 
@@ -34,7 +36,7 @@ class Permission(StrEnum):
     SET_ANY_AGENT_STATE = "set_any_agent_state"
     OWN_AGENT = "own_agent"  # read and set the state of one's own agent
     MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
-    MANAGE_CALLS = "manage_calls"  # change a live call's priority
+    MANAGE_CALLS = "manage_calls"  # priorities, transfers, callbacks and tasks
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
