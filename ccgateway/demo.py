@@ -10,11 +10,39 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
-QUEUES = [
-    {"id": "support", "name": "Support (English)", "extension": "200", "requires": {"en": 5}},
-    {"id": "billing", "name": "Billing", "extension": "201", "requires": {"billing": 5}},
-    {"id": "german", "name": "Support (German)", "extension": "202", "requires": {"de": 5}},
+ANNOUNCE: dict[str, Any] = {
+    "position": True,
+    "wait_time": True,
+    "first_s": 15,
+    "every_s": 45,
+    "offer_callback": True,
+}
+QUEUES: list[dict[str, Any]] = [
+    {
+        "id": "support",
+        "name": "Support (English)",
+        "extension": "200",
+        "requires": {"en": 5},
+        "announce": ANNOUNCE,
+        "last_agent_wait_s": 15,
+    },
+    {
+        "id": "billing",
+        "name": "Billing",
+        "extension": "201",
+        "requires": {"billing": 5},
+        "relaxation": [{"after_s": 30, "overflow_to": "support"}],
+        "limits": {"max_wait_s": 300, "on_max_wait": {"kind": "voicemail", "target": "201@ccgw"}},
+    },
+    {
+        "id": "german",
+        "name": "Support (German)",
+        "extension": "202",
+        "requires": {"de": 5},
+        "announce": ANNOUNCE,
+    },
 ]
 SKILL_SETS = [{"en": 8, "billing": 6}, {"en": 6, "de": 9}, {"de": 7, "billing": 5}]
 
@@ -53,7 +81,7 @@ class Api:
 def seed(api: Api, agents: int) -> None:
     for skill in ("en", "de", "billing"):
         api.call("POST", "/v1/skills", {"id": skill, "name": skill})
-    for queue in QUEUES:
+    for queue in sorted(QUEUES, key=lambda q: q["id"] != "support"):  # overflow target first
         api.call("POST", "/v1/queues", {**queue, "ring_timeout_s": 15, "wrapup_s": 5})
     for k in range(1, agents + 1):
         agent = {
@@ -74,10 +102,17 @@ def place_calls(every_s: float, rng: random.Random) -> None:
         queue = rng.choice(QUEUES)
         caller = f"+4930{rng.randrange(1_000_000, 9_999_999)}"
         hangup_after = rng.randrange(8, 40)
+        key = "1" if rng.random() < 0.15 else None  # some want to be called back
         sandbox.call(
-            str(queue["extension"]), count=1, hangup_after=hangup_after, caller=caller, wait=False
+            str(queue["extension"]),
+            count=1,
+            hangup_after=hangup_after + (30 if key else 0),
+            caller=caller,
+            wait=False,
+            key=key,
         )
-        print(f"demo: {caller} calls {queue['id']} for {hangup_after} s", flush=True)
+        wants = ", pressing 1 for a callback" if key else ""
+        print(f"demo: {caller} calls {queue['id']} for {hangup_after} s{wants}", flush=True)
         time.sleep(rng.expovariate(1.0 / every_s))
 
 
