@@ -129,7 +129,7 @@ class Center:
 
     def put_agent(self, agent: Agent, now: float) -> list[Command]:
         self.directory.check_agent(agent)
-        self.directory.agents[agent.id] = agent
+        self.directory.put_agent(agent)
         self.status.setdefault(agent.id, AgentStatus(since=now, idle_since=now, counted_at=now))
         self.engine.agent_changed(agent.id)
         self.floor.refresh(agent.id)
@@ -145,7 +145,7 @@ class Center:
     def remove_agent(self, agent_id: str, now: float) -> list[Command]:
         self.check_agent_removable(agent_id)
         self.engine.agent_removed(agent_id)
-        del self.directory.agents[agent_id]
+        self.directory.drop_agent(agent_id)
         del self.status[agent_id]
         self.floor.staffing_dropped = True
         return self._route(now)
@@ -154,7 +154,7 @@ class Center:
         """Add or change a queue; `loading` skips the check that overflow targets exist
         (queues are loaded one by one, so a target may come later)."""
         self.directory.check_queue(queue, check_targets=not loading)
-        self.directory.queues[queue.id] = queue
+        self.directory.put_queue(queue)
         self.engine.queue_changed(queue.id)
         return self._route(now)
 
@@ -162,7 +162,7 @@ class Center:
         self.directory.check_queue_removable(queue_id)
         if any(call.queue_id == queue_id for call in self.calls.values()):
             raise Conflict(f"queue {queue_id} has live calls; remove it when they have ended")
-        del self.directory.queues[queue_id]
+        self.directory.drop_queue(queue_id)
         self.engine.queue_changed(queue_id)
 
     def restore_agent_state(

@@ -11,9 +11,36 @@ from ccgateway.domain.model import Agent, Queue, Skill
 
 @dataclass(slots=True)
 class Directory:
+    """The dicts are read by everyone (the routing engine holds them); changes go through
+    put_*/drop_* so the indexes by device and by (PBX, extension) stay true."""
+
     skills: dict[str, Skill] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
+    _by_device: dict[str, str] = field(default_factory=dict)
+    _by_extension: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def put_agent(self, agent: Agent) -> None:
+        old = self.agents.get(agent.id)
+        if old is not None:
+            self._by_device.pop(old.device, None)
+        self.agents[agent.id] = agent
+        self._by_device[agent.device] = agent.id
+
+    def drop_agent(self, agent_id: str) -> None:
+        agent = self.agents.pop(agent_id)
+        self._by_device.pop(agent.device, None)
+
+    def put_queue(self, queue: Queue) -> None:
+        old = self.queues.get(queue.id)
+        if old is not None:
+            self._by_extension.pop((old.pbx, old.extension), None)
+        self.queues[queue.id] = queue
+        self._by_extension[(queue.pbx, queue.extension)] = queue.id
+
+    def drop_queue(self, queue_id: str) -> None:
+        queue = self.queues.pop(queue_id)
+        self._by_extension.pop((queue.pbx, queue.extension), None)
 
     def check_skills_exist(self, levels: Mapping[str, int]) -> None:
         unknown = sorted(set(levels) - set(self.skills))
@@ -25,9 +52,9 @@ class Directory:
 
     def check_agent(self, agent: Agent) -> None:
         self.check_skills_exist(agent.skills)
-        for other in self.agents.values():
-            if other.id != agent.id and other.device == agent.device:
-                raise Conflict(f"device {agent.device} already belongs to agent {other.id}")
+        owner = self._by_device.get(agent.device)
+        if owner is not None and owner != agent.id:
+            raise Conflict(f"device {agent.device} already belongs to agent {owner}")
 
     def check_queue(self, queue: Queue, *, check_targets: bool = True) -> None:
         self.check_skills_exist(dict.fromkeys(_skills_named(queue), 1))
@@ -38,13 +65,11 @@ class Directory:
                         f"queue {queue.id} sends callers to unknown queue {target!r}"
                     )
             self._check_no_overflow_loop(queue)
-        for other in self.queues.values():
-            same_number = (other.pbx, other.extension) == (queue.pbx, queue.extension)
-            if other.id != queue.id and same_number:
-                raise Conflict(
-                    f"extension {queue.extension} on {queue.pbx} "
-                    f"already belongs to queue {other.id}"
-                )
+        owner = self._by_extension.get((queue.pbx, queue.extension))
+        if owner is not None and owner != queue.id:
+            raise Conflict(
+                f"extension {queue.extension} on {queue.pbx} already belongs to queue {owner}"
+            )
 
     def check_skill_removable(self, skill_id: str) -> None:
         self.skill(skill_id)
@@ -91,16 +116,12 @@ class Directory:
             raise NotFound(f"no queue {queue_id!r}") from None
 
     def queue_for_extension(self, extension: str, pbx: str) -> Queue | None:
-        for queue in self.queues.values():
-            if queue.extension == extension and queue.pbx == pbx:
-                return queue
-        return None
+        queue_id = self._by_extension.get((pbx, extension))
+        return self.queues.get(queue_id) if queue_id is not None else None
 
     def agent_for_device(self, device: str) -> Agent | None:
-        for agent in self.agents.values():
-            if agent.device == device:
-                return agent
-        return None
+        agent_id = self._by_device.get(device)
+        return self.agents.get(agent_id) if agent_id is not None else None
 
     def load(
         self, skills: Iterable[Skill], agents: Iterable[Agent], queues: Iterable[Queue]
@@ -109,9 +130,13 @@ class Directory:
         self.skills.clear()
         self.skills.update((s.id, s) for s in skills)
         self.agents.clear()
-        self.agents.update((a.id, a) for a in agents)
+        self._by_device.clear()
+        for agent in agents:
+            self.put_agent(agent)
         self.queues.clear()
-        self.queues.update((q.id, q) for q in queues)
+        self._by_extension.clear()
+        for queue in queues:
+            self.put_queue(queue)
 
 
 def _skills_named(queue: Queue) -> set[str]:

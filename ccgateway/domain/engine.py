@@ -89,6 +89,7 @@ class Waiting:
 class _Class:
     heap: list[tuple[int, float, str, int]] = field(default_factory=list)
     live: int = 0
+    pool: _Pool | None = None  # the pool of its requirement, found once
 
 
 @dataclass(slots=True)
@@ -226,7 +227,11 @@ class RoutingEngine:
         return iter(self._calls.values())
 
     def queue_changed(self, queue_id: str) -> None:
-        """Re-file the queue's waiting items: its steps may have changed."""
+        """Re-file the queue's waiting items (its steps may have changed) and build the
+        pools of its steps now, so that no routing decision has to."""
+        for key, klass in self._classes.items():
+            if key[0] == queue_id:
+                klass.pool = None
         for waiting in [
             w for w in self._calls.values() if w.queue_id == queue_id and w.sticky_agent is None
         ]:
@@ -234,6 +239,10 @@ class RoutingEngine:
             waiting.step = 0
             self._file(waiting)
         self._drop_unused_pools()
+        queue = self._queues.get(queue_id)
+        if queue is not None:
+            for step in range(len(queue.relaxation) + 1):
+                self._pool(VOICE, queue.pbx, queue.requirement_at(step))
 
     # --- time --------------------------------------------------------------------------
 
@@ -299,7 +308,9 @@ class RoutingEngine:
             queue = self._queues.get(key[0])
             if queue is None:
                 continue
-            pool = self._pool(key[2], queue.pbx, queue.requirement_at(key[1]))
+            pool = klass.pool
+            if pool is None:
+                pool = klass.pool = self._pool(key[2], queue.pbx, queue.requirement_at(key[1]))
             if not pool.free:
                 continue
             head = self._head(klass)

@@ -128,6 +128,8 @@ class WaitingRoom:
         """Callers of queues whose last qualified agent has logged out are sent on."""
         out: list[Command] = []
         queues = self.floor.directory.queues
+        if not any(q.limits.on_no_agents is not None for q in queues.values()):
+            return out  # no queue sends callers on for this: nothing to look at
         waiting = [c for c in self.desk.calls.values() if self.floor.engine.waiting(c.id)]
         checked: dict[str, bool] = {}
         for call in waiting:
