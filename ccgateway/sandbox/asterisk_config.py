@@ -52,7 +52,9 @@ MODULES = (
     "app_echo.so",
     "app_mixmonitor.so",
     "app_chanspy.so",
-    "app_amd.so",
+    "app_amd.so",  # answering-machine detection (ccgw-outbound)
+    "app_waitforsilence.so",  # a machine's greeting ends before its message (ccgw-outbound)
+    "res_pjsip_header_funcs.so",  # PJSIP_HEADER: the agent legs' auto-answer header
     "app_stack.so",
     "app_verbose.so",
     "res_musiconhold.so",

@@ -1,4 +1,4 @@
-"""`ccgateway sandbox ...`: up, down, status, phone, call."""
+"""`ccgateway sandbox ...`: up, down, status, phone, call, outside."""
 
 from __future__ import annotations
 
@@ -9,6 +9,22 @@ from dataclasses import asdict
 
 from ccgateway.sandbox import PHONE_MODES, Sandbox, SandboxError
 from ccgateway.sandbox.asterisk_config import MAX_AGENTS
+from ccgateway.sandbox.phones import OUTSIDE_MODES
+
+CALLEE_HELP = """\
+In callee mode each call Asterisk places through the trunk does what the dialled number
+says: its last six digits are K RR TTT (anything may come before them).
+  K    1 a person: answers, says "Hello?", then listens (silence)
+       2 an answering machine: answers, an 8 s greeting, a beep, then silence
+       3 never answers (rings until the PBX gives up)
+       4 busy (486)   5 invalid number (404)   6 unavailable (503)
+       7 a silent line: answers, sends only silence
+       other digits, or a number of fewer than six digits: answers at once, no audio
+  RR   seconds of ringing before the answer (or the refusal)
+  TTT  tenths of a second from the answer to the callee's own hang-up; 000: never
+e.g. +4930555105030 is a person who answers after 5 s and hangs up 3 s later;
+     +4930555200000 a machine that answers at once; +4930555300000 never answers.
+Needs espeak-ng and sox (the speech); the recordings are made in the state folder."""
 
 
 def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,7 +35,8 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "up",
         help="(re)start Asterisk and one sipp phone per agent",
         description="Start the sandbox PBX: AMI on 127.0.0.1:5038, SIP on 127.0.0.1:5060, "
-        "agent K's phone on 127.0.0.1:(5070+K). Builds the Asterisk root once (needs root).",
+        "agent K's phone on 127.0.0.1:(5070+K), the outside world behind the trunk on "
+        "127.0.0.1:5090. Builds the Asterisk root once (needs root).",
     )
     up.add_argument("--agents", type=int, default=4, help=f"1-{MAX_AGENTS} (default 4)")
     up.add_argument(
@@ -28,6 +45,12 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         default=[],
         metavar="K=MODE",
         help=f"agent K's phone mode: {', '.join(PHONE_MODES)} (default answer; repeatable)",
+    )
+    up.add_argument(
+        "--outside",
+        default="answer",
+        choices=OUTSIDE_MODES,
+        help="the phone behind the trunk (default answer; callee: see `sandbox outside -h`)",
     )
     up.add_argument(
         "--hold-timeout",
@@ -73,9 +96,12 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     outside = sub.add_parser(
         "outside",
         help="the phone behind the trunk that every outside number reaches (callbacks, "
-        "transfers to a number)",
+        "transfers to a number, a campaign's customers)",
+        description="Restart the phone behind the trunk (127.0.0.1:5090) in MODE: answer,\n"
+        "noanswer, busy and off as for agents' phones, or callee.\n\n" + CALLEE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    outside.add_argument("mode", choices=PHONE_MODES)
+    outside.add_argument("mode", choices=OUTSIDE_MODES)
     outside.set_defaults(handler=_outside)
 
 
@@ -96,9 +122,12 @@ def _up(args: argparse.Namespace) -> int:
             if not k.isdigit() or mode not in PHONE_MODES:
                 raise SandboxError(f"--phone takes K=MODE with MODE in {PHONE_MODES}, not {item!r}")
             phones[int(k)] = mode
-        status = Sandbox().up(args.agents, phones, args.hold_timeout)
+        status = Sandbox().up(args.agents, phones, args.hold_timeout, outside=args.outside)
         modes = ", ".join(f"agent{p.agent}={p.mode}" for p in status.phones)
-        print(f"sandbox: up: AMI {status.ami} (user ccgateway), SIP {status.sip}; {modes}")
+        print(
+            f"sandbox: up: AMI {status.ami} (user ccgateway), SIP {status.sip}; {modes}; "
+            f"outside={status.outside}"
+        )
         return 0
 
     return _guard(act)

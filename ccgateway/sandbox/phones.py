@@ -20,11 +20,14 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from ccgateway.sandbox import processes
+from ccgateway.sandbox import audio, processes
 from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, TRUNK_PORT, phone_port
 from ccgateway.sandbox.errors import SandboxError
 
 PHONE_MODES = ("answer", "noanswer", "busy", "off")
+# The outside world may also be the callees of an outbound campaign (scenarios/callee.xml):
+# what each call does is chosen by the dialled number.
+OUTSIDE_MODES = (*PHONE_MODES, "callee")
 MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
 CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
@@ -37,29 +40,86 @@ def check_mode(mode: str) -> None:
         raise SandboxError(f"phone mode must be one of {', '.join(PHONE_MODES)}, not {mode!r}")
 
 
+def check_outside_mode(mode: str) -> None:
+    if mode not in OUTSIDE_MODES:
+        raise SandboxError(f"outside mode must be one of {', '.join(OUTSIDE_MODES)}, not {mode!r}")
+
+
 def start_phone(agent: int, mode: str, log_dir: Path) -> int | None:
     """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all)."""
+    check_mode(mode)
     log = log_dir / f"phone{agent}.log"
     marker = phone_marker(log_dir, agent)
-    return _start_uas(phone_port(agent), 16000 + 10 * agent, mode, marker, log)
+    messages = phone_messages(log_dir, agent)
+    return _start_uas(phone_port(agent), 16000 + 10 * agent, mode, marker, log, messages)
+
+
+def phone_messages(log_dir: Path, agent: int) -> Path:
+    """Where agent `agent`'s phone logs every SIP message it sends and receives (the
+    INVITEs' headers, e.g. an auto-answer header); started afresh at MAX_LOG_BYTES."""
+    return log_dir / f"phone{agent}.messages"
 
 
 def start_outside(mode: str, log_dir: Path) -> int | None:
     """The outside world behind the trunk (127.0.0.1:5090): whatever number Asterisk dials
-    out (a callback, a transfer to a number) reaches this one phone, in `mode`."""
-    return _start_uas(TRUNK_PORT, 16600, mode, outside_marker(log_dir), log_dir / "outside.log")
+    out (a callback, a transfer to a number, a campaign's customer) reaches this one phone,
+    in `mode`; in `callee` mode each call behaves as its number says (callee.xml)."""
+    check_outside_mode(mode)
+    scenario = write_callee_scenario(log_dir) if mode == "callee" else None
+    log, messages = log_dir / "outside.log", outside_messages(log_dir)
+    return _start_uas(TRUNK_PORT, 16600, mode, outside_marker(log_dir), log, messages, scenario)
+
+
+def udp_port_bound(port: int) -> bool:
+    """True if something listens on UDP 127.0.0.1:`port` (a phone's sipp is up)."""
+    want = f"0100007F:{port:04X}"
+    try:
+        with open("/proc/net/udp") as table:
+            return any(line.split()[1] == want for line in list(table)[1:])
+    except OSError:
+        return False
 
 
 def outside_marker(log_dir: Path) -> Path:
     return log_dir / "outside.errors"
 
 
-def _start_uas(port: int, media_port: int, mode: str, marker: Path, log_path: Path) -> int | None:
-    check_mode(mode)
+def outside_messages(log_dir: Path) -> Path:
+    """The outside phone's SIP messages, with sipp's timestamps (bounded like the phones')."""
+    return log_dir / "outside.messages"
+
+
+def write_callee_scenario(log_dir: Path) -> Path:
+    """callee.xml with the paths of its recordings, in `log_dir`; makes the recordings
+    (audio.py) if they are not there yet."""
+    audio_dir = log_dir / "audio"
+    paths = {name: audio.recording_path(audio_dir, name) for name in audio.RECORDINGS}
+    if not all(path.exists() for path in paths.values()):
+        paths = audio.write_recordings(audio_dir)
+    text = Path(_scenario("callee.xml")).read_text()
+    for name, path in paths.items():
+        text = text.replace(f"@{name.upper()}@", str(path))
+    scenario = log_dir / "callee.xml"
+    scenario.write_text(text)
+    return scenario
+
+
+def _start_uas(
+    port: int,
+    media_port: int,
+    mode: str,
+    marker: Path,
+    log_path: Path,
+    messages: Path,
+    scenario_file: Path | None = None,
+) -> int | None:
     if mode == "off":
         return None
     _require_sipp()
-    scenario = ["-sn", "uas"] if mode == "answer" else ["-sf", _scenario(_SCENARIOS[mode])]
+    if scenario_file is not None:
+        scenario = ["-sf", str(scenario_file)]
+    else:
+        scenario = ["-sn", "uas"] if mode == "answer" else ["-sf", _scenario(_SCENARIOS[mode])]
     command = [
         "sipp",
         *scenario,
@@ -69,12 +129,16 @@ def _start_uas(port: int, media_port: int, mode: str, marker: Path, log_path: Pa
         "-aa",  # answers the PBX's OPTIONS (qualify): that is what makes the phone reachable
         "-nostdin",
         "-trace_err", "-error_file", str(marker),
-        # -aa notes every OPTIONS there: about 1 MB a day per phone without a bound.
-        "-max_log_size", str(MAX_LOG_BYTES),
+        "-trace_msg", "-message_file", str(messages),
+        # -aa notes every OPTIONS in both: about 1 MB a day per phone without a bound. A log
+        # that reaches the size starts afresh; sipp keeps the one before it as
+        # <scenario>_<pid>_messages_<time>.log (or _errors_) in the state folder.
+        "-ringbuffer_files", "1", "-ringbuffer_size", str(MAX_LOG_BYTES),
     ]  # fmt: skip
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,
+            cwd=messages.parent,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=log,

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ccgateway.sandbox import processes, rootfs
+from ccgateway.sandbox import audio, processes, rootfs
 from ccgateway.sandbox import state as saved
 from ccgateway.sandbox.asterisk_config import (
     AMI_PORT,
@@ -32,6 +32,7 @@ from ccgateway.sandbox.errors import SandboxError
 from ccgateway.sandbox.phones import (
     CallBatch,
     check_mode,
+    check_outside_mode,
     is_phone_alive,
     outside_marker,
     place_calls,
@@ -40,6 +41,7 @@ from ccgateway.sandbox.phones import (
     start_phone,
     stop_batches,
     stop_phone,
+    udp_port_bound,
 )
 from ccgateway.sandbox.readiness import ami_login_ok, contact_statuses
 from ccgateway.sandbox.state import State
@@ -76,6 +78,7 @@ class SandboxStatus:
     agents: int
     hold_timeout_s: int
     phones: tuple[PhoneStatus, ...]
+    outside: str = "answer"  # the mode of the phone behind the trunk (see OUTSIDE_MODES)
 
 
 class Sandbox:
@@ -93,9 +96,11 @@ class Sandbox:
         agents: int = 4,
         phones: Mapping[int, str] | None = None,
         hold_timeout_s: int = 900,
+        outside: str = "answer",
     ) -> SandboxStatus:
-        """(Re)start Asterisk and one phone per agent; returns once AMI accepts our login,
-        the endpoints are loaded and every phone's reachability is known to Asterisk."""
+        """(Re)start Asterisk, one phone per agent and the outside phone (in `outside` mode);
+        returns once AMI accepts our login, the endpoints are loaded and every phone's
+        reachability is known to Asterisk."""
         rootfs.require_root()
         if not 1 <= agents <= MAX_AGENTS:
             raise SandboxError(
@@ -108,13 +113,17 @@ class Sandbox:
         for k, mode in modes.items():
             self._check_agent(k, agents)
             check_mode(mode)
+        check_outside_mode(outside)
         self.down()
         rootfs.ensure_root(self.root)
         rootfs.write_hosts(self.root)  # the cache may come from a machine of another name
         self.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._write_config(agents, hold_timeout_s)
+        if outside == "callee" or not audio.tools_missing():
+            # the callees' recordings, made afresh (espeak-ng and sox; 0.1 s)
+            audio.write_recordings(self.state_dir / "audio")
         rootfs.mount_all(self.root)
-        state = State(agents=agents, phones=dict(sorted(modes.items())))
+        state = State(agents=agents, phones=dict(sorted(modes.items())), outside=outside)
         state.hold_timeout_s = hold_timeout_s
         state.asterisk_pid = self._start_asterisk()
         saved.save(self._state_file, state)
@@ -174,6 +183,7 @@ class Sandbox:
                 )
                 for k, mode in sorted(state.phones.items())
             ),
+            outside=state.outside,
         )
 
     def ami_secret(self) -> str:
@@ -216,14 +226,21 @@ class Sandbox:
                 raise SandboxError(f"agent {agent}'s phone is not {want} after {timeout_s} s")
             time.sleep(0.1)
 
-    def set_outside(self, mode: str) -> None:
-        """Restart the phone behind the trunk (every outside number) in `mode`."""
+    def set_outside(self, mode: str, timeout_s: float = 5.0) -> None:
+        """Restart the phone behind the trunk (every outside number) in `mode`; in `callee`
+        mode each call does what its number says (scenarios/callee.xml)."""
         rootfs.require_root()
-        check_mode(mode)
+        check_outside_mode(mode)
         state = self._running_state()
         processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
         state.outside, state.outside_pid = mode, start_outside(mode, self.state_dir)
         saved.save(self._state_file, state)
+        deadline = time.monotonic() + timeout_s
+        while mode != "off" and not udp_port_bound(TRUNK_PORT):
+            if time.monotonic() > deadline:
+                log = (self.state_dir / "outside.log").read_text(errors="replace")[-500:]
+                raise SandboxError(f"the outside phone did not start in {timeout_s} s: {log}")
+            time.sleep(0.05)
 
     def call(
         self,
