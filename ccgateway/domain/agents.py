@@ -156,6 +156,7 @@ class AgentStatus:
     # A change asked for "after this call": applied the next time the agent would be free.
     pending: tuple[AgentState, str | None] | None = None
     resume_at: float | None = None  # a no-answer pause that ends by itself
+    engaged_at: float | None = None  # when the current call was answered (talk + wrap-up)
     # Time counters for occupancy, since `counted_at` was last moved on.
     counted_at: float = 0.0
     available_s: float = 0.0
@@ -171,6 +172,10 @@ class AgentStatus:
         if new is AgentState.AVAILABLE and self.state not in (S.RESERVED, S.AVAILABLE):
             # A withdrawn offer keeps the agent's place; any other way in starts a new idle spell.
             self.idle_since = now
+        if trigger in (Trigger.ANSWER, Trigger.ADOPT_CALL) and self.engaged_at is None:
+            self.engaged_at = now
+        elif new not in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            self.engaged_at = None
         self.state = new
         self.reason = reason if new is AgentState.PAUSED else None
         if new is not AgentState.WRAP_UP:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from itertools import pairwise
 from types import MappingProxyType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -20,6 +20,7 @@ from ccgateway.domain.errors import InvalidValue
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INTERVAL = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
 MAX_HOLIDAYS = 400
+Day = date  # a calendar day, for the modules that may not import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +110,55 @@ class Hours:
         object.__setattr__(self, "_closed", frozenset(closed))
 
     def is_open(self, epoch: float) -> bool:
-        local = local_time(epoch, self._tz)
-        if local.day in self._closed:
-            return False
-        intervals = self._minutes.get(local.weekday, ())
-        return any(start <= local.minute < end for start, end in intervals)
+        return _open_at(self, local_time(epoch, self._tz))
+
+    def is_open_in(self, epoch: float, timezone: str) -> bool:
+        """Open at `epoch` by the wall clock of `timezone` instead of the hours' own zone
+        (a calling window applies in each called person's local time)."""
+        return _open_at(self, local_time(epoch, zone(timezone)))
+
+    def next_open_in(self, epoch: float, timezone: str, within_days: int = 8) -> float | None:
+        """The first moment at or after `epoch` when the hours are open in `timezone`, to
+        the minute; None if they never open within `within_days`."""
+        tz = zone(timezone)
+        start = datetime.fromtimestamp(epoch, tz)
+        for days in range(within_days + 1):
+            day = start.date() + timedelta(days=days)
+            if day in self._closed:
+                continue
+            for begin, end in self._minutes.get(day.weekday(), ()):
+                moment = datetime.combine(day, time(begin // 60, begin % 60), tz).timestamp()
+                closes = moment + (end - begin) * 60.0
+                if closes > epoch:
+                    candidate = max(moment, epoch)
+                    if self.is_open_in(candidate, timezone):
+                        return candidate
+        return None
+
+    def inside(self, other: Hours) -> bool:
+        """Every open minute of these hours is open in `other` too (by the weekly table)."""
+        for weekday, intervals in self._minutes.items():
+            bounds = other._minutes.get(weekday, ())
+            for start, end in intervals:
+                if not any(b <= start and end <= e for b, e in bounds):
+                    return False
+        return True
+
+
+def _open_at(hours: Hours, local: LocalTime) -> bool:
+    if local.day in hours._closed:
+        return False
+    return any(start <= local.minute < end for start, end in hours._minutes.get(local.weekday, ()))
+
+
+def day_start_in(epoch: float, timezone: str) -> float:
+    """The epoch of the local midnight that starts `epoch`'s day in `timezone`."""
+    tz = zone(timezone)
+    day = datetime.fromtimestamp(epoch, tz).date()
+    return datetime.combine(day, time(0, 0), tz).timestamp()
+
+
+def next_day_start_in(epoch: float, timezone: str) -> float:
+    tz = zone(timezone)
+    day = datetime.fromtimestamp(epoch, tz).date() + timedelta(days=1)
+    return datetime.combine(day, time(0, 0), tz).timestamp()

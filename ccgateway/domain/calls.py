@@ -60,6 +60,7 @@ class Call:
     consult: Consult | None = None  # an attended transfer or conference being set up
     # Conference members besides the call's own agent leg: leg id -> agent id (None: a number)
     conference: dict[str, str | None] = field(default_factory=dict)
+    kind: str = "inbound"  # "outbound": a person a campaign reached, put through to an agent
 
     def __post_init__(self) -> None:
         if not self.segment_at:
@@ -95,6 +96,8 @@ class CallDesk:
         # nothing special, the call ends), and a call is about to end.
         self.agent_left: Callable[[Call, float], list[Command] | None] | None = None
         self.before_end: Callable[[Call, float], list[Command]] | None = None
+        # The dialer's hook: an outbound call is over for the desk (call, outcome, now).
+        self.outbound_ended: Callable[[Call, Outcome, float], list[Command]] | None = None
 
     # --- arrival -------------------------------------------------------------------------
 
@@ -171,11 +174,17 @@ class CallDesk:
     # --- offers ---------------------------------------------------------------------------
 
     def offer(self, match: Match, now: float) -> list[Command]:
-        call = self.calls[match.call_id]
-        agent = self.floor.directory.agents[match.agent_id]
+        self.floor.decide(match.decision)
+        return self.ring(self.calls[match.call_id], match.agent_id, now)
+
+    def ring(self, call: Call, agent_id: str, now: float, *, kept: bool = False) -> list[Command]:
+        """Offer the call to the agent: reserve them and ring their phone. `kept`: the agent
+        was already reserved for this call (a progressive dial)."""
+        agent = self.floor.directory.agents[agent_id]
         queue = self.floor.directory.queues[call.queue_id]
         self.leave_line(call, now)
-        self.floor.apply(agent.id, Trigger.OFFER, now)
+        if not kept:
+            self.floor.apply(agent.id, Trigger.OFFER, now)
         self.floor.status[agent.id].call_id = call.id
         leg_id = self.floor.new_id()
         self.legs[leg_id] = call.id
@@ -183,7 +192,6 @@ class CallDesk:
         call.offers += 1
         call.offer_deadline = now + queue.ring_timeout_s + RING_GRACE_S
         self.floor.timers.set("offer", call.id, call.offer_deadline)
-        self.floor.decide(match.decision)
         ring = RingAgent(
             leg_id,
             call.id,
@@ -193,6 +201,7 @@ class CallDesk:
             call.caller_number,
             call.caller_name,
             call.pbx,
+            auto_answer=call.kind == "outbound",
         )
         return [ring, self.floor.agent_notice(agent.id), self.notice(call)]
 
@@ -296,6 +305,8 @@ class CallDesk:
             out.append(self.floor.agent_notice(call.agent_id))
         out.append(self.record(call, outcome, now, detail))
         out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))
+        if call.kind == "outbound" and self.outbound_ended is not None:
+            out += self.outbound_ended(call, outcome, now)
         return out
 
     def record(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> Command:
@@ -316,6 +327,7 @@ class CallDesk:
             talk_s=round(now - answered, 3) if answered is not None else 0.0,
             offers=call.offers,
             detail=detail,
+            kind=call.kind,
         )
         call.segment_at = now
         return RecordInteraction(record)

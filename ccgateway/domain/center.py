@@ -35,12 +35,20 @@ from ccgateway.domain.events import (
     FeatureCodeDialled,
     HoldTimedOut,
     MachineDetected,
+    OutboundAbandoned,
+    OutboundAnswered,
+    OutboundFailed,
+    OutboundLive,
     PbxConnectionLost,
     PbxEvent,
     PbxResynced,
 )
 from ccgateway.domain.floor import BUSY_DEVICE, REQUESTABLE, Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
+from ccgateway.domain.outbound.campaigns import Campaign
+from ccgateway.domain.outbound.dialer import OutboundDesk
+from ccgateway.domain.outbound.records import DispositionRecord
+from ccgateway.domain.outbound.runs import Entry
 from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
@@ -65,6 +73,7 @@ class Center:
         self.callbacks = CallbackDesk(self.floor)
         self.tasks = TaskDesk(self.floor)
         self.transfers = Transfers(self.desk)
+        self.outbound = OutboundDesk(self.floor, self.desk)
         self.desk.room.to_callback = self._to_callback
 
     # The floor's and the desk's state, as the read models and tests know it.
@@ -160,6 +169,7 @@ class Center:
 
     def remove_queue(self, queue_id: str) -> None:
         self.directory.check_queue_removable(queue_id)
+        self.outbound.check_queue_removable(queue_id)
         if any(call.queue_id == queue_id for call in self.calls.values()):
             raise Conflict(f"queue {queue_id} has live calls; remove it when they have ended")
         self.directory.drop_queue(queue_id)
@@ -273,6 +283,48 @@ class Center:
         ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
         return [confirm, *ended, *out]
 
+    # --- outbound campaigns ------------------------------------------------------------
+
+    def put_campaign(self, campaign: Campaign, now: float) -> list[Command]:
+        return self.outbound.put_campaign(campaign, now) + self._route(now)
+
+    def campaign_action(self, campaign_id: str, action: str, now: float) -> list[Command]:
+        """Start, pause or stop a campaign."""
+        return self.outbound.set_state(campaign_id, action, now) + self._route(now)
+
+    def contacts_loaded(
+        self,
+        campaign_id: str,
+        entries: list[Entry],
+        asked: int,
+        screened: dict[str, float | None],
+        now: float,
+    ) -> list[Command]:
+        out = self.outbound.contacts_loaded(campaign_id, entries, asked, screened, now)
+        return out + self._route(now)
+
+    def preview_answer(
+        self, agent_id: str, dial_id: str, accept: bool, now: float
+    ) -> list[Command]:
+        self.directory.agent(agent_id)
+        return self.outbound.preview_answer(agent_id, dial_id, accept, now) + self._route(now)
+
+    def dispose(
+        self,
+        dial_id: str,
+        agent_id: str,
+        code: str,
+        answers: dict[str, object],
+        note: str,
+        callback_at: float | None,
+        callback_agent_id: str | None,
+        now: float,
+    ) -> tuple[DispositionRecord, list[Command]]:
+        record, out = self.outbound.dispose(
+            dial_id, agent_id, code, answers, note, callback_at, callback_agent_id, now
+        )
+        return record, out + self._route(now)
+
     # --- transfers ---------------------------------------------------------------------
 
     def transfer(
@@ -355,12 +407,19 @@ class Center:
         match event:
             case CallWaiting():
                 out = self.desk.arrive(event, now, pbx)
+            case AgentLegAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
+                out = self.outbound.agent_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id) if self.callbacks.owns(leg_id):
                 out = self.callbacks.agent_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id) if self.transfers.owns(leg_id):
                 out = self.transfers.leg_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id):
+                call = self.desk.call_for_leg(leg_id)
                 out = self.desk.leg_answered(leg_id, now, pbx)
+                if call is not None and call.kind == "outbound":
+                    out += self.outbound.connected(call.id, now)
+            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.outbound.owns_leg(leg_id):
+                out = self.outbound.agent_failed(leg_id, failure, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure) if self.callbacks.owns(leg_id):
                 out = self.callbacks.agent_failed(leg_id, failure, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure) if self.transfers.owns(leg_id):
@@ -368,14 +427,20 @@ class Center:
             case AgentLegFailed(leg_id=leg_id, failure=failure):
                 out = self.desk.leg_failed(leg_id, failure, now)
             case ChannelHungUp(channel_id=channel_id, cause=cause):
-                found = self.desk.hung_up(channel_id, cause, now)
+                found = self.outbound.hung_up(channel_id, now)
+                if found is None:
+                    found = self.desk.hung_up(channel_id, cause, now)
                 if found is None:
                     found = self.transfers.hung_up(channel_id, cause, now)
                 if found is None:
                     found = self.callbacks.hung_up(channel_id, cause, now)
                 out = found or []
+            case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
+                out = self.outbound.customer_answered(leg_id, now)
             case CallbackAnswered(leg_id=leg_id):
                 out = self.callbacks.customer_answered(leg_id, now)
+            case CallbackFailed(leg_id=leg_id, failure=failure) if self.outbound.owns_leg(leg_id):
+                out = self.outbound.customer_failed(leg_id, failure, now)
             case CallbackFailed(leg_id=leg_id, failure=failure):
                 out = self.callbacks.customer_failed(leg_id, failure, now)
             case CallbackRequested(call_id=call_id):
@@ -386,8 +451,16 @@ class Center:
             case HoldTimedOut(call_id=call_id):
                 call = self.calls.get(call_id)
                 out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []
-            case MachineDetected():
-                pass  # outbound dialing acts on it; an inbound call has nothing to do
+            case MachineDetected(channel_id=channel_id):
+                out = self.outbound.machine(channel_id, now)  # an inbound call: nothing to do
+            case OutboundAnswered(dial_id=dial_id):
+                out = self.outbound.answered(dial_id, now)
+            case OutboundLive(dial_id=dial_id, amd=amd):
+                out = self.outbound.live(dial_id, amd, now)
+            case OutboundFailed(dial_id=dial_id, failure=failure, detail=detail):
+                out = self.outbound.failed(dial_id, failure, detail, now)
+            case OutboundAbandoned(dial_id=dial_id):
+                out = self.outbound.abandoned(dial_id, now)
             case DeviceStateChanged(device=device, state=state):
                 self.devices[device] = state
                 agent = self.directory.agent_for_device(device)
@@ -448,6 +521,8 @@ class Center:
             return self.tasks.fire(kind, key, now)
         if kind == "consult":
             return self.transfers.fire(key, now)
+        if kind.startswith("ob-"):
+            return self.outbound.fire(kind, key, now)
         return []
 
     # --- the steps -----------------------------------------------------------------------
@@ -486,7 +561,7 @@ class Center:
                 out += self.tasks.offer(match, now)
             else:
                 out += self.desk.offer(match, now)
-        return out
+        return out + self.outbound.pace(now)
 
     def _live_call(self, call_id: str) -> Call:
         call = self.calls.get(call_id)

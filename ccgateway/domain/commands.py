@@ -6,6 +6,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ccgateway.domain.model import DEFAULT_PBX
+from ccgateway.domain.outbound.commands import (
+    DialCustomer,
+    LoadContacts,
+    RecordDial,
+    RecordDisposition,
+    RecordRefusal,
+    SaveProgress,
+    SuppressNumber,
+)
 from ccgateway.domain.records import Callback, Task
 
 
@@ -24,6 +33,7 @@ class RingAgent:
     caller_number: str = ""
     caller_name: str = ""
     pbx: str = DEFAULT_PBX
+    auto_answer: bool = False  # ask the phone to answer at once (a dialer's live call)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,6 +294,7 @@ PbxCommand = (
     | CancelConsult
     | Conference
     | Monitor
+    | DialCustomer
 )
 PBX_COMMANDS = (
     RingAgent,
@@ -301,6 +312,7 @@ PBX_COMMANDS = (
     CancelConsult,
     Conference,
     Monitor,
+    DialCustomer,
 )
 
 Command = (
@@ -323,4 +335,11 @@ Command = (
     | Monitor
     | RecordInteraction
     | Notify
+    | DialCustomer
+    | LoadContacts
+    | SaveProgress
+    | RecordDial
+    | RecordDisposition
+    | RecordRefusal
+    | SuppressNumber
 )

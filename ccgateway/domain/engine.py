@@ -349,6 +349,15 @@ class RoutingEngine:
         pool = self._pool(channel, queue.pbx, queue.compiled)
         return self._choose(queue, pool, now)[0] if pool.free else None
 
+    def members(self, queue: Queue) -> set[str]:
+        """The agents who meet the queue's requirement (free or not)."""
+        return self._pool(VOICE, queue.pbx, queue.compiled).members
+
+    def free_agents(self, queue: Queue) -> list[str]:
+        """The queue's free agents, longest idle first (a dialer's picks)."""
+        pool = self._pool(VOICE, queue.pbx, queue.compiled)
+        return sorted(pool.free, key=lambda a: (self._idle_since(a), a))
+
     def _kept_match(self, now: float) -> Match | None:
         for (channel, agent_id), kept in self._sticky.items():
             if agent_id in self._free.get(channel, {}):

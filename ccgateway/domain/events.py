@@ -31,6 +31,9 @@ LEG_CAUSES = {
     21: LegFailure.REJECTED,
     27: LegFailure.UNREACHABLE,  # destination out of order
     41: LegFailure.UNREACHABLE,  # temporary failure (a phone that does not respond)
+    34: LegFailure.UNREACHABLE,  # no circuit available (congestion, a 503)
+    38: LegFailure.UNREACHABLE,  # network out of order
+    42: LegFailure.UNREACHABLE,  # switching equipment congestion
 }
 
 
@@ -123,6 +126,39 @@ class MachineDetected:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundAnswered:
+    """The customer's line of the dial `dial_id` was answered (a person or a machine);
+    answering-machine detection, if on, is listening."""
+
+    dial_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundLive:
+    """A person is on the line of dial `dial_id` (AMD said so, or AMD is off) and waits,
+    at most the grace, for the agent leg the controller rings."""
+
+    dial_id: str
+    amd: str = ""  # AMD's verdict: "human", "notsure", "" when off
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundFailed:
+    """The dial `dial_id` was never answered: busy, no answer, or not reachable."""
+
+    dial_id: str
+    failure: LegFailure
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundAbandoned:
+    """No agent came within the grace: the PBX is playing the campaign's message."""
+
+    dial_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceStateChanged:
     device: str
     state: DeviceState
@@ -175,6 +211,16 @@ class AgentChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class OutboundChannel:
+    """A customer channel of a campaign's dial that the PBX still has."""
+
+    dial_id: str
+    campaign_id: str
+    stage: str  # "ringing", "answered" (AMD), "live" (the grace), "agent", "message"
+    age_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class PbxResynced:
     """The PBX's whole picture after a (re)connect; the core reconciles against it.
 
@@ -184,6 +230,7 @@ class PbxResynced:
     callers: tuple[CallerChannel, ...] = ()
     agent_legs: tuple[AgentChannel, ...] = ()
     devices: tuple[DeviceStateChanged, ...] = field(default=())
+    outbound: tuple[OutboundChannel, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +248,10 @@ PbxEvent = (
     | CallbackAnswered
     | CallbackFailed
     | MachineDetected
+    | OutboundAnswered
+    | OutboundLive
+    | OutboundFailed
+    | OutboundAbandoned
     | DeviceStateChanged
     | PbxResynced
     | PbxConnectionLost

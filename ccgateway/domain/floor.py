@@ -33,7 +33,16 @@ REQUESTABLE = {
 
 # What a PBX may be asked to do beyond ringing agents and hanging up (its adapter says).
 FEATURES = frozenset(
-    {"transfer", "message", "voicemail", "consult", "conference", "callback", "announce"}
+    {
+        "transfer",
+        "message",
+        "voicemail",
+        "consult",
+        "conference",
+        "callback",
+        "announce",
+        "outbound",
+    }
 )
 
 
@@ -54,6 +63,9 @@ class Floor:
         # caller number -> (agent id, when their last answered call ended)
         self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.timers = Timers()
+        # Told when an agent's talk and wrap-up of a call are over (agent, seconds, now):
+        # the dialer learns how long its agents stay busy.
+        self.on_release: Callable[[str, float, float], None] | None = None
         self.engine = RoutingEngine(
             self.directory.agents,
             self.directory.queues,
@@ -85,8 +97,11 @@ class Floor:
         over: instead of becoming available, or instead of a no-answer pause.
         """
         status = self.status[agent_id]
+        engaged = status.engaged_at
         status.apply(trigger, now, reason)
         status.resume_at = None
+        if engaged is not None and status.engaged_at is None and self.on_release is not None:
+            self.on_release(agent_id, now - engaged, now)
         if status.pending is not None and status.state in (AgentState.AVAILABLE, AgentState.PAUSED):
             state, pending_reason = status.pending
             status.pending = None

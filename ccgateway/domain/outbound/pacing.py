@@ -38,9 +38,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-HORIZONS = (1.0, 2.5, 4.0, 6.0, 8.0, 10.0, 12.5, 15.0, 18.0, 22.0, 26.0, 32.0)
+from ccgateway.domain.outbound.ledger import AbandonLedger
+
+HORIZONS = (1.0, 2.5, 4.0, 6.0, 8.0, 11.0, 14.0, 18.0, 23.0, 30.0)
 MIN_SAMPLES = 30  # below this the priors carry the estimate
-EXACT_UP_TO = 80  # trials; beyond, the normal law is accurate enough
+EXACT_UP_TO = 24  # trials; beyond, the normal law is accurate enough
 
 
 class DialEnd(StrEnum):
@@ -75,16 +77,28 @@ class _Samples:
 
 
 class _Curve:
-    """A survival function on a grid, rebuilt from its samples (or the prior) when they have
-    changed enough: lookups are O(1), whatever the sample size."""
+    """A survival function on a grid, rebuilt from its samples when they have changed
+    enough: lookups are O(1), whatever the sample size.
+
+    Durations still running (an agent busy for 40 s so far) are censored observations: the
+    curve is the Kaplan-Meier estimate over both, so the first minutes' short calls, which
+    end first, do not make every call look short. Beyond what has been seen the curve goes
+    on as the prior would from there (while the data are thin) or with an exponential tail
+    of the data's own mean excess, never dropping to a cliff at the longest sample."""
 
     STEP = 0.25
     REBUILD_AFTER = 25
+    TAIL_FROM = 0.05  # below this survival the data's own exponential tail takes over
 
-    def __init__(self, samples: _Samples, prior: tuple[float, ...]) -> None:
-        self.samples, self.prior = samples, prior
+    def __init__(self, samples: _Samples | None, prior: tuple[float, ...]) -> None:
+        self.samples = samples
+        self.prior = None if samples is None else _Curve(None, prior)
+        self._prior_values = sorted(prior)
+        self.censored: Sequence[float] = ()
         self._grid: list[float] = []
+        self._tail: tuple[float, float] | None = None  # exponential tail: (survival, mean)
         self._changes = self.REBUILD_AFTER  # build on first use
+        self.version = 0  # moves on at every rebuild (the pacer's caches key on it)
 
     def changed(self) -> None:
         self._changes += 1
@@ -93,28 +107,76 @@ class _Curve:
         if self._changes >= self.REBUILD_AFTER:
             self._build()
         index = int(t / self.STEP)
-        return self._grid[index] if index < len(self._grid) else 0.0
+        if index < len(self._grid):
+            return self._grid[index]
+        top = (len(self._grid) - 1) * self.STEP
+        if self._tail is not None:
+            at_top, mean = self._tail
+            return at_top * math.exp(-(t - top) / mean)
+        assert self.prior is not None
+        last = self._grid[-1] if self._grid else 1.0
+        prior_top = self.prior(top)
+        return last * self.prior(t) / prior_top if prior_top > 1e-12 else 0.0
 
     def _build(self) -> None:
         self._changes = 0
-        use = self.samples.values if len(self.samples) >= MIN_SAMPLES else sorted(self.prior)
-        top = use[-1] if use else 0.0
-        n = len(use)
-        grid = []
-        j = 0
-        for i in range(int(top / self.STEP) + 2):
-            t = i * self.STEP
-            while j < n and use[j] <= t:
+        self.version += 1
+        if self.samples is None:  # the prior itself: no censoring, always a tail
+            self._grid, tail = _kaplan_meier(self._prior_values, (), self.STEP, self.TAIL_FROM)
+            self._tail = tail or (self._grid[-1], self.STEP)
+            return
+        assert self.prior is not None
+        if len(self.samples) < MIN_SAMPLES:
+            self.prior(0.0)  # built
+            self._grid, self._tail = self.prior._grid, self.prior._tail
+            return
+        censored = sorted(self.censored)
+        self._grid, self._tail = _kaplan_meier(
+            self.samples.values, censored, self.STEP, self.TAIL_FROM
+        )
+
+
+def _kaplan_meier(
+    events: Sequence[float], censored: Sequence[float], step: float, tail_from: float
+) -> tuple[list[float], tuple[float, float] | None]:
+    """The survival grid of sorted `events` with sorted `censored` times, and its tail:
+    (survival at the grid's end, mean excess) once survival falls below `tail_from`; None
+    when the data run out first (the caller continues with the prior)."""
+    at_risk = len(events) + len(censored)
+    if not events:
+        return [1.0], None
+    grid: list[float] = []
+    survival = 1.0
+    i = j = 0
+    t = 0.0
+    while True:
+        while i < len(events) and events[i] <= t:
+            # events at or before t, after the censorings strictly before them
+            while j < len(censored) and censored[j] < events[i]:
+                at_risk -= 1
                 j += 1
-            grid.append(1.0 - j / n if n else 0.0)
-        self._grid = grid
+            if at_risk > 0:
+                survival *= 1.0 - 1.0 / at_risk
+            at_risk -= 1
+            i += 1
+        while j < len(censored) and censored[j] <= t:
+            at_risk -= 1
+            j += 1
+        grid.append(survival)
+        if survival <= tail_from:
+            beyond = [e - t for e in events[i:]]
+            mean = sum(beyond) / len(beyond) if len(beyond) >= 3 else max(step, t / 4.0)
+            return grid, (survival, max(step, mean))
+        if i >= len(events):
+            return grid, None
+        t += step
 
 
 @dataclass(frozen=True, slots=True)
 class Priors:
     """What the pacer assumes before it has seen enough: a cautious start."""
 
-    live_share: float = 0.2
+    live_share: float = 0.5  # over-estimating who answers dials fewer calls: safe
     live_ring_s: tuple[float, ...] = (3.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 12.0, 14.0, 18.0)
     other_ring_s: tuple[float, ...] = (4.0, 4.0, 12.0, 15.0, 18.0, 25.0, 25.0, 25.0)
     busy_s: tuple[float, ...] = (40.0, 60.0, 80.0, 100.0, 130.0, 160.0, 200.0, 300.0)
@@ -139,7 +201,8 @@ class Pacer:
         aim: float = 0.9,
         priors: Priors | None = None,
         memory: int = 2000,
-        step: float = 0.03,
+        step: float = 0.01,
+        grace_s: float = 0.0,
     ) -> None:
         """`target`: the legal cap on abandoned over live calls; the pacer aims at `aim`
         times it. `step`: how fast the threshold learns (per live call)."""
@@ -156,6 +219,12 @@ class Pacer:
         self._busy_curve = _Curve(self._busy, self.priors.busy_s)
         self.threshold = self.priors.threshold
         self.step = step
+        self.grace_s = grace_s  # a person waits this long for an agent (0: abandoned at once)
+        self._ring_key: tuple[int, int, float] | None = None
+        self._busy_key = -1
+        self._ring_cache: dict[int, _Chances] = {}
+        self._busy_cache: dict[int, _Chances] = {}
+        self._new_call: list[float] = []
         self.throttle = 1.0  # set by the ledgers: 1 = as learned, 0 = progressive only
         self.live_calls = 0
         self.abandoned = 0
@@ -236,18 +305,68 @@ class Pacer:
         return placed
 
     def _views(self, state: PaceState) -> list[_Horizon]:
-        """The future at each horizon, and the chance a new call turns live in each slot."""
+        """The future at each horizon, and the chance a new call turns live in each slot.
+
+        Each call ringing and each busy agent contributes one chance per horizon; those
+        depend only on the age's grid cell, so they are cached per cell until a curve is
+        rebuilt (hundreds of agents cost a dictionary look-up each)."""
+        p = (
+            round(self.live_share * 200) / 200
+        )  # to 0.5 %: a new p every dial would empty the caches
+        self._busy_curve.censored = state.busy_elapsed_s
+        self._live_curve(0.0), self._other_curve(0.0), self._busy_curve(0.0)  # rebuilt if due
+        ring_key = (self._live_curve.version, self._other_curve.version, p)
+        if ring_key != self._ring_key:
+            self._ring_key = ring_key
+            self._ring_cache.clear()
+            self._new_call = [self.live_within(0.0, h, p) for h in HORIZONS]
+        if self._busy_curve.version != self._busy_key:
+            self._busy_key = self._busy_curve.version
+            self._busy_cache.clear()
+        step = _Curve.STEP
+        ringing = []
+        for age in state.ringing_ages_s:
+            cell = int(age / step)
+            chances = self._ring_cache.get(cell)
+            if chances is None:
+                chances = self._ring_cache[cell] = self._ring_chances(cell * step, p)
+            ringing.append(chances)
+        busy = []
+        for elapsed in state.busy_elapsed_s:
+            cell = int(elapsed / step)
+            chances = self._busy_cache.get(cell)
+            if chances is None:
+                chances = self._busy_cache[cell] = self._busy_chances(cell * step)
+            busy.append(chances)
+        exact = len(ringing) + state.live_waiting + len(busy) <= EXACT_UP_TO
+        n = len(HORIZONS)
+        # Column sums over the calls (and agents) at each horizon, in C: chances, squares.
+        zero = (0.0,) * n
+        live_sum = [*map(sum, zip(zero, *(c[0] for c in ringing), strict=True))]
+        live_sq = [*map(sum, zip(zero, *(c[1] for c in ringing), strict=True))]
+        free_sum = [*map(sum, zip(zero, *(c[0] for c in busy), strict=True))]
+        free_sq = [*map(sum, zip(zero, *(c[1] for c in busy), strict=True))]
         views = []
         before = 0.0
-        p = self.live_share
-        for h in HORIZONS:
-            by_then = self.live_within(0.0, h, p)
-            live = [self.live_within(a, h, p) for a in state.ringing_ages_s]
-            live += [1.0] * state.live_waiting  # they need an agent whatever happens
-            free = [self.free_within(e, h) for e in state.busy_elapsed_s]
-            views.append(_Horizon(live, free, state.free_agents, by_then - before, by_then))
+        for k, by_then in enumerate(self._new_call):
+            view = _Horizon(state.free_agents, by_then - before, by_then)
+            view.live_mean = live_sum[k] + state.live_waiting  # the waiting need an agent
+            view.live_var = live_sum[k] - live_sq[k]
+            view.free_mean, view.free_var = free_sum[k], free_sum[k] - free_sq[k]
+            if exact:
+                live = [c[0][k] for c in ringing] + [1.0] * state.live_waiting
+                view.exact = True
+                view.live_dist = _poisson_binomial(live)
+                view.free_dist = _poisson_binomial([c[0][k] for c in busy])
+            views.append(view)
             before = by_then
         return views
+
+    def _ring_chances(self, age: float, p: float) -> _Chances:
+        return _chances([self.live_within(age, h, p) for h in HORIZONS])
+
+    def _busy_chances(self, elapsed: float) -> _Chances:
+        return _chances([self.free_within(elapsed, h + self.grace_s) for h in HORIZONS])
 
     @staticmethod
     def _marginal(views: list[_Horizon]) -> float:
@@ -256,31 +375,41 @@ class Pacer:
         live = sum(view.slot for view in views)
         if live <= 1e-12:
             return 0.0
-        return sum(view.slot * view.taken() for view in views) / live
+        return sum(view.slot * view.taken() for view in views if view.slot > 0.0) / live
 
 
 class _Horizon:
-    """Live answers against free agents at one horizon; more new calls can be added."""
+    """Live answers against free agents at one horizon; more new calls can be added.
 
-    def __init__(
-        self, live: list[float], free: list[float], free_now: int, slot: float, new_p: float
-    ) -> None:
+    The counts are Poisson-binomial: exact while there are few trials, by the normal law
+    (with a continuity correction) beyond."""
+
+    __slots__ = (
+        "exact",
+        "free_dist",
+        "free_mean",
+        "free_now",
+        "free_var",
+        "live_dist",
+        "live_mean",
+        "live_var",
+        "new_p",
+        "slot",
+    )
+
+    def __init__(self, free_now: int, slot: float, new_p: float) -> None:
         self.free_now, self.slot, self.new_p = free_now, slot, new_p
-        self.live_mean = sum(live)
-        self.live_var = sum(p * (1 - p) for p in live)
-        self.free_mean = sum(free)
-        self.free_var = sum(p * (1 - p) for p in free)
-        self.exact = len(live) <= EXACT_UP_TO and len(free) <= EXACT_UP_TO
-        if self.exact:
-            self.live_dist = _poisson_binomial(live)
-            self.free_dist = _poisson_binomial(free)
+        self.live_mean = self.live_var = self.free_mean = self.free_var = 0.0
+        self.exact = False
+        self.live_dist: list[float] = []
+        self.free_dist: list[float] = []
 
     def add_call(self) -> None:
         p = self.new_p
         self.live_mean += p
         self.live_var += p * (1 - p)
         if self.exact:
-            if len(self.live_dist) > EXACT_UP_TO + 1:
+            if len(self.live_dist) + len(self.free_dist) > EXACT_UP_TO + 2:
                 self.exact = False
             else:
                 self.live_dist = _add_trial(self.live_dist, p)
@@ -288,15 +417,11 @@ class _Horizon:
     def taken(self) -> float:
         """P(the live answers by then are at least the agents free by then)."""
         if self.exact:
-            survival = _survival_of(self.live_dist)
+            survival = _Survival(self.live_dist)
             return sum(mass * survival(self.free_now + a) for a, mass in enumerate(self.free_dist))
         mean = self.live_mean - self.free_now - self.free_mean
         sd = math.sqrt(max(1e-12, self.live_var + self.free_var))
         return 0.5 * (1 + math.erf((mean + 0.5) / (sd * math.sqrt(2))))  # P(L - A >= 0)
-
-
-def _survival_of(dist: list[float]) -> _Survival:
-    return _Survival(dist)
 
 
 class _Survival:
@@ -312,6 +437,13 @@ class _Survival:
         if k <= 0:
             return 1.0
         return self.tail[k] if k < len(self.tail) else 0.0
+
+
+_Chances = tuple[tuple[float, ...], tuple[float, ...]]  # per horizon: chances, their squares
+
+
+def _chances(values: list[float]) -> _Chances:
+    return tuple(values), tuple(v * v for v in values)
 
 
 def _add_trial(dist: list[float], p: float) -> list[float]:
@@ -330,3 +462,23 @@ def _poisson_binomial(probabilities: Sequence[float]) -> list[float]:
         if p > 0.0:
             dist = _add_trial(dist, p)
     return dist
+
+
+@dataclass(frozen=True, slots=True)
+class PaceDecision:
+    calls: int
+    keep_agents: bool  # each call has a free agent kept for it (progressive): no abandons
+
+
+def decide(pacer: Pacer, ledger: AbandonLedger, state: PaceState, now: float) -> PaceDecision:
+    """The campaign's pacing, as the live dialer and the simulator both run it: the pacer's
+    count, eased off by the ledger as the legal limit comes near; at the limit, progressive
+    dialing with an agent kept for every call until live calls have made room again."""
+    if ledger.stopped(now):
+        in_flight = len(state.ringing_ages_s) + state.live_waiting
+        count = max(0, state.free_agents - in_flight)
+        if state.max_lines is not None:
+            count = max(0, min(count, state.max_lines - in_flight))
+        return PaceDecision(count, True)
+    pacer.throttle = ledger.throttle(now)
+    return PaceDecision(pacer.calls_to_place(state), False)

@@ -24,6 +24,7 @@ from ccgateway.domain.commands import (
     StartConsult,
     TransferOut,
 )
+from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.domain.queue_policy import MAILBOX_PATTERN, NUMBER_PATTERN, SOUND_PATTERN
 from ccgateway.pbx.asterisk.translate import caller_id, hangup, redirect, set_variable
 from ccgateway.ports import DialplanTarget, InvalidWireValue
@@ -98,6 +99,37 @@ class Actions:
                 "Async": "true",
                 "Timeout": str(int(command.agent_ring_s * 1000)),
                 "CallerID": caller_id("Callback", command.number),
+                "Variable": _variables(variables),
+            }
+        ]
+
+    def dial_customer(self, command: DialCustomer) -> list[AmiAction]:
+        """A campaign's call: the customer first; on answer ccgw-outbound runs AMD (if on),
+        says who answered, and holds a person at most the grace for an agent leg."""
+        if not NUMBER_PATTERN.fullmatch(command.caller_id):
+            raise InvalidWireValue(f"caller id {command.caller_id!r}")
+        variables = {
+            "CCGW_AMD": "1" if command.amd else "0",
+            "CCGW_MACHINE_ACTION": "message" if command.machine_message else "hangup",
+            "CCGW_MACHINE_SOUND": _sound(command.machine_message)
+            if command.machine_message
+            else "",
+            "CCGW_ABANDON_SOUND": _sound(command.abandon_message),
+            "CCGW_GRACE": f"{command.grace_s:.3f}",
+            "CCGW_GRACE_AFTER_AMD": "0" if command.grace_counts_amd else "1",
+        }
+        return [
+            {
+                "Action": "Originate",
+                "ActionID": command.dial_id,
+                "ChannelId": _outbound_id(command.dial_id),
+                "Channel": self.dial_string(command.number),
+                "Context": "ccgw-outbound",
+                "Exten": _campaign_exten(command.campaign_id),
+                "Priority": "1",
+                "Async": "true",
+                "Timeout": str(int(command.ring_s * 1000)),
+                "CallerID": caller_id(command.caller_name, command.caller_id),
                 "Variable": _variables(variables),
             }
         ]
@@ -181,6 +213,20 @@ def _variables(values: dict[str, str]) -> str:
         if "," in value:
             raise InvalidWireValue(f"{name}: AMI splits Variable values on commas")
     return ",".join(f"{name}={value}" for name, value in values.items())
+
+
+def _outbound_id(dial_id: str) -> str:
+    if not dial_id.startswith("ob-") or not re.fullmatch(r"[0-9A-Za-z._-]{4,100}", dial_id):
+        raise InvalidWireValue(f"dial id {dial_id!r}: ob- then letters, digits, '.', '_', '-'")
+    return dial_id
+
+
+def _campaign_exten(campaign_id: str) -> str:
+    """The campaign as ccgw-outbound's extension: two characters or more (one letter would
+    be a special extension such as h) and not "failed" (a failed originate's)."""
+    if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_-]{1,63}", campaign_id) or campaign_id == "failed":
+        raise InvalidWireValue(f"campaign id {campaign_id!r} cannot be ccgw-outbound's extension")
+    return campaign_id
 
 
 def _sound(sound: str) -> str:

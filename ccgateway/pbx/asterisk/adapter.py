@@ -25,6 +25,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.events import PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
+from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.actions import Actions
 from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
@@ -133,6 +134,8 @@ class AsteriskPbx:
                 return a.announce(command)
             case DialCallback():
                 return a.callback(command)
+            case DialCustomer():
+                return a.dial_customer(command)
             case ReturnToQueue():
                 return a.requeue(command)
             case TransferOut():

@@ -27,8 +27,15 @@ from ccgateway.domain.events import (
     FeatureCodeDialled,
     HoldTimedOut,
     LegFailure,
+    MachineDetected,
+    OutboundAbandoned,
+    OutboundAnswered,
+    OutboundChannel,
+    OutboundFailed,
+    OutboundLive,
     PbxEvent,
     PbxResynced,
+    failure_for_cause,
 )
 from ccgateway.domain.model import MAX_PRIORITY
 from ccgateway.ports import DialplanTarget, InvalidWireValue
@@ -36,6 +43,17 @@ from ccgateway.ports import DialplanTarget, InvalidWireValue
 AmiMessage = Mapping[str, str]
 INBOUND, AGENT, FALLBACK, PLAY = "ccgw-inbound", "ccgw-agent", "ccgw-fallback", "ccgw-play"
 LEG_PREFIX = "ccgw-"  # every agent leg id the core makes starts with this
+DIAL_PREFIX = "ob-"  # every campaign dial's customer channel id starts with this
+OUTBOUND = "ccgw-outbound"
+# Hang-up causes of a campaign's customer channel that mean it was never answered (the
+# OriginateResponse that follows says only "Reason 0" for most of them).
+UNANSWERED_CAUSES = frozenset({1, 3, 17, 18, 19, 20, 21, 22, 27, 28, 31, 34, 38, 41, 42, 44})
+# Where a campaign's customer is, by the application its channel runs (CoreShowChannels).
+OUTBOUND_STAGES = {"AMD": "answered", "Wait": "live", "WaitForSilence": "message"}
+AUTO_ANSWER = (
+    "PJSIP_HEADER(add,Call-Info)=<sip:autoanswer.invalid>;answer-after=0,"
+    "PJSIP_HEADER(add,Alert-Info)=<http://autoanswer.invalid>;info=alert-autoanswer;delay=0"
+)
 UNKNOWN = {"", "<unknown>", "<null>"}
 # Contexts a waiting (or talking) caller can be in; the extension is the caller's queue's.
 CALLER_CONTEXTS = frozenset(
@@ -134,6 +152,15 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return CallbackRequested(uniqueid)
         if kind == "CCGWCallbackAnswered":  # sent on the customer's channel
             return CallbackAnswered(message.get("AgentLeg", ""))
+        if kind == "CCGWOutboundAnswered":
+            return OutboundAnswered(uniqueid)
+        if kind == "CCGWOutboundLive":
+            status = message.get("AMDStatus", "").strip().lower()
+            return OutboundLive(uniqueid, status if status in ("human", "notsure") else "")
+        if kind == "CCGWOutboundMachine":
+            return MachineDetected(uniqueid, message.get("AMDCause", ""))
+        if kind == "CCGWOutboundAbandoned":
+            return OutboundAbandoned(uniqueid)
         if kind == "CCGWCallbackEnded":
             status = message.get("DialStatus", "")
             if status == "ANSWER":
@@ -144,10 +171,22 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     if name == "OriginateResponse" and message.get("Response") == "Failure":
         # The ActionID is the leg id: it is there even when no channel could be made.
         leg_id = message.get("ActionID") or uniqueid
+        dial_id = next((i for i in (uniqueid, leg_id) if i.startswith(DIAL_PREFIX)), "")
+        if dial_id:
+            failure = ORIGINATE_REASONS.get(message.get("Reason", ""), LegFailure.ERROR)
+            return OutboundFailed(dial_id, failure, f"originate reason {message.get('Reason')}")
         failure = ORIGINATE_REASONS.get(message.get("Reason", ""), LegFailure.ERROR)
         return AgentLegFailed(leg_id, failure, f"originate reason {message.get('Reason')}")
+    if name in ("Hangup", "HangupRequest") and uniqueid.startswith(DIAL_PREFIX):
+        # A campaign's customer never answered: the cause says why (busy, invalid), which
+        # the OriginateResponse does not ("Reason 0"); for a busy line the HangupRequest
+        # comes before it (verified on 22.10.1), the Hangup after.
+        cause = _int(message.get("Cause"), 16)
+        if cause in UNANSWERED_CAUSES:
+            return OutboundFailed(uniqueid, failure_for_cause(cause), f"cause {cause}")
     if name == "Hangup" and uniqueid:
-        return ChannelHungUp(uniqueid, _int(message.get("Cause"), 16), message.get("Cause-txt", ""))
+        cause = _int(message.get("Cause"), 16)
+        return ChannelHungUp(uniqueid, cause, message.get("Cause-txt", ""))
     if name == "DeviceStateChange" and "ActionID" not in message:
         return device_state(message)
     return None
@@ -166,7 +205,7 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
     leg also shows `ccgw-inbound`, but as `AppDial` with no extension); agent legs are ours
     by their id, and say whose they are by their bridge target or their extension.
     """
-    callers, legs = [], []
+    callers, legs, dials = [], [], []
     for channel in channels:
         if channel.get("Event") != "CoreShowChannel":
             continue
@@ -175,6 +214,8 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
         context, exten = channel.get("Context", ""), channel.get("Exten", "")
         if uniqueid.startswith(LEG_PREFIX):
             legs.append(_agent_leg(channel, uniqueid, age))
+        elif uniqueid.startswith(DIAL_PREFIX):
+            dials.append(_outbound(channel, uniqueid, age))
         elif (
             context in CALLER_CONTEXTS
             and exten.isdigit()
@@ -190,7 +231,23 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
                 )
             )
     states = tuple(device_state(d) for d in devices if d.get("Event") == "DeviceStateChange")
-    return PbxResynced(tuple(callers), tuple(legs), states)
+    return PbxResynced(tuple(callers), tuple(legs), states, tuple(dials))
+
+
+def _outbound(channel: AmiMessage, uniqueid: str, age: float) -> OutboundChannel:
+    """A campaign's customer: ringing (still in the trunk's context, dialling), or in
+    ccgw-outbound (the extension is the campaign) at AMD, waiting, with an agent (in a
+    bridge) or hearing a message."""
+    in_outbound = channel.get("Context") == OUTBOUND
+    application = channel.get("Application", "")
+    if not in_outbound:
+        stage = "ringing"
+    elif _known(channel.get("BridgeId")):
+        stage = "agent"
+    else:
+        stage = OUTBOUND_STAGES.get(application, "message")
+    campaign = channel.get("Exten", "") if in_outbound else ""
+    return OutboundChannel(uniqueid, campaign, stage, age)
 
 
 def _agent_leg(channel: AmiMessage, uniqueid: str, age: float) -> AgentChannel:
@@ -217,6 +274,9 @@ def originate_agent(command: RingAgent) -> dict[str, str]:
     """Ring the agent; on answer the dialplan bridges the leg to the waiting caller."""
     if "," in command.call_id:
         raise InvalidWireValue("call id: AMI splits Variable values on commas")
+    variables = f"CCGW_CALLER={command.call_id}"
+    if command.auto_answer:  # a dialer's live call: the phone answers at once
+        variables += "," + AUTO_ANSWER
     return {
         "Action": "Originate",
         "ActionID": command.leg_id,
@@ -228,7 +288,7 @@ def originate_agent(command: RingAgent) -> dict[str, str]:
         "Async": "true",
         "Timeout": str(int(command.timeout_s * 1000)),
         "CallerID": caller_id(command.caller_name, command.caller_number),
-        "Variable": f"CCGW_CALLER={command.call_id}",
+        "Variable": variables,
     }
 
 

@@ -1,0 +1,161 @@
+"""The dialer's setup: rule sets and campaigns (checked against the centre), starting,
+pausing and stopping, and what the store hands it (history, contacts, suppressions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from ccgateway.domain.agents import Trigger
+from ccgateway.domain.commands import Command
+from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
+from ccgateway.domain.outbound.base import DialerBase
+from ccgateway.domain.outbound.campaigns import Campaign, CampaignState, DialOutcome, next_state
+from ccgateway.domain.outbound.contacts import DIALABLE
+from ccgateway.domain.outbound.ledger import AbandonLedger
+from ccgateway.domain.outbound.pacing import Pacer, Priors
+from ccgateway.domain.outbound.records import DialRecord
+from ccgateway.domain.outbound.rules import PRESETS, RuleSet
+from ccgateway.domain.outbound.runs import EXHAUSTED_RETRY_S, CampaignRun, Entry, Stage
+
+
+class Configuring(DialerBase):
+    def put_rule_set(self, rules: RuleSet) -> None:
+        if rules.id in PRESETS:
+            raise Conflict(f"rule set {rules.id} is a preset: make a custom one from it")
+        for run in self.runs.values():
+            if run.campaign.rule_set_id == rules.id:
+                run.campaign.check_against(rules)
+        self.rule_sets[rules.id] = rules
+        for run in self.runs.values():
+            if run.campaign.rule_set_id == rules.id:
+                self._retarget(run, run.campaign, rules)
+
+    def remove_rule_set(self, rule_set_id: str) -> None:
+        if rule_set_id in PRESETS:
+            raise Conflict(f"rule set {rule_set_id} is a preset")
+        if rule_set_id not in self.rule_sets:
+            raise NotFound(f"no rule set {rule_set_id!r}")
+        users = [r.campaign.id for r in self.runs.values() if r.campaign.rule_set_id == rule_set_id]
+        if users:
+            raise Conflict(f"rule set {rule_set_id} is used by {', '.join(sorted(users))}")
+        del self.rule_sets[rule_set_id]
+
+    def check_campaign(self, campaign: Campaign) -> RuleSet:
+        """Everything a campaign's settings must meet against the rest of the centre."""
+        rules = self.rule_sets.get(campaign.rule_set_id)
+        if rules is None:
+            raise InvalidValue(f"no rule set {campaign.rule_set_id!r}")
+        queue = self.floor.directory.queues.get(campaign.queue_id)
+        if queue is None:
+            raise InvalidValue(f"no queue {campaign.queue_id!r} for the campaign's agents")
+        self.floor.require(campaign.pbx, "outbound")
+        if queue.pbx != campaign.pbx:
+            raise InvalidValue(f"queue {queue.id} is on PBX {queue.pbx}, not {campaign.pbx}")
+        if campaign.blend is not None:
+            for queue_id in campaign.blend.inbound_queue_ids:
+                if queue_id not in self.floor.directory.queues:
+                    raise InvalidValue(f"blend: no inbound queue {queue_id!r}")
+        campaign.check_against(rules)
+        run = self.runs.get(campaign.id)
+        changed = run is not None and run.campaign.rule_set_id != campaign.rule_set_id
+        if run is not None and changed and (run.counters.dials or run.dials):
+            raise Conflict(
+                f"campaign {campaign.id} has dialled under {run.campaign.rule_set_id}: "
+                "its rule set stays (make a new campaign)"
+            )
+        return rules
+
+    def put_campaign(self, campaign: Campaign, now: float) -> list[Command]:
+        rules = self.check_campaign(campaign)
+        run = self.runs.get(campaign.id)
+        if run is None:
+            target = campaign.target(rules)
+            self.runs[campaign.id] = CampaignRun(
+                campaign,
+                rules,
+                Pacer(target, priors=Priors(threshold=target)),
+                AbandonLedger(rules, campaign.amd.false_positive_share, target),
+            )
+            return [self._notice(self.runs[campaign.id], now)]
+        self._retarget(run, campaign, rules)
+        return [self._notice(run, now)]
+
+    def remove_campaign(self, campaign_id: str) -> None:
+        run = self.run(campaign_id)
+        if run.state is not CampaignState.STOPPED or run.dials:
+            raise Conflict(f"campaign {campaign_id} is {run.state.value}: stop it first")
+        del self.runs[campaign_id]
+
+    def check_queue_removable(self, queue_id: str) -> None:
+        users = [
+            r.campaign.id
+            for r in self.runs.values()
+            if r.campaign.queue_id == queue_id
+            or (r.campaign.blend and queue_id in r.campaign.blend.inbound_queue_ids)
+        ]
+        if users:
+            raise Conflict(f"queue {queue_id} is used by campaign(s) {', '.join(sorted(users))}")
+
+    def set_state(self, campaign_id: str, action: str, now: float) -> list[Command]:
+        """A supervisor starts, pauses or stops a campaign. Calls already out go on."""
+        run = self.run(campaign_id)
+        state = next_state(run.state, action)
+        if state is CampaignState.RUNNING:
+            self.check_campaign(run.campaign)
+        run.state = state
+        out: list[Command] = []
+        if state is not CampaignState.RUNNING:
+            for dial in [d for d in self.dials.values() if d.campaign_id == campaign_id]:
+                if dial.stage is Stage.PREVIEW:
+                    out += self._drop_preview(dial, now, Trigger.WITHDRAW)
+            run.hopper.clear()
+            run.owned.clear()
+            self.floor.timers.cancel("ob-pace", campaign_id)
+        return [*out, self._notice(run, now)]
+
+    def _retarget(self, run: CampaignRun, campaign: Campaign, rules: RuleSet) -> None:
+        run.campaign, run.rules = campaign, rules
+        target = campaign.target(rules)
+        run.pacer.target = target
+        tallies = run.ledger
+        run.ledger = AbandonLedger(rules, campaign.amd.false_positive_share, target)
+        run.ledger.adopt(tallies)
+
+    def load_history(self, records: Iterable[DialRecord]) -> None:
+        """Recent dial records at start: the numbers' dials and abandons, the ledgers."""
+        for record in records:
+            self.log.dialled(record.number, record.dialled_at)
+            if record.outcome is DialOutcome.ABANDONED:
+                self.log.abandoned(record.number, record.ended_at)
+            run = self.runs.get(record.campaign_id)
+            if run is not None:
+                self._count_in_ledger(run, record.outcome, record.amd, record.ended_at)
+
+    def contacts_loaded(
+        self,
+        campaign_id: str,
+        entries: Iterable[Entry],
+        asked: int,
+        screened: Mapping[str, float | None],
+        now: float,
+    ) -> list[Command]:
+        run = self.runs.get(campaign_id)
+        if run is None:
+            return []
+        run.loading = False
+        self.screened.update({k: v for k, v in screened.items() if v is not None})
+        in_hand = run.ids_in_hand() | {d.entry.contact.id for d in self.dials.values()}
+        got = 0
+        for entry in entries:
+            got += 1
+            if entry.contact.id in in_hand or entry.progress.state not in DIALABLE:
+                continue
+            owner = entry.progress.callback_agent_id
+            if owner is not None and entry.progress.callback_at is not None:
+                run.owned.setdefault(owner, []).append(entry)
+            else:
+                run.hopper.append(entry)
+        if got < asked:
+            run.exhausted_until = now + EXHAUSTED_RETRY_S
+        return []
