@@ -10,7 +10,7 @@ PbxError                      anything a PBX adapter refuses or fails to do
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +18,10 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, PbxCommand
 from ccgateway.domain.events import PbxEvent
 from ccgateway.domain.model import Agent, Queue, Skill
+from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
+from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactState, Progress
+from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
+from ccgateway.domain.outbound.rules import RuleSet
 from ccgateway.domain.records import Callback, Task
 
 
@@ -161,3 +165,86 @@ class KeyStore(Protocol):
 class Clock(Protocol):
     def now(self) -> float:
         """Epoch seconds."""
+
+
+@dataclass(frozen=True, slots=True)
+class DueQuery:
+    """Contacts of a campaign that may be dialled now: new, or scheduled and due."""
+
+    campaign_id: str
+    now: float
+    count: int
+    exclude: frozenset[str] = frozenset()
+    owned_callbacks: bool = False  # also callbacks kept for an agent (else left out)
+
+
+class OutboundStore(Protocol):
+    """The dialer's configuration, contacts and records. Records (dials, dispositions,
+    refusals) are append-only: there is no method that changes or deletes one, and the
+    tables refuse updates."""
+
+    def load_config(self) -> tuple[list[RuleSet], list[tuple[Campaign, CampaignState]]]:
+        """Custom rule sets and campaigns with the state they were left in."""
+
+    def put_rule_set(self, rules: RuleSet) -> None: ...
+
+    def delete_rule_set(self, rule_set_id: str) -> None: ...
+
+    def put_campaign(self, campaign: Campaign, state: CampaignState) -> None: ...
+
+    def delete_campaign(self, campaign_id: str) -> None:
+        """The campaign and its lists and contacts; its records stay."""
+
+    def import_contacts(self, contact_list: ContactList, contacts: Sequence[Contact]) -> None:
+        """The list and all its contacts in one transaction, or nothing (Conflict if a
+        contact id is already in the campaign)."""
+
+    def lists(self, campaign_id: str) -> list[ContactList]: ...
+
+    def due(self, query: DueQuery) -> list[tuple[Contact, Progress]]:
+        """Best first: callbacks due (oldest promise first), then by priority (high first),
+        due time, id."""
+
+    def contact(self, campaign_id: str, contact_id: str) -> tuple[Contact, Progress] | None: ...
+
+    def contacts(
+        self, campaign_id: str, state: ContactState | None, limit: int, offset: int
+    ) -> list[tuple[Contact, Progress]]: ...
+
+    def counts(self, campaign_id: str) -> dict[str, int]:
+        """Contacts per state."""
+
+    def dialing(self) -> list[tuple[Contact, Progress]]:
+        """Contacts left DIALING (a restart finds their calls in the PBX, or not)."""
+
+    def save_progress(self, progress: Progress) -> None: ...
+
+    def suppress(self, register: str, numbers: Sequence[str], reason: str, at: float) -> int:
+        """Add numbers to a do-not-call list ("internal" for objections); how many were new."""
+
+    def replace_register(self, register: str, numbers: Sequence[str], at: float) -> int:
+        """A fresh screening of a register (TPS, the national DNC): the list is replaced
+        whole, in one transaction, and `at` recorded as its screening time."""
+
+    def suppressed(self, numbers: Sequence[str]) -> dict[str, str]:
+        """number -> the list it is on (any list)."""
+
+    def screened(self) -> dict[str, float]:
+        """register -> when it was last screened."""
+
+    def add_dial(self, record: DialRecord) -> None: ...
+
+    def add_disposition(self, record: DispositionRecord) -> None: ...
+
+    def add_refusal(self, record: RefusalRecord) -> None: ...
+
+    def dials(
+        self, campaign_id: str | None, since: float | None, limit: int, offset: int = 0
+    ) -> list[DialRecord]:
+        """Oldest first."""
+
+    def dispositions(self, campaign_id: str, since: float | None) -> list[DispositionRecord]: ...
+
+    def refusals(
+        self, campaign_id: str, since: float | None, limit: int
+    ) -> list[RefusalRecord]: ...

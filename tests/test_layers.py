@@ -15,6 +15,7 @@ ALLOWED = {
     "persistence": {"ccgateway.domain", "ccgateway.ports", "ccgateway.persistence"},
     "api": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services", "ccgateway.api"},
     "sim": {"ccgateway.domain", "ccgateway.sim"},  # the same core, on a virtual clock
+    "importing": {"ccgateway.domain", "ccgateway.importing"},  # files in, domain objects out
 }
 IO_IN_DOMAIN = {
     "asyncio",

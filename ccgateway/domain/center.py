@@ -468,9 +468,11 @@ class Center:
                     self.floor.refresh(agent.id)
             case PbxResynced():
                 self.ready.add(pbx)
-                in_transfer, out = self.transfers.resync(event.agent_legs, now, pbx)
-                for_callbacks, more = self.callbacks.resync(event.agent_legs, now, pbx)
-                out += more + resync(self.desk, event, now, pbx, in_transfer | for_callbacks)
+                for_dials, out = self.outbound.resync(event, now, pbx)
+                in_transfer, more = self.transfers.resync(event.agent_legs, now, pbx)
+                for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)
+                claimed = for_dials | in_transfer | for_callbacks
+                out += more + most + resync(self.desk, event, now, pbx, claimed)
                 self.floor.refresh_pbx(pbx)
             case FeatureCodeDialled():
                 out = self._feature_code(event, now)

@@ -31,7 +31,8 @@ def resync(
     present = {c.call_id: c for c in snapshot.callers}
     legs = [leg for leg in snapshot.agent_legs if leg.leg_id not in claimed]
     pbx_legs = {leg.leg_id: leg for leg in legs}
-    for call in [c for c in desk.calls.values() if c.pbx == pbx]:
+    # A campaign's calls are settled by the dialer (outbound/recovery.py) first.
+    for call in [c for c in desk.calls.values() if c.pbx == pbx and c.kind != "outbound"]:
         if call.id not in present:  # ended while nobody was listening
             outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
             out += desk.end(call, outcome, now)

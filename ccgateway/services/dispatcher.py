@@ -32,13 +32,25 @@ from ccgateway.domain.commands import (
     SaveCallback,
     SaveTask,
 )
-from ccgateway.domain.events import AgentLegFailed, LegFailure, PbxEvent
+from ccgateway.domain.events import AgentLegFailed, LegFailure, OutboundFailed, PbxEvent
 from ccgateway.domain.figures import Figures
+from ccgateway.domain.outbound.commands import (
+    DialCustomer,
+    LoadContacts,
+    RecordDial,
+    RecordDisposition,
+    RecordRefusal,
+    SaveProgress,
+    SuppressNumber,
+)
+from ccgateway.domain.outbound.runs import Entry
 from ccgateway.ports import (
     CallbackStore,
     Clock,
     ConfigStore,
+    DueQuery,
     InteractionStore,
+    OutboundStore,
     Pbx,
     PbxError,
     PbxUnavailable,
@@ -72,6 +84,7 @@ class Dispatcher:
         figures: Figures | None = None,
         callbacks: CallbackStore | None = None,
         tasks: TaskStore | None = None,
+        outbound: OutboundStore | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
         self.center = center
@@ -90,8 +103,10 @@ class Dispatcher:
         self._interactions = interactions
         self._callbacks = callbacks or _Forgetful()
         self._task_store = tasks or _Forgetful()
-        self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request] = asyncio.Queue()
-        self._writes: asyncio.Queue[Callable[[], None]] = asyncio.Queue()
+        self._outbound = outbound
+        self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
+        self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
+        self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
         self._tasks: asyncio.TaskGroup | None = None
         self.started = asyncio.Event()
 
@@ -118,6 +133,7 @@ class Dispatcher:
     # --- the loop --------------------------------------------------------------------------
 
     async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
             tasks.create_task(self._write_in_order(), name="db-writer")
@@ -130,6 +146,8 @@ class Dispatcher:
                 commands: list[Command] = []
                 if isinstance(item, _Request):
                     commands = await self._perform(item, now)
+                elif isinstance(item, _Later):
+                    commands = item.step(self.center, now)
                 elif item is not None:
                     pbx_name, event = item
                     commands = self.center.handle(event, now, pbx_name)
@@ -144,7 +162,7 @@ class Dispatcher:
             self._figures_day = utc_day(now)
             self.center.reset_day(now)
 
-    async def _next_item(self) -> tuple[str, PbxEvent] | _Request | None:
+    async def _next_item(self) -> tuple[str, PbxEvent] | _Request | _Later | None:
         deadline = self.center.next_deadline()
         if deadline is None:
             return await self._inbox.get()
@@ -181,6 +199,16 @@ class Dispatcher:
                     self._writes.put_nowait(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
                     self._writes.put_nowait(partial(self._task_store.save, task))
+                case LoadContacts():
+                    self._writes.put_nowait(partial(self._load_contacts, command))
+                case SaveProgress() | RecordDial() | RecordDisposition() | RecordRefusal():
+                    self._writes.put_nowait(partial(self._write_outbound, command))
+                case SuppressNumber(number=number, reason=reason, at=at):
+                    store = self._outbound
+                    if store is not None:
+                        self._writes.put_nowait(
+                            partial(store.suppress, "internal", [number], reason, at)
+                        )
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
@@ -202,9 +230,11 @@ class Dispatcher:
             await self.pbxes[command.pbx].execute(command)
         except (PbxError, KeyError) as exc:
             log.warning("%s on %s failed: %s", type(command).__name__, command.pbx, exc)
+            failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
             if isinstance(command, RingAgent | DialCallback | RingConsult):
-                failure = LegFailure.ERROR if _reached_pbx(exc) else LegFailure.NOT_SENT
                 self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)), command.pbx)
+            elif isinstance(command, DialCustomer):
+                self.post_event(OutboundFailed(command.dial_id, failure, str(exc)), command.pbx)
 
     async def _write_in_order(self) -> None:
         """Database writes leave in the order the core made them, one at a time."""
@@ -217,9 +247,59 @@ class Dispatcher:
             finally:
                 self._writes.task_done()
 
+    def _write_outbound(
+        self, command: SaveProgress | RecordDial | RecordDisposition | RecordRefusal
+    ) -> None:
+        store = self._outbound
+        if store is None:
+            return
+        match command:
+            case SaveProgress(progress=progress):
+                store.save_progress(progress)
+            case RecordDial(record=record):
+                store.add_dial(record)
+            case RecordDisposition(record=disposition):
+                store.add_disposition(disposition)
+            case RecordRefusal(record=refusal):
+                store.add_refusal(refusal)
+
+    def _load_contacts(self, command: LoadContacts) -> None:
+        """In the writer's thread, after every write the centre made before asking (so a
+        contact just moved on is not handed out again): the due contacts, their numbers'
+        do-not-call listings and the registers' screenings, handed back to the centre."""
+        store = self._outbound
+        if store is None:
+            return
+        query = DueQuery(
+            command.campaign_id,
+            command.now,
+            command.count,
+            command.exclude,
+            command.owned_callbacks,
+        )
+        due = store.due(query)
+        listed = store.suppressed([contact.number for contact, _ in due])
+        entries = [Entry(c, p, listed.get(c.number)) for c, p in due]
+        screened: dict[str, float | None] = dict(store.screened())
+
+        def step(center: Center, now: float) -> list[Command]:
+            return center.contacts_loaded(
+                command.campaign_id, entries, command.count, screened, now
+            )
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._inbox.put_nowait, _Later(step))
+
     async def drain_writes(self) -> None:
         """Wait until every write queued so far is done (for shutdown and tests)."""
         await self._writes.join()
+
+
+@dataclass(frozen=True, slots=True)
+class _Later:
+    """A step for the centre handed in from another thread (a store's answer)."""
+
+    step: Callable[[Center, float], list[Command]]
 
 
 class _Forgetful:

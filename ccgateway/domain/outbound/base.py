@@ -20,7 +20,7 @@ from ccgateway.domain.outbound.contacts import ContactState, DialLog, Progress
 from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
-from ccgateway.domain.outbound.runs import CampaignRun, Dial
+from ccgateway.domain.outbound.runs import CampaignRun, Dial, dial_for
 
 PACE_EVERY_S = 0.5  # a running campaign is paced again this often (rings age)
 AGENT_RING_S = 20.0  # agent first: how long the agent's phone rings
@@ -58,6 +58,20 @@ class DialerBase:
         self.disposed: set[str] = set()
         self.agent_campaign: dict[str, str] = {}  # agent -> campaign of their last call
 
+    # Steps the other parts of the dialer define (placing.py, ending.py, dialer.py).
+
+    def _finish(self, dial: Dial, outcome: DialOutcome, now: float) -> list[Command]:
+        raise NotImplementedError
+
+    def live(self, dial_id: str, amd: str, now: float) -> list[Command]:
+        raise NotImplementedError
+
+    def agent_failed(self, leg_id: str, failure: LegFailure, now: float) -> list[Command]:
+        raise NotImplementedError
+
+    def connected(self, call_id: str, now: float) -> list[Command]:
+        raise NotImplementedError
+
     def run(self, campaign_id: str) -> CampaignRun:
         run = self.runs.get(campaign_id)
         if run is None:
@@ -76,7 +90,7 @@ class DialerBase:
 
     def _new_dial_id(self) -> str:
         # Not "ccgw-": the PBX adapters take channels named so for agent legs.
-        return "ob-" + self.floor.new_id().removeprefix("ccgw-")
+        return dial_for(self.floor.new_id())
 
     def _release(
         self,

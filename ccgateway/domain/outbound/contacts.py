@@ -30,7 +30,7 @@ E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 FIELD_VALUE = re.compile(r"^[^\x00-\x1f\x7f]{0,500}$")
 MAX_FIELDS = 40
-MAX_ZONES = 8
+MAX_ZONES = 64  # a toll-free NANP number may be in any of 42
 WEEK_S = 7 * 86400.0
 
 
@@ -99,6 +99,19 @@ class Contact:
         return self.consents.get(purpose)
 
 
+@dataclass(frozen=True, slots=True)
+class ContactList:
+    """An imported list of a campaign's contacts."""
+
+    id: str
+    campaign_id: str
+    name: str
+    created_at: float
+    contacts: int = 0
+    rejected: int = 0
+    source: str = ""  # the file it came from
+
+
 class ContactState(StrEnum):
     NEW = "new"  # never dialled in this campaign
     SCHEDULED = "scheduled"  # a retry or a callback at `next_at`
@@ -123,6 +136,7 @@ class Progress:
     outcomes: Mapping[str, int] = field(default_factory=dict)  # dial outcome -> times
     callback_at: float | None = None  # a callback promised for then (next_at is it too)
     callback_agent_id: str | None = None  # None: any of the campaign's agents calls back
+    dial_id: str | None = None  # the call out now (DIALING): a restart finds it in the PBX
     updated_at: float = 0.0
 
     def __post_init__(self) -> None:

@@ -34,10 +34,11 @@ from ccgateway.domain.outbound.configuring import Configuring
 from ccgateway.domain.outbound.ending import Ending
 from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.placing import Placing
+from ccgateway.domain.outbound.recovery import Recovery
 from ccgateway.domain.outbound.runs import Dial, Stage
 
 
-class OutboundDesk(Configuring, Placing, Ending):
+class OutboundDesk(Configuring, Placing, Ending, Recovery):
     def __init__(self, floor: Floor, desk: CallDesk) -> None:
         super().__init__(floor, desk)
         desk.outbound_ended = self._call_ended

@@ -87,6 +87,7 @@ class Ending(DialerBase):
             "updated_at": now,
             "callback_at": None,
             "callback_agent_id": None,
+            "dial_id": None,
         }
         retry = campaign.retries.get(outcome)
         if outcome is DialOutcome.CONNECTED or retry is None or used > retry.times:

@@ -32,7 +32,7 @@ from ccgateway.domain.outbound.compliance import DialContext, Refusal, check
 from ccgateway.domain.outbound.contacts import ContactState
 from ccgateway.domain.outbound.pacing import PaceState, decide
 from ccgateway.domain.outbound.records import RefusalRecord
-from ccgateway.domain.outbound.runs import CampaignRun, Dial, Entry, Stage
+from ccgateway.domain.outbound.runs import CampaignRun, Dial, Entry, Stage, leg_for
 
 
 class Placing(DialerBase):
@@ -280,7 +280,7 @@ class Placing(DialerBase):
     def _ring_agent_first(self, run: CampaignRun, dial: Dial, now: float) -> list[Command]:
         assert dial.agent_id is not None
         agent = self.floor.directory.agents[dial.agent_id]
-        leg_id = self.floor.new_id()
+        leg_id = leg_for(dial.id)
         dial.leg_id, dial.stage, dial.agent_first = leg_id, Stage.AGENT_RINGING, True
         self.legs[leg_id] = dial.id
         self.floor.timers.set("ob-dial", dial.id, now + AGENT_RING_S + DIAL_GRACE_S)
@@ -312,6 +312,7 @@ class Placing(DialerBase):
             dial.entry.progress,
             state=ContactState.DIALING,
             attempts=dial.entry.progress.attempts + 1,
+            dial_id=dial.id,
             updated_at=now,
         )
         dial.entry = dataclasses.replace(dial.entry, progress=progress)

@@ -14,9 +14,21 @@ from ccgateway.domain.outbound.ledger import AbandonLedger
 from ccgateway.domain.outbound.pacing import Pacer
 from ccgateway.domain.outbound.rules import RuleSet
 
+DIAL_PREFIX = "ob-"  # a dial's id: the customer's channel (never "ccgw-", the agent legs')
+LEG_PREFIX = "ccgw-"
 EXHAUSTED_RETRY_S = 30.0  # the store had no more due contacts: ask again after this
 BLEND_RAISE_EVERY_S = 10.0
 BLEND_LOWER_AFTER_S = 60.0
+
+
+def leg_for(dial_id: str) -> str:
+    """An agent-first dial's agent leg has the dial's id in the legs' form, so a restarted
+    controller, knowing only the dial (saved with the contact), finds its leg in the PBX."""
+    return LEG_PREFIX + dial_id.removeprefix(DIAL_PREFIX)
+
+
+def dial_for(leg_id: str) -> str:
+    return DIAL_PREFIX + leg_id.removeprefix(LEG_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +70,7 @@ class Dial:
     amd: str = ""
     outcome: DialOutcome | None = None
     detail: str = ""
+    restored: bool = False  # put back after a restart: its stage is the PBX's to say
 
     @property
     def contact(self) -> Contact:

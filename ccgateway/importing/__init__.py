@@ -1,0 +1,2 @@
+"""Adapters that read files from outside into domain objects (contact lists, do-not-call
+registers)."""
