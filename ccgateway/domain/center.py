@@ -387,6 +387,7 @@ class Center:
         for status in self.status.values():
             status.count(now)
             status.reset_counters(now)
+        self.outbound.reset_day()
 
     def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
         """A supervisor listens to, whispers to or barges into a connected call."""

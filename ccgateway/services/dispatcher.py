@@ -277,10 +277,14 @@ class Dispatcher:
             command.exclude,
             command.owned_callbacks,
         )
-        due = store.due(query)
-        listed = store.suppressed([contact.number for contact, _ in due])
-        entries = [Entry(c, p, listed.get(c.number)) for c, p in due]
-        screened: dict[str, float | None] = dict(store.screened())
+        try:
+            due = store.due(query)
+            listed = store.suppressed([contact.number for contact, _ in due])
+            entries = [Entry(c, p, listed.get(c.number)) for c, p in due]
+            screened: dict[str, float | None] = dict(store.screened())
+        except Exception:  # the dialer must hear back, or it never asks again
+            log.exception("loading contacts for campaign %s failed", command.campaign_id)
+            entries, screened = [], {}
 
         def step(center: Center, now: float) -> list[Command]:
             return center.contacts_loaded(

@@ -10,6 +10,7 @@ and dates), on the PBX, and on its agents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -223,6 +224,12 @@ class Campaign:
 
     def __post_init__(self) -> None:
         check_id("campaign", self.id)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{1,63}", self.id) or self.id == "failed":
+            # the PBX's dialplan takes the campaign as an extension (ccgw-outbound): one
+            # character would be a special one (h, s, t), "failed" is the originate's
+            raise InvalidValue(
+                f"campaign id {self.id!r}: 2-64 of a-z, 0-9, '_', '-', and not 'failed'"
+            )
         check_id("rule set", self.rule_set_id)
         check_id("queue", self.queue_id)
         check_id("pbx", self.pbx)

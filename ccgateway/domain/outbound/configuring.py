@@ -16,7 +16,7 @@ from ccgateway.domain.outbound.ledger import AbandonLedger
 from ccgateway.domain.outbound.pacing import Pacer, Priors
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
-from ccgateway.domain.outbound.runs import EXHAUSTED_RETRY_S, CampaignRun, Entry, Stage
+from ccgateway.domain.outbound.runs import EXHAUSTED_RETRY_S, CampaignRun, Counters, Entry, Stage
 
 
 class Configuring(DialerBase):
@@ -74,7 +74,7 @@ class Configuring(DialerBase):
             self.runs[campaign.id] = CampaignRun(
                 campaign,
                 rules,
-                Pacer(target, priors=Priors(threshold=target)),
+                Pacer(target, priors=Priors(threshold=target), grace_s=waits(campaign, rules)),
                 AbandonLedger(rules, campaign.amd.false_positive_share, target),
             )
             return [self._notice(self.runs[campaign.id], now)]
@@ -118,19 +118,43 @@ class Configuring(DialerBase):
         run.campaign, run.rules = campaign, rules
         target = campaign.target(rules)
         run.pacer.target = target
+        run.pacer.grace_s = waits(campaign, rules)
         tallies = run.ledger
         run.ledger = AbandonLedger(rules, campaign.amd.false_positive_share, target)
         run.ledger.adopt(tallies)
 
-    def load_history(self, records: Iterable[DialRecord]) -> None:
-        """Recent dial records at start: the numbers' dials and abandons, the ledgers."""
+    def load_history(self, records: Iterable[DialRecord], today_from: float) -> None:
+        """Recent dial records at start (30 days, oldest first): the numbers' dials and
+        abandons, the ledgers, and today's counters (records that ended since
+        `today_from`)."""
         for record in records:
             self.log.dialled(record.number, record.dialled_at)
             if record.outcome is DialOutcome.ABANDONED:
                 self.log.abandoned(record.number, record.ended_at)
             run = self.runs.get(record.campaign_id)
-            if run is not None:
-                self._count_in_ledger(run, record.outcome, record.amd, record.ended_at)
+            if run is None:
+                continue
+            self._count_in_ledger(run, record.outcome, record.amd, record.ended_at)
+            if record.ended_at >= today_from:
+                run.counters.dials += 1
+                run.counters.ended(record.outcome)
+                run.counters.talk_s += record.talk_s
+                if record.wait_s is not None:
+                    run.counters.waits.append(record.wait_s)
+
+    def drop_loaded(self, campaign_id: str, contact_id: str) -> None:
+        """Forget a contact loaded for dialling (its progress changed outside the dialer)."""
+        run = self.run(campaign_id)
+        kept = [e for e in run.hopper if e.contact.id != contact_id]
+        run.hopper.clear()
+        run.hopper.extend(kept)
+        for agent_id, entries in list(run.owned.items()):
+            run.owned[agent_id] = [e for e in entries if e.contact.id != contact_id]
+
+    def reset_day(self) -> None:
+        """A new day: today's counters start again (the ledgers keep their own windows)."""
+        for run in self.runs.values():
+            run.counters = Counters()
 
     def contacts_loaded(
         self,
@@ -159,3 +183,14 @@ class Configuring(DialerBase):
         if got < asked:
             run.exhausted_until = now + EXHAUSTED_RETRY_S
         return []
+
+
+AMD_DECISION_S = 1.5  # AMD's HUMAN verdict came ~1.52 s after the answer on the sandbox
+
+
+def waits(campaign: Campaign, rules: RuleSet) -> float:
+    """How long a person the pacer counts as live can still wait for an agent: the grace,
+    less AMD's listening when the law counts it (UK)."""
+    if campaign.amd.enabled and rules.grace_counts_amd:
+        return max(0.0, rules.grace_s - AMD_DECISION_S)
+    return rules.grace_s

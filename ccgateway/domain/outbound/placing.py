@@ -126,7 +126,8 @@ class Placing(DialerBase):
         run.loading = True
         exclude = run.ids_in_hand() | {e.contact.id for es in run.owned.values() for e in es}
         exclude |= {self.dials[d].entry.contact.id for d in run.dials}
-        return [LoadContacts(run.campaign.id, want - len(run.hopper), now, frozenset(exclude))]
+        count = want - len(run.hopper)
+        return [LoadContacts(run.campaign.id, count, now, frozenset(exclude), owned_callbacks=True)]
 
     def _free_agents_of(self, run: CampaignRun) -> list[str]:
         queue = self.floor.directory.queues.get(run.campaign.queue_id)
