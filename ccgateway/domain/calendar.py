@@ -119,7 +119,11 @@ class Hours:
 
     def next_open_in(self, epoch: float, timezone: str, within_days: int = 8) -> float | None:
         """The first moment at or after `epoch` when the hours are open in `timezone`, to
-        the minute; None if they never open within `within_days`."""
+        the minute; None if they never open within the next `within_days` days.
+
+        Intervals are wall-clock times: on a day the clocks change, an interval ends at its
+        local end time (not after its length in seconds), and one that starts in the hour
+        the clocks skip opens when the clock first shows a time inside it."""
         tz = zone(timezone)
         start = datetime.fromtimestamp(epoch, tz)
         for days in range(within_days + 1):
@@ -127,22 +131,43 @@ class Hours:
             if day in self._closed:
                 continue
             for begin, end in self._minutes.get(day.weekday(), ()):
-                moment = datetime.combine(day, time(begin // 60, begin % 60), tz).timestamp()
-                closes = moment + (end - begin) * 60.0
-                if closes > epoch:
-                    candidate = max(moment, epoch)
+                opens = min(_wall(day, begin, tz, fold) for fold in (0, 1))
+                closes = max(_wall(day, end, tz, fold) for fold in (0, 1))
+                if closes <= epoch:
+                    continue
+                candidate = max(opens, epoch)
+                while candidate < closes:  # a minute at a time through a skipped hour
                     if self.is_open_in(candidate, timezone):
                         return candidate
+                    candidate = (candidate // 60 + 1) * 60
         return None
 
     def inside(self, other: Hours) -> bool:
-        """Every open minute of these hours is open in `other` too (by the weekly table)."""
+        """Every open minute of these hours is open in `other` too (by the weekly table;
+        intervals of `other` that touch count as one)."""
         for weekday, intervals in self._minutes.items():
-            bounds = other._minutes.get(weekday, ())
+            bounds = _merged(other._minutes.get(weekday, ()))
             for start, end in intervals:
                 if not any(b <= start and end <= e for b, e in bounds):
                     return False
         return True
+
+
+def _merged(intervals: tuple[tuple[int, int], ...]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _wall(day: date, minute: int, tz: ZoneInfo, fold: int) -> float:
+    """The epoch of a wall-clock minute of `day` (24:00 is the next midnight)."""
+    if minute >= 24 * 60:
+        day, minute = day + timedelta(days=1), minute - 24 * 60
+    return datetime.combine(day, time(minute // 60, minute % 60, fold=fold), tz).timestamp()
 
 
 def _open_at(hours: Hours, local: LocalTime) -> bool:

@@ -270,8 +270,9 @@ class Campaign:
 
     def check_against(self, rules: RuleSet) -> None:
         """What the campaign's own settings must meet under its rule set (checked when it
-        is saved and when it starts): ring long enough, not too long, caller ID, the
-        target within the law's cap."""
+        is saved and when it starts): ring long enough and not too long, the target within
+        the law's cap, a purpose the rule set allows (the caller ID is checked when the
+        campaign is made)."""
         if self.ring_s < rules.min_ring_s:
             raise InvalidValue(
                 f"{rules.id}: ring at least {rules.min_ring_s:g} s, not {self.ring_s:g}"

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from ccgateway.domain.calendar import Hours, day_start_in, next_day_start_in
 from ccgateway.domain.outbound.campaigns import Campaign, DialMode
 from ccgateway.domain.outbound.contacts import E164, WEEK_S, Contact, DialLog, Progress
-from ccgateway.domain.outbound.rules import LineType, RuleSet
+from ccgateway.domain.outbound.rules import LineType, Purpose, RuleSet
 
 RULES = (
     "suppressed",
@@ -110,9 +110,9 @@ def _no_consent(
     purpose = ctx.campaign.purpose
     accepted = ctx.rules.accepted_bases(purpose, contact.line_type)
     line = (
-        contact.line_type.value
+        f"a {contact.line_type.value}"
         if contact.line_type is not LineType.UNKNOWN
-        else "unknown (as mobile)"
+        else "an unknown (taken as mobile)"
     )
     if accepted is None:
         return Refusal("no_consent", f"{ctx.rules.id} allows no {purpose.value} calls", None)
@@ -123,7 +123,7 @@ def _no_consent(
         have = "none" if consent is None else consent.basis.value
         need = " or ".join(sorted(b.value for b in accepted))
         detail = (
-            f"{ctx.rules.id}: {purpose.value} calls to a {line} line need {need}; "
+            f"{ctx.rules.id}: {purpose.value} calls to {line} line need {need}; "
             f"the contact has {have}"
         )
         return Refusal("no_consent", detail, None)
@@ -133,8 +133,8 @@ def _no_consent(
 def _consent_proof(
     contact: Contact, progress: Progress, log: DialLog, ctx: DialContext
 ) -> Refusal | None:
-    if not ctx.rules.consent_proof_required:
-        return None
+    if not ctx.rules.consent_proof_required or ctx.campaign.purpose is not Purpose.MARKETING:
+        return None  # the proof the law asks for is of consent to advertising calls
     accepted = ctx.rules.accepted_bases(ctx.campaign.purpose, contact.line_type)
     if not accepted or (contact.business and ctx.rules.business_presumed_consent):
         return None
@@ -167,7 +167,9 @@ def _ring_time(
 def _calling_hours(
     contact: Contact, progress: Progress, log: DialLog, ctx: DialContext
 ) -> Refusal | None:
-    windows = [w for w in (ctx.rules.calling_hours, ctx.campaign.hours) if w is not None]
+    # The law's window, in the callee's time (the campaign's own hours are the centre's
+    # working hours, in its own zone: Campaign.in_schedule).
+    windows = [w for w in (ctx.rules.calling_hours,) if w is not None]
     if not windows:
         return None
     closed = [
@@ -203,16 +205,26 @@ def _attempts_day(
     cap = ctx.rules.attempts_per_day
     if cap is None:
         return None
-    # The callee's day: from the earliest of its zones' midnights (the strictest count).
-    since = min(day_start_in(ctx.now, zone) for zone in contact.time_zones)
-    count = log.dials_since(contact.number, since)
+    count = _dials_today(contact, log, ctx.now)
     if count < cap:
         return None
+    # The first of the zones' next midnights at which the day's count is under the cap.
     retry = max(next_day_start_in(ctx.now, zone) for zone in contact.time_zones)
+    for midnight in sorted({next_day_start_in(ctx.now, zone) for zone in contact.time_zones}):
+        if _dials_today(contact, log, midnight) < cap:
+            retry = midnight
+            break
     detail = (
         f"{ctx.rules.id}: {count} dials to {contact.number} today (callee's day), at most {cap}"
     )
     return Refusal("attempts_day", detail, retry)
+
+
+def _dials_today(contact: Contact, log: DialLog, now: float) -> int:
+    """The number's dials in the callee's day: from the earliest of its zones' midnights
+    (the strictest count)."""
+    since = min(day_start_in(now, zone) for zone in contact.time_zones)
+    return log.dials_since(contact.number, since)
 
 
 def _attempts_week(

@@ -96,6 +96,8 @@ class AbandonLedger:
             )
 
     def tally(self, now: float) -> Tally:
+        """The window's counts at `now`. Time only moves forward: a rolling window forgets
+        what has left it, so a later `now` cannot be followed by an earlier one."""
         if not self._is_rolling:
             found = self._days.get(local_time(now, self._tz).day)
             return Tally(found.live, found.abandoned, found.machines) if found else Tally()

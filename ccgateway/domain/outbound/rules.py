@@ -92,7 +92,7 @@ class RuleSet:
     attempts_per_campaign: int | None  # per contact and campaign
     lockout_after_abandon_s: float | None  # no predictive call after an abandoned one
     consent: Mapping[Purpose, LineConsent]
-    consent_proof_required: bool  # the basis must name its source (DE: proof kept 5 years)
+    consent_proof_required: bool  # consent to marketing names its source and date (DE, 7a)
     business_presumed_consent: bool  # DE: a business line needs no express consent
     # Registers the lists must be screened against, and at most how many days ago
     # (TPS 28, the US national registry 31).
@@ -285,6 +285,13 @@ def _looser_than(rules: RuleSet, law: RuleSet) -> list[str]:
     at_most("attempts_per_day", rules.attempts_per_day, law.attempts_per_day)
     at_most("attempts_per_week", rules.attempts_per_week, law.attempts_per_week)
     at_most("attempts_per_campaign", rules.attempts_per_campaign, law.attempts_per_campaign)
+    if law.abandon_window is AbandonWindow.CALENDAR_DAY:
+        if rules.abandon_window is not AbandonWindow.CALENDAR_DAY:
+            found.append(
+                "abandon_window must stay calendar_day (a rolling window averages a bad day)"
+            )
+        if rules.ledger_timezone != law.ledger_timezone:
+            found.append(f"ledger_timezone must stay {law.ledger_timezone} (the law's days)")
     if rules.min_ring_s < law.min_ring_s:
         found.append(f"min_ring_s must be at least {law.min_ring_s}")
     if law.lockout_after_abandon_s is not None and (
@@ -316,7 +323,8 @@ def _looser_than(rules: RuleSet, law: RuleSet) -> list[str]:
         for line in (LineType.MOBILE, LineType.FIXED):
             need, allowed = base.accepted(line), rule.accepted(line)
             if need and (not allowed or not allowed <= need):
-                found.append(f"{purpose.value} to {line.value}: only {sorted(need)} allow a call")
+                names = ", ".join(sorted(b.value for b in need))
+                found.append(f"{purpose.value} to {line.value}: only {names} allow a call")
     return found
 
 

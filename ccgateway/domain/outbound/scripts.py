@@ -89,7 +89,12 @@ class Question:
             return value
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InvalidValue(f"{where} must be a number")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer too large for a float: out of any bounds
+            raise InvalidValue(
+                f"{where} must be between {self.minimum:g} and {self.maximum:g}"
+            ) from None
         assert self.minimum is not None and self.maximum is not None
         if not (math.isfinite(number) and self.minimum <= number <= self.maximum):
             raise InvalidValue(f"{where} must be between {self.minimum:g} and {self.maximum:g}")

@@ -16,9 +16,9 @@ from ccgateway.domain.outbound.commands import (
     RecordRefusal,
     SaveProgress,
 )
-from ccgateway.domain.outbound.contacts import Consent, Contact, LineType, Progress
+from ccgateway.domain.outbound.contacts import Consent, Contact, Progress
 from ccgateway.domain.outbound.records import DialRecord, RefusalRecord
-from ccgateway.domain.outbound.rules import Basis, Purpose
+from ccgateway.domain.outbound.rules import Basis, LineType, Purpose
 from ccgateway.domain.outbound.runs import Entry
 from tests.domain.builders import agent, centre, login
 
