@@ -3,7 +3,8 @@
 The schema is created on first start (`metadata.create_all`) and its version recorded in the
 `schema_version` table. The few changes since version 1 are additive and applied here in
 place; real migrations (Alembic) are future work, needed before the first change that is
-not a new column or table.
+not a new column or table. The dialer's record tables get triggers that refuse any change
+to a record, made again on every open (`_guard_records`).
 """
 
 from __future__ import annotations
@@ -31,7 +32,24 @@ UPGRADES: dict[int, list[str]] = {
         "ALTER TABLE interactions ADD COLUMN channel VARCHAR(32) NOT NULL DEFAULT 'voice'",
         "ALTER TABLE agents ADD COLUMN capacity TEXT NOT NULL DEFAULT '{}'",
     ],
+    # (the dialer's tables are new: create_all has made them, and _guard_records their
+    # triggers)
+    5: [],
 }
+
+# The dialer's records are append-only (domain/outbound/records.py): the database itself
+# refuses to change or delete one, whoever asks. Made on every open, so a database made
+# before version 5, or one whose triggers were dropped by hand, gets them back.
+APPEND_ONLY = ("dial_records", "dispositions", "refusals")
+_REFUSAL = "the dialer records are append-only: never changed or deleted"  # no quotes
+_PG_REFUSE = f"""
+CREATE OR REPLACE FUNCTION ccgw_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION USING
+        MESSAGE = TG_OP || ' on ' || TG_TABLE_NAME || ': {_REFUSAL}',
+        ERRCODE = 'restrict_violation';
+END
+$$"""  # no % in it: the driver would take one for a placeholder
 
 
 class SchemaMismatch(ValueError):
@@ -61,6 +79,7 @@ def open_database(url: str) -> Engine:
     with engine.begin() as connection:
         Base.metadata.create_all(connection)
         _bring_to_current_version(connection, url=parsed)
+        _guard_records(connection)
     return engine
 
 
@@ -85,3 +104,29 @@ def _bring_to_current_version(connection: Connection, url: URL) -> None:
         for statement in UPGRADES[version]:
             connection.execute(text(statement))
         connection.execute(insert(SchemaVersion).values(version=version))
+
+
+def _guard_records(connection: Connection) -> None:
+    """Triggers refusing UPDATE and DELETE on the record tables (TRUNCATE too, on
+    PostgreSQL); the refusal is an integrity error on both databases."""
+    backend = connection.dialect.name
+    if backend == "sqlite":
+        for table in APPEND_ONLY:
+            for operation in ("UPDATE", "DELETE"):
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
+                    f"BEFORE {operation} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{operation} on {table}: {_REFUSAL}'); END"
+                )
+    elif backend == "postgresql":
+        connection.exec_driver_sql(_PG_REFUSE)
+        for table in APPEND_ONLY:
+            for name, when in (
+                (f"{table}_append_only", "BEFORE UPDATE OR DELETE ON {} FOR EACH ROW"),
+                (f"{table}_no_truncate", "BEFORE TRUNCATE ON {} FOR EACH STATEMENT"),
+            ):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+                connection.exec_driver_sql(
+                    f"CREATE TRIGGER {name} {when.format(table)} "
+                    "EXECUTE FUNCTION ccgw_refuse_change()"
+                )

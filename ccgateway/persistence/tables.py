@@ -12,16 +12,34 @@ An agent's attributes and a queue's routing settings (expression, strategy, weig
 priority, relaxation steps) are JSON text: they are read and written whole, never queried,
 and the model validates them on load. Skills named in an expression are guarded against
 removal by the domain (Directory), not by a foreign key.
+
+The dialer's tables (version 5) follow the same lines: a campaign's and a custom rule set's
+settings are JSON (outbound_codec.py); a contact is one row per campaign, its progress in
+columns so that `due` is one indexed query. The records (dial_records, dispositions,
+refusals) have no foreign keys, so they outlive their campaign, and database.py adds
+triggers that refuse any UPDATE or DELETE of them: append-only in the database itself.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # 2: agent_presence.updated_at; 3: agents.attributes, queues.routing; 4: interactions.detail,
-# kind and channel, agents.capacity, and the callbacks and tasks tables
-SCHEMA_VERSION = 4
+# kind and channel, agents.capacity, and the callbacks and tasks tables; 5: the dialer's
+# tables (campaigns, rule_sets, contact_lists, contacts, dial_records, dispositions,
+# refusals, suppressions, registers)
+SCHEMA_VERSION = 5
 
 
 class Base(DeclarativeBase):
@@ -180,3 +198,154 @@ class ApiKeyRow(Base):
     agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[float] = mapped_column(Float)
+
+
+# --- the dialer (version 5) ---------------------------------------------------------------
+
+
+class RuleSetRow(Base):
+    """A custom rule set (the presets live in the code and are never stored)."""
+
+    __tablename__ = "rule_sets"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settings: Mapped[str] = mapped_column(Text)
+
+
+class CampaignRow(Base):
+    __tablename__ = "campaigns"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    settings: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20))
+
+
+class ContactListRow(Base):
+    __tablename__ = "contact_lists"
+    campaign_id: Mapped[str] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[float] = mapped_column(Float)
+    contacts: Mapped[int] = mapped_column(Integer)
+    rejected: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(Text)
+
+
+class ContactRow(Base):
+    """A contact of a campaign and its progress there (domain/outbound/contacts.py).
+
+    Unique by id within the campaign. `list_id` is not a foreign key: a composite key to
+    contact_lists would want one more index on a table that can hold millions of rows, for
+    a rule import_contacts keeps anyway (every contact is of the list it comes with).
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        ForeignKeyConstraint(["campaign_id"], ["campaigns.id"]),
+        Index("ix_contacts_due", "campaign_id", "state", "next_at"),
+        Index("ix_contacts_number", "number"),
+    )
+    campaign_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    list_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    time_zones: Mapped[str] = mapped_column(Text)  # a JSON list
+    line_type: Mapped[str] = mapped_column(String(20))
+    region: Mapped[str] = mapped_column(String(2))
+    name: Mapped[str] = mapped_column(String(200))
+    business: Mapped[bool] = mapped_column(Boolean)
+    consents: Mapped[str] = mapped_column(Text)  # JSON: purpose -> basis, given_at, source
+    fields: Mapped[str] = mapped_column(Text)  # JSON: name -> value
+    priority: Mapped[int] = mapped_column(Integer)
+    # the progress
+    state: Mapped[str] = mapped_column(String(20))
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_outcome: Mapped[str] = mapped_column(Text)
+    outcomes: Mapped[str] = mapped_column(Text)  # JSON: outcome -> times
+    callback_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    callback_agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    dial_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class DialRecordRow(Base):
+    """One dial, written once (append-only: see database.py's triggers)."""
+
+    __tablename__ = "dial_records"
+    __table_args__ = (
+        Index("ix_dial_records_campaign_dialled", "campaign_id", "dialled_at"),
+        Index("ix_dial_records_dialled", "dialled_at"),
+        Index("ix_dial_records_number", "number", "dialled_at"),
+    )
+    id: Mapped[str] = mapped_column(String(150), primary_key=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    rule_set_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(20))
+    caller_id: Mapped[str] = mapped_column(String(32))
+    dialled_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(20))
+    answered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    live_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    connected_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    amd: Mapped[str] = mapped_column(String(20))
+    at_risk: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str] = mapped_column(Text)
+
+
+class DispositionRow(Base):
+    """What an agent recorded after a dial, written once (append-only)."""
+
+    __tablename__ = "dispositions"
+    __table_args__ = (
+        Index("ix_dispositions_campaign_at", "campaign_id", "at"),
+        Index("ix_dispositions_dial", "dial_id"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    dial_id: Mapped[str] = mapped_column(String(150))
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[str] = mapped_column(String(64))
+    agent_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    at: Mapped[float] = mapped_column(Float)
+    answers: Mapped[str] = mapped_column(Text)  # JSON: question id -> text, number or yes/no
+    note: Mapped[str] = mapped_column(Text)
+    callback_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    callback_agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class RefusalRow(Base):
+    """A dial the compliance check refused, written once (append-only)."""
+
+    __tablename__ = "refusals"
+    __table_args__ = (Index("ix_refusals_campaign_at", "campaign_id", "at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    campaign_id: Mapped[str] = mapped_column(String(64))
+    contact_id: Mapped[str] = mapped_column(String(64))
+    number: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Float)
+    retry_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class SuppressionRow(Base):
+    """A number on a do-not-call list: "internal" (objections) or a screened register."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("ix_suppressions_number", "number"),)
+    register: Mapped[str] = mapped_column(String(64), primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    added_at: Mapped[float] = mapped_column(Float)
+
+
+class RegisterRow(Base):
+    """A register's last screening: when, and how many numbers it listed."""
+
+    __tablename__ = "registers"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    screened_at: Mapped[float] = mapped_column(Float)
+    numbers: Mapped[int] = mapped_column(Integer)
