@@ -30,8 +30,10 @@ from ccgateway.persistence import (
     SqlTaskStore,
     open_database,
 )
+from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.ports import InteractionQuery, Pbx
 from ccgateway.services.center_service import CenterService, load_center
+from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.work_service import WorkService
@@ -66,9 +68,12 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     engine = open_database(settings.database_url)
     config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
     callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
+    outbound = SqlOutboundStore(engine)
     clock = SystemClock()
     center = Center(new_leg_id=new_leg_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
+    # The dialer's campaigns (they name queues), ledgers and the dials a restart left out.
+    load_outbound(center, outbound, clock.now(), log.warning)
     # The centre's promises the PBX cannot remember: queued callbacks and open tasks.
     center.callbacks.restore(callbacks.live(), clock.now())
     center.tasks.restore(tasks.live(), clock.now())
@@ -94,10 +99,13 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
         figures=figures,
         callbacks=callbacks,
         tasks=tasks,
+        outbound=outbound,
     )
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)
-    api = create_api(service, SqlKeyStore(engine), settings.resolved_admin_key(), hub, work)
+    dialer = DialerService(dispatcher, outbound, clock)
+    keys = SqlKeyStore(engine)
+    api = create_api(service, keys, settings.resolved_admin_key(), hub, work, dialer)
     return Controller(settings, engine, dispatcher, service, api)
 
 

@@ -5,11 +5,14 @@
     supervisor               x                         x                 x            x
     agent                                                                x
 
-"Own agent" is reading `GET /v1/agents/{own}` (and its figures), `POST /v1/agents/{own}/state`,
-transferring the agent's own calls and answering its own tasks, for the agent the key belongs
-to. "Manage work" is changing a call's priority, transferring any call, and making, changing
-and cancelling callbacks and tasks. Any valid key may ask `GET /v1/health`. The admin key from the
-settings is an admin that cannot be deleted; every other key lives in the KeyStore.
+"Configure" covers the dialer's rule sets, campaigns, contact lists and the registers'
+do-not-call screenings too. "Own agent" is reading `GET /v1/agents/{own}` (and its figures),
+`POST /v1/agents/{own}/state`, transferring the agent's own calls, answering its own tasks and
+previews and disposing of its own dials, for the agent the key belongs to. "Manage work" is
+changing a call's priority, transferring any call, making, changing and cancelling callbacks
+and tasks, starting, pausing and stopping campaigns, scheduling a contact's callback and adding
+numbers to the internal do-not-call list. Any valid key may ask `GET /v1/health`. The admin key
+from the settings is an admin that cannot be deleted; every other key lives in the KeyStore.
 """
 
 from __future__ import annotations
@@ -30,13 +33,13 @@ class Role(StrEnum):
 
 
 class Permission(StrEnum):
-    CONFIGURE = "configure"  # skills, agents, queues: create, change, delete
+    CONFIGURE = "configure"  # skills, agents, queues, campaigns, rule sets, lists: create, ...
     READ = "read"  # configuration, live state, interactions, events
     MANAGE_KEYS = "manage_keys"
     SET_ANY_AGENT_STATE = "set_any_agent_state"
     OWN_AGENT = "own_agent"  # read and set the state of one's own agent
     MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
-    MANAGE_CALLS = "manage_calls"  # priorities, transfers, callbacks and tasks
+    MANAGE_CALLS = "manage_calls"  # priorities, transfers, callbacks, tasks; running campaigns
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

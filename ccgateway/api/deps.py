@@ -1,4 +1,4 @@
-"""The API's dependencies as `Annotated` aliases: the service, the key store, who is calling."""
+"""The API's dependencies as `Annotated` aliases: the services, the key store, who is calling."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from ccgateway.api.auth import Authenticator, Permission, Principal
 from ccgateway.api.errors import Unauthenticated
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
+from ccgateway.services.dialer_service import DialerService
 from ccgateway.services.work_service import WorkService
 
 # Only for OpenAPI's "Authorize" button and the header's parsing: a missing or malformed
@@ -27,6 +28,11 @@ def _service(request: Request) -> CenterService:
 def _work(request: Request) -> WorkService:
     work: WorkService = request.app.state.work
     return work
+
+
+def _dialer(request: Request) -> DialerService:
+    dialer: DialerService = request.app.state.dialer
+    return dialer
 
 
 def _keys(request: Request) -> KeyStore:
@@ -56,6 +62,7 @@ def _needs(permission: Permission) -> Callable[[Principal], Principal]:
 
 Service = Annotated[CenterService, Depends(_service)]
 Work = Annotated[WorkService, Depends(_work)]
+Dialer = Annotated[DialerService, Depends(_dialer)]
 Keys = Annotated[KeyStore, Depends(_keys)]
 Caller = Annotated[Principal, Depends(_caller)]  # any valid key; the route checks the rest
 Reader = Annotated[Principal, Depends(_needs(Permission.READ))]

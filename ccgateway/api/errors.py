@@ -52,7 +52,12 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
 }
 # Starlette's own refusals, before any route runs.
-HTTP_ERROR_IDS = {404: "not-found", 405: "method-not-allowed"}
+HTTP_ERROR_IDS = {
+    404: "not-found",
+    405: "method-not-allowed",
+    413: "too-large",
+    415: "unsupported-media-type",
+}
 INTERNAL = (500, "internal")
 
 

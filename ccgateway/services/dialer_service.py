@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
-from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
+from ccgateway.domain.errors import Conflict, DomainError, InvalidValue, NotFound
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import (
     Contact,
@@ -336,15 +336,22 @@ def _numbers(numbers: Sequence[str], limit: int = MAX_NUMBERS) -> list[str]:
     return [check_e164(n) for n in dict.fromkeys(numbers)]
 
 
-def load_outbound(center: Center, store: OutboundStore, now: float) -> None:
+def load_outbound(
+    center: Center, store: OutboundStore, now: float, warn: Callable[[str], None] = print
+) -> None:
     """At start: custom rule sets, campaigns in the state they were left in, the last 30
     days' dials (ledgers, lockouts, attempt caps, today's counters) and the contacts that
-    were being dialled (the PBX's first picture settles them)."""
+    were being dialled (the PBX's first picture settles them). A campaign that no longer
+    meets the centre's checks (its queue went) is loaded stopped and said so, not lost."""
     rule_sets, campaigns = store.load_config()
     for rules in rule_sets:
         center.outbound.rule_sets[rules.id] = rules
     for campaign, state in campaigns:
-        center.outbound.put_campaign(campaign, now)
+        try:
+            center.outbound.put_campaign(campaign, now)
+        except DomainError as exc:
+            warn(f"campaign {campaign.id} not loaded: {exc}")
+            continue
         center.outbound.runs[campaign.id].state = state
     today = now // 86_400 * 86_400
     center.outbound.load_history(store.dials(None, now - 30 * 86400.0, 10_000_000), today)

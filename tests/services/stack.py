@@ -27,8 +27,10 @@ from ccgateway.persistence import (
     SqlTaskStore,
     open_database,
 )
+from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.ports import ConfigStore
 from ccgateway.services.center_service import CenterService, load_center
+from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.work_service import WorkService
@@ -51,6 +53,8 @@ class Stack:
     dispatcher: Dispatcher
     service: CenterService
     api: FastAPI
+    outbound: SqlOutboundStore
+    dialer: DialerService
     task: asyncio.Task[None] | None = None
     client: httpx.AsyncClient | None = None
 
@@ -73,16 +77,40 @@ class Stack:
         numbers = itertools.count(1)
         center = Center(new_leg_id=lambda: f"ccgw-leg-{next(numbers)}")
         load_center(center, store, clock.now())
+        outbound = SqlOutboundStore(engine)
+        load_outbound(center, outbound, clock.now())
         hub = EventHub()
         pbx = FakePbx()
         callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
         dispatcher = Dispatcher(
-            center, pbx, store, interactions, clock, hub, callbacks=callbacks, tasks=tasks
+            center,
+            pbx,
+            store,
+            interactions,
+            clock,
+            hub,
+            callbacks=callbacks,
+            tasks=tasks,
+            outbound=outbound,
         )
         service = CenterService(dispatcher, store, interactions, clock)
-        api = create_api(service, keys, ADMIN, hub, WorkService(dispatcher, callbacks, tasks))
+        work = WorkService(dispatcher, callbacks, tasks)
+        dialer = DialerService(dispatcher, outbound, clock)
+        api = create_api(service, keys, ADMIN, hub, work, dialer)
         return cls(
-            engine, store, interactions, keys, clock, pbx, center, hub, dispatcher, service, api
+            engine,
+            store,
+            interactions,
+            keys,
+            clock,
+            pbx,
+            center,
+            hub,
+            dispatcher,
+            service,
+            api,
+            outbound,
+            dialer,
         )
 
     @classmethod

@@ -205,13 +205,13 @@ def _attempts_day(
     cap = ctx.rules.attempts_per_day
     if cap is None:
         return None
-    count = _dials_today(contact, log, ctx.now)
+    count = _day_count(contact, log, ctx.now)
     if count < cap:
         return None
     # The first of the zones' next midnights at which the day's count is under the cap.
     retry = max(next_day_start_in(ctx.now, zone) for zone in contact.time_zones)
     for midnight in sorted({next_day_start_in(ctx.now, zone) for zone in contact.time_zones}):
-        if _dials_today(contact, log, midnight) < cap:
+        if _day_count(contact, log, midnight) < cap:
             retry = midnight
             break
     detail = (
@@ -220,7 +220,7 @@ def _attempts_day(
     return Refusal("attempts_day", detail, retry)
 
 
-def _dials_today(contact: Contact, log: DialLog, now: float) -> int:
+def _day_count(contact: Contact, log: DialLog, now: float) -> int:
     """The number's dials in the callee's day: from the earliest of its zones' midnights
     (the strictest count)."""
     since = min(day_start_in(now, zone) for zone in contact.time_zones)
