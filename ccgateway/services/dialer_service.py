@@ -342,7 +342,7 @@ def load_outbound(
     """At start: custom rule sets, campaigns in the state they were left in, the last 30
     days' dials (ledgers, lockouts, attempt caps, today's counters) and the contacts that
     were being dialled (the PBX's first picture settles them). A campaign that no longer
-    meets the centre's checks (its queue went) is loaded stopped and said so, not lost."""
+    meets the centre's checks (its queue went) stays in the store, unloaded, with a warning."""
     rule_sets, campaigns = store.load_config()
     for rules in rule_sets:
         center.outbound.rule_sets[rules.id] = rules

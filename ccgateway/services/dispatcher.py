@@ -187,6 +187,12 @@ class Dispatcher:
     def _carry_out(self, commands: list[Command], now: float) -> None:
         assert self._tasks is not None
         for command in commands:
+            if isinstance(command, DialCustomer | DialCallback):
+                # Dialling a customer waits for the writes before it (the contact saved as
+                # being dialled, with the dial's id): a crash can then never make a
+                # restarted controller dial the same person again.
+                self._writes.put_nowait(partial(self._when_written, command))
+                continue
             if isinstance(command, PBX_COMMANDS):
                 self._tasks.create_task(self._execute(command))
                 continue
@@ -246,6 +252,12 @@ class Dispatcher:
                 log.exception("a database write failed")
             finally:
                 self._writes.task_done()
+
+    def _when_written(self, command: DialCustomer | DialCallback) -> None:
+        """In the writer's thread, every earlier write done: hand the dial to its PBX."""
+        assert self._loop is not None and self._tasks is not None
+        tasks = self._tasks
+        self._loop.call_soon_threadsafe(lambda: tasks.create_task(self._execute(command)))
 
     def _write_outbound(
         self, command: SaveProgress | RecordDial | RecordDisposition | RecordRefusal

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
 
 
@@ -40,6 +41,7 @@ class AmiObserver:
             message = await _read_message(reader)
             if not message:
                 return
+            message["_received"] = f"{time.time():.6f}"  # when it reached us (not Asterisk's)
             self.events.append(message)
             if message.get("Event") == "BridgeEnter":
                 self._bridges[message["BridgeUniqueid"]].add(

@@ -23,6 +23,8 @@ next try (the campaign's retries), and the abandon ledger and the pacer learn fr
 
 from __future__ import annotations
 
+import dataclasses
+
 from ccgateway.domain.agents import Trigger
 from ccgateway.domain.calls import Call, CallDesk, CallState
 from ccgateway.domain.commands import Command, HangUp, Outcome
@@ -30,7 +32,9 @@ from ccgateway.domain.events import LegFailure
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.outbound.base import DIAL_GRACE_S, FAILURE_OUTCOMES, LIVE_GRACE_S
 from ccgateway.domain.outbound.campaigns import CampaignState, DialOutcome
+from ccgateway.domain.outbound.commands import SaveProgress
 from ccgateway.domain.outbound.configuring import Configuring
+from ccgateway.domain.outbound.contacts import ContactState
 from ccgateway.domain.outbound.ending import Ending
 from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.placing import Placing
@@ -215,10 +219,17 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
         trigger = Trigger.WITHDRAW if failure is LegFailure.NOT_SENT else Trigger.NO_ANSWER
         reason = f"{self.floor.policy.no_answer_reason}: {failure.value}"
         out = self._release(dial, trigger, now, reason=reason)
+        # Nobody was dialled: the contact is as it was, due again now.
+        progress = dial.entry.progress
+        state = ContactState.SCHEDULED if progress.attempts else ContactState.NEW
+        back = dataclasses.replace(
+            progress, state=state, dial_id=None, next_at=progress.callback_at, updated_at=now
+        )
+        entry = dataclasses.replace(dial.entry, progress=back)
         run = self.runs.get(dial.campaign_id)
         if run is not None and run.state is CampaignState.RUNNING:
-            run.hopper.appendleft(dial.entry)
-        return out
+            run.hopper.appendleft(entry)
+        return [*out, SaveProgress(back)]
 
     def customer_answered(self, leg_id: str, now: float) -> list[Command]:
         dial = self._dial_for_leg(leg_id)

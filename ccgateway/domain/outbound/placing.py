@@ -286,7 +286,14 @@ class Placing(DialerBase):
         self.legs[leg_id] = dial.id
         self.floor.timers.set("ob-dial", dial.id, now + AGENT_RING_S + DIAL_GRACE_S)
         campaign = run.campaign
+        # Saved as being dialled (with the dial's id) before the agent's phone rings: once
+        # the agent answers, the PBX dials the customer by itself.
+        marked = dataclasses.replace(
+            dial.entry.progress, state=ContactState.DIALING, dial_id=dial.id, updated_at=now
+        )
+        dial.entry = dataclasses.replace(dial.entry, progress=marked)
         return [
+            SaveProgress(marked),
             DialCallback(
                 leg_id,
                 dial.id,
