@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := python3 python3-venv python3-pip debootstrap sip-tester postg
 .PHONY: run test check install system-deps sandbox-down clean
 
 run: install
-	@$(BIN)/ccgateway sandbox up --agents $(AGENTS)
+	@$(BIN)/ccgateway sandbox up --agents $(AGENTS) --outside callee
 	@mkdir -p $(STATE) && chmod 700 $(STATE)
 	@[ -s $(STATE)/admin-key ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > $(STATE)/admin-key)
 	@echo "ccgateway: API http://127.0.0.1:8080/docs  admin key in $(STATE)/admin-key"

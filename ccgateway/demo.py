@@ -1,5 +1,7 @@
 """Demo traffic for `make run`: seeds a small centre through the REST API, then places a
-trickle of customer calls into the sandbox PBX so the API has something to show."""
+trickle of customer calls into the sandbox PBX so the API has something to show, while a
+blended outbound campaign calls the sandbox's callees (people, answering machines, busy
+lines: the outside phone in `callee` mode) with the agents inbound does not need."""
 
 from __future__ import annotations
 
@@ -9,8 +11,10 @@ import random
 import time
 import urllib.error
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 ANNOUNCE: dict[str, Any] = {
     "position": True,
@@ -45,6 +49,38 @@ QUEUES: list[dict[str, Any]] = [
     },
 ]
 SKILL_SETS = [{"en": 8, "billing": 6}, {"en": 6, "de": 9}, {"de": 7, "billing": 5}]
+OUTREACH_QUEUE: dict[str, Any] = {
+    "id": "outreach",
+    "name": "Outreach (campaign calls)",
+    "extension": "290",
+    "requires": {"en": 5},
+}
+CAMPAIGN: dict[str, Any] = {
+    "id": "winter-survey",
+    "name": "Winter customer survey",
+    "purpose": "research",
+    "rule_set_id": "uk",
+    "mode": "predictive",
+    "queue_id": "outreach",
+    "caller_id": "+442071234567",
+    "caller_name": "Example Ltd",
+    "abandon_message": "all-circuits-busy-now",
+    "ring_s": 20,
+    "amd": {"enabled": True, "machine_action": "hang_up"},
+    "blend": {"inbound_queue_ids": ["support"], "min_reserve": 1, "max_reserve": 3},
+    "script": {
+        "text": "Hello {name}, a two-question survey from Example Ltd.",
+        "questions": [
+            {"id": "satisfied", "text": "Are you satisfied with us?", "kind": "yes_no"},
+            {"id": "score", "text": "From 0 to 10?", "kind": "scale", "minimum": 0, "maximum": 10},
+        ],
+    },
+}
+# What the sandbox's callees do, by the first of the number's last six digits (K RR TTT:
+# sandbox/scenarios/callee.xml): 1 a person, 2 a machine, 3 never answers, 4 busy, 5 invalid.
+CALLEE_MIX = [(1, 0.6), (2, 0.15), (3, 0.1), (4, 0.1), (5, 0.05)]
+DAYTIME_ZONES = ("Europe/London", "America/New_York", "America/Los_Angeles", "Pacific/Auckland",
+                 "Asia/Tokyo", "Asia/Kolkata", "Europe/Moscow", "America/Sao_Paulo")  # fmt: skip
 
 
 class Api:
@@ -61,6 +97,20 @@ class Api:
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read() or b"null")
+
+    def send(self, method: str, path: str, text: str, content_type: str) -> tuple[int, object]:
+        """A raw body (a CSV list, a register's numbers)."""
+        request = urllib.request.Request(
+            self.url + path,
+            data=text.encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {self.key}", "Content-Type": content_type},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             return exc.code, json.loads(exc.read() or b"null")
@@ -94,6 +144,34 @@ def seed(api: Api, agents: int) -> None:
         api.call("POST", f"/v1/agents/agent{k}/state", {"state": "available"})
 
 
+def start_campaign(api: Api, rng: random.Random, contacts: int = 80) -> str:
+    """The blended survey campaign with a list of the sandbox's callees; what happened."""
+    zone = next(
+        (z for z in DAYTIME_ZONES if 9 <= datetime.now(UTC).astimezone(ZoneInfo(z)).hour < 20),
+        None,
+    )
+    if zone is None:
+        return "no callee zone is in its calling hours now: the campaign waits"
+    api.call("POST", "/v1/queues", {**OUTREACH_QUEUE, "ring_timeout_s": 6, "wrapup_s": 5})
+    api.send("PUT", "/v1/dnc/registers/tps", "+442079102999\n", "text/plain")  # screened today
+    api.call("POST", "/v1/campaigns", CAMPAIGN)
+    rows = ["number,name,timezone,tier"]
+    kinds, weights = zip(*CALLEE_MIX, strict=True)
+    for n in range(contacts):
+        kind = rng.choices(kinds, weights)[0]
+        ring, talk = rng.randrange(2, 10), rng.randrange(80, 400)
+        rows.append(f"+442079{kind}{ring:02d}{talk:03d},Customer {n + 1},{zone},{rng.choice('ab')}")
+    status, report = api.send(
+        "POST",
+        "/v1/campaigns/winter-survey/lists?list_id=demo&name=Demo%20list",
+        "\n".join(rows) + "\n",
+        "text/csv",
+    )
+    api.call("POST", "/v1/campaigns/winter-survey/start")
+    imported = report.get("imported") if isinstance(report, dict) else None
+    return f"campaign winter-survey started with {imported} contacts ({status}) in {zone}"
+
+
 def place_calls(every_s: float, rng: random.Random) -> None:
     from ccgateway.sandbox import Sandbox
 
@@ -121,8 +199,10 @@ def main(args: argparse.Namespace) -> int:
     api.wait_until_up()
     seed(api, args.agents)
     print(f"demo: {args.agents} agents and {len(QUEUES)} queues ready", flush=True)
+    rng = random.Random(args.seed)
+    print(f"demo: {start_campaign(api, rng)}", flush=True)
     try:
-        place_calls(args.every, random.Random(args.seed))
+        place_calls(args.every, rng)
     except KeyboardInterrupt:
         print("demo: stopped", flush=True)
     return 0
