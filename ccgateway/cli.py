@@ -15,11 +15,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", help="path to a TOML config file (default: $CCGW_CONFIG)")
     serve.set_defaults(handler=_serve)
 
+    from ccgateway.contacts_cli import add_import_commands
     from ccgateway.demo import add_demo_command
     from ccgateway.sandbox.cli import add_sandbox_commands
+    from ccgateway.sim.cli import add_simulate_commands
 
     add_sandbox_commands(commands)
     add_demo_command(commands)
+    add_import_commands(commands)
+    add_simulate_commands(commands)
     return parser
 
 

@@ -216,7 +216,7 @@ class Campaign:
     hours: Hours | None = None  # when the campaign dials (its own zone); the callee's window too
     starts_at: float | None = None
     ends_at: float | None = None
-    max_lines: int | None = None
+    max_lines: int | None = None  # calls being dialled at once (ringing, AMD, the grace)
     live_priority: int = 100
     preview_timeout_s: float = 60.0  # a preview not answered by then is skipped
     blend: Blend | None = None

@@ -13,7 +13,7 @@ from ccgateway.domain.outbound.base import DialerBase
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState, DialOutcome, next_state
 from ccgateway.domain.outbound.contacts import DIALABLE
 from ccgateway.domain.outbound.ledger import AbandonLedger
-from ccgateway.domain.outbound.pacing import Pacer, Priors
+from ccgateway.domain.outbound.pacing import new_pacer
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
 from ccgateway.domain.outbound.runs import EXHAUSTED_RETRY_S, CampaignRun, Counters, Entry, Stage
@@ -74,7 +74,7 @@ class Configuring(DialerBase):
             self.runs[campaign.id] = CampaignRun(
                 campaign,
                 rules,
-                Pacer(target, priors=Priors(threshold=target), grace_s=waits(campaign, rules)),
+                new_pacer(target, waits(campaign, rules)),
                 AbandonLedger(rules, campaign.amd.false_positive_share, target),
             )
             return [self._notice(self.runs[campaign.id], now)]

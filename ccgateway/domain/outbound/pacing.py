@@ -198,7 +198,7 @@ class Pacer:
     def __init__(
         self,
         target: float = 0.03,
-        aim: float = 0.9,
+        aim: float = 0.93,
         priors: Priors | None = None,
         memory: int = 2000,
         step: float = 0.01,
@@ -462,6 +462,12 @@ def _poisson_binomial(probabilities: Sequence[float]) -> list[float]:
         if p > 0.0:
             dist = _add_trial(dist, p)
     return dist
+
+
+def new_pacer(target: float, grace_s: float) -> Pacer:
+    """A campaign's pacer as the live dialer makes it (and the simulator, the same way):
+    its first threshold is the target, a person waits `grace_s` for an agent."""
+    return Pacer(target, priors=Priors(threshold=target), grace_s=grace_s)
 
 
 @dataclass(frozen=True, slots=True)

@@ -95,7 +95,7 @@ class Placing(DialerBase):
             if dial.dialled_at is None:
                 continue
             if not dial.at_risk:
-                kept += 1
+                kept += dial.stage in (Stage.RINGING, Stage.ANSWERED, Stage.LIVE)
             elif dial.stage in (Stage.RINGING, Stage.ANSWERED):
                 ringing.append(now - dial.dialled_at)
             elif dial.stage is Stage.LIVE:

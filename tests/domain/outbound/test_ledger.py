@@ -259,15 +259,14 @@ def throttled(rate: float, lives: int = 20_000) -> float:
     ("rate", "throttle"),
     [
         (0.0, 1.0),
-        (0.012, 1.0),
-        (0.024, 1.0),  # 80 % of the limit
-        (0.025, 5 / 6),
-        (0.027, 0.5),
-        (0.0285, 0.25),
-        (0.0299, 1 / 60),
+        (0.024, 1.0),
+        (0.0285, 1.0),  # 95 % of the limit
+        (0.02925, 0.5),
+        (0.0297, 0.2),
+        (0.0299, 1 / 15),
     ],
 )
-def test_the_throttle_is_one_below_80_percent_of_the_limit_then_falls_to_zero(
+def test_the_throttle_is_one_below_95_percent_of_the_limit_then_falls_to_zero(
     rate: float, throttle: float
 ) -> None:
     assert throttled(rate) == pytest.approx(throttle, abs=1e-9)
@@ -290,14 +289,14 @@ def test_a_zero_target_never_dials_predictively() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(34, 3000), st.integers(0, 120))
-def test_the_throttle_is_linear_between_80_and_100_percent_when_not_stopped(
+def test_the_throttle_is_linear_between_95_and_100_percent_when_not_stopped(
     live: int, abandoned: int
 ) -> None:
     book = ledger()
     record(book, NOON, live=live, abandoned=min(abandoned, live))
     rate = book.rate(NOON)
     assert rate is not None
-    expected = min(1.0, max(0.0, (0.03 - rate) / (0.03 * 0.2)))
+    expected = min(1.0, max(0.0, (0.03 - rate) / (0.03 * 0.05)))
     if book.stopped(NOON):
         assert book.throttle(NOON) == 0.0
     else:
