@@ -13,8 +13,8 @@ an abandoned one.
 What the ledger allows: predictive dialing while one more abandoned call would still leave
 the rate within the limit (`stopped` otherwise: only dials with an agent kept for them, which
 cannot be abandoned, go out until enough live calls have been connected), and a `throttle`
-for the pacer that eases off from 1 at 95 % of the limit to 0 at the limit, so the
-limit is approached slowly and not hit (the pacer itself aims at 93 % of it).
+for the pacer that eases off from 1 at 98 % of the limit to 0 at the limit, so the
+limit is approached slowly and not hit (the pacer itself aims at 97 % of it).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from ccgateway.domain.calendar import Day, local_time, zone
 from ccgateway.domain.outbound.rules import AbandonWindow, RuleSet
 
-EASE_FROM = 0.95  # the throttle eases off from this share of the limit (the pacer aims at 93 %)
+EASE_FROM = 0.98  # the throttle eases off from this share of the limit (the pacer aims at 97 %)
 MINUTE = 60.0
 THIRTY_DAYS_MIN = 30 * 24 * 60
 

@@ -198,7 +198,7 @@ class Pacer:
     def __init__(
         self,
         target: float = 0.03,
-        aim: float = 0.93,
+        aim: float = 0.97,
         priors: Priors | None = None,
         memory: int = 2000,
         step: float = 0.01,

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccgateway.domain.outbound.ledger import AbandonLedger, LedgerView, Tally
+from ccgateway.domain.outbound.ledger import EASE_FROM, AbandonLedger, LedgerView, Tally
 from ccgateway.domain.outbound.rules import DE, UK, US, AbandonWindow, RuleSet
 
 MINUTE = 60.0
@@ -256,20 +256,23 @@ def throttled(rate: float, lives: int = 20_000) -> float:
 
 
 @pytest.mark.parametrize(
-    ("rate", "throttle"),
+    ("band", "throttle"),
     [
-        (0.0, 1.0),
-        (0.024, 1.0),
-        (0.0285, 1.0),  # 95 % of the limit
-        (0.02925, 0.5),
-        (0.0297, 0.2),
-        (0.0299, 1 / 15),
+        (-40.0, 1.0),  # no abandons at all
+        (-1.0, 1.0),  # well below the band
+        (0.0, 1.0),  # where the easing starts (EASE_FROM of the limit)
+        (0.5, 0.5),
+        (0.8, 0.2),
+        (14 / 15, 1 / 15),
     ],
 )
-def test_the_throttle_is_one_below_95_percent_of_the_limit_then_falls_to_zero(
-    rate: float, throttle: float
+def test_the_throttle_is_one_below_the_easing_band_then_falls_to_zero_at_the_limit(
+    band: float, throttle: float
 ) -> None:
-    assert throttled(rate) == pytest.approx(throttle, abs=1e-9)
+    """`band`: how far into the band from EASE_FROM x limit (0) to the limit (1)."""
+    limit = 0.03
+    rate = max(0.0, limit * (EASE_FROM + band * (1.0 - EASE_FROM)))
+    assert throttled(rate, lives=1_000_000) == pytest.approx(throttle, abs=1e-3)
 
 
 def test_the_throttle_is_zero_at_the_limit_and_when_stopped() -> None:
@@ -289,14 +292,14 @@ def test_a_zero_target_never_dials_predictively() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.integers(34, 3000), st.integers(0, 120))
-def test_the_throttle_is_linear_between_95_and_100_percent_when_not_stopped(
+def test_the_throttle_is_linear_in_the_easing_band_when_not_stopped(
     live: int, abandoned: int
 ) -> None:
     book = ledger()
     record(book, NOON, live=live, abandoned=min(abandoned, live))
     rate = book.rate(NOON)
     assert rate is not None
-    expected = min(1.0, max(0.0, (0.03 - rate) / (0.03 * 0.05)))
+    expected = min(1.0, max(0.0, (0.03 - rate) / (0.03 * (1.0 - EASE_FROM))))
     if book.stopped(NOON):
         assert book.throttle(NOON) == 0.0
     else:
