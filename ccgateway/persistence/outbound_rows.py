@@ -5,7 +5,9 @@ JSON columns go through outbound_codec.py; a corrupt value raises the domain's I
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import fields
+from enum import Enum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.outbound.campaigns import CampaignState, DialMode, DialOutcome
@@ -32,6 +34,12 @@ from ccgateway.persistence.tables import (
     RefusalRow,
 )
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+E = TypeVar("E", bound=Enum)
+D = TypeVar("D", bound="DataclassInstance")
+
 
 def campaign_state(text: str) -> CampaignState:
     try:
@@ -40,21 +48,34 @@ def campaign_state(text: str) -> CampaignState:
         raise InvalidValue(f"stored campaign state {text!r} is not a campaign state") from None
 
 
+def _stored(kind: type[E], text: str, what: str) -> E:
+    """A stored enum value, or the domain's InvalidValue if the database holds another."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise InvalidValue(f"stored {what} {text!r} is not a {kind.__name__}") from None
+
+
+def _columns(value: DataclassInstance, **converted: Any) -> dict[str, Any]:
+    """A domain value's fields as the columns of the same names, `converted` where the
+    column's type differs (an enum's text, a JSON document)."""
+    columns = {f.name: getattr(value, f.name) for f in fields(value)}
+    return columns | converted
+
+
+def _value(kind: type[D], row: object, **converted: Any) -> D:
+    """A domain value from the row's columns named as its fields, `converted` where the
+    types differ."""
+    names = [f.name for f in fields(kind) if f.name not in converted]
+    return kind(**{name: getattr(row, name) for name in names}, **converted)
+
+
 def list_row(contact_list: ContactList) -> ContactListRow:
-    cl = contact_list
-    return ContactListRow(
-        campaign_id=cl.campaign_id,
-        id=cl.id,
-        name=cl.name,
-        created_at=cl.created_at,
-        contacts=cl.contacts,
-        rejected=cl.rejected,
-        source=cl.source,
-    )
+    return ContactListRow(**_columns(contact_list))
 
 
 def contact_list(r: ContactListRow) -> ContactList:
-    return ContactList(r.id, r.campaign_id, r.name, r.created_at, r.contacts, r.rejected, r.source)
+    return _value(ContactList, r)
 
 
 def contact_values(
@@ -62,55 +83,32 @@ def contact_values(
 ) -> dict[str, Any]:
     """The columns of the contact's row, for a bulk insert, with its progress's columns."""
     c = contact
-    return {
-        "campaign_id": campaign_id,
-        "id": c.id,
-        "list_id": c.list_id,
-        "number": c.number,
-        "time_zones": zones_to_json(c.time_zones),
-        "line_type": c.line_type.value,
-        "region": c.region,
-        "name": c.name,
-        "business": c.business,
-        "consents": consents_to_json(c.consents),
-        "fields": strings_to_json(c.fields),
-        "priority": c.priority,
-        **progress_columns,
-    }
+    own = _columns(
+        c,
+        time_zones=zones_to_json(c.time_zones),
+        line_type=c.line_type.value,
+        consents=consents_to_json(c.consents),
+        fields=strings_to_json(c.fields),
+    )
+    return {"campaign_id": campaign_id, **own, **progress_columns}
 
 
 def progress_values(progress: Progress) -> dict[str, Any]:
+    """The progress's columns of its contact's row (the row's id is the contact's)."""
     p = progress
-    return {
-        "state": p.state.value,
-        "attempts": p.attempts,
-        "next_at": p.next_at,
-        "last_outcome": p.last_outcome,
-        "outcomes": counts_to_json(p.outcomes),
-        "callback_at": p.callback_at,
-        "callback_agent_id": p.callback_agent_id,
-        "dial_id": p.dial_id,
-        "updated_at": p.updated_at,
-    }
+    columns = _columns(p, state=p.state.value, outcomes=counts_to_json(p.outcomes))
+    del columns["contact_id"], columns["campaign_id"]
+    return columns
 
 
 def contact(r: ContactRow) -> Contact:
-    try:
-        line_type = LineType(r.line_type)
-    except ValueError:
-        raise InvalidValue(f"stored contact {r.id}: line type {r.line_type!r}") from None
-    return Contact(
-        id=r.id,
-        list_id=r.list_id,
-        number=r.number,
+    return _value(
+        Contact,
+        r,
         time_zones=zones_from_json(r.time_zones),
-        line_type=line_type,
-        region=r.region,
-        name=r.name,
-        business=r.business,
+        line_type=_stored(LineType, r.line_type, f"contact {r.id}: line type"),
         consents=consents_from_json(r.consents),
         fields=strings_from_json(r.fields),
-        priority=r.priority,
     )
 
 
@@ -119,118 +117,39 @@ def entry(r: ContactRow) -> tuple[Contact, Progress]:
 
 
 def progress(r: ContactRow) -> Progress:
-    try:
-        state = ContactState(r.state)
-    except ValueError:
-        raise InvalidValue(f"stored contact {r.id}: state {r.state!r}") from None
-    return Progress(
+    return _value(
+        Progress,
+        r,
         contact_id=r.id,
-        campaign_id=r.campaign_id,
-        state=state,
-        attempts=r.attempts,
-        next_at=r.next_at,
-        last_outcome=r.last_outcome,
+        state=_stored(ContactState, r.state, f"contact {r.id}: state"),
         outcomes=counts_from_json(r.outcomes),
-        callback_at=r.callback_at,
-        callback_agent_id=r.callback_agent_id,
-        dial_id=r.dial_id,
-        updated_at=r.updated_at,
     )
 
 
 def dial(r: DialRecordRow) -> DialRecord:
-    return DialRecord(
-        id=r.id,
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        number=r.number,
-        rule_set_id=r.rule_set_id,
-        mode=DialMode(r.mode),
-        caller_id=r.caller_id,
-        dialled_at=r.dialled_at,
-        ended_at=r.ended_at,
-        outcome=DialOutcome(r.outcome),
-        answered_at=r.answered_at,
-        live_at=r.live_at,
-        connected_at=r.connected_at,
-        agent_id=r.agent_id,
-        amd=r.amd,
-        at_risk=r.at_risk,
-        detail=r.detail,
+    return _value(
+        DialRecord,
+        r,
+        mode=_stored(DialMode, r.mode, f"dial {r.id}: mode"),
+        outcome=_stored(DialOutcome, r.outcome, f"dial {r.id}: outcome"),
     )
 
 
 def disposition(r: DispositionRow) -> DispositionRecord:
-    return DispositionRecord(
-        dial_id=r.dial_id,
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        agent_id=r.agent_id,
-        code=r.code,
-        at=r.at,
-        answers=answers_from_json(r.answers),
-        note=r.note,
-        callback_at=r.callback_at,
-        callback_agent_id=r.callback_agent_id,
-    )
+    return _value(DispositionRecord, r, answers=answers_from_json(r.answers))
 
 
 def refusal(r: RefusalRow) -> RefusalRecord:
-    return RefusalRecord(
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        number=r.number,
-        rule=r.rule,
-        detail=r.detail,
-        at=r.at,
-        retry_at=r.retry_at,
-    )
+    return _value(RefusalRecord, r)
 
 
 def dial_row(r: DialRecord) -> DialRecordRow:
-    return DialRecordRow(
-        id=r.id,
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        number=r.number,
-        rule_set_id=r.rule_set_id,
-        mode=r.mode.value,
-        caller_id=r.caller_id,
-        dialled_at=r.dialled_at,
-        ended_at=r.ended_at,
-        outcome=r.outcome.value,
-        answered_at=r.answered_at,
-        live_at=r.live_at,
-        connected_at=r.connected_at,
-        agent_id=r.agent_id,
-        amd=r.amd,
-        at_risk=r.at_risk,
-        detail=r.detail,
-    )
+    return DialRecordRow(**_columns(r, mode=r.mode.value, outcome=r.outcome.value))
 
 
 def disposition_row(r: DispositionRecord) -> DispositionRow:
-    return DispositionRow(
-        dial_id=r.dial_id,
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        agent_id=r.agent_id,
-        code=r.code,
-        at=r.at,
-        answers=answers_to_json(r.answers),
-        note=r.note,
-        callback_at=r.callback_at,
-        callback_agent_id=r.callback_agent_id,
-    )
+    return DispositionRow(**_columns(r, answers=answers_to_json(r.answers)))
 
 
 def refusal_row(r: RefusalRecord) -> RefusalRow:
-    return RefusalRow(
-        campaign_id=r.campaign_id,
-        contact_id=r.contact_id,
-        number=r.number,
-        rule=r.rule,
-        detail=r.detail,
-        at=r.at,
-        retry_at=r.retry_at,
-    )
+    return RefusalRow(**_columns(r))

@@ -24,7 +24,14 @@ from ccgateway.domain.outbound.campaigns import (
     MachineAction,
     Retry,
 )
-from ccgateway.domain.outbound.contacts import Consent
+from ccgateway.domain.outbound.contacts import (
+    Consent,
+    Contact,
+    ContactList,
+    ContactState,
+    Progress,
+)
+from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import (
     DE,
     UK,
@@ -32,11 +39,13 @@ from ccgateway.domain.outbound.rules import (
     AbandonWindow,
     Basis,
     LineConsent,
+    LineType,
     Purpose,
     RuleSet,
     custom_rule_set,
 )
 from ccgateway.domain.outbound.scripts import Question, QuestionKind, Script
+from ccgateway.persistence import outbound_rows
 from ccgateway.persistence.outbound_codec import (
     CAMPAIGN_FIELDS,
     RULE_SET_FIELDS,
@@ -49,6 +58,8 @@ from ccgateway.persistence.outbound_codec import (
     rule_set_from_json,
     rule_set_to_json,
 )
+from ccgateway.persistence.outbound_rows import progress_values
+from ccgateway.persistence.tables import ContactRow
 
 # --- strategies: valid values only --------------------------------------------------------------
 
@@ -416,3 +427,61 @@ def test_corrupt_consents_and_answers_are_refused_with_invalid_value() -> None:
     for bad in ('{"q": null}', '{"q": [1]}', "7"):
         with pytest.raises(InvalidValue):
             answers_from_json(bad)
+
+
+DIAL = DialRecord(
+    id="ccgw-1",
+    campaign_id="survey",
+    contact_id="c1",
+    number="+442079460000",
+    rule_set_id="uk",
+    mode=DialMode.PREDICTIVE,
+    caller_id="+442079460999",
+    dialled_at=100.0,
+    ended_at=160.0,
+    outcome=DialOutcome.CONNECTED,
+    answered_at=112.0,
+    live_at=113.5,
+    connected_at=114.0,
+    agent_id="a1",
+    amd="human",
+    at_risk=True,
+    detail="ok",
+)
+CONTACT = Contact(
+    id="c1",
+    list_id="l1",
+    number="+442079460000",
+    time_zones=("Europe/London",),
+    line_type=LineType.MOBILE,
+    region="GB",
+    name="Ann",
+    consents={Purpose.RESEARCH: Consent(Basis.EXPRESS, 50.0, "web")},
+    fields={"order": "42"},
+    priority=3,
+)
+
+
+def test_rows_and_domain_values_map_both_ways_field_for_field() -> None:
+    progress = Progress("c1", "survey", ContactState.SCHEDULED, 2, 500.0, "busy", {"busy": 2})
+    row = ContactRow(**outbound_rows.contact_values("survey", CONTACT, progress_values(progress)))
+    assert outbound_rows.entry(row) == (CONTACT, progress)
+    assert outbound_rows.dial(outbound_rows.dial_row(DIAL)) == DIAL
+    answered = DispositionRecord("ccgw-1", "survey", "c1", "a1", "done", 170.0, {"happy": True})
+    assert outbound_rows.disposition(outbound_rows.disposition_row(answered)) == answered
+    refused = RefusalRecord("survey", "c1", "+442079460000", "tps", "listed", 90.0, None)
+    assert outbound_rows.refusal(outbound_rows.refusal_row(refused)) == refused
+    listed = ContactList("l1", "survey", "List", 10.0, 5, 1, "list.csv")
+    assert outbound_rows.contact_list(outbound_rows.list_row(listed)) == listed
+
+
+def test_a_stored_value_that_is_no_enum_member_is_refused_with_invalid_value() -> None:
+    row = outbound_rows.dial_row(DIAL)
+    row.outcome = "exploded"
+    with pytest.raises(InvalidValue, match="stored dial ccgw-1: outcome 'exploded'"):
+        outbound_rows.dial(row)
+    values = outbound_rows.contact_values("survey", CONTACT, progress_values(Progress("c1", "s")))
+    with pytest.raises(InvalidValue, match="stored contact c1: state 'gone'"):
+        outbound_rows.progress(ContactRow(**(values | {"state": "gone"})))
+    with pytest.raises(InvalidValue, match="stored contact c1: line type 'fax'"):
+        outbound_rows.contact(ContactRow(**(values | {"line_type": "fax"})))
