@@ -88,7 +88,31 @@ class Placing(DialerBase):
 
     def _pace_state(self, run: CampaignRun, queue: Queue, spare: int, now: float) -> PaceState:
         """What the pacer sees: the calls out with no agent kept for them (a kept call has
-        its agent, who is not free), the free agents, and the busy ones' elapsed times."""
+        its agent, who is not free), the free agents, and the busy ones' elapsed times.
+
+        Calls of other campaigns whose agents are this queue's too are in flight for this
+        pacer as well: they may take the same free agents, and two campaigns that each
+        counted every free agent as theirs would dial for them twice."""
+        ringing, live, kept = self._in_flight(run, now)
+        own = len(ringing) + live
+        members = set(self.floor.engine.members(queue))
+        for other in self.runs.values():
+            if other is not run and self._shares_agents(other, members):
+                their_ringing, their_live, _ = self._in_flight(other, now)
+                ringing += their_ringing
+                live += their_live
+        busy = []
+        for agent_id in members:
+            status = self.floor.status[agent_id]
+            if status.engaged_at is not None:
+                busy.append(now - status.engaged_at)
+        lines = run.campaign.max_lines  # the campaign's own calls only
+        room = None if lines is None else lines - kept + (len(ringing) + live - own)
+        return PaceState(spare, ringing, busy, room, live)
+
+    def _in_flight(self, run: CampaignRun, now: float) -> tuple[list[float], int, int]:
+        """The run's calls out with no agent kept: the ringing ones' ages and the people
+        on the line waiting for an agent; and the calls out with an agent kept."""
         ringing, live, kept = [], 0, 0
         for dial_id in run.dials:
             dial = self.dials[dial_id]
@@ -100,13 +124,11 @@ class Placing(DialerBase):
                 ringing.append(now - dial.dialled_at)
             elif dial.stage is Stage.LIVE:
                 live += 1
-        busy = []
-        for agent_id in self.floor.engine.members(queue):
-            status = self.floor.status[agent_id]
-            if status.engaged_at is not None:
-                busy.append(now - status.engaged_at)
-        lines = run.campaign.max_lines
-        return PaceState(spare, ringing, busy, None if lines is None else lines - kept, live)
+        return ringing, live, kept
+
+    def _shares_agents(self, run: CampaignRun, members: set[str]) -> bool:
+        queue = self.floor.directory.queues.get(run.campaign.queue_id)
+        return queue is not None and not members.isdisjoint(self.floor.engine.members(queue))
 
     def _longest_inbound_wait(self, queue_ids: Iterable[str], now: float) -> float | None:
         waits = [

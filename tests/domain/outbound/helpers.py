@@ -72,13 +72,15 @@ def dialer_centre(
     return c
 
 
-def start(c: Center, contacts: Iterable[Contact], now: float = NOON) -> list[Command]:
+def start(
+    c: Center, contacts: Iterable[Contact], now: float = NOON, campaign_id: str = "sales"
+) -> list[Command]:
     """Start the campaign, answer its first LoadContacts with `contacts`."""
-    out = c.campaign_action("sales", "start", now)
+    out = c.campaign_action(campaign_id, "start", now)
     loads = [x for x in out if isinstance(x, LoadContacts)]
     assert loads, out
-    listed = entries(contacts)
-    return c.contacts_loaded("sales", listed, loads[0].count, {"tps": now - 86400}, now)
+    listed = entries(contacts, campaign_id)
+    return c.contacts_loaded(campaign_id, listed, loads[0].count, {"tps": now - 86400}, now)
 
 
 def dials(out: list[Command]) -> list[DialCustomer]:
@@ -97,8 +99,10 @@ def progress(out: list[Command]) -> list[Progress]:
     return [x.progress for x in out if isinstance(x, SaveProgress)]
 
 
-def warm_ledger(c: Center, lives: int = 200, at: float = NOON - 3600) -> None:
+def warm_ledger(
+    c: Center, lives: int = 200, at: float = NOON - 3600, campaign_id: str = "sales"
+) -> None:
     """Earlier today's connected calls: the UK day ledger has room for an abandon, so the
     campaign paces predictively (a day starts progressive until it has)."""
     for _ in range(lives):
-        c.outbound.runs["sales"].ledger.live(at)
+        c.outbound.runs[campaign_id].ledger.live(at)

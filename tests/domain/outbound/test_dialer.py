@@ -319,3 +319,31 @@ def test_the_pbx_silent_past_the_grace_ends_the_live_call_as_abandoned() -> None
     out = c.tick(NOON + 9 + 2 + 5 + 0.1)
     assert [x for x in out if isinstance(x, HangUp) and x.channel_id == second.dial_id]
     assert [r.outcome for r in records(out) if r.id == second.dial_id] == [DialOutcome.ABANDONED]
+
+
+def test_two_predictive_campaigns_on_the_same_agents_do_not_both_dial_for_them() -> None:
+    alone = dialer_centre(5)
+    warm_ledger(alone)
+    dials_alone = dials(start(alone, [contact(i) for i in range(40)]))
+    placed_alone = len(dials_alone)
+    assert placed_alone > 5  # predictive: more calls than free agents
+
+    c = dialer_centre(5)
+    c.put_campaign(campaign(id="survey", name="Survey"), NOON - 100)
+    warm_ledger(c)
+    warm_ledger(c, campaign_id="survey")
+    first = dials(start(c, [contact(i) for i in range(40)]))
+    assert len(first) == placed_alone
+    second = dials(start(c, [contact(i) for i in range(50, 90)], campaign_id="survey"))
+    # The first campaign's calls already cover the five free agents, as the pacer wants:
+    # the second one dials nothing more for them.
+    assert second == []
+
+    # When a call fails, the two together dial what the one campaign alone dials.
+    def after_a_failure(centre: Center, dial_id: str) -> int:
+        out = centre.handle(OutboundFailed(dial_id, LegFailure.NO_ANSWER), NOON + 20)
+        return len(dials(out + centre.tick(NOON + 20)))
+
+    by_one = after_a_failure(alone, dials_alone[0].dial_id)
+    assert by_one >= 1
+    assert after_a_failure(c, first[0].dial_id) == by_one
