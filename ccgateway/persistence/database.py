@@ -35,6 +35,13 @@ UPGRADES: dict[int, list[str]] = {
     # (the dialer's tables are new: create_all has made them, and _guard_records their
     # triggers)
     5: [],
+    # the contacts' due order read from an index (outbound_store.due), not sorted
+    6: [
+        "DROP INDEX IF EXISTS ix_contacts_due",
+        "CREATE INDEX IF NOT EXISTS ix_contacts_order"
+        " ON contacts (campaign_id, state, priority DESC, next_at, id)",
+        "CREATE INDEX IF NOT EXISTS ix_contacts_callbacks ON contacts (campaign_id, callback_at)",
+    ],
 }
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself

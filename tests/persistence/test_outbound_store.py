@@ -8,7 +8,7 @@ import os
 import time
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
@@ -234,7 +234,8 @@ def test_due_contacts_come_best_first(engine: Engine) -> None:
     # retries by due time, then the new contacts (no due time), then by id
     everyone = ["c11", "c9", "c7", "c5", "c4", "c6", "c1"]
     assert ids(store.due(DueQuery("sales", NOW, 50))) == everyone
-    assert ids(store.due(DueQuery("sales", NOW, 3))) == everyone[:3]
+    for count in range(len(everyone) + 2):  # each read stops at the count
+        assert ids(store.due(DueQuery("sales", NOW, count))) == everyone[:count]
     owned = ids(store.due(DueQuery("sales", NOW, 50, owned_callbacks=True)))
     assert owned == ["c12", *everyone]
     left_out = frozenset({"c11", "c5", "c1", "c99"})
@@ -477,12 +478,34 @@ def test_a_version_4_database_gets_the_dialer_tables(url: str) -> None:
         connection.execute(text("INSERT INTO schema_version (version) VALUES (4)"))
     engine.dispose()
     upgraded = open_database(url)
-    assert versions(upgraded) == [4, 5] and SCHEMA_VERSION == 5
+    assert versions(upgraded) == [4, 5, 6] and SCHEMA_VERSION == 6
     store = store_with(upgraded)
     imported(store, range(1, 3))
     store.add_refusal(refusal(30.0))
     with pytest.raises(IntegrityError, match="append-only"), upgraded.begin() as connection:
         connection.execute(text("DELETE FROM refusals"))
+    upgraded.dispose()
+
+
+def test_a_version_5_database_reads_due_contacts_from_the_new_indexes(url: str) -> None:
+    engine = open_database(url)
+    with engine.begin() as connection:  # what version 5 had
+        connection.execute(text("DROP INDEX ix_contacts_order"))
+        connection.execute(text("DROP INDEX ix_contacts_callbacks"))
+        connection.execute(
+            text("CREATE INDEX ix_contacts_due ON contacts (campaign_id, state, next_at)")
+        )
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (5)"))
+    engine.dispose()
+    upgraded = open_database(url)
+    assert versions(upgraded) == [5, 6]
+    indexes = {i["name"] for i in inspect(upgraded).get_indexes("contacts")}
+    assert {"ix_contacts_order", "ix_contacts_callbacks"} <= indexes
+    assert "ix_contacts_due" not in indexes
+    store = store_with(upgraded)
+    imported(store, range(1, 4))
+    assert ids(store.due(DueQuery("sales", NOW, 2))) == ["c1", "c2"]
     upgraded.dispose()
 
 
