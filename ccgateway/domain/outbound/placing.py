@@ -64,7 +64,8 @@ class Placing(DialerBase):
             return out + self._offer_previews(run, queue, spare, now) + self._maybe_load(run, now)
         state = self._pace_state(run, queue, spare, now)
         if campaign.mode is DialMode.PROGRESSIVE:
-            in_flight = len(state.ringing_ages_s) + state.live_waiting  # none, normally
+            # none of its own; other campaigns' calls that may take these agents
+            in_flight = len(state.ringing_ages_s) + state.live_waiting
             out += self._dial_kept(run, queue, max(0, spare - in_flight), now)
         else:
             decision = decide(run.pacer, run.ledger, state, now)
