@@ -296,6 +296,7 @@ PbxCommand = (
     | Monitor
     | DialCustomer
 )
+# The same, for isinstance (mypy narrows on a literal tuple, not on get_args).
 PBX_COMMANDS = (
     RingAgent,
     HangUp,
@@ -315,27 +316,13 @@ PBX_COMMANDS = (
     DialCustomer,
 )
 
+# Everything the core asks of the shell: the PBX's commands and the writes and notices.
 Command = (
-    RingAgent
-    | HangUp
-    | SendToFallback
-    | PlayMessage
-    | SendToVoicemail
-    | Announce
-    | DialCallback
-    | ReturnToQueue
-    | TransferOut
-    | StartConsult
-    | RingConsult
-    | CompleteConsult
-    | CancelConsult
-    | Conference
+    PbxCommand
     | SaveCallback
     | SaveTask
-    | Monitor
     | RecordInteraction
     | Notify
-    | DialCustomer
     | LoadContacts
     | SaveProgress
     | RecordDial
