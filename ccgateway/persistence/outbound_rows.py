@@ -5,15 +5,14 @@ JSON columns go through outbound_codec.py; a corrupt value raises the domain's I
 
 from __future__ import annotations
 
-from dataclasses import fields
-from enum import Enum
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.outbound.campaigns import CampaignState, DialMode, DialOutcome
 from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactState, Progress
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import LineType
+from ccgateway.persistence.mapping import columns_of, from_row, stored
 from ccgateway.persistence.outbound_codec import (
     answers_from_json,
     answers_to_json,
@@ -34,12 +33,6 @@ from ccgateway.persistence.tables import (
     RefusalRow,
 )
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
-E = TypeVar("E", bound=Enum)
-D = TypeVar("D", bound="DataclassInstance")
-
 
 def campaign_state(text: str) -> CampaignState:
     try:
@@ -48,34 +41,12 @@ def campaign_state(text: str) -> CampaignState:
         raise InvalidValue(f"stored campaign state {text!r} is not a campaign state") from None
 
 
-def _stored(kind: type[E], text: str, what: str) -> E:
-    """A stored enum value, or the domain's InvalidValue if the database holds another."""
-    try:
-        return kind(text)
-    except ValueError:
-        raise InvalidValue(f"stored {what} {text!r} is not a {kind.__name__}") from None
-
-
-def _columns(value: DataclassInstance, **converted: Any) -> dict[str, Any]:
-    """A domain value's fields as the columns of the same names, `converted` where the
-    column's type differs (an enum's text, a JSON document)."""
-    columns = {f.name: getattr(value, f.name) for f in fields(value)}
-    return columns | converted
-
-
-def _value(kind: type[D], row: object, **converted: Any) -> D:
-    """A domain value from the row's columns named as its fields, `converted` where the
-    types differ."""
-    names = [f.name for f in fields(kind) if f.name not in converted]
-    return kind(**{name: getattr(row, name) for name in names}, **converted)
-
-
 def list_row(contact_list: ContactList) -> ContactListRow:
-    return ContactListRow(**_columns(contact_list))
+    return ContactListRow(**columns_of(contact_list))
 
 
 def contact_list(r: ContactListRow) -> ContactList:
-    return _value(ContactList, r)
+    return from_row(ContactList, r)
 
 
 def contact_values(
@@ -83,7 +54,7 @@ def contact_values(
 ) -> dict[str, Any]:
     """The columns of the contact's row, for a bulk insert, with its progress's columns."""
     c = contact
-    own = _columns(
+    own = columns_of(
         c,
         time_zones=zones_to_json(c.time_zones),
         line_type=c.line_type.value,
@@ -96,17 +67,17 @@ def contact_values(
 def progress_values(progress: Progress) -> dict[str, Any]:
     """The progress's columns of its contact's row (the row's id is the contact's)."""
     p = progress
-    columns = _columns(p, state=p.state.value, outcomes=counts_to_json(p.outcomes))
+    columns = columns_of(p, state=p.state.value, outcomes=counts_to_json(p.outcomes))
     del columns["contact_id"], columns["campaign_id"]
     return columns
 
 
 def contact(r: ContactRow) -> Contact:
-    return _value(
+    return from_row(
         Contact,
         r,
         time_zones=zones_from_json(r.time_zones),
-        line_type=_stored(LineType, r.line_type, f"contact {r.id}: line type"),
+        line_type=stored(LineType, r.line_type, f"contact {r.id}: line type"),
         consents=consents_from_json(r.consents),
         fields=strings_from_json(r.fields),
     )
@@ -117,39 +88,39 @@ def entry(r: ContactRow) -> tuple[Contact, Progress]:
 
 
 def progress(r: ContactRow) -> Progress:
-    return _value(
+    return from_row(
         Progress,
         r,
         contact_id=r.id,
-        state=_stored(ContactState, r.state, f"contact {r.id}: state"),
+        state=stored(ContactState, r.state, f"contact {r.id}: state"),
         outcomes=counts_from_json(r.outcomes),
     )
 
 
 def dial(r: DialRecordRow) -> DialRecord:
-    return _value(
+    return from_row(
         DialRecord,
         r,
-        mode=_stored(DialMode, r.mode, f"dial {r.id}: mode"),
-        outcome=_stored(DialOutcome, r.outcome, f"dial {r.id}: outcome"),
+        mode=stored(DialMode, r.mode, f"dial {r.id}: mode"),
+        outcome=stored(DialOutcome, r.outcome, f"dial {r.id}: outcome"),
     )
 
 
 def disposition(r: DispositionRow) -> DispositionRecord:
-    return _value(DispositionRecord, r, answers=answers_from_json(r.answers))
+    return from_row(DispositionRecord, r, answers=answers_from_json(r.answers))
 
 
 def refusal(r: RefusalRow) -> RefusalRecord:
-    return _value(RefusalRecord, r)
+    return from_row(RefusalRecord, r)
 
 
 def dial_row(r: DialRecord) -> DialRecordRow:
-    return DialRecordRow(**_columns(r, mode=r.mode.value, outcome=r.outcome.value))
+    return DialRecordRow(**columns_of(r, mode=r.mode.value, outcome=r.outcome.value))
 
 
 def disposition_row(r: DispositionRecord) -> DispositionRow:
-    return DispositionRow(**_columns(r, answers=answers_to_json(r.answers)))
+    return DispositionRow(**columns_of(r, answers=answers_to_json(r.answers)))
 
 
 def refusal_row(r: RefusalRecord) -> RefusalRow:
-    return RefusalRow(**_columns(r))
+    return RefusalRow(**columns_of(r))

@@ -18,6 +18,7 @@ from ccgateway.domain.records import (
     Task,
     TaskState,
 )
+from ccgateway.persistence.mapping import columns_of, from_row, stored
 from ccgateway.persistence.stores import SqlStore
 from ccgateway.persistence.tables import CallbackRow, TaskRow
 
@@ -25,27 +26,7 @@ from ccgateway.persistence.tables import CallbackRow, TaskRow
 class SqlCallbackStore(SqlStore):
     def save(self, callback: Callback) -> None:
         with self._writing(f"callback {callback.id}") as session:
-            session.merge(
-                CallbackRow(
-                    id=callback.id,
-                    queue_id=callback.queue_id,
-                    number=callback.number,
-                    name=callback.name,
-                    priority=callback.priority,
-                    placed_at=callback.placed_at,
-                    created_at=callback.created_at,
-                    state=callback.state.value,
-                    not_before=callback.not_before,
-                    attempts=callback.attempts,
-                    agent_id=callback.agent_id,
-                    leg_id=callback.leg_id,
-                    pbx=callback.pbx,
-                    origin_call_id=callback.origin_call_id,
-                    result=callback.result,
-                    answered_at=callback.answered_at,
-                    updated_at=callback.updated_at,
-                )
-            )
+            session.merge(CallbackRow(**columns_of(callback, state=callback.state.value)))
 
     def live(self) -> list[Callback]:
         """Callbacks not yet done, not reached or cancelled, oldest place first."""
@@ -69,20 +50,11 @@ class SqlTaskStore(SqlStore):
         with self._writing(f"task {task.id}") as session:
             session.merge(
                 TaskRow(
-                    id=task.id,
-                    channel=task.channel,
-                    queue_id=task.queue_id,
-                    priority=task.priority,
-                    created_at=task.created_at,
-                    title=task.title,
-                    data=json.dumps(dict(task.data), sort_keys=True),
-                    state=task.state.value,
-                    agent_id=task.agent_id,
-                    offered_at=task.offered_at,
-                    assigned_at=task.assigned_at,
-                    ended_at=task.ended_at,
-                    offers=task.offers,
-                    updated_at=task.updated_at,
+                    **columns_of(
+                        task,
+                        state=task.state.value,
+                        data=json.dumps(dict(task.data), sort_keys=True),
+                    )
                 )
             )
 
@@ -103,41 +75,13 @@ class SqlTaskStore(SqlStore):
 
 
 def _callback(r: CallbackRow) -> Callback:
-    return Callback(
-        id=r.id,
-        queue_id=r.queue_id,
-        number=r.number,
-        name=r.name,
-        priority=r.priority,
-        placed_at=r.placed_at,
-        created_at=r.created_at,
-        state=CallbackState(r.state),
-        not_before=r.not_before,
-        attempts=r.attempts,
-        agent_id=r.agent_id,
-        leg_id=r.leg_id,
-        pbx=r.pbx,
-        origin_call_id=r.origin_call_id,
-        result=r.result,
-        answered_at=r.answered_at,
-        updated_at=r.updated_at,
-    )
+    return from_row(Callback, r, state=stored(CallbackState, r.state, f"callback {r.id}: state"))
 
 
 def _task(r: TaskRow) -> Task:
-    return Task(
-        id=r.id,
-        channel=r.channel,
-        queue_id=r.queue_id,
-        priority=r.priority,
-        created_at=r.created_at,
-        title=r.title,
+    return from_row(
+        Task,
+        r,
         data=json.loads(r.data or "{}"),
-        state=TaskState(r.state),
-        agent_id=r.agent_id,
-        offered_at=r.offered_at,
-        assigned_at=r.assigned_at,
-        ended_at=r.ended_at,
-        offers=r.offers,
-        updated_at=r.updated_at,
+        state=stored(TaskState, r.state, f"task {r.id}: state"),
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from ccgateway.domain.calendar import Hours
+from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.queue_policy import (
     ActionKind,
@@ -50,6 +51,19 @@ def test_a_task_keeps_its_data_and_ended_ones_stay_as_history(engine: Engine) ->
     assert store.live() == [assigned]
     completed = store.get("task-2")
     assert completed is not None and dict(completed.data) == {"crm": "42", "url": "https://x/y"}
+
+
+def test_a_stored_state_that_is_no_member_is_refused_with_invalid_value(engine: Engine) -> None:  # noqa: F811
+    callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
+    callbacks.save(Callback("cb-1", "q", "+4930111", "Ann", 5, 10.0, 12.0))
+    tasks.save(Task("task-1", "chat", "q", 3, 1.0))
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE callbacks SET state = 'lost'"))
+        connection.execute(text("UPDATE tasks SET state = 'lost'"))
+    with pytest.raises(InvalidValue, match="stored callback cb-1: state 'lost'"):
+        callbacks.get("cb-1")
+    with pytest.raises(InvalidValue, match="stored task task-1: state 'lost'"):
+        tasks.get("task-1")
 
 
 def test_a_queue_s_rules_and_an_agent_s_capacity_read_back_as_written(engine: Engine) -> None:  # noqa: F811
