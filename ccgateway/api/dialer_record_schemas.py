@@ -13,19 +13,14 @@ from typing import Literal, Protocol
 
 from pydantic import AwareDatetime, BaseModel, Field
 
-from ccgateway.api.dialer_schemas import Input, as_epoch, as_time
+from ccgateway.api.dialer_schemas import Input
+from ccgateway.api.times import epoch_or_none, utc, utc_or_none
 from ccgateway.domain.outbound.contacts import Contact, ContactList, Progress
 from ccgateway.domain.outbound.figures import CampaignFigures
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.services.dialer_service import MAX_NUMBERS
 
 ContactStateName = Literal["new", "scheduled", "dialing", "done", "suppressed"]
-
-
-def _at(epoch: float) -> datetime:
-    moment = as_time(epoch)
-    assert moment is not None
-    return moment
 
 
 # --- lists and contacts ------------------------------------------------------------------
@@ -46,7 +41,7 @@ class ContactListOut(BaseModel):
             id=c.id,
             campaign_id=c.campaign_id,
             name=c.name,
-            created_at=_at(c.created_at),
+            created_at=utc(c.created_at),
             contacts=c.contacts,
             rejected=c.rejected,
             source=c.source,
@@ -126,13 +121,13 @@ class ProgressOut(BaseModel):
             campaign_id=p.campaign_id,
             state=p.state.value,
             attempts=p.attempts,
-            next_at=as_time(p.next_at),
+            next_at=utc_or_none(p.next_at),
             last_outcome=p.last_outcome,
             outcomes=dict(p.outcomes),
-            callback_at=as_time(p.callback_at),
+            callback_at=utc_or_none(p.callback_at),
             callback_agent_id=p.callback_agent_id,
             dial_id=p.dial_id,
-            updated_at=_at(p.updated_at),
+            updated_at=utc(p.updated_at),
         )
 
 
@@ -165,7 +160,7 @@ class ContactOut(BaseModel):
             consents={
                 p.value: ConsentOut(
                     basis=consent.basis.value,
-                    given_at=as_time(consent.given_at),
+                    given_at=utc_or_none(consent.given_at),
                     source=consent.source,
                 )
                 for p, consent in c.consents.items()
@@ -221,11 +216,11 @@ class DialRecordOut(BaseModel):
             rule_set_id=r.rule_set_id,
             mode=r.mode.value,
             caller_id=r.caller_id,
-            dialled_at=_at(r.dialled_at),
-            answered_at=as_time(r.answered_at),
-            live_at=as_time(r.live_at),
-            connected_at=as_time(r.connected_at),
-            ended_at=_at(r.ended_at),
+            dialled_at=utc(r.dialled_at),
+            answered_at=utc_or_none(r.answered_at),
+            live_at=utc_or_none(r.live_at),
+            connected_at=utc_or_none(r.connected_at),
+            ended_at=utc(r.ended_at),
             outcome=r.outcome.value,
             agent_id=r.agent_id,
             amd=r.amd,
@@ -257,10 +252,10 @@ class DispositionRecordOut(BaseModel):
             contact_id=r.contact_id,
             agent_id=r.agent_id,
             code=r.code,
-            at=_at(r.at),
+            at=utc(r.at),
             answers=dict(r.answers),
             note=r.note,
-            callback_at=as_time(r.callback_at),
+            callback_at=utc_or_none(r.callback_at),
             callback_agent_id=r.callback_agent_id,
         )
 
@@ -282,8 +277,8 @@ class RefusalRecordOut(BaseModel):
             number=r.number,
             rule=r.rule,
             detail=r.detail,
-            at=_at(r.at),
-            retry_at=as_time(r.retry_at),
+            at=utc(r.at),
+            retry_at=utc_or_none(r.retry_at),
         )
 
 
@@ -352,7 +347,7 @@ class AnswersOut(BaseModel):
     ) -> AnswersOut:
         return cls(
             campaign_id=campaign_id,
-            since=as_time(since),
+            since=utc_or_none(since),
             questions=[QuestionSummaryOut.model_validate(q) for q in summary],
         )
 
@@ -382,7 +377,7 @@ class DisposeIn(Input):
     )
 
     def callback_epoch(self) -> float | None:
-        return as_epoch(self.callback_at)
+        return epoch_or_none(self.callback_at)
 
 
 # --- do-not-call ---------------------------------------------------------------------------

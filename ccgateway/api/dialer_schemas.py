@@ -10,12 +10,12 @@ equal to the domain's enums.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ccgateway.api.queue_rule_schemas import HoursIn
+from ccgateway.api.times import epoch_or_none, utc_or_none
 from ccgateway.domain.model import DEFAULT_PBX
 from ccgateway.domain.outbound.campaigns import (
     DEFAULT_DISPOSITIONS,
@@ -54,14 +54,6 @@ TIME_HELP = "ISO 8601 with a time zone, e.g. 2026-03-01T08:00:00Z"
 
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def as_epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
-def as_time(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 # --- a campaign's parts ----------------------------------------------------------------------
@@ -286,8 +278,8 @@ class CampaignSettings(Input):
             dispositions=tuple(d.to_domain() for d in self.dispositions),
             script=self.script.to_domain(),
             hours=self.hours.to_domain() if self.hours else None,
-            starts_at=as_epoch(self.starts_at),
-            ends_at=as_epoch(self.ends_at),
+            starts_at=epoch_or_none(self.starts_at),
+            ends_at=epoch_or_none(self.ends_at),
             max_lines=self.max_lines,
             live_priority=self.live_priority,
             preview_timeout_s=self.preview_timeout_s,
@@ -315,8 +307,8 @@ class CampaignSettings(Input):
             "dispositions": [DispositionIn.of(d) for d in c.dispositions],
             "script": ScriptIn.of(c.script),
             "hours": HoursIn.of(c.hours),
-            "starts_at": as_time(c.starts_at),
-            "ends_at": as_time(c.ends_at),
+            "starts_at": utc_or_none(c.starts_at),
+            "ends_at": utc_or_none(c.ends_at),
             "max_lines": c.max_lines,
             "live_priority": c.live_priority,
             "preview_timeout_s": c.preview_timeout_s,

@@ -8,12 +8,13 @@ every rule lives in one place and the API cannot drift from it.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from ccgateway.api.queue_rule_schemas import AnnounceIn, CallbackPolicyIn, HoursIn, LimitsIn
+from ccgateway.api.times import utc, utc_or_none
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.engine import Decision
 from ccgateway.domain.figures import AgentFigures, QueueFigures
@@ -429,8 +430,8 @@ class CallOut(BaseModel):
             caller_name=c.caller_name,
             state=c.state.value,
             agent_id=c.agent_id,
-            arrived_at=_time(c.arrived_at),
-            answered_at=_maybe_time(c.answered_at),
+            arrived_at=utc(c.arrived_at),
+            answered_at=utc_or_none(c.answered_at),
             wait_s=c.wait_s,
             offers=c.offers,
             priority=c.priority,
@@ -455,7 +456,7 @@ class DecisionOut(BaseModel):
     @classmethod
     def of(cls, d: Decision) -> DecisionOut:
         return cls(
-            at=_time(d.at),
+            at=utc(d.at),
             kind=d.kind,
             call_id=d.call_id,
             queue_id=d.queue_id,
@@ -494,9 +495,9 @@ class InteractionOut(BaseModel):
             agent_id=i.agent_id,
             caller_number=i.caller_number,
             outcome=i.outcome.value,
-            arrived_at=_time(i.arrived_at),
-            answered_at=_maybe_time(i.answered_at),
-            ended_at=_time(i.ended_at),
+            arrived_at=utc(i.arrived_at),
+            answered_at=utc_or_none(i.answered_at),
+            ended_at=utc(i.ended_at),
             arrived_epoch=i.arrived_at,
             answered_epoch=i.answered_at,
             ended_epoch=i.ended_at,
@@ -538,11 +539,3 @@ class KeyCreated(KeyOut):
 class HealthOut(BaseModel):
     pbx_ready: bool
     pbxes: dict[str, bool]
-
-
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _maybe_time(epoch: float | None) -> datetime | None:
-    return None if epoch is None else _time(epoch)

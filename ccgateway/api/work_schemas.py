@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ccgateway.api.times import epoch_or_none, utc, utc_or_none
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.transfers import TargetKind, TransferTarget
 
@@ -37,10 +38,6 @@ class CallbackRequestIn(Input):
     )
 
 
-def _epoch(moment: datetime | None) -> float | None:
-    return None if moment is None else moment.timestamp()
-
-
 class CallbackIn(Input):
     queue_id: str = Field(min_length=1, max_length=64)
     number: str = Field(max_length=21, description="3-20 digits with an optional leading +")
@@ -53,7 +50,7 @@ class CallbackIn(Input):
     model_config = ConfigDict(extra="forbid", strict=False)  # ISO times come as text
 
     def not_before_epoch(self) -> float | None:
-        return _epoch(self.not_before)
+        return epoch_or_none(self.not_before)
 
 
 class CallbackPatch(Input):
@@ -67,7 +64,7 @@ class CallbackPatch(Input):
     def changes(self) -> dict[str, Any]:
         changes = self.model_dump(exclude_unset=True)
         if "not_before" in changes:
-            changes["not_before"] = _epoch(self.not_before)
+            changes["not_before"] = epoch_or_none(self.not_before)
         return changes
 
 
@@ -95,9 +92,9 @@ class CallbackOut(BaseModel):
             name=c.name,
             priority=c.priority,
             state=c.state.value,
-            placed_at=_time(c.placed_at),
-            created_at=_time(c.created_at),
-            not_before=_time(c.not_before) if c.not_before is not None else None,
+            placed_at=utc(c.placed_at),
+            created_at=utc(c.created_at),
+            not_before=utc_or_none(c.not_before),
             attempts=c.attempts,
             result=c.result,
             agent_id=c.agent_id,
@@ -150,17 +147,9 @@ class TaskOut(BaseModel):
             data=dict(t.data),
             state=t.state.value,
             agent_id=t.agent_id,
-            created_at=_time(t.created_at),
-            offered_at=_maybe(t.offered_at),
-            assigned_at=_maybe(t.assigned_at),
-            ended_at=_maybe(t.ended_at),
+            created_at=utc(t.created_at),
+            offered_at=utc_or_none(t.offered_at),
+            assigned_at=utc_or_none(t.assigned_at),
+            ended_at=utc_or_none(t.ended_at),
             offers=t.offers,
         )
-
-
-def _time(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, UTC)
-
-
-def _maybe(epoch: float | None) -> datetime | None:
-    return None if epoch is None else _time(epoch)

@@ -3,7 +3,7 @@ of what they did (dials, refusals, dispositions, the script's answers)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -17,6 +17,7 @@ from ccgateway.api.dialer_record_schemas import (
     RefusalRecordOut,
 )
 from ccgateway.api.dialer_schemas import CampaignIn, CampaignOut, CampaignSettings
+from ccgateway.api.times import epoch_or_none
 
 router = APIRouter(prefix="/v1/campaigns", tags=["dialer"])
 
@@ -93,7 +94,7 @@ async def list_dials(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DialRecordOut]:
     """Every dial's record, oldest first (those of a deleted campaign too: records stay)."""
-    records = await dialer.dials(campaign_id, as_epoch(since), limit, offset)
+    records = await dialer.dials(campaign_id, epoch_or_none(since), limit, offset)
     return [DialRecordOut.of(r) for r in records]
 
 
@@ -106,7 +107,7 @@ async def list_refusals(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[RefusalRecordOut]:
     """Dials the law refused (a rule for each: calling hours, consent, do-not-call, ...)."""
-    records = await dialer.refusals(campaign_id, as_epoch(since), limit)
+    records = await dialer.refusals(campaign_id, epoch_or_none(since), limit)
     return [RefusalRecordOut.of(r) for r in records]
 
 
@@ -115,7 +116,7 @@ async def list_dispositions(
     campaign_id: str, dialer: Dialer, _: Reader, since: Since = None
 ) -> list[DispositionRecordOut]:
     """What the agents recorded after each conversation, with the script's answers."""
-    records = await dialer.dispositions(campaign_id, as_epoch(since))
+    records = await dialer.dispositions(campaign_id, epoch_or_none(since))
     return [DispositionRecordOut.of(r) for r in records]
 
 
@@ -125,13 +126,5 @@ async def campaign_answers(
 ) -> AnswersOut:
     """The script's answers per question (a survey's results): counts and shares of
     choices, yes/no and scale points; mean, min and max of numbers; the latest texts."""
-    from_epoch = as_epoch(since)
+    from_epoch = epoch_or_none(since)
     return AnswersOut.of(campaign_id, from_epoch, await dialer.answers(campaign_id, from_epoch))
-
-
-def as_epoch(moment: datetime | None) -> float | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # not the server's local time: the API speaks UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()

@@ -15,8 +15,8 @@ from ccgateway.api.dialer_record_schemas import (
     SuppressedOut,
     SuppressIn,
 )
-from ccgateway.api.dialer_schemas import as_time
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.times import utc_or_none
 from ccgateway.api.uploads import MB, TEXT_TYPES, body_of, read_text
 
 router = APIRouter(prefix="/v1", tags=["dialer"])
@@ -85,4 +85,4 @@ async def replace_register(
 async def list_registers(dialer: Dialer, _: Reader) -> list[RegisterOut]:
     """Each register and when it was last screened."""
     screened = await dialer.registers()
-    return [RegisterOut(name=r, screened_at=as_time(at)) for r, at in sorted(screened.items())]
+    return [RegisterOut(name=r, screened_at=utc_or_none(at)) for r, at in sorted(screened.items())]

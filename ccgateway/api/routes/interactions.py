@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from ccgateway.api.deps import Reader, Service
 from ccgateway.api.schemas import InteractionOut
+from ccgateway.api.times import epoch_or_none
 from ccgateway.ports import InteractionQuery
 
 router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
@@ -26,13 +27,7 @@ async def list_interactions(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[InteractionOut]:
     """Finished calls, oldest first: answered, abandoned, timed out or rejected."""
-    query = InteractionQuery(queue_id, agent_id, _epoch(since), _epoch(until), limit, offset)
+    query = InteractionQuery(
+        queue_id, agent_id, epoch_or_none(since), epoch_or_none(until), limit, offset
+    )
     return [InteractionOut.of(i) for i in await service.interactions(query)]
-
-
-def _epoch(moment: datetime | None) -> float | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:  # not the server's local time: the API speaks UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
