@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STATE := /var/lib/ccgateway
 AGENTS ?= 6
 SYSTEM_PACKAGES := python3 python3-venv python3-pip debootstrap sip-tester postgresql \
-                   iproute2 procps util-linux ca-certificates espeak-ng sox
+                   iproute2 procps util-linux ca-certificates espeak-ng sox \
+                   chromium fonts-dejavu-core
 
 .PHONY: run test check install system-deps sandbox-down clean
 

@@ -42,6 +42,8 @@ UPGRADES: dict[int, list[str]] = {
         " ON contacts (campaign_id, state, priority DESC, next_at, id)",
         "CREATE INDEX IF NOT EXISTS ix_contacts_callbacks ON contacts (campaign_id, callback_at)",
     ],
+    # (users, web sessions and notes are new tables: create_all has made them)
+    7: [],
 }
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself

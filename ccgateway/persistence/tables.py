@@ -38,8 +38,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # 2: agent_presence.updated_at; 3: agents.attributes, queues.routing; 4: interactions.detail,
 # kind and channel, agents.capacity, and the callbacks and tasks tables; 5: the dialer's
 # tables (campaigns, rule_sets, contact_lists, contacts, dial_records, dispositions,
-# refusals, suppressions, registers)
-SCHEMA_VERSION = 6
+# refusals, suppressions, registers); 6: the contacts' order index; 7: people's accounts
+# (users, web sessions) and agents' notes on interactions
+SCHEMA_VERSION = 7
 
 
 class Base(DeclarativeBase):
@@ -361,3 +362,9 @@ class RegisterRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     screened_at: Mapped[float] = mapped_column(Float)
     numbers: Mapped[int] = mapped_column(Integer)
+
+
+# --- version 7: people's accounts and web sessions (api/accounts) ---------------------------
+
+
+# --- version 7: agents' notes on interactions (the contact history) --------------------------

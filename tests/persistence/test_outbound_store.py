@@ -478,7 +478,7 @@ def test_a_version_4_database_gets_the_dialer_tables(url: str) -> None:
         connection.execute(text("INSERT INTO schema_version (version) VALUES (4)"))
     engine.dispose()
     upgraded = open_database(url)
-    assert versions(upgraded) == [4, 5, 6] and SCHEMA_VERSION == 6
+    assert versions(upgraded) == list(range(4, SCHEMA_VERSION + 1))
     store = store_with(upgraded)
     imported(store, range(1, 3))
     store.add_refusal(refusal(30.0))
