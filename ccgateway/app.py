@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 import uuid
 from collections.abc import Sequence
@@ -18,6 +19,12 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ccgateway.api import create_api
+from ccgateway.api.routes.events import (
+    OpenStreams,
+    hide_keys_in_server_logs,
+    open_streams,
+)
+from ccgateway.api.sessions import SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
@@ -30,12 +37,15 @@ from ccgateway.persistence import (
     SqlTaskStore,
     open_database,
 )
+from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
+from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.ports import InteractionQuery, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.history_service import HistoryService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
 
@@ -105,8 +115,24 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     work = WorkService(dispatcher, callbacks, tasks)
     dialer = DialerService(dispatcher, outbound, clock)
     keys = SqlKeyStore(engine)
-    api = create_api(service, keys, settings.resolved_admin_key(), hub, work, dialer)
+    sessions = build_sessions(settings, engine)
+    notes = SqlNoteStore(engine)
+    history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
+    api = create_api(
+        service, keys, settings.resolved_admin_key(), hub, work, dialer, sessions, history=history
+    )
     return Controller(settings, engine, dispatcher, service, api)
+
+
+def build_sessions(settings: Settings, engine: Engine) -> SessionManager:
+    """People's accounts and sessions on the controller's database (the CLI's too)."""
+    return SessionManager(
+        SqlUserStore(engine),
+        SqlSessionStore(engine),
+        idle_s=settings.api.session_idle_s,
+        attempts=settings.api.login_attempts,
+        window_s=settings.api.login_window_s,
+    )
 
 
 def configured_pbxes(settings: Settings) -> list[Pbx]:
@@ -144,18 +170,33 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
     return pbxes
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, which first closes the event streams with 1001 (going away) when it
+    stops: uvicorn itself would close them with 1012."""
+
+    def __init__(self, config: uvicorn.Config, streams: OpenStreams) -> None:
+        super().__init__(config)
+        self._streams = streams
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        await self._streams.close_all()
+        await super().shutdown(sockets)
+
+
 async def serve(controller: Controller) -> None:
     """Run the dispatcher (and with it the PBX link) and the HTTP server until cancelled."""
     api = controller.settings.api
-    server = uvicorn.Server(
+    server = _Server(
         uvicorn.Config(
             controller.api,
             host=api.host,
             port=api.port,
             log_level=controller.settings.log_level.lower(),
             lifespan="off",
-        )
+        ),
+        open_streams(controller.api),
     )
+    hide_keys_in_server_logs()  # after uvicorn.Config, which sets up uvicorn's loggers
     try:
         async with asyncio.TaskGroup() as tasks:
             dispatcher = tasks.create_task(controller.dispatcher.run(), name="dispatcher")

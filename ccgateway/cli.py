@@ -19,11 +19,13 @@ def build_parser() -> argparse.ArgumentParser:
     from ccgateway.demo import add_demo_command
     from ccgateway.sandbox.cli import add_sandbox_commands
     from ccgateway.sim.cli import add_simulate_commands
+    from ccgateway.users_cli import add_users_commands
 
     add_sandbox_commands(commands)
     add_demo_command(commands)
     add_import_commands(commands)
     add_simulate_commands(commands)
+    add_users_commands(commands)
     return parser
 
 

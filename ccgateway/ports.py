@@ -10,7 +10,7 @@ PbxError                      anything a PBX adapter refuses or fails to do
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -107,6 +107,8 @@ class InteractionQuery:
     limit: int = 100
     offset: int = 0
     newest_first: bool = False
+    caller_number: str | None = None  # one caller's calls (a contact's history)
+    call_id: str | None = None
 
 
 class InteractionStore(Protocol):
@@ -127,6 +129,9 @@ class CallbackStore(Protocol):
         """The callbacks still to be made (scheduled, waiting, or with an agent)."""
 
     def get(self, callback_id: str) -> Callback | None: ...
+
+    def of_number(self, number: str, limit: int) -> list[Callback]:
+        """Every callback (live or ended) to the number, newest first."""
 
 
 class TaskStore(Protocol):
@@ -160,6 +165,86 @@ class KeyStore(Protocol):
     def list(self) -> list[KeyInfo]: ...
 
     def delete(self, key_id: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserInfo:
+    """A person's account as stored, without its password hash (which only the store and
+    the password check ever see)."""
+
+    username: str
+    role: str
+    agent_id: str | None
+    device: str | None
+    display_name: str
+    created_at: float
+
+
+class UserStore(Protocol):
+    def add(self, user: UserInfo, password_hash: str) -> None:
+        """Conflict if the name is taken; InvalidValue if its agent does not exist."""
+
+    def get(self, username: str) -> UserInfo | None: ...
+
+    def password_hash(self, username: str) -> str | None: ...
+
+    def list(self) -> list[UserInfo]: ...
+
+    def update(self, user: UserInfo) -> bool:
+        """Role, agent, device and display name; False if there is no such user."""
+
+    def set_password(self, username: str, password_hash: str) -> bool: ...
+
+    def delete(self, username: str) -> bool:
+        """The user and every session of theirs."""
+
+
+@dataclass(frozen=True, slots=True)
+class WebSession:
+    """A signed-in browser: stored under the SHA-256 of its cookie's token, never the token."""
+
+    token_hash: str
+    username: str
+    csrf_token: str
+    created_at: float
+    last_seen: float
+
+
+class SessionStore(Protocol):
+    def add(self, session: WebSession) -> None: ...
+
+    def find(self, token_hash: str) -> WebSession | None: ...
+
+    def touch(self, token_hash: str, at: float) -> None: ...
+
+    def delete(self, token_hash: str) -> None: ...
+
+    def delete_for_user(self, username: str, keep: str | None = None) -> int:
+        """Every session of the user but `keep` (a token hash); how many ended."""
+
+    def delete_idle(self, seen_before: float, exempt_roles: Collection[str]) -> int:
+        """Sessions last seen before `seen_before`, but those of users with an exempt role."""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """An agent's (or a supervisor's) note on a contact: a number, perhaps a call or dial."""
+
+    id: str
+    at: float
+    agent_id: str | None  # the agent who wrote it; None: a supervisor or an admin
+    author: str | None  # the person signed in (user name), else the agent; None: a key
+    number: str
+    call_id: str | None
+    dial_id: str | None
+    text: str
+
+
+class NoteStore(Protocol):
+    def add(self, note: Note) -> None: ...
+
+    def of_number(self, number: str, limit: int) -> list[Note]:
+        """The number's notes, newest first."""
 
 
 class Clock(Protocol):
@@ -244,6 +329,16 @@ class OutboundStore(Protocol):
         """Oldest first."""
 
     def dispositions(self, campaign_id: str, since: float | None) -> list[DispositionRecord]: ...
+
+    def dial(self, dial_id: str) -> DialRecord | None: ...
+
+    def dials_of_number(
+        self, number: str, limit: int, agent_id: str | None = None
+    ) -> list[DialRecord]:
+        """The number's dials (those `agent_id` took, if given), newest first."""
+
+    def dispositions_of(self, dial_ids: Sequence[str]) -> list[DispositionRecord]:
+        """The dispositions of these dials, oldest first."""
 
     def refusals(
         self, campaign_id: str, since: float | None, limit: int

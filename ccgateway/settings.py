@@ -90,6 +90,12 @@ class ApiSettings(BaseModel):
     port: int = Field(8080, ge=1, le=65535)
     admin_key: SecretStr | None = None
     admin_key_file: Path | None = None
+    # People's sessions (api/sessions.py): idle this long, a session ends (a wallboard's
+    # never); this many failed logins for one name or one address within the window, and
+    # logins from it are refused until the oldest failure leaves the window.
+    session_idle_s: float = Field(1800, gt=0, le=30 * 86400)
+    login_attempts: int = Field(5, ge=1, le=1000)
+    login_window_s: float = Field(900, gt=0, le=86400)
 
     def resolved_admin_key(self) -> str:
         if self.admin_key is not None:

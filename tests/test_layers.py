@@ -19,7 +19,14 @@ ALLOWED = {
     },
     "pbx": {"ccgateway.domain", "ccgateway.ports", "ccgateway.pbx"},
     "persistence": {"ccgateway.domain", "ccgateway.ports", "ccgateway.persistence"},
-    "api": {"ccgateway.domain", "ccgateway.ports", "ccgateway.services", "ccgateway.api"},
+    "api": {
+        "ccgateway.domain",
+        "ccgateway.ports",
+        "ccgateway.services",
+        "ccgateway.api",
+        "ccgateway.ui",  # create_api serves the pages and adds their security headers
+    },
+    "ui": {"ccgateway.ui"},  # the pages: static files, their router, the headers
     "sim": {"ccgateway.domain", "ccgateway.sim"},  # the same core, on a virtual clock
     "importing": {"ccgateway.domain", "ccgateway.importing"},  # files in, domain objects out
 }

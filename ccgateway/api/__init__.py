@@ -13,6 +13,7 @@ from ccgateway.api.routes import (
     calls,
     campaigns,
     contact_lists,
+    directory,
     events,
     interactions,
     metrics,
@@ -22,12 +23,19 @@ from ccgateway.api.routes import (
     tasks,
 )
 from ccgateway.api.routes import dialer as dialer_routes
+from ccgateway.api.routes import history as history_routes
 from ccgateway.api.routes import keys as key_routes
+from ccgateway.api.routes import session as session_routes
+from ccgateway.api.routes import users as user_routes
+from ccgateway.api.sessions import SessionManager
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
 from ccgateway.services.dialer_service import DialerService
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.history_service import HistoryService
 from ccgateway.services.work_service import WorkService
+from ccgateway.ui import router as ui_routes
+from ccgateway.ui.security import SecurityHeaders
 
 
 def create_api(
@@ -37,13 +45,16 @@ def create_api(
     hub: EventHub,
     work: WorkService,
     dialer: DialerService,
+    sessions: SessionManager,
+    history: HistoryService | None = None,
 ) -> FastAPI:
     app = FastAPI(
         title="ccgateway",
         version="0.1.0",
         description="Contact-centre controller: skills, agents, queues, live calls and "
         "history; outbound campaigns (the predictive dialer). Every endpoint needs "
-        "`Authorization: Bearer <key>`.",
+        "`Authorization: Bearer <key>`, or a person's session cookie from `POST /v1/session` "
+        "(changes then also need its `X-CSRF-Token`).",
     )
     app.state.service = service
     app.state.work = work
@@ -51,9 +62,15 @@ def create_api(
     app.state.keys = keys
     app.state.hub = hub
     app.state.authenticator = Authenticator(admin_key, keys)
+    app.state.sessions = sessions  # people signed in with the session cookie
+    app.state.history = history  # contacts' history, notes, the directory (the desktop's)
     install_error_handlers(app)
     routes = (skills, agents, queues, calls, callbacks, tasks, interactions, key_routes)
     dialing = (rule_sets, campaigns, contact_lists, dialer_routes)
-    for module in (*routes, *dialing, events, metrics):
+    people = (session_routes, user_routes)
+    desktop = (history_routes, directory) if history is not None else ()
+    for module in (*routes, *dialing, *people, *desktop, events, metrics):
         app.include_router(module.router)
+    app.include_router(ui_routes.router)  # the pages under /ui/, on the same API
+    app.add_middleware(SecurityHeaders)
     return app

@@ -1,9 +1,11 @@
-"""Who may do what: API keys, the three roles, and the one table of permissions.
+"""Who may do what: API keys, people's sessions, the four roles, and the one table of
+permissions.
 
-    role        configure  read  manage keys  set any agent's state  own agent  monitor/manage work
-    admin           x        x        x                x                 x            x
-    supervisor               x                         x                 x            x
-    agent                                                                x
+    role        configure  read  keys  any agent's state  own agent  monitor/manage work  floor
+    admin           x        x     x           x               x              x              x
+    supervisor               x                 x               x              x              x
+    agent                                                      x
+    wallboard                                                                                x
 
 "Configure" covers the dialer's rule sets, campaigns, contact lists and the registers'
 do-not-call screenings too. "Own agent" is reading `GET /v1/agents/{own}` (and its figures),
@@ -11,8 +13,14 @@ do-not-call screenings too. "Own agent" is reading `GET /v1/agents/{own}` (and i
 previews and disposing of its own dials, for the agent the key belongs to. "Manage work" is
 changing a call's priority, transferring any call, making, changing and cancelling callbacks
 and tasks, starting, pausing and stopping campaigns, scheduling a contact's callback and adding
-numbers to the internal do-not-call list. Any valid key may ask `GET /v1/health`. The admin key
-from the settings is an admin that cannot be deleted; every other key lives in the KeyStore.
+numbers to the internal do-not-call list. "Keys" is managing API keys and people's accounts.
+"Floor" is the wallboard's read-only view: `GET /v1/queues`, a queue's status and figures,
+`GET /v1/agents` (with their states), `GET /v1/campaigns` and a campaign's figures; never
+callers' numbers or names, history or any change. Any valid key or session may ask
+`GET /v1/health`. The admin key from the settings is an admin that cannot be deleted; every
+other key lives in the KeyStore. People sign in with a user name and password (api/sessions.py)
+and act with their account's role; a key or account of role agent stops working when its agent
+is deleted.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ class Role(StrEnum):
     ADMIN = "admin"  # everything
     SUPERVISOR = "supervisor"  # read everything; change any agent's state; monitor calls
     AGENT = "agent"  # read and change only its own agent
+    WALLBOARD = "wallboard"  # read the floor's figures only: no callers, history or changes
 
 
 class Permission(StrEnum):
@@ -40,6 +49,7 @@ class Permission(StrEnum):
     OWN_AGENT = "own_agent"  # read and set the state of one's own agent
     MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
     MANAGE_CALLS = "manage_calls"  # priorities, transfers, callbacks, tasks; running campaigns
+    VIEW_FLOOR = "view_floor"  # queues, their status and figures, agents, campaigns' figures
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,9 +61,11 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.OWN_AGENT,
             Permission.MONITOR_CALLS,
             Permission.MANAGE_CALLS,
+            Permission.VIEW_FLOOR,
         }
     ),
     Role.AGENT: frozenset({Permission.OWN_AGENT}),
+    Role.WALLBOARD: frozenset({Permission.VIEW_FLOOR}),
 }
 
 
@@ -62,6 +74,7 @@ class Principal:
     role: Role
     agent_id: str | None = None
     key_id: str | None = None
+    username: str | None = None  # a person signed in with a session (api/sessions.py)
 
     def can(self, permission: Permission) -> bool:
         return permission in PERMISSIONS[self.role]
@@ -78,7 +91,7 @@ class Principal:
             return
         if self.can(Permission.OWN_AGENT) and self.agent_id == agent_id:
             return
-        raise Forbidden(f"this key acts only for agent {self.agent_id!r}")
+        raise Forbidden(f"this key or account acts only for agent {self.agent_id!r}")
 
 
 class Authenticator:
@@ -104,9 +117,9 @@ class Authenticator:
         return Principal(Role(info.role), info.agent_id, info.id)
 
 
-def check_key_owner(role: Role, agent_id: str | None) -> None:
-    """An agent key belongs to exactly one agent; other keys to none."""
+def check_key_owner(role: Role, agent_id: str | None, what: str = "key") -> None:
+    """An agent key (or account) belongs to exactly one agent; other keys to none."""
     if role is Role.AGENT and agent_id is None:
-        raise InvalidValue("a key with role agent needs agent_id")
+        raise InvalidValue(f"a {what} with role agent needs agent_id")
     if role is not Role.AGENT and agent_id is not None:
-        raise InvalidValue("only keys with role agent belong to an agent")
+        raise InvalidValue(f"only {what}s with role agent belong to an agent")

@@ -8,8 +8,12 @@
     RequestValidationError      422 invalid-request     malformed JSON, a wrong type, a missing
                                                         or unknown field; details list each one
     ApiError (this module)
-    ├── Unauthenticated         401 unauthenticated     no key, or not one we know
-    └── Forbidden               403 forbidden           the key's role may not do this
+    ├── Unauthenticated         401 unauthenticated     no key or session, or not one we know
+    ├── Forbidden               403 forbidden           the key's role may not do this
+    ├── CsrfRefused             403 csrf-refused        a change made with the session cookie
+    │                                                   without its X-CSRF-Token, or from
+    │                                                   another origin
+    └── TooManyAttempts         429 too-many-attempts   failed logins: wait Retry-After seconds
     HTTPException (Starlette)   its status: not-found (no such path), method-not-allowed
     anything else               500 internal            logged; no detail leaves the server
 
@@ -42,6 +46,16 @@ class Forbidden(ApiError):
     pass
 
 
+class CsrfRefused(ApiError):
+    pass
+
+
+class TooManyAttempts(ApiError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(f"too many failed logins: try again in {retry_after_s} s")
+        self.retry_after_s = retry_after_s
+
+
 ERRORS: dict[type[Exception], tuple[int, str]] = {
     NotFound: (404, "not-found"),
     Conflict: (409, "conflict"),
@@ -50,6 +64,8 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     RequestValidationError: (422, "invalid-request"),
     Unauthenticated: (401, "unauthenticated"),
     Forbidden: (403, "forbidden"),
+    CsrfRefused: (403, "csrf-refused"),
+    TooManyAttempts: (429, "too-many-attempts"),
 }
 # Starlette's own refusals, before any route runs.
 HTTP_ERROR_IDS = {
@@ -94,6 +110,8 @@ def install_error_handlers(app: FastAPI) -> None:
             message = str(exc)
         if status == 401:
             headers = {"WWW-Authenticate": "Bearer"}
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         return JSONResponse(error_body(error_id, message, details), status, headers=headers)
 
     for cls in (DomainError, ApiError, RequestValidationError, HTTPException, Exception):

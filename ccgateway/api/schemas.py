@@ -11,7 +11,14 @@ import dataclasses
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ccgateway.api.queue_rule_schemas import AnnounceIn, CallbackPolicyIn, HoursIn, LimitsIn
 from ccgateway.api.times import utc, utc_or_none
@@ -439,7 +446,19 @@ class CallOut(BaseModel):
 
 
 class CallPatch(Input):
-    priority: int = Field(description="0-100; higher is served first, in every queue")
+    priority: int | None = Field(None, description="0-100; higher is served first, in every queue")
+    queue_id: str | None = Field(
+        None,
+        max_length=64,
+        description="move a waiting caller to this queue (their wait and priority go along; "
+        "the queue's rules apply on entry, as for an overflow)",
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> CallPatch:
+        if self.priority is None and self.queue_id is None:
+            raise ValueError("give priority, queue_id or both")
+        return self
 
 
 class DecisionOut(BaseModel):
@@ -520,7 +539,7 @@ class MonitorIn(Input):
 
 class KeyIn(Input):
     name: str = Name
-    role: Literal["admin", "supervisor", "agent"]
+    role: Literal["admin", "supervisor", "agent", "wallboard"]
     agent_id: str | None = Field(None, max_length=64, description="required for role agent")
 
 

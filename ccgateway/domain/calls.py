@@ -304,7 +304,10 @@ class CallDesk:
                 self.start_wrapup(call.agent_id, call.queue_id, now)
             out.append(self.floor.agent_notice(call.agent_id))
         out.append(self.record(call, outcome, now, detail))
-        out.append(Notify("call.ended", {"call_id": call.id, "outcome": outcome.value}))
+        ended: dict[str, object] = {"call_id": call.id, "outcome": outcome.value}
+        if call.agent_id is not None:
+            ended["agent_id"] = call.agent_id  # so an agent's stream carries its own calls' end
+        out.append(Notify("call.ended", ended))
         if call.kind == "outbound" and self.outbound_ended is not None:
             out += self.outbound_ended(call, outcome, now)
         return out
@@ -355,5 +358,9 @@ class CallDesk:
                 "queue_id": call.queue_id,
                 "state": call.state.value,
                 "agent_id": call.agent_id,
+                "caller_number": call.caller_number,
+                "caller_name": call.caller_name,
+                "arrived_at": call.arrived_at,
+                "kind": call.kind,
             },
         )

@@ -49,7 +49,7 @@ from ccgateway.domain.outbound.campaigns import Campaign
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.outbound.records import DispositionRecord
 from ccgateway.domain.outbound.runs import Entry
-from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION
+from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, ActionKind, QueueAction
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.tasks import TaskDesk
@@ -222,6 +222,29 @@ class Center:
         if self.engine.waiting(call_id) is not None:
             self.engine.set_priority(call_id, call.priority)
         return [self.desk.notice(call), *self._route(now)]
+
+    def move_call(self, call_id: str, queue_id: str, now: float) -> list[Command]:
+        """A supervisor moves a waiting caller to another queue, as that queue's overflow
+        would: the caller keeps their arrival (and so their wait) and priority, and the
+        target queue's own rules (hours, length, staffing) apply on entry."""
+        call = self._live_call(call_id)
+        if call.state is not CallState.WAITING:
+            raise Conflict(
+                f"call {call_id} is {call.state.value}: only a waiting caller is moved "
+                "(a caller with an agent is transferred)"
+            )
+        target = self.directory.queues.get(queue_id)
+        if target is None:
+            raise InvalidValue(f"no queue {queue_id!r} to move the caller to")
+        if target.pbx != call.pbx:
+            raise InvalidValue(f"queue {queue_id!r} is on {target.pbx}, the caller on {call.pbx}")
+        if target.id == call.queue_id:
+            return []
+        if (refused := self.desk.room.refusal(target, now)) is not None:
+            raise Conflict(f"queue {queue_id!r} takes no caller now ({refused[2]})")
+        action = QueueAction(ActionKind.QUEUE, target.id)
+        out = self.desk.room.send_on(call, action, Outcome.TRANSFERRED, "moved by hand", now)
+        return out + self._route(now)
 
     def request_callback(self, call_id: str, number: str | None, now: float) -> list[Command]:
         """A waiting caller (or an integrator for them) asks to be called back: the caller
@@ -398,7 +421,18 @@ class Center:
             )
         if not DEVICE_PATTERN.fullmatch(supervisor_device):
             raise InvalidValue(f"device {supervisor_device!r} must look like 'PJSIP/sup1'")
-        return [Monitor(call.leg_id, supervisor_device, mode, call.pbx)]
+        # Told to the agent too (their desktop shows it): a whisper or barge is heard by the
+        # agent anyway, and a listening supervisor is no secret kept from them.
+        notice = Notify(
+            "call.monitor",
+            {
+                "call_id": call.id,
+                "agent_id": call.agent_id,
+                "mode": mode.value,
+                "supervisor_device": supervisor_device,
+            },
+        )
+        return [Monitor(call.leg_id, supervisor_device, mode, call.pbx), notice]
 
     # --- PBX events --------------------------------------------------------------------
 

@@ -157,5 +157,6 @@ class Floor:
                 "reason": status.reason,
                 "call_id": status.call_id,
                 "tasks": sorted(status.tasks),
+                "wrapup_until": status.wrapup_until,
             },
         )

@@ -58,15 +58,9 @@ class WaitingRoom:
         """Put an arriving (or moved) caller in the queue's line, unless its rules send them
         on. `rejoin` (a caller already waiting before a restart) skips the arrival checks."""
         limits = queue.limits
-        if not rejoin:
-            if queue.hours is not None and not queue.hours.is_open(now):
-                return self.send_on(call, limits.on_closed, Outcome.CLOSED, "closed", now, moves)
-            if limits.on_no_agents is not None and not self.is_staffed(queue):
-                why = "no qualified agent logged in"
-                return self.send_on(call, limits.on_no_agents, Outcome.REFUSED, why, now, moves)
-            if limits.max_waiting is not None and self.waiting_in(queue.id) >= limits.max_waiting:
-                why = f"full ({limits.max_waiting} waiting)"
-                return self.send_on(call, limits.on_full, Outcome.REFUSED, why, now, moves)
+        if not rejoin and (refused := self.refusal(queue, now)) is not None:
+            action, outcome, why = refused
+            return self.send_on(call, action, outcome, why, now, moves)
         self.desk.enqueue(call, now, keep_for)
         timers = self.floor.timers
         if limits.max_wait_s is not None:
@@ -74,6 +68,18 @@ class WaitingRoom:
         if queue.announce.enabled:
             timers.set("announce", call.id, max(now, call.queued_at + queue.announce.first_s))
         return []
+
+    def refusal(self, queue: Queue, now: float) -> tuple[QueueAction, Outcome, str] | None:
+        """Why the queue's rules would not let a caller join its line now, with the action
+        they name; None when they would."""
+        limits = queue.limits
+        if queue.hours is not None and not queue.hours.is_open(now):
+            return limits.on_closed, Outcome.CLOSED, "closed"
+        if limits.on_no_agents is not None and not self.is_staffed(queue):
+            return limits.on_no_agents, Outcome.REFUSED, "no qualified agent logged in"
+        if limits.max_waiting is not None and self.waiting_in(queue.id) >= limits.max_waiting:
+            return limits.on_full, Outcome.REFUSED, f"full ({limits.max_waiting} waiting)"
+        return None
 
     def forget(self, call_id: str) -> None:
         """The caller will not wait in this queue again (answered, ended or moved)."""

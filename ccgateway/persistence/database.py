@@ -42,8 +42,13 @@ UPGRADES: dict[int, list[str]] = {
         " ON contacts (campaign_id, state, priority DESC, next_at, id)",
         "CREATE INDEX IF NOT EXISTS ix_contacts_callbacks ON contacts (campaign_id, callback_at)",
     ],
-    # (users, web sessions and notes are new tables: create_all has made them)
-    7: [],
+    # (users, web sessions and notes are new tables: create_all has made them); the
+    # contact history reads interactions and callbacks by number
+    7: [
+        "CREATE INDEX IF NOT EXISTS ix_interactions_caller_arrived"
+        " ON interactions (caller_number, arrived_at)",
+        "CREATE INDEX IF NOT EXISTS ix_callbacks_number ON callbacks (number, created_at)",
+    ],
 }
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself

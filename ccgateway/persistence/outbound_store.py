@@ -354,6 +354,37 @@ class SqlOutboundStore(SqlStore):
         with self._sessions() as session:
             return [outbound_rows.disposition(r) for r in session.scalars(statement)]
 
+    def dial(self, dial_id: str) -> DialRecord | None:
+        with self._sessions() as session:
+            row = session.get(DialRecordRow, dial_id)
+            return None if row is None else outbound_rows.dial(row)
+
+    def dials_of_number(
+        self, number: str, limit: int, agent_id: str | None = None
+    ) -> list[DialRecord]:
+        """The number's dials (those `agent_id` took, if given), newest first."""
+        statement = select(DialRecordRow).where(DialRecordRow.number == number)
+        if agent_id is not None:
+            statement = statement.where(DialRecordRow.agent_id == agent_id)
+        statement = statement.order_by(
+            DialRecordRow.dialled_at.desc(), DialRecordRow.id.desc()
+        ).limit(limit)
+        with self._sessions() as session:
+            return [outbound_rows.dial(r) for r in session.scalars(statement)]
+
+    def dispositions_of(self, dial_ids: Sequence[str]) -> list[DispositionRecord]:
+        """The dispositions of these dials, oldest first."""
+        found: list[DispositionRecord] = []
+        with self._sessions() as session:
+            for batch in _batches(list(dict.fromkeys(dial_ids)), 500):
+                statement = (
+                    select(DispositionRow)
+                    .where(DispositionRow.dial_id.in_(batch))
+                    .order_by(DispositionRow.at, DispositionRow.id)
+                )
+                found += [outbound_rows.disposition(r) for r in session.scalars(statement)]
+        return sorted(found, key=lambda d: d.at)
+
     def refusals(self, campaign_id: str, since: float | None, limit: int) -> list[RefusalRecord]:
         """Oldest first, in the order written at the same time; `since` is inclusive."""
         statement = select(RefusalRow).where(RefusalRow.campaign_id == campaign_id)

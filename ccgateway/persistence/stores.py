@@ -195,6 +195,10 @@ class SqlInteractionStore(SqlStore):
             statement = statement.where(InteractionRow.queue_id == query.queue_id)
         if query.agent_id is not None:
             statement = statement.where(InteractionRow.agent_id == query.agent_id)
+        if query.caller_number is not None:
+            statement = statement.where(InteractionRow.caller_number == query.caller_number)
+        if query.call_id is not None:
+            statement = statement.where(InteractionRow.call_id == query.call_id)
         if query.since is not None:
             statement = statement.where(InteractionRow.arrived_at >= query.since)
         if query.until is not None:

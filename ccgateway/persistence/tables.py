@@ -128,6 +128,7 @@ class InteractionRow(Base):
         UniqueConstraint("call_id", "arrived_at", "ended_at", name="uq_interaction_once"),
         Index("ix_interactions_queue_arrived", "queue_id", "arrived_at"),
         Index("ix_interactions_agent_arrived", "agent_id", "arrived_at"),
+        Index("ix_interactions_caller_arrived", "caller_number", "arrived_at"),  # version 7
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     call_id: Mapped[str] = mapped_column(String(150))
@@ -150,7 +151,10 @@ class CallbackRow(Base):
     """A queued callback, as last saved (domain/records.py); ended ones stay as history."""
 
     __tablename__ = "callbacks"
-    __table_args__ = (Index("ix_callbacks_state", "state"),)
+    __table_args__ = (
+        Index("ix_callbacks_state", "state"),
+        Index("ix_callbacks_number", "number", "created_at"),  # version 7
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     queue_id: Mapped[str] = mapped_column(String(64))
     number: Mapped[str] = mapped_column(String(32))
@@ -367,4 +371,49 @@ class RegisterRow(Base):
 # --- version 7: people's accounts and web sessions (api/accounts) ---------------------------
 
 
+class UserRow(Base):
+    """A person who signs in. An agent's account goes with its agent: the foreign key
+    removes it (and, below, its sessions) when the agent is deleted."""
+
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    device: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class WebSessionRow(Base):
+    """A signed-in browser, under the SHA-256 of its cookie's token (never the token)."""
+
+    __tablename__ = "web_sessions"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(
+        ForeignKey("users.username", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_seen: Mapped[float] = mapped_column(Float)
+
+
 # --- version 7: agents' notes on interactions (the contact history) --------------------------
+
+
+class NoteRow(Base):
+    """A note on a contact's number (and perhaps the call or dial it was written on). No
+    foreign keys: like the interactions, a note outlives its agent and its campaign."""
+
+    __tablename__ = "notes"
+    __table_args__ = (Index("ix_notes_number_at", "number", "at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    author: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    number: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    dial_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
+    text: Mapped[str] = mapped_column(Text)

@@ -44,6 +44,17 @@ class SqlCallbackStore(SqlStore):
             row = session.get(CallbackRow, callback_id)
             return None if row is None else _callback(row)
 
+    def of_number(self, number: str, limit: int) -> list[Callback]:
+        """Every callback (live or ended) to the number, newest first."""
+        statement = (
+            select(CallbackRow)
+            .where(CallbackRow.number == number)
+            .order_by(CallbackRow.created_at.desc(), CallbackRow.id.desc())
+            .limit(limit)
+        )
+        with self._sessions() as session:
+            return [_callback(r) for r in session.scalars(statement)]
+
 
 class SqlTaskStore(SqlStore):
     def save(self, task: Task) -> None:

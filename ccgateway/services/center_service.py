@@ -244,9 +244,18 @@ class CenterService:
             driven = ", ".join(sorted(self._dispatcher.pbxes))
             raise InvalidValue(f"pbx {name!r} is not one this controller drives ({driven})")
 
-    async def set_call_priority(self, call_id: str, priority: int) -> CallView:
+    async def change_call(
+        self, call_id: str, priority: int | None, queue_id: str | None
+    ) -> CallView:
+        """A live call's priority and/or a waiting caller's queue; the move is checked
+        first, so a refused move changes nothing."""
+
         async def op(center: Center, now: float) -> tuple[CallView, list[Command]]:
-            commands = center.set_call_priority(call_id, priority, now)
+            commands: list[Command] = []
+            if queue_id is not None:
+                commands += center.move_call(call_id, queue_id, now)
+            if priority is not None:
+                commands += center.set_call_priority(call_id, priority, now)
             return call_view(center.calls[call_id], now), commands
 
         return await self._dispatcher.perform(op)

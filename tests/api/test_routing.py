@@ -3,7 +3,7 @@ priorities, decisions with their explanations, and refusals that say what was wr
 
 from __future__ import annotations
 
-from ccgateway.domain.events import CallWaiting, PbxResynced
+from ccgateway.domain.events import AgentLegAnswered, CallWaiting, PbxResynced
 from tests.services.stack import Stack
 
 
@@ -81,6 +81,44 @@ async def test_a_caller_overflows_and_a_supervisor_raises_priority(stack: Stack)
     assert (await stack.error("PATCH", "/v1/calls/nope", {"priority": 1}))[:2] == (404, "not-found")
     status, error_id, message = await stack.error("PATCH", "/v1/calls/c1", {"priority": 500})
     assert (status, error_id) == (422, "invalid-value") and "0-100" in message
+
+
+async def test_a_supervisor_moves_a_waiting_caller_to_another_queue(stack: Stack) -> None:
+    await stack.ok("POST", "/v1/queues", {
+        "id": "en", "name": "English", "extension": "301", "requires": {"en": 10},
+    })  # fmt: skip
+    await stack.ok("POST", "/v1/queues", {
+        "id": "shut", "name": "Shut", "extension": "302", "requires": {"de": 10},
+        "limits": {"on_no_agents": {"kind": "fallback"}},
+    })  # fmt: skip
+    for k in (1, 2, 3):
+        await stack.ok("POST", f"/v1/agents/a{k}/state", {"state": "paused", "reason": "x"})
+    await stack.emit(PbxResynced(), CallWaiting("c1", "301", "+4930"))
+    await stack.advance(12)
+    supervisor = await stack.ok("POST", "/v1/keys", {"role": "supervisor", "name": "sup"})
+    sup = supervisor["key"]
+
+    status, error_id, message = await stack.error(
+        "PATCH", "/v1/calls/c1", {"queue_id": "shut", "priority": 7}, key=sup
+    )
+    assert (status, error_id) == (409, "conflict") and "takes no caller now" in message
+    [call] = await stack.ok("GET", "/v1/calls")
+    assert (call["queue_id"], call["priority"]) == ("en", 0)  # a refused move changes nothing
+    assert (await stack.error("PATCH", "/v1/calls/c1", {"queue_id": "nope"}, key=sup))[:2] == (
+        422,
+        "invalid-value",
+    )
+    assert (await stack.error("PATCH", "/v1/calls/c1", {}, key=sup))[0] == 422
+
+    moved = await stack.ok("PATCH", "/v1/calls/c1", {"queue_id": "german"}, key=sup)
+    assert (moved["queue_id"], moved["state"], moved["wait_s"]) == ("german", "waiting", 12.0)
+    await stack.ok("POST", "/v1/agents/a1/state", {"state": "available"})  # de 8: german
+    await stack.settle()
+    [ring] = stack.pbx.rings()
+    assert (ring.call_id, ring.agent_id) == ("c1", "a1")
+    await stack.emit(AgentLegAnswered(ring.leg_id))
+    status, _, message = await stack.error("PATCH", "/v1/calls/c1", {"queue_id": "en"}, key=sup)
+    assert status == 409 and "only a waiting caller is moved" in message
 
 
 async def test_bad_routing_settings_are_refused_with_the_reason(stack: Stack) -> None:

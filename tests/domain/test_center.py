@@ -11,6 +11,7 @@ from ccgateway.domain.commands import (
     HangUp,
     Monitor,
     MonitorMode,
+    Notify,
     Outcome,
     RecordInteraction,
     RingAgent,
@@ -311,7 +312,16 @@ def test_only_a_connected_call_can_be_monitored(center: Center) -> None:
         center.monitor("c1", "PJSIP/sup1", MonitorMode.LISTEN)
     center.handle(AgentLegAnswered(ring.leg_id), now=101.0)
     assert center.monitor("c1", "PJSIP/sup1", MonitorMode.WHISPER) == [
-        Monitor(ring.leg_id, "PJSIP/sup1", MonitorMode.WHISPER)
+        Monitor(ring.leg_id, "PJSIP/sup1", MonitorMode.WHISPER),
+        Notify(
+            "call.monitor",
+            {
+                "call_id": "c1",
+                "agent_id": ring.agent_id,
+                "mode": "whisper",
+                "supervisor_device": "PJSIP/sup1",
+            },
+        ),
     ]
     with pytest.raises(InvalidValue):
         center.monitor("c1", "PJSIP/sup1\r\nAction: Hangup", MonitorMode.BARGE)

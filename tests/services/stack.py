@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from ccgateway.api import create_api
+from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
 from ccgateway.persistence import (
@@ -27,12 +29,15 @@ from ccgateway.persistence import (
     SqlTaskStore,
     open_database,
 )
+from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
+from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.ports import ConfigStore
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.history_service import HistoryService
 from ccgateway.services.work_service import WorkService
 from tests.fakes import FakePbx, ManualClock
 
@@ -96,7 +101,15 @@ class Stack:
         service = CenterService(dispatcher, store, interactions, clock)
         work = WorkService(dispatcher, callbacks, tasks)
         dialer = DialerService(dispatcher, outbound, clock)
-        api = create_api(service, keys, ADMIN, hub, work, dialer)
+        # People's sessions on the same clock, so a test can let one go idle; argon2id with
+        # a small cost (the controller's is 64 MiB and 3 passes: half a second a login here).
+        cheap = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+        sessions = SessionManager(
+            SqlUserStore(engine), SqlSessionStore(engine), now=clock.now, passwords=cheap
+        )
+        notes = SqlNoteStore(engine, now=clock.now)
+        history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
+        api = create_api(service, keys, ADMIN, hub, work, dialer, sessions, history=history)
         return cls(
             engine,
             store,

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ccgateway.api.deps import Caller, Configurer, Reader, Service
+from ccgateway.api.deps import Caller, Configurer, FloorViewer, Service
 from ccgateway.api.schemas import AgentFiguresOut, AgentIn, AgentOut, AgentPatch, AgentStateIn
 from ccgateway.domain.agents import AgentState
 
@@ -15,7 +15,7 @@ async def create_agent(body: AgentIn, service: Service, _: Configurer) -> AgentO
 
 
 @router.get("")
-async def list_agents(service: Service, _: Reader) -> list[AgentOut]:
+async def list_agents(service: Service, _: FloorViewer) -> list[AgentOut]:
     return [AgentOut.of(a) for a in service.agents()]
 
 

@@ -4,7 +4,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, status
 
+from ccgateway.api.auth import Permission
 from ccgateway.api.deps import Caller, CallManager, Monitorer, Reader, Service, Work
+from ccgateway.api.errors import Forbidden
 from ccgateway.api.schemas import CallOut, CallPatch, DecisionOut, HealthOut, MonitorIn
 from ccgateway.api.work_schemas import CallbackOut, CallbackRequestIn, TransferIn
 from ccgateway.domain.commands import MonitorMode
@@ -20,10 +22,24 @@ async def live_calls(service: Service, _: Reader) -> list[CallOut]:
     return [CallOut.of(c) for c in service.calls()]
 
 
+@router.get("/calls/{call_id}")
+async def live_call(call_id: str, service: Service, caller: Caller) -> CallOut:
+    """One call in progress: for readers, and for the agent it is offered to or with."""
+    for call in service.calls():
+        if call.call_id == call_id:
+            caller.require_agent(call.agent_id or "")
+            return CallOut.of(call)
+    if not caller.can(Permission.READ) and caller.agent_id is None:
+        raise Forbidden(f"the {caller.role.value} role may not read calls")
+    raise NotFound(f"no live call {call_id!r}")
+
+
 @router.patch("/calls/{call_id}")
 async def change_call(call_id: str, body: CallPatch, service: Service, _: CallManager) -> CallOut:
-    """Change a live call's priority; a waiting caller is re-ranked at once."""
-    return CallOut.of(await service.set_call_priority(call_id, body.priority))
+    """Change a live call's priority (a waiting caller is re-ranked at once) and/or move a
+    waiting caller to another queue (409 when that queue takes no caller now: closed,
+    full, nobody logged in; the caller then stays where they are)."""
+    return CallOut.of(await service.change_call(call_id, body.priority, body.queue_id))
 
 
 @router.get("/decisions")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from ccgateway.api.deps import CallManager, Configurer, Dialer, Reader
+from ccgateway.api.deps import CallManager, Configurer, Dialer, FloorViewer, Reader
 from ccgateway.api.dialer_record_schemas import (
     AnswersOut,
     CampaignFiguresOut,
@@ -28,7 +28,7 @@ Since = Annotated[datetime | None, Query(description=SINCE)]
 
 
 @router.get("")
-async def list_campaigns(dialer: Dialer, _: Reader) -> list[CampaignOut]:
+async def list_campaigns(dialer: Dialer, _: FloorViewer) -> list[CampaignOut]:
     return [CampaignOut.of(c) for c in await dialer.campaigns()]
 
 
@@ -78,7 +78,7 @@ async def stop_campaign(campaign_id: str, dialer: Dialer, _: CallManager) -> Cam
 
 
 @router.get("/{campaign_id}/figures")
-async def campaign_figures(campaign_id: str, dialer: Dialer, _: Reader) -> CampaignFiguresOut:
+async def campaign_figures(campaign_id: str, dialer: Dialer, _: FloorViewer) -> CampaignFiguresOut:
     """Live, today's (UTC): dials and their outcomes, the abandon rate by the rule set's
     definition, talk per agent hour, the wait for an agent, refusals by rule."""
     return CampaignFiguresOut.of(dialer.figures(campaign_id))

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from ccgateway.api.deps import Configurer, Reader, Service
+from ccgateway.api.deps import Configurer, FloorViewer, Reader, Service
 from ccgateway.api.schemas import (
     QueueFiguresOut,
     QueueIn,
@@ -20,7 +20,7 @@ async def create_queue(body: QueueIn, service: Service, _: Configurer) -> QueueO
 
 
 @router.get("")
-async def list_queues(service: Service, _: Reader) -> list[QueueOut]:
+async def list_queues(service: Service, _: FloorViewer) -> list[QueueOut]:
     return [QueueOut.of(q) for q in service.queues()]
 
 
@@ -30,13 +30,13 @@ async def get_queue(queue_id: str, service: Service, _: Reader) -> QueueOut:
 
 
 @router.get("/{queue_id}/status")
-async def queue_status(queue_id: str, service: Service, _: Reader) -> QueueStatusOut:
+async def queue_status(queue_id: str, service: Service, _: FloorViewer) -> QueueStatusOut:
     """Live: callers waiting, the longest wait, and the queue's agents."""
     return QueueStatusOut.of(service.queue_status(queue_id))
 
 
 @router.get("/{queue_id}/figures")
-async def queue_figures(queue_id: str, service: Service, _: Reader) -> QueueFiguresOut:
+async def queue_figures(queue_id: str, service: Service, _: FloorViewer) -> QueueFiguresOut:
     """Today's (UTC) figures. offered excludes short abandons (hung up within 5 s);
     service_level = answered within 20 s / offered (abandons count against it); asa_s = mean
     wait of answered calls; aht_s = mean talk time; abandonment_rate = abandoned / offered."""
