@@ -88,6 +88,11 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     call.add_argument("--caller", help="caller number in From (default: a random one per call)")
     call.add_argument(
+        "--name",
+        help='caller display name in From (default "Customer N"); any printable text but '
+        "';', e.g. '<img src=x onerror=alert(1)>' to try a page's escaping",
+    )
+    call.add_argument(
         "--key", help="press this key every 2 s once answered (1: ask for a callback)"
     )
     call.add_argument("--wait", action="store_true", help="wait and report how the calls ended")
@@ -163,7 +168,7 @@ def _phone(args: argparse.Namespace) -> int:
 def _call(args: argparse.Namespace) -> int:
     def act() -> int:
         batch = Sandbox().call(
-            args.extension, args.count, args.hangup_after, args.caller, key=args.key
+            args.extension, args.count, args.hangup_after, args.caller, key=args.key, name=args.name
         )
         if not args.wait:
             print(f"sandbox: {args.count} call(s) to {args.extension} placed (sipp {batch.pid})")

@@ -31,6 +31,7 @@ OUTSIDE_MODES = (*PHONE_MODES, "callee")
 MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
 CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
+MAX_NAME = 64  # characters of a caller's display name
 _SCENARIOS = {"noanswer": "agent_noanswer.xml", "busy": "agent_busy.xml"}
 SPEECH = "/usr/share/sip-tester/g711a.pcap"  # 7 s of PCMA speech, shipped with sip-tester
 
@@ -203,11 +204,13 @@ def place_calls(
     key: str | None = None,
     key_every_s: float = 2.0,
     speak_after: float | None = None,
+    name: str | None = None,
 ) -> CallBatch:
     """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`.
     With `key`, each customer presses it every `key_every_s` once answered (and hangs up
     after `hangup_after_s` all the same); with `speak_after`, says something (7 s of
-    audio) that many seconds after the answer."""
+    audio) that many seconds after the answer. `name` is every caller's display name
+    (default "Customer N"); any printable text but `;` (see `check_name`)."""
     if not extension.isdigit() or len(extension) > 32:
         raise SandboxError(f"the extension must be digits, not {extension!r}")
     if not 1 <= count <= MAX_CALLS:
@@ -216,13 +219,15 @@ def place_calls(
         raise SandboxError("--hangup-after must be more than 0 s (and at most a day)")
     if caller is not None and not CALLER_PATTERN.fullmatch(caller):
         raise SandboxError(f"caller must be 1-32 of A-Z a-z 0-9 + * # . _ -, not {caller!r}")
+    if name is not None:
+        check_name(name)
     _require_sipp()
     if key is not None and not re.fullmatch(r"[0-9*#]", key):
         raise SandboxError(f"the key must be one of 0-9 * #, not {key!r}")
     hangup_ms = max(1, round(hangup_after_s * 1000))
     header, value = TRUNK_HEADER
-    name = "customer.xml" if key is None else "customer_key.xml"
-    template = resources.files("ccgateway.sandbox").joinpath(f"scenarios/{name}")
+    scenario_name = "customer.xml" if key is None else "customer_key.xml"
+    template = resources.files("ccgateway.sandbox").joinpath(f"scenarios/{scenario_name}")
     scenario = template.read_text().replace("@HANGUP_MS@", str(hangup_ms))
     media, audio = ("m=audio [media_port] RTP/AVP 0\n      a=rtpmap:0 PCMU/8000", "")
     if speak_after is not None:  # a BYE from the PBX meanwhile ends the call as failed
@@ -240,7 +245,8 @@ def place_calls(
         callers.write("SEQUENTIAL\n")
         for i in range(count):
             number = caller or f"+4930{secrets.randbelow(9_000_000) + 1_000_000}"
-            callers.write(f"{number};Customer {i + 1}\n")
+            display = quoted_display(name if name is not None else f"Customer {i + 1}")
+            callers.write(f"{number};{display}\n")
     command = [
         "sipp",
         "-sf", "customer.xml",
@@ -267,6 +273,25 @@ def place_calls(
         )
     (workdir / "sipp.pid").write_text(f"{process.pid}\n")
     return CallBatch(workdir, count, process)
+
+
+def check_name(name: str) -> None:
+    """A caller's display name: 1-MAX_NAME printable characters (`<`, `>`, `"`, `'`, `&`,
+    `/` and the like are fine: they are what hostile callers send), but no `;` (sipp's
+    field separator in the callers file) and no line break or other control character
+    (one line per caller)."""
+    if not 1 <= len(name) <= MAX_NAME:
+        raise SandboxError(f"the caller's name must be 1-{MAX_NAME} characters, not {len(name)}")
+    if ";" in name:
+        raise SandboxError(f"the caller's name may not contain ';' (sipp's separator): {name!r}")
+    if any(not ch.isprintable() for ch in name):
+        raise SandboxError(f"the caller's name may not contain control characters: {name!r}")
+
+
+def quoted_display(name: str) -> str:
+    """`name` as the inside of a SIP quoted-string (RFC 3261 25.1): `\\` and `"` escaped
+    with a backslash, so a `"` in the name cannot end the display name early."""
+    return name.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def read_outcome(workdir: Path) -> CallOutcome | None:

@@ -32,6 +32,7 @@ from ccgateway.sandbox.errors import SandboxError
 from ccgateway.sandbox.phones import (
     CallBatch,
     check_mode,
+    check_name,
     check_outside_mode,
     is_phone_alive,
     outside_marker,
@@ -251,17 +252,21 @@ class Sandbox:
         wait: bool = False,
         key: str | None = None,
         speak_after: float | None = None,
+        name: str | None = None,
     ) -> CallBatch:
         """Place `count` simultaneous customer calls to `extension` (the queue); each hangs
         up `hangup_after` seconds after it is answered unless the PBX ends it first, presses
         `key` every 2 s if given, and speaks (7 s of audio) `speak_after` seconds after the
-        answer if given. With `wait`, returns once all have ended (then `batch.wait()` gives
-        the outcome at once)."""
+        answer if given. `name` is the callers' display name (default "Customer N"; any
+        printable text without `;`, hostile markup included). With `wait`, returns once all
+        have ended (then `batch.wait()` gives the outcome at once)."""
+        if name is not None:
+            check_name(name)  # before anything starts
         self._running_state()
         prune_batches(self.state_dir)
         workdir = Path(tempfile.mkdtemp(prefix="call-", dir=self.state_dir))
         batch = place_calls(
-            workdir, extension, count, hangup_after, caller, key, speak_after=speak_after
+            workdir, extension, count, hangup_after, caller, key, speak_after=speak_after, name=name
         )
         if wait:
             batch.wait()
