@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from ccgateway.domain.events import CallWaiting, PbxResynced
 from tests.api.dialer_helpers import CAMPAIGN, csv_of, import_list, number, send
 from tests.services.stack import ADMIN, Stack
 
@@ -44,7 +45,7 @@ MATRIX = [
     ("GET", "/v1/queues", None, (200, 200, 403, 200)),
     ("GET", "/v1/queues/german/status", None, (200, 200, 403, 200)),
     ("DELETE", "/v1/skills/en", None, (409, 403, 403, 403)),  # admin may, but en is in use
-    ("GET", "/v1/calls", None, (200, 200, 403, 403)),
+    ("GET", "/v1/calls", None, (200, 200, 403, 200)),  # the wallboard's without callers
     ("GET", "/v1/interactions", None, (200, 200, 403, 403)),
     ("GET", "/v1/history?number=%2B4930111", None, (200, 200, 403, 403)),  # never served
     ("POST", "/v1/notes", {"text": "hi", "number": "+4930111"}, (201, 201, 403, 403)),
@@ -78,6 +79,21 @@ async def test_the_role_table(
     assert status == expected, payload
     if status == 403:
         assert payload["error_id"] == "forbidden"
+
+
+async def test_a_wallboard_counts_calls_but_sees_no_caller(
+    stack: Stack, keys: dict[str, str]
+) -> None:
+    for k in (1, 2, 3):
+        await stack.ok("POST", f"/v1/agents/a{k}/state", {"state": "paused", "reason": "x"})
+    await stack.emit(PbxResynced(), CallWaiting("c1", "200", "+4930111", "Ann <b>"))
+    [seen] = await stack.ok("GET", "/v1/calls", key=keys["wallboard"])
+    [full] = await stack.ok("GET", "/v1/calls", key=keys["supervisor"])
+    assert (full["caller_number"], full["caller_name"]) == ("+4930111", "Ann <b>")
+    assert (seen["caller_number"], seen["caller_name"]) == ("", "")
+    assert {k: v for k, v in seen.items() if not k.startswith("caller_")} == {
+        k: v for k, v in full.items() if not k.startswith("caller_")
+    }
 
 
 # The dialer's endpoints, in order: one centre per role, so the writes an admin or a

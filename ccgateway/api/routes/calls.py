@@ -5,7 +5,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, status
 
 from ccgateway.api.auth import Permission
-from ccgateway.api.deps import Caller, CallManager, Monitorer, Reader, Service, Work
+from ccgateway.api.deps import (
+    Caller,
+    CallManager,
+    FloorViewer,
+    Monitorer,
+    Reader,
+    Service,
+    Work,
+)
 from ccgateway.api.errors import Forbidden
 from ccgateway.api.schemas import CallOut, CallPatch, DecisionOut, HealthOut, MonitorIn
 from ccgateway.api.work_schemas import CallbackOut, CallbackRequestIn, TransferIn
@@ -17,9 +25,13 @@ router = APIRouter(prefix="/v1", tags=["live"])
 
 
 @router.get("/calls")
-async def live_calls(service: Service, _: Reader) -> list[CallOut]:
-    """Calls in progress: waiting, ringing an agent, or connected."""
-    return [CallOut.of(c) for c in service.calls()]
+async def live_calls(service: Service, caller: FloorViewer) -> list[CallOut]:
+    """Calls in progress: waiting, ringing an agent, or connected. A wallboard sees them
+    without the callers' numbers and names (it counts and times them, nothing more)."""
+    calls = [CallOut.of(c) for c in service.calls()]
+    if caller.can(Permission.READ):
+        return calls
+    return [c.model_copy(update={"caller_number": "", "caller_name": ""}) for c in calls]
 
 
 @router.get("/calls/{call_id}")

@@ -1,10 +1,11 @@
 // The wallboard: a TV for the floor (1920x1080, no scrolling). Read-only; works with a
 // wallboard login (which may read queues, their status and figures, agents and campaigns).
 //
-// Live: agent counts from agent.state events (batched per animation frame); a queue's
-// waiting count and longest wait are re-read from /v1/queues/{id}/status when a call.state
-// or call.ended event says that queue changed (throttled per queue; the wallboard may not
-// list calls), and the longest wait ticks here in between. Refreshed without an event
+// Live: agent counts from agent.state events, and each queue's waiting callers from
+// call.state and call.ended events on top of the calls listed at load (a wallboard sees them
+// without numbers or names), batched per animation frame; the longest wait ticks here from
+// the earliest arrival. /status (agents qualified and logged in) is re-read when a queue's
+// calls change, throttled per queue, and every 30 s. Refreshed without an event
 // (nothing on the stream carries them): today's figures (service level, abandonment) a few
 // seconds after calls end and every 30 s; campaign figures every 15 s.
 // Thresholds: see thresholds.js (defaults; `?thresholds=<JSON>` or localStorage).
@@ -43,6 +44,27 @@ const thresholds = loadThresholds();
 const cards = new Map(); // queue_id -> {card, fields}
 const tiles = new Map(); // state -> value element
 const callQueues = new Map(); // call_id -> queue_id, as events told us
+const waiting = new Map(); // queue_id -> Map(call_id -> arrived_at): who is waiting now
+let callsKnown = false; // the waiting callers came from /v1/calls (else /status's count)
+
+function waitingIn(id) {
+  let calls = waiting.get(id);
+  if (!calls) waiting.set(id, (calls = new Map()));
+  return calls;
+}
+
+/** A call changed (or ended: state null); the queues whose waiting callers changed. */
+function callChanged(callId, queueId, state, arrivedAt) {
+  const touched = [];
+  for (const [id, calls] of waiting) if (calls.delete(callId)) touched.push(id);
+  if (state === "waiting" && queueId) {
+    // Events carry epoch seconds, /v1/calls an ISO time.
+    const at = typeof arrivedAt === "number" ? arrivedAt : Date.parse(arrivedAt) / 1000;
+    waitingIn(queueId).set(callId, Number.isFinite(at) ? at : clock.now());
+    touched.push(queueId);
+  }
+  return touched;
+}
 const campaignRows = new Map();
 let campaigns = [];
 
@@ -115,8 +137,9 @@ function drawQueue(id) {
   if (!entry || !queue) return;
   const { fields } = entry;
   const s = queue.status;
-  setText(fields.waiting.value, s ? s.waiting : "–");
-  setLevel(fields.waiting.box, s ? queueLevel(thresholds, id, "waiting", s.waiting) : "");
+  const count = callsKnown ? waitingIn(id).size : s ? s.waiting : null;
+  setText(fields.waiting.value, count === null ? "–" : count);
+  setLevel(fields.waiting.box, count === null ? "" : queueLevel(thresholds, id, "waiting", count));
   tickQueue(id);
   const f = queue.figures;
   setText(fields.sl.value, f ? fmtPercent(f.service_level) : "–");
@@ -137,7 +160,12 @@ function tickQueue(id) {
   const s = model.queues.get(id)?.status;
   if (!entry) return;
   let wait = null;
-  if (s && s.waiting > 0) wait = s.longest_wait_s + Math.max(0, clock.now() - entry.fetchedAt);
+  if (callsKnown) {
+    const first = Math.min(...waitingIn(id).values());
+    if (Number.isFinite(first)) wait = Math.max(0, clock.now() - first);
+  } else if (s && s.waiting > 0) {
+    wait = s.longest_wait_s + Math.max(0, clock.now() - entry.fetchedAt);
+  }
   setText(entry.fields.longest.value, wait === null ? "0:00" : fmtDuration(wait));
   setLevel(entry.fields.longest.box, s ? queueLevel(thresholds, id, "longest_wait_s", wait ?? 0) : "");
 }
@@ -215,8 +243,27 @@ async function loadCampaigns() {
   drawCampaigns();
 }
 
+async function loadCalls() {
+  try {
+    const calls = await api("GET", "/v1/calls");
+    waiting.clear();
+    callQueues.clear();
+    for (const call of calls) {
+      callQueues.set(call.call_id, call.queue_id);
+      callChanged(call.call_id, call.queue_id, call.state, call.arrived_at);
+    }
+    callsKnown = true;
+  } catch {
+    callsKnown = false; // an older controller: the waiting counts come from /status
+  }
+}
+
 async function loadAll() {
-  const [queueList, agentList] = await Promise.all([api("GET", "/v1/queues"), api("GET", "/v1/agents")]);
+  const [queueList, agentList] = await Promise.all([
+    api("GET", "/v1/queues"),
+    api("GET", "/v1/agents"),
+    loadCalls(),
+  ]);
   model.load(queueList, agentList);
   buildQueues();
   drawTiles();
@@ -273,11 +320,13 @@ function flush(items) {
     } else if (topic === "call.state") {
       const before = callQueues.get(data.call_id);
       callQueues.set(data.call_id, data.queue_id);
+      for (const id of callChanged(data.call_id, data.queue_id, data.state, data.arrived_at)) queuesDirty.add(id);
       statusSoon(data.queue_id);
       if (before && before !== data.queue_id) statusSoon(before);
     } else if (topic === "call.ended") {
       const queueId = callQueues.get(data.call_id);
       callQueues.delete(data.call_id);
+      for (const id of callChanged(data.call_id, null, null)) queuesDirty.add(id);
       const ids = queueId ? [queueId] : [...model.queues.keys()];
       ids.forEach(statusSoon);
       figuresSoon(ids);
