@@ -14,9 +14,11 @@ SYSTEM_PACKAGES := python3 python3-venv python3-pip debootstrap sip-tester postg
 .PHONY: run test check install system-deps sandbox-down clean
 
 run: install
-	@$(BIN)/ccgateway sandbox up --agents $(AGENTS) --outside callee
+	@# one phone more than agents: the demo supervisor's, for listen, whisper and barge
+	@$(BIN)/ccgateway sandbox up --agents $$(($(AGENTS) + 1)) --outside callee
 	@mkdir -p $(STATE) && chmod 700 $(STATE)
 	@[ -s $(STATE)/admin-key ] || (umask 077 && $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(32))' > $(STATE)/admin-key)
+	@echo "ccgateway: pages http://127.0.0.1:8080/ui/  (users and passwords in $(STATE)/demo-passwords)"
 	@echo "ccgateway: API http://127.0.0.1:8080/docs  admin key in $(STATE)/admin-key"
 	@CCGW_API__ADMIN_KEY_FILE=$(STATE)/admin-key $(BIN)/ccgateway demo --agents $(AGENTS) --key-file $(STATE)/admin-key & \
 	  trap 'kill %1 2>/dev/null; $(BIN)/ccgateway sandbox down' EXIT; \

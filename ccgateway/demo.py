@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import secrets
 import time
 import urllib.error
 import urllib.request
@@ -144,6 +146,38 @@ def seed(api: Api, agents: int) -> None:
         api.call("POST", f"/v1/agents/agent{k}/state", {"state": "available"})
 
 
+def create_users(api: Api, agents: int, passwords_file: Path) -> None:
+    """People to sign in to the pages as: an admin, a supervisor whose phone is the sandbox's
+    phone after the agents' (for listen, whisper and barge), a wallboard and one per agent.
+    Their passwords are kept in `passwords_file` (0600) and used again on the next run."""
+    known: dict[str, str] = {}
+    if passwords_file.exists():
+        for line in passwords_file.read_text().splitlines():
+            name, sep, password = line.partition(" ")
+            if sep:
+                known[name] = password
+    users: list[dict[str, Any]] = [
+        {"username": "admin", "role": "admin"},
+        {"username": "supervisor", "role": "supervisor", "device": f"PJSIP/agent{agents + 1}"},
+        {"username": "wallboard", "role": "wallboard"},
+    ]
+    users += [
+        {"username": f"agent{k}", "role": "agent", "agent_id": f"agent{k}"}
+        for k in range(1, agents + 1)
+    ]
+    for user in users:
+        name = user["username"]
+        password = known.setdefault(name, secrets.token_urlsafe(12))
+        status, body = api.call("POST", "/v1/users", {**user, "password": password})
+        if status == 409:  # made by an earlier run: its password is the one kept
+            continue
+        if status >= 300:
+            raise SystemExit(f"demo: could not create user {name}: {status} {body}")
+    fd = os.open(passwords_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.writelines(f"{name} {password}\n" for name, password in known.items())
+
+
 def start_campaign(api: Api, rng: random.Random, contacts: int = 80) -> str:
     """The blended survey campaign with a list of the sandbox's callees; what happened."""
     zone = next(
@@ -199,6 +233,11 @@ def main(args: argparse.Namespace) -> int:
     api.wait_until_up()
     seed(api, args.agents)
     print(f"demo: {args.agents} agents and {len(QUEUES)} queues ready", flush=True)
+    create_users(api, args.agents, Path(args.passwords_file))
+    print(
+        f"demo: sign in at {args.url}/ui/ (user names and passwords in {args.passwords_file})",
+        flush=True,
+    )
     rng = random.Random(args.seed)
     print(f"demo: {start_campaign(api, rng)}", flush=True)
     try:
@@ -213,6 +252,11 @@ def add_demo_command(commands: argparse._SubParsersAction[argparse.ArgumentParse
     demo.add_argument("--url", default="http://127.0.0.1:8080")
     demo.add_argument("--key-file", default="/var/lib/ccgateway/admin-key")
     demo.add_argument("--agents", type=int, default=6)
+    demo.add_argument(
+        "--passwords-file",
+        default="/var/lib/ccgateway/demo-passwords",
+        help="where the demo users' passwords are kept (made 0600)",
+    )
     demo.add_argument("--every", type=float, default=20.0, help="mean seconds between calls")
     demo.add_argument("--seed", type=int, default=None)
     demo.set_defaults(handler=main)
