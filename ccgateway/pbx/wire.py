@@ -7,11 +7,19 @@ are refused before anything is written, with an error that names the field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ccgateway.ports import InvalidWireValue
 
 FORBIDDEN = {"\r": "CR", "\n": "LF", "\0": "NUL"}
+CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")  # Unicode's Cc but tab
+
+
+def plain_text(value: str) -> str:
+    """Text from the PBX (a caller's name or number) with its control characters but tab
+    dropped: it is shown and logged, never obeyed, on either PBX."""
+    return CONTROL.sub("", value)
 
 
 def check_wire_value(field: str, value: str, max_length: int | None = None) -> str:

@@ -5,36 +5,25 @@ break, which would break sipp's callers file, is refused before anything starts.
 
 What Asterisk 22 reports, seen here: CALLERID(name) is the From header's quoted-string as
 sent, its `\\"` and `\\\\` escapes kept (pjsip does not undo them); AMI then C-escapes
-CallerIDName on top (`\\` `"` `'` `?` and control characters get a backslash). Whoever reads
-a caller's name from AMI must undo both (`ami_unescape`, then `sip_unquote`).
+CallerIDName on top (`\\` `"` `'` `?` and control characters get a backslash). The adapter
+undoes both (ccgateway.pbx.asterisk.translate: `ami_unescape`, then `sip_unquote`, in
+`caller_name`); here it reads Asterisk's own events and channel list.
 """
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from ccgateway.domain.events import CallWaiting
+from ccgateway.pbx.asterisk.translate import ami_unescape, sip_unquote, to_event, to_snapshot
 from ccgateway.sandbox import Sandbox, SandboxError
 from ccgateway.sandbox.cli import add_sandbox_commands
 from ccgateway.sandbox.phones import check_name, quoted_display
 from tests.sandbox.ami import AmiSession
-
-C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
-
-
-def ami_unescape(value: str) -> str:
-    """Undo Asterisk's ast_escape_c (AMI's escaping of caller ID names)."""
-    return re.sub(r"\\(.)", lambda m: C_ESCAPES.get(m[1], m[1]), value)
-
-
-def sip_unquote(value: str) -> str:
-    """Undo a SIP quoted-string's quoted-pairs (RFC 3261 25.1)."""
-    return re.sub(r"\\(.)", lambda m: m[1], value)
-
 
 HOSTILE = (
     "<img src=x onerror=alert(1)>",
@@ -85,7 +74,7 @@ async def test_hostile_display_names_reach_asterisk_as_the_callers_name(
 ) -> None:
     callers = {f"+4938{secrets.randbelow(9_000_000) + 1_000_000}": name for name in HOSTILE}
     batches = [
-        asterisk_sandbox.call("907", hangup_after=1, caller=number, name=name)
+        asterisk_sandbox.call("907", hangup_after=3, caller=number, name=name)
         for number, name in callers.items()
     ]
     for number, name in callers.items():
@@ -96,6 +85,10 @@ async def test_hostile_display_names_reach_asterisk_as_the_callers_name(
         # Asterisk holds the display name as it came in the From header (escapes and all)
         assert ami_unescape(reported) == quoted_display(name), (number, reported)
         assert sip_unquote(ami_unescape(reported)) == name
+        # and the adapter gives the core the name as the caller wrote it
+        event = to_event(waiting)
+        assert isinstance(event, CallWaiting), waiting
+        assert (event.caller_number, event.caller_name) == (number, name)
         held = await ami.send(
             {"Action": "Getvar", "Channel": waiting["Channel"], "Variable": "CALLERID(name)"}
         )
@@ -106,6 +99,10 @@ async def test_hostile_display_names_reach_asterisk_as_the_callers_name(
         assert new and new[0]["CallerIDName"] == reported
         if not set(name) & set("\\\"'?"):
             assert reported == name  # markup, & and / come through untouched
+    # A resync reads the same names from the channel list (CoreShowChannels).
+    channels = await ami.list_action({"Action": "CoreShowChannels"}, "CoreShowChannelsComplete")
+    resynced = {c.caller_number: c.caller_name for c in to_snapshot(channels, []).callers}
+    assert {n: resynced.get(n) for n in callers} == callers
     for batch in batches:
         outcome = batch.wait(timeout_s=15)
         assert (outcome.completed, outcome.failed) == (1, 0)

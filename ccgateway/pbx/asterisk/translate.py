@@ -38,6 +38,7 @@ from ccgateway.domain.events import (
     failure_for_cause,
 )
 from ccgateway.domain.model import MAX_PRIORITY
+from ccgateway.pbx.wire import plain_text
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiMessage = Mapping[str, str]
@@ -138,8 +139,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return CallWaiting(
                 uniqueid,
                 message.get("Queue", message.get("Exten", "")),
-                _known(message.get("CallerIDNum")),
-                _known(message.get("CallerIDName")),
+                caller_number(message.get("CallerIDNum")),
+                caller_name(message.get("CallerIDName")),
                 _priority(message.get("CCGWPriority", "")),
             )
         if kind == "CCGWAgentAnswered":
@@ -226,8 +227,8 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
                     uniqueid,
                     exten,
                     age,
-                    _known(channel.get("CallerIDNum")),
-                    _known(channel.get("CallerIDName")),
+                    caller_number(channel.get("CallerIDNum")),
+                    caller_name(channel.get("CallerIDName")),
                 )
             )
     states = tuple(device_state(d) for d in devices if d.get("Event") == "DeviceStateChange")
@@ -366,6 +367,39 @@ def duration_s(text: str) -> float:
 
 def _known(value: str | None) -> str:
     return "" if value is None or value in UNKNOWN else value
+
+
+# --- caller ID as AMI reports it --------------------------------------------------------------
+# AMI writes CallerIDName and ConnectedLineName through ast_escape_c (main/utils.c), the
+# numbers as they are (main/manager_channels.c, Asterisk 22). pjsip keeps the From header's
+# quoted-string as sent, its quoted-pairs included, so a name is escaped twice over.
+AMI_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+AMI_ESCAPES |= {c: c for c in "\\'\"?"}
+AMI_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+QUOTED_PAIR = re.compile(r"\\([\x00-\x09\x0b\x0c\x0e-\x7f])")  # RFC 3261 25.1
+
+
+def ami_unescape(value: str) -> str:
+    """Undo ast_escape_c; never fails: a backslash before any other character, or at the
+    end, was not written by Asterisk and stays as it is."""
+    return AMI_ESCAPE.sub(lambda m: AMI_ESCAPES.get(m[1], m[0]), value)
+
+
+def sip_unquote(value: str) -> str:
+    """Undo a SIP quoted-string's quoted-pairs (a backslash and an ASCII character but CR or
+    LF); never fails: any other backslash, a trailing one too, stays as it is."""
+    return QUOTED_PAIR.sub(lambda m: m[1], value)
+
+
+def caller_name(value: str | None) -> str:
+    """An AMI CallerIDName as the caller wrote it: AMI's C escapes undone, then the SIP
+    quoted-pairs; "" when Asterisk knows none."""
+    return plain_text(sip_unquote(ami_unescape(_known(value))))
+
+
+def caller_number(value: str | None) -> str:
+    """An AMI CallerIDNum: not escaped by AMI, and a SIP URI's user part has no quoted-pairs."""
+    return plain_text(_known(value))
 
 
 def _int(value: str | None, default: int) -> int:

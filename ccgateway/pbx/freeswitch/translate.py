@@ -32,6 +32,7 @@ from ccgateway.domain.events import (
     PbxResynced,
 )
 from ccgateway.pbx.freeswitch import esl
+from ccgateway.pbx.wire import plain_text
 from ccgateway.ports import InvalidWireValue
 
 EventHeaders = Mapping[str, str]
@@ -86,8 +87,8 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
         return CallWaiting(
             uuid,
             queue or event.get("Caller-Destination-Number", ""),
-            event.get("Caller-Caller-ID-Number", ""),
-            event.get("Caller-Caller-ID-Name", ""),
+            plain_text(event.get("Caller-Caller-ID-Number", "")),
+            plain_text(event.get("Caller-Caller-ID-Name", "")),
         )
     if name == "CHANNEL_ANSWER" and uuid.startswith(LEG_PREFIX):
         return AgentLegAnswered(uuid)
@@ -227,8 +228,8 @@ def to_snapshot(
                     uuid,
                     str(row.get("initial_dest") or row.get("dest")),
                     age,
-                    str(row.get("cid_num", "")),
-                    str(row.get("cid_name", "")),
+                    plain_text(str(row.get("cid_num", ""))),
+                    plain_text(str(row.get("cid_name", ""))),
                 )
             )
     return PbxResynced(tuple(callers), tuple(legs), tuple(devices))

@@ -9,10 +9,11 @@ controller asked for CoreShowChannels and DeviceStateList.
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from ccgateway.domain.commands import RingAgent
@@ -207,3 +208,121 @@ def test_the_key_the_callback_and_the_busy_line_become_domain_events() -> None:
     ]
     answered = [e.leg_id for e in got if isinstance(e, AgentLegAnswered)]
     assert answered == ["ccgw-rec-agent1", "ccgw-rec-agent2", "ccgw-rec-agent3", "ccgw-rec-busy"]
+
+
+# --- caller names: AMI's C escapes over the SIP quoted-string's quoted-pairs ---------------
+# `wire` is CallerIDName as AMI sends it (Asterisk 22, seen in tests/sandbox/test_caller_name.py):
+# pjsip keeps the From header's `\"` and `\\`, then ast_escape_c puts a backslash before
+# `\` `"` `'` `?` and writes control characters as `\n`, `\t`, ...
+
+CALLER_NAMES = [
+    (r"O\'Brien", "O'Brien"),
+    (r"O\'Brien\?", "O'Brien?"),
+    (r"Who\?", "Who?"),
+    (r"\\\"Ltd\\\"", '"Ltd"'),
+    (r"a\\\\b", "a\\b"),
+    (r"ends\\\\", "ends\\"),
+    ("<img src=x onerror=alert(1)>", "<img src=x onerror=alert(1)>"),
+    (r"\\\"><script>alert(1)</script>", '"><script>alert(1)</script>'),
+    (r"O\'Brien & Sons / \\\"Ltd\\\" \\\\ [field0]", 'O\'Brien & Sons / "Ltd" \\ [field0]'),
+    ("Zoë Ñandú", "Zoë Ñandú"),
+    (r"tab\there", "tab\there"),  # tab is text
+    # Control characters never reach the domain, whether escaped or raw.
+    (r"two\nlines\r", "twolines"),
+    (r"bell\a" + "\x01\x1b[31m\x7f\x85", "bell[31m"),
+    # Asterisk cuts a From name at 80 bytes (res_pjsip.c), perhaps inside a quoted-pair.
+    (r"cut\\", "cut\\"),
+    # Not what Asterisk writes, and never an error: a lone trailing backslash stays; `\x` is
+    # no C escape, so AMI's layer keeps it and the SIP layer reads a quoted-pair for `x`.
+    ("ends\\", "ends\\"),
+    (r"a\xb", "axb"),
+    ("\\", "\\"),
+    ("", ""),
+    ("<unknown>", ""),
+    (None, ""),
+]
+
+
+@pytest.mark.parametrize(("wire", "name"), CALLER_NAMES)
+def test_a_caller_name_reads_as_the_caller_wrote_it(wire: str | None, name: str) -> None:
+    assert translate.caller_name(wire) == name
+
+
+@pytest.mark.parametrize(("wire", "name"), [(w, n) for w, n in CALLER_NAMES if w])
+def test_the_waiting_caller_and_the_resync_carry_the_name_unescaped(wire: str, name: str) -> None:
+    waiting = {"Event": "UserEvent", "UserEvent": "CCGWWaiting", "Uniqueid": "u1",
+               "Queue": "200", "CallerIDNum": "+4930123", "CallerIDName": wire}  # fmt: skip
+    assert translate.to_event(waiting) == CallWaiting("u1", "200", "+4930123", name)
+    channel = {"Event": "CoreShowChannel", "Uniqueid": "u1", "Context": "ccgw-inbound",
+               "Exten": "200", "Application": "Wait", "Duration": "00:00:05",
+               "CallerIDNum": "+4930123", "CallerIDName": wire}  # fmt: skip
+    [caller] = translate.to_snapshot([channel], []).callers
+    assert (caller.caller_number, caller.caller_name) == ("+4930123", name)
+
+
+@pytest.mark.parametrize(
+    ("wire", "number"),
+    [("+4930123", "+4930123"), ("<unknown>", ""), (None, ""), (r"12\'3", r"12\'3"),
+     ("+49\x0030", "+4930")],
+)  # fmt: skip
+def test_a_caller_number_is_not_unescaped_for_ami_does_not_escape_it(
+    wire: str | None, number: str
+) -> None:
+    assert translate.caller_number(wire) == number
+
+
+@pytest.mark.parametrize(
+    ("wire", "text"),
+    [(r"O\'Brien\?", "O'Brien?"), (r"\\\"", r'\"'), (r"\n\t", "\n\t"), (r"a\xb", r"a\xb"),
+     ("end\\", "end\\")],
+)  # fmt: skip
+def test_ami_unescape_undoes_c_escapes_and_keeps_what_it_does_not_know(
+    wire: str, text: str
+) -> None:
+    assert translate.ami_unescape(wire) == text
+
+
+@pytest.mark.parametrize(
+    ("quoted", "text"),
+    [(r'\"a\"', '"a"'), (r"a\\b", "a\\b"), (r"\x", "x"), ("end\\", "end\\"),
+     (r"\ë", r"\ë"), ("\\\n", "\\\n")],
+)  # fmt: skip
+def test_sip_unquote_undoes_quoted_pairs_only(quoted: str, text: str) -> None:
+    assert translate.sip_unquote(quoted) == text
+
+
+# What Asterisk does, written from its source: ast_escape_c (main/utils.c), which AMI applies
+# to CallerIDName, and ast_escape_quoted (main/utils.c), which escapes everything that is no
+# qdtext in a SIP quoted-string (as a sender, sipp's From header here, must).
+C_ESCAPED = dict(zip("\a\b\f\n\r\t\v\\'\"?", "abfnrtv\\'\"?", strict=True))
+
+
+def ami_escape(text: str) -> str:
+    return "".join("\\" + C_ESCAPED[c] if c in C_ESCAPED else c for c in text)
+
+
+def sip_quote(text: str) -> str:
+    def is_qdtext(c: str) -> bool:
+        return c in "\t\v !" or "#" <= c <= "[" or "]" <= c <= "~" or ord(c) > 0x7F
+
+    return "".join(c if is_qdtext(c) else "\\" + c for c in text)
+
+
+TEXT = st.text(
+    st.characters(exclude_categories=("Cc", "Cs")) | st.sampled_from("\\\"'?<>&;/\t"),
+    max_size=80,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(TEXT)
+def test_any_name_comes_back_as_the_caller_wrote_it(name: str) -> None:
+    assume(name not in translate.UNKNOWN)
+    assert translate.caller_name(ami_escape(sip_quote(name))) == name
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text())
+def test_any_wire_text_reads_as_a_name_without_control_characters(wire: str) -> None:
+    name = translate.caller_name(wire)
+    assert all(c == "\t" or unicodedata.category(c) != "Cc" for c in name)

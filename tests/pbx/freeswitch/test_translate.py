@@ -48,6 +48,25 @@ def test_a_parked_customer_waits_and_registrations_are_device_states() -> None:
     }
 
 
+def test_a_caller_s_name_and_number_lose_their_control_characters() -> None:
+    [park] = [
+        e
+        for e in events("14_agent_register_originate_bridge")
+        if e.get("Event-Name") == "CHANNEL_PARK" and e.get("Call-Direction") == "inbound"
+    ]
+    # As decoded from the wire: `%0A` and `%1B` arrive as the characters themselves.
+    hostile = park | {
+        "Caller-Caller-ID-Name": "Eve\nAction: Hangup\x1b[2J\t<img src=x>",
+        "Caller-Caller-ID-Number": "+49\r\n30",
+    }
+    waiting = translate.to_event(hostile, "default")
+    assert isinstance(waiting, CallWaiting)
+    assert (waiting.caller_name, waiting.caller_number) == (
+        "EveAction: Hangup[2J\t<img src=x>",
+        "+4930",
+    )
+
+
 def test_parks_outside_our_context_are_not_callers() -> None:
     assert not any(
         isinstance(e, CallWaiting)
