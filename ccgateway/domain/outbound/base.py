@@ -16,6 +16,7 @@ from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import Queue
 from ccgateway.domain.outbound.campaigns import CampaignState, DialOutcome
 from ccgateway.domain.outbound.commands import SaveProgress
+from ccgateway.domain.outbound.compliance import Refusal
 from ccgateway.domain.outbound.contacts import ContactState, DialLog, Progress
 from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.records import DialRecord
@@ -146,7 +147,13 @@ class DialerBase:
         )
 
     def _dial_notice(
-        self, dial: Dial, what: str, *, outcome: DialOutcome | None = None, screen: bool = False
+        self,
+        dial: Dial,
+        what: str,
+        *,
+        outcome: DialOutcome | None = None,
+        screen: bool = False,
+        refusal: Refusal | None = None,
     ) -> Notify:
         data: dict[str, object] = {
             "dial_id": dial.id,
@@ -155,6 +162,8 @@ class DialerBase:
             "event": what,
             "agent_id": dial.agent_id,
         }
+        if refusal is not None:  # the agent who asked is told which rule said no
+            data["rule"], data["detail"] = refusal.rule, refusal.detail
         if outcome is not None:
             data["outcome"] = outcome.value
         if screen:  # the agent's screen pop: who this is

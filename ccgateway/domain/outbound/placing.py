@@ -393,7 +393,8 @@ class Placing(DialerBase):
         refusal = self._check(run, dial.entry, DialMode.PREVIEW, now)
         if refusal is not None:
             out = self._drop_preview(dial, now, Trigger.WITHDRAW)
-            return out + self._refused(run, dial.entry, refusal, now)
+            told = self._dial_notice(dial, "refused", refusal=refusal)
+            return [*out, told, *self._refused(run, dial.entry, refusal, now)]
         return self._ring_agent_first(run, dial, now)
 
     def _owned_callbacks(self, run: CampaignRun, now: float) -> list[Command]:

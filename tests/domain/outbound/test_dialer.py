@@ -214,6 +214,18 @@ def test_a_skipped_preview_comes_back_later_and_the_next_one_is_shown() -> None:
     assert nxt and nxt[0].data["contact"]["id"] == "c2"  # type: ignore[index]
 
 
+def test_a_preview_the_rules_refuse_when_dialled_tells_the_agent_which_rule() -> None:
+    c = dialer_centre(1, camp=campaign(mode=DialMode.PREVIEW))
+    out = start(c, [contact(1), contact(2)])
+    [preview] = [x for x in out if isinstance(x, Notify) and x.topic == "dial.preview"]
+    c.outbound.suppress("+447946000001", "objected on another call")  # while on screen
+    out = c.preview_answer("a1", str(preview.data["dial_id"]), True, NOON + 5)
+    assert not [x for x in out if isinstance(x, DialCallback)]
+    told = [x.data for x in out if isinstance(x, Notify) and x.data.get("event") == "refused"]
+    assert len(told) == 1 and told[0]["agent_id"] == "a1"
+    assert told[0]["rule"] and told[0]["detail"]
+
+
 def test_a_preview_nobody_answers_makes_the_agent_not_ready() -> None:
     c = dialer_centre(1, camp=campaign(mode=DialMode.PREVIEW, preview_timeout_s=30))
     start(c, [contact(1)])
