@@ -22,6 +22,8 @@ PAGES = {
     "console": "console.html",
     "wallboard": "wallboard.html",
     "agent": "agent.html",
+    "admin": "admin.html",
+    "password": "password.html",
 }
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -87,7 +89,7 @@ def static_file(request: Request, path: str) -> Response:
 
 @router.get("/ui/{page}")
 def page(request: Request, page: str) -> Response:
-    """A page: `/ui/console`, `/ui/wallboard`, `/ui/agent`."""
+    """A page: `/ui/console`, `/ui/wallboard`, `/ui/agent`, `/ui/admin`, `/ui/password`."""
     name = PAGES.get(page)
     if not page or name is None:
         raise HTTPException(status_code=404, detail="not found")

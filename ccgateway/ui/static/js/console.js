@@ -346,6 +346,7 @@ async function exportDay(event) {
 
 setText(document.getElementById("me"), `${me.display_name || me.username} (${me.role})`);
 document.getElementById("logout").addEventListener("click", () => logout());
+document.getElementById("admin-link").hidden = me.role !== "admin";
 document.getElementById("no-device").hidden = Boolean(me.device);
 document.getElementById("export-floor").addEventListener("click", () => downloadCsv(`floor-${stamp()}.csv`, floor.visibleRows()));
 document.getElementById("export-queues").addEventListener("click", () => downloadCsv(`queues-${stamp()}.csv`, queues.rowsForCsv()));
