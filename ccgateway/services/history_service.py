@@ -35,7 +35,9 @@ from ccgateway.ports import (
 from ccgateway.services.dispatcher import Dispatcher
 
 HISTORY_LIMIT = 200  # items of each kind in a history, newest first
-NUMBER = re.compile(r"^(?=.{1,32}$)\+?[0-9]+$")  # digits, perhaps a leading +; at most 32
+# What a PBX gives as a caller's number: mostly digits with a leading +, but a SIP caller's
+# user part ("alice", "anonymous") is a number to its history too.
+NUMBER = re.compile(r"^[A-Za-z0-9+*#._@-]{1,64}$")
 # Text of 1-2000 characters: no control characters but tab and newline (a carriage return
 # would not read back the same everywhere), no lone surrogates (not storable as UTF-8).
 NOTE_TEXT = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]{1,2000}$")
@@ -43,7 +45,9 @@ NOTE_TEXT = re.compile(r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]{1,2000}$")
 
 def check_number(number: str) -> str:
     if not NUMBER.fullmatch(number):
-        raise InvalidValue("a number is 1-32 digits, with an optional leading +")
+        raise InvalidValue(
+            "a number is 1-64 of digits, letters and + * # . _ @ - (what a PBX reports)"
+        )
     return number
 
 

@@ -121,7 +121,7 @@ async def test_a_finished_call_is_in_the_history_of_its_number_with_its_notes(
         ({"call_id": "nope", "text": "x"}, a1, (403, "forbidden")),  # says nothing to agents
         ({"call_id": "nope", "text": "x"}, ADMIN, (404, "not-found")),
         ({"text": "x"}, ADMIN, (422, "invalid-value")),
-        ({"number": "12ab", "text": "x"}, ADMIN, (422, "invalid-value")),
+        ({"number": "12 ab", "text": "x"}, ADMIN, (422, "invalid-value")),
         ({"call_id": "c1", "text": "nul \x00 in it"}, a1, (422, "invalid-value")),
         ({"call_id": "c1", "text": "bell \x07"}, a1, (422, "invalid-value")),
         ({"call_id": "c1", "text": " \n "}, a1, (422, "invalid-value")),
