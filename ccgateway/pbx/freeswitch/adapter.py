@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     Announce,
@@ -19,7 +19,7 @@ from ccgateway.domain.commands import (
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
-from ccgateway.pbx.freeswitch import translate
+from ccgateway.pbx.freeswitch import sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -44,8 +44,13 @@ class FreeSwitchPbx:
         dead_after_s: float = 45.0,
         hold_music: str | None = "local_stream://moh",
         dial_template: str = "sofia/gateway/trunk/{number}",
+        sound_names: Mapping[str, str] | None = None,
     ) -> None:
         self.name = name
+        # the deployment's own names beside sounds.SOUNDS: project name -> FreeSWITCH file
+        self._sounds = dict(sound_names or {})
+        for sound in self._sounds:
+            sounds.playback_path(sound, self._sounds)  # refused at start, not mid-call
         self._dial = translate.check_dial_template(dial_template)
         self._hold_music = hold_music
         self._inbound_context = inbound_context
@@ -136,12 +141,12 @@ class FreeSwitchPbx:
                 log.info("sending %s to the fallback: %s", call_id, reason)
                 await self.redirect(call_id, FALLBACK)
             case PlayMessage(call_id=call_id, sound=sound):
-                await self._to_context(call_id, "ccgw-message", "ccgw_sound", sound)
+                await self.play_message(call_id, sound)
             case SendToVoicemail(call_id=call_id, mailbox=mailbox):
                 await self._to_context(call_id, "ccgw-voicemail", "ccgw_mailbox", mailbox)
             case Announce(call_id=call_id, comfort=comfort):
                 if comfort is not None:  # position and wait are not spoken here yet
-                    await self.play(call_id, translate.file_string(comfort))
+                    await self.play(call_id, self.sound_path(comfort))
             case ReturnToQueue(call_id=call_id, extension=extension, agent_leg_id=leg):
                 await self.redirect(call_id, DialplanTarget(self._inbound_context, extension))
                 if leg is not None:
@@ -152,6 +157,28 @@ class FreeSwitchPbx:
                     await self.hang_up(leg, "the caller was transferred out")
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
+
+    def sound_path(self, sound: str) -> str:
+        """The FreeSWITCH playback argument for one of the project's sounds (sounds.py);
+        UnknownSound when it has none."""
+        return sounds.playback_path(sound, self._sounds)
+
+    def has_sound(self, sound: str) -> bool:
+        """Whether a sound means something here: for refusing a queue's sound when it is
+        configured rather than when a caller should hear it."""
+        return sounds.has_meaning(sound, self._sounds)
+
+    async def play_message(self, call_id: str, sound: str) -> None:
+        """A queue's message, then hang-up (ccgw-message). A sound with no FreeSWITCH
+        meaning sends the caller to the fallback instead: a message the switch cannot open
+        would be silence, then a hang-up."""
+        try:
+            path = self.sound_path(sound)
+        except sounds.UnknownSound as exc:
+            log.warning("%s: the fallback instead of the message: %s", call_id, exc)
+            await self.redirect(call_id, FALLBACK)
+            return
+        await self._to_context(call_id, "ccgw-message", "ccgw_sound", path)
 
     async def _to_context(self, call_id: str, context: str, variable: str, value: str) -> None:
         await self._on_channel(*translate.set_variable(call_id, variable, value))

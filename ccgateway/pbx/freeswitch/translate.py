@@ -240,7 +240,7 @@ def _row_device(row: Mapping[str, object]) -> str:
     return f"user/{dest}" if dest else str(row.get("name", ""))
 
 
-SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@+/.&:-]{1,200}$")
+SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@+/.&!:-]{1,400}$")
 
 
 def set_variable(uuid: str, name: str, value: str) -> tuple[str, ...]:
@@ -249,12 +249,6 @@ def set_variable(uuid: str, name: str, value: str) -> tuple[str, ...]:
     if not SAFE_VALUE.fullmatch(value) or ".." in value:
         raise InvalidWireValue(f"{name}: {value!r} has characters FreeSWITCH would split on")
     return ("uuid_setvar", uuid, name, value)
-
-
-def file_string(sound: str) -> str:
-    """An Asterisk-style `a&b` sound list as FreeSWITCH's `file_string://a!b`."""
-    parts = sound.split("&")
-    return parts[0] if len(parts) == 1 else "file_string://" + "!".join(parts)
 
 
 def check_dial_template(template: str) -> str:
