@@ -9,7 +9,10 @@ from dataclasses import asdict
 
 from ccgateway.sandbox import PHONE_MODES, Sandbox, SandboxError
 from ccgateway.sandbox.asterisk_config import MAX_AGENTS
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.phones import OUTSIDE_MODES
+
+PBXES = ("asterisk", "freeswitch", "both")
 
 CALLEE_HELP = """\
 In callee mode each call Asterisk places through the trunk does what the dialled number
@@ -59,16 +62,26 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         metavar="SECONDS",
         help="how long a caller waits before the PBX itself sends them to the fallback",
     )
+    up.add_argument(
+        "--freeswitch-bin",
+        metavar="PATH",
+        help="the FreeSWITCH binary for --pbx freeswitch/both (default $CCGW_FREESWITCH_BIN, "
+        "else `freeswitch` on PATH)",
+    )
+    _add_pbx(up)
     up.set_defaults(handler=_up)
 
     down = sub.add_parser("down", help="stop everything; no process or mount is left")
+    _add_pbx(down)
     down.set_defaults(handler=_down)
     status = sub.add_parser("status", help="what runs (JSON)")
+    _add_pbx(status)
     status.set_defaults(handler=_status)
 
     phone = sub.add_parser("phone", help="restart one agent's phone in another mode")
     phone.add_argument("agent", type=int)
     phone.add_argument("mode", choices=PHONE_MODES)
+    phone.add_argument("--pbx", default="asterisk", choices=PBXES[:2], help="default asterisk")
     phone.set_defaults(handler=_phone)
 
     call = sub.add_parser(
@@ -96,6 +109,12 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--key", help="press this key every 2 s once answered (1: ask for a callback)"
     )
     call.add_argument("--wait", action="store_true", help="wait and report how the calls ended")
+    call.add_argument(
+        "--pbx",
+        default="asterisk",
+        choices=PBXES[:2],
+        help="which sandbox PBX the customers call (default asterisk)",
+    )
     call.set_defaults(handler=_call)
 
     outside = sub.add_parser(
@@ -108,6 +127,17 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     outside.add_argument("mode", choices=OUTSIDE_MODES)
     outside.set_defaults(handler=_outside)
+
+
+def _add_pbx(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--pbx",
+        default="asterisk",
+        choices=PBXES,
+        help="asterisk (default), freeswitch (an installed FreeSWITCH binary with a generated "
+        "configuration: SIP 127.0.0.1:5200, agent K's phone on 5200+K as user 1000+K, ESL "
+        "127.0.0.1:8031 with a generated password), or both",
+    )
 
 
 def _guard(action: Callable[[], int]) -> int:
@@ -127,12 +157,20 @@ def _up(args: argparse.Namespace) -> int:
             if not k.isdigit() or mode not in PHONE_MODES:
                 raise SandboxError(f"--phone takes K=MODE with MODE in {PHONE_MODES}, not {item!r}")
             phones[int(k)] = mode
-        status = Sandbox().up(args.agents, phones, args.hold_timeout, outside=args.outside)
-        modes = ", ".join(f"agent{p.agent}={p.mode}" for p in status.phones)
-        print(
-            f"sandbox: up: AMI {status.ami} (user ccgateway), SIP {status.sip}; {modes}; "
-            f"outside={status.outside}"
-        )
+        if args.pbx in ("asterisk", "both"):
+            status = Sandbox().up(args.agents, phones, args.hold_timeout, outside=args.outside)
+            modes = ", ".join(f"agent{p.agent}={p.mode}" for p in status.phones)
+            print(
+                f"sandbox: up: AMI {status.ami} (user ccgateway), SIP {status.sip}; {modes}; "
+                f"outside={status.outside}"
+            )
+        if args.pbx in ("freeswitch", "both"):
+            fs = FreeSwitchSandbox().up(args.agents, phones, binary=args.freeswitch_bin)
+            modes = ", ".join(f"user/{p.user}={p.mode}" for p in fs.phones)
+            print(
+                f"sandbox: up: FreeSWITCH ESL {fs.esl} (password in {fs.password_file}), "
+                f"SIP {fs.sip}; {modes}"
+            )
         return 0
 
     return _guard(act)
@@ -140,7 +178,10 @@ def _up(args: argparse.Namespace) -> int:
 
 def _down(args: argparse.Namespace) -> int:
     def act() -> int:
-        Sandbox().down()
+        if args.pbx in ("freeswitch", "both"):
+            FreeSwitchSandbox().down()
+        if args.pbx in ("asterisk", "both"):
+            Sandbox().down()
         print("sandbox: down")
         return 0
 
@@ -149,16 +190,25 @@ def _down(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     def act() -> int:
-        status = Sandbox().status()
-        print(json.dumps(asdict(status), indent=2))
-        return 0 if status.running else 3
+        if args.pbx == "asterisk":
+            status = Sandbox().status()
+            print(json.dumps(asdict(status), indent=2))
+            return 0 if status.running else 3
+        fs = FreeSwitchSandbox().status()
+        if args.pbx == "freeswitch":
+            print(json.dumps(asdict(fs), indent=2))
+            return 0 if fs.running else 3
+        ast = Sandbox().status()
+        print(json.dumps({"asterisk": asdict(ast), "freeswitch": asdict(fs)}, indent=2))
+        return 0 if ast.running and fs.running else 3
 
     return _guard(act)
 
 
 def _phone(args: argparse.Namespace) -> int:
     def act() -> int:
-        Sandbox().set_phone(args.agent, args.mode)
+        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        sandbox.set_phone(args.agent, args.mode)
         print(f"sandbox: agent{args.agent}'s phone is now {args.mode}")
         return 0
 
@@ -167,7 +217,8 @@ def _phone(args: argparse.Namespace) -> int:
 
 def _call(args: argparse.Namespace) -> int:
     def act() -> int:
-        batch = Sandbox().call(
+        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        batch = sandbox.call(
             args.extension, args.count, args.hangup_after, args.caller, key=args.key, name=args.name
         )
         if not args.wait:

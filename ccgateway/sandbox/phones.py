@@ -46,13 +46,22 @@ def check_outside_mode(mode: str) -> None:
         raise SandboxError(f"outside mode must be one of {', '.join(OUTSIDE_MODES)}, not {mode!r}")
 
 
-def start_phone(agent: int, mode: str, log_dir: Path) -> int | None:
-    """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all)."""
+def start_phone(
+    agent: int,
+    mode: str,
+    log_dir: Path,
+    port: int | None = None,
+    media_port: int | None = None,
+) -> int | None:
+    """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all).
+    `port` and `media_port` default to the Asterisk sandbox's (5070+K, 16000+10K)."""
     check_mode(mode)
     log = log_dir / f"phone{agent}.log"
     marker = phone_marker(log_dir, agent)
     messages = phone_messages(log_dir, agent)
-    return _start_uas(phone_port(agent), 16000 + 10 * agent, mode, marker, log, messages)
+    port = phone_port(agent) if port is None else port
+    media_port = 16000 + 10 * agent if media_port is None else media_port
+    return _start_uas(port, media_port, mode, marker, log, messages)
 
 
 def phone_messages(log_dir: Path, agent: int) -> Path:
@@ -205,12 +214,14 @@ def place_calls(
     key_every_s: float = 2.0,
     speak_after: float | None = None,
     name: str | None = None,
+    pbx_port: int = SIP_PORT,
 ) -> CallBatch:
     """Start `count` simultaneous customer calls to `extension` from one sipp in `workdir`.
     With `key`, each customer presses it every `key_every_s` once answered (and hangs up
     after `hangup_after_s` all the same); with `speak_after`, says something (7 s of
     audio) that many seconds after the answer. `name` is every caller's display name
-    (default "Customer N"); any printable text but `;` (see `check_name`)."""
+    (default "Customer N"); any printable text but `;` (see `check_name`). The calls go to
+    the PBX's SIP port `pbx_port` on 127.0.0.1 (default: the Asterisk sandbox's)."""
     if not extension.isdigit() or len(extension) > 32:
         raise SandboxError(f"the extension must be digits, not {extension!r}")
     if not 1 <= count <= MAX_CALLS:
@@ -260,7 +271,7 @@ def place_calls(
         "-nostdin",
         "-trace_stat", "-stf", "stats.csv",
         "-trace_err", "-error_file", str(workdir / "errors.log"),
-        f"127.0.0.1:{SIP_PORT}",
+        f"127.0.0.1:{pbx_port}",
     ]  # fmt: skip
     with open(workdir / "sipp.log", "wb") as log:
         process = subprocess.Popen(
