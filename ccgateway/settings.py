@@ -38,6 +38,12 @@ class AsteriskSettings(BaseModel):
             return self.secret.get_secret_value()
         if self.secret_file is not None and self.secret_file.exists():
             return self.secret_file.read_text().strip()
+        if self.secret_file is not None:
+            raise ValueError(
+                f"no AMI secret: asterisk.secret_file is {self.secret_file}, which does not "
+                "exist; create it (the AMI user's secret, readable by the controller only), "
+                "or set CCGW_ASTERISK__SECRET"
+            )
         raise ValueError(
             "no AMI secret: set CCGW_ASTERISK__SECRET, or asterisk.secret_file in the config"
         )

@@ -558,3 +558,6 @@ class KeyCreated(KeyOut):
 class HealthOut(BaseModel):
     pbx_ready: bool
     pbxes: dict[str, bool]
+    problems: dict[str, str] = Field(
+        default_factory=dict, description="per PBX, what it refuses (e.g. an AMI action)"
+    )

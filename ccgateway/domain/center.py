@@ -42,6 +42,7 @@ from ccgateway.domain.events import (
     PbxConnectionLost,
     PbxEvent,
     PbxResynced,
+    VoicemailEnded,
 )
 from ccgateway.domain.floor import BUSY_DEVICE, REQUESTABLE, Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
@@ -469,7 +470,11 @@ class Center:
                     found = self.transfers.hung_up(channel_id, cause, now)
                 if found is None:
                     found = self.callbacks.hung_up(channel_id, cause, now)
+                if found is None:  # a caller in voicemail the PBX said nothing about
+                    found = self.desk.room.voicemail_ended(channel_id, "", now)
                 out = found or []
+            case VoicemailEnded(call_id=call_id, failure=failure):
+                out = self.desk.room.voicemail_ended(call_id, failure, now)
             case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
                 out = self.outbound.customer_answered(leg_id, now)
             case CallbackAnswered(leg_id=leg_id):
@@ -508,6 +513,7 @@ class Center:
                 for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)
                 claimed = for_dials | in_transfer | for_callbacks
                 out += more + most + resync(self.desk, event, now, pbx, claimed)
+                out += self.desk.room.voicemail_unknown(pbx)
                 self.floor.refresh_pbx(pbx)
             case FeatureCodeDialled():
                 out = self._feature_code(event, now)

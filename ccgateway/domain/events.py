@@ -85,6 +85,16 @@ class ChannelHungUp:
 
 
 @dataclass(frozen=True, slots=True)
+class VoicemailEnded:
+    """A caller sent to voicemail is done there; `failure` says why the PBX could not take
+    the message (no voicemail application, a mailbox it cannot use), "" when it could (or
+    the caller hung up first)."""
+
+    call_id: str
+    failure: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HoldTimedOut:
     """The PBX's own hold timer fired: the caller left for the fallback without an agent."""
 
@@ -244,6 +254,7 @@ PbxEvent = (
     | AgentLegFailed
     | ChannelHungUp
     | HoldTimedOut
+    | VoicemailEnded
     | CallbackRequested
     | CallbackAnswered
     | CallbackFailed

@@ -11,14 +11,17 @@ the PBX's fallback.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ccgateway.domain.agents import VOICE, AgentState
 from ccgateway.domain.commands import (
     Announce,
     Command,
+    Interaction,
     Outcome,
     PlayMessage,
+    RecordInteraction,
     SendToFallback,
     SendToVoicemail,
 )
@@ -42,6 +45,10 @@ class WaitingRoom:
         self.estimator = WaitEstimator()
         # Turns a waiting caller into a queued callback (callbacks.py); set by the centre.
         self.to_callback: CallbackMaker | None = None
+        # The records of callers sent to voicemail, written when the PBX says how it went
+        # (a PBX that could not take the message must not be recorded as if it had), or at
+        # the caller's hang-up, or at a resync: call id -> (its PBX, the record).
+        self.in_voicemail: dict[str, tuple[str, Interaction]] = {}
 
     # --- joining and leaving the line --------------------------------------------------
 
@@ -125,10 +132,47 @@ class WaitingRoom:
         detail = action.describe() if action.kind is not ActionKind.CALLBACK else "fallback"
         out = self.desk.end(call, outcome, now, detail=f"{why}: {detail}")
         if action.kind is ActionKind.VOICEMAIL and action.target is not None:
-            return [SendToVoicemail(call.id, action.target, call.pbx), *out]
+            return [SendToVoicemail(call.id, action.target, call.pbx), *self._hold(call, out)]
         if action.kind is ActionKind.MESSAGE and action.target is not None:
             return [PlayMessage(call.id, action.target, call.pbx), *out]
         return [SendToFallback(call.id, why, call.pbx), *out]
+
+    def _hold(self, call: Call, out: list[Command]) -> list[Command]:
+        """`out` without the call's record, which waits in `in_voicemail`."""
+        kept: list[Command] = []
+        for command in out:
+            if isinstance(command, RecordInteraction) and command.interaction.call_id == call.id:
+                self.in_voicemail[call.id] = (call.pbx, command.interaction)
+            else:
+                kept.append(command)
+        return kept
+
+    def voicemail_ended(self, call_id: str, failure: str, now: float) -> list[Command]:
+        """Write the record of a caller who was sent to voicemail; a failure says so."""
+        held = self.in_voicemail.pop(call_id, None)
+        if held is None:
+            return []
+        record = held[1]
+        if failure:
+            record = replace(record, detail=f"{record.detail}: failed ({failure})")
+            self.floor.decide(
+                Decision(
+                    now,
+                    "action",
+                    call_id,
+                    record.queue_id or "",
+                    None,
+                    "voicemail",
+                    f"the PBX could not take the message: {failure}",
+                )
+            )
+        return [RecordInteraction(record)]
+
+    def voicemail_unknown(self, pbx: str) -> list[Command]:
+        """The PBX's link was lost: write the records of its callers in voicemail as they
+        are (how the voicemail went can no longer be told)."""
+        gone = [call_id for call_id, (owner, _) in self.in_voicemail.items() if owner == pbx]
+        return [RecordInteraction(self.in_voicemail.pop(call_id)[1]) for call_id in gone]
 
     def sweep_unstaffed(self, now: float) -> list[Command]:
         """Callers of queues whose last qualified agent has logged out are sent on."""

@@ -24,6 +24,11 @@ async def reconnect_forever(
             await serve_once()
             failures = 0
         except Exception as exc:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                # A TaskGroup that was unwinding a failure when the cancel came raises the
+                # failure, not the cancel: the cancel must still end the link.
+                raise asyncio.CancelledError from exc
             leaves = exc.exceptions if isinstance(exc, ExceptionGroup) else (exc,)
             if all(isinstance(e, OSError | PbxError) for e in leaves):
                 log.warning("%s: %s", label, "; ".join(map(str, leaves)))

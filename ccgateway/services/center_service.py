@@ -109,6 +109,14 @@ class CenterService:
         """Each driven PBX and whether its link is up and its picture is loaded."""
         return {name: name in self._center.ready for name in self._dispatcher.pbxes}
 
+    def pbx_problems(self) -> dict[str, str]:
+        """What a PBX that answers refuses (an AMI action its manager.conf does not allow);
+        only adapters that can tell have a `problem`."""
+        found = {
+            name: getattr(pbx, "problem", None) for name, pbx in self._dispatcher.pbxes.items()
+        }
+        return {name: problem for name, problem in found.items() if isinstance(problem, str)}
+
     async def interactions(self, query: InteractionQuery) -> list[Interaction]:
         return await asyncio.to_thread(self._interactions.query, query)
 

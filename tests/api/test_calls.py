@@ -22,7 +22,11 @@ T0 = 1_700_000_000.0  # the manual clock's start: 2023-11-14T22:13:20Z
 async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
     assert (await stack.ok("GET", "/v1/health"))["pbx_ready"] is False
     await stack.emit(PbxResynced(), CallWaiting("c1", "200", "+4930111", "Ann"))
-    assert (await stack.ok("GET", "/v1/health")) == {"pbx_ready": True, "pbxes": {"asterisk": True}}
+    assert (await stack.ok("GET", "/v1/health")) == {
+        "pbx_ready": True,
+        "pbxes": {"asterisk": True},
+        "problems": {},
+    }
     [ring] = stack.pbx.rings()
     # a3 lacks German; a1 and a2 have been idle as long, so the lower id goes first
     assert (ring.call_id, ring.agent_id, ring.device, ring.timeout_s) == (
@@ -219,3 +223,10 @@ async def test_figures_and_occupancy_start_again_at_utc_midnight(stack: Stack) -
     await stack.advance(2 * 3600)  # T0 is 22:13 UTC: now past midnight
     assert (await stack.ok("GET", "/v1/queues/german/figures"))["offered"] == 0
     assert (await stack.ok("GET", "/v1/agents/a1"))["occupancy"] == 0.0
+
+
+async def test_health_names_what_a_pbx_refuses(stack: Stack) -> None:
+    refused = "Asterisk refuses the AMI action CoreShowChannels to user ccgateway: ..."
+    stack.pbx.problem = refused  # type: ignore[attr-defined]  # as AsteriskPbx.problem
+    health = await stack.ok("GET", "/v1/health")
+    assert health["problems"] == {"asterisk": refused}

@@ -21,7 +21,13 @@ from ccgateway.domain.commands import (
     SendToVoicemail,
 )
 from ccgateway.domain.errors import InvalidValue
-from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp
+from ccgateway.domain.events import (
+    AgentLegAnswered,
+    CallWaiting,
+    ChannelHungUp,
+    PbxResynced,
+    VoicemailEnded,
+)
 from ccgateway.domain.model import Queue
 from ccgateway.domain.queue_policy import (
     ActionKind,
@@ -72,9 +78,39 @@ def test_a_full_queue_sends_new_callers_on_and_keeps_those_already_waiting() -> 
     c.handle(CallWaiting("c2", "200"), 2.0)
     out = c.handle(CallWaiting("c3", "200"), 3.0)
     assert of(SendToVoicemail, out) == [SendToVoicemail("c3", "200@ccgw")]
+    assert records(out) == []  # written when the PBX says how the voicemail went
+    out = c.handle(VoicemailEnded("c3"), 40.0)
     assert records(out) == [("c3", Outcome.REFUSED, "full (2 waiting): voicemail 200@ccgw")]
+    assert c.handle(ChannelHungUp("c3"), 41.0) == []  # written once
     assert sorted(c.calls) == ["c1", "c2"]
     assert c.decisions[-1].kind == "action" and c.decisions[-1].rule == "queue q: full (2 waiting)"
+
+
+def test_a_voicemail_the_pbx_could_not_take_is_recorded_as_failed() -> None:
+    q = Queue("q", "q", "200", {"de": 5}, limits=Limits(on_no_agents=VOICEMAIL))
+    c = centre(queues=(q,))  # nobody logged in: callers go to voicemail
+    c.handle(CallWaiting("c1", "200"), 1.0)
+    out = c.handle(VoicemailEnded("c1", "no VoiceMail application on the PBX"), 1.2)
+    assert records(out) == [
+        (
+            "c1",
+            Outcome.REFUSED,
+            "no qualified agent logged in: voicemail 200@ccgw: failed (no VoiceMail application"
+            " on the PBX)",
+        )
+    ]
+    assert c.decisions[-1].rule == "voicemail" and "could not take" in c.decisions[-1].explanation
+    assert c.handle(ChannelHungUp("c1"), 1.3) == []
+
+
+def test_a_resync_writes_the_records_of_callers_left_in_voicemail() -> None:
+    q = Queue("q", "q", "200", {"de": 5}, limits=Limits(on_no_agents=VOICEMAIL))
+    c = centre(queues=(q,))  # nobody logged in: callers go to voicemail
+    c.handle(CallWaiting("c1", "200"), 1.0)
+    out = c.handle(PbxResynced(), 30.0)  # the link was lost: how it went is unknown
+    assert records(out) == [
+        ("c1", Outcome.REFUSED, "no qualified agent logged in: voicemail 200@ccgw")
+    ]
 
 
 def test_with_nobody_logged_in_callers_go_to_another_queue_keeping_their_place() -> None:
@@ -103,6 +139,7 @@ def test_callers_waiting_when_the_last_qualified_agent_logs_out_are_sent_on() ->
     assert c.calls["c1"].state is CallState.WAITING
     out = c.set_agent_state("a", AgentState.LOGGED_OUT, None, 20.0)
     assert of(SendToVoicemail, out) == [SendToVoicemail("c1", "200@ccgw")]
+    out = c.handle(ChannelHungUp("c1"), 50.0)  # a PBX that says nothing: the hang-up
     assert records(out) == [
         ("c1", Outcome.UNSTAFFED, "no qualified agent logged in: voicemail 200@ccgw")
     ]

@@ -102,6 +102,7 @@ def test_generated_config_has_every_agent_and_keeps_the_secret_in_manager_conf()
     assert files["ccgateway.conf"] == "; plan"
     assert "secret = s3cret" in files["manager.conf"]
     assert "bindaddr = 127.0.0.1" in files["manager.conf"]
+    assert "\nwrite = call,originate,reporting,system\n" in files["manager.conf"]  # README
     assert all("s3cret" not in text for name, text in files.items() if name != "manager.conf")
     with pytest.raises(ValueError, match="not a plain"):
         render(SandboxConfig(1, "s", "/m"), {"pjsip.conf": "; would replace ours"})

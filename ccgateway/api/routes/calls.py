@@ -123,4 +123,8 @@ def _agent_of(service: CenterService, call_id: str) -> str:
 @router.get("/health")
 async def health(service: Service, _: Caller) -> HealthOut:
     pbxes = service.pbx_health()
-    return HealthOut(pbx_ready=bool(pbxes) and all(pbxes.values()), pbxes=pbxes)
+    return HealthOut(
+        pbx_ready=bool(pbxes) and all(pbxes.values()),
+        pbxes=pbxes,
+        problems=service.pbx_problems(),
+    )

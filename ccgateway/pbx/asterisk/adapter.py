@@ -68,6 +68,11 @@ class AsteriskPbx:
             dead_after_s=dead_after_s,
         )
 
+    @property
+    def problem(self) -> str | None:
+        """Why Asterisk answers but the link cannot work (an action it refuses), if so."""
+        return self.client.refused
+
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
         await self.client.run_forever()

@@ -15,7 +15,10 @@ This client instead:
 - pings every `ping_interval_s` and declares the link dead when nothing at all has been
   received for `dead_after_s`;
 - reconnects with capped, jittered back-off and calls `on_connected` (the resync) each time;
-- contains every failure of an event handler.
+- contains every failure of an event handler;
+- asks at login only for the event classes the controller uses (`EVENTS`), and names the
+  action in every refusal: a "Permission denied" is logged with the manager.conf classes
+  that would allow it, and kept in `refused` until a connection resyncs cleanly.
 """
 
 from __future__ import annotations
@@ -38,12 +41,30 @@ AmiMessage = dict[str, str]
 HeaderValue = str | Sequence[str]
 MAX_LINE = 1024
 EOL = "\r\n"
+# The event classes the controller reads (Login's Events mask): "call" carries Hangup,
+# HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents.
+# Anything else (test events every second on a `read = all` user, CEL, security) stays off
+# the wire. List actions' events (CoreShowChannel ...) are answers, not subject to the mask.
+EVENTS = "call,user"
+# manager.conf `write` classes, any one of which lets Asterisk 22 take the action
+# (main/manager.c, res/res_manager_devicestate.c, apps/app_mixmonitor.c). Login and Ping
+# need none. The minimal set for the controller is call,originate,reporting.
+WRITE_CLASSES = {
+    "CoreShowChannels": "reporting (or system)",
+    "DeviceStateList": "call or reporting",
+    "Originate": "originate",
+    "Redirect": "call",
+    "Setvar": "call",
+    "Hangup": "call (or system)",
+    "MixMonitor": "system",
+}
 
 
 @dataclass(slots=True)
 class _Pending:
     future: asyncio.Future[list[AmiMessage]]
     is_list: bool
+    action: str
     items: list[AmiMessage] = field(default_factory=list)
 
 
@@ -107,6 +128,9 @@ class AmiClient:
         self._last_received = 0.0
         self.connected = asyncio.Event()
         self.connections = 0
+        # The last action Asterisk refused with "Permission denied", as a sentence for
+        # health; cleared when a connection's resync succeeds.
+        self.refused: str | None = None
 
     # --- actions -------------------------------------------------------------------------
 
@@ -134,7 +158,7 @@ class AmiClient:
         if action_id in self._pending:
             raise InvalidWireValue(f"ActionID {action_id} is already in use")
         future: asyncio.Future[list[AmiMessage]] = asyncio.get_running_loop().create_future()
-        self._pending[action_id] = _Pending(future, is_list)
+        self._pending[action_id] = _Pending(future, is_list, str(headers.get("Action", "")))
         try:
             writer.write(data)
             return await asyncio.wait_for(future, timeout_s or self.action_timeout_s)
@@ -166,12 +190,13 @@ class AmiClient:
             self._last_received = time.monotonic()
             async with asyncio.TaskGroup() as tasks:
                 reading = tasks.create_task(self._read(reader))
-                await self.send({"Action": "Login", **self._login, "Events": "on"})
+                await self.send({"Action": "Login", **self._login, "Events": EVENTS})
                 self.connected.set()
                 self.connections += 1
                 log.info("AMI connected to %s:%s", *self._address)
                 watchdog = tasks.create_task(self._watchdog(writer))
                 await self._on_connected()
+                self.refused = None
                 reason = await reading
                 watchdog.cancel()
         finally:
@@ -201,7 +226,7 @@ class AmiClient:
         if pending is not None and not pending.future.done():
             if "Response" in message:
                 if message["Response"] in ("Error", "Failure"):
-                    pending.future.set_exception(PbxRejected(message.get("Message", "error")))
+                    pending.future.set_exception(self._refusal(pending.action, message))
                     return
                 pending.items.append(message)
                 if not pending.is_list:
@@ -218,6 +243,18 @@ class AmiClient:
                 self._on_event(message)
             except Exception:  # one bad event must never take the connection down
                 log.exception("AMI event handler failed on %s", message.get("Event"))
+
+    def _refusal(self, action: str, message: AmiMessage) -> PbxRejected:
+        """The error for a refused action, named; a missing permission is logged as such."""
+        text = message.get("Message", "error")
+        if text.strip().lower() == "permission denied":
+            needs = WRITE_CLASSES.get(action, "a class it lacks")
+            self.refused = (
+                f"Asterisk refuses the AMI action {action} to user {self._login['Username']}: "
+                f"Permission denied (manager.conf: write needs {needs})"
+            )
+            log.error("%s", self.refused)
+        return PbxRejected(f"{action}: {text}" if action else text)
 
     async def _watchdog(self, writer: asyncio.StreamWriter) -> None:
         """Ping every interval without waiting; a link silent for `dead_after_s` is dead.

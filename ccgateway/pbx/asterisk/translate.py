@@ -35,6 +35,7 @@ from ccgateway.domain.events import (
     OutboundLive,
     PbxEvent,
     PbxResynced,
+    VoicemailEnded,
     failure_for_cause,
 )
 from ccgateway.domain.model import MAX_PRIORITY
@@ -149,6 +150,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return _feature(message)
         if kind == "CCGWHoldTimeout":
             return HoldTimedOut(uniqueid)
+        if kind == "CCGWVoicemailEnded":
+            return VoicemailEnded(uniqueid, voicemail_failure(message))
         if kind == "CCGWCallbackRequested":
             return CallbackRequested(uniqueid)
         if kind == "CCGWCallbackAnswered":  # sent on the customer's channel
@@ -191,6 +194,24 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     if name == "DeviceStateChange" and "ActionID" not in message:
         return device_state(message)
     return None
+
+
+def voicemail_failure(message: AmiMessage) -> str:
+    """Why the PBX could not take a caller's message (UserEvent CCGWVoicemailEnded from
+    ccgw-voicemail's hang-up handler), "" when it could or the caller hung up first.
+
+    VMSTATUS is empty when VoiceMail() never ran: no such application (on stock Debian,
+    app_voicemail_odbc failing to load takes it away). FAILED after VoiceMail() returned
+    (Returned: 1) means no message was taken: a mailbox the PBX cannot use or store to, or
+    one shorter than minsecs; FAILED without it is a caller who hung up during the greeting
+    (app_voicemail says FAILED for each).
+    """
+    status = message.get("VMStatus", "").strip()
+    if status == "":
+        return "no VoiceMail application on the PBX (VoiceMail() never ran)"
+    if status == "FAILED" and message.get("Returned", "").strip() == "1":
+        return f"VoiceMail() took no message for mailbox {plain_text(message.get('Mailbox', ''))}"
+    return ""
 
 
 def device_state(message: AmiMessage) -> DeviceStateChanged:

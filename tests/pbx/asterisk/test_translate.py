@@ -29,6 +29,7 @@ from ccgateway.domain.events import (
     Feature,
     FeatureCodeDialled,
     LegFailure,
+    VoicemailEnded,
 )
 from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.client import AmiMessage, encode_action, parse_message
@@ -326,3 +327,27 @@ def test_any_name_comes_back_as_the_caller_wrote_it(name: str) -> None:
 def test_any_wire_text_reads_as_a_name_without_control_characters(wire: str) -> None:
     name = translate.caller_name(wire)
     assert all(c == "\t" or unicodedata.category(c) != "Cc" for c in name)
+
+
+@pytest.mark.parametrize(
+    ("status", "returned", "failure"),
+    [
+        ("", "", "no VoiceMail application on the PBX (VoiceMail() never ran)"),
+        ("FAILED", "1", "VoiceMail() took no message for mailbox 200@ccgw"),
+        ("FAILED", "", ""),  # the caller hung up during the greeting
+        ("SUCCESS", "1", ""),
+        ("USEREXIT", "1", ""),
+    ],
+)
+def test_how_a_voicemail_ended_becomes_a_domain_event(
+    status: str, returned: str, failure: str
+) -> None:
+    """UserEvent CCGWVoicemailEnded, as ccgw-voicemail-ended sends it (empty headers too)."""
+    block = (
+        "Event: UserEvent\r\nPrivilege: user,all\r\nChannel: PJSIP/trunk-00000007\r\n"
+        "Uniqueid: 1733330000.14\r\nUserEvent: CCGWVoicemailEnded\r\nMailbox: 200@ccgw\r\n"
+        f"VMStatus: {status}\r\nReturned: {returned}"
+    )
+    message = parse_message(block)
+    assert message is not None
+    assert translate.to_event(message) == VoicemailEnded("1733330000.14", failure)

@@ -1,0 +1,114 @@
+"""The AMI client's login and refusals, against a small local server that speaks AMI.
+
+The server is a test double for the wire only: the real `AsteriskPbx` and `AmiClient` log in,
+resync and are refused exactly as they would be by an Asterisk whose manager.conf lacks a
+class (verified on Asterisk 22: `Response: Error` / `Message: Permission denied`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.pbx.asterisk.client import EVENTS
+
+EOL = "\r\n"
+
+
+def _block(headers: dict[str, str]) -> bytes:
+    return ("".join(f"{k}: {v}{EOL}" for k, v in headers.items()) + EOL).encode()
+
+
+@dataclass
+class AmiServer:
+    """Answers Login and Ping; refuses the actions in `denied` as Asterisk does."""
+
+    denied: set[str]
+    actions: list[dict[str, str]] = field(default_factory=list)
+    refused: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        buffer = ""
+        with contextlib.suppress(ConnectionError):
+            while chunk := await reader.read(65536):
+                buffer += chunk.decode()
+                *blocks, buffer = buffer.split(EOL + EOL)
+                for block in blocks:
+                    action = dict(
+                        (name.strip(), value.strip())
+                        for name, _, value in (line.partition(":") for line in block.split(EOL))
+                    )
+                    self.actions.append(action)
+                    writer.write(self.answer(action))
+                await writer.drain()
+        writer.close()
+
+    def answer(self, action: dict[str, str]) -> bytes:
+        name, action_id = action.get("Action", ""), action.get("ActionID", "")
+        if name in self.denied:
+            self.refused.set()
+            reply = {"Response": "Error", "ActionID": action_id, "Message": "Permission denied"}
+            return _block(reply)
+        if name == "Login":
+            return _block(
+                {"Response": "Success", "ActionID": action_id, "Message": "Authentication accepted"}
+            )
+        if name in ("CoreShowChannels", "DeviceStateList"):
+            complete = f"{name}Complete"
+            return _block(
+                {"Response": "Success", "ActionID": action_id, "EventList": "start"}
+            ) + _block({"Event": complete, "ActionID": action_id, "EventList": "Complete"})
+        return _block({"Response": "Success", "ActionID": action_id, "Ping": "Pong"})
+
+
+@contextlib.asynccontextmanager
+async def running(denied: set[str]) -> AsyncIterator[tuple[AmiServer, AsteriskPbx]]:
+    ami = AmiServer(denied)
+    server = await asyncio.start_server(ami.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=2.0)
+    task = asyncio.create_task(pbx.run(lambda event: None))
+    try:
+        yield ami, pbx
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_refused_action_is_named_in_the_log_and_in_the_problem(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)
+    async with running({"CoreShowChannels"}) as (ami, pbx):
+        await asyncio.wait_for(ami.refused.wait(), 5)
+        for _ in range(50):
+            if "Permission denied" in caplog.text and pbx.problem:
+                break
+            await asyncio.sleep(0.02)
+    refusals = [r for r in caplog.records if "Permission denied" in r.getMessage()]
+    assert refusals, caplog.text
+    assert all("CoreShowChannels" in r.getMessage() for r in refusals)
+    assert "write needs reporting" in refusals[0].getMessage()
+    assert pbx.problem is not None and "CoreShowChannels" in pbx.problem
+
+
+async def test_login_asks_only_for_the_event_classes_the_controller_uses() -> None:
+    async with running(set()) as (ami, pbx):
+        await asyncio.wait_for(pbx.client.connected.wait(), 5)
+        for _ in range(50):  # the resync follows the login
+            if any(a.get("Action") == "DeviceStateList" for a in ami.actions):
+                break
+            await asyncio.sleep(0.02)
+    [login] = [a for a in ami.actions if a.get("Action") == "Login"]
+    assert login["Events"] == EVENTS == "call,user"
+    assert pbx.problem is None

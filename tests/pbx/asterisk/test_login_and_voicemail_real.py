@@ -1,0 +1,103 @@
+"""On the real sandbox Asterisk: what the controller's login subscribes to, and how a
+voicemail the PBX cannot take is reported (dialplans/asterisk/ccgateway.conf ccgw-voicemail).
+
+A customer is played by a Local channel into ccgw-voicemail (its ;2 half runs the context,
+the ;1 half waits); the controller's own client, logged in as it always is, watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+
+import pytest
+
+from ccgateway.domain.events import VoicemailEnded
+from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
+from ccgateway.sandbox import Sandbox
+
+pytestmark = [pytest.mark.asterisk]
+CLASSES_ASKED = {"call", "user"}
+ids = itertools.count(1)
+
+
+@contextlib.asynccontextmanager
+async def watching(sandbox: Sandbox) -> AsyncIterator[tuple[AmiClient, list[AmiMessage]]]:
+    seen: list[AmiMessage] = []
+
+    async def resynced() -> None:
+        return None
+
+    client = AmiClient(
+        "127.0.0.1", 5038, "ccgateway", sandbox.ami_secret(), seen.append, resynced, print
+    )
+    task = asyncio.create_task(client.run_forever())
+    try:
+        await asyncio.wait_for(client.connected.wait(), 10)
+        yield client, seen
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def voicemail_of(client: AmiClient, seen: list[AmiMessage], mailbox: str) -> AmiMessage:
+    """A Local-channel caller sent to ccgw-voicemail; its CCGWVoicemailEnded."""
+    await client.send(
+        {
+            "Action": "Originate",
+            "Channel": "Local/s@ccgw-voicemail",
+            "Application": "Wait",
+            "Data": "3",
+            "Async": "true",
+            "ActionID": f"vm-{next(ids)}",
+            "Variable": f"__CCGW_MAILBOX={mailbox}",
+        }
+    )
+    for _ in range(200):
+        ended = [
+            e
+            for e in seen
+            if e.get("UserEvent") == "CCGWVoicemailEnded" and e.get("Mailbox") == mailbox
+        ]
+        if ended:
+            return ended[0]
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no CCGWVoicemailEnded; saw {[e.get('Event') for e in seen][-20:]}")
+
+
+async def test_the_login_gets_only_call_and_user_events_and_a_refused_mailbox_fails(
+    asterisk_sandbox: Sandbox,
+) -> None:
+    async with watching(asterisk_sandbox) as (client, seen):
+        ended = await voicemail_of(client, seen, "999@nowhere")
+        await asyncio.sleep(0.5)  # the rest of the call's events
+    event = translate.to_event(ended)
+    assert isinstance(event, VoicemailEnded)
+    assert event.failure == "VoiceMail() took no message for mailbox 999@nowhere", ended
+    names = {e.get("Event") for e in seen}
+    assert "Hangup" in names and "Newchannel" in names  # call class: there
+    assert not names & {"Newexten", "VarSet", "FullyBooted"}  # dialplan, system: not asked
+    for e in seen:
+        classes = set(e.get("Privilege", "").split(",")) - {"all"}
+        assert classes & CLASSES_ASKED, e
+
+
+async def test_no_voicemail_application_is_reported_as_a_failure(
+    asterisk_sandbox: Sandbox,
+) -> None:
+    """As on stock Debian when app_voicemail_odbc takes the application away."""
+    unloaded = asterisk_sandbox.asterisk_cli("module unload app_voicemail.so")
+    try:
+        assert "VoiceMail" not in asterisk_sandbox.asterisk_cli(
+            "core show applications like Voice"
+        ), unloaded
+        async with watching(asterisk_sandbox) as (client, seen):
+            ended = await voicemail_of(client, seen, "200@ccgw")
+    finally:
+        asterisk_sandbox.asterisk_cli("module load app_voicemail.so")
+    event = translate.to_event(ended)
+    assert isinstance(event, VoicemailEnded)
+    assert event.failure.startswith("no VoiceMail application"), ended

@@ -1,0 +1,43 @@
+"""The shipped configuration file and what `serve` says when a secret cannot be found."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ccgateway.app import configured_pbxes
+from ccgateway.settings import load_settings
+
+SHIPPED = Path(__file__).parents[1] / "config" / "ccgateway.toml"
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CCGW_ASTERISK__SECRET", "CCGW_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_missing_secret_file_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    missing = tmp_path / "ami-secret"
+    monkeypatch.setenv("CCGW_ASTERISK__SECRET_FILE", str(missing))
+    settings = load_settings(SHIPPED)
+    with pytest.raises(ValueError, match="does not exist") as refused:
+        configured_pbxes(settings)
+    assert str(missing) in str(refused.value)
+    assert "CCGW_ASTERISK__SECRET" in str(refused.value)
+
+
+def test_a_secret_file_that_exists_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    secret = tmp_path / "ami-secret"
+    secret.write_text("s3cret\n")
+    monkeypatch.setenv("CCGW_ASTERISK__SECRET_FILE", str(secret))
+    assert load_settings(SHIPPED).asterisk.resolved_secret() == "s3cret"
+
+
+def test_the_shipped_config_names_the_switch_the_readme_tells_to_turn_off() -> None:
+    """The README's FreeSWITCH steps say `asterisk.enabled = false`: the key is there."""
+    shipped = tomllib.loads(SHIPPED.read_text())
+    assert shipped["asterisk"]["enabled"] is True
+    assert shipped["freeswitch"]["enabled"] is False
