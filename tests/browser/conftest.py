@@ -38,9 +38,9 @@ import pytest
 import pytest_asyncio
 
 from ccgateway.sandbox import Sandbox
+from tests.chromium import require_chromium
 from tests.e2e.ami_observer import AmiObserver
 
-CHROMIUM = Path(os.environ.get("CCGW_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CCGATEWAY = Path(sys.executable).parent / "ccgateway"
 ADMIN_KEY = "browser-admin-" + secrets.token_urlsafe(18)
@@ -266,12 +266,7 @@ def configure(served: Served) -> None:
 
 @pytest.fixture(scope="package")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (Debian's package: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests, but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,6 @@ tests/browser/artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 from collections.abc import Iterator
@@ -19,11 +18,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.chromium import require_chromium
 from tests.installed.conftest import ServedController, entry_point
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path(os.environ.get("CCGW_CHROMIUM", "/usr/bin/chromium"))  # Debian's package
 ARTIFACTS = Path(__file__).resolve().parents[1] / "browser" / "artifacts"
 PASSWORD = "first admin password"
 WAIT_MS = 10_000
@@ -31,12 +30,7 @@ WAIT_MS = 10_000
 
 @pytest.fixture(scope="module")
 def chromium() -> Path:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing (Debian's package: apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI must run the browser tests, but {reason}", pytrace=False)
-        pytest.skip(reason)
-    return CHROMIUM
+    return require_chromium()
 
 
 @pytest.fixture(scope="module")
