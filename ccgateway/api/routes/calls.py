@@ -16,6 +16,7 @@ from ccgateway.api.deps import (
 )
 from ccgateway.api.errors import Forbidden
 from ccgateway.api.schemas import CallOut, CallPatch, DecisionOut, HealthOut, MonitorIn
+from ccgateway.api.visibility import CALLER_FIELDS
 from ccgateway.api.work_schemas import CallbackOut, CallbackRequestIn, TransferIn
 from ccgateway.domain.commands import MonitorMode
 from ccgateway.domain.errors import NotFound
@@ -31,7 +32,8 @@ async def live_calls(service: Service, caller: FloorViewer) -> list[CallOut]:
     calls = [CallOut.of(c) for c in service.calls()]
     if caller.can(Permission.READ):
         return calls
-    return [c.model_copy(update={"caller_number": "", "caller_name": ""}) for c in calls]
+    hidden = dict.fromkeys(CALLER_FIELDS, "")  # what the stream leaves out for it too
+    return [c.model_copy(update=hidden) for c in calls]
 
 
 @router.get("/calls/{call_id}")
