@@ -34,6 +34,7 @@ from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import Queue, check_priority
 from ccgateway.domain.queue_policy import check_number
 from ccgateway.domain.records import CHANGEABLE_CALLBACK, LIVE_CALLBACK, Callback, CallbackState
+from ccgateway.domain.timers import TimerKind
 
 S = CallbackState
 AGENT_RING_S = 20.0  # how long the agent's phone rings for a callback
@@ -146,7 +147,7 @@ class CallbackDesk:
         leg_id = self.floor.new_id()
         self.legs[leg_id] = callback.id
         offered = self._put(callback, now, state=S.OFFERING, agent_id=agent.id, leg_id=leg_id)
-        self.floor.timers.set("callback-ring", callback.id, now + AGENT_RING_S + GRACE_S)
+        self.floor.timers.set(TimerKind.CALLBACK_RING, callback.id, now + AGENT_RING_S + GRACE_S)
         dial = DialCallback(
             leg_id,
             callback.id,
@@ -172,7 +173,7 @@ class CallbackDesk:
         self.floor.apply(callback.agent_id, Trigger.ANSWER, now)
         queue = self.floor.directory.queues.get(callback.queue_id)
         ring_s = queue.callback.ring_s if queue else 60.0
-        self.floor.timers.set("callback-ring", callback.id, now + ring_s + GRACE_S)
+        self.floor.timers.set(TimerKind.CALLBACK_RING, callback.id, now + ring_s + GRACE_S)
         dialing = self._put(callback, now, state=S.DIALING, attempts=callback.attempts + 1)
         return [self.floor.agent_notice(callback.agent_id), *self._saved(dialing)]
 
@@ -180,7 +181,7 @@ class CallbackDesk:
         callback = self._for_leg(leg_id)
         if callback is None or callback.state is not S.DIALING or callback.agent_id is None:
             return []
-        self.floor.timers.cancel("callback-ring", callback.id)
+        self.floor.timers.cancel(TimerKind.CALLBACK_RING, callback.id)
         self.floor.status[callback.agent_id].calls_answered += 1
         connected = self._put(callback, now, state=S.CONNECTED, answered_at=now, result="answered")
         return self._saved(connected)
@@ -218,13 +219,13 @@ class CallbackDesk:
             return self._completed(callback, now)
         return []
 
-    def fire(self, kind: str, callback_id: str, now: float) -> list[Command]:
+    def fire(self, kind: TimerKind, callback_id: str, now: float) -> list[Command]:
         callback = self.callbacks.get(callback_id)
         if callback is None:
             return []
-        if kind == "callback-due" and callback.state is S.SCHEDULED:
+        if kind == TimerKind.CALLBACK_DUE and callback.state is S.SCHEDULED:
             return self._schedule(dataclasses.replace(callback, not_before=None), now)
-        if kind == "callback-ring" and callback.leg_id is not None:
+        if kind == TimerKind.CALLBACK_RING and callback.leg_id is not None:
             leg = callback.leg_id
             hang_up = HangUp(leg, "the callback's leg outlived its ring time", callback.pbx)
             if callback.state is S.OFFERING:
@@ -278,14 +279,14 @@ class CallbackDesk:
         self.floor.apply(agent_id, trigger, now, reason)
         if trigger is Trigger.HANG_UP:
             status.wrapup_until = now + wrapup_s
-            self.floor.timers.set("wrapup", agent_id, status.wrapup_until)
+            self.floor.timers.set(TimerKind.WRAPUP, agent_id, status.wrapup_until)
         return [self.floor.agent_notice(agent_id)]
 
     def _attempt_failed(self, callback: Callback, result: str, now: float) -> list[Command]:
         # No conversation took place: the agent is free again at once.
         out = self._release(callback, Trigger.HANG_UP, now)
         self._drop_leg(callback)
-        self.floor.timers.cancel("callback-ring", callback.id)
+        self.floor.timers.cancel(TimerKind.CALLBACK_RING, callback.id)
         queue = self.floor.directory.queues.get(callback.queue_id)
         attempts = queue.callback.attempts if queue else 1
         if callback.attempts >= attempts or queue is None:
@@ -302,7 +303,7 @@ class CallbackDesk:
 
     def _back_in_line(self, callback: Callback, now: float) -> list[Command]:
         self._drop_leg(callback)
-        self.floor.timers.cancel("callback-ring", callback.id)
+        self.floor.timers.cancel(TimerKind.CALLBACK_RING, callback.id)
         waiting = dataclasses.replace(callback, state=S.WAITING, agent_id=None, leg_id=None)
         return self._schedule(waiting, now)
 
@@ -342,7 +343,7 @@ class CallbackDesk:
             result=callback.result if result is None else result,
         )
         del self.callbacks[callback.id]
-        self.floor.timers.cancel("callback-due", callback.id)
+        self.floor.timers.cancel(TimerKind.CALLBACK_DUE, callback.id)
         out: list[Command] = [SaveCallback(ended), self._notice(ended)]
         if state is S.NOT_REACHED:
             record = Interaction(
@@ -367,7 +368,7 @@ class CallbackDesk:
         """File the callback: in its queue's line, or for later when it is not due yet."""
         if callback.not_before is not None and callback.not_before > now:
             scheduled = self._put(callback, now, state=S.SCHEDULED)
-            self.floor.timers.set("callback-due", callback.id, callback.not_before)
+            self.floor.timers.set(TimerKind.CALLBACK_DUE, callback.id, callback.not_before)
             return self._saved(scheduled)
         waiting = self._put(callback, now, state=S.WAITING, not_before=None)
         self.floor.engine.add_call(
@@ -377,7 +378,7 @@ class CallbackDesk:
 
     def _unfile(self, callback: Callback) -> None:
         self.floor.engine.remove_call(callback.id)
-        self.floor.timers.cancel("callback-due", callback.id)
+        self.floor.timers.cancel(TimerKind.CALLBACK_DUE, callback.id)
 
     def _put(self, callback: Callback, now: float, **changes: object) -> Callback:
         updated = dataclasses.replace(callback, updated_at=now, **changes)  # type: ignore[arg-type]

@@ -26,6 +26,7 @@ from ccgateway.domain.engine import Match
 from ccgateway.domain.events import CallWaiting, LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import DEFAULT_PBX, Queue
+from ccgateway.domain.timers import TimerKind
 from ccgateway.domain.waiting_room import WaitingRoom
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -191,7 +192,7 @@ class CallDesk:
         call.state, call.agent_id, call.leg_id = CallState.OFFERING, agent.id, leg_id
         call.offers += 1
         call.offer_deadline = now + queue.ring_timeout_s + RING_GRACE_S
-        self.floor.timers.set("offer", call.id, call.offer_deadline)
+        self.floor.timers.set(TimerKind.OFFER, call.id, call.offer_deadline)
         ring = RingAgent(
             leg_id,
             call.id,
@@ -224,7 +225,7 @@ class CallDesk:
         call.state = CallState.CONNECTED
         call.answered_at = now
         call.offer_deadline = None
-        self.floor.timers.cancel("offer", call.id)
+        self.floor.timers.cancel(TimerKind.OFFER, call.id)
         self.room.forget(call.id)
         self.room.estimator.taken(call.queue_id, now, now - call.queued_at)
         self.floor.apply(call.agent_id, Trigger.ANSWER, now)
@@ -245,7 +246,7 @@ class CallDesk:
         else:
             self.floor.apply(agent_id, Trigger.WITHDRAW, now)
         call.agent_id, call.leg_id, call.offer_deadline = None, None, None
-        self.floor.timers.cancel("offer", call.id)
+        self.floor.timers.cancel(TimerKind.OFFER, call.id)
         self.enqueue(call, now)
         return [self.floor.agent_notice(agent_id), self.notice(call)]
 
@@ -256,7 +257,7 @@ class CallDesk:
         status = self.floor.status[agent_id]
         if policy.no_answer_resume_s is not None and status.reason == reason:  # not deferred
             status.resume_at = now + policy.no_answer_resume_s
-            self.floor.timers.set("resume", agent_id, status.resume_at)
+            self.floor.timers.set(TimerKind.RESUME, agent_id, status.resume_at)
 
     # --- the end ----------------------------------------------------------------------------
 
@@ -290,7 +291,7 @@ class CallDesk:
             self.legs.pop(leg_id, None)
         self.leave_line(call, now, abandoned=outcome is Outcome.ABANDONED)
         self.room.forget(call.id)
-        self.floor.timers.cancel("offer", call.id)
+        self.floor.timers.cancel(TimerKind.OFFER, call.id)
         if call.leg_id is not None:
             self.legs.pop(call.leg_id, None)
         if call.agent_id is not None:
@@ -340,7 +341,7 @@ class CallDesk:
         self.floor.apply(agent_id, Trigger.HANG_UP, now)
         status = self.floor.status[agent_id]
         status.wrapup_until = now + (queue.wrapup_s if queue else 0.0)
-        self.floor.timers.set("wrapup", agent_id, status.wrapup_until)
+        self.floor.timers.set(TimerKind.WRAPUP, agent_id, status.wrapup_until)
 
     # --- helpers ----------------------------------------------------------------------------
 

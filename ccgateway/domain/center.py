@@ -54,6 +54,7 @@ from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, ActionKind, Que
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.tasks import TaskDesk
+from ccgateway.domain.timers import TimerKind
 from ccgateway.domain.transfers import Transfers, TransferTarget
 
 __all__ = ["BUSY_DEVICE", "Call", "CallState", "Center"]
@@ -76,6 +77,21 @@ class Center:
         self.transfers = Transfers(self.desk)
         self.outbound = OutboundDesk(self.floor, self.desk)
         self.desk.room.to_callback = self._to_callback
+        TimerOwner = Callable[[TimerKind, str, float], list[Command]]
+        self._timer_owners: dict[TimerKind, TimerOwner] = {
+            TimerKind.WRAPUP: self._fire_agent,
+            TimerKind.RESUME: self._fire_agent,
+            TimerKind.OFFER: lambda _, key, now: self.desk.offer_timed_out(key, now),
+            TimerKind.MAXWAIT: self.desk.room.fire,
+            TimerKind.ANNOUNCE: self.desk.room.fire,
+            TimerKind.CALLBACK_DUE: self.callbacks.fire,
+            TimerKind.CALLBACK_RING: self.callbacks.fire,
+            TimerKind.TASK_OFFER: self.tasks.fire,
+            TimerKind.CONSULT: lambda _, key, now: self.transfers.fire(key, now),
+            TimerKind.OB_DIAL: self.outbound.fire,
+            TimerKind.OB_PREVIEW: self.outbound.fire,
+            TimerKind.OB_PACE: self.outbound.fire,
+        }
 
     # The floor's and the desk's state, as the read models and tests know it.
     @property
@@ -546,26 +562,18 @@ class Center:
         times = [t for t in (self.floor.timers.next(), self.engine.next_due()) if t is not None]
         return min(times, default=None)
 
-    def _fire(self, kind: str, key: str, now: float) -> list[Command]:
-        status = self.status.get(key)
-        if kind == "wrapup" and status is not None and status.state is AgentState.WRAP_UP:
-            self.floor.apply(key, Trigger.WRAPUP_DONE, now)
-            return [self.floor.agent_notice(key)]
-        if kind == "resume" and status is not None and status.state is AgentState.PAUSED:
-            self.floor.apply(key, Trigger.MAKE_AVAILABLE, now)
-            return [self.floor.agent_notice(key)]
-        if kind == "offer":
-            return self.desk.offer_timed_out(key, now)
-        if kind in ("maxwait", "announce"):
-            return self.desk.room.fire(kind, key, now)
-        if kind.startswith("callback-"):
-            return self.callbacks.fire(kind, key, now)
-        if kind.startswith("task-"):
-            return self.tasks.fire(kind, key, now)
-        if kind == "consult":
-            return self.transfers.fire(key, now)
-        if kind.startswith("ob-"):
-            return self.outbound.fire(kind, key, now)
+    def _fire(self, kind: TimerKind, key: str, now: float) -> list[Command]:
+        return self._timer_owners[kind](kind, key, now)
+
+    def _fire_agent(self, kind: TimerKind, agent_id: str, now: float) -> list[Command]:
+        """An agent's wrap-up ended or their timed pause is over."""
+        status = self.status.get(agent_id)
+        if kind is TimerKind.WRAPUP and status is not None and status.state is AgentState.WRAP_UP:
+            self.floor.apply(agent_id, Trigger.WRAPUP_DONE, now)
+            return [self.floor.agent_notice(agent_id)]
+        if kind is TimerKind.RESUME and status is not None and status.state is AgentState.PAUSED:
+            self.floor.apply(agent_id, Trigger.MAKE_AVAILABLE, now)
+            return [self.floor.agent_notice(agent_id)]
         return []
 
     # --- the steps -----------------------------------------------------------------------

@@ -30,6 +30,7 @@ from ccgateway.domain.errors import Conflict, NotFound
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import Queue, check_priority
 from ccgateway.domain.records import LIVE_TASK, Task, TaskState
+from ccgateway.domain.timers import TimerKind
 
 T = TaskState
 
@@ -84,12 +85,12 @@ class TaskDesk:
             offered_at=now,
             offers=task.offers + 1,
         )
-        self.floor.timers.set("task-offer", task.id, now + queue.ring_timeout_s)
+        self.floor.timers.set(TimerKind.TASK_OFFER, task.id, now + queue.ring_timeout_s)
         return [self.floor.agent_notice(match.agent_id), *self._saved(offered)]
 
     def accept(self, task_id: str, agent_id: str, now: float) -> list[Command]:
         task = self._offered_to(task_id, agent_id)
-        self.floor.timers.cancel("task-offer", task.id)
+        self.floor.timers.cancel(TimerKind.TASK_OFFER, task.id)
         assigned = self._put(task, now, state=T.ASSIGNED, assigned_at=now)
         return self._saved(assigned)
 
@@ -110,9 +111,9 @@ class TaskDesk:
         self.floor.engine.remove_call(task.id)
         return self._end(task, T.CANCELLED, Outcome.CANCELLED, now)
 
-    def fire(self, kind: str, task_id: str, now: float) -> list[Command]:
+    def fire(self, kind: TimerKind, task_id: str, now: float) -> list[Command]:
         task = self.tasks.get(task_id)
-        if kind == "task-offer" and task is not None and task.state is T.OFFERED:
+        if kind == TimerKind.TASK_OFFER and task is not None and task.state is T.OFFERED:
             return self._not_taken(task, "no_answer", now)
         return []
 
@@ -146,7 +147,7 @@ class TaskDesk:
     def _not_taken(self, task: Task, why: str, now: float) -> list[Command]:
         assert task.agent_id is not None
         agent_id = task.agent_id
-        self.floor.timers.cancel("task-offer", task.id)
+        self.floor.timers.cancel(TimerKind.TASK_OFFER, task.id)
         self.floor.drop_task(agent_id, task.id, now)
         out: list[Command] = []
         if self.floor.status[agent_id].state is AgentState.AVAILABLE:
@@ -158,7 +159,7 @@ class TaskDesk:
 
     def _end(self, task: Task, state: TaskState, outcome: Outcome, now: float) -> list[Command]:
         out: list[Command] = []
-        self.floor.timers.cancel("task-offer", task.id)
+        self.floor.timers.cancel(TimerKind.TASK_OFFER, task.id)
         if task.agent_id is not None:
             self.floor.drop_task(task.agent_id, task.id, now)
             out.append(self.floor.agent_notice(task.agent_id))

@@ -8,21 +8,39 @@ still checks the state it acts on when its timer fires: a timer is a reminder, n
 from __future__ import annotations
 
 import heapq
+from enum import StrEnum
+
+
+class TimerKind(StrEnum):
+    """What a deadline is for; the centre hands a due timer to the part that set it."""
+
+    WRAPUP = "wrapup"
+    RESUME = "resume"
+    OFFER = "offer"
+    MAXWAIT = "maxwait"
+    ANNOUNCE = "announce"
+    CALLBACK_DUE = "callback-due"
+    CALLBACK_RING = "callback-ring"
+    TASK_OFFER = "task-offer"
+    CONSULT = "consult"
+    OB_DIAL = "ob-dial"
+    OB_PREVIEW = "ob-preview"
+    OB_PACE = "ob-pace"
 
 
 class Timers:
     def __init__(self) -> None:
-        self._heap: list[tuple[float, str, str]] = []
-        self._when: dict[tuple[str, str], float] = {}
+        self._heap: list[tuple[float, TimerKind, str]] = []
+        self._when: dict[tuple[TimerKind, str], float] = {}
 
-    def set(self, kind: str, key: str, when: float) -> None:
+    def set(self, kind: TimerKind, key: str, when: float) -> None:
         self._when[(kind, key)] = when
         heapq.heappush(self._heap, (when, kind, key))
 
-    def cancel(self, kind: str, key: str) -> None:
+    def cancel(self, kind: TimerKind, key: str) -> None:
         self._when.pop((kind, key), None)
 
-    def get(self, kind: str, key: str) -> float | None:
+    def get(self, kind: TimerKind, key: str) -> float | None:
         return self._when.get((kind, key))
 
     def next(self) -> float | None:
@@ -34,7 +52,7 @@ class Timers:
             heapq.heappop(self._heap)
         return None
 
-    def pop_due(self, now: float) -> tuple[str, str] | None:
+    def pop_due(self, now: float) -> tuple[TimerKind, str] | None:
         """The earliest (kind, key) whose deadline is at or before `now`, taken out; None
         when nothing is due. One at a time: handling one may set another that is due too."""
         when = self.next()

@@ -39,6 +39,7 @@ from ccgateway.domain.commands import (
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.events import AgentChannel, LegFailure
 from ccgateway.domain.queue_policy import check_number
+from ccgateway.domain.timers import TimerKind
 
 CONSULT_RING_S = 30.0
 KEEP_FOR_AGENT_S = 60.0  # a blind transfer to an agent waits this long for them
@@ -128,7 +129,7 @@ class Transfers:
         leg_id = self.floor.new_id()
         call.consult = Consult(leg_id, agent_id, number)
         self.legs[leg_id] = call.id
-        self.floor.timers.set("consult", leg_id, now + CONSULT_RING_S + 5.0)
+        self.floor.timers.set(TimerKind.CONSULT, leg_id, now + CONSULT_RING_S + 5.0)
         ring = RingConsult(
             leg_id,
             call.id,
@@ -165,7 +166,7 @@ class Transfers:
         assert call.leg_id is not None
         self.floor.require(call.pbx, "conference")
         self.legs.pop(consult.leg_id, None)
-        self.floor.timers.cancel("consult", consult.leg_id)
+        self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
         call.consult = None
         call.conference[consult.leg_id] = consult.agent_id
         self.desk.legs[consult.leg_id] = call.id
@@ -184,7 +185,7 @@ class Transfers:
             return []
         consult = call.consult
         consult.state = ConsultState.TALKING
-        self.floor.timers.cancel("consult", leg_id)
+        self.floor.timers.cancel(TimerKind.CONSULT, leg_id)
         out: list[Command] = [self._notice(call)]
         if consult.agent_id is not None:
             self.floor.apply(consult.agent_id, Trigger.ANSWER, now)
@@ -288,7 +289,7 @@ class Transfers:
     def _hand_over(self, call: Call, consult: Consult, now: float) -> list[Command]:
         """The consulted party takes the caller over: the first agent's part ends."""
         self.legs.pop(consult.leg_id, None)
-        self.floor.timers.cancel("consult", consult.leg_id)
+        self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
         call.consult = None
         out = self._agent_part_ends(call, f"to {consult.target}", now)
         if consult.agent_id is None:  # a number: the call leaves the centre
@@ -311,7 +312,7 @@ class Transfers:
         self, call: Call, consult: Consult, now: float, *, blame: bool = False
     ) -> list[Command]:
         self.legs.pop(consult.leg_id, None)
-        self.floor.timers.cancel("consult", consult.leg_id)
+        self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
         call.consult = None
         agent_id = consult.agent_id
         if agent_id is None or self.floor.status[agent_id].call_id != call.id:

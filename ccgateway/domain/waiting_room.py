@@ -30,6 +30,7 @@ from ccgateway.domain.estimator import WaitEstimator
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
 from ccgateway.domain.queue_policy import FALLBACK, ActionKind, QueueAction
+from ccgateway.domain.timers import TimerKind
 
 if TYPE_CHECKING:
     from ccgateway.domain.calls import Call, CallDesk
@@ -71,9 +72,11 @@ class WaitingRoom:
         self.desk.enqueue(call, now, keep_for)
         timers = self.floor.timers
         if limits.max_wait_s is not None:
-            timers.set("maxwait", call.id, call.queued_at + limits.max_wait_s)
+            timers.set(TimerKind.MAXWAIT, call.id, call.queued_at + limits.max_wait_s)
         if queue.announce.enabled:
-            timers.set("announce", call.id, max(now, call.queued_at + queue.announce.first_s))
+            timers.set(
+                TimerKind.ANNOUNCE, call.id, max(now, call.queued_at + queue.announce.first_s)
+            )
         return []
 
     def refusal(self, queue: Queue, now: float) -> tuple[QueueAction, Outcome, str] | None:
@@ -90,8 +93,8 @@ class WaitingRoom:
 
     def forget(self, call_id: str) -> None:
         """The caller will not wait in this queue again (answered, ended or moved)."""
-        self.floor.timers.cancel("maxwait", call_id)
-        self.floor.timers.cancel("announce", call_id)
+        self.floor.timers.cancel(TimerKind.MAXWAIT, call_id)
+        self.floor.timers.cancel(TimerKind.ANNOUNCE, call_id)
 
     def waiting_in(self, queue_id: str) -> int:
         return sum(
@@ -205,7 +208,7 @@ class WaitingRoom:
 
     # --- timers ---------------------------------------------------------------------------
 
-    def fire(self, kind: str, call_id: str, now: float) -> list[Command]:
+    def fire(self, kind: TimerKind, call_id: str, now: float) -> list[Command]:
         call = self.desk.calls.get(call_id)
         queue = self.floor.directory.queues.get(call.queue_id) if call else None
         if call is None or queue is None:
@@ -214,11 +217,11 @@ class WaitingRoom:
             again = call.offer_deadline or now + queue.announce.every_s
             self.floor.timers.set(kind, call_id, max(again, now + 1.0))
             return []
-        if kind == "maxwait" and queue.limits.max_wait_s is not None:
+        if kind == TimerKind.MAXWAIT and queue.limits.max_wait_s is not None:
             why = f"waited {queue.limits.max_wait_s:g} s"
             return self.send_on(call, queue.limits.on_max_wait, Outcome.TIMED_OUT, why, now)
-        if kind == "announce" and queue.announce.enabled:
-            self.floor.timers.set("announce", call_id, now + queue.announce.every_s)
+        if kind == TimerKind.ANNOUNCE and queue.announce.enabled:
+            self.floor.timers.set(TimerKind.ANNOUNCE, call_id, now + queue.announce.every_s)
             return [self.announcement(call, queue, now)]
         return []
 

@@ -22,6 +22,7 @@ from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
 from ccgateway.domain.outbound.runs import CampaignRun, Dial, dial_for
+from ccgateway.domain.timers import TimerKind
 
 PACE_EVERY_S = 0.5  # a running campaign is paced again this often (rings age)
 AGENT_RING_S = 20.0  # agent first: how long the agent's phone rings
@@ -124,8 +125,8 @@ class DialerBase:
         run = self.runs.get(dial.campaign_id)
         if run is not None:
             run.dials.discard(dial.id)
-        self.floor.timers.cancel("ob-dial", dial.id)
-        self.floor.timers.cancel("ob-preview", dial.id)
+        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
+        self.floor.timers.cancel(TimerKind.OB_PREVIEW, dial.id)
 
     def _count_in_ledger(self, run: CampaignRun, outcome: DialOutcome, amd: str, at: float) -> None:
         if outcome is DialOutcome.MACHINE:

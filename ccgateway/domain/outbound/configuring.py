@@ -17,6 +17,7 @@ from ccgateway.domain.outbound.pacing import new_pacer
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
 from ccgateway.domain.outbound.runs import EXHAUSTED_RETRY_S, CampaignRun, Counters, Entry, Stage
+from ccgateway.domain.timers import TimerKind
 
 
 class Configuring(DialerBase):
@@ -111,7 +112,7 @@ class Configuring(DialerBase):
                     out += self._drop_preview(dial, now, Trigger.WITHDRAW)
             run.hopper.clear()
             run.owned.clear()
-            self.floor.timers.cancel("ob-pace", campaign_id)
+            self.floor.timers.cancel(TimerKind.OB_PACE, campaign_id)
         return [*out, self._notice(run, now)]
 
     def _retarget(self, run: CampaignRun, campaign: Campaign, rules: RuleSet) -> None:

@@ -40,6 +40,7 @@ from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.placing import Placing
 from ccgateway.domain.outbound.recovery import Recovery
 from ccgateway.domain.outbound.runs import Dial, Stage
+from ccgateway.domain.timers import TimerKind
 
 
 class OutboundDesk(Configuring, Placing, Ending, Recovery):
@@ -71,7 +72,7 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
         dial.answered_at = dial.answered_at or now
         dial.stage, dial.live_at, dial.amd = Stage.LIVE, now, amd
         run.pacer.dial_ended(DialEnd.LIVE, now - dial.dialled_at)
-        self.floor.timers.set("ob-dial", dial.id, now + run.rules.grace_s + LIVE_GRACE_S)
+        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + run.rules.grace_s + LIVE_GRACE_S)
         contact, campaign = dial.contact, run.campaign
         call = Call(
             dial.id,
@@ -99,7 +100,7 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
             return []
         run = self.runs[dial.campaign_id]
         dial.stage, dial.connected_at, dial.agent_id = Stage.CONNECTED, now, call.agent_id
-        self.floor.timers.cancel("ob-dial", dial.id)
+        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
         if call.agent_id is not None:
             self.agent_campaign[call.agent_id] = dial.campaign_id
         if dial.live_at is not None:
@@ -203,7 +204,7 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
         self.floor.apply(dial.agent_id, Trigger.ANSWER, now)
         out = self._start(run, dial, now)
         dial.stage = Stage.RINGING
-        self.floor.timers.set("ob-dial", dial.id, now + run.campaign.ring_s + DIAL_GRACE_S)
+        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + run.campaign.ring_s + DIAL_GRACE_S)
         return [
             self.floor.agent_notice(dial.agent_id),
             *out,
@@ -238,7 +239,7 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
         run = self.runs[dial.campaign_id]
         dial.stage = Stage.CONNECTED
         dial.answered_at = dial.live_at = dial.connected_at = now
-        self.floor.timers.cancel("ob-dial", dial.id)
+        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
         if dial.agent_id is not None:
             self.floor.status[dial.agent_id].calls_answered += 1
         self._count_in_ledger(run, DialOutcome.CONNECTED, "", now)
@@ -264,8 +265,8 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
         dial.detail = dial.detail or "the agent hung up while it rang"
         return self._finish(dial, DialOutcome.NO_ANSWER, now)
 
-    def fire(self, kind: str, key: str, now: float) -> list[Command]:
-        if kind == "ob-pace":
+    def fire(self, kind: TimerKind, key: str, now: float) -> list[Command]:
+        if kind == TimerKind.OB_PACE:
             return []  # the centre paces after every timer
         dial = self.dials.get(key)
         if dial is None:
@@ -275,9 +276,9 @@ class OutboundDesk(Configuring, Placing, Ending, Recovery):
             if dial.campaign_id in self.runs
             else "asterisk"
         )
-        if kind == "ob-preview" and dial.stage is Stage.PREVIEW:
+        if kind == TimerKind.OB_PREVIEW and dial.stage is Stage.PREVIEW:
             return self._drop_preview(dial, now, Trigger.NO_ANSWER, skipped=True)
-        if kind != "ob-dial":
+        if kind != TimerKind.OB_DIAL:
             return []
         if dial.stage is Stage.AGENT_RINGING and dial.leg_id is not None:
             hang_up = HangUp(dial.leg_id, "the agent's phone outlived its ring time", pbx)

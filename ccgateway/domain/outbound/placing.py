@@ -33,6 +33,7 @@ from ccgateway.domain.outbound.contacts import ContactState
 from ccgateway.domain.outbound.pacing import PaceState, decide
 from ccgateway.domain.outbound.records import RefusalRecord
 from ccgateway.domain.outbound.runs import CampaignRun, Dial, Entry, Stage, leg_for
+from ccgateway.domain.timers import TimerKind
 
 
 class Placing(DialerBase):
@@ -49,7 +50,7 @@ class Placing(DialerBase):
         run.why_idle = why
         if why or queue is None:
             return []
-        self.floor.timers.set("ob-pace", campaign.id, now + PACE_EVERY_S)
+        self.floor.timers.set(TimerKind.OB_PACE, campaign.id, now + PACE_EVERY_S)
         out = self._owned_callbacks(run, now)
         blend = campaign.blend
         if blend is not None:
@@ -279,7 +280,7 @@ class Placing(DialerBase):
                 campaign.pbx,
             )
         )
-        self.floor.timers.set("ob-dial", dial.id, now + campaign.ring_s + DIAL_GRACE_S)
+        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + campaign.ring_s + DIAL_GRACE_S)
         return out
 
     def _agent_first(
@@ -307,7 +308,7 @@ class Placing(DialerBase):
         leg_id = leg_for(dial.id)
         dial.leg_id, dial.stage, dial.agent_first = leg_id, Stage.AGENT_RINGING, True
         self.legs[leg_id] = dial.id
-        self.floor.timers.set("ob-dial", dial.id, now + AGENT_RING_S + DIAL_GRACE_S)
+        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + AGENT_RING_S + DIAL_GRACE_S)
         campaign = run.campaign
         # Saved as being dialled (with the dial's id) before the agent's phone rings: once
         # the agent answers, the PBX dials the customer by itself.
@@ -373,7 +374,9 @@ class Placing(DialerBase):
             self.dials[dial.id] = dial
             run.dials.add(dial.id)
             out += self._keep_agent(agent_id, dial, now)
-            self.floor.timers.set("ob-preview", dial.id, now + run.campaign.preview_timeout_s)
+            self.floor.timers.set(
+                TimerKind.OB_PREVIEW, dial.id, now + run.campaign.preview_timeout_s
+            )
             out.append(self._preview_notice(run, dial))
         return out
 
@@ -387,7 +390,7 @@ class Placing(DialerBase):
         if dial.agent_id != agent_id:
             raise Conflict(f"preview {dial_id} is offered to {dial.agent_id}, not {agent_id}")
         run = self.runs[dial.campaign_id]
-        self.floor.timers.cancel("ob-preview", dial.id)
+        self.floor.timers.cancel(TimerKind.OB_PREVIEW, dial.id)
         if not accept:
             return self._drop_preview(dial, now, Trigger.WITHDRAW, skipped=True)
         refusal = self._check(run, dial.entry, DialMode.PREVIEW, now)

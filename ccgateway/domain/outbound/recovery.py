@@ -20,6 +20,7 @@ from ccgateway.domain.events import AgentChannel, LegFailure, OutboundChannel, P
 from ccgateway.domain.outbound.base import DialerBase
 from ccgateway.domain.outbound.campaigns import DialMode, DialOutcome
 from ccgateway.domain.outbound.runs import Dial, Entry, Stage, leg_for
+from ccgateway.domain.timers import TimerKind
 
 RESTORED = "restored"  # the detail of a dial adopted after a restart
 
@@ -133,7 +134,7 @@ class Recovery(DialerBase):
         dial.stage, dial.connected_at = Stage.CONNECTED, now - leg.age_s
         dial.live_at = dial.live_at or dial.connected_at
         dial.agent_id = agent.id if agent else None
-        self.floor.timers.cancel("ob-dial", dial.id)
+        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
         out: list[Command] = [self.desk.notice(call)]
         if agent is not None:
             self.floor.apply(agent.id, Trigger.ADOPT_CALL, now)
