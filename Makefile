@@ -26,12 +26,13 @@ run: install
 
 test: install
 	$(BIN)/ruff check ccgateway tests
+	$(BIN)/ruff format --check ccgateway tests
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 check: install
 	$(BIN)/ruff check ccgateway tests
-	$(BIN)/ruff format --check ccgateway
+	$(BIN)/ruff format --check ccgateway tests
 	$(BIN)/mypy
 
 install: system-deps $(BIN)/.installed

@@ -1,6 +1,6 @@
 """The best possible outbound pacing on the Markov tier, computed exactly (a bound for dialers).
 
-The Markov tier of the dialer benchmark (`/work/shared/notes/dialer.md`): `N` agents; every
+The Markov tier of the dialer benchmark (`sim/dialer.py`, `benchmarks/README.md`): `N` agents; every
 dialled call rings for an exponential time (mean `mean_ring_s`, 15 s), then turns live (a
 person) with probability `p`, otherwise it just leaves (no answer, busy, machine). A live call
 is connected at once if an agent is free (the agent is then busy for an exponential talk+wrap
