@@ -28,7 +28,7 @@ from ccgateway.domain.commands import (
     StartConsult,
     TransferOut,
 )
-from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk import actions, translate
 from ccgateway.pbx.asterisk.actions import Actions
 from ccgateway.sandbox import Sandbox, SandboxError
 from ccgateway.sandbox.asterisk_config import SandboxConfig, render
@@ -123,7 +123,7 @@ def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
         *a.start_consult(StartConsult("1.1", "ccgw-l", "200")),
         *a.ring_consult(RingConsult("ccgw-m", "1.1", "ccgw-l", "PJSIP/agent2", False, "", 30)),
         *a.conference(Conference("1.1", ("ccgw-l", "ccgw-m"), "200")),
-        translate.originate_agent(RingAgent("ccgw-l", "1.1", "a1", "PJSIP/agent1", 15)),
+        actions.originate_agent(RingAgent("ccgw-l", "1.1", "a1", "PJSIP/agent1", 15)),
     ]
     named = {v for action in sent for k, v in action.items() if k in ("Context", "ExtraContext")}
     named |= (

@@ -1,4 +1,5 @@
-"""Domain commands as AMI actions, in the order they are sent. Pure: no I/O.
+"""Domain commands as AMI actions, in the order they are sent: every action the controller
+sends but Login and Ping (the client's) is built here. Pure: no I/O.
 
 Each builder checks what the wire cannot check for it: AMI's `Variable` header is split on
 commas, so no value put there may hold one; numbers and sounds are checked by the domain
@@ -16,8 +17,11 @@ from ccgateway.domain.commands import (
     CompleteConsult,
     Conference,
     DialCallback,
+    Monitor,
+    MonitorMode,
     PlayMessage,
     ReturnToQueue,
+    RingAgent,
     RingConsult,
     SendToFallback,
     SendToVoicemail,
@@ -26,7 +30,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.domain.queue_policy import MAILBOX_PATTERN, NUMBER_PATTERN, SOUND_PATTERN
-from ccgateway.pbx.asterisk.translate import caller_id, hangup, redirect, set_variable
+from ccgateway.pbx.asterisk.translate import AGENT
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiAction = dict[str, str]
@@ -206,6 +210,90 @@ class Actions:
             actions.append(action)
         caller = DialplanTarget("ccgw-conf-caller", _digits(command.extension))
         return [*actions, redirect(command.call_id, caller)]
+
+
+AUTO_ANSWER = (
+    "PJSIP_HEADER(add,Call-Info)=<sip:autoanswer.invalid>;answer-after=0,"
+    "PJSIP_HEADER(add,Alert-Info)=<http://autoanswer.invalid>;info=alert-autoanswer;delay=0"
+)
+
+
+def originate_agent(command: RingAgent) -> AmiAction:
+    """Ring the agent; on answer the dialplan bridges the leg to the waiting caller."""
+    if "," in command.call_id:
+        raise InvalidWireValue("call id: AMI splits Variable values on commas")
+    variables = f"CCGW_CALLER={command.call_id}"
+    if command.auto_answer:  # a dialer's live call: the phone answers at once
+        variables += "," + AUTO_ANSWER
+    return {
+        "Action": "Originate",
+        "ActionID": command.leg_id,
+        "ChannelId": command.leg_id,
+        "Channel": command.device,
+        "Context": AGENT,
+        "Exten": "s",
+        "Priority": "1",
+        "Async": "true",
+        "Timeout": str(int(command.timeout_s * 1000)),
+        "CallerID": caller_id(command.caller_name, command.caller_number),
+        "Variable": variables,
+    }
+
+
+SPY_OPTIONS = {MonitorMode.LISTEN: "qE", MonitorMode.WHISPER: "qEw", MonitorMode.BARGE: "qEB"}
+
+
+def spy(command: Monitor, channel_name: str) -> AmiAction:
+    """Ring the supervisor; on answer ChanSpy joins the agent's channel (q: no beep and no
+    announcement, E: leave when the agent's channel ends, w: whisper, B: barge)."""
+    return {
+        "Action": "Originate",
+        "Channel": command.supervisor_device,
+        "Application": "ChanSpy",
+        "Data": f"{channel_name},{SPY_OPTIONS[command.mode]}",
+        "Async": "true",
+        "Timeout": "30000",
+        "CallerID": f'"{command.mode.value}" <monitor>',
+    }
+
+
+def show_channels() -> AmiAction:
+    """The resync's list of channels (CoreShowChannel events, then ...Complete)."""
+    return {"Action": "CoreShowChannels"}
+
+
+def list_devices() -> AmiAction:
+    """The resync's list of device states (DeviceStateChange events, then ...Complete)."""
+    return {"Action": "DeviceStateList"}
+
+
+def hangup(channel_id: str, cause: int = 16) -> AmiAction:
+    return {"Action": "Hangup", "Channel": channel_id, "Cause": str(cause)}
+
+
+def redirect(channel_id: str, target: DialplanTarget) -> AmiAction:
+    return {
+        "Action": "Redirect",
+        "Channel": channel_id,
+        "Context": target.context,
+        "Exten": target.exten,
+        "Priority": str(target.priority),
+    }
+
+
+def set_variable(channel_id: str, name: str, value: str) -> AmiAction:
+    return {"Action": "Setvar", "Channel": channel_id, "Variable": name, "Value": value}
+
+
+def caller_id(name: str, number: str) -> str:
+    """A CallerID header the agent's phone shows; characters that could break it dropped.
+
+    The name comes from the public network: it is cleaned, not refused, so a hostile caller
+    name cannot make an agent look unreachable.
+    """
+    clean_name = re.sub(r'["<>\\\x00-\x1f,]', "", name)[:60]
+    clean_number = re.sub(r"[^0-9+*#]", "", number)[:32]
+    return f'"{clean_name}" <{clean_number}>' if clean_name else f"<{clean_number}>"
 
 
 def _variables(values: dict[str, str]) -> str:

@@ -26,11 +26,12 @@ from ccgateway.domain.commands import (
 from ccgateway.domain.events import PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
-from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk import actions, translate
 from ccgateway.pbx.asterisk.actions import Actions
-from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
+from ccgateway.pbx.asterisk.ami import AmiMessage
+from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.pbx.link import EventGate
-from ccgateway.ports import DialplanTarget, PbxRejected
+from ccgateway.ports import PbxRejected
 
 log = logging.getLogger(__name__)
 GONE = ("no such channel", "channel not found")
@@ -99,11 +100,11 @@ class AsteriskPbx:
         await self._gate.resync(self._snapshot)
 
     async def _snapshot(self) -> PbxResynced:
-        channels = await self.client.send({"Action": "CoreShowChannels"}, is_list=True)
+        channels = await self.client.send(actions.show_channels(), is_list=True)
         self._leg_names.clear()
         for channel in channels:
             self._remember_leg_name(channel)
-        devices = await self.client.send({"Action": "DeviceStateList"}, is_list=True)
+        devices = await self.client.send(actions.list_devices(), is_list=True)
         return translate.to_snapshot(channels, devices)
 
     # --- commands ------------------------------------------------------------------------
@@ -153,48 +154,25 @@ class AsteriskPbx:
                 return a.conference(command)
         raise PbxRejected(f"{type(command).__name__} is not something Asterisk is asked to do")
 
-    async def _send_all(self, actions: list[dict[str, str]], tolerate_gone: bool = False) -> None:
-        for action in actions:
+    async def _send_all(self, sequence: list[dict[str, str]], tolerate_gone: bool = False) -> None:
+        for action in sequence:
             if tolerate_gone:
                 await self._on_channel(action)
             else:
                 await self.client.send(action)
 
     async def ring_agent(self, command: RingAgent) -> None:
-        await self.client.send(translate.originate_agent(command))
+        await self.client.send(actions.originate_agent(command))
 
     async def hang_up(self, channel_id: str, reason: str = "") -> None:
         log.info("hanging up %s: %s", channel_id, reason)
-        await self._on_channel(translate.hangup(channel_id))
-
-    async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
-        await self._on_channel(translate.redirect(channel_id, target))
-
-    async def play(self, channel_id: str, sound: str) -> None:
-        """Play a sound to a waiting caller, who then goes back on hold."""
-        await self.client.send(
-            translate.set_variable(channel_id, "CCGW_SOUND", translate.check_sound(sound))
-        )
-        await self.redirect(channel_id, DialplanTarget(translate.PLAY, "s"))
-
-    async def hold(self, channel_id: str, music_class: str | None) -> None:
-        """Music on hold outside any bridge (ccgw-moh); None sends the caller back to wait."""
-        if music_class is None:
-            await self.redirect(channel_id, DialplanTarget("ccgw-resume", "s"))
-            return
-        await self.client.send(
-            translate.set_variable(channel_id, "CCGW_MOH", translate.check_sound(music_class))
-        )
-        await self.redirect(channel_id, DialplanTarget("ccgw-moh", "s"))
-
-    async def record(self, channel_id: str, path: str) -> None:
-        await self.client.send(translate.mix_monitor(channel_id, path))
+        await self._on_channel(actions.hangup(channel_id))
 
     async def monitor(self, command: Monitor) -> None:
         name = self._leg_names.get(command.agent_leg_id)
         if name is None:
             raise PbxRejected(f"agent leg {command.agent_leg_id} is not up on this Asterisk")
-        await self.client.send(translate.spy(command, name))
+        await self.client.send(actions.spy(command, name))
 
     async def close(self) -> None:
         await self.client.close()

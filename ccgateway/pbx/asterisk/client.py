@@ -1,11 +1,12 @@
 """An AMI connection fit to run for months.
 
-panoramisk 1.4 parses AMI messages well, so its `Message` parser is used here; its `Manager`
-is not, because a long-running controller cannot live with what it does on its own
-(shared/notes/asterisk.md): it re-sends unanswered actions after a reconnect (an Originate
-would dial twice), never checks its pings (a half-open link goes unnoticed), leaks a future
-per timed-out action, lets an exception in an event handler close the socket, and writes
-header values with CR/LF unchecked (one value can inject a second action).
+The wire is framed on bytes by the sans-IO `ami.AmiParser`, which hands each whole message to
+panoramisk's parser. panoramisk's `Manager` is not used: a long-running controller cannot live with
+what it does on its own (README.md, "Why our own AMI connection"): it re-sends unanswered
+actions after a reconnect (an Originate would dial twice), never checks its pings (a
+half-open link goes unnoticed), leaks a future per timed-out action, lets an exception in an
+event handler close the socket, and writes header values with CR/LF unchecked (one value can
+inject a second action).
 
 This client instead:
 - checks every header name and value for CR, LF and NUL and for AMI's 1024-byte line limit
@@ -14,7 +15,8 @@ This client instead:
 - fails every pending action with `PbxUnavailable` when the link drops, and never re-sends;
 - pings every `ping_interval_s` and declares the link dead when nothing at all has been
   received for `dead_after_s`;
-- reconnects with capped, jittered back-off and calls `on_connected` (the resync) each time;
+- reconnects with capped, jittered back-off and calls `on_connected` (the resync) each time
+  (the connection itself is `pbx/link.py`'s `LinkSupervisor`, shared with the ESL client);
 - contains every failure of an event handler;
 - asks at login only for the event classes the controller uses (`EVENTS`), and names the
   action in every refusal: a "Permission denied" is logged with the manager.conf classes
@@ -26,29 +28,23 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
-from panoramisk.message import Message
-
-from ccgateway.pbx.link import reconnect_forever
+from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser, HeaderValue, encode_action
+from ccgateway.pbx.link import LinkSupervisor, fail_all
 from ccgateway.pbx.wire import check_wire_value
 from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavailable
 
 log = logging.getLogger(__name__)
-AmiMessage = dict[str, str]
-HeaderValue = str | Sequence[str]
-MAX_LINE = 1024
-EOL = "\r\n"
 # The event classes the controller reads (Login's Events mask): "call" carries Hangup,
 # HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents.
 # Anything else (test events every second on a `read = all` user, CEL, security) stays off
 # the wire. List actions' events (CoreShowChannel ...) are answers, not subject to the mask.
 EVENTS = "call,user"
 # manager.conf `write` classes, any one of which lets Asterisk 22 take the action
-# (main/manager.c, res/res_manager_devicestate.c, apps/app_mixmonitor.c). Login and Ping
-# need none. The minimal set for the controller is call,originate,reporting.
+# (main/manager.c, res/res_manager_devicestate.c). Login and Ping need none. The minimal set
+# for the controller is call,originate,reporting.
 WRITE_CLASSES = {
     "CoreShowChannels": "reporting (or system)",
     "DeviceStateList": "call or reporting",
@@ -56,7 +52,6 @@ WRITE_CLASSES = {
     "Redirect": "call",
     "Setvar": "call",
     "Hangup": "call (or system)",
-    "MixMonitor": "system",
 }
 
 
@@ -66,35 +61,6 @@ class _Pending:
     is_list: bool
     action: str
     items: list[AmiMessage] = field(default_factory=list)
-
-
-def encode_action(action: Mapping[str, HeaderValue]) -> bytes:
-    """One AMI action as bytes, after checking every header (pure, for tests too)."""
-    lines = []
-    for name, value in action.items():
-        check_wire_value("header name", name)
-        if ":" in name or not name:
-            raise InvalidWireValue(f"header name {name!r} is not a valid AMI header name")
-        for item in [value] if isinstance(value, str) else value:
-            check_wire_value(name, item)
-            line = f"{name}: {item}"
-            if len(line.encode()) + 2 > MAX_LINE:
-                raise InvalidWireValue(f"{name}: the line is longer than AMI's {MAX_LINE} bytes")
-            lines.append(line)
-    return (EOL.join(lines) + EOL + EOL).encode()
-
-
-def parse_message(block: str) -> AmiMessage | None:
-    """One AMI message block (without the blank line) as a plain dict; None if not one."""
-    message = Message.from_line(block.strip())
-    if message is None:
-        return None
-    flat: AmiMessage = {}
-    for key, value in message.items():
-        flat[key] = value[0] if isinstance(value, list) else str(value)
-    if message.content:
-        flat["Output"] = message.content
-    return flat
 
 
 class AmiClient:
@@ -112,22 +78,30 @@ class AmiClient:
         dead_after_s: float = 3.5,
         max_backoff_s: float = 10.0,
     ) -> None:
-        self._address = (host, port)
         self._login = {
             "Username": check_wire_value("Username", username),
             "Secret": check_wire_value("Secret", secret),
         }
-        self._on_event, self._on_connected, self._on_lost = on_event, on_connected, on_lost
+        self._on_event, self._on_connected = on_event, on_connected
         self.action_timeout_s = action_timeout_s
-        self.ping_interval_s = ping_interval_s
         self.dead_after_s = dead_after_s
-        self.max_backoff_s = max_backoff_s
         self._writer: asyncio.StreamWriter | None = None
+        self._parser = AmiParser()
+        self._greeting: asyncio.Future[str] | None = None
         self._pending: dict[str, _Pending] = {}
         self._ids = itertools.count(1)
-        self._last_received = 0.0
-        self.connected = asyncio.Event()
-        self.connections = 0
+        self._pings = itertools.count(1)
+        self.link = LinkSupervisor(
+            f"AMI {host}:{port}",
+            "Asterisk",
+            (host, port),
+            self,
+            self._resync,
+            on_lost,
+            timeout_s=action_timeout_s,
+            watch_every_s=ping_interval_s,
+            max_backoff_s=max_backoff_s,
+        )
         # The last action Asterisk refused with "Permission denied", as a sentence for
         # health; cleared when a connection's resync succeeds.
         self.refused: str | None = None
@@ -153,7 +127,7 @@ class AmiClient:
         data = encode_action(headers)
         writer = self._writer
         logging_in = headers.get("Action") == "Login"
-        if writer is None or not (self.connected.is_set() or logging_in):
+        if writer is None or not (self.link.connected.is_set() or logging_in):
             raise PbxUnavailable(f"AMI is not connected; {headers.get('Action')} not sent")
         if action_id in self._pending:
             raise InvalidWireValue(f"ActionID {action_id} is already in use")
@@ -170,56 +144,60 @@ class AmiClient:
         finally:
             self._pending.pop(action_id, None)
 
-    # --- the connection ------------------------------------------------------------------
-
     async def run_forever(self) -> None:
         """Connect, serve, and reconnect with back-off until cancelled."""
-        label = "AMI {}:{}".format(*self._address)
-        await reconnect_forever(self._serve_one_connection, label, self.max_backoff_s)
+        await self.link.run_forever()
 
-    async def _serve_one_connection(self) -> None:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(*self._address), self.action_timeout_s
-        )
-        reason = "connection closed"
-        try:
-            banner = await asyncio.wait_for(reader.readline(), self.action_timeout_s)
-            if not banner.startswith(b"Asterisk Call Manager"):
-                raise PbxRejected(f"not an AMI server: {banner[:60]!r}")
-            self._writer = writer
-            self._last_received = time.monotonic()
-            async with asyncio.TaskGroup() as tasks:
-                reading = tasks.create_task(self._read(reader))
-                await self.send({"Action": "Login", **self._login, "Events": EVENTS})
-                self.connected.set()
-                self.connections += 1
-                log.info("AMI connected to %s:%s", *self._address)
-                watchdog = tasks.create_task(self._watchdog(writer))
-                await self._on_connected()
-                self.refused = None
-                reason = await reading
-                watchdog.cancel()
-        finally:
-            self.connected.clear()
-            self._writer = None
-            writer.close()
-            self._fail_pending(reason)
-            if self.connections:
-                self._on_lost(reason)
+    async def _resync(self) -> None:
+        await self._on_connected()
+        self.refused = None
 
-    async def _read(self, reader: asyncio.StreamReader) -> str:
-        buffer = ""
-        while True:
-            chunk = await reader.read(65536)
-            if not chunk:
-                return "Asterisk closed the connection"
-            self._last_received = time.monotonic()
-            buffer += chunk.decode("utf-8", errors="replace")
-            *blocks, buffer = buffer.split(EOL + EOL)
-            for block in blocks:
-                message = parse_message(block)
-                if message is not None:
-                    self._route(message)
+    # --- the protocol, for the LinkSupervisor ----------------------------------------------
+
+    def connection_made(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._parser = AmiParser()
+        self._greeting = asyncio.get_running_loop().create_future()
+
+    async def handshake(self) -> None:
+        assert self._greeting is not None  # set by connection_made
+        await asyncio.wait_for(self._greeting, self.action_timeout_s)
+        await self.send({"Action": "Login", **self._login, "Events": EVENTS})
+
+    def data_received(self, data: bytes) -> str | None:
+        for message in self._parser.feed(data):
+            self._route(message)
+        greeting = self._greeting
+        if self._parser.banner is not None and greeting is not None and not greeting.done():
+            greeting.set_result(self._parser.banner)
+        return None
+
+    async def is_alive(self, silent_s: float) -> bool:
+        """Ping every interval without waiting; a link silent for `dead_after_s` is dead.
+
+        A live Asterisk answers a Ping in milliseconds, so silence means a dead or half-open
+        link, noticed within `dead_after_s + ping_interval_s` (4.5 s by default).
+        """
+        if silent_s > self.dead_after_s:
+            log.warning("AMI silent for %.1f s: closing the link", self.dead_after_s)
+            return False
+        if self._writer is not None:
+            # Not in the pending table: its answer only refreshes the link's `last_received`.
+            ping = {"Action": "Ping", "ActionID": f"ping-{next(self._pings)}"}
+            self._writer.write(encode_action(ping))
+        return True
+
+    def connection_lost(self, reason: str) -> None:
+        self._writer = None
+        if self._greeting is not None:
+            fail_all(
+                [self._greeting], PbxUnavailable(f"AMI link lost before the banner ({reason})")
+            )
+        lost = PbxUnavailable(f"AMI link lost ({reason}); the action's outcome is unknown")
+        fail_all((pending.future for pending in self._pending.values()), lost)
+        self._pending.clear()
+
+    # --- what comes in -----------------------------------------------------------------------
 
     def _route(self, message: AmiMessage) -> None:
         pending = self._pending.get(message.get("ActionID", ""))
@@ -255,30 +233,6 @@ class AmiClient:
             )
             log.error("%s", self.refused)
         return PbxRejected(f"{action}: {text}" if action else text)
-
-    async def _watchdog(self, writer: asyncio.StreamWriter) -> None:
-        """Ping every interval without waiting; a link silent for `dead_after_s` is dead.
-
-        A live Asterisk answers a Ping in milliseconds, so silence means a dead or half-open
-        link, noticed within `dead_after_s + ping_interval_s` (4.5 s by default).
-        """
-        pings = itertools.count(1)
-        while True:
-            await asyncio.sleep(self.ping_interval_s)
-            if time.monotonic() - self._last_received > self.dead_after_s:
-                log.warning("AMI silent for %.1f s: closing the link", self.dead_after_s)
-                writer.transport.abort()
-                return
-            # Not in the pending table: its answer only refreshes `_last_received`.
-            writer.write(encode_action({"Action": "Ping", "ActionID": f"ping-{next(pings)}"}))
-
-    def _fail_pending(self, reason: str) -> None:
-        for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(
-                    PbxUnavailable(f"AMI link lost ({reason}); the action's outcome is unknown")
-                )
-        self._pending.clear()
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -1,4 +1,4 @@
-"""AMI messages to domain events and domain commands to AMI actions. Pure: no I/O.
+"""AMI messages to domain events (actions.py builds what goes the other way). Pure: no I/O.
 
 The names (`ccgw-inbound`, `ccgw-agent`, the `CCGW*` user events) are the contract with
 dialplans/asterisk/ccgateway.conf; dialplans/asterisk/README.md lists the events this is
@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -40,7 +39,6 @@ from ccgateway.domain.events import (
 )
 from ccgateway.domain.model import MAX_PRIORITY
 from ccgateway.pbx.wire import plain_text
-from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiMessage = Mapping[str, str]
 INBOUND, AGENT, FALLBACK, PLAY = "ccgw-inbound", "ccgw-agent", "ccgw-fallback", "ccgw-play"
@@ -52,10 +50,6 @@ OUTBOUND = "ccgw-outbound"
 UNANSWERED_CAUSES = frozenset({1, 3, 17, 18, 19, 20, 21, 22, 27, 28, 31, 34, 38, 41, 42, 44})
 # Where a campaign's customer is, by the application its channel runs (CoreShowChannels).
 OUTBOUND_STAGES = {"AMD": "answered", "Wait": "live", "WaitForSilence": "message"}
-AUTO_ANSWER = (
-    "PJSIP_HEADER(add,Call-Info)=<sip:autoanswer.invalid>;answer-after=0,"
-    "PJSIP_HEADER(add,Alert-Info)=<http://autoanswer.invalid>;info=alert-autoanswer;delay=0"
-)
 UNKNOWN = {"", "<unknown>", "<null>"}
 # Contexts a waiting (or talking) caller can be in; the extension is the caller's queue's.
 CALLER_CONTEXTS = frozenset(
@@ -105,7 +99,6 @@ DEVICE_STATES = {
     "INVALID": DeviceState.UNAVAILABLE,
     "UNKNOWN": DeviceState.UNKNOWN,
 }
-SAFE_SOUND = re.compile(r"^[A-Za-z0-9_/.-]{1,200}$")
 
 
 def _priority(text: str) -> int | None:
@@ -290,86 +283,6 @@ def _agent_leg(channel: AmiMessage, uniqueid: str, age: float) -> AgentChannel:
         bridged=_known(channel.get("BridgeId")) != "",
         role=role,
     )
-
-
-def originate_agent(command: RingAgent) -> dict[str, str]:
-    """Ring the agent; on answer the dialplan bridges the leg to the waiting caller."""
-    if "," in command.call_id:
-        raise InvalidWireValue("call id: AMI splits Variable values on commas")
-    variables = f"CCGW_CALLER={command.call_id}"
-    if command.auto_answer:  # a dialer's live call: the phone answers at once
-        variables += "," + AUTO_ANSWER
-    return {
-        "Action": "Originate",
-        "ActionID": command.leg_id,
-        "ChannelId": command.leg_id,
-        "Channel": command.device,
-        "Context": AGENT,
-        "Exten": "s",
-        "Priority": "1",
-        "Async": "true",
-        "Timeout": str(int(command.timeout_s * 1000)),
-        "CallerID": caller_id(command.caller_name, command.caller_number),
-        "Variable": variables,
-    }
-
-
-SPY_OPTIONS = {MonitorMode.LISTEN: "qE", MonitorMode.WHISPER: "qEw", MonitorMode.BARGE: "qEB"}
-
-
-def spy(command: Monitor, channel_name: str) -> dict[str, str]:
-    """Ring the supervisor; on answer ChanSpy joins the agent's channel (q: no beep and no
-    announcement, E: leave when the agent's channel ends, w: whisper, B: barge)."""
-    return {
-        "Action": "Originate",
-        "Channel": command.supervisor_device,
-        "Application": "ChanSpy",
-        "Data": f"{channel_name},{SPY_OPTIONS[command.mode]}",
-        "Async": "true",
-        "Timeout": "30000",
-        "CallerID": f'"{command.mode.value}" <monitor>',
-    }
-
-
-def hangup(channel_id: str, cause: int = 16) -> dict[str, str]:
-    return {"Action": "Hangup", "Channel": channel_id, "Cause": str(cause)}
-
-
-def redirect(channel_id: str, target: DialplanTarget) -> dict[str, str]:
-    return {
-        "Action": "Redirect",
-        "Channel": channel_id,
-        "Context": target.context,
-        "Exten": target.exten,
-        "Priority": str(target.priority),
-    }
-
-
-def set_variable(channel_id: str, name: str, value: str) -> dict[str, str]:
-    return {"Action": "Setvar", "Channel": channel_id, "Variable": name, "Value": value}
-
-
-def mix_monitor(channel_id: str, path: str) -> dict[str, str]:
-    if not SAFE_SOUND.fullmatch(path) or ".." in path:
-        raise InvalidWireValue("recording path: letters, digits, '_', '-', '.', '/' only")
-    return {"Action": "MixMonitor", "Channel": channel_id, "File": path, "Options": "b"}
-
-
-def check_sound(sound: str) -> str:
-    if not SAFE_SOUND.fullmatch(sound) or ".." in sound:
-        raise InvalidWireValue("sound: letters, digits, '_', '-', '.', '/' only")
-    return sound
-
-
-def caller_id(name: str, number: str) -> str:
-    """A CallerID header the agent's phone shows; characters that could break it dropped.
-
-    The name comes from the public network: it is cleaned, not refused, so a hostile caller
-    name cannot make an agent look unreachable.
-    """
-    clean_name = re.sub(r'["<>\\\x00-\x1f,]', "", name)[:60]
-    clean_number = re.sub(r"[^0-9+*#]", "", number)[:32]
-    return f'"{clean_name}" <{clean_number}>' if clean_name else f"<{clean_number}>"
 
 
 def device_of(channel_name: str) -> str:

@@ -19,7 +19,7 @@ from ccgateway.domain.commands import (
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
-from ccgateway.pbx.freeswitch import sounds, translate
+from ccgateway.pbx.freeswitch import commands, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -51,7 +51,7 @@ class FreeSwitchPbx:
         self._sounds = dict(sound_names or {})
         for sound in self._sounds:
             sounds.playback_path(sound, self._sounds)  # refused at start, not mid-call
-        self._dial = translate.check_dial_template(dial_template)
+        self._dial = commands.check_dial_template(dial_template)
         self._hold_music = hold_music
         self._inbound_context = inbound_context
         self._gate = EventGate()
@@ -87,9 +87,7 @@ class FreeSwitchPbx:
             return
         if isinstance(domain, CallWaiting) and self._hold_music:
             # park is silent: the waiting caller hears music until an agent is bridged
-            self._spawn(
-                self._on_channel("uuid_broadcast", domain.call_id, self._hold_music, "aleg")
-            )
+            self._spawn(self._on_channel(*commands.broadcast(domain.call_id, self._hold_music)))
         self._gate.deliver(domain)
 
     def _start_bridge(self, caller: str, leg: str) -> None:
@@ -110,7 +108,7 @@ class FreeSwitchPbx:
 
     async def _bridge(self, caller: str, leg: str) -> None:
         try:
-            result = await self.client.api("uuid_bridge", caller, leg)
+            result = await self.client.api(*commands.bridge(caller, leg))
             if not result.startswith("+OK"):
                 raise PbxRejected(result.strip())
         except PbxError as exc:  # the caller left meanwhile: end the agent's leg too
@@ -121,7 +119,7 @@ class FreeSwitchPbx:
         await self._gate.resync(self._snapshot)
 
     async def _snapshot(self) -> PbxResynced:
-        rows = await self.client.api("show", "channels", "as", "json")
+        rows = await self.client.api(*commands.show_channels())
         return translate.to_snapshot(rows, inbound_context=self._inbound_context)
 
     # --- commands ------------------------------------------------------------------------
@@ -152,7 +150,7 @@ class FreeSwitchPbx:
                 if leg is not None:
                     await self.hang_up(leg, "the caller went back to a queue")
             case TransferOut(call_id=call_id, number=number, agent_leg_id=leg):
-                await self._on_channel(*translate.transfer_out(call_id, self._dial, number))
+                await self._on_channel(*commands.transfer_out(call_id, self._dial, number))
                 if leg is not None:
                     await self.hang_up(leg, "the caller was transferred out")
             case _:
@@ -162,11 +160,6 @@ class FreeSwitchPbx:
         """The FreeSWITCH playback argument for one of the project's sounds (sounds.py);
         UnknownSound when it has none."""
         return sounds.playback_path(sound, self._sounds)
-
-    def has_sound(self, sound: str) -> bool:
-        """Whether a sound means something here: for refusing a queue's sound when it is
-        configured rather than when a caller should hear it."""
-        return sounds.has_meaning(sound, self._sounds)
 
     async def play_message(self, call_id: str, sound: str) -> None:
         """A queue's message, then hang-up (ccgw-message). A sound with no FreeSWITCH
@@ -181,11 +174,11 @@ class FreeSwitchPbx:
         await self._to_context(call_id, "ccgw-message", "ccgw_sound", path)
 
     async def _to_context(self, call_id: str, context: str, variable: str, value: str) -> None:
-        await self._on_channel(*translate.set_variable(call_id, variable, value))
+        await self._on_channel(*commands.set_variable(call_id, variable, value))
         await self.redirect(call_id, DialplanTarget(context, "s"))
 
     async def ring_agent(self, command: RingAgent) -> None:
-        words = translate.originate_agent(command)
+        words = commands.originate_agent(command)
         self._ringing[command.leg_id] = command.call_id
         try:
             await self.client.bgapi_start(*words)
@@ -195,31 +188,16 @@ class FreeSwitchPbx:
 
     async def hang_up(self, channel_id: str, reason: str = "") -> None:
         log.info("hanging up %s: %s", channel_id, reason)
-        await self._on_channel("uuid_kill", channel_id)
-
-    async def send_to_fallback(self, channel_id: str, reason: str) -> None:
-        log.info("sending %s to the fallback: %s", channel_id, reason)
-        await self.redirect(channel_id, FALLBACK)
+        await self._on_channel(*commands.kill(channel_id))
 
     async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
-        await self._on_channel("uuid_transfer", channel_id, target.exten, "XML", target.context)
+        await self._on_channel(*commands.transfer(channel_id, target))
 
     async def play(self, channel_id: str, sound: str) -> None:
-        await self._on_channel("uuid_broadcast", channel_id, sound, "aleg")
-
-    async def hold(self, channel_id: str, music_class: str | None) -> None:
-        if music_class is None:
-            await self._on_channel("uuid_break", channel_id, "all")
-        else:
-            await self._on_channel(
-                "uuid_broadcast", channel_id, f"local_stream://{music_class}", "aleg"
-            )
-
-    async def record(self, channel_id: str, path: str) -> None:
-        await self._on_channel("uuid_record", channel_id, "start", path)
+        await self._on_channel(*commands.broadcast(channel_id, sound))
 
     async def monitor(self, command: Monitor) -> None:
-        await self.client.bgapi_start(*translate.eavesdrop(command))
+        await self.client.bgapi_start(*commands.eavesdrop(command))
 
     async def close(self) -> None:
         await self.client.close()

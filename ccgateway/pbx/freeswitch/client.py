@@ -10,21 +10,21 @@ commands). See ccgateway/pbx/freeswitch/README.md.
 Replies (`command/reply`, `api/response`) come back in the order commands were sent, so they
 are matched first in, first out. `bgapi` results arrive later as BACKGROUND_JOB events and are
 matched by the Job-UUID we chose. FreeSWITCH sends HEARTBEAT every 20 s: a link silent for
-`dead_after_s` is probed with `api status` and dropped if that goes unanswered.
+`dead_after_s` is probed with `api status` and dropped if that goes unanswered. The
+connection itself (connect, reconnect, watchdog, failing what was pending) is `pbx/link.py`'s
+`LinkSupervisor`, shared with the AMI client.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
 from ccgateway.pbx.freeswitch import esl
-from ccgateway.pbx.link import reconnect_forever
+from ccgateway.pbx.link import LinkSupervisor, fail_all
 from ccgateway.ports import PbxRejected, PbxTimeout, PbxUnavailable
 
 log = logging.getLogger(__name__)
@@ -46,19 +46,27 @@ class EslClient:
         dead_after_s: float = 45.0,
         max_backoff_s: float = 10.0,
     ) -> None:
-        self._address = (host, port)
         self._auth = esl.auth(password)
         self._subscription = esl.subscribe(["HEARTBEAT", "BACKGROUND_JOB", *events], custom)
-        self._on_event, self._on_connected, self._on_lost = on_event, on_connected, on_lost
+        self._on_event = on_event
         self.command_timeout_s = command_timeout_s
         self.dead_after_s = dead_after_s
-        self.max_backoff_s = max_backoff_s
         self._writer: asyncio.StreamWriter | None = None
+        self._parser = esl.EslParser()
+        self._greeting: asyncio.Future[esl.Frame] | None = None
         self._replies: deque[asyncio.Future[esl.Frame]] = deque()
         self._jobs: dict[str, asyncio.Future[str]] = {}
-        self._last_received = 0.0
-        self.connected = asyncio.Event()
-        self.connections = 0
+        self.link = LinkSupervisor(
+            f"ESL {host}:{port}",
+            "FreeSWITCH",
+            (host, port),
+            self,
+            on_connected,
+            on_lost,
+            timeout_s=command_timeout_s,
+            watch_every_s=min(5.0, dead_after_s / 3),
+            max_backoff_s=max_backoff_s,
+        )
 
     # --- commands ------------------------------------------------------------------------
 
@@ -101,7 +109,7 @@ class EslClient:
         self, data: bytes, timeout_s: float | None, allow_before_ready: bool = False
     ) -> esl.Frame:
         writer = self._writer
-        if writer is None or not (self.connected.is_set() or allow_before_ready):
+        if writer is None or not (self.link.connected.is_set() or allow_before_ready):
             raise PbxUnavailable("the Event Socket is not connected; nothing was sent")
         future: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
         self._replies.append(future)
@@ -114,68 +122,63 @@ class EslClient:
         except TimeoutError:
             raise PbxTimeout("no reply from FreeSWITCH in time") from None
 
-    # --- the connection ------------------------------------------------------------------
-
     async def run_forever(self) -> None:
         """Connect, serve, and reconnect with back-off until cancelled."""
-        label = "ESL {}:{}".format(*self._address)
-        await reconnect_forever(self._serve_one_connection, label, self.max_backoff_s)
+        await self.link.run_forever()
 
-    async def _serve_one_connection(self) -> None:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(*self._address), self.command_timeout_s
-        )
-        parser = esl.EslParser()
-        reason = "connection closed"
+    # --- the protocol, for the LinkSupervisor ----------------------------------------------
+
+    def connection_made(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self._parser = esl.EslParser()
+        self._greeting = asyncio.get_running_loop().create_future()
+
+    async def handshake(self) -> None:
+        assert self._greeting is not None  # set by connection_made
+        hello = await asyncio.wait_for(self._greeting, self.command_timeout_s)
+        if hello.content_type != "auth/request":
+            raise PbxRejected(f"not an Event Socket: {hello.content_type!r}")
+        reply = await self._command(self._auth, None, allow_before_ready=True)
+        if not reply.reply_text.startswith("+OK"):
+            raise PbxRejected(f"Event Socket refused the password: {reply.reply_text}")
+        reply = await self._command(self._subscription, None, allow_before_ready=True)
+        if not reply.reply_text.startswith("+OK"):
+            raise PbxRejected(f"event subscription refused: {reply.reply_text}")
+
+    def data_received(self, data: bytes) -> str | None:
+        for frame in self._parser.feed(data):
+            if self._greeting is not None and not self._greeting.done():
+                self._greeting.set_result(frame)
+            elif frame.content_type in ("command/reply", "api/response"):
+                self._reply(frame)
+            elif frame.content_type == "text/disconnect-notice":
+                return "FreeSWITCH said goodbye"
+            else:
+                self._event(frame)
+        return None
+
+    async def is_alive(self, silent_s: float) -> bool:
+        """A link silent for `dead_after_s` (HEARTBEAT comes every 20 s) is probed with
+        `api status`; no answer means dead."""
+        if silent_s < self.dead_after_s:
+            return True
         try:
-            self._writer = writer
-            self._last_received = time.monotonic()
-            async with asyncio.TaskGroup() as tasks:
-                greeting: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
-                reading = tasks.create_task(self._read(reader, parser, greeting))
-                hello = await asyncio.wait_for(greeting, self.command_timeout_s)
-                if hello.content_type != "auth/request":
-                    raise PbxRejected(f"not an Event Socket: {hello.content_type!r}")
-                reply = await self._command(self._auth, None, allow_before_ready=True)
-                if not reply.reply_text.startswith("+OK"):
-                    raise PbxRejected(f"Event Socket refused the password: {reply.reply_text}")
-                reply = await self._command(self._subscription, None, allow_before_ready=True)
-                if not reply.reply_text.startswith("+OK"):
-                    raise PbxRejected(f"event subscription refused: {reply.reply_text}")
-                self.connected.set()
-                self.connections += 1
-                watchdog = tasks.create_task(self._watchdog(writer))
-                await self._on_connected()
-                reason = await reading
-                watchdog.cancel()
-        finally:
-            self.connected.clear()
-            self._writer = None
-            writer.close()
-            self._fail_pending(reason)
-            if self.connections:
-                self._on_lost(reason)
+            await self._command(esl.api("status"), self.command_timeout_s)
+        except (PbxTimeout, PbxUnavailable):
+            log.warning(
+                "ESL silent for %.0f s and no answer to a probe: closing", self.dead_after_s
+            )
+            return False
+        return True
 
-    async def _read(
-        self,
-        reader: asyncio.StreamReader,
-        parser: esl.EslParser,
-        greeting: asyncio.Future[esl.Frame],
-    ) -> str:
-        while True:
-            chunk = await reader.read(65536)
-            if not chunk:
-                return "FreeSWITCH closed the connection"
-            self._last_received = time.monotonic()
-            for frame in parser.feed(chunk):
-                if not greeting.done():
-                    greeting.set_result(frame)
-                elif frame.content_type in ("command/reply", "api/response"):
-                    self._reply(frame)
-                elif frame.content_type == "text/disconnect-notice":
-                    return "FreeSWITCH said goodbye"
-                else:
-                    self._event(frame)
+    def connection_lost(self, reason: str) -> None:
+        self._writer = None
+        lost = PbxUnavailable(f"Event Socket lost ({reason}); the outcome is unknown")
+        greeting = [] if self._greeting is None else [self._greeting]
+        fail_all([*greeting, *self._replies, *self._jobs.values()], lost)
+        self._replies.clear()
+
+    # --- what comes in -----------------------------------------------------------------------
 
     def _reply(self, frame: esl.Frame) -> None:
         while self._replies:
@@ -199,31 +202,6 @@ class EslClient:
                 self._on_event(event)
         except Exception:  # one bad event must never take the connection down
             log.exception("ESL event handling failed")
-
-    async def _watchdog(self, writer: asyncio.StreamWriter) -> None:
-        while True:
-            await asyncio.sleep(min(5.0, self.dead_after_s / 3))
-            if time.monotonic() - self._last_received < self.dead_after_s:
-                continue
-            try:
-                await self._command(esl.api("status"), self.command_timeout_s)
-            except (PbxTimeout, PbxUnavailable):
-                log.warning(
-                    "ESL silent for %.0f s and no answer to a probe: closing", self.dead_after_s
-                )
-                writer.transport.abort()
-                return
-
-    def _fail_pending(self, reason: str) -> None:
-        lost = PbxUnavailable(f"Event Socket lost ({reason}); the outcome is unknown")
-        pending: list[asyncio.Future[esl.Frame]] | list[asyncio.Future[str]]
-        for pending in (list(self._replies), list(self._jobs.values())):
-            for future in pending:
-                if not future.done():
-                    future.set_exception(lost)
-                    with contextlib.suppress(BaseException):
-                        future.exception()  # retrieved: no "never retrieved" warnings
-        self._replies.clear()
 
     async def close(self) -> None:
         if self._writer is not None:

@@ -50,16 +50,6 @@ def playback_path(sound: str, extra: Mapping[str, str] | None = None) -> str:
     return parts[0] if len(parts) == 1 else "file_string://" + "!".join(parts)
 
 
-def has_meaning(sound: str, extra: Mapping[str, str] | None = None) -> bool:
-    """Whether every part of the sound has a FreeSWITCH meaning (for a check when a queue
-    is configured)."""
-    try:
-        playback_path(sound, extra)
-    except UnknownSound:
-        return False
-    return True
-
-
 def _file(part: str, table: Mapping[str, str]) -> str:
     path = table.get(part, part)
     if ".." in path or not FILE_PATH.fullmatch(path):

@@ -1,4 +1,4 @@
-"""FreeSWITCH events to domain events, domain commands to ESL command words. Pure: no I/O.
+"""FreeSWITCH events to domain events (commands.py builds what goes the other way). Pure.
 
 Built on the real 1.10.12 transcripts (../shared/captures): a caller parks (CHANNEL_PARK,
 inbound); the controller rings the agent with `bgapi originate {origination_uuid=<leg>,...}
@@ -14,7 +14,6 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 
-from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
@@ -31,9 +30,7 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
 )
-from ccgateway.pbx.freeswitch import esl
 from ccgateway.pbx.wire import plain_text
-from ccgateway.ports import InvalidWireValue
 
 EventHeaders = Mapping[str, str]
 INBOUND_CONTEXT = "ccgw-inbound"
@@ -151,50 +148,6 @@ def parked_agent_leg(event: EventHeaders) -> str | None:
     return uuid if parked and uuid.startswith(LEG_PREFIX) else None
 
 
-def originate_agent(command: RingAgent) -> tuple[str, ...]:
-    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge)."""
-    variables = esl.originate_variables(
-        {
-            "origination_uuid": command.leg_id,
-            "ccgw_caller": command.call_id,
-            "originate_timeout": str(int(command.timeout_s)),
-            "origination_caller_id_number": re.sub(r"[^0-9+*#]", "", command.caller_number) or "0",
-            "origination_caller_id_name": re.sub(r"[^A-Za-z0-9._-]", "_", command.caller_name)[:40]
-            or "Customer",
-        }
-    )
-    return ("originate", variables + _device(command.device), "&park()")
-
-
-EAVESDROP_VARIABLES = {
-    MonitorMode.LISTEN: {},
-    MonitorMode.WHISPER: {"eavesdrop_whisper_aleg": "true"},
-    MonitorMode.BARGE: {"eavesdrop_bridge_aleg": "true", "eavesdrop_bridge_bleg": "true"},
-}
-
-
-def eavesdrop(command: Monitor) -> tuple[str, ...]:
-    """bgapi words: ring the supervisor; on answer mod_dptools' eavesdrop joins the agent's
-    leg (whisper speaks to the agent only, barge to both sides)."""
-    variables = esl.originate_variables(
-        {
-            "origination_caller_id_name": command.mode.value,
-            "origination_caller_id_number": "monitor",
-            **EAVESDROP_VARIABLES[command.mode],
-        }
-    )
-    leg = command.agent_leg_id
-    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,36}", leg):
-        raise InvalidWireValue(f"leg id {leg!r} is not a FreeSWITCH uuid")
-    return ("originate", variables + _device(command.supervisor_device), f"&eavesdrop({leg})")
-
-
-def _device(device: str) -> str:
-    if not re.fullmatch(r"(user|sofia/[A-Za-z0-9_.-]+)/[A-Za-z0-9_.@:+-]{1,80}", device):
-        raise InvalidWireValue(f"device {device!r} is not a FreeSWITCH dial string we accept")
-    return device
-
-
 def to_snapshot(
     channels_json: str,
     devices: Iterable[DeviceStateChanged] = (),
@@ -238,27 +191,3 @@ def to_snapshot(
 def _row_device(row: Mapping[str, object]) -> str:
     dest = str(row.get("dest", ""))
     return f"user/{dest}" if dest else str(row.get("name", ""))
-
-
-SAFE_VALUE = re.compile(r"^[A-Za-z0-9_@+/.&!:-]{1,400}$")
-
-
-def set_variable(uuid: str, name: str, value: str) -> tuple[str, ...]:
-    """api words: `uuid_setvar <uuid> <name> <value>`; values of plain characters only (the
-    words are separated by spaces)."""
-    if not SAFE_VALUE.fullmatch(value) or ".." in value:
-        raise InvalidWireValue(f"{name}: {value!r} has characters FreeSWITCH would split on")
-    return ("uuid_setvar", uuid, name, value)
-
-
-def check_dial_template(template: str) -> str:
-    if template.count("{number}") != 1 or not re.fullmatch(r"[A-Za-z0-9_/.@:{}-]{1,120}", template):
-        raise InvalidWireValue(f"dial template {template!r} must hold {{number}} once")
-    return template
-
-
-def transfer_out(uuid: str, template: str, number: str) -> tuple[str, ...]:
-    """api words: the caller leaves the agent for a bridge to an outside number."""
-    if not re.fullmatch(r"\+?[0-9]{3,20}", number):
-        raise InvalidWireValue(f"number {number!r}")
-    return ("uuid_transfer", uuid, f"bridge:{template.format(number=number)}", "inline")

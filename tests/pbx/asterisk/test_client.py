@@ -10,11 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
 
+from ccgateway.domain.events import CallWaiting, PbxEvent
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.asterisk.client import EVENTS
 
@@ -32,6 +33,8 @@ class AmiServer:
     denied: set[str]
     actions: list[dict[str, str]] = field(default_factory=list)
     refused: asyncio.Event = field(default_factory=asyncio.Event)
+    # sent after the resync's last answer, one write per piece with a pause in between
+    after_resync: list[bytes] = field(default_factory=list)
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         writer.write(b"Asterisk Call Manager/9.0.0\r\n")
@@ -47,7 +50,12 @@ class AmiServer:
                     )
                     self.actions.append(action)
                     writer.write(self.answer(action))
-                await writer.drain()
+                    await writer.drain()
+                    if action.get("Action") == "DeviceStateList":
+                        for piece in self.after_resync:
+                            writer.write(piece)
+                            await writer.drain()
+                            await asyncio.sleep(0.05)
         writer.close()
 
     def answer(self, action: dict[str, str]) -> bytes:
@@ -68,21 +76,35 @@ class AmiServer:
         return _block({"Response": "Success", "ActionID": action_id, "Ping": "Pong"})
 
 
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
 @contextlib.asynccontextmanager
-async def running(denied: set[str]) -> AsyncIterator[tuple[AmiServer, AsteriskPbx]]:
-    ami = AmiServer(denied)
-    server = await asyncio.start_server(ami.serve, "127.0.0.1", 0)
+async def serving(
+    handler: Handler, emitted: list[PbxEvent], timeout_s: float = 2.0
+) -> AsyncIterator[AsteriskPbx]:
+    """A local server with `handler`, and a running AsteriskPbx connecting to it."""
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=2.0)
-    task = asyncio.create_task(pbx.run(lambda event: None))
+    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=timeout_s)
+    task = asyncio.create_task(pbx.run(emitted.append))
     try:
-        yield ami, pbx
+        yield pbx
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         server.close()
         await server.wait_closed()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    denied: set[str], emitted: list[PbxEvent] | None = None, after_resync: Sequence[bytes] = ()
+) -> AsyncIterator[tuple[AmiServer, AsteriskPbx]]:
+    ami = AmiServer(denied, after_resync=list(after_resync))
+    async with serving(ami.serve, [] if emitted is None else emitted) as pbx:
+        yield ami, pbx
 
 
 async def test_a_refused_action_is_named_in_the_log_and_in_the_problem(
@@ -104,7 +126,7 @@ async def test_a_refused_action_is_named_in_the_log_and_in_the_problem(
 
 async def test_login_asks_only_for_the_event_classes_the_controller_uses() -> None:
     async with running(set()) as (ami, pbx):
-        await asyncio.wait_for(pbx.client.connected.wait(), 5)
+        await asyncio.wait_for(pbx.client.link.connected.wait(), 5)
         for _ in range(50):  # the resync follows the login
             if any(a.get("Action") == "DeviceStateList" for a in ami.actions):
                 break
@@ -112,3 +134,56 @@ async def test_login_asks_only_for_the_event_classes_the_controller_uses() -> No
     [login] = [a for a in ami.actions if a.get("Action") == "Login"]
     assert login["Events"] == EVENTS == "call,user"
     assert pbx.problem is None
+
+
+async def test_a_callers_name_cut_inside_a_character_between_two_reads_arrives_whole() -> None:
+    name = "Zoë Ångström 山田"
+    event = _block(
+        {
+            "Event": "UserEvent",
+            "Uniqueid": "1795348694.0",
+            "CallerIDNum": "+4930200",
+            "CallerIDName": name,
+            "UserEvent": "CCGWWaiting",
+            "Queue": "200",
+        }
+    )
+    inside = event.index("山".encode()) + 1  # between the first and second byte of 山
+    emitted: list[PbxEvent] = []
+    async with running(set(), emitted, [event[:inside], event[inside:]]):
+        for _ in range(100):
+            if any(isinstance(e, CallWaiting) for e in emitted):
+                break
+            await asyncio.sleep(0.02)
+    [waiting] = [e for e in emitted if isinstance(e, CallWaiting)]
+    assert (waiting.call_id, waiting.caller_name, waiting.caller_number) == (
+        "1795348694.0",
+        name,
+        "+4930200",
+    )
+
+
+@pytest.mark.parametrize(
+    ("greeting", "logged"),
+    [
+        (b"SSH-2.0-OpenSSH_9.6\r\n", "not an AMI server: b'SSH-2.0"),
+        (b"", "AMI link lost before the banner (Asterisk closed the connection)"),
+    ],
+)
+async def test_a_peer_that_is_not_ami_is_refused_at_once_and_never_connected(
+    caplog: pytest.LogCaptureFixture, greeting: bytes, logged: str
+) -> None:
+    async def stranger(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(greeting)
+        await writer.drain()
+        writer.close()
+
+    caplog.set_level(logging.WARNING)
+    emitted: list[PbxEvent] = []
+    async with serving(stranger, emitted, timeout_s=30.0) as pbx:
+        for _ in range(100):  # well within the 30 s a wait for the banner could take
+            if logged in caplog.text:
+                break
+            await asyncio.sleep(0.02)
+    assert logged in caplog.text
+    assert pbx.client.link.connections == 0 and emitted == []

@@ -16,7 +16,8 @@ import pytest
 
 from ccgateway.domain.events import VoicemailEnded
 from ccgateway.pbx.asterisk import translate
-from ccgateway.pbx.asterisk.client import AmiClient, AmiMessage
+from ccgateway.pbx.asterisk.ami import AmiMessage
+from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.sandbox import Sandbox
 
 pytestmark = [pytest.mark.asterisk]
@@ -36,7 +37,7 @@ async def watching(sandbox: Sandbox) -> AsyncIterator[tuple[AmiClient, list[AmiM
     )
     task = asyncio.create_task(client.run_forever())
     try:
-        await asyncio.wait_for(client.connected.wait(), 10)
+        await asyncio.wait_for(client.link.connected.wait(), 10)
         yield client, seen
     finally:
         task.cancel()

@@ -23,7 +23,7 @@ from ccgateway.domain.events import (
 )
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import translate
-from ccgateway.pbx.asterisk.actions import Actions
+from ccgateway.pbx.asterisk.actions import Actions, originate_agent
 from ccgateway.ports import InvalidWireValue
 from tests.pbx.asterisk.test_translate import messages
 
@@ -155,8 +155,8 @@ def test_what_cannot_go_on_the_wire_is_refused(bad: dict[str, object]) -> None:
 
 def test_a_dialers_agent_leg_asks_the_phone_to_answer_at_once() -> None:
     ring = RingAgent("ccgw-9", "ob-1a2b", "a1", "PJSIP/agent1", 5.0, auto_answer=True)
-    variable = translate.originate_agent(ring)["Variable"]
+    variable = originate_agent(ring)["Variable"]
     assert variable.startswith("CCGW_CALLER=ob-1a2b,")
     assert "PJSIP_HEADER(add,Call-Info)=<sip:autoanswer.invalid>;answer-after=0" in variable
-    plain = translate.originate_agent(RingAgent("ccgw-9", "c1", "a1", "PJSIP/agent1", 5.0))
+    plain = originate_agent(RingAgent("ccgw-9", "c1", "a1", "PJSIP/agent1", 5.0))
     assert plain["Variable"] == "CCGW_CALLER=c1"

@@ -67,7 +67,7 @@ async def test_bgapi_uses_our_job_uuid_and_reports_originate_failures() -> None:
     harness = Harness(replay("10_originate_failure", "ctl"))
     client = await harness.start()
     try:
-        await harness.until(client.connected.is_set)
+        await harness.until(client.link.connected.is_set)
         with pytest.raises(PbxRejected, match="NO_ROUTE_DESTINATION"):
             await client.bgapi(
                 "originate", "{origination_uuid=x}loopback/nonexistent_ext", "&park()"
@@ -99,7 +99,7 @@ async def test_a_wrong_password_is_refused_and_retried_without_connecting(
     client = await harness.start()
     try:
         await harness.until(lambda: "refused the password" in caplog.text)
-        assert client.connections == 0 and not client.connected.is_set()
+        assert client.link.connections == 0 and not client.link.connected.is_set()
         with pytest.raises(PbxUnavailable):
             await client.api("status")
     finally:
@@ -119,7 +119,7 @@ async def test_a_dropped_link_fails_pending_commands_reconnects_and_resyncs() ->
         with pytest.raises(PbxUnavailable):  # the 4th command: the server drops the link
             await client.api("show", "channels", "as", "json")
         await harness.until(lambda: harness.lost and len(harness.resyncs) >= 2)
-        assert harness.server.connections == 2 and client.connections == 2
+        assert harness.server.connections == 2 and client.link.connections == 2
         rows = await client.api("show", "channels", "as", "json")
         assert '"row_count":1' in rows.replace(" ", "")
         shows = [c for c in harness.server.received if c.startswith("api show channels")]

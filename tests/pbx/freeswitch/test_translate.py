@@ -19,7 +19,7 @@ from ccgateway.domain.events import (
     LegFailure,
     MachineDetected,
 )
-from ccgateway.pbx.freeswitch import translate
+from ccgateway.pbx.freeswitch import commands, translate
 from ccgateway.ports import InvalidWireValue
 from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
 
@@ -132,14 +132,14 @@ def test_the_resync_reads_show_channels_as_json() -> None:
 
 def test_ring_agent_becomes_a_checked_originate() -> None:
     ring = RingAgent("ccgw-1", "bf83", "a", "user/1001", 15, "+49 30 1", 'Eve "x", y')
-    assert translate.originate_agent(ring) == (
+    assert commands.originate_agent(ring) == (
         "originate",
         "{origination_uuid=ccgw-1,ccgw_caller=bf83,originate_timeout=15,"
         "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y}user/1001",
         "&park()",
     )
     with pytest.raises(InvalidWireValue):
-        translate.originate_agent(RingAgent("ccgw-1", "c", "a", "user/1001 &hupall", 15))
+        commands.originate_agent(RingAgent("ccgw-1", "c", "a", "user/1001 &hupall", 15))
 
 
 @pytest.mark.parametrize(
@@ -152,7 +152,7 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
 )
 def test_monitoring_is_eavesdrop_on_the_agent_leg(mode: str, variables: str) -> None:
     command = Monitor("ccgw-leg", "user/2001", MonitorMode(mode))
-    assert translate.eavesdrop(command) == (
+    assert commands.eavesdrop(command) == (
         "originate",
         f"{{origination_caller_id_name={mode},origination_caller_id_number=monitor{variables}}}"
         "user/2001",
@@ -182,20 +182,20 @@ def test_a_feature_code_event_names_the_agent_s_device() -> None:
 
 
 def test_the_commands_freeswitch_does_are_checked_words() -> None:
-    assert translate.transfer_out("u1", "sofia/gateway/trunk/{number}", "+4940555") == (
+    assert commands.transfer_out("u1", "sofia/gateway/trunk/{number}", "+4940555") == (
         "uuid_transfer",
         "u1",
         "bridge:sofia/gateway/trunk/+4940555",
         "inline",
     )
-    assert translate.set_variable("u1", "ccgw_sound", "ivr/ivr-hold.wav") == (
+    assert commands.set_variable("u1", "ccgw_sound", "ivr/ivr-hold.wav") == (
         "uuid_setvar",
         "u1",
         "ccgw_sound",
         "ivr/ivr-hold.wav",
     )
-    for bad in (lambda: translate.transfer_out("u1", "sofia/gateway/t/{number}", "1 2"),
-                lambda: translate.set_variable("u1", "ccgw_sound", "a b"),
-                lambda: translate.check_dial_template("sofia/{number}/{number}")):  # fmt: skip
+    for bad in (lambda: commands.transfer_out("u1", "sofia/gateway/t/{number}", "1 2"),
+                lambda: commands.set_variable("u1", "ccgw_sound", "a b"),
+                lambda: commands.check_dial_template("sofia/{number}/{number}")):  # fmt: skip
         with pytest.raises(InvalidWireValue):
             bad()

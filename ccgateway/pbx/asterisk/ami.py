@@ -1,0 +1,105 @@
+"""Asterisk Manager Interface framing, sans I/O: bytes in, messages out; actions out.
+
+The server first sends one banner line (`Asterisk Call Manager/x.y`), then messages: header
+lines `Name: value` ending in CR LF, each message ended by an empty line. Framing is done on
+bytes and a message is decoded (UTF-8, undecodable bytes replaced) only once it is whole, so
+a caller's name whose characters straddle two reads arrives intact.
+
+Framing is ours; each whole message is read by panoramisk 1.4's parser (`Message.from_line`)
+and flattened to the plain dict `translate.py` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from panoramisk.message import Message
+
+from ccgateway.pbx.wire import check_wire_value
+from ccgateway.ports import InvalidWireValue, PbxRejected
+
+AmiMessage = dict[str, str]
+HeaderValue = str | Sequence[str]
+MAX_LINE = 1024  # AMI's limit for one header line, CR LF included
+EOL = "\r\n"
+END = b"\r\n\r\n"
+BANNER = b"Asterisk Call Manager"
+
+
+class AmiProtocolError(PbxRejected):
+    """The peer is not an AMI server; the connection must be dropped."""
+
+
+@dataclass
+class AmiParser:
+    """Feed it bytes as they arrive, in any split; it returns the messages completed so far.
+
+    `banner` is the server's first line once it has come (`Asterisk Call Manager/9.0.0`).
+    """
+
+    banner: str | None = None
+    _buffer: bytearray = field(default_factory=bytearray)
+    _searched: int = 0  # bytes of the buffer known to hold no message end
+
+    def feed(self, data: bytes) -> list[AmiMessage]:
+        self._buffer.extend(data)
+        if self.banner is None and not self._take_banner():
+            return []
+        messages: list[AmiMessage] = []
+        while (end := self._buffer.find(END, self._searched)) >= 0:
+            block = self._buffer[:end].decode("utf-8", errors="replace")
+            del self._buffer[: end + len(END)]
+            self._searched = 0
+            message = parse_message(block)
+            if message is not None:
+                messages.append(message)
+        # an END may straddle this read and the next: look again at its first bytes
+        self._searched = max(0, len(self._buffer) - len(END) + 1)
+        return messages
+
+    def _take_banner(self) -> bool:
+        newline = self._buffer.find(b"\n")
+        if newline < 0:
+            if len(self._buffer) > MAX_LINE:
+                raise AmiProtocolError(f"not an AMI server: {bytes(self._buffer[:60])!r}")
+            return False
+        line = bytes(self._buffer[: newline + 1])
+        if not line.startswith(BANNER):
+            raise AmiProtocolError(f"not an AMI server: {line[:60]!r}")
+        del self._buffer[: newline + 1]
+        self.banner = line.decode("utf-8", errors="replace").strip()
+        return True
+
+
+def parse_message(block: str) -> AmiMessage | None:
+    """One AMI message block (without the blank line) as a plain dict; None if not one.
+
+    panoramisk's parser reads the block; its message becomes a plain dict (a repeated
+    header's first value, the body of a `Follows`/`Fail` response as `Output`)."""
+    message = Message.from_line(block.strip())
+    if message is None:
+        return None
+    flat: AmiMessage = {}
+    for key, value in message.items():
+        if key != "content":  # panoramisk's own body key; the body is `Output`
+            flat[key] = value[0] if isinstance(value, list) else str(value)
+    if message.content:
+        flat["Output"] = message.content
+    return flat
+
+
+def encode_action(action: Mapping[str, HeaderValue]) -> bytes:
+    """One AMI action as bytes, after checking every header (pure, for tests too)."""
+    lines = []
+    for name, value in action.items():
+        check_wire_value("header name", name)
+        if ":" in name or not name:
+            raise InvalidWireValue(f"header name {name!r} is not a valid AMI header name")
+        for item in [value] if isinstance(value, str) else value:
+            check_wire_value(name, item)
+            line = f"{name}: {item}"
+            if len(line.encode()) + 2 > MAX_LINE:
+                raise InvalidWireValue(f"{name}: the line is longer than AMI's {MAX_LINE} bytes")
+            lines.append(line)
+    return (EOL.join(lines) + EOL + EOL).encode()
