@@ -304,7 +304,7 @@ def _predictor(
         if pool_free is not None:
             return  # will be served at once: no wait to predict
         ahead = sum(1 for w in center.engine.waiting_calls() if w.queue_id == queue_id)
-        estimate = center.desk.room.estimator.expected_wait(queue.id, ahead, now)
+        estimate = center.desk.estimator.expected_wait(queue.id, ahead, now)
         if estimate is not None and recent[queue_id]:
             predictions.estimator.append((estimate, arrival.call_id))
             predictions.average.append((statistics.fmean(recent[queue_id]), arrival.call_id))

@@ -1,8 +1,10 @@
 """Inbound calls: a caller waits, is offered to an agent, talks, and leaves a record.
 
-The `CallDesk` keeps the live calls and the agent legs rung for them. It is driven by the
-centre (center.py), which hands it PBX events and routing matches; every agent state change
-goes through the floor (floor.py), so the routing engine always knows who is free.
+The `CallDesk` keeps the live calls, their line (in the routing engine, with the wait
+estimator) and the agent legs rung for them. It is driven by the centre (center.py), which
+hands it PBX events and routing matches, and by the waiting room (waiting_room.py), which
+admits callers to the line by their queue's rules; every agent state change goes through
+the floor (floor.py), so the routing engine always knows who is free.
 """
 
 from __future__ import annotations
@@ -11,23 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ccgateway.domain.agents import AgentState, Trigger
+from ccgateway.domain.agents import Trigger
 from ccgateway.domain.commands import (
     Command,
+    Fact,
     HangUp,
     Interaction,
     Notify,
     Outcome,
     RecordInteraction,
     RingAgent,
-    SendToFallback,
 )
 from ccgateway.domain.engine import Match
-from ccgateway.domain.events import CallWaiting, LegFailure, failure_for_cause
+from ccgateway.domain.estimator import WaitEstimator
+from ccgateway.domain.events import LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
-from ccgateway.domain.model import DEFAULT_PBX, Queue
+from ccgateway.domain.model import DEFAULT_PBX
 from ccgateway.domain.timers import TimerKind
-from ccgateway.domain.waiting_room import WaitingRoom
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
@@ -68,6 +70,14 @@ class Call:
             self.segment_at = self.arrived_at
 
 
+@dataclass(frozen=True, slots=True)
+class OutboundCallEnded(Fact):
+    """The desk ended a call a campaign placed: the dialer's part of its end follows."""
+
+    call: Call
+    outcome: Outcome
+
+
 class ConsultState(StrEnum):
     RINGING = "ringing"
     TALKING = "talking"
@@ -92,54 +102,13 @@ class CallDesk:
         self.floor = floor
         self.calls: dict[str, Call] = {}
         self.legs: dict[str, str] = {}  # agent leg id -> call id
-        self.room = WaitingRoom(self)
+        self.estimator = WaitEstimator()  # learns from the line: who joins, leaves, is taken
         # Hooks of the transfers (transfers.py): the agent of a connected call hung up (None:
         # nothing special, the call ends), and a call is about to end.
         self.agent_left: Callable[[Call, float], list[Command] | None] | None = None
         self.before_end: Callable[[Call, float], list[Command]] | None = None
-        # The dialer's hook: an outbound call is over for the desk (call, outcome, now).
-        self.outbound_ended: Callable[[Call, Outcome, float], list[Command]] | None = None
 
-    # --- arrival -------------------------------------------------------------------------
-
-    def arrive(
-        self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0, *, rejoin: bool = False
-    ) -> list[Command]:
-        """A caller asks for the queue behind the extension; `rejoin`: they were already
-        waiting before the controller lost sight of them (a resync)."""
-        if event.call_id in self.calls:
-            return []  # a repeat (a resync raced the event): the call is already here
-        queue = self.floor.directory.queue_for_extension(event.extension, pbx)
-        if queue is None:
-            reason = f"no queue has extension {event.extension}"
-            record = Interaction(
-                event.call_id,
-                None,
-                None,
-                event.caller_number,
-                Outcome.REJECTED,
-                now - age_s,
-                None,
-                now,
-                age_s,
-                0.0,
-                0,
-            )
-            return [SendToFallback(event.call_id, reason, pbx), RecordInteraction(record)]
-        priority = queue.priority if event.priority is None else event.priority
-        call = Call(
-            event.call_id,
-            queue.id,
-            event.caller_number,
-            event.caller_name,
-            now - age_s,
-            pbx=pbx,
-            priority=priority,
-            queued_at=now - age_s,
-        )
-        self.calls[call.id] = call
-        keep_for = self._last_agent_for(call, queue, now)
-        return [self.notice(call), *self.room.admit(call, queue, now, keep_for, rejoin=rejoin)]
+    # --- the line ------------------------------------------------------------------------
 
     def enqueue(
         self, call: Call, now: float, keep_for: tuple[str, float, str] | None = None
@@ -149,28 +118,18 @@ class CallDesk:
         self.floor.engine.add_call(
             call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at, keep_for
         )
-        self.room.estimator.joined(call.queue_id, now)
+        self.estimator.joined(call.queue_id, now)
 
     def leave_line(self, call: Call, now: float, *, abandoned: bool = False) -> None:
         """Take the call out of its queue's line (offered, moved, sent on, hung up)."""
         if self.floor.engine.remove_call(call.id) is not None:
-            self.room.estimator.left(call.queue_id, now, abandoned=abandoned)
+            self.estimator.left(call.queue_id, now, abandoned=abandoned)
 
-    def _last_agent_for(
-        self, call: Call, queue: Queue, now: float
-    ) -> tuple[str, float, str] | None:
-        """Whom to keep a returning caller for, and until when, if anyone."""
-        last = self.floor.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
-        if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
-            return None
-        agent = self.floor.directory.agents.get(last[0])
-        if agent is None or agent.pbx != call.pbx:
-            return None
-        state = self.floor.status[agent.id].state
-        working = state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
-        if not working or not queue.compiled.matches(agent.skills, agent.attributes):
-            return None
-        return agent.id, now + queue.last_agent_wait_s, "last agent"
+    def stop_wait_timers(self, call_id: str) -> None:
+        """The caller will not wait in this queue again (answered, ended or moved): the
+        queue's max wait and announcements (set by the waiting room) stop."""
+        self.floor.timers.cancel(TimerKind.MAXWAIT, call_id)
+        self.floor.timers.cancel(TimerKind.ANNOUNCE, call_id)
 
     # --- offers ---------------------------------------------------------------------------
 
@@ -226,8 +185,8 @@ class CallDesk:
         call.answered_at = now
         call.offer_deadline = None
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
-        self.room.forget(call.id)
-        self.room.estimator.taken(call.queue_id, now, now - call.queued_at)
+        self.stop_wait_timers(call.id)
+        self.estimator.taken(call.queue_id, now, now - call.queued_at)
         self.floor.apply(call.agent_id, Trigger.ANSWER, now)
         self.floor.status[call.agent_id].calls_answered += 1
         return [self.floor.agent_notice(call.agent_id), self.notice(call)]
@@ -290,7 +249,7 @@ class CallDesk:
         for leg_id in call.conference:
             self.legs.pop(leg_id, None)
         self.leave_line(call, now, abandoned=outcome is Outcome.ABANDONED)
-        self.room.forget(call.id)
+        self.stop_wait_timers(call.id)
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
         if call.leg_id is not None:
             self.legs.pop(call.leg_id, None)
@@ -309,8 +268,8 @@ class CallDesk:
         if call.agent_id is not None:
             ended["agent_id"] = call.agent_id  # so an agent's stream carries its own calls' end
         out.append(Notify("call.ended", ended))
-        if call.kind == "outbound" and self.outbound_ended is not None:
-            out += self.outbound_ended(call, outcome, now)
+        if call.kind == "outbound":
+            out.append(OutboundCallEnded(call, outcome))  # the dialer records its dial
         return out
 
     def record(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> Command:

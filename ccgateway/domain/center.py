@@ -4,9 +4,12 @@ One instance is owned by one dispatcher task (services/dispatcher.py), so nothin
 Every public method takes `now` and returns the commands the shell must carry out, in order.
 
 The centre is the front of a few parts that share one floor (floor.py: agents' status, the
-routing engine, timers, decisions): the call desk (calls.py) for callers and agent legs, and
-the reconciliation after a reconnect (reconcile.py). It dispatches events to them and, after
-every change, offers waiting work to free agents until nobody can be served.
+routing engine, timers, decisions): the call desk (calls.py) for callers and agent legs, the
+waiting room (waiting_room.py) for queues' rules, callbacks, tasks, transfers, the dialer
+(outbound/) and the reconciliation after a reconnect (reconcile.py). It dispatches events
+and requests to them, hands on the facts one part states for another (commands.Fact), and
+after every step settles (settling.py): offers waiting work to free agents until nobody can
+be served, and paces the dialer.
 """
 
 from __future__ import annotations
@@ -16,10 +19,10 @@ from collections.abc import Callable
 
 from ccgateway.domain.agents import AgentPolicy, AgentState, AgentStatus, Trigger
 from ccgateway.domain.callbacks import CallbackDesk
-from ccgateway.domain.calls import Call, CallDesk, CallState
-from ccgateway.domain.commands import Command, Monitor, MonitorMode, Notify, Outcome, PlayMessage
+from ccgateway.domain.calls import Call, CallDesk, CallState, OutboundCallEnded
+from ccgateway.domain.commands import Command, Monitor, MonitorMode, Notify, Outcome
 from ccgateway.domain.directory import Directory
-from ccgateway.domain.engine import Decision, RoutingEngine
+from ccgateway.domain.engine import Decision, Match, RoutingEngine
 from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue, NotFound
 from ccgateway.domain.events import (
     AgentLegAnswered,
@@ -50,12 +53,14 @@ from ccgateway.domain.outbound.campaigns import Campaign
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.outbound.records import DispositionRecord
 from ccgateway.domain.outbound.runs import Entry
-from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, ActionKind, QueueAction
+from ccgateway.domain.queue_policy import ActionKind, QueueAction
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.settling import settles, settles_with
 from ccgateway.domain.tasks import TaskDesk
 from ccgateway.domain.timers import TimerKind
 from ccgateway.domain.transfers import Transfers, TransferTarget
+from ccgateway.domain.waiting_room import WaitingRoom
 
 __all__ = ["BUSY_DEVICE", "Call", "CallState", "Center"]
 
@@ -74,16 +79,16 @@ class Center:
         self.desk = CallDesk(self.floor)
         self.callbacks = CallbackDesk(self.floor)
         self.tasks = TaskDesk(self.floor)
-        self.transfers = Transfers(self.desk)
+        self.room = WaitingRoom(self.desk, self.callbacks)
+        self.transfers = Transfers(self.room)
         self.outbound = OutboundDesk(self.floor, self.desk)
-        self.desk.room.to_callback = self._to_callback
         TimerOwner = Callable[[TimerKind, str, float], list[Command]]
         self._timer_owners: dict[TimerKind, TimerOwner] = {
             TimerKind.WRAPUP: self._fire_agent,
             TimerKind.RESUME: self._fire_agent,
             TimerKind.OFFER: lambda _, key, now: self.desk.offer_timed_out(key, now),
-            TimerKind.MAXWAIT: self.desk.room.fire,
-            TimerKind.ANNOUNCE: self.desk.room.fire,
+            TimerKind.MAXWAIT: self.room.fire,
+            TimerKind.ANNOUNCE: self.room.fire,
             TimerKind.CALLBACK_DUE: self.callbacks.fire,
             TimerKind.CALLBACK_RING: self.callbacks.fire,
             TimerKind.TASK_OFFER: self.tasks.fire,
@@ -153,6 +158,7 @@ class Center:
         self.directory.check_skill_removable(skill_id)
         del self.directory.skills[skill_id]
 
+    @settles
     def put_agent(self, agent: Agent, now: float) -> list[Command]:
         self.directory.check_agent(agent)
         self.directory.put_agent(agent)
@@ -160,7 +166,7 @@ class Center:
         self.engine.agent_changed(agent.id)
         self.floor.refresh(agent.id)
         self.floor.staffing_dropped = True  # the agent's skills may no longer fit a queue
-        return self._route(now)
+        return []
 
     def check_agent_removable(self, agent_id: str) -> None:
         self.directory.agent(agent_id)
@@ -168,21 +174,23 @@ class Center:
         if status.call_id is not None or status.tasks:
             raise Conflict(f"agent {agent_id} has work in hand; remove the agent after it ends")
 
+    @settles
     def remove_agent(self, agent_id: str, now: float) -> list[Command]:
         self.check_agent_removable(agent_id)
         self.engine.agent_removed(agent_id)
         self.directory.drop_agent(agent_id)
         del self.status[agent_id]
         self.floor.staffing_dropped = True
-        return self._route(now)
+        return []
 
+    @settles
     def put_queue(self, queue: Queue, now: float, *, loading: bool = False) -> list[Command]:
         """Add or change a queue; `loading` skips the check that overflow targets exist
         (queues are loaded one by one, so a target may come later)."""
         self.directory.check_queue(queue, check_targets=not loading)
         self.directory.put_queue(queue)
         self.engine.queue_changed(queue.id)
-        return self._route(now)
+        return []
 
     def remove_queue(self, queue_id: str) -> None:
         self.directory.check_queue_removable(queue_id)
@@ -226,19 +234,26 @@ class Center:
                 "complete them, or pause, before logging out"
             )
         if after_call and status.state in (AgentState.RESERVED, AgentState.ON_CALL):
-            status.pending = (state, reason)
+            status.pending = (state, reason)  # nothing changes now: nothing to settle
             return [self.floor.agent_notice(agent_id)]
-        status.pending = None
-        self.floor.apply(agent_id, REQUESTABLE[state], now, reason)
-        return [self.floor.agent_notice(agent_id), *self._route(now)]
+        return self._change_agent_state(agent_id, state, reason, now)
 
+    @settles
+    def _change_agent_state(
+        self, agent_id: str, state: AgentState, reason: str | None, now: float
+    ) -> list[Command]:
+        self.status[agent_id].pending = None
+        self.floor.apply(agent_id, REQUESTABLE[state], now, reason)
+        return [self.floor.agent_notice(agent_id)]
+
+    @settles
     def set_call_priority(self, call_id: str, priority: int, now: float) -> list[Command]:
         """Raise or lower a waiting caller's priority (an integrator's VIP, a retention case)."""
         call = self._live_call(call_id)
         call.priority = check_priority(priority)
         if self.engine.waiting(call_id) is not None:
             self.engine.set_priority(call_id, call.priority)
-        return [self.desk.notice(call), *self._route(now)]
+        return [self.desk.notice(call)]
 
     def move_call(self, call_id: str, queue_id: str, now: float) -> list[Command]:
         """A supervisor moves a waiting caller to another queue, as that queue's overflow
@@ -256,13 +271,17 @@ class Center:
         if target.pbx != call.pbx:
             raise InvalidValue(f"queue {queue_id!r} is on {target.pbx}, the caller on {call.pbx}")
         if target.id == call.queue_id:
-            return []
-        if (refused := self.desk.room.refusal(target, now)) is not None:
+            return []  # nothing changes: nothing to settle
+        if (refused := self.room.refusal(target, now)) is not None:
             raise Conflict(f"queue {queue_id!r} takes no caller now ({refused[2]})")
-        action = QueueAction(ActionKind.QUEUE, target.id)
-        out = self.desk.room.send_on(call, action, Outcome.TRANSFERRED, "moved by hand", now)
-        return out + self._route(now)
+        return self._move(call, target, now)
 
+    @settles
+    def _move(self, call: Call, target: Queue, now: float) -> list[Command]:
+        action = QueueAction(ActionKind.QUEUE, target.id)
+        return self.room.send_on(call, action, Outcome.TRANSFERRED, "moved by hand", now)
+
+    @settles
     def request_callback(self, call_id: str, number: str | None, now: float) -> list[Command]:
         """A waiting caller (or an integrator for them) asks to be called back: the caller
         hangs up after a confirmation and a callback keeps their place."""
@@ -272,8 +291,9 @@ class Center:
         self.floor.require(call.pbx, "callback")
         if not (number or call.caller_number):
             raise InvalidValue("the caller's number is unknown: give the number to call back")
-        return self._to_callback(call, now, "asked for a callback", number) + self._route(now)
+        return self.room.to_callback(call, now, "asked for a callback", number)
 
+    @settles_with
     def create_callback(
         self,
         queue_id: str,
@@ -295,43 +315,32 @@ class Center:
             now,
             not_before=not_before,
         )
-        return callback, out + self._route(now)
+        return callback, out
 
+    @settles_with
     def change_callback(
         self, callback_id: str, changes: dict[str, object], now: float
     ) -> tuple[Callback, list[Command]]:
         out = self.callbacks.change(callback_id, changes, now)
-        return self.callbacks.live(callback_id), out + self._route(now)
+        return self.callbacks.live(callback_id), out
 
     def cancel_callback(self, callback_id: str, now: float) -> list[Command]:
+        # Only a scheduled or waiting callback can be cancelled: no agent is freed, so the
+        # centre does not settle after it.
         return self.callbacks.cancel(callback_id, now)
-
-    def _to_callback(
-        self, call: Call, now: float, why: str, number: str | None = None
-    ) -> list[Command]:
-        queue = self.directory.queues[call.queue_id]
-        _, out = self.callbacks.create(
-            queue,
-            number or call.caller_number,
-            call.caller_name,
-            call.priority,
-            now,
-            placed_at=call.arrived_at,
-            origin_call_id=call.id,
-        )
-        confirm = PlayMessage(call.id, CALLBACK_CONFIRMATION, call.pbx)
-        ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
-        return [confirm, *ended, *out]
 
     # --- outbound campaigns ------------------------------------------------------------
 
+    @settles
     def put_campaign(self, campaign: Campaign, now: float) -> list[Command]:
-        return self.outbound.put_campaign(campaign, now) + self._route(now)
+        return self.outbound.put_campaign(campaign, now)
 
+    @settles
     def campaign_action(self, campaign_id: str, action: str, now: float) -> list[Command]:
         """Start, pause or stop a campaign."""
-        return self.outbound.set_state(campaign_id, action, now) + self._route(now)
+        return self.outbound.set_state(campaign_id, action, now)
 
+    @settles
     def contacts_loaded(
         self,
         campaign_id: str,
@@ -340,15 +349,16 @@ class Center:
         screened: dict[str, float | None],
         now: float,
     ) -> list[Command]:
-        out = self.outbound.contacts_loaded(campaign_id, entries, asked, screened, now)
-        return out + self._route(now)
+        return self.outbound.contacts_loaded(campaign_id, entries, asked, screened, now)
 
+    @settles
     def preview_answer(
         self, agent_id: str, dial_id: str, accept: bool, now: float
     ) -> list[Command]:
         self.directory.agent(agent_id)
-        return self.outbound.preview_answer(agent_id, dial_id, accept, now) + self._route(now)
+        return self.outbound.preview_answer(agent_id, dial_id, accept, now)
 
+    @settles_with
     def dispose(
         self,
         dial_id: str,
@@ -363,19 +373,21 @@ class Center:
         record, out = self.outbound.dispose(
             dial_id, agent_id, code, answers, note, callback_at, callback_agent_id, now
         )
-        return record, out + self._route(now)
+        return record, out
 
     # --- transfers ---------------------------------------------------------------------
 
+    @settles
     def transfer(
         self, call_id: str, target: TransferTarget, attended: bool, now: float
     ) -> list[Command]:
         """Move a connected call to a queue, an agent or a number; `attended` consults the
         target first (then `finish_transfer`)."""
         if attended:
-            return self.transfers.consult(call_id, target, now) + self._route(now)
-        return self.transfers.blind(call_id, target, now) + self._route(now)
+            return self.transfers.consult(call_id, target, now)
+        return self.transfers.blind(call_id, target, now)
 
+    @settles
     def finish_transfer(self, call_id: str, how: str, now: float) -> list[Command]:
         """End a consult: `complete` (the caller goes to the consulted party), `cancel` (back
         to the agent) or `conference` (all three)."""
@@ -386,10 +398,11 @@ class Center:
         }
         if how not in steps:
             raise InvalidValue(f"a consult ends with complete, cancel or conference, not {how!r}")
-        return steps[how](call_id, now) + self._route(now)
+        return steps[how](call_id, now)
 
     # --- non-voice tasks ---------------------------------------------------------------
 
+    @settles_with
     def create_task(
         self,
         queue_id: str,
@@ -403,8 +416,9 @@ class Center:
         task, out = self.tasks.create(
             queue, channel, queue.priority if priority is None else priority, title, data, now
         )
-        return task, out + self._route(now)
+        return task, out
 
+    @settles
     def answer_task(self, task_id: str, agent_id: str, answer: str, now: float) -> list[Command]:
         """An agent's `accept`, `reject` or `complete` of a task."""
         self.directory.agent(agent_id)
@@ -417,10 +431,11 @@ class Center:
             raise InvalidValue(
                 f"a task is answered with accept, reject or complete, not {answer!r}"
             )
-        return steps[answer](task_id, agent_id, now) + self._route(now)
+        return steps[answer](task_id, agent_id, now)
 
+    @settles
     def cancel_task(self, task_id: str, now: float) -> list[Command]:
-        return self.tasks.cancel(task_id, now) + self._route(now)
+        return self.tasks.cancel(task_id, now)
 
     def reset_day(self, now: float) -> None:
         """A new day: every agent's occupancy counts from zero."""
@@ -453,12 +468,13 @@ class Center:
 
     # --- PBX events --------------------------------------------------------------------
 
+    @settles
     def handle(self, event: PbxEvent, now: float, pbx: str = DEFAULT_PBX) -> list[Command]:
         """Fold one event from the PBX named `pbx` into the centre."""
         out: list[Command] = []
         match event:
             case CallWaiting():
-                out = self.desk.arrive(event, now, pbx)
+                out = self.room.arrive(event, now, pbx)
             case AgentLegAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
                 out = self.outbound.agent_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id) if self.callbacks.owns(leg_id):
@@ -487,10 +503,10 @@ class Center:
                 if found is None:
                     found = self.callbacks.hung_up(channel_id, cause, now)
                 if found is None:  # a caller in voicemail the PBX said nothing about
-                    found = self.desk.room.voicemail_ended(channel_id, "", now)
+                    found = self.room.voicemail_ended(channel_id, "", now)
                 out = found or []
             case VoicemailEnded(call_id=call_id, failure=failure):
-                out = self.desk.room.voicemail_ended(call_id, failure, now)
+                out = self.room.voicemail_ended(call_id, failure, now)
             case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
                 out = self.outbound.customer_answered(leg_id, now)
             case CallbackAnswered(leg_id=leg_id):
@@ -503,7 +519,7 @@ class Center:
                 call = self.calls.get(call_id)
                 waiting = call is not None and call.state is not CallState.CONNECTED
                 if call is not None and waiting and self.floor.can(pbx, "callback"):
-                    out = self._to_callback(call, now, "pressed the callback key")
+                    out = self.room.to_callback(call, now, "pressed the callback key")
             case HoldTimedOut(call_id=call_id):
                 call = self.calls.get(call_id)
                 out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []
@@ -528,26 +544,27 @@ class Center:
                 in_transfer, more = self.transfers.resync(event.agent_legs, now, pbx)
                 for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)
                 claimed = for_dials | in_transfer | for_callbacks
-                out += more + most + resync(self.desk, event, now, pbx, claimed)
-                out += self.desk.room.voicemail_unknown(pbx)
+                out += more + most + resync(self.room, event, now, pbx, claimed)
+                out += self.room.voicemail_unknown(pbx)
                 self.floor.refresh_pbx(pbx)
             case FeatureCodeDialled():
                 out = self._feature_code(event, now)
             case PbxConnectionLost():
                 self.ready.discard(pbx)
                 self.floor.refresh_pbx(pbx)  # the PBX keeps the calls; the resync settles them
-        return out + self._route(now)
+        return out
 
+    @settles
     def tick(self, now: float) -> list[Command]:
         """Fire what is due: ended wrap-ups, offers the PBX never answered for, and
         relaxation steps of waiting callers."""
         out: list[Command] = []
         while (due := self.floor.timers.pop_due(now)) is not None:
-            out += self._fire(*due, now)
+            out += self._hand_on(self._fire(*due, now), now)  # before the next timer fires
         for decision in self.engine.advance(now):
             self.floor.decide(decision)
             if decision.kind == "overflow":
-                self.desk.room.forget(decision.call_id)  # the new queue's rules apply
+                self.desk.stop_wait_timers(decision.call_id)  # the new queue's rules apply
             call = self.calls.get(decision.call_id)
             if call is not None:
                 if decision.kind == "overflow":
@@ -556,7 +573,7 @@ class Center:
             elif decision.kind == "overflow":
                 self.callbacks.moved(decision.call_id, decision.queue_id, now)
                 self.tasks.moved(decision.call_id, decision.queue_id, now)
-        return out + self._route(now)
+        return out
 
     def next_deadline(self) -> float | None:
         times = [t for t in (self.floor.timers.next(), self.engine.next_due()) if t is not None]
@@ -599,20 +616,48 @@ class Center:
             }
             return [Notify("agent.feature_refused", why)]
 
-    def _route(self, now: float) -> list[Command]:
-        """Offer waiting work to free agents until no waiting item has a free qualified agent."""
+    # --- settling (settling.py) ----------------------------------------------------------
+
+    def settle_after(self, out: list[Command], now: float) -> list[Command]:
+        """A step's commands `out`, its facts handed on, then the settling's commands."""
+        return self._hand_on(out, now) + self.settle(now)
+
+    def settle(self, now: float) -> list[Command]:
+        """Bring the centre to rest after a step: callers of queues left without a qualified
+        agent are sent on, waiting work is offered to free agents until nobody waiting has
+        a free qualified agent, and the dialer paces its campaigns."""
         out: list[Command] = []
         if self.floor.staffing_dropped:
             self.floor.staffing_dropped = False
-            out += self.desk.room.sweep_unstaffed(now)
+            # handed on before routing: the dialer's end of a call may free its agent
+            out += self._hand_on(self.room.sweep_unstaffed(now), now)
+        offers: list[Command] = []
         while (match := self.engine.next_match(now)) is not None:
-            if match.call_id in self.callbacks.callbacks:
-                out += self.callbacks.offer(match, now)
-            elif match.call_id in self.tasks.tasks:
-                out += self.tasks.offer(match, now)
+            offers += self._offer(match, now)
+        out += self._hand_on(offers, now)  # the pacer learns of every release before it paces
+        return out + self._hand_on(self.outbound.pace(now), now)
+
+    def _offer(self, match: Match, now: float) -> list[Command]:
+        if match.call_id in self.callbacks.callbacks:
+            return self.callbacks.offer(match, now)
+        if match.call_id in self.tasks.tasks:
+            return self.tasks.offer(match, now)
+        return self.desk.offer(match, now)
+
+    def _hand_on(self, out: list[Command], now: float) -> list[Command]:
+        """`out` with each fact in it handed on to the part it concerns, and what that part
+        returns in its place; then the floor's released agents are told to the dialer."""
+        handed: list[Command] = []
+        for item in out:
+            if isinstance(item, OutboundCallEnded):
+                ended = self.outbound.call_ended(item.call, item.outcome, now)
+                handed += self._hand_on(ended, now)
             else:
-                out += self.desk.offer(match, now)
-        return out + self.outbound.pace(now)
+                handed.append(item)
+        for released in self.floor.released:
+            self.outbound.agent_released(released.agent_id, released.busy_s, now)
+        self.floor.released.clear()
+        return handed
 
     def _live_call(self, call_id: str) -> Call:
         call = self.calls.get(call_id)

@@ -316,9 +316,21 @@ PBX_COMMANDS = (
     DialCustomer,
 )
 
-# Everything the core asks of the shell: the PBX's commands and the writes and notices.
+
+class Fact:
+    """What one part of the core states for another: a call of the dialer's ended
+    (calls.py), an agent was released (floor.py). It travels among the commands a part
+    returns, where what it causes must go; the centre hands it on (center.py, `settle_after`)
+    and puts what the receiving part returns in its place, so the shell never sees one."""
+
+    __slots__ = ()
+
+
+# Everything the core asks of the shell: the PBX's commands and the writes and notices (and,
+# inside the core only, facts on their way to the part they concern).
 Command = (
-    PbxCommand
+    Fact
+    | PbxCommand
     | SaveCallback
     | SaveTask
     | RecordInteraction

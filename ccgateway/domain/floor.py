@@ -11,14 +11,24 @@ from __future__ import annotations
 
 from collections import OrderedDict, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ccgateway.domain.agents import VOICE, AgentPolicy, AgentState, AgentStatus, Trigger
-from ccgateway.domain.commands import Notify
+from ccgateway.domain.commands import Fact, Notify
 from ccgateway.domain.directory import Directory
 from ccgateway.domain.engine import Decision, RoutingEngine
 from ccgateway.domain.errors import Conflict
 from ccgateway.domain.events import DeviceState
 from ccgateway.domain.timers import Timers
+
+
+@dataclass(frozen=True, slots=True)
+class AgentReleased(Fact):
+    """An agent's talk and wrap-up of a call are over, after `busy_s` in all."""
+
+    agent_id: str
+    busy_s: float
+
 
 # Device states in which a phone cannot take an offer: not registered, or already in use
 # (a personal call, or a call the controller did not place).
@@ -63,9 +73,9 @@ class Floor:
         # caller number -> (agent id, when their last answered call ended)
         self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.timers = Timers()
-        # Told when an agent's talk and wrap-up of a call are over (agent, seconds, now):
-        # the dialer learns how long its agents stay busy.
-        self.on_release: Callable[[str, float, float], None] | None = None
+        # Agents whose talk and wrap-up of a call are over, since the centre last took them
+        # (Center.settle_after): the dialer learns how long its agents stay busy.
+        self.released: list[AgentReleased] = []
         self.engine = RoutingEngine(
             self.directory.agents,
             self.directory.queues,
@@ -100,8 +110,8 @@ class Floor:
         engaged = status.engaged_at
         status.apply(trigger, now, reason)
         status.resume_at = None
-        if engaged is not None and status.engaged_at is None and self.on_release is not None:
-            self.on_release(agent_id, now - engaged, now)
+        if engaged is not None and status.engaged_at is None:
+            self.released.append(AgentReleased(agent_id, now - engaged))
         if status.pending is not None and status.state in (AgentState.AVAILABLE, AgentState.PAUSED):
             state, pending_reason = status.pending
             status.pending = None

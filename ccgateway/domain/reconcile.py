@@ -17,14 +17,16 @@ from ccgateway.domain.events import (
     LegFailure,
     PbxResynced,
 )
+from ccgateway.domain.waiting_room import WaitingRoom
 
 
 def resync(
-    desk: CallDesk, snapshot: PbxResynced, now: float, pbx: str, claimed: set[str]
+    room: WaitingRoom, snapshot: PbxResynced, now: float, pbx: str, claimed: set[str]
 ) -> list[Command]:
     """End calls the PBX no longer has, adopt callers and conversations the centre did not
     know, hang up agent legs nobody is waiting for, re-offer callers whose leg vanished.
     `claimed` legs belong to other desks (callbacks) and are left alone."""
+    desk = room.desk
     out: list[Command] = []
     for device in snapshot.devices:
         desk.floor.devices[device.device] = device.state
@@ -41,13 +43,13 @@ def resync(
                 out += desk.leg_failed(call.leg_id, LegFailure.ERROR, now, blame_agent=False)
             else:  # the agent is gone but the caller is still here: serve them again
                 out += desk.end(call, Outcome.ANSWERED, now)
-                out += desk.arrive(as_waiting(present[call.id]), now, pbx, rejoin=True)
+                out += room.arrive(as_waiting(present[call.id]), now, pbx, rejoin=True)
     for leg in legs:
         out += _resync_leg(desk, leg, present, now, pbx)
     bridged = {leg.caller_id for leg in legs if leg.answered}
     for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
         if caller.call_id not in desk.calls and caller.call_id not in bridged:
-            out += desk.arrive(as_waiting(caller), now, pbx, caller.age_s, rejoin=True)
+            out += room.arrive(as_waiting(caller), now, pbx, caller.age_s, rejoin=True)
     return out
 
 
@@ -71,7 +73,7 @@ def _resync_leg(
     # lost with the connection): adopt it. Hanging the leg up would hang up the caller.
     if known is not None:
         desk.leave_line(known, now)
-        desk.room.forget(known.id)
+        desk.stop_wait_timers(known.id)
         del desk.calls[known.id]
     agent = floor.directory.agent_for_device(leg.device)
     queue = floor.directory.queue_for_extension(caller.extension, pbx)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ccgateway.domain.agents import AgentState, Trigger
-from ccgateway.domain.calls import Call, CallDesk, CallState, Consult, ConsultState
+from ccgateway.domain.calls import Call, CallState, Consult, ConsultState
 from ccgateway.domain.commands import (
     CancelConsult,
     Command,
@@ -40,6 +40,7 @@ from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.events import AgentChannel, LegFailure
 from ccgateway.domain.queue_policy import check_number
 from ccgateway.domain.timers import TimerKind
+from ccgateway.domain.waiting_room import WaitingRoom
 
 CONSULT_RING_S = 30.0
 KEEP_FOR_AGENT_S = 60.0  # a blind transfer to an agent waits this long for them
@@ -66,12 +67,13 @@ class TransferTarget:
 
 
 class Transfers:
-    def __init__(self, desk: CallDesk) -> None:
-        self.desk = desk
-        self.floor = desk.floor
+    def __init__(self, room: WaitingRoom) -> None:
+        self.room = room  # a caller transferred to a queue joins its line by its rules
+        self.desk = room.desk
+        self.floor = room.floor
         self.legs: dict[str, str] = {}  # consult leg id -> call id
-        desk.agent_left = self._agent_left
-        desk.before_end = self._before_end
+        self.desk.agent_left = self._agent_left
+        self.desk.before_end = self._before_end
 
     # --- blind --------------------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class Transfers:
         call.queue_id, call.queued_at = queue.id, now
         out.append(ReturnToQueue(call.id, queue.extension, agent_leg, call.pbx))
         out.append(self.desk.notice(call))
-        return out + self.desk.room.admit(call, queue, now, keep_for)
+        return out + self.room.admit(call, queue, now, keep_for)
 
     # --- attended -------------------------------------------------------------------------
 
@@ -342,7 +344,7 @@ class Transfers:
             ReturnToQueue(call.id, queue.extension, agent_leg, call.pbx),
             self.desk.notice(call),
         ]
-        return out + self.desk.room.admit(call, queue, now, rejoin=True)
+        return out + self.room.admit(call, queue, now, rejoin=True)
 
     def _talking(self, call_id: str) -> Call:
         call = self.desk.calls.get(call_id)

@@ -4,17 +4,18 @@ At arrival a caller is checked against the queue's hours, its staffing and its l
 waiting, their max wait and the last qualified agent logging out can send them on; and they
 hear their position and expected wait (estimator.py) at the queue's announcement times.
 Where a caller is sent is the queue's action for the rule that fired: another queue (the
-same checks again there, keeping the caller's place), voicemail, a callback, a message, or
-the PBX's fallback.
+same checks again there, keeping the caller's place), voicemail, a callback (callbacks.py:
+the room holds the callback desk), a message, or the PBX's fallback. The room holds the
+call desk (calls.py), whose line it admits callers to; the desk knows nothing of the room.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING
 
 from ccgateway.domain.agents import VOICE, AgentState
+from ccgateway.domain.callbacks import CallbackDesk
+from ccgateway.domain.calls import Call, CallDesk
 from ccgateway.domain.commands import (
     Announce,
     Command,
@@ -26,32 +27,81 @@ from ccgateway.domain.commands import (
     SendToVoicemail,
 )
 from ccgateway.domain.engine import Decision
-from ccgateway.domain.estimator import WaitEstimator
+from ccgateway.domain.events import CallWaiting
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
-from ccgateway.domain.queue_policy import FALLBACK, ActionKind, QueueAction
+from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, FALLBACK, ActionKind, QueueAction
 from ccgateway.domain.timers import TimerKind
 
-if TYPE_CHECKING:
-    from ccgateway.domain.calls import Call, CallDesk
-
 MAX_MOVES = 5  # queue actions followed in a row before a caller goes to the fallback
-CallbackMaker = Callable[["Call", float, str], list[Command]]
 
 
 class WaitingRoom:
-    def __init__(self, desk: CallDesk) -> None:
+    def __init__(self, desk: CallDesk, callbacks: CallbackDesk) -> None:
         self.desk = desk
         self.floor = desk.floor
-        self.estimator = WaitEstimator()
-        # Turns a waiting caller into a queued callback (callbacks.py); set by the centre.
-        self.to_callback: CallbackMaker | None = None
+        self.callbacks = callbacks  # where a caller who asks (or is sent) to be called back goes
         # The records of callers sent to voicemail, written when the PBX says how it went
         # (a PBX that could not take the message must not be recorded as if it had), or at
         # the caller's hang-up, or at a resync: call id -> (its PBX, the record).
         self.in_voicemail: dict[str, tuple[str, Interaction]] = {}
 
     # --- joining and leaving the line --------------------------------------------------
+
+    def arrive(
+        self, event: CallWaiting, now: float, pbx: str, age_s: float = 0.0, *, rejoin: bool = False
+    ) -> list[Command]:
+        """A caller asks for the queue behind the extension; `rejoin`: they were already
+        waiting before the controller lost sight of them (a resync)."""
+        if event.call_id in self.desk.calls:
+            return []  # a repeat (a resync raced the event): the call is already here
+        queue = self.floor.directory.queue_for_extension(event.extension, pbx)
+        if queue is None:
+            reason = f"no queue has extension {event.extension}"
+            record = Interaction(
+                event.call_id,
+                None,
+                None,
+                event.caller_number,
+                Outcome.REJECTED,
+                now - age_s,
+                None,
+                now,
+                age_s,
+                0.0,
+                0,
+            )
+            return [SendToFallback(event.call_id, reason, pbx), RecordInteraction(record)]
+        priority = queue.priority if event.priority is None else event.priority
+        call = Call(
+            event.call_id,
+            queue.id,
+            event.caller_number,
+            event.caller_name,
+            now - age_s,
+            pbx=pbx,
+            priority=priority,
+            queued_at=now - age_s,
+        )
+        self.desk.calls[call.id] = call
+        keep_for = self._last_agent_for(call, queue, now)
+        return [self.desk.notice(call), *self.admit(call, queue, now, keep_for, rejoin=rejoin)]
+
+    def _last_agent_for(
+        self, call: Call, queue: Queue, now: float
+    ) -> tuple[str, float, str] | None:
+        """Whom to keep a returning caller for, and until when, if anyone."""
+        last = self.floor.last_agent.get(call.caller_number) if queue.last_agent_wait_s else None
+        if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
+            return None
+        agent = self.floor.directory.agents.get(last[0])
+        if agent is None or agent.pbx != call.pbx:
+            return None
+        state = self.floor.status[agent.id].state
+        working = state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
+        if not working or not queue.compiled.matches(agent.skills, agent.attributes):
+            return None
+        return agent.id, now + queue.last_agent_wait_s, "last agent"
 
     def admit(
         self,
@@ -91,11 +141,6 @@ class WaitingRoom:
             return limits.on_full, Outcome.REFUSED, f"full ({limits.max_waiting} waiting)"
         return None
 
-    def forget(self, call_id: str) -> None:
-        """The caller will not wait in this queue again (answered, ended or moved)."""
-        self.floor.timers.cancel(TimerKind.MAXWAIT, call_id)
-        self.floor.timers.cancel(TimerKind.ANNOUNCE, call_id)
-
     def waiting_in(self, queue_id: str) -> int:
         return sum(
             1
@@ -129,9 +174,8 @@ class WaitingRoom:
             self.desk.leave_line(call, now)
             call.queue_id, call.queued_at = target.id, now
             return [self.desk.notice(call), *self.admit(call, target, now, moves=moves + 1)]
-        callback = self.to_callback if call.caller_number else None
-        if action.kind is ActionKind.CALLBACK and callback is not None:
-            return callback(call, now, why)
+        if action.kind is ActionKind.CALLBACK and call.caller_number:
+            return self.to_callback(call, now, why)
         detail = action.describe() if action.kind is not ActionKind.CALLBACK else "fallback"
         out = self.desk.end(call, outcome, now, detail=f"{why}: {detail}")
         if action.kind is ActionKind.VOICEMAIL and action.target is not None:
@@ -139,6 +183,25 @@ class WaitingRoom:
         if action.kind is ActionKind.MESSAGE and action.target is not None:
             return [PlayMessage(call.id, action.target, call.pbx), *out]
         return [SendToFallback(call.id, why, call.pbx), *out]
+
+    def to_callback(
+        self, call: Call, now: float, why: str, number: str | None = None
+    ) -> list[Command]:
+        """The caller hangs up after a confirmation and a queued callback keeps their place
+        (to `number`, or the caller's own)."""
+        queue = self.floor.directory.queues[call.queue_id]
+        _, out = self.callbacks.create(
+            queue,
+            number or call.caller_number,
+            call.caller_name,
+            call.priority,
+            now,
+            placed_at=call.arrived_at,
+            origin_call_id=call.id,
+        )
+        confirm = PlayMessage(call.id, CALLBACK_CONFIRMATION, call.pbx)
+        ended = self.desk.end(call, Outcome.CALLBACK, now, detail=f"{why}: callback")
+        return [confirm, *ended, *out]
 
     def _hold(self, call: Call, out: list[Command]) -> list[Command]:
         """`out` without the call's record, which waits in `in_voicemail`."""
@@ -229,7 +292,7 @@ class WaitingRoom:
         ahead = self.ahead_of(call.id, queue)
         wait = None
         if queue.announce.wait_time:
-            wait = self.estimator.expected_wait(queue.id, ahead, now)
+            wait = self.desk.estimator.expected_wait(queue.id, ahead, now)
         return Announce(
             call.id,
             queue.extension,

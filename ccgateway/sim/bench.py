@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 
-from ccgateway.domain.outbound.configuring import AMD_DECISION_S
+from ccgateway.domain.outbound.book import AMD_DECISION_S
 from ccgateway.domain.outbound.ledger import AbandonLedger
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
 from ccgateway.sim.baselines import (
@@ -161,7 +161,7 @@ def _policy(job: Job, rep: int, w: Workload, ledger: AbandonLedger | None) -> Po
 
 def _pacer_grace(w: Workload) -> float:
     """The grace a person the pacer counts as live still has, as the live dialer computes
-    it (configuring.waits): none on the Markov tier (abandoned at once), the grace less
+    it (book.waits): none on the Markov tier (abandoned at once), the grace less
     AMD's listening when the law counts it."""
     if w.markov:
         return 0.0

@@ -22,7 +22,7 @@ drifting down during the day, agents logging out and back in, and a cap on lines
 flight: ringing, AMD listening, people waiting for an agent).
 
 Policies see what the live dialer sees (`PaceState`, built as
-domain/outbound/placing.py `_pace_state` builds it: calls with a kept agent are left out of
+domain/outbound/placer.py `Placer._pace_state` builds it: calls with a kept agent are left out of
 the ringing and waiting counts, their agents are not free, and the line cap is reduced by
 them) and answer with a `PaceDecision`. They are told what the live dialer's pacer and
 ledger are told (`Policy`). ccgateway's own pacing, as the live dialer composes it, is
@@ -385,7 +385,7 @@ class DialerSim:
     # --- the policy --------------------------------------------------------------------
 
     def pace_state(self, now: float) -> PaceState:
-        """What the live dialer's pacer would see now (placing.py `_pace_state`)."""
+        """What the live dialer's pacer would see now (placer.py `Placer._pace_state`)."""
         ringing = [
             now - c.dialled_at
             for call, c in self.calls.items()

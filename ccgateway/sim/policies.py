@@ -1,10 +1,9 @@
 """ccgateway's own pacing in the simulator, composed and fed exactly as the live dialer does.
 
-The live dialer (domain/outbound/configuring.py, dialer.py, ending.py, base.py) gives each
+The live dialer (domain/outbound/book.py, placer.py, settler.py, tracker.py) gives each
 campaign a `new_pacer(target, grace)` (the grace a person waits, less AMD's listening when
-the law counts it) and an
-`AbandonLedger(rules, amd false-positive share, target)`, asks `decide(pacer, ledger, state,
-now)` at every pacing round, and tells them:
+the law counts it) and an `AbandonLedger(rules, amd false-positive share, target)`, asks
+`decide(pacer, ledger, state, now)` at every pacing round, and tells them:
 - `pacer.dial_ended(end, ring_s)` when a dial's outcome is known (LIVE when the person is on
   the line, after AMD; ring_s from the dial to that moment);
 - `pacer.busy_ended(talk + wrap)` when an agent frees after a conversation;

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from ccgateway.domain.agents import VOICE, AgentPolicy, AgentState
 from ccgateway.domain.center import BUSY_DEVICE, CallState, Center
-from ccgateway.domain.commands import Command, DialCallback, RingAgent, RingConsult
+from ccgateway.domain.commands import Command, DialCallback, Fact, RingAgent, RingConsult
 from ccgateway.domain.errors import DomainError
 from ccgateway.domain.events import (
     AgentLegAnswered,
@@ -155,6 +155,7 @@ def test_every_kind_of_work_keeps_the_centre_consistent(steps: list[tuple]) -> N
         out += center.tick(now)
         for command in out:
             seen(type(command).__name__)  # --hypothesis-show-statistics shows what was reached
+            assert not isinstance(command, Fact), f"a fact reached the shell: {command}"
             if isinstance(command, RingAgent | RingConsult):
                 legs.append(command.leg_id)
             elif isinstance(command, DialCallback):

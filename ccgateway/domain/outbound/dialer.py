@@ -19,277 +19,215 @@ Each contact is taken from the campaign's hopper (loaded from the store, LoadCon
 checked (compliance.py) at the moment of dialling; a refusal is recorded and the contact
 moved on. The dial's end is recorded (RecordDial), the contact's progress saved with its
 next try (the campaign's retries), and the abandon ledger and the pacer learn from it.
+
+`OutboundDesk` is the one face the centre, the services and the tests see. It owns no
+logic: it builds the parts around one `DialerState` and hands each call to its part -
+the campaign book (book.py), the placer (placer.py, with gate.py and launch.py), the
+trackers of a dial's course (tracker.py, agent_first.py), the settler (settler.py) and
+recovery (recovery.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
-from ccgateway.domain.agents import Trigger
-from ccgateway.domain.calls import Call, CallDesk, CallState
-from ccgateway.domain.commands import Command, HangUp, Outcome
-from ccgateway.domain.events import LegFailure
+from ccgateway.domain.calls import Call, CallDesk
+from ccgateway.domain.commands import Command, Outcome
+from ccgateway.domain.events import LegFailure, PbxResynced
 from ccgateway.domain.floor import Floor
-from ccgateway.domain.outbound.base import DIAL_GRACE_S, FAILURE_OUTCOMES, LIVE_GRACE_S
-from ccgateway.domain.outbound.campaigns import CampaignState, DialOutcome
-from ccgateway.domain.outbound.commands import SaveProgress
-from ccgateway.domain.outbound.configuring import Configuring
-from ccgateway.domain.outbound.contacts import ContactState
-from ccgateway.domain.outbound.ending import Ending
-from ccgateway.domain.outbound.pacing import DialEnd
-from ccgateway.domain.outbound.placing import Placing
+from ccgateway.domain.outbound.agent_first import AgentFirstCalls
+from ccgateway.domain.outbound.book import CampaignBook
+from ccgateway.domain.outbound.campaigns import Campaign
+from ccgateway.domain.outbound.contacts import DialLog
+from ccgateway.domain.outbound.gate import Gate
+from ccgateway.domain.outbound.launch import Launcher
+from ccgateway.domain.outbound.placer import Placer
+from ccgateway.domain.outbound.records import DialRecord, DispositionRecord
 from ccgateway.domain.outbound.recovery import Recovery
-from ccgateway.domain.outbound.runs import Dial, Stage
+from ccgateway.domain.outbound.rules import RuleSet
+from ccgateway.domain.outbound.runs import CampaignRun, Dial, Entry
+from ccgateway.domain.outbound.settler import Settler
+from ccgateway.domain.outbound.state import DialerState
+from ccgateway.domain.outbound.steps import DialSteps
+from ccgateway.domain.outbound.tracker import Tracker
 from ccgateway.domain.timers import TimerKind
 
 
-class OutboundDesk(Configuring, Placing, Ending, Recovery):
+class OutboundDesk:
     def __init__(self, floor: Floor, desk: CallDesk) -> None:
-        super().__init__(floor, desk)
-        desk.outbound_ended = self._call_ended
-        floor.on_release = self._agent_released
+        self.state = state = DialerState()
+        steps = DialSteps(state, floor, desk)
+        launcher = Launcher(state, floor, steps)
+        self.book = CampaignBook(state, floor, steps)
+        self.settler = Settler(state, floor, steps)
+        self.placer = Placer(state, floor, desk, steps, Gate(state), launcher)
+        self.agent_first = AgentFirstCalls(state, floor, steps, launcher, self.settler)
+        self.tracker = Tracker(state, floor, desk, steps, self.settler, self.agent_first)
+        self.recovery = Recovery(state, floor, desk, self.settler, self.tracker, self.agent_first)
+
+    # --- what the views and the services read --------------------------------------------
+
+    @property
+    def rule_sets(self) -> dict[str, RuleSet]:
+        return self.state.rule_sets
+
+    @property
+    def runs(self) -> dict[str, CampaignRun]:
+        return self.state.runs
+
+    @property
+    def dials(self) -> dict[str, Dial]:
+        return self.state.dials
+
+    @property
+    def log(self) -> DialLog:
+        return self.state.log
+
+    @property
+    def suppressed(self) -> dict[str, str]:
+        return self.state.suppressed
+
+    @property
+    def screened(self) -> dict[str, float]:
+        return self.state.screened
+
+    @property
+    def ended(self) -> OrderedDict[str, DialRecord]:
+        return self.state.ended
+
+    def run(self, campaign_id: str) -> CampaignRun:
+        return self.state.run(campaign_id)
 
     def owns_dial(self, dial_id: str) -> bool:
-        return dial_id in self.dials
+        return dial_id in self.state.dials
 
     def owns_leg(self, leg_id: str) -> bool:
-        return leg_id in self.legs
+        return leg_id in self.state.legs
+
+    # --- the campaign book ---------------------------------------------------------------
+
+    def put_rule_set(self, rules: RuleSet) -> None:
+        self.book.put_rule_set(rules)
+
+    def remove_rule_set(self, rule_set_id: str) -> None:
+        self.book.remove_rule_set(rule_set_id)
+
+    def check_campaign(self, campaign: Campaign) -> RuleSet:
+        return self.book.check_campaign(campaign)
+
+    def put_campaign(self, campaign: Campaign, now: float) -> list[Command]:
+        return self.book.put_campaign(campaign, now)
+
+    def remove_campaign(self, campaign_id: str) -> None:
+        self.book.remove_campaign(campaign_id)
+
+    def check_queue_removable(self, queue_id: str) -> None:
+        self.book.check_queue_removable(queue_id)
+
+    def set_state(self, campaign_id: str, action: str, now: float) -> list[Command]:
+        return self.book.set_state(campaign_id, action, now)
+
+    def load_history(self, records: Iterable[DialRecord], today_from: float) -> None:
+        self.book.load_history(records, today_from)
+
+    def drop_loaded(self, campaign_id: str, contact_id: str) -> None:
+        self.book.drop_loaded(campaign_id, contact_id)
+
+    def reset_day(self) -> None:
+        self.book.reset_day()
+
+    def contacts_loaded(
+        self,
+        campaign_id: str,
+        entries: Iterable[Entry],
+        asked: int,
+        screened: Mapping[str, float | None],
+        now: float,
+    ) -> list[Command]:
+        return self.book.contacts_loaded(campaign_id, entries, asked, screened, now)
+
+    def suppress(self, number: str, why: str) -> None:
+        self.state.suppress(number, why)
+
+    # --- placing calls -------------------------------------------------------------------
+
+    def pace(self, now: float) -> list[Command]:
+        return self.placer.pace(now)
+
+    def preview_answer(
+        self, agent_id: str, dial_id: str, accept: bool, now: float
+    ) -> list[Command]:
+        return self.placer.preview_answer(agent_id, dial_id, accept, now)
+
+    # --- a dial's course, as the PBX and the call desk report it -------------------------
 
     def answered(self, dial_id: str, now: float) -> list[Command]:
-        dial = self.dials.get(dial_id)
-        if dial is None or dial.stage is not Stage.RINGING:
-            return []
-        dial.stage, dial.answered_at = Stage.ANSWERED, now
-        return []
+        return self.tracker.answered(dial_id, now)
 
     def live(self, dial_id: str, amd: str, now: float) -> list[Command]:
-        """A person is on the line: they join the campaign's queue, at the head."""
-        dial = self.dials.get(dial_id)
-        if dial is None or dial.stage not in (Stage.RINGING, Stage.ANSWERED):
-            return []
-        run = self.runs[dial.campaign_id]
-        assert dial.dialled_at is not None
-        dial.answered_at = dial.answered_at or now
-        dial.stage, dial.live_at, dial.amd = Stage.LIVE, now, amd
-        run.pacer.dial_ended(DialEnd.LIVE, now - dial.dialled_at)
-        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + run.rules.grace_s + LIVE_GRACE_S)
-        contact, campaign = dial.contact, run.campaign
-        call = Call(
-            dial.id,
-            campaign.queue_id,
-            contact.number,
-            contact.name,
-            now,
-            pbx=campaign.pbx,
-            priority=campaign.live_priority,
-            queued_at=now,
-            kind="outbound",
-        )
-        self.desk.calls[call.id] = call
-        out: list[Command] = [self.desk.notice(call), self._dial_notice(dial, "live")]
-        if dial.agent_id is not None:  # progressive: the kept agent takes it
-            return out + self.desk.ring(call, dial.agent_id, now, kept=True)
-        self.desk.enqueue(call, now)
-        return out
+        return self.tracker.live(dial_id, amd, now)
 
     def connected(self, call_id: str, now: float) -> list[Command]:
-        """The agent answered the person (the call desk has connected them)."""
-        dial = self.dials.get(call_id)
-        call = self.desk.calls.get(call_id)
-        if dial is None or call is None or call.state is not CallState.CONNECTED:
-            return []
-        run = self.runs[dial.campaign_id]
-        dial.stage, dial.connected_at, dial.agent_id = Stage.CONNECTED, now, call.agent_id
-        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
-        if call.agent_id is not None:
-            self.agent_campaign[call.agent_id] = dial.campaign_id
-        if dial.live_at is not None:
-            run.counters.waits.append(round(now - dial.live_at, 3))
-        self._count_in_ledger(run, DialOutcome.CONNECTED, dial.amd, now)
-        if dial.at_risk:
-            run.pacer.live_handled(False)
-        return [self._dial_notice(dial, "connected", screen=True)]
+        return self.tracker.connected(call_id, now)
 
     def machine(self, dial_id: str, now: float) -> list[Command]:
-        dial = self.dials.get(dial_id)
-        if dial is None or dial.stage not in (Stage.RINGING, Stage.ANSWERED):
-            return []
-        run = self.runs[dial.campaign_id]
-        assert dial.dialled_at is not None
-        dial.answered_at = dial.answered_at or now
-        dial.stage, dial.amd = Stage.MACHINE, "machine"
-        run.pacer.dial_ended(DialEnd.MACHINE, now - dial.dialled_at)
-        self._count_in_ledger(run, DialOutcome.MACHINE, "machine", now)
-        out = self._release(dial, Trigger.WITHDRAW, now)
-        return [*out, self._dial_notice(dial, "machine")]
+        return self.tracker.machine(dial_id, now)
 
     def failed(self, dial_id: str, failure: LegFailure, detail: str, now: float) -> list[Command]:
-        dial = self.dials.get(dial_id)
-        if dial is None or dial.stage not in (Stage.RINGING, Stage.ANSWERED):
-            return []
-        outcome = FAILURE_OUTCOMES.get(failure, DialOutcome.FAILED)
-        dial.detail = detail or failure.value
-        return self._finish(dial, outcome, now)
+        return self.tracker.failed(dial_id, failure, detail, now)
 
     def abandoned(self, dial_id: str, now: float) -> list[Command]:
-        """No agent came within the grace: the person hears the campaign's message."""
-        dial = self.dials.get(dial_id)
-        if dial is None or dial.stage is not Stage.LIVE:
-            return []
-        dial.stage = Stage.ABANDONED
-        call = self.desk.calls.get(dial.id)
-        out: list[Command] = []
-        if call is not None:
-            out += self.desk.end(call, Outcome.ABANDONED, now, detail="no agent within the grace")
-        return out + self._abandon(dial, now)
-
-    def _abandon(self, dial: Dial, now: float) -> list[Command]:
-        run = self.runs[dial.campaign_id]
-        self.log.abandoned(dial.contact.number, now)
-        self._count_in_ledger(run, DialOutcome.ABANDONED, dial.amd, now)
-        if dial.at_risk:
-            run.pacer.live_handled(True)
-        dial.outcome = DialOutcome.ABANDONED
-        return [self._dial_notice(dial, "abandoned")]
+        return self.tracker.abandoned(dial_id, now)
 
     def hung_up(self, channel_id: str, now: float) -> list[Command] | None:
-        """A channel ended; None when it is none of the dialer's."""
-        if channel_id in self.legs:
-            return self._agent_leg_ended(channel_id, now)
-        dial = self.dials.get(channel_id)
-        if dial is None:
-            return None
-        call = self.desk.calls.get(dial.id)
-        if call is not None:  # a person waiting for (or talking to) an agent
-            connected = call.state is CallState.CONNECTED
-            outcome = Outcome.ANSWERED if connected else Outcome.ABANDONED
-            detail = "" if connected else "hung up before an agent came"
-            return self.desk.end(call, outcome, now, detail=detail)
-        if dial.stage is Stage.ABANDONED:
-            return self._finish(dial, DialOutcome.ABANDONED, now)
-        if dial.stage is Stage.MACHINE:
-            return self._finish(dial, DialOutcome.MACHINE, now)
-        if dial.stage is Stage.LIVE:  # hung up in the grace, before the desk had the call
-            return self._hung_up_in_grace(dial, now)
-        if dial.stage is Stage.ANSWERED:
-            dial.detail = "hung up while AMD listened"
-            return self._hung_up_in_grace(dial, now)
-        return self._finish(dial, DialOutcome.NO_ANSWER, now)
+        return self.tracker.hung_up(channel_id, now)
 
-    def _hung_up_in_grace(self, dial: Dial, now: float) -> list[Command]:
-        run = self.runs[dial.campaign_id]
-        self._count_in_ledger(run, DialOutcome.HUNG_UP, dial.amd, now)
-        out = self._release(dial, Trigger.WITHDRAW, now)
-        return out + self._finish(dial, DialOutcome.HUNG_UP, now)
-
-    def _call_ended(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
+    def call_ended(self, call: Call, outcome: Outcome, now: float) -> list[Command]:
         """The call desk ended an outbound call (the agent or the person hung up)."""
-        dial = self.dials.get(call.id)
-        if dial is None:
-            return []
-        if dial.stage is Stage.CONNECTED:
-            return self._finish(dial, DialOutcome.CONNECTED, now)
-        if dial.stage is Stage.LIVE:  # the person left within the grace
-            dial.detail = dial.detail or "hung up before an agent came"
-            run = self.runs[dial.campaign_id]
-            self._count_in_ledger(run, DialOutcome.HUNG_UP, dial.amd, now)
-            return self._finish(dial, DialOutcome.HUNG_UP, now)
-        return []
+        return self.tracker.call_ended(call, outcome, now)
 
     def agent_answered(self, leg_id: str, now: float) -> list[Command]:
-        dial = self._dial_for_leg(leg_id)
-        if dial is None or dial.stage is not Stage.AGENT_RINGING or dial.agent_id is None:
-            return []
-        run = self.runs[dial.campaign_id]
-        self.floor.apply(dial.agent_id, Trigger.ANSWER, now)
-        out = self._start(run, dial, now)
-        dial.stage = Stage.RINGING
-        self.floor.timers.set(TimerKind.OB_DIAL, dial.id, now + run.campaign.ring_s + DIAL_GRACE_S)
-        return [
-            self.floor.agent_notice(dial.agent_id),
-            *out,
-            self._dial_notice(dial, "connected", screen=True),
-        ]
+        return self.agent_first.agent_answered(leg_id, now)
 
     def agent_failed(self, leg_id: str, failure: LegFailure, now: float) -> list[Command]:
-        """The agent's phone was not answered: not ready; the contact goes back."""
-        dial = self._dial_for_leg(leg_id)
-        if dial is None or dial.stage is not Stage.AGENT_RINGING:
-            return []
-        self._forget(dial)
-        trigger = Trigger.WITHDRAW if failure is LegFailure.NOT_SENT else Trigger.NO_ANSWER
-        reason = f"{self.floor.policy.no_answer_reason}: {failure.value}"
-        out = self._release(dial, trigger, now, reason=reason)
-        # Nobody was dialled: the contact is as it was, due again now.
-        progress = dial.entry.progress
-        state = ContactState.SCHEDULED if progress.attempts else ContactState.NEW
-        back = dataclasses.replace(
-            progress, state=state, dial_id=None, next_at=progress.callback_at, updated_at=now
-        )
-        entry = dataclasses.replace(dial.entry, progress=back)
-        run = self.runs.get(dial.campaign_id)
-        if run is not None and run.state is CampaignState.RUNNING:
-            run.hopper.appendleft(entry)
-        return [*out, SaveProgress(back)]
+        return self.agent_first.agent_failed(leg_id, failure, now)
 
     def customer_answered(self, leg_id: str, now: float) -> list[Command]:
-        dial = self._dial_for_leg(leg_id)
-        if dial is None or dial.stage is not Stage.RINGING:
-            return []
-        run = self.runs[dial.campaign_id]
-        dial.stage = Stage.CONNECTED
-        dial.answered_at = dial.live_at = dial.connected_at = now
-        self.floor.timers.cancel(TimerKind.OB_DIAL, dial.id)
-        if dial.agent_id is not None:
-            self.floor.status[dial.agent_id].calls_answered += 1
-        self._count_in_ledger(run, DialOutcome.CONNECTED, "", now)
-        return [self._dial_notice(dial, "connected")]
+        return self.agent_first.customer_answered(leg_id, now)
 
     def customer_failed(self, leg_id: str, failure: LegFailure, now: float) -> list[Command]:
-        dial = self._dial_for_leg(leg_id)
-        if dial is None or dial.stage is not Stage.RINGING:
-            return []
-        dial.detail = failure.value
-        return self._finish(dial, FAILURE_OUTCOMES.get(failure, DialOutcome.FAILED), now)
-
-    def _agent_leg_ended(self, leg_id: str, now: float) -> list[Command]:
-        dial = self._dial_for_leg(leg_id)
-        self.legs.pop(leg_id, None)
-        if dial is None:
-            return []
-        if dial.stage is Stage.AGENT_RINGING:
-            self.legs[leg_id] = dial.id
-            return self.agent_failed(leg_id, LegFailure.NO_ANSWER, now)
-        if dial.stage is Stage.CONNECTED:
-            return self._finish(dial, DialOutcome.CONNECTED, now)
-        dial.detail = dial.detail or "the agent hung up while it rang"
-        return self._finish(dial, DialOutcome.NO_ANSWER, now)
+        return self.agent_first.customer_failed(leg_id, failure, now)
 
     def fire(self, kind: TimerKind, key: str, now: float) -> list[Command]:
-        if kind == TimerKind.OB_PACE:
-            return []  # the centre paces after every timer
-        dial = self.dials.get(key)
-        if dial is None:
-            return []
-        pbx = (
-            self.runs[dial.campaign_id].campaign.pbx
-            if dial.campaign_id in self.runs
-            else "asterisk"
+        return self.tracker.fire(kind, key, now)
+
+    # --- a dial's end --------------------------------------------------------------------
+
+    def dispose(
+        self,
+        dial_id: str,
+        agent_id: str,
+        code: str,
+        answers: Mapping[str, object],
+        note: str,
+        callback_at: float | None,
+        callback_agent_id: str | None,
+        now: float,
+    ) -> tuple[DispositionRecord, list[Command]]:
+        return self.settler.dispose(
+            dial_id, agent_id, code, answers, note, callback_at, callback_agent_id, now
         )
-        if kind == TimerKind.OB_PREVIEW and dial.stage is Stage.PREVIEW:
-            return self._drop_preview(dial, now, Trigger.NO_ANSWER, skipped=True)
-        if kind != TimerKind.OB_DIAL:
-            return []
-        if dial.stage is Stage.AGENT_RINGING and dial.leg_id is not None:
-            hang_up = HangUp(dial.leg_id, "the agent's phone outlived its ring time", pbx)
-            return [hang_up, *self.agent_failed(dial.leg_id, LegFailure.NO_ANSWER, now)]
-        if dial.stage is Stage.LIVE:  # the PBX never said: the person was not served
-            out: list[Command] = [HangUp(dial.id, "no agent and no word from the PBX", pbx)]
-            dial.stage = Stage.ABANDONED
-            call = self.desk.calls.get(dial.id)
-            if call is not None:
-                out += self.desk.end(call, Outcome.ABANDONED, now, detail="no word from the PBX")
-            return out + self._abandon(dial, now) + self._finish(dial, DialOutcome.ABANDONED, now)
-        target = dial.leg_id if dial.agent_first and dial.leg_id else dial.id
-        dial.detail = "no word from the PBX within the ring time"
-        return [HangUp(target, dial.detail, pbx), *self._finish(dial, DialOutcome.NO_ANSWER, now)]
+
+    def agent_released(self, agent_id: str, busy_s: float, now: float) -> None:
+        """An agent left a call or its wrap-up after `busy_s`: the pacer of the campaign of
+        their last call learns from it."""
+        self.settler.agent_released(agent_id, busy_s)
+
+    # --- after a reconnect or a restart --------------------------------------------------
+
+    def restore(self, dialing: list[Entry], now: float) -> None:
+        self.recovery.restore(dialing, now)
+
+    def resync(self, snapshot: PbxResynced, now: float, pbx: str) -> tuple[set[str], list[Command]]:
+        return self.recovery.resync(snapshot, now, pbx)

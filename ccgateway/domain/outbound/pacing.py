@@ -31,18 +31,23 @@ same code runs in the live dialer and in the simulator (ccgateway/sim/dialer.py)
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
+from ccgateway.domain.outbound.horizons import (
+    EXACT_UP_TO,
+    Chances,
+    Horizon,
+    as_chances,
+    poisson_binomial,
+)
 from ccgateway.domain.outbound.ledger import AbandonLedger
+from ccgateway.domain.outbound.survival import MIN_SAMPLES, Curve, Samples
 
 HORIZONS = (1.0, 2.5, 4.0, 6.0, 8.0, 11.0, 14.0, 18.0, 23.0, 30.0)
-MIN_SAMPLES = 30  # below this the priors carry the estimate
-EXACT_UP_TO = 24  # trials; beyond, the normal law is accurate enough
 
 
 class DialEnd(StrEnum):
@@ -50,126 +55,6 @@ class DialEnd(StrEnum):
     MACHINE = "machine"  # an answering machine (detected)
     NO_ANSWER = "no_answer"
     BUSY = "busy"  # busy, invalid, unreachable: over quickly
-
-
-@dataclass
-class _Samples:
-    """A bounded sample of durations, kept sorted for the survival function."""
-
-    limit: int
-    values: list[float] = field(default_factory=list)
-    order: deque[float] = field(default_factory=deque)
-
-    def add(self, value: float) -> None:
-        if len(self.order) >= self.limit:
-            old = self.order.popleft()
-            del self.values[bisect.bisect_left(self.values, old)]
-        self.order.append(value)
-        bisect.insort(self.values, value)
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def survival(self, t: float) -> float:
-        """P(duration > t), empirical."""
-        n = len(self.values)
-        return 1.0 - bisect.bisect_right(self.values, t) / n if n else 1.0
-
-
-class _Curve:
-    """A survival function on a grid, rebuilt from its samples when they have changed
-    enough: lookups are O(1), whatever the sample size.
-
-    Durations still running (an agent busy for 40 s so far) are censored observations: the
-    curve is the Kaplan-Meier estimate over both, so the first minutes' short calls, which
-    end first, do not make every call look short. Beyond what has been seen the curve goes
-    on as the prior would from there (while the data are thin) or with an exponential tail
-    of the data's own mean excess, never dropping to a cliff at the longest sample."""
-
-    STEP = 0.25
-    REBUILD_AFTER = 25
-    TAIL_FROM = 0.05  # below this survival the data's own exponential tail takes over
-
-    def __init__(self, samples: _Samples | None, prior: tuple[float, ...]) -> None:
-        self.samples = samples
-        self.prior = None if samples is None else _Curve(None, prior)
-        self._prior_values = sorted(prior)
-        self.censored: Sequence[float] = ()
-        self._grid: list[float] = []
-        self._tail: tuple[float, float] | None = None  # exponential tail: (survival, mean)
-        self._changes = self.REBUILD_AFTER  # build on first use
-        self.version = 0  # moves on at every rebuild (the pacer's caches key on it)
-
-    def changed(self) -> None:
-        self._changes += 1
-
-    def __call__(self, t: float) -> float:
-        if self._changes >= self.REBUILD_AFTER:
-            self._build()
-        index = int(t / self.STEP)
-        if index < len(self._grid):
-            return self._grid[index]
-        top = (len(self._grid) - 1) * self.STEP
-        if self._tail is not None:
-            at_top, mean = self._tail
-            return at_top * math.exp(-(t - top) / mean)
-        assert self.prior is not None
-        last = self._grid[-1] if self._grid else 1.0
-        prior_top = self.prior(top)
-        return last * self.prior(t) / prior_top if prior_top > 1e-12 else 0.0
-
-    def _build(self) -> None:
-        self._changes = 0
-        self.version += 1
-        if self.samples is None:  # the prior itself: no censoring, always a tail
-            self._grid, tail = _kaplan_meier(self._prior_values, (), self.STEP, self.TAIL_FROM)
-            self._tail = tail or (self._grid[-1], self.STEP)
-            return
-        assert self.prior is not None
-        if len(self.samples) < MIN_SAMPLES:
-            self.prior(0.0)  # built
-            self._grid, self._tail = self.prior._grid, self.prior._tail
-            return
-        censored = sorted(self.censored)
-        self._grid, self._tail = _kaplan_meier(
-            self.samples.values, censored, self.STEP, self.TAIL_FROM
-        )
-
-
-def _kaplan_meier(
-    events: Sequence[float], censored: Sequence[float], step: float, tail_from: float
-) -> tuple[list[float], tuple[float, float] | None]:
-    """The survival grid of sorted `events` with sorted `censored` times, and its tail:
-    (survival at the grid's end, mean excess) once survival falls below `tail_from`; None
-    when the data run out first (the caller continues with the prior)."""
-    at_risk = len(events) + len(censored)
-    if not events:
-        return [1.0], None
-    grid: list[float] = []
-    survival = 1.0
-    i = j = 0
-    t = 0.0
-    while True:
-        while i < len(events) and events[i] <= t:
-            # events at or before t, after the censorings strictly before them
-            while j < len(censored) and censored[j] < events[i]:
-                at_risk -= 1
-                j += 1
-            if at_risk > 0:
-                survival *= 1.0 - 1.0 / at_risk
-            at_risk -= 1
-            i += 1
-        while j < len(censored) and censored[j] <= t:
-            at_risk -= 1
-            j += 1
-        grid.append(survival)
-        if survival <= tail_from:
-            beyond = [e - t for e in events[i:]]
-            mean = sum(beyond) / len(beyond) if len(beyond) >= 3 else max(step, t / 4.0)
-            return grid, (survival, max(step, mean))
-        if i >= len(events):
-            return grid, None
-        t += step
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,19 +96,19 @@ class Pacer:
         self.priors = priors or Priors()
         self._ends: deque[bool] = deque(maxlen=memory)  # did the dial turn live?
         self._lives = 0
-        self._live_ring = _Samples(memory)
-        self._other_ring = _Samples(memory)
-        self._busy = _Samples(memory)
-        self._live_curve = _Curve(self._live_ring, self.priors.live_ring_s)
-        self._other_curve = _Curve(self._other_ring, self.priors.other_ring_s)
-        self._busy_curve = _Curve(self._busy, self.priors.busy_s)
+        self._live_ring = Samples(memory)
+        self._other_ring = Samples(memory)
+        self._busy = Samples(memory)
+        self._live_curve = Curve(self._live_ring, self.priors.live_ring_s)
+        self._other_curve = Curve(self._other_ring, self.priors.other_ring_s)
+        self._busy_curve = Curve(self._busy, self.priors.busy_s)
         self.threshold = self.priors.threshold
         self.step = step
         self.grace_s = grace_s  # a person waits this long for an agent (0: abandoned at once)
         self._ring_key: tuple[int, int, float] | None = None
         self._busy_key = -1
-        self._ring_cache: dict[int, _Chances] = {}
-        self._busy_cache: dict[int, _Chances] = {}
+        self._ring_cache: dict[int, Chances] = {}
+        self._busy_cache: dict[int, Chances] = {}
         self._new_call: list[float] = []
         self.throttle = 1.0  # set by the ledgers: 1 = as learned, 0 = progressive only
         self.live_calls = 0
@@ -261,6 +146,11 @@ class Pacer:
         weight = min(1.0, n / MIN_SAMPLES)  # blend the prior out as samples come in
         observed = self._lives / n if n else self.priors.live_share
         return weight * observed + (1.0 - weight) * self.priors.live_share
+
+    @property
+    def busy_seen(self) -> int:
+        """How many agents' busy times (talk and wrap-up) it keeps to learn from."""
+        return len(self._busy)
 
     def measured_abandon_rate(self) -> float | None:
         return self.abandoned / self.live_calls if self.live_calls else None
@@ -304,7 +194,7 @@ class Pacer:
             placed += 1
         return placed
 
-    def _views(self, state: PaceState) -> list[_Horizon]:
+    def _views(self, state: PaceState) -> list[Horizon]:
         """The future at each horizon, and the chance a new call turns live in each slot.
 
         Each call ringing and each busy agent contributes one chance per horizon; those
@@ -323,7 +213,7 @@ class Pacer:
         if self._busy_curve.version != self._busy_key:
             self._busy_key = self._busy_curve.version
             self._busy_cache.clear()
-        step = _Curve.STEP
+        step = Curve.STEP
         ringing = []
         for age in state.ringing_ages_s:
             cell = int(age / step)
@@ -349,119 +239,33 @@ class Pacer:
         views = []
         before = 0.0
         for k, by_then in enumerate(self._new_call):
-            view = _Horizon(state.free_agents, by_then - before, by_then)
+            view = Horizon(state.free_agents, by_then - before, by_then)
             view.live_mean = live_sum[k] + state.live_waiting  # the waiting need an agent
             view.live_var = live_sum[k] - live_sq[k]
             view.free_mean, view.free_var = free_sum[k], free_sum[k] - free_sq[k]
             if exact:
                 live = [c[0][k] for c in ringing] + [1.0] * state.live_waiting
                 view.exact = True
-                view.live_dist = _poisson_binomial(live)
-                view.free_dist = _poisson_binomial([c[0][k] for c in busy])
+                view.live_dist = poisson_binomial(live)
+                view.free_dist = poisson_binomial([c[0][k] for c in busy])
             views.append(view)
             before = by_then
         return views
 
-    def _ring_chances(self, age: float, p: float) -> _Chances:
-        return _chances([self.live_within(age, h, p) for h in HORIZONS])
+    def _ring_chances(self, age: float, p: float) -> Chances:
+        return as_chances([self.live_within(age, h, p) for h in HORIZONS])
 
-    def _busy_chances(self, elapsed: float) -> _Chances:
-        return _chances([self.free_within(elapsed, h + self.grace_s) for h in HORIZONS])
+    def _busy_chances(self, elapsed: float) -> Chances:
+        return as_chances([self.free_within(elapsed, h + self.grace_s) for h in HORIZONS])
 
     @staticmethod
-    def _marginal(views: list[_Horizon]) -> float:
+    def _marginal(views: list[Horizon]) -> float:
         """P(one more call would be abandoned): it turns live in some slot and finds the
         agents free by then taken by the live answers before it."""
         live = sum(view.slot for view in views)
         if live <= 1e-12:
             return 0.0
         return sum(view.slot * view.taken() for view in views if view.slot > 0.0) / live
-
-
-class _Horizon:
-    """Live answers against free agents at one horizon; more new calls can be added.
-
-    The counts are Poisson-binomial: exact while there are few trials, by the normal law
-    (with a continuity correction) beyond."""
-
-    __slots__ = (
-        "exact",
-        "free_dist",
-        "free_mean",
-        "free_now",
-        "free_var",
-        "live_dist",
-        "live_mean",
-        "live_var",
-        "new_p",
-        "slot",
-    )
-
-    def __init__(self, free_now: int, slot: float, new_p: float) -> None:
-        self.free_now, self.slot, self.new_p = free_now, slot, new_p
-        self.live_mean = self.live_var = self.free_mean = self.free_var = 0.0
-        self.exact = False
-        self.live_dist: list[float] = []
-        self.free_dist: list[float] = []
-
-    def add_call(self) -> None:
-        p = self.new_p
-        self.live_mean += p
-        self.live_var += p * (1 - p)
-        if self.exact:
-            if len(self.live_dist) + len(self.free_dist) > EXACT_UP_TO + 2:
-                self.exact = False
-            else:
-                self.live_dist = _add_trial(self.live_dist, p)
-
-    def taken(self) -> float:
-        """P(the live answers by then are at least the agents free by then)."""
-        if self.exact:
-            survival = _Survival(self.live_dist)
-            return sum(mass * survival(self.free_now + a) for a, mass in enumerate(self.free_dist))
-        mean = self.live_mean - self.free_now - self.free_mean
-        sd = math.sqrt(max(1e-12, self.live_var + self.free_var))
-        return 0.5 * (1 + math.erf((mean + 0.5) / (sd * math.sqrt(2))))  # P(L - A >= 0)
-
-
-class _Survival:
-    """k -> P(X >= k) for X with distribution `dist`."""
-
-    def __init__(self, dist: list[float]) -> None:
-        tail = [0.0] * (len(dist) + 1)
-        for k in range(len(dist) - 1, -1, -1):
-            tail[k] = tail[k + 1] + dist[k]
-        self.tail = tail
-
-    def __call__(self, k: int) -> float:
-        if k <= 0:
-            return 1.0
-        return self.tail[k] if k < len(self.tail) else 0.0
-
-
-_Chances = tuple[tuple[float, ...], tuple[float, ...]]  # per horizon: chances, their squares
-
-
-def _chances(values: list[float]) -> _Chances:
-    return tuple(values), tuple(v * v for v in values)
-
-
-def _add_trial(dist: list[float], p: float) -> list[float]:
-    nxt = [0.0] * (len(dist) + 1)
-    q = 1.0 - p
-    for k, mass in enumerate(dist):
-        nxt[k] += mass * q
-        nxt[k + 1] += mass * p
-    return nxt
-
-
-def _poisson_binomial(probabilities: Sequence[float]) -> list[float]:
-    """The distribution of the number of successes of independent Bernoulli trials."""
-    dist = [1.0]
-    for p in probabilities:
-        if p > 0.0:
-            dist = _add_trial(dist, p)
-    return dist
 
 
 def new_pacer(target: float, grace_s: float) -> Pacer:

@@ -13,26 +13,40 @@ in the legs' form (`leg_for`). The legs claimed here are left alone by the call 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ccgateway.domain.agents import AgentState, Trigger
-from ccgateway.domain.calls import Call, CallState
+from ccgateway.domain.calls import Call, CallDesk, CallState
 from ccgateway.domain.commands import Command, Outcome
 from ccgateway.domain.events import AgentChannel, LegFailure, OutboundChannel, PbxResynced
-from ccgateway.domain.outbound.base import DialerBase
+from ccgateway.domain.floor import Floor
+from ccgateway.domain.outbound.agent_first import AgentFirstCalls
 from ccgateway.domain.outbound.campaigns import DialMode, DialOutcome
 from ccgateway.domain.outbound.runs import Dial, Entry, Stage, leg_for
+from ccgateway.domain.outbound.settler import Settler
+from ccgateway.domain.outbound.state import DialerState
+from ccgateway.domain.outbound.tracker import Tracker
 from ccgateway.domain.timers import TimerKind
 
 RESTORED = "restored"  # the detail of a dial adopted after a restart
 
 
-class Recovery(DialerBase):
+@dataclass(eq=False)
+class Recovery:
+    state: DialerState
+    floor: Floor
+    desk: CallDesk
+    settler: Settler
+    tracker: Tracker
+    agent_first: AgentFirstCalls
+
     def restore(self, dialing: list[Entry], now: float) -> None:
         """Contacts saved as being dialled before a restart; their PBX's first resync says
         how each stands."""
         for entry in dialing:
             dial_id = entry.progress.dial_id
-            run = self.runs.get(entry.progress.campaign_id)
-            if dial_id is None or run is None or dial_id in self.dials:
+            run = self.state.runs.get(entry.progress.campaign_id)
+            if dial_id is None or run is None or dial_id in self.state.dials:
                 continue
             dial = Dial(
                 dial_id,
@@ -46,7 +60,7 @@ class Recovery(DialerBase):
                 detail=RESTORED,
                 restored=True,
             )
-            self.dials[dial.id] = dial
+            self.state.dials[dial.id] = dial
             run.dials.add(dial.id)
 
     def resync(self, snapshot: PbxResynced, now: float, pbx: str) -> tuple[set[str], list[Command]]:
@@ -58,7 +72,7 @@ class Recovery(DialerBase):
         # would hang up a leg it cannot place, leaves them alone.
         claimed = {leg.leg_id for leg in snapshot.agent_legs if leg.caller_id.startswith("ob-")}
         out: list[Command] = []
-        for dial in [d for d in self.dials.values() if self._pbx_of(d) == pbx]:
+        for dial in [d for d in self.state.dials.values() if self._pbx_of(d) == pbx]:
             if dial.stage is Stage.PREVIEW:
                 continue  # nothing was dialled
             if dial.agent_first or (dial.restored and leg_for(dial.id) in legs):
@@ -73,7 +87,7 @@ class Recovery(DialerBase):
         return claimed, out
 
     def _pbx_of(self, dial: Dial) -> str:
-        run = self.runs.get(dial.campaign_id)
+        run = self.state.runs.get(dial.campaign_id)
         return run.campaign.pbx if run is not None else ""
 
     def _settle_customer_first(
@@ -92,19 +106,19 @@ class Recovery(DialerBase):
             }.get(dial.stage, DialOutcome.LOST)
             if outcome is DialOutcome.LOST:
                 dial.detail = "ended while the controller was not listening"
-            return self._finish(dial, outcome, now)
+            return self.settler.finish(dial, outcome, now)
         if channel.stage in ("ringing", "answered"):
             dial.stage = Stage.RINGING if channel.stage == "ringing" else Stage.ANSWERED
             return []
         if channel.stage == "live" and dial.stage in (Stage.RINGING, Stage.ANSWERED):
-            return self.live(dial.id, "", now)
+            return self.tracker.live(dial.id, "", now)
         if channel.stage == "agent" and call is None and leg is not None:
             return self._adopt_conversation(dial, leg, now)
         offering = call is not None and call.state is CallState.OFFERING
         if offering and leg is not None and leg.answered and call and call.leg_id == leg.leg_id:
             # the agent answered while the link was down
             answered = self.desk.leg_answered(leg.leg_id, now, call.pbx)
-            return answered + self.connected(dial.id, now)
+            return answered + self.tracker.connected(dial.id, now)
         if channel.stage == "message" and dial.stage not in (Stage.ABANDONED, Stage.MACHINE):
             dial.stage = Stage.MACHINE if dial.amd == "machine" else Stage.ABANDONED
         return []
@@ -112,7 +126,7 @@ class Recovery(DialerBase):
     def _adopt_conversation(self, dial: Dial, leg: AgentChannel, now: float) -> list[Command]:
         """A person talking to an agent the centre had not seen connect: the call desk
         takes the call over as connected, the agent as on the call."""
-        run = self.runs[dial.campaign_id]
+        run = self.state.runs[dial.campaign_id]
         agent = self.floor.directory.agent_for_device(leg.device)
         contact = dial.contact
         call = Call(
@@ -139,7 +153,7 @@ class Recovery(DialerBase):
         if agent is not None:
             self.floor.apply(agent.id, Trigger.ADOPT_CALL, now)
             self.floor.status[agent.id].call_id = call.id
-            self.agent_campaign[agent.id] = dial.campaign_id
+            self.state.agent_campaign[agent.id] = dial.campaign_id
             out.append(self.floor.agent_notice(agent.id))
         return out
 
@@ -148,14 +162,14 @@ class Recovery(DialerBase):
     ) -> list[Command]:
         if leg is None:
             if dial.stage is Stage.AGENT_RINGING and dial.leg_id is not None:
-                return self.agent_failed(dial.leg_id, LegFailure.ERROR, now)
+                return self.agent_first.agent_failed(dial.leg_id, LegFailure.ERROR, now)
             outcome = DialOutcome.CONNECTED if dial.stage is Stage.CONNECTED else DialOutcome.LOST
             if outcome is DialOutcome.LOST:
                 dial.detail = "ended while the controller was not listening"
-            return self._finish(dial, outcome, now)
+            return self.settler.finish(dial, outcome, now)
         dial.leg_id = leg.leg_id
         dial.agent_first = True
-        self.legs[leg.leg_id] = dial.id
+        self.state.legs[leg.leg_id] = dial.id
         agent = self.floor.directory.agent_for_device(leg.device)
         if agent is not None and dial.agent_id in (None, agent.id):
             dial.agent_id = agent.id

@@ -113,6 +113,14 @@ class CampaignRun:
     calm_since: float | None = None  # blending: no inbound caller over the goal since
     why_idle: str = "stopped"
 
+    def count_in_ledger(self, outcome: DialOutcome, at: float) -> None:
+        """The abandon ledger counts people reached (and abandoned) and machines; an
+        unanswered dial is none of its business."""
+        if outcome is DialOutcome.MACHINE:
+            self.ledger.machine(at)
+        elif outcome in (DialOutcome.CONNECTED, DialOutcome.ABANDONED, DialOutcome.HUNG_UP):
+            self.ledger.live(at, abandoned=outcome is DialOutcome.ABANDONED)
+
     def ids_in_hand(self) -> set[str]:
         return {entry.contact.id for entry in self.hopper}
 

@@ -75,6 +75,21 @@ def test_a_person_who_answers_reaches_a_free_agent_who_answers_at_once() -> None
     assert done.state is ContactState.DONE and done.last_outcome == "connected"
 
 
+def test_the_pacer_learns_how_long_the_agent_was_busy_once_they_are_free_again() -> None:
+    c = dialer_centre(1)
+    dial = dials(start(c, [contact(1)]))[0]
+    out = c.handle(OutboundLive(dial.dial_id, "human"), NOON + 9)
+    [ring] = [x for x in out if isinstance(x, RingAgent)]
+    c.handle(AgentLegAnswered(ring.leg_id), NOON + 10)
+    pacer = c.outbound.runs["sales"].pacer
+    assert pacer.busy_seen == 0
+    c.handle(ChannelHungUp(dial.dial_id), NOON + 70)
+    assert c.status["a1"].state is AgentState.WRAP_UP and pacer.busy_seen == 0
+    c.dispose(dial.dial_id, "a1", "sale", {}, "", None, None, NOON + 80)  # free again
+    assert c.status["a1"].state is AgentState.AVAILABLE
+    assert pacer.busy_seen == 1
+
+
 def test_a_day_starts_progressive_until_one_abandon_would_stay_within_the_limit() -> None:
     c = dialer_centre(2)
     out = start(c, [contact(i) for i in range(10)])

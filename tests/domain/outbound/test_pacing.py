@@ -15,11 +15,10 @@ from ccgateway.domain.outbound.pacing import (
     DialEnd,
     Pacer,
     PaceState,
-    _Curve,
-    _Samples,
     decide,
 )
 from ccgateway.domain.outbound.rules import UK, US
+from ccgateway.domain.outbound.survival import Curve, Samples
 
 NOON = 1_796_126_400.0
 
@@ -111,11 +110,11 @@ def test_censored_busy_times_keep_early_short_calls_from_looking_typical() -> No
     horizon = 60.0  # seen so far: one minute in
     ended = sorted(d for d in durations if d <= horizon)
     running = [horizon for d in durations if d > horizon]
-    samples = _Samples(5000)
+    samples = Samples(5000)
     for d in ended:
         samples.add(d)
-    plain = _Curve(samples, (135.0,))
-    censored = _Curve(samples, (135.0,))
+    plain = Curve(samples, (135.0,))
+    censored = Curve(samples, (135.0,))
     censored.censored = running
     truth = math.exp(-30 / 135)
     assert abs(censored(30.0) - truth) < 0.05
@@ -124,10 +123,10 @@ def test_censored_busy_times_keep_early_short_calls_from_looking_typical() -> No
 
 def test_beyond_the_longest_sample_the_curve_continues_instead_of_dropping_to_zero() -> None:
     rng = random.Random(3)
-    samples = _Samples(5000)
+    samples = Samples(5000)
     for _ in range(2000):
         samples.add(rng.expovariate(1 / 100))
-    curve = _Curve(samples, (100.0,))
+    curve = Curve(samples, (100.0,))
     longest = samples.values[-1]
     assert 0.0 < curve(longest + 50) < curve(longest)
     # memoryless tail: the chance to end within 100 s stays near 1 - e^-1

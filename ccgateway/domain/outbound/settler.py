@@ -1,16 +1,18 @@
 """The end of a dial: its record, the contact's next step by the campaign's retries, the
-agent's disposition and the script's answers.
+abandon ledger and the pacer learning from it, then the agent's disposition and the
+script's answers, which may change that next step.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from ccgateway.domain.agents import AgentState, Trigger
 from ccgateway.domain.commands import Command, Interaction, Outcome, RecordInteraction
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
-from ccgateway.domain.outbound.base import DISPOSE_WITHIN, PACER_ENDS, DialerBase
+from ccgateway.domain.floor import Floor
 from ccgateway.domain.outbound.campaigns import Campaign, DialOutcome
 from ccgateway.domain.outbound.commands import (
     RecordDial,
@@ -19,19 +21,37 @@ from ccgateway.domain.outbound.commands import (
     SuppressNumber,
 )
 from ccgateway.domain.outbound.contacts import ContactState, Progress
+from ccgateway.domain.outbound.notices import dial_notice
+from ccgateway.domain.outbound.pacing import DialEnd
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord
 from ccgateway.domain.outbound.runs import Dial, Stage
+from ccgateway.domain.outbound.state import DialerState
+from ccgateway.domain.outbound.steps import DialSteps
+
+DISPOSE_WITHIN = 20_000  # recent ended dials kept for a late disposition
+PACER_ENDS = {
+    DialOutcome.MACHINE: DialEnd.MACHINE,
+    DialOutcome.NO_ANSWER: DialEnd.NO_ANSWER,
+    DialOutcome.BUSY: DialEnd.BUSY,
+    DialOutcome.FAILED: DialEnd.BUSY,
+}
 
 
-class Ending(DialerBase):
-    def _finish(self, dial: Dial, outcome: DialOutcome, now: float) -> list[Command]:
+@dataclass(eq=False)
+class Settler:
+    state: DialerState
+    floor: Floor
+    steps: DialSteps
+
+    def finish(self, dial: Dial, outcome: DialOutcome, now: float) -> list[Command]:
         """The dial is over: its record, the contact's next step, the agent's wrap-up."""
-        run = self.runs.get(dial.campaign_id)
-        self._forget(dial)
+        state = self.state
+        run = state.runs.get(dial.campaign_id)
+        self.steps.forget(dial)
         out: list[Command] = []
         if dial.agent_first or dial.stage is not Stage.CONNECTED:
             wrapup = outcome is DialOutcome.CONNECTED
-            out += self._release(
+            out += self.steps.release(
                 dial, Trigger.HANG_UP if wrapup else Trigger.WITHDRAW, now, wrapup=wrapup
             )
         if run is None or dial.dialled_at is None:
@@ -60,46 +80,26 @@ class Ending(DialerBase):
         )
         run.counters.ended(outcome)
         run.counters.talk_s += record.talk_s
-        progress = self._next_step(run.campaign, dial.entry.progress, outcome, now)
-        self.ended[dial.id] = record
-        self.progress[dial.id] = progress
-        while len(self.ended) > DISPOSE_WITHIN:
-            old, _ = self.ended.popitem(last=False)
-            self.progress.pop(old, None)
-            self.disposed.discard(old)
+        progress = next_step(run.campaign, dial.entry.progress, outcome, now)
+        state.ended[dial.id] = record
+        state.progress[dial.id] = progress
+        while len(state.ended) > DISPOSE_WITHIN:
+            old, _ = state.ended.popitem(last=False)
+            state.progress.pop(old, None)
+            state.disposed.discard(old)
         out += [
             RecordDial(record),
             SaveProgress(progress),
-            self._dial_notice(dial, "ended", outcome=outcome),
+            dial_notice(dial, "ended", outcome=outcome),
         ]
         if dial.agent_first and dial.connected_at is not None:
             out.append(RecordInteraction(self._interaction(record)))
         return out
 
-    def _next_step(
-        self, campaign: Campaign, progress: Progress, outcome: DialOutcome, now: float
-    ) -> Progress:
-        counts = dict(progress.outcomes)
-        counts[outcome.value] = used = counts.get(outcome.value, 0) + 1
-        changes: dict[str, object] = {
-            "outcomes": counts,
-            "last_outcome": outcome.value,
-            "updated_at": now,
-            "callback_at": None,
-            "callback_agent_id": None,
-            "dial_id": None,
-        }
-        retry = campaign.retries.get(outcome)
-        if outcome is DialOutcome.CONNECTED or retry is None or used > retry.times:
-            changes.update(state=ContactState.DONE, next_at=None)
-        else:
-            changes.update(state=ContactState.SCHEDULED, next_at=now + retry.after_s)
-        return dataclasses.replace(progress, **changes)  # type: ignore[arg-type]
-
     def _interaction(self, record: DialRecord) -> Interaction:
         """An agent-first call's record for the agents' figures (customer-first calls go
         through the call desk, which writes one)."""
-        queue_id = self.runs[record.campaign_id].campaign.queue_id
+        queue_id = self.state.runs[record.campaign_id].campaign.queue_id
         assert record.connected_at is not None
         return Interaction(
             call_id=record.id,
@@ -130,16 +130,17 @@ class Ending(DialerBase):
     ) -> tuple[DispositionRecord, list[Command]]:
         """The agent's disposition of a conversation that has ended, with the script's
         answers; it decides the contact's next step."""
-        record = self.ended.get(dial_id)
+        state = self.state
+        record = state.ended.get(dial_id)
         if record is None:
-            if dial_id in self.dials:
+            if dial_id in state.dials:
                 raise Conflict(f"dial {dial_id} is still going on: dispose of it when it ends")
             raise NotFound(f"no recent dial {dial_id!r}")
         if record.agent_id != agent_id:
             raise Conflict(f"dial {dial_id} was taken by {record.agent_id}, not {agent_id}")
-        if dial_id in self.disposed:
+        if dial_id in state.disposed:
             raise Conflict(f"dial {dial_id} has a disposition already")
-        run = self.run(record.campaign_id)
+        run = state.run(record.campaign_id)
         disposition = run.campaign.disposition(code)
         checked = run.campaign.script.check_answers(answers)
         if len(note) > 2000:
@@ -151,11 +152,11 @@ class Ending(DialerBase):
                 self.floor.directory.agent(callback_agent_id)
         elif callback_at is not None or callback_agent_id is not None:
             raise InvalidValue(f"disposition {code} is not a callback: no callback_at")
-        progress = self.progress[dial_id]
+        progress = state.progress[dial_id]
         out: list[Command] = []
         if disposition.do_not_call:
             moved = dataclasses.replace(progress, state=ContactState.SUPPRESSED, next_at=None)
-            self.suppress(record.number, f"objection ({run.campaign.id})")
+            state.suppress(record.number, f"objection ({run.campaign.id})")
             out.append(
                 SuppressNumber(record.number, f"objection in campaign {run.campaign.id}", now)
             )
@@ -174,8 +175,8 @@ class Ending(DialerBase):
         else:
             moved = dataclasses.replace(progress, state=ContactState.DONE, next_at=None)
         moved = dataclasses.replace(moved, last_outcome=f"disposition: {code}", updated_at=now)
-        self.progress[dial_id] = moved
-        self.disposed.add(dial_id)
+        state.progress[dial_id] = moved
+        state.disposed.add(dial_id)
         result = DispositionRecord(
             dial_id,
             record.campaign_id,
@@ -196,8 +197,30 @@ class Ending(DialerBase):
             out.append(self.floor.agent_notice(agent_id))
         return result, out
 
-    def _agent_released(self, agent_id: str, busy_s: float, now: float) -> None:
-        campaign_id = self.agent_campaign.get(agent_id)
-        run = self.runs.get(campaign_id) if campaign_id is not None else None
+    def agent_released(self, agent_id: str, busy_s: float) -> None:
+        """An agent of a campaign's last call is free again: the pacer learns how long
+        agents stay busy."""
+        campaign_id = self.state.agent_campaign.get(agent_id)
+        run = self.state.runs.get(campaign_id) if campaign_id is not None else None
         if run is not None:
             run.pacer.busy_ended(busy_s)
+
+
+def next_step(campaign: Campaign, progress: Progress, outcome: DialOutcome, now: float) -> Progress:
+    """The contact after a dial: done, or due again by the campaign's retries."""
+    counts = dict(progress.outcomes)
+    counts[outcome.value] = used = counts.get(outcome.value, 0) + 1
+    changes: dict[str, object] = {
+        "outcomes": counts,
+        "last_outcome": outcome.value,
+        "updated_at": now,
+        "callback_at": None,
+        "callback_agent_id": None,
+        "dial_id": None,
+    }
+    retry = campaign.retries.get(outcome)
+    if outcome is DialOutcome.CONNECTED or retry is None or used > retry.times:
+        changes.update(state=ContactState.DONE, next_at=None)
+    else:
+        changes.update(state=ContactState.SCHEDULED, next_at=now + retry.after_s)
+    return dataclasses.replace(progress, **changes)  # type: ignore[arg-type]
