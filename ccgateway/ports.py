@@ -311,6 +311,15 @@ class OutboundStore(Protocol):
         """A fresh screening of a register (TPS, the national DNC): the list is replaced
         whole, in one transaction, and `at` recorded as its screening time."""
 
+    def screen_numbers(
+        self, register: str, numbers: Sequence[str], screening: str, at: float
+    ) -> None:
+        """A part of a register's fresh screening, in a transaction of its own; until it
+        is finished the register also keeps the last screening's numbers."""
+
+    def finish_screening(self, register: str, screening: str, at: float) -> int:
+        """Drop the register's numbers not in `screening`, record `at`; how many it lists."""
+
     def suppressed(self, numbers: Sequence[str]) -> dict[str, str]:
         """number -> the list it is on (any list)."""
 

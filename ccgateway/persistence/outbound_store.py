@@ -294,6 +294,41 @@ class SqlOutboundStore(SqlStore):
             _analyze_after_bulk(session, SUPPRESSIONS, len(unique))
         return len(unique)
 
+    def screen_numbers(
+        self, register: str, numbers: Sequence[str], screening: str, at: float
+    ) -> None:
+        """One part of a register's fresh screening (`screening` names it), in a transaction
+        of its own: the numbers are on the register from now on, marked as this
+        screening's. Until `finish_screening`, the numbers of the last screening stay on it
+        too, so a replacement under way only ever suppresses more, never less."""
+        _check_register(register)
+        rows = [
+            {"register": register, "number": n, "reason": screening, "added_at": at}
+            for n in dict.fromkeys(numbers)
+        ]
+        with self._writing(f"the screening of register {register}") as session:
+            _upsert_suppressions(session, rows)
+
+    def finish_screening(self, register: str, screening: str, at: float) -> int:
+        """The register's numbers not in `screening` removed and `at` recorded as its
+        screening, in one transaction; how many numbers it lists now."""
+        _check_register(register)
+        with self._writing(f"the screening of register {register}") as session:
+            session.execute(
+                delete(SuppressionRow).where(
+                    SuppressionRow.register == register, SuppressionRow.reason != screening
+                )
+            )
+            count = session.scalar(
+                select(func.count())
+                .select_from(SuppressionRow)
+                .where(SuppressionRow.register == register)
+            )
+            listed = int(count or 0)
+            session.merge(RegisterRow(name=register, screened_at=at, numbers=listed))
+            _analyze_after_bulk(session, SUPPRESSIONS, listed)
+        return listed
+
     def suppressed(self, numbers: Sequence[str]) -> dict[str, str]:
         """number -> the list it is on; on several lists, the first by name."""
         found: dict[str, str] = {}
@@ -459,6 +494,40 @@ def _insert_new_suppressions(session: Session, rows: list[dict[str, Any]]) -> in
     for batch in _batches(rows, BATCH):
         added += len(session.execute(statement, batch).all())
     return added
+
+
+def _check_register(register: str) -> None:
+    check_id("register", register)
+    if register == INTERNAL:
+        raise InvalidValue("the internal do-not-call list is added to, never replaced")
+
+
+def _upsert_suppressions(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows; a (register, number) on file already takes the row's reason and
+    time. PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT."""
+    if not rows:
+        return
+    if _is_postgres(session):
+        session.execute(
+            text("CREATE TEMPORARY TABLE new_suppressions (LIKE suppressions) ON COMMIT DROP")
+        )
+        _copy(session, "new_suppressions", rows)
+        session.execute(
+            text(
+                "INSERT INTO suppressions (register, number, reason, added_at) "
+                "SELECT register, number, reason, added_at FROM new_suppressions "
+                "ON CONFLICT (register, number) DO UPDATE "
+                "SET reason = EXCLUDED.reason, added_at = EXCLUDED.added_at"
+            )
+        )
+        return
+    insert_rows = sqlite.insert(SuppressionRow)
+    statement = insert_rows.on_conflict_do_update(
+        index_elements=["register", "number"],
+        set_={"reason": insert_rows.excluded.reason, "added_at": insert_rows.excluded.added_at},
+    )
+    for batch in _batches(rows, BATCH):
+        session.execute(statement, batch)
 
 
 def _analyze_after_bulk(session: Session, table: Table, rows: int) -> None:

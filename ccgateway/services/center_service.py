@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
+from ccgateway.domain.administration import check_is_new, check_queue_removable
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, Interaction, MonitorMode
 from ccgateway.domain.engine import Decision
-from ccgateway.domain.errors import Conflict, InvalidValue
+from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.figures import AgentFigures, QueueFigures
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.views import (
@@ -29,8 +30,6 @@ from ccgateway.domain.views import (
 )
 from ccgateway.ports import Clock, ConfigStore, InteractionQuery, InteractionStore
 from ccgateway.services.dispatcher import Dispatcher
-
-T = TypeVar("T")
 
 
 class CenterService:
@@ -118,18 +117,14 @@ class CenterService:
         return {name: problem for name, problem in found.items() if isinstance(problem, str)}
 
     async def interactions(self, query: InteractionQuery) -> list[Interaction]:
+        await self._dispatcher.drain_writes()  # a call that just ended is in it
         return await asyncio.to_thread(self._interactions.query, query)
 
     # --- configuration -------------------------------------------------------------------
 
     async def create_skill(self, skill: Skill) -> Skill:
-        self._must_be_new("skill", skill.id, self._center.directory.skills)
-        return await self.update_skill(skill, must_exist=False)
-
-    async def update_skill(self, skill: Skill, must_exist: bool = True) -> Skill:
         async def op(center: Center, now: float) -> tuple[Skill, list[Command]]:
-            if must_exist:
-                center.directory.skill(skill.id)
+            check_is_new(center, "skill", skill.id)
             return await self._save_skill(center, skill)
 
         return await self._dispatcher.perform(op)
@@ -159,13 +154,8 @@ class CenterService:
         await self._dispatcher.perform(op)
 
     async def create_agent(self, agent: Agent) -> AgentView:
-        self._must_be_new("agent", agent.id, self._center.directory.agents)
-        return await self.update_agent(agent, must_exist=False)
-
-    async def update_agent(self, agent: Agent, must_exist: bool = True) -> AgentView:
         async def op(center: Center, now: float) -> tuple[AgentView, list[Command]]:
-            if must_exist:
-                center.directory.agent(agent.id)
+            check_is_new(center, "agent", agent.id)
             return await self._save_agent(center, now, agent)
 
         return await self._dispatcher.perform(op)
@@ -192,18 +182,14 @@ class CenterService:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
             center.check_agent_removable(agent_id)
             await asyncio.to_thread(self._config.delete_agent, agent_id)
+            self._dispatcher.forget_presence(agent_id)
             return None, center.remove_agent(agent_id, now)
 
         await self._dispatcher.perform(op)
 
     async def create_queue(self, queue: Queue) -> Queue:
-        self._must_be_new("queue", queue.id, self._center.directory.queues)
-        return await self.update_queue(queue, must_exist=False)
-
-    async def update_queue(self, queue: Queue, must_exist: bool = True) -> Queue:
         async def op(center: Center, now: float) -> tuple[Queue, list[Command]]:
-            if must_exist:
-                center.directory.queue(queue.id)
+            check_is_new(center, "queue", queue.id)
             return await self._save_queue(center, now, queue)
 
         return await self._dispatcher.perform(op)
@@ -227,9 +213,7 @@ class CenterService:
 
     async def delete_queue(self, queue_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            center.directory.queue(queue_id)
-            if any(call.queue_id == queue_id for call in center.calls.values()):
-                raise Conflict(f"queue {queue_id} has live calls; remove it when they have ended")
+            check_queue_removable(center, queue_id)
             await asyncio.to_thread(self._config.delete_queue, queue_id)
             center.remove_queue(queue_id)
             return None, []
@@ -273,11 +257,6 @@ class CenterService:
             return None, center.monitor(call_id, supervisor_device, mode)
 
         await self._dispatcher.perform(op)
-
-    @staticmethod
-    def _must_be_new(kind: str, item_id: str, existing: dict[str, T]) -> None:
-        if item_id in existing:
-            raise Conflict(f"{kind} {item_id!r} already exists")
 
 
 def load_center(

@@ -10,13 +10,16 @@ the next time it loads contacts.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
+from ccgateway.domain import administration
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
-from ccgateway.domain.errors import Conflict, DomainError, InvalidValue, NotFound
+from ccgateway.domain.errors import InvalidValue, NotFound
+from ccgateway.domain.model import check_id
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import (
     Contact,
@@ -25,9 +28,9 @@ from ccgateway.domain.outbound.contacts import (
     Progress,
     check_e164,
 )
-from ccgateway.domain.outbound.figures import CampaignFigures, campaign_figures
+from ccgateway.domain.outbound.figures import CampaignFigures
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
-from ccgateway.domain.outbound.rules import PRESETS, RuleSet, custom_rule_set
+from ccgateway.domain.outbound.rules import RuleSet, custom_rule_set
 from ccgateway.domain.outbound.runs import Entry
 from ccgateway.domain.outbound.scripts import summarise
 from ccgateway.importing.contacts_csv import ImportReport, parse_contacts
@@ -35,6 +38,8 @@ from ccgateway.ports import Clock, OutboundStore
 from ccgateway.services.dispatcher import Dispatcher
 
 MAX_NUMBERS = 100_000  # numbers added to a do-not-call list in one request
+MAX_REGISTER = 50_000_000  # numbers in a register's screening
+SCREENING_PART = 20_000  # numbers written per transaction; other writes go between them
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +57,15 @@ class DialerService:
         self._center = dispatcher.center
         self._store = store
         self._clock = clock
+        self._screening = asyncio.Lock()
 
     # --- rule sets -----------------------------------------------------------------------
 
     def rule_sets(self) -> list[RuleSet]:
-        return sorted(self._center.outbound.rule_sets.values(), key=lambda r: r.id)
+        return administration.rule_sets(self._center)
 
     def rule_set(self, rule_set_id: str) -> RuleSet:
-        found = self._center.outbound.rule_sets.get(rule_set_id)
-        if found is None:
-            raise NotFound(f"no rule set {rule_set_id!r}")
-        return found
+        return administration.rule_set(self._center, rule_set_id)
 
     async def put_rule_set(
         self, rule_set_id: str, name: str, base: str, changes: Mapping[str, object]
@@ -70,9 +73,7 @@ class DialerService:
         rules = custom_rule_set(rule_set_id, name, base, changes)
 
         async def op(center: Center, now: float) -> tuple[RuleSet, list[Command]]:
-            for run in center.outbound.runs.values():  # checked before anything is saved
-                if run.campaign.rule_set_id == rules.id:
-                    run.campaign.check_against(rules)
+            administration.check_rule_set_change(center, rules)  # before anything is saved
             await asyncio.to_thread(self._store.put_rule_set, rules)
             center.outbound.put_rule_set(rules)
             return rules, []
@@ -81,16 +82,7 @@ class DialerService:
 
     async def delete_rule_set(self, rule_set_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            if rule_set_id in PRESETS:
-                raise Conflict(f"rule set {rule_set_id} is a preset")
-            self.rule_set(rule_set_id)
-            users = [
-                r.campaign.id
-                for r in center.outbound.runs.values()
-                if r.campaign.rule_set_id == rule_set_id
-            ]
-            if users:
-                raise Conflict(f"rule set {rule_set_id} is used by {', '.join(sorted(users))}")
+            administration.check_rule_set_removable(center, rule_set_id)
             await asyncio.to_thread(self._store.delete_rule_set, rule_set_id)
             center.outbound.remove_rule_set(rule_set_id)
             return None, []
@@ -100,26 +92,19 @@ class DialerService:
     # --- campaigns -----------------------------------------------------------------------
 
     async def campaigns(self) -> list[CampaignView]:
-        ids = sorted(self._center.outbound.runs)
+        ids = administration.campaign_ids(self._center)
         return [await self.campaign(campaign_id) for campaign_id in ids]
 
     async def campaign(self, campaign_id: str) -> CampaignView:
-        run = self._center.outbound.run(campaign_id)
+        status = administration.campaign_status(self._center, campaign_id)
         counts = await asyncio.to_thread(self._store.counts, campaign_id)
-        lines = sum(1 for d in run.dials if self._center.outbound.dials[d].dialled_at)
-        return CampaignView(run.campaign, run.state, run.why_idle, lines, counts)
+        return CampaignView(status.campaign, status.state, status.why_idle, status.lines, counts)
 
     async def put_campaign(self, campaign: Campaign, *, new: bool | None = None) -> CampaignView:
         """Create (`new`), replace (not `new`) or either (None)."""
 
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            run = center.outbound.runs.get(campaign.id)
-            if new is True and run is not None:
-                raise Conflict(f"campaign {campaign.id} exists already")
-            if new is False and run is None:
-                raise NotFound(f"no campaign {campaign.id!r}")
-            center.outbound.check_campaign(campaign)
-            state = run.state if run is not None else CampaignState.STOPPED
+            state = administration.check_campaign_put(center, campaign, new)
             await asyncio.to_thread(self._store.put_campaign, campaign, state)
             return None, center.put_campaign(campaign, now)
 
@@ -128,9 +113,7 @@ class DialerService:
 
     async def delete_campaign(self, campaign_id: str) -> None:
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            run = center.outbound.run(campaign_id)
-            if run.state is not CampaignState.STOPPED or run.dials:
-                raise Conflict(f"campaign {campaign_id} is {run.state.value}: stop it first")
+            administration.check_campaign_removable(center, campaign_id)
             await asyncio.to_thread(self._store.delete_campaign, campaign_id)
             center.outbound.remove_campaign(campaign_id)
             return None, []
@@ -141,19 +124,17 @@ class DialerService:
         """start, pause or stop; the state is saved, so a restart resumes it."""
 
         async def op(center: Center, now: float) -> tuple[None, list[Command]]:
-            run = center.outbound.run(campaign_id)
+            administration.campaign(center, campaign_id)  # NotFound before anything
             commands = center.campaign_action(campaign_id, action, now)
-            await asyncio.to_thread(self._store.put_campaign, run.campaign, run.state)
+            campaign, state = administration.campaign_state(center, campaign_id)
+            await asyncio.to_thread(self._store.put_campaign, campaign, state)
             return None, commands
 
         await self._dispatcher.perform(op)
         return await self.campaign(campaign_id)
 
     def figures(self, campaign_id: str) -> CampaignFigures:
-        outbound = self._center.outbound
-        run = outbound.run(campaign_id)
-        lines = sum(1 for d in run.dials if outbound.dials[d].dialled_at)
-        return campaign_figures(run, self._center.floor, lines, self._clock.now())
+        return administration.live_campaign_figures(self._center, campaign_id, self._clock.now())
 
     # --- lists and contacts ----------------------------------------------------------------
 
@@ -169,7 +150,7 @@ class DialerService:
     ) -> tuple[ContactList, ImportReport]:
         """Check every row; store the list and its good rows in one transaction (or
         nothing). Rejected rows are reported, not stored."""
-        campaign = self._center.outbound.run(campaign_id).campaign
+        campaign = administration.campaign(self._center, campaign_id)
         if not 1 <= len(name) <= 200:
             raise InvalidValue("a list's name is 1-200 characters")
         report = await asyncio.to_thread(
@@ -192,13 +173,13 @@ class DialerService:
         return contact_list, report
 
     async def lists(self, campaign_id: str) -> list[ContactList]:
-        self._center.outbound.run(campaign_id)
+        administration.campaign(self._center, campaign_id)
         return await asyncio.to_thread(self._store.lists, campaign_id)
 
     async def contacts(
         self, campaign_id: str, state: ContactState | None, limit: int, offset: int
     ) -> list[tuple[Contact, Progress]]:
-        self._center.outbound.run(campaign_id)
+        administration.campaign(self._center, campaign_id)
         await self._dispatcher.drain_writes()
         return await asyncio.to_thread(self._store.contacts, campaign_id, state, limit, offset)
 
@@ -219,23 +200,9 @@ class DialerService:
             raise InvalidValue("a callback is within the next 90 days")
         if agent_id is not None:
             self._center.directory.agent(agent_id)
-        if progress.state in (ContactState.DIALING, ContactState.SUPPRESSED):
-            raise Conflict(f"contact {contact_id} is {progress.state.value}")
 
         async def op(center: Center, now: float) -> tuple[Progress, list[Command]]:
-            if any(d.entry.contact.id == contact_id for d in center.outbound.dials.values()):
-                raise Conflict(f"contact {contact_id} is being dialled")
-            center.outbound.drop_loaded(campaign_id, contact_id)  # loaded before: stale
-            moved = dataclasses.replace(
-                progress,
-                state=ContactState.SCHEDULED,
-                next_at=at,
-                last_outcome="callback scheduled",
-                callback_at=at,
-                callback_agent_id=agent_id,
-                dial_id=None,
-                updated_at=now,
-            )
+            moved = administration.schedule_contact_callback(center, progress, at, agent_id, now)
             await asyncio.to_thread(self._store.save_progress, moved)
             return moved, []
 
@@ -269,30 +236,47 @@ class DialerService:
     # --- do-not-call -------------------------------------------------------------------------
 
     async def suppress(self, numbers: Sequence[str], reason: str) -> int:
-        """Numbers on the internal do-not-call list (an objection): no campaign dials them."""
-        checked = _numbers(numbers)
+        """Numbers on the internal do-not-call list (an objection): no campaign dials them.
+
+        The live centre stops dialling them first (in its turn), then the list is written
+        in the database writer's order without holding routing; how many were new."""
+        checked = await asyncio.to_thread(_numbers, numbers)
         if not 1 <= len(reason) <= 200:
             raise InvalidValue("give a reason of 1-200 characters")
 
-        async def op(center: Center, now: float) -> tuple[int, list[Command]]:
-            added = await asyncio.to_thread(self._store.suppress, "internal", checked, reason, now)
-            for number in checked:
-                center.outbound.suppress(number, f"internal ({reason})")
-            return added, []
+        async def op(center: Center, now: float) -> tuple[float, list[Command]]:
+            administration.suppress_numbers(center, checked, reason)
+            return now, []
 
-        return await self._dispatcher.perform(op)
+        at = await self._dispatcher.perform(op)
+        return await self._dispatcher.write(
+            partial(self._store.suppress, "internal", checked, reason, at)
+        )
 
     async def replace_register(self, register: str, numbers: Sequence[str]) -> int:
-        """A fresh screening list of a register (TPS, the national DNC), whole."""
+        """A fresh screening list of a register (TPS, the national DNC), whole.
+
+        Checked in a thread, then written in parts in the database writer's order, so the
+        centre goes on routing and the dialer's own writes and loads go between the parts;
+        until the last part is written the register lists its old numbers too (it only
+        suppresses more meanwhile). Then the old ones go, the screening time is recorded,
+        and contacts loaded before it are loaded again."""
         if register == "internal":
             raise InvalidValue("the internal list is added to, not replaced")
-        checked = _numbers(numbers, limit=50_000_000)
+        check_id("register", register)
+        checked = await asyncio.to_thread(_numbers, numbers, MAX_REGISTER)
+        async with self._screening:  # one at a time: two would mix their parts
+            at = self._clock.now()
+            screening = f"screening {secrets.token_hex(8)}"
+            for start in range(0, len(checked), SCREENING_PART):
+                part = checked[start : start + SCREENING_PART]
+                write = partial(self._store.screen_numbers, register, part, screening, at)
+                await self._dispatcher.write(write)
+            finish = partial(self._store.finish_screening, register, screening, at)
+            count = await self._dispatcher.write(finish)
 
         async def op(center: Center, now: float) -> tuple[int, list[Command]]:
-            count = await asyncio.to_thread(self._store.replace_register, register, checked, now)
-            center.outbound.screened[register] = now
-            for run in center.outbound.runs.values():
-                run.hopper.clear()  # loaded before the new screening: load again
+            administration.screening_replaced(center, register, at)
             return count, []
 
         return await self._dispatcher.perform(op)
@@ -311,19 +295,19 @@ class DialerService:
     async def refusals(
         self, campaign_id: str, since: float | None, limit: int
     ) -> list[RefusalRecord]:
-        self._center.outbound.run(campaign_id)
+        administration.campaign(self._center, campaign_id)
         await self._dispatcher.drain_writes()
         return await asyncio.to_thread(self._store.refusals, campaign_id, since, limit)
 
     async def answers(self, campaign_id: str, since: float | None) -> list[dict[str, object]]:
         """The script's answers summarised per question (a survey's results)."""
-        campaign = self._center.outbound.run(campaign_id).campaign
+        campaign = administration.campaign(self._center, campaign_id)
         await self._dispatcher.drain_writes()
         found = await asyncio.to_thread(self._store.dispositions, campaign_id, since)
         return summarise(campaign.script, (d.answers for d in found))
 
     async def dispositions(self, campaign_id: str, since: float | None) -> list[DispositionRecord]:
-        self._center.outbound.run(campaign_id)
+        administration.campaign(self._center, campaign_id)
         await self._dispatcher.drain_writes()
         return await asyncio.to_thread(self._store.dispositions, campaign_id, since)
 
@@ -344,15 +328,8 @@ def load_outbound(
     were being dialled (the PBX's first picture settles them). A campaign that no longer
     meets the centre's checks (its queue went) stays in the store, unloaded, with a warning."""
     rule_sets, campaigns = store.load_config()
-    for rules in rule_sets:
-        center.outbound.rule_sets[rules.id] = rules
-    for campaign, state in campaigns:
-        try:
-            center.outbound.put_campaign(campaign, now)
-        except DomainError as exc:
-            warn(f"campaign {campaign.id} not loaded: {exc}")
-            continue
-        center.outbound.runs[campaign.id].state = state
+    for warning in administration.restore_campaigns(center, rule_sets, campaigns, now):
+        warn(warning)
     today = now // 86_400 * 86_400
     center.outbound.load_history(store.dials(None, now - 30 * 86400.0, 10_000_000), today)
     listed = store.dialing()

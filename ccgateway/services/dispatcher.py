@@ -24,6 +24,7 @@ from ccgateway.domain.commands import (
     PBX_COMMANDS,
     Command,
     DialCallback,
+    Fact,
     Notify,
     PbxCommand,
     RecordInteraction,
@@ -108,6 +109,9 @@ class Dispatcher:
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
         self._tasks: asyncio.TaskGroup | None = None
+        # What the store holds of each agent's presence, as far as this run has written it:
+        # a change that leaves it as it is writes nothing.
+        self._saved_presence: dict[str, tuple[AgentState, str | None]] = {}
         self.started = asyncio.Event()
 
     # --- inputs --------------------------------------------------------------------------
@@ -219,14 +223,25 @@ class Dispatcher:
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
                         self._save_presence(data)
+                case Fact():  # the centre hands facts on to its parts; one here is a bug
+                    raise AssertionError(f"a fact reached the shell: {command!r}")
 
     def _save_presence(self, data: dict[str, object]) -> None:
+        """Store the agent's presence if what is stored of it changes: the state (busy
+        states are stored as available: they come back from the PBX) and its reason."""
         agent_id, state = str(data["agent_id"]), AgentState(str(data["state"]))
         reason = data.get("reason")
         if state not in (AgentState.PAUSED, AgentState.LOGGED_OUT):
-            state, reason = AgentState.AVAILABLE, None  # busy states come back from the PBX
-        saved_reason = None if reason is None else str(reason)
-        self._writes.put_nowait(lambda: self._config.save_presence(agent_id, state, saved_reason))
+            state, reason = AgentState.AVAILABLE, None
+        presence = (state, None if reason is None else str(reason))
+        if self._saved_presence.get(agent_id) == presence:
+            return
+        self._saved_presence[agent_id] = presence
+        self._writes.put_nowait(lambda: self._config.save_presence(agent_id, *presence))
+
+    def forget_presence(self, agent_id: str) -> None:
+        """The agent's stored presence is gone (the agent was removed): the next is written."""
+        self._saved_presence.pop(agent_id, None)
 
     async def _execute(self, command: PbxCommand) -> None:
         """Hand one command to its PBX. A leg that could not be rung comes back as
@@ -306,6 +321,24 @@ class Dispatcher:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._inbox.put_nowait, _Later(step))
 
+    async def write(self, write: Callable[[], T]) -> T:
+        """Run `write` in the database writer's thread, after every write queued before it,
+        and return its result (or raise its error). The centre goes on routing meanwhile:
+        a long job written in parts lets the writes the centre makes go between them."""
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+
+        def run() -> None:
+            try:
+                result = write()
+            except Exception as exc:  # the caller's to handle, not the writer's to log
+                loop.call_soon_threadsafe(_fail, done, exc)
+            else:
+                loop.call_soon_threadsafe(_succeed, done, result)
+
+        self._writes.put_nowait(run)
+        return await done
+
     async def drain_writes(self) -> None:
         """Wait until every write queued so far is done (for shutdown and tests)."""
         await self._writes.join()
@@ -323,6 +356,16 @@ class _Forgetful:
 
     def save(self, item: object) -> None:
         pass
+
+
+def _succeed(done: asyncio.Future[T], result: T) -> None:
+    if not done.cancelled():
+        done.set_result(result)
+
+
+def _fail(done: asyncio.Future[Any], error: Exception) -> None:
+    if not done.cancelled():
+        done.set_exception(error)
 
 
 def utc_day(epoch: float) -> int:

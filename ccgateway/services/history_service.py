@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ccgateway.domain import lookups
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.errors import InvalidValue, NotFound
@@ -155,30 +156,10 @@ class HistoryService:
         """The agent is being offered or talking to the number now (a call, a dial or a
         callback), or took a call or dial of it before."""
         check_number(number)
-        if self._serves_now(agent_id, number):
+        if lookups.is_serving(self._center, agent_id, number):
             return True
         await self._dispatcher.drain_writes()
         return await asyncio.to_thread(self._served_before, agent_id, number)
-
-    def _serves_now(self, agent_id: str, number: str) -> bool:
-        center = self._center
-        calls = (
-            c
-            for c in center.calls.values()
-            if c.caller_number == number
-            and (c.agent_id == agent_id or agent_id in c.conference.values())
-        )
-        dials = (
-            d
-            for d in center.outbound.dials.values()
-            if d.agent_id == agent_id and d.contact.number == number
-        )
-        callbacks = (
-            c
-            for c in center.callbacks.callbacks.values()
-            if c.agent_id == agent_id and c.number == number
-        )
-        return any(calls) or any(dials) or any(callbacks)
 
     def _served_before(self, agent_id: str, number: str) -> bool:
         query = InteractionQuery(agent_id=agent_id, caller_number=number, limit=1)
@@ -215,18 +196,15 @@ class HistoryService:
         return NoteSubject(records[0].caller_number, call_id, dial_id, frozenset(agents))
 
     async def _dial_subject(self, dial_id: str) -> NoteSubject:
-        live = self._center.outbound.dials.get(dial_id)
-        if live is not None:
-            agents = frozenset({live.agent_id} if live.agent_id else ())
-            return NoteSubject(live.contact.number, None, dial_id, agents)
-        record = self._center.outbound.ended.get(dial_id)
-        if record is None:
+        party = lookups.dial_party(self._center, dial_id)
+        if party is None:
             await self._dispatcher.drain_writes()
             record = await asyncio.to_thread(self._outbound.dial, dial_id)
-        if record is None:
-            raise NotFound(f"no dial {dial_id!r}")
-        agents = frozenset({record.agent_id} if record.agent_id else ())
-        return NoteSubject(record.number, None, dial_id, agents)
+            if record is None:
+                raise NotFound(f"no dial {dial_id!r}")
+            party = lookups.DialParty(record.number, record.agent_id)
+        agents = frozenset({party.agent_id} if party.agent_id else ())
+        return NoteSubject(party.number, None, dial_id, agents)
 
     async def add_note(
         self, subject: NoteSubject, text: str, agent_id: str | None, author: str | None
@@ -254,5 +232,5 @@ class HistoryService:
             sorted(center.directory.queues.values(), key=lambda q: q.id),
             sorted(center.directory.agents.values(), key=lambda a: a.id),
             center.policy.pause_codes,
-            sorted((r.campaign for r in center.outbound.runs.values()), key=lambda c: c.id),
+            lookups.campaigns(center),
         )

@@ -310,6 +310,39 @@ def test_a_register_is_replaced_whole_and_its_screening_recorded(engine: Engine)
     assert store.suppressed(["+441111"]) == {"+441111": "internal"}
 
 
+def test_a_screening_written_in_parts_only_adds_until_it_is_finished(engine: Engine) -> None:
+    store = SqlOutboundStore(engine)
+    store.suppress("internal", ["+441111"], "objected", 1.0)
+    assert store.replace_register("tps", ["+441111", "+442222", "+443333"], 10.0) == 3
+    store.screen_numbers("tps", ["+443333", "+444444"], "screening b", 20.0)
+    # Half-way: the old screening's numbers and the new part's, the old time.
+    assert store.suppressed(["+441111", "+442222", "+443333", "+444444"]) == {
+        "+441111": "internal",
+        "+442222": "tps",
+        "+443333": "tps",
+        "+444444": "tps",
+    }
+    assert store.screened() == {"tps": 10.0}
+    store.screen_numbers("tps", ["+445555", "+445555", "+443333"], "screening b", 20.0)
+    assert store.finish_screening("tps", "screening b", 20.0) == 3
+    assert store.suppressed(["+441111", "+442222", "+443333", "+444444", "+445555"]) == {
+        "+441111": "internal",  # another list, untouched
+        "+443333": "tps",
+        "+444444": "tps",
+        "+445555": "tps",
+    }
+    assert store.screened() == {"tps": 20.0}
+    # A screening with nothing in it empties the register.
+    assert store.finish_screening("tps", "screening c", 30.0) == 0
+    assert store.suppressed(["+443333"]) == {}
+    for refused in ("internal", "Not A Register!"):
+        with pytest.raises(InvalidValue):
+            store.screen_numbers(refused, ["+446666"], "screening d", 40.0)
+        with pytest.raises(InvalidValue):
+            store.finish_screening(refused, "screening d", 40.0)
+    assert store.suppressed(["+446666"]) == {}
+
+
 def test_suppressed_looks_up_many_numbers_in_chunks(engine: Engine) -> None:
     store = SqlOutboundStore(engine)
     numbers = [f"+44207{n:06d}" for n in range(1200)]
