@@ -11,7 +11,7 @@ import logging
 import socket
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import uvicorn
@@ -24,7 +24,7 @@ from ccgateway.api.routes.events import (
     hide_keys_in_server_logs,
     open_streams,
 )
-from ccgateway.api.sessions import SessionManager
+from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
@@ -40,7 +40,7 @@ from ccgateway.persistence import (
 from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
-from ccgateway.ports import InteractionQuery, Pbx
+from ccgateway.ports import Clock, InteractionQuery, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
@@ -53,6 +53,9 @@ log = logging.getLogger("ccgateway")
 
 
 class SystemClock:
+    """The controller's clock in production: the system's time (ccgateway.testing has a
+    manual one for tests)."""
+
     def now(self) -> float:
         return time.time()
 
@@ -73,14 +76,25 @@ class Controller:
     api: FastAPI
 
 
-def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> Controller:
-    """Wire a controller; `pbxes` replace the configured PBXs (tests)."""
+def build_controller(
+    settings: Settings,
+    pbxes: Sequence[Pbx] | None = None,
+    *,
+    clock: Clock | None = None,
+    new_id: Callable[[], str] = new_leg_id,
+    passwords: Passwords | None = None,
+) -> Controller:
+    """Wire a controller. Production passes the settings alone; tests (ccgateway.testing's
+    `build_harness`) pass doubles: `pbxes` replace the configured PBXs, `clock` the system's
+    time (for the centre and every store that stamps a time), `new_id` the random agent leg
+    ids, `passwords` argon2id at its production cost."""
+    clock = clock or SystemClock()
     engine = open_database(settings.database_url)
-    config, interactions = SqlConfigStore(engine), SqlInteractionStore(engine)
-    callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
-    outbound = SqlOutboundStore(engine)
-    clock = SystemClock()
-    center = Center(new_leg_id=new_leg_id, policy=settings.agents.policy())
+    config = SqlConfigStore(engine, now=clock.now)
+    interactions = SqlInteractionStore(engine, now=clock.now)
+    callbacks, tasks = SqlCallbackStore(engine, now=clock.now), SqlTaskStore(engine, now=clock.now)
+    outbound = SqlOutboundStore(engine, now=clock.now)
+    center = Center(new_leg_id=new_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
     # The dialer's campaigns (they name queues), ledgers and the dials a restart left out.
     load_outbound(center, outbound, clock.now(), log.warning)
@@ -114,9 +128,9 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)
     dialer = DialerService(dispatcher, outbound, clock)
-    keys = SqlKeyStore(engine)
-    sessions = build_sessions(settings, engine)
-    notes = SqlNoteStore(engine)
+    keys = SqlKeyStore(engine, now=clock.now)
+    sessions = build_sessions(settings, engine, now=clock.now, passwords=passwords)
+    notes = SqlNoteStore(engine, now=clock.now)
     history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
     api = create_api(
         service, keys, settings.resolved_admin_key(), hub, work, dialer, sessions, history=history
@@ -124,11 +138,19 @@ def build_controller(settings: Settings, pbxes: Sequence[Pbx] | None = None) -> 
     return Controller(settings, engine, dispatcher, service, api)
 
 
-def build_sessions(settings: Settings, engine: Engine) -> SessionManager:
+def build_sessions(
+    settings: Settings,
+    engine: Engine,
+    *,
+    now: Callable[[], float] = time.time,
+    passwords: Passwords | None = None,
+) -> SessionManager:
     """People's accounts and sessions on the controller's database (the CLI's too)."""
     return SessionManager(
-        SqlUserStore(engine),
-        SqlSessionStore(engine),
+        SqlUserStore(engine, now=now),
+        SqlSessionStore(engine, now=now),
+        now=now,
+        passwords=passwords,
         idle_s=settings.api.session_idle_s,
         attempts=settings.api.login_attempts,
         window_s=settings.api.login_window_s,

@@ -12,8 +12,8 @@ from ccgateway.domain.events import (
     LegFailure,
     PbxResynced,
 )
+from ccgateway.testing import ManualClock
 from tests.api.conftest import seed
-from tests.fakes import ManualClock
 from tests.services.stack import Stack
 
 T0 = 1_700_000_000.0  # the manual clock's start: 2023-11-14T22:13:20Z

@@ -38,6 +38,7 @@ from ccgateway.domain.outbound.rules import CHANGEABLE, AbandonWindow, Basis, Pu
 from ccgateway.domain.outbound.runs import Stage
 from ccgateway.domain.outbound.scripts import QuestionKind
 from ccgateway.settings import Settings
+from ccgateway.testing import FakePbx, ManualClock
 from tests.api.conftest import seed
 from tests.api.dialer_helpers import (
     CAMPAIGN,
@@ -48,7 +49,6 @@ from tests.api.dialer_helpers import (
     number,
     send,
 )
-from tests.fakes import FakePbx, ManualClock
 from tests.services.stack import ADMIN, Stack
 
 

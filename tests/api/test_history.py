@@ -22,9 +22,9 @@ from ccgateway.domain.events import (
 )
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.services.event_hub import EventHub, Published
+from ccgateway.testing import ManualClock
 from tests.api.conftest import seed
 from tests.api.dialer_helpers import CAMPAIGN, NOON, agent_key, csv_of, import_list, number, send
-from tests.fakes import ManualClock
 from tests.services.stack import ADMIN, Stack
 
 ANN = "+4930111"

@@ -39,7 +39,7 @@ from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.work_service import WorkService
-from tests.fakes import FakePbx, ManualClock
+from ccgateway.testing import FakePbx, ManualClock
 
 ADMIN = "test-admin-key-0123456789"
 T = TypeVar("T")
@@ -71,19 +71,23 @@ class Stack:
         db: Path,
         clock: ManualClock | None = None,
         config: Callable[[SqlConfigStore], ConfigStore] = lambda store: store,
+        interactions: Callable[[Engine], SqlInteractionStore] = SqlInteractionStore,
+        outbound: Callable[[Engine], SqlOutboundStore] = SqlOutboundStore,
     ) -> Stack:
-        """Wire everything by hand, as the composition root does, on the SQLite file `db`."""
+        """Wire everything by hand, as the composition root does, on the SQLite file `db`;
+        `config`, `interactions` and `outbound` make the stores (a test may slow one down
+        or count what it is asked)."""
         clock = clock or ManualClock()
         engine = open_database(f"sqlite:///{db}")
         sql_config = SqlConfigStore(engine, now=clock.now)
         store = config(sql_config)
-        interactions = SqlInteractionStore(engine)
+        interaction_store = interactions(engine)
         keys = SqlKeyStore(engine, now=clock.now)
         numbers = itertools.count(1)
         center = Center(new_leg_id=lambda: f"ccgw-leg-{next(numbers)}")
         load_center(center, store, clock.now())
-        outbound = SqlOutboundStore(engine)
-        load_outbound(center, outbound, clock.now())
+        outbound_store = outbound(engine)
+        load_outbound(center, outbound_store, clock.now())
         hub = EventHub()
         pbx = FakePbx()
         callbacks, tasks = SqlCallbackStore(engine), SqlTaskStore(engine)
@@ -91,16 +95,16 @@ class Stack:
             center,
             pbx,
             store,
-            interactions,
+            interaction_store,
             clock,
             hub,
             callbacks=callbacks,
             tasks=tasks,
-            outbound=outbound,
+            outbound=outbound_store,
         )
-        service = CenterService(dispatcher, store, interactions, clock)
+        service = CenterService(dispatcher, store, interaction_store, clock)
         work = WorkService(dispatcher, callbacks, tasks)
-        dialer = DialerService(dispatcher, outbound, clock)
+        dialer = DialerService(dispatcher, outbound_store, clock)
         # People's sessions on the same clock, so a test can let one go idle; argon2id with
         # a small cost (the controller's is 64 MiB and 3 passes: half a second a login here).
         cheap = Passwords(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
@@ -108,12 +112,14 @@ class Stack:
             SqlUserStore(engine), SqlSessionStore(engine), now=clock.now, passwords=cheap
         )
         notes = SqlNoteStore(engine, now=clock.now)
-        history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
+        history = HistoryService(
+            dispatcher, interaction_store, outbound_store, callbacks, notes, clock
+        )
         api = create_api(service, keys, ADMIN, hub, work, dialer, sessions, history=history)
         return cls(
             engine,
             store,
-            interactions,
+            interaction_store,
             keys,
             clock,
             pbx,
@@ -122,7 +128,7 @@ class Stack:
             dispatcher,
             service,
             api,
-            outbound,
+            outbound_store,
             dialer,
         )
 
@@ -132,8 +138,10 @@ class Stack:
         db: Path,
         clock: ManualClock | None = None,
         config: Callable[[SqlConfigStore], ConfigStore] = lambda store: store,
+        interactions: Callable[[Engine], SqlInteractionStore] = SqlInteractionStore,
+        outbound: Callable[[Engine], SqlOutboundStore] = SqlOutboundStore,
     ) -> Stack:
-        stack = cls.build(db, clock, config)
+        stack = cls.build(db, clock, config, interactions, outbound)
         stack.task = asyncio.create_task(stack.dispatcher.run())
         await stack.pbx.running.wait()
         transport = httpx.ASGITransport(app=stack.api)
