@@ -14,10 +14,9 @@ AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
 MAX_AGENTS = 19  # agent K's phone is on 5070+K; 5090 belongs to the customer trunk
 TRUNK_HEADER = ("X-CCGW-Trunk", "customers")
 QUALIFY_S = 2
-# manager.conf `write` classes the controller needs: Redirect, Setvar, Hangup (call),
-# Originate (originate), CoreShowChannels and DeviceStateList (reporting); "system" only for
-# the adapter's recording (MixMonitor), which tests/pbx/asterisk exercises.
-WRITE_CLASSES = ("call", "originate", "reporting", "system")
+# manager.conf `write` classes the controller needs (and no more): Redirect, Setvar, Hangup
+# (call), Originate (originate), CoreShowChannels and DeviceStateList (reporting).
+WRITE_CLASSES = ("call", "originate", "reporting")
 
 MODULES = (
     # SIP

@@ -1,7 +1,8 @@
 """A raw AMI session over an asyncio TCP socket, for checking the sandbox itself.
 
 Deliberately not the controller's AMI client: these tests say what Asterisk does, in its
-own words, whatever our adapter makes of it.
+own words, whatever our adapter makes of it. Only the framing is shared: the bytes go
+through the package's sans-IO `AmiParser`, which frames on bytes and decodes whole messages.
 """
 
 from __future__ import annotations
@@ -11,24 +12,45 @@ import contextlib
 import itertools
 from collections.abc import Callable
 
+from ccgateway.pbx.asterisk.ami import AmiParser
+
 Message = dict[str, str]
 
 
 class AmiSession:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5038,
+        on_event: Callable[[Message], None] | None = None,
+    ) -> None:
+        """`on_event` sees each event as it arrives, before it joins `events`."""
         self.events: list[Message] = []
+        self._address = (host, port)
+        self._on_event = on_event
         self._responses: dict[str, asyncio.Future[Message]] = {}
         self._ids = itertools.count(1)
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
 
-    async def login(self, secret: str, username: str = "ccgateway") -> Message:
-        """Connect to 127.0.0.1:5038 and log in; returns Asterisk's answer to the Login."""
-        reader, self._writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", 5038), 5)
-        banner = await asyncio.wait_for(reader.readline(), 5)
-        assert banner.startswith(b"Asterisk Call Manager/"), banner
-        self._task = asyncio.create_task(self._read(reader))
-        return await self.send({"Action": "Login", "Username": username, "Secret": secret})
+    async def login(
+        self, secret: str, username: str = "ccgateway", events: str | None = None
+    ) -> Message:
+        """Connect and log in (`events`: the Login's event classes, e.g. "call,user"; all
+        that the user may read if None); returns Asterisk's answer to the Login."""
+        reader, self._writer = await asyncio.wait_for(asyncio.open_connection(*self._address), 5)
+        parser, early = AmiParser(), []
+        async with asyncio.timeout(5):
+            while parser.banner is None:  # AmiParser refuses a first line that is no banner
+                data = await reader.read(4096)
+                assert data, "AMI closed the connection before its banner"
+                early += parser.feed(data)
+        assert parser.banner.startswith("Asterisk Call Manager/"), parser.banner
+        for message in early:
+            self._take(message)
+        self._task = asyncio.create_task(self._read(reader, parser))
+        login = {"Action": "Login", "Username": username, "Secret": secret}
+        return await self.send(login if events is None else {**login, "Events": events})
 
     async def send(self, action: Message, timeout_s: float = 5.0) -> Message:
         """Send one action and wait for its response (matched by our ActionID)."""
@@ -76,20 +98,19 @@ class AmiSession:
             with contextlib.suppress(OSError):
                 await self._writer.wait_closed()
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        message: Message = {}
-        while line := await reader.readline():
-            text = line.decode(errors="replace").rstrip("\r\n")
-            if text:
-                key, _, value = text.partition(":")
-                message[key.strip()] = value.strip()
-                continue
-            # OriginateResponse has a Response and our ActionID too, but it is an event.
-            is_response = "Response" in message and "Event" not in message
-            if is_response and message.get("ActionID") in self._responses:
-                future = self._responses[message["ActionID"]]
-                if not future.done():
-                    future.set_result(message)
-            elif message:
-                self.events.append(message)
-            message = {}
+    async def _read(self, reader: asyncio.StreamReader, parser: AmiParser) -> None:
+        while data := await reader.read(65536):
+            for message in parser.feed(data):
+                self._take(message)
+
+    def _take(self, message: Message) -> None:
+        # OriginateResponse has a Response and our ActionID too, but it is an event.
+        is_response = "Response" in message and "Event" not in message
+        if is_response and message.get("ActionID") in self._responses:
+            future = self._responses[message["ActionID"]]
+            if not future.done():
+                future.set_result(message)
+            return
+        if self._on_event is not None:
+            self._on_event(message)
+        self.events.append(message)

@@ -5,8 +5,9 @@ down leaving no process behind.
 
 FreeSWITCH is in no package registry this project reaches, so these tests skip (never fail,
 not even with CI=true) when no binary is found: $CCGW_FREESWITCH_BIN, else `freeswitch` on
-PATH. To run them, build FreeSWITCH 1.10 from source outside the repository
-(../shared/notes/freeswitch.md) and point CCGW_FREESWITCH_BIN at it.
+PATH. To run them, build FreeSWITCH 1.10 from source outside the repository ("Building a
+FreeSWITCH to test on" in ccgateway/pbx/freeswitch/README.md) and point CCGW_FREESWITCH_BIN
+at it.
 """
 
 from __future__ import annotations

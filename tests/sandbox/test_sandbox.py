@@ -7,6 +7,7 @@ events of other tests' calls never match.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import stat
 import time
@@ -102,15 +103,14 @@ def test_generated_config_has_every_agent_and_keeps_the_secret_in_manager_conf()
     assert files["ccgateway.conf"] == "; plan"
     assert "secret = s3cret" in files["manager.conf"]
     assert "bindaddr = 127.0.0.1" in files["manager.conf"]
-    assert "\nwrite = call,originate,reporting,system\n" in files["manager.conf"]  # README
+    assert "\nwrite = call,originate,reporting\n" in files["manager.conf"]  # README
     assert all("s3cret" not in text for name, text in files.items() if name != "manager.conf")
     with pytest.raises(ValueError, match="not a plain"):
         render(SandboxConfig(1, "s", "/m"), {"pjsip.conf": "; would replace ours"})
 
 
-def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
-    """Every context an action sends a channel to, and every one the resync reads, exists."""
-    plan = DIALPLAN.read_text()
+def adapter_contexts() -> set[str]:
+    """Every context an action sends a channel to, and every one the resync reads."""
     a = Actions()
     sent = [
         *a.fallback(SendToFallback("1.1", "x")),
@@ -126,13 +126,30 @@ def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
         actions.originate_agent(RingAgent("ccgw-l", "1.1", "a1", "PJSIP/agent1", 15)),
     ]
     named = {v for action in sent for k, v in action.items() if k in ("Context", "ExtraContext")}
-    named |= (
-        translate.CALLER_CONTEXTS | set(translate.LEG_ROLES) | {"ccgw-resume", "ccgw-agent-gone"}
-    )
-    assert len(named) >= 18
+    return named | translate.CALLER_CONTEXTS | set(translate.LEG_ROLES) | {translate.OUTBOUND}
+
+
+def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
+    plan = DIALPLAN.read_text()
+    named = adapter_contexts() | {"ccgw-resume", "ccgw-agent-gone"}
+    assert len(named) >= 17
     for context in sorted(named):
         assert f"\n[{context}]\n" in plan, context
     assert "n(hold),Set(CCGW_LEFT=$[${CCGW_DEADLINE}-${EPOCH}])" in plan
+
+
+def test_every_context_of_the_dialplan_has_a_way_in() -> None:
+    """No dead context: each is one the adapter names, one another line of the plan goes to
+    (Goto, F(), a hang-up handler, ...), or ccgw-features, which the phones' own context
+    includes (README)."""
+    lines = DIALPLAN.read_text().splitlines()
+    code = "\n".join(line for line in lines if not line.lstrip().startswith(";"))
+    defined = re.findall(r"^\[([\w-]+)\]$", code, re.MULTILINE)
+    assert len(defined) >= 20
+    entered = adapter_contexts() | {"ccgw-features"}
+    for context in defined:
+        reached = re.search(rf"[^\w\[-]{re.escape(context)}(?![\w-])", code)
+        assert context in entered or reached, context
 
 
 def test_bad_arguments_are_refused_before_anything_starts() -> None:

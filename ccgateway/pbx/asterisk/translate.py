@@ -41,7 +41,7 @@ from ccgateway.domain.model import MAX_PRIORITY
 from ccgateway.pbx.wire import plain_text
 
 AmiMessage = Mapping[str, str]
-INBOUND, AGENT, FALLBACK, PLAY = "ccgw-inbound", "ccgw-agent", "ccgw-fallback", "ccgw-play"
+INBOUND, AGENT, FALLBACK = "ccgw-inbound", "ccgw-agent", "ccgw-fallback"
 LEG_PREFIX = "ccgw-"  # every agent leg id the core makes starts with this
 DIAL_PREFIX = "ob-"  # every campaign dial's customer channel id starts with this
 OUTBOUND = "ccgw-outbound"
@@ -56,8 +56,6 @@ CALLER_CONTEXTS = frozenset(
     {
         INBOUND,
         "ccgw-announce",
-        PLAY,
-        "ccgw-moh",
         "ccgw-requeue",
         "ccgw-consult-hold",
         "ccgw-conf-caller",

@@ -8,11 +8,11 @@ disconnect, it has no reconnect, and it writes commands verbatim (`x\\n\\napi hu
 commands). See ccgateway/pbx/freeswitch/README.md.
 
 Replies (`command/reply`, `api/response`) come back in the order commands were sent, so they
-are matched first in, first out. `bgapi` results arrive later as BACKGROUND_JOB events and are
-matched by the Job-UUID we chose. FreeSWITCH sends HEARTBEAT every 20 s: a link silent for
-`dead_after_s` is probed with `api status` and dropped if that goes unanswered. The
-connection itself (connect, reconnect, watchdog, failing what was pending) is `pbx/link.py`'s
-`LinkSupervisor`, shared with the AMI client.
+are matched first in, first out. A `bgapi` carries a Job-UUID we chose; its result arrives
+later as a BACKGROUND_JOB event, handed to `on_event` like any other. FreeSWITCH sends
+HEARTBEAT every 20 s: a link silent for `dead_after_s` is probed with `api status` and dropped
+if that goes unanswered. The connection itself (connect, reconnect, watchdog, failing what
+was pending) is `pbx/link.py`'s `LinkSupervisor`, shared with the AMI client.
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ class EslClient:
         self._parser = esl.EslParser()
         self._greeting: asyncio.Future[esl.Frame] | None = None
         self._replies: deque[asyncio.Future[esl.Frame]] = deque()
-        self._jobs: dict[str, asyncio.Future[str]] = {}
         self.link = LinkSupervisor(
             f"ESL {host}:{port}",
             "FreeSWITCH",
@@ -75,24 +74,6 @@ class EslClient:
         FreeSWITCH holds back this connection's events."""
         frame = await self._command(esl.api(*args), timeout_s)
         return frame.body
-
-    async def bgapi(self, *args: str, timeout_s: float | None = None) -> str:
-        """Run in the background; the BACKGROUND_JOB result (`+OK ...`), or PbxRejected."""
-        job = str(uuid.uuid4())
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._jobs[job] = future
-        try:
-            reply = await self._command(esl.bgapi(job, *args), timeout_s)
-            if not reply.reply_text.startswith("+OK"):
-                raise PbxRejected(reply.reply_text or "bgapi refused")
-            result = await asyncio.wait_for(future, timeout_s or self.command_timeout_s)
-        except TimeoutError:
-            raise PbxTimeout(f"no result for bgapi {args[0] if args else ''}") from None
-        finally:
-            self._jobs.pop(job, None)
-        if result.startswith("-ERR"):
-            raise PbxRejected(result.strip())
-        return result
 
     async def bgapi_start(self, *args: str, timeout_s: float | None = None) -> str:
         """Start a background command and return its Job-UUID once FreeSWITCH accepted it.
@@ -175,7 +156,7 @@ class EslClient:
         self._writer = None
         lost = PbxUnavailable(f"Event Socket lost ({reason}); the outcome is unknown")
         greeting = [] if self._greeting is None else [self._greeting]
-        fail_all([*greeting, *self._replies, *self._jobs.values()], lost)
+        fail_all([*greeting, *self._replies], lost)
         self._replies.clear()
 
     # --- what comes in -----------------------------------------------------------------------
@@ -192,13 +173,7 @@ class EslClient:
             event = esl.parse_event(frame)
             if event is None:
                 return
-            name = event.get("Event-Name", "")
-            if name == "BACKGROUND_JOB":
-                future = self._jobs.get(event.get("Job-UUID", ""))
-                if future is not None and not future.done():
-                    future.set_result(event.get("_body", ""))
-                    return
-            if name != "HEARTBEAT":
+            if event.get("Event-Name") != "HEARTBEAT":
                 self._on_event(event)
         except Exception:  # one bad event must never take the connection down
             log.exception("ESL event handling failed")

@@ -1,6 +1,6 @@
 """FreeSWITCH events to domain events (commands.py builds what goes the other way). Pure.
 
-Built on the real 1.10.12 transcripts (../shared/captures): a caller parks (CHANNEL_PARK,
+Built on the real 1.10.12 transcripts (tests/fixtures/esl): a caller parks (CHANNEL_PARK,
 inbound); the controller rings the agent with `bgapi originate {origination_uuid=<leg>,...}
 user/1001 &park()` (14_agent_register_originate_bridge); once the leg has answered and parked,
 `uuid_bridge <caller> <leg>` joins them (06, 14); a failed originate ends in BACKGROUND_JOB

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from ccgateway.pbx.freeswitch.client import EslClient
-from ccgateway.ports import InvalidWireValue, PbxRejected, PbxUnavailable
+from ccgateway.ports import InvalidWireValue, PbxUnavailable
+from tests.fixtures.esl import transcript
 from tests.pbx.freeswitch.replay import ReplayServer
-from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
 
 
 class Harness:
@@ -59,8 +59,7 @@ class Harness:
 
 
 def replay(name: str, conn: str, **kwargs: Any) -> ReplayServer:
-    transcripts()
-    return ReplayServer(CAPTURES / "jsonl" / f"{name}.jsonl", conn, **kwargs)
+    return ReplayServer(transcript(name), conn, **kwargs)
 
 
 async def test_bgapi_uses_our_job_uuid_and_reports_originate_failures() -> None:
@@ -68,21 +67,25 @@ async def test_bgapi_uses_our_job_uuid_and_reports_originate_failures() -> None:
     client = await harness.start()
     try:
         await harness.until(client.link.connected.is_set)
-        with pytest.raises(PbxRejected, match="NO_ROUTE_DESTINATION"):
-            await client.bgapi(
-                "originate", "{origination_uuid=x}loopback/nonexistent_ext", "&park()"
-            )
+        job = await client.bgapi_start(
+            "originate", "{origination_uuid=x}loopback/nonexistent_ext", "&park()"
+        )
         job_line = next(
             line
             for line in harness.server.received[-1].split("\n")
             if line.startswith("Job-UUID: ")
         )
-        assert job_line.removeprefix("Job-UUID: ") in harness.server.ids.values()
+        assert job_line == f"Job-UUID: {job}"
+        assert job in harness.server.ids.values()
+        [result] = await harness.until(
+            lambda: [e for e in harness.events if e["Event-Name"] == "BACKGROUND_JOB"]
+        )
+        assert result["Job-UUID"] == job
+        assert result["_body"].strip() == "-ERR NO_ROUTE_DESTINATION"
         causes = {
             e.get("Hangup-Cause") for e in harness.events if e["Event-Name"] == "CHANNEL_HANGUP"
         }
         assert causes == {"NO_ROUTE_DESTINATION"}
-        assert not any(e["Event-Name"] == "BACKGROUND_JOB" for e in harness.events)
         busy = await client.api("originate", "{origination_uuid=y}loopback/9486", "&park()")
         assert busy.strip() == "-ERR USER_BUSY"
         with pytest.raises(InvalidWireValue):

@@ -1,9 +1,8 @@
-"""ESL framing on the real FreeSWITCH 1.10.12 transcripts in ../shared/captures."""
+"""ESL framing on the real FreeSWITCH 1.10.12 transcripts in tests/fixtures/esl."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -13,23 +12,7 @@ from hypothesis import strategies as st
 
 from ccgateway.pbx.freeswitch import esl
 from ccgateway.ports import InvalidWireValue
-
-CAPTURES = Path(
-    os.environ.get(
-        "CCGW_FS_CAPTURES",
-        Path(__file__).resolve().parents[3] / ".." / "shared/captures/freeswitch-1.10.12",
-    )
-)
-
-
-def transcripts() -> list[Path]:
-    found = sorted((CAPTURES / "jsonl").glob("*.jsonl"))
-    if not found:
-        reason = f"the FreeSWITCH transcripts are not at {CAPTURES}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found
+from tests.fixtures.esl import transcript, transcripts
 
 
 def server_side(path: Path) -> dict[str, list[dict[str, object]]]:
@@ -76,7 +59,7 @@ def test_any_split_of_the_bytes_gives_the_same_frames(data: st.DataObject) -> No
 
 
 def a_real_park_event() -> str:
-    for line in (CAPTURES / "jsonl/11_sipp_uac_park.jsonl").read_text().splitlines():
+    for line in transcript("11_sipp_uac_park").read_text().splitlines():
         message = json.loads(line)
         if message.get("event", {}).get("Event-Name") == "CHANNEL_PARK":
             return str(message["raw"]).split("\n\n", 1)[1]
@@ -84,7 +67,6 @@ def a_real_park_event() -> str:
 
 
 def test_an_encoded_newline_in_a_display_name_cannot_forge_headers() -> None:
-    transcripts()
     body = a_real_park_event()
     real = esl.parse_plain_event(body)
     hostile = quote("Alice\nUnique-ID: forged\nEvent-Name: HEARTBEAT", safe="")

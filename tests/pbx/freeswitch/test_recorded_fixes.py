@@ -1,6 +1,6 @@
 """Issue 15's fixes as a real FreeSWITCH 1.10.12 put them on the wire.
 
-Recorded on 2026-12-04 from a FreeSWITCH built by hand (../shared/notes/freeswitch.md) with
+Recorded on 2026-12-04 from a FreeSWITCH built by hand (ccgateway/pbx/freeswitch/README.md) with
 dialplans/freeswitch loaded as shipped, sipp as the phones and a loopback Event Socket
 listener; `recorded/*.esl` hold the server's event frames byte for byte:
 

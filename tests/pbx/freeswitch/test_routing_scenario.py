@@ -22,8 +22,8 @@ from ccgateway.persistence import SqlCallbackStore, SqlTaskStore
 from ccgateway.ports import InteractionQuery
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings
+from tests.fixtures.esl import transcript
 from tests.pbx.freeswitch.scripted import ScriptedServer, recorded_turns
-from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
 
 CALLER = "bf839f41-3bae-493e-a551-a2ca2c1aa93e"  # the customer parked in transcript 14
 LEG_14 = "63748d66-36a3-44fd-94a7-c3226b6b0cfe"  # the agent leg answered in transcript 14
@@ -32,8 +32,7 @@ CALLER_11 = "d75cdc50-0307-4649-bad5-0bee963d3e3a"  # the parked caller who hang
 
 
 def turns(name: str) -> list[tuple[str, list[str]]]:
-    transcripts()
-    return recorded_turns(CAPTURES / "jsonl" / f"{name}.jsonl", "ctl")
+    return recorded_turns(transcript(name), "ctl")
 
 
 def server_for_scenario() -> tuple[ScriptedServer, dict[str, list[str]]]:

@@ -21,12 +21,11 @@ from ccgateway.domain.events import (
 )
 from ccgateway.pbx.freeswitch import commands, translate
 from ccgateway.ports import InvalidWireValue
-from tests.pbx.freeswitch.test_esl import CAPTURES, transcripts
+from tests.fixtures.esl import transcript
 
 
 def events(name: str) -> list[dict[str, str]]:
-    transcripts()
-    lines = (CAPTURES / "jsonl" / f"{name}.jsonl").read_text().splitlines()
+    lines = transcript(name).read_text().splitlines()
     return [m["event"] for m in map(json.loads, lines) if "event" in m]
 
 
@@ -111,10 +110,9 @@ def test_an_avmd_beep_is_a_machine_hint() -> None:
 
 
 def test_the_resync_reads_show_channels_as_json() -> None:
-    transcripts()
     raw = next(
         json.loads(line)["raw"]
-        for line in (CAPTURES / "jsonl/11_sipp_uac_park.jsonl").read_text().splitlines()
+        for line in transcript("11_sipp_uac_park").read_text().splitlines()
         if '"row_count":1' in json.loads(line)["raw"]
     )
     snapshot = translate.to_snapshot(
