@@ -97,18 +97,14 @@ def campaign(center: Center, campaign_id: str) -> Campaign:
 
 def campaign_status(center: Center, campaign_id: str) -> CampaignStatus:
     run = center.outbound.run(campaign_id)
-    return CampaignStatus(run.campaign, run.state, run.why_idle, lines_out(center, campaign_id))
-
-
-def lines_out(center: Center, campaign_id: str) -> int:
-    """The campaign's calls out now (dialled, not only planned)."""
-    outbound = center.outbound
-    return sum(1 for d in outbound.run(campaign_id).dials if outbound.dials[d].dialled_at)
+    return CampaignStatus(
+        run.campaign, run.state, run.why_idle, center.outbound.lines_out(campaign_id)
+    )
 
 
 def live_campaign_figures(center: Center, campaign_id: str, now: float) -> CampaignFigures:
     run = center.outbound.run(campaign_id)
-    return campaign_figures(run, center.floor, lines_out(center, campaign_id), now)
+    return campaign_figures(run, center.floor, center.outbound.lines_out(campaign_id), now)
 
 
 def check_campaign_put(center: Center, campaign: Campaign, new: bool | None) -> CampaignState:
@@ -142,15 +138,13 @@ def restore_campaigns(
     """At start: custom rule sets, then campaigns in the state they were left in. A campaign
     the centre now refuses (its queue went) is left out; what was left out, and why."""
     for rule in rules:
-        center.outbound.rule_sets[rule.id] = rule
+        center.outbound.restore_rule_set(rule)
     left_out: list[str] = []
     for campaign, state in campaigns:
         try:
-            center.outbound.put_campaign(campaign, now)
+            center.outbound.restore_campaign(campaign, state, now)
         except DomainError as exc:
             left_out.append(f"campaign {campaign.id} not loaded: {exc}")
-            continue
-        center.outbound.runs[campaign.id].state = state
     return left_out
 
 
@@ -190,6 +184,4 @@ def suppress_numbers(center: Center, numbers: Iterable[str], reason: str) -> Non
 
 def screening_replaced(center: Center, register: str, now: float) -> None:
     """A register's fresh screening is stored: contacts loaded before it are loaded again."""
-    center.outbound.screened[register] = now
-    for run in center.outbound.runs.values():
-        run.hopper.clear()
+    center.outbound.screening_replaced(register, now)

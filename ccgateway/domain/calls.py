@@ -4,31 +4,34 @@ The `CallDesk` keeps the live calls, their line (in the routing engine, with the
 estimator) and the agent legs rung for them. It is driven by the centre (center.py), which
 hands it PBX events and routing matches, and by the waiting room (waiting_room.py), which
 admits callers to the line by their queue's rules; every agent state change goes through
-the floor (floor.py), so the routing engine always knows who is free.
+the floor (floor.py), so the routing engine always knows who is free. A call that ends
+lets go of what a transfer (transfers.py) put on it: the consulted party, conference members.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ccgateway.domain.agents import Trigger
+from ccgateway.domain.agents import AgentState, Trigger
 from ccgateway.domain.commands import (
     Command,
     Fact,
     HangUp,
     Interaction,
+    Monitor,
+    MonitorMode,
     Notify,
     Outcome,
     RecordInteraction,
     RingAgent,
 )
 from ccgateway.domain.engine import Match
+from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.estimator import WaitEstimator
 from ccgateway.domain.events import LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
-from ccgateway.domain.model import DEFAULT_PBX
+from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN
 from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -103,10 +106,9 @@ class CallDesk:
         self.calls: dict[str, Call] = {}
         self.legs: dict[str, str] = {}  # agent leg id -> call id
         self.estimator = WaitEstimator()  # learns from the line: who joins, leaves, is taken
-        # Hooks of the transfers (transfers.py): the agent of a connected call hung up (None:
-        # nothing special, the call ends), and a call is about to end.
-        self.agent_left: Callable[[Call, float], list[Command] | None] | None = None
-        self.before_end: Callable[[Call, float], list[Command]] | None = None
+        # Consult legs a transfer (transfers.py) rings: leg id -> call id. A call that ends
+        # lets its consulted party and conference members go.
+        self.consult_legs: dict[str, str] = {}
 
     # --- the line ------------------------------------------------------------------------
 
@@ -232,10 +234,6 @@ class CallDesk:
         if call.state is CallState.OFFERING:
             failure = failure_for_cause(cause)
             return self.leg_failed(channel_id, failure, now)
-        if self.agent_left is not None:
-            special = self.agent_left(call, now)
-            if special is not None:
-                return special
         # The agent hung up a connected call: the dialplan ends the caller too; make sure.
         return [
             *self.end(call, Outcome.ANSWERED, now),
@@ -244,10 +242,10 @@ class CallDesk:
 
     def end(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> list[Command]:
         """The call is over for the centre: the agent's work ends, the record is written."""
-        out = self.before_end(call, now) if self.before_end is not None else []
-        del self.calls[call.id]
-        for leg_id in call.conference:
+        for leg_id in call.conference:  # before they are let go, which forgets them
             self.legs.pop(leg_id, None)
+        out = self._let_go_third_parties(call, now)
+        del self.calls[call.id]
         self.leave_line(call, now, abandoned=outcome is Outcome.ABANDONED)
         self.stop_wait_timers(call.id)
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
@@ -271,6 +269,40 @@ class CallDesk:
         if call.kind == "outbound":
             out.append(OutboundCallEnded(call, outcome))  # the dialer records its dial
         return out
+
+    def _let_go_third_parties(self, call: Call, now: float) -> list[Command]:
+        """The caller is gone: the consulted party and conference members are let go."""
+        out: list[Command] = []
+        if call.consult is not None:
+            out.append(HangUp(call.consult.leg_id, "the caller hung up", call.pbx))
+            out += self.drop_consult(call, call.consult, now)
+        for leg_id, agent_id in list(call.conference.items()):
+            out.append(HangUp(leg_id, "the caller hung up", call.pbx))
+            if agent_id is not None and self.floor.status[agent_id].call_id == call.id:
+                self.start_wrapup(agent_id, call.queue_id, now)
+                out.append(self.floor.agent_notice(agent_id))
+        call.conference.clear()
+        return out
+
+    def drop_consult(
+        self, call: Call, consult: Consult, now: float, *, blame: bool = False
+    ) -> list[Command]:
+        """The consult ends without taking the caller over: its agent (if any) is let go."""
+        self.consult_legs.pop(consult.leg_id, None)
+        self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
+        call.consult = None
+        agent_id = consult.agent_id
+        if agent_id is None or self.floor.status[agent_id].call_id != call.id:
+            return []
+        state = self.floor.status[agent_id].state
+        if state is AgentState.RESERVED and blame:
+            reason = f"{self.floor.policy.no_answer_reason}: consult not answered"
+            self.floor.apply(agent_id, Trigger.NO_ANSWER, now, reason)
+        elif state is AgentState.RESERVED:
+            self.floor.apply(agent_id, Trigger.WITHDRAW, now)
+        else:
+            self.start_wrapup(agent_id, call.queue_id, now)
+        return [self.floor.agent_notice(agent_id)]
 
     def record(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> Command:
         """The record of the call's part since `segment_at`; the next part starts now."""
@@ -302,7 +334,37 @@ class CallDesk:
         status.wrapup_until = now + (queue.wrapup_s if queue else 0.0)
         self.floor.timers.set(TimerKind.WRAPUP, agent_id, status.wrapup_until)
 
+    # --- supervision ------------------------------------------------------------------------
+
+    def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
+        """A supervisor listens to, whispers to or barges into a connected call."""
+        call = self.live(call_id)
+        if call.state is not CallState.CONNECTED or call.leg_id is None:
+            raise Conflict(
+                f"call {call_id} is {call.state.value}: only a connected call can be monitored"
+            )
+        if not DEVICE_PATTERN.fullmatch(supervisor_device):
+            raise InvalidValue(f"device {supervisor_device!r} must look like 'PJSIP/sup1'")
+        # Told to the agent too (their desktop shows it): a whisper or barge is heard by the
+        # agent anyway, and a listening supervisor is no secret kept from them.
+        notice = Notify(
+            "call.monitor",
+            {
+                "call_id": call.id,
+                "agent_id": call.agent_id,
+                "mode": mode.value,
+                "supervisor_device": supervisor_device,
+            },
+        )
+        return [Monitor(call.leg_id, supervisor_device, mode, call.pbx), notice]
+
     # --- helpers ----------------------------------------------------------------------------
+
+    def live(self, call_id: str) -> Call:
+        call = self.calls.get(call_id)
+        if call is None:
+            raise NotFound(f"no live call {call_id!r}")
+        return call
 
     def call_for_leg(self, leg_id: str) -> Call | None:
         call_id = self.legs.get(leg_id)

@@ -6,10 +6,11 @@ Every public method takes `now` and returns the commands the shell must carry ou
 The centre is the front of a few parts that share one floor (floor.py: agents' status, the
 routing engine, timers, decisions): the call desk (calls.py) for callers and agent legs, the
 waiting room (waiting_room.py) for queues' rules, callbacks, tasks, transfers, the dialer
-(outbound/) and the reconciliation after a reconnect (reconcile.py). It dispatches events
-and requests to them, hands on the facts one part states for another (commands.Fact), and
-after every step settles (settling.py): offers waiting work to free agents until nobody can
-be served, and paces the dialer.
+(outbound/) and the reconciliation after a reconnect (reconcile.py). It checks requests
+and hands them to the part they concern; the switchboard (switchboard.py) does the same for
+PBX events and due timers. After every step the centre settles (settling.py): the facts one
+part states for another (commands.Fact) are handed on, waiting work is offered to free
+agents until nobody can be served, and the dialer paces.
 """
 
 from __future__ import annotations
@@ -17,48 +18,25 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
-from ccgateway.domain.agents import AgentPolicy, AgentState, AgentStatus, Trigger
+from ccgateway.domain.agents import AgentPolicy, AgentState, AgentStatus
 from ccgateway.domain.callbacks import CallbackDesk
-from ccgateway.domain.calls import Call, CallDesk, CallState, OutboundCallEnded
-from ccgateway.domain.commands import Command, Monitor, MonitorMode, Notify, Outcome
+from ccgateway.domain.calls import Call, CallDesk, CallState
+from ccgateway.domain.commands import Command, MonitorMode, Notify, Outcome
 from ccgateway.domain.directory import Directory
-from ccgateway.domain.engine import Decision, Match, RoutingEngine
-from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue, NotFound
-from ccgateway.domain.events import (
-    AgentLegAnswered,
-    AgentLegFailed,
-    CallbackAnswered,
-    CallbackFailed,
-    CallbackRequested,
-    CallWaiting,
-    ChannelHungUp,
-    DeviceState,
-    DeviceStateChanged,
-    Feature,
-    FeatureCodeDialled,
-    HoldTimedOut,
-    MachineDetected,
-    OutboundAbandoned,
-    OutboundAnswered,
-    OutboundFailed,
-    OutboundLive,
-    PbxConnectionLost,
-    PbxEvent,
-    PbxResynced,
-    VoicemailEnded,
-)
+from ccgateway.domain.engine import Decision, RoutingEngine
+from ccgateway.domain.errors import Conflict, InvalidTransition, InvalidValue
+from ccgateway.domain.events import DeviceState, Feature, FeatureCodeDialled, PbxEvent
 from ccgateway.domain.floor import BUSY_DEVICE, REQUESTABLE, Floor
-from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN, Agent, Queue, Skill, check_priority
+from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, Skill, check_priority
 from ccgateway.domain.outbound.campaigns import Campaign
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.outbound.records import DispositionRecord
 from ccgateway.domain.outbound.runs import Entry
 from ccgateway.domain.queue_policy import ActionKind, QueueAction
-from ccgateway.domain.reconcile import resync
 from ccgateway.domain.records import Callback, Task
-from ccgateway.domain.settling import settles, settles_with
+from ccgateway.domain.settling import Settling, settles, settles_with
+from ccgateway.domain.switchboard import Switchboard
 from ccgateway.domain.tasks import TaskDesk
-from ccgateway.domain.timers import TimerKind
 from ccgateway.domain.transfers import Transfers, TransferTarget
 from ccgateway.domain.waiting_room import WaitingRoom
 
@@ -82,21 +60,8 @@ class Center:
         self.room = WaitingRoom(self.desk, self.callbacks)
         self.transfers = Transfers(self.room)
         self.outbound = OutboundDesk(self.floor, self.desk)
-        TimerOwner = Callable[[TimerKind, str, float], list[Command]]
-        self._timer_owners: dict[TimerKind, TimerOwner] = {
-            TimerKind.WRAPUP: self._fire_agent,
-            TimerKind.RESUME: self._fire_agent,
-            TimerKind.OFFER: lambda _, key, now: self.desk.offer_timed_out(key, now),
-            TimerKind.MAXWAIT: self.room.fire,
-            TimerKind.ANNOUNCE: self.room.fire,
-            TimerKind.CALLBACK_DUE: self.callbacks.fire,
-            TimerKind.CALLBACK_RING: self.callbacks.fire,
-            TimerKind.TASK_OFFER: self.tasks.fire,
-            TimerKind.CONSULT: lambda _, key, now: self.transfers.fire(key, now),
-            TimerKind.OB_DIAL: self.outbound.fire,
-            TimerKind.OB_PREVIEW: self.outbound.fire,
-            TimerKind.OB_PACE: self.outbound.fire,
-        }
+        self.switchboard = Switchboard(self.room, self.tasks, self.transfers, self.outbound)
+        self.settling = Settling(self.room, self.tasks, self.outbound)
 
     # The floor's and the desk's state, as the read models and tests know it.
     @property
@@ -144,6 +109,10 @@ class Center:
     @property
     def pbx_ready(self) -> bool:
         return bool(self.ready)
+
+    def drive_pbx(self, name: str, features: frozenset[str]) -> None:
+        """The PBX named `name` is driven by the shell; it can do `features` (floor.FEATURES)."""
+        self.floor.features[name] = features
 
     def remember_last_agent(self, caller_number: str, agent_id: str, ended_at: float) -> None:
         self.floor.remember_last_agent(caller_number, agent_id, ended_at)
@@ -249,7 +218,7 @@ class Center:
     @settles
     def set_call_priority(self, call_id: str, priority: int, now: float) -> list[Command]:
         """Raise or lower a waiting caller's priority (an integrator's VIP, a retention case)."""
-        call = self._live_call(call_id)
+        call = self.desk.live(call_id)
         call.priority = check_priority(priority)
         if self.engine.waiting(call_id) is not None:
             self.engine.set_priority(call_id, call.priority)
@@ -259,7 +228,7 @@ class Center:
         """A supervisor moves a waiting caller to another queue, as that queue's overflow
         would: the caller keeps their arrival (and so their wait) and priority, and the
         target queue's own rules (hours, length, staffing) apply on entry."""
-        call = self._live_call(call_id)
+        call = self.desk.live(call_id)
         if call.state is not CallState.WAITING:
             raise Conflict(
                 f"call {call_id} is {call.state.value}: only a waiting caller is moved "
@@ -285,7 +254,7 @@ class Center:
     def request_callback(self, call_id: str, number: str | None, now: float) -> list[Command]:
         """A waiting caller (or an integrator for them) asks to be called back: the caller
         hangs up after a confirmation and a callback keeps their place."""
-        call = self._live_call(call_id)
+        call = self.desk.live(call_id)
         if call.state is CallState.CONNECTED:
             raise Conflict(f"call {call_id} is with an agent already")
         self.floor.require(call.pbx, "callback")
@@ -389,16 +358,8 @@ class Center:
 
     @settles
     def finish_transfer(self, call_id: str, how: str, now: float) -> list[Command]:
-        """End a consult: `complete` (the caller goes to the consulted party), `cancel` (back
-        to the agent) or `conference` (all three)."""
-        steps = {
-            "complete": self.transfers.complete,
-            "cancel": self.transfers.cancel,
-            "conference": self.transfers.conference,
-        }
-        if how not in steps:
-            raise InvalidValue(f"a consult ends with complete, cancel or conference, not {how!r}")
-        return steps[how](call_id, now)
+        """End a consult: `complete`, `cancel` or `conference` (Transfers.finish)."""
+        return self.transfers.finish(call_id, how, now)
 
     # --- non-voice tasks ---------------------------------------------------------------
 
@@ -422,16 +383,7 @@ class Center:
     def answer_task(self, task_id: str, agent_id: str, answer: str, now: float) -> list[Command]:
         """An agent's `accept`, `reject` or `complete` of a task."""
         self.directory.agent(agent_id)
-        steps = {
-            "accept": self.tasks.accept,
-            "reject": self.tasks.reject,
-            "complete": self.tasks.complete,
-        }
-        if answer not in steps:
-            raise InvalidValue(
-                f"a task is answered with accept, reject or complete, not {answer!r}"
-            )
-        return steps[answer](task_id, agent_id, now)
+        return self.tasks.answer(task_id, agent_id, answer, now)
 
     @settles
     def cancel_task(self, task_id: str, now: float) -> list[Command]:
@@ -446,113 +398,17 @@ class Center:
 
     def monitor(self, call_id: str, supervisor_device: str, mode: MonitorMode) -> list[Command]:
         """A supervisor listens to, whispers to or barges into a connected call."""
-        call = self._live_call(call_id)
-        if call.state is not CallState.CONNECTED or call.leg_id is None:
-            raise Conflict(
-                f"call {call_id} is {call.state.value}: only a connected call can be monitored"
-            )
-        if not DEVICE_PATTERN.fullmatch(supervisor_device):
-            raise InvalidValue(f"device {supervisor_device!r} must look like 'PJSIP/sup1'")
-        # Told to the agent too (their desktop shows it): a whisper or barge is heard by the
-        # agent anyway, and a listening supervisor is no secret kept from them.
-        notice = Notify(
-            "call.monitor",
-            {
-                "call_id": call.id,
-                "agent_id": call.agent_id,
-                "mode": mode.value,
-                "supervisor_device": supervisor_device,
-            },
-        )
-        return [Monitor(call.leg_id, supervisor_device, mode, call.pbx), notice]
+        return self.desk.monitor(call_id, supervisor_device, mode)
 
     # --- PBX events --------------------------------------------------------------------
 
     @settles
     def handle(self, event: PbxEvent, now: float, pbx: str = DEFAULT_PBX) -> list[Command]:
-        """Fold one event from the PBX named `pbx` into the centre."""
-        out: list[Command] = []
-        match event:
-            case CallWaiting():
-                out = self.room.arrive(event, now, pbx)
-            case AgentLegAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
-                out = self.outbound.agent_answered(leg_id, now)
-            case AgentLegAnswered(leg_id=leg_id) if self.callbacks.owns(leg_id):
-                out = self.callbacks.agent_answered(leg_id, now)
-            case AgentLegAnswered(leg_id=leg_id) if self.transfers.owns(leg_id):
-                out = self.transfers.leg_answered(leg_id, now)
-            case AgentLegAnswered(leg_id=leg_id):
-                call = self.desk.call_for_leg(leg_id)
-                out = self.desk.leg_answered(leg_id, now, pbx)
-                if call is not None and call.kind == "outbound":
-                    out += self.outbound.connected(call.id, now)
-            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.outbound.owns_leg(leg_id):
-                out = self.outbound.agent_failed(leg_id, failure, now)
-            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.callbacks.owns(leg_id):
-                out = self.callbacks.agent_failed(leg_id, failure, now)
-            case AgentLegFailed(leg_id=leg_id, failure=failure) if self.transfers.owns(leg_id):
-                out = self.transfers.leg_failed(leg_id, failure, now)
-            case AgentLegFailed(leg_id=leg_id, failure=failure):
-                out = self.desk.leg_failed(leg_id, failure, now)
-            case ChannelHungUp(channel_id=channel_id, cause=cause):
-                found = self.outbound.hung_up(channel_id, now)
-                if found is None:
-                    found = self.desk.hung_up(channel_id, cause, now)
-                if found is None:
-                    found = self.transfers.hung_up(channel_id, cause, now)
-                if found is None:
-                    found = self.callbacks.hung_up(channel_id, cause, now)
-                if found is None:  # a caller in voicemail the PBX said nothing about
-                    found = self.room.voicemail_ended(channel_id, "", now)
-                out = found or []
-            case VoicemailEnded(call_id=call_id, failure=failure):
-                out = self.room.voicemail_ended(call_id, failure, now)
-            case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
-                out = self.outbound.customer_answered(leg_id, now)
-            case CallbackAnswered(leg_id=leg_id):
-                out = self.callbacks.customer_answered(leg_id, now)
-            case CallbackFailed(leg_id=leg_id, failure=failure) if self.outbound.owns_leg(leg_id):
-                out = self.outbound.customer_failed(leg_id, failure, now)
-            case CallbackFailed(leg_id=leg_id, failure=failure):
-                out = self.callbacks.customer_failed(leg_id, failure, now)
-            case CallbackRequested(call_id=call_id):
-                call = self.calls.get(call_id)
-                waiting = call is not None and call.state is not CallState.CONNECTED
-                if call is not None and waiting and self.floor.can(pbx, "callback"):
-                    out = self.room.to_callback(call, now, "pressed the callback key")
-            case HoldTimedOut(call_id=call_id):
-                call = self.calls.get(call_id)
-                out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []
-            case MachineDetected(channel_id=channel_id):
-                out = self.outbound.machine(channel_id, now)  # an inbound call: nothing to do
-            case OutboundAnswered(dial_id=dial_id):
-                out = self.outbound.answered(dial_id, now)
-            case OutboundLive(dial_id=dial_id, amd=amd):
-                out = self.outbound.live(dial_id, amd, now)
-            case OutboundFailed(dial_id=dial_id, failure=failure, detail=detail):
-                out = self.outbound.failed(dial_id, failure, detail, now)
-            case OutboundAbandoned(dial_id=dial_id):
-                out = self.outbound.abandoned(dial_id, now)
-            case DeviceStateChanged(device=device, state=state):
-                self.devices[device] = state
-                agent = self.directory.agent_for_device(device)
-                if agent is not None:
-                    self.floor.refresh(agent.id)
-            case PbxResynced():
-                self.ready.add(pbx)
-                for_dials, out = self.outbound.resync(event, now, pbx)
-                in_transfer, more = self.transfers.resync(event.agent_legs, now, pbx)
-                for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)
-                claimed = for_dials | in_transfer | for_callbacks
-                out += more + most + resync(self.room, event, now, pbx, claimed)
-                out += self.room.voicemail_unknown(pbx)
-                self.floor.refresh_pbx(pbx)
-            case FeatureCodeDialled():
-                out = self._feature_code(event, now)
-            case PbxConnectionLost():
-                self.ready.discard(pbx)
-                self.floor.refresh_pbx(pbx)  # the PBX keeps the calls; the resync settles them
-        return out
+        """Fold one event from the PBX named `pbx` into the centre. A feature code is an
+        agent's request; any other event goes to the part it concerns (switchboard.py)."""
+        if isinstance(event, FeatureCodeDialled):
+            return self._feature_code(event, now)
+        return self.switchboard.event(event, now, pbx)
 
     @settles
     def tick(self, now: float) -> list[Command]:
@@ -560,7 +416,8 @@ class Center:
         relaxation steps of waiting callers."""
         out: list[Command] = []
         while (due := self.floor.timers.pop_due(now)) is not None:
-            out += self._hand_on(self._fire(*due, now), now)  # before the next timer fires
+            # handed on before the next timer fires
+            out += self.settling.hand_on(self.switchboard.fire(*due, now), now)
         for decision in self.engine.advance(now):
             self.floor.decide(decision)
             if decision.kind == "overflow":
@@ -578,20 +435,6 @@ class Center:
     def next_deadline(self) -> float | None:
         times = [t for t in (self.floor.timers.next(), self.engine.next_due()) if t is not None]
         return min(times, default=None)
-
-    def _fire(self, kind: TimerKind, key: str, now: float) -> list[Command]:
-        return self._timer_owners[kind](kind, key, now)
-
-    def _fire_agent(self, kind: TimerKind, agent_id: str, now: float) -> list[Command]:
-        """An agent's wrap-up ended or their timed pause is over."""
-        status = self.status.get(agent_id)
-        if kind is TimerKind.WRAPUP and status is not None and status.state is AgentState.WRAP_UP:
-            self.floor.apply(agent_id, Trigger.WRAPUP_DONE, now)
-            return [self.floor.agent_notice(agent_id)]
-        if kind is TimerKind.RESUME and status is not None and status.state is AgentState.PAUSED:
-            self.floor.apply(agent_id, Trigger.MAKE_AVAILABLE, now)
-            return [self.floor.agent_notice(agent_id)]
-        return []
 
     # --- the steps -----------------------------------------------------------------------
 
@@ -615,52 +458,3 @@ class Center:
                 "why": str(exc),
             }
             return [Notify("agent.feature_refused", why)]
-
-    # --- settling (settling.py) ----------------------------------------------------------
-
-    def settle_after(self, out: list[Command], now: float) -> list[Command]:
-        """A step's commands `out`, its facts handed on, then the settling's commands."""
-        return self._hand_on(out, now) + self.settle(now)
-
-    def settle(self, now: float) -> list[Command]:
-        """Bring the centre to rest after a step: callers of queues left without a qualified
-        agent are sent on, waiting work is offered to free agents until nobody waiting has
-        a free qualified agent, and the dialer paces its campaigns."""
-        out: list[Command] = []
-        if self.floor.staffing_dropped:
-            self.floor.staffing_dropped = False
-            # handed on before routing: the dialer's end of a call may free its agent
-            out += self._hand_on(self.room.sweep_unstaffed(now), now)
-        offers: list[Command] = []
-        while (match := self.engine.next_match(now)) is not None:
-            offers += self._offer(match, now)
-        out += self._hand_on(offers, now)  # the pacer learns of every release before it paces
-        return out + self._hand_on(self.outbound.pace(now), now)
-
-    def _offer(self, match: Match, now: float) -> list[Command]:
-        if match.call_id in self.callbacks.callbacks:
-            return self.callbacks.offer(match, now)
-        if match.call_id in self.tasks.tasks:
-            return self.tasks.offer(match, now)
-        return self.desk.offer(match, now)
-
-    def _hand_on(self, out: list[Command], now: float) -> list[Command]:
-        """`out` with each fact in it handed on to the part it concerns, and what that part
-        returns in its place; then the floor's released agents are told to the dialer."""
-        handed: list[Command] = []
-        for item in out:
-            if isinstance(item, OutboundCallEnded):
-                ended = self.outbound.call_ended(item.call, item.outcome, now)
-                handed += self._hand_on(ended, now)
-            else:
-                handed.append(item)
-        for released in self.floor.released:
-            self.outbound.agent_released(released.agent_id, released.busy_s, now)
-        self.floor.released.clear()
-        return handed
-
-    def _live_call(self, call_id: str) -> Call:
-        call = self.calls.get(call_id)
-        if call is None:
-            raise NotFound(f"no live call {call_id!r}")
-        return call

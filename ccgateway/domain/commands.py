@@ -320,8 +320,9 @@ PBX_COMMANDS = (
 class Fact:
     """What one part of the core states for another: a call of the dialer's ended
     (calls.py), an agent was released (floor.py). It travels among the commands a part
-    returns, where what it causes must go; the centre hands it on (center.py, `settle_after`)
-    and puts what the receiving part returns in its place, so the shell never sees one."""
+    returns, where what it causes must go; the centre hands it on (settling.py,
+    `Settling.hand_on`) and puts what the receiving part returns in its place, so the shell
+    never sees one."""
 
     __slots__ = ()
 

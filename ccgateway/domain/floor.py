@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ccgateway.domain.agents import VOICE, AgentPolicy, AgentState, AgentStatus, Trigger
-from ccgateway.domain.commands import Fact, Notify
+from ccgateway.domain.commands import Command, Fact, Notify
 from ccgateway.domain.directory import Directory
 from ccgateway.domain.engine import Decision, RoutingEngine
 from ccgateway.domain.errors import Conflict
 from ccgateway.domain.events import DeviceState
-from ccgateway.domain.timers import Timers
+from ccgateway.domain.timers import TimerKind, Timers
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ class Floor:
         self.last_agent: OrderedDict[str, tuple[str, float]] = OrderedDict()
         self.timers = Timers()
         # Agents whose talk and wrap-up of a call are over, since the centre last took them
-        # (Center.settle_after): the dialer learns how long its agents stay busy.
+        # (Settling.hand_on): the dialer learns how long its agents stay busy.
         self.released: list[AgentReleased] = []
         self.engine = RoutingEngine(
             self.directory.agents,
@@ -121,6 +121,17 @@ class Floor:
         if status.state is AgentState.LOGGED_OUT:
             self.staffing_dropped = True
         self.refresh(agent_id)
+
+    def fire(self, kind: TimerKind, agent_id: str, now: float) -> list[Command]:
+        """An agent's wrap-up ended or their timed pause is over."""
+        status = self.status.get(agent_id)
+        if kind is TimerKind.WRAPUP and status is not None and status.state is AgentState.WRAP_UP:
+            self.apply(agent_id, Trigger.WRAPUP_DONE, now)
+            return [self.agent_notice(agent_id)]
+        if kind is TimerKind.RESUME and status is not None and status.state is AgentState.PAUSED:
+            self.apply(agent_id, Trigger.MAKE_AVAILABLE, now)
+            return [self.agent_notice(agent_id)]
+        return []
 
     def capacity(self, agent_id: str) -> dict[str, int]:
         """Non-voice channels the agent works on, and how many items of each at once."""

@@ -26,7 +26,7 @@ from ccgateway.domain.commands import (
     SaveTask,
 )
 from ccgateway.domain.engine import Match
-from ccgateway.domain.errors import Conflict, NotFound
+from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import Queue, check_priority
 from ccgateway.domain.records import LIVE_TASK, Task, TaskState
@@ -104,6 +104,15 @@ class TaskDesk:
         if task.state is not T.ASSIGNED or task.agent_id != agent_id:
             raise Conflict(f"task {task_id} is not being worked on by {agent_id}")
         return self._end(task, T.COMPLETED, Outcome.COMPLETED, now)
+
+    def answer(self, task_id: str, agent_id: str, answer: str, now: float) -> list[Command]:
+        """An agent's `accept`, `reject` or `complete` of a task."""
+        steps = {"accept": self.accept, "reject": self.reject, "complete": self.complete}
+        if answer not in steps:
+            raise InvalidValue(
+                f"a task is answered with accept, reject or complete, not {answer!r}"
+            )
+        return steps[answer](task_id, agent_id, now)
 
     def cancel(self, task_id: str, now: float) -> list[Command]:
         """The integrator withdraws the task (the chat was abandoned, the email answered)."""

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ccgateway.domain.agents import AgentState, Trigger
+from ccgateway.domain.agents import Trigger
 from ccgateway.domain.calls import Call, CallState, Consult, ConsultState
 from ccgateway.domain.commands import (
     CancelConsult,
@@ -71,9 +71,6 @@ class Transfers:
         self.room = room  # a caller transferred to a queue joins its line by its rules
         self.desk = room.desk
         self.floor = room.floor
-        self.legs: dict[str, str] = {}  # consult leg id -> call id
-        self.desk.agent_left = self._agent_left
-        self.desk.before_end = self._before_end
 
     # --- blind --------------------------------------------------------------------------
 
@@ -130,7 +127,7 @@ class Transfers:
             self.floor.status[agent_id].call_id = call.id
         leg_id = self.floor.new_id()
         call.consult = Consult(leg_id, agent_id, number)
-        self.legs[leg_id] = call.id
+        self.desk.consult_legs[leg_id] = call.id
         self.floor.timers.set(TimerKind.CONSULT, leg_id, now + CONSULT_RING_S + 5.0)
         ring = RingConsult(
             leg_id,
@@ -160,14 +157,14 @@ class Transfers:
         call, consult = self._consulting(call_id, talking=False)
         assert call.leg_id is not None
         out: list[Command] = [CancelConsult(call.id, call.leg_id, consult.leg_id, call.pbx)]
-        return out + self._drop_consult(call, consult, now) + [self._notice(call)]
+        return out + self.desk.drop_consult(call, consult, now) + [self._notice(call)]
 
     def conference(self, call_id: str, now: float) -> list[Command]:
         """All three talk together: the caller, the agent and the consulted party."""
         call, consult = self._consulting(call_id, talking=True)
         assert call.leg_id is not None
         self.floor.require(call.pbx, "conference")
-        self.legs.pop(consult.leg_id, None)
+        self.desk.consult_legs.pop(consult.leg_id, None)
         self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
         call.consult = None
         call.conference[consult.leg_id] = consult.agent_id
@@ -176,10 +173,18 @@ class Transfers:
         extension = self.floor.directory.queues[call.queue_id].extension
         return [Conference(call.id, legs, extension, call.pbx), self._notice(call)]
 
+    def finish(self, call_id: str, how: str, now: float) -> list[Command]:
+        """End a consult: `complete` (the caller goes to the consulted party), `cancel` (back
+        to the agent) or `conference` (all three)."""
+        steps = {"complete": self.complete, "cancel": self.cancel, "conference": self.conference}
+        if how not in steps:
+            raise InvalidValue(f"a consult ends with complete, cancel or conference, not {how!r}")
+        return steps[how](call_id, now)
+
     # --- what the PBX says about consult and conference legs ------------------------------
 
     def owns(self, leg_id: str) -> bool:
-        return leg_id in self.legs
+        return leg_id in self.desk.consult_legs
 
     def leg_answered(self, leg_id: str, now: float) -> list[Command]:
         call = self._call_of(leg_id)
@@ -198,16 +203,16 @@ class Transfers:
         """The consulted party did not answer: the agent goes back to the caller."""
         call = self._call_of(leg_id)
         if call is None or call.consult is None or call.leg_id is None:
-            self.legs.pop(leg_id, None)
+            self.desk.consult_legs.pop(leg_id, None)
             return []
         consult = call.consult
         out: list[Command] = [CancelConsult(call.id, call.leg_id, consult.leg_id, call.pbx)]
         blame = failure is not LegFailure.NOT_SENT and consult.state is ConsultState.RINGING
-        return out + self._drop_consult(call, consult, now, blame=blame) + [self._notice(call)]
+        return out + self.desk.drop_consult(call, consult, now, blame=blame) + [self._notice(call)]
 
     def hung_up(self, leg_id: str, cause: int, now: float) -> list[Command] | None:
         """A consult leg, or a conference member's leg, ended; None when it is neither."""
-        if leg_id in self.legs:
+        if leg_id in self.desk.consult_legs:
             return self.leg_failed(leg_id, LegFailure.NO_ANSWER, now)
         call_id = self.desk.legs.get(leg_id)
         call = self.desk.calls.get(call_id) if call_id else None
@@ -219,6 +224,29 @@ class Transfers:
             return [self._notice(call)]
         self.desk.start_wrapup(agent_id, call.queue_id, now)
         return [self.floor.agent_notice(agent_id), self._notice(call)]
+
+    def agent_hung_up(self, leg_id: str, now: float) -> list[Command] | None:
+        """The agent of a connected call hung up. During a consult that completes it; in a
+        conference the call goes on with the next member. None: not a call with a consult or
+        a conference (the call desk ends it as any call)."""
+        call = self.desk.call_for_leg(leg_id)
+        if call is None or call.state is CallState.OFFERING:
+            return None
+        if call.consult is not None and call.consult.state is ConsultState.TALKING:
+            return self._hand_over(call, call.consult, now)
+        out: list[Command]
+        if call.consult is not None:  # still ringing: the caller goes back to the queue
+            consult = call.consult
+            out = [HangUp(consult.leg_id, "the consulting agent hung up", call.pbx)]
+            out += self.desk.drop_consult(call, consult, now)
+            return out + self._requeue(call, now, "the agent hung up during a consult")
+        if call.conference:
+            leg_id, agent_id = next(iter(call.conference.items()))
+            del call.conference[leg_id]
+            out = self._agent_part_ends(call, "left the conference", now)
+            call.leg_id, call.agent_id, call.answered_at = leg_id, agent_id, now
+            return [*out, self.desk.notice(call)]
+        return None
 
     def fire(self, leg_id: str, now: float) -> list[Command]:
         """A consult leg the PBX never answered for."""
@@ -251,46 +279,11 @@ class Transfers:
                     out += self.hung_up(leg_id, 16, now) or []
         return mine, out
 
-    # --- hooks of the call desk ----------------------------------------------------------
-
-    def _agent_left(self, call: Call, now: float) -> list[Command] | None:
-        """The call's agent hung up. During a consult that completes it; in a conference the
-        call goes on with the next member. None: an ordinary end of the call."""
-        if call.consult is not None and call.consult.state is ConsultState.TALKING:
-            return self._hand_over(call, call.consult, now)
-        out: list[Command]
-        if call.consult is not None:  # still ringing: the caller goes back to the queue
-            consult = call.consult
-            out = [HangUp(consult.leg_id, "the consulting agent hung up", call.pbx)]
-            out += self._drop_consult(call, consult, now)
-            return out + self._requeue(call, now, "the agent hung up during a consult")
-        if call.conference:
-            leg_id, agent_id = next(iter(call.conference.items()))
-            del call.conference[leg_id]
-            out = self._agent_part_ends(call, "left the conference", now)
-            call.leg_id, call.agent_id, call.answered_at = leg_id, agent_id, now
-            return [*out, self.desk.notice(call)]
-        return None
-
-    def _before_end(self, call: Call, now: float) -> list[Command]:
-        """The caller is gone: the consulted party and conference members are let go."""
-        out: list[Command] = []
-        if call.consult is not None:
-            out.append(HangUp(call.consult.leg_id, "the caller hung up", call.pbx))
-            out += self._drop_consult(call, call.consult, now)
-        for leg_id, agent_id in list(call.conference.items()):
-            out.append(HangUp(leg_id, "the caller hung up", call.pbx))
-            if agent_id is not None and self.floor.status[agent_id].call_id == call.id:
-                self.desk.start_wrapup(agent_id, call.queue_id, now)
-                out.append(self.floor.agent_notice(agent_id))
-        call.conference.clear()
-        return out
-
     # --- helpers -------------------------------------------------------------------------
 
     def _hand_over(self, call: Call, consult: Consult, now: float) -> list[Command]:
         """The consulted party takes the caller over: the first agent's part ends."""
-        self.legs.pop(consult.leg_id, None)
+        self.desk.consult_legs.pop(consult.leg_id, None)
         self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
         call.consult = None
         out = self._agent_part_ends(call, f"to {consult.target}", now)
@@ -309,25 +302,6 @@ class Transfers:
             self.desk.start_wrapup(call.agent_id, call.queue_id, now)
             out.append(self.floor.agent_notice(call.agent_id))
         return out
-
-    def _drop_consult(
-        self, call: Call, consult: Consult, now: float, *, blame: bool = False
-    ) -> list[Command]:
-        self.legs.pop(consult.leg_id, None)
-        self.floor.timers.cancel(TimerKind.CONSULT, consult.leg_id)
-        call.consult = None
-        agent_id = consult.agent_id
-        if agent_id is None or self.floor.status[agent_id].call_id != call.id:
-            return []
-        state = self.floor.status[agent_id].state
-        if state is AgentState.RESERVED and blame:
-            reason = f"{self.floor.policy.no_answer_reason}: consult not answered"
-            self.floor.apply(agent_id, Trigger.NO_ANSWER, now, reason)
-        elif state is AgentState.RESERVED:
-            self.floor.apply(agent_id, Trigger.WITHDRAW, now)
-        else:
-            self.desk.start_wrapup(agent_id, call.queue_id, now)
-        return [self.floor.agent_notice(agent_id)]
 
     def _requeue(self, call: Call, now: float, why: str) -> list[Command]:
         agent_leg = call.leg_id
@@ -377,7 +351,7 @@ class Transfers:
         return agent_id
 
     def _call_of(self, leg_id: str) -> Call | None:
-        call_id = self.legs.get(leg_id)
+        call_id = self.desk.consult_legs.get(leg_id)
         return self.desk.calls.get(call_id) if call_id is not None else None
 
     @staticmethod

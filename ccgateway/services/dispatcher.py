@@ -94,7 +94,7 @@ class Dispatcher:
         if len(self.pbxes) != 1 + len(others):
             raise ValueError("every PBX needs a name of its own")
         for name, driven in self.pbxes.items():
-            center.floor.features[name] = driven.features
+            center.drive_pbx(name, driven.features)
         self.clock = clock
         self.hub = hub
         # Today's figures (UTC day); only the dispatcher adds to them, at each finished call.

@@ -176,6 +176,18 @@ def test_a_conference_goes_on_when_an_agent_leaves_and_ends_with_the_caller() ->
     assert c.status["bob"].state is AgentState.WRAP_UP
 
 
+def test_the_caller_leaving_a_conference_lets_both_agents_go_and_forgets_their_legs() -> None:
+    c, leg = consulting(to_agent("bob"))
+    c.handle(AgentLegAnswered(leg), 25.0)
+    ann_leg = c.calls["c1"].leg_id or ""
+    c.finish_transfer("c1", "conference", 30.0)
+    out = c.handle(ChannelHungUp("c1"), 60.0)
+    assert HangUp(leg, "the caller hung up") in out
+    assert c.status["ann"].state is c.status["bob"].state is AgentState.WRAP_UP
+    assert c.desk.legs == {} and c.desk.consult_legs == {}, "no leg of an ended call is kept"
+    assert c.handle(ChannelHungUp(leg), 61.0) == [] and c.handle(ChannelHungUp(ann_leg), 61.0) == []
+
+
 def test_the_caller_hanging_up_during_a_consult_lets_the_consulted_agent_go() -> None:
     c, leg = consulting(to_agent("bob"))
     out = c.handle(ChannelHungUp("c1"), 22.0)

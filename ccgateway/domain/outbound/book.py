@@ -105,6 +105,15 @@ class CampaignBook:
         _retarget(run, campaign, rules)
         return [campaign_notice(run)]
 
+    def restore_rule_set(self, rules: RuleSet) -> None:
+        """At start: a custom rule set as stored (campaigns on it come after)."""
+        self.state.rule_sets[rules.id] = rules
+
+    def restore_campaign(self, campaign: Campaign, state: CampaignState, now: float) -> None:
+        """At start: a stored campaign, in the state it was left in."""
+        self.put_campaign(campaign, now)
+        self.state.runs[campaign.id].state = state
+
     def remove_campaign(self, campaign_id: str) -> None:
         run = self.state.run(campaign_id)
         if run.state is not CampaignState.STOPPED or run.dials:
@@ -166,6 +175,13 @@ class CampaignBook:
         run.hopper.extend(kept)
         for agent_id, entries in list(run.owned.items()):
             run.owned[agent_id] = [e for e in entries if e.contact.id != contact_id]
+
+    def screening_replaced(self, register: str, at: float) -> None:
+        """A register's fresh screening is stored at `at`: contacts loaded before it are
+        loaded again."""
+        self.state.screened[register] = at
+        for run in self.state.runs.values():
+            run.hopper.clear()
 
     def reset_day(self) -> None:
         """A new day: today's counters start again (the ledgers keep their own windows)."""

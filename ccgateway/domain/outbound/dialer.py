@@ -38,7 +38,7 @@ from ccgateway.domain.events import LegFailure, PbxResynced
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.outbound.agent_first import AgentFirstCalls
 from ccgateway.domain.outbound.book import CampaignBook
-from ccgateway.domain.outbound.campaigns import Campaign
+from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import DialLog
 from ccgateway.domain.outbound.gate import Gate
 from ccgateway.domain.outbound.launch import Launcher
@@ -99,6 +99,10 @@ class OutboundDesk:
     def run(self, campaign_id: str) -> CampaignRun:
         return self.state.run(campaign_id)
 
+    def lines_out(self, campaign_id: str) -> int:
+        """The campaign's calls out now (dialled, not only planned)."""
+        return self.state.lines(self.state.run(campaign_id))
+
     def owns_dial(self, dial_id: str) -> bool:
         return dial_id in self.state.dials
 
@@ -118,6 +122,12 @@ class OutboundDesk:
 
     def put_campaign(self, campaign: Campaign, now: float) -> list[Command]:
         return self.book.put_campaign(campaign, now)
+
+    def restore_rule_set(self, rules: RuleSet) -> None:
+        self.book.restore_rule_set(rules)
+
+    def restore_campaign(self, campaign: Campaign, state: CampaignState, now: float) -> None:
+        self.book.restore_campaign(campaign, state, now)
 
     def remove_campaign(self, campaign_id: str) -> None:
         self.book.remove_campaign(campaign_id)
@@ -149,6 +159,9 @@ class OutboundDesk:
 
     def suppress(self, number: str, why: str) -> None:
         self.state.suppress(number, why)
+
+    def screening_replaced(self, register: str, at: float) -> None:
+        self.book.screening_replaced(register, at)
 
     # --- placing calls -------------------------------------------------------------------
 
