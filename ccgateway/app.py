@@ -40,7 +40,7 @@ from ccgateway.persistence import (
 from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
-from ccgateway.ports import Clock, InteractionQuery, Pbx
+from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
@@ -129,6 +129,7 @@ def build_controller(
     work = WorkService(dispatcher, callbacks, tasks)
     dialer = DialerService(dispatcher, outbound, clock)
     keys = SqlKeyStore(engine, now=clock.now)
+    forget_orphan_keys(keys, set(center.floor.directory.agents))
     sessions = build_sessions(settings, engine, now=clock.now, passwords=passwords)
     notes = SqlNoteStore(engine, now=clock.now)
     history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
@@ -136,6 +137,16 @@ def build_controller(
         service, keys, settings.resolved_admin_key(), hub, work, dialer, sessions, history=history
     )
     return Controller(settings, engine, dispatcher, service, api)
+
+
+def forget_orphan_keys(keys: KeyStore, agent_ids: set[str]) -> None:
+    """Deletes the keys of agents that no longer exist. Deleting an agent deletes its keys
+    after the agent; a stop between the two would leave a key that acts for a new agent
+    created later with the same id."""
+    for info in keys.list():
+        if info.agent_id is not None and info.agent_id not in agent_ids:
+            keys.delete(info.id)
+            log.warning("deleted key %s: its agent %r no longer exists", info.id, info.agent_id)
 
 
 def build_sessions(

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from ccgateway.api.auth import Authenticator
 from ccgateway.api.errors import install_error_handlers
+from ccgateway.api.intake import MAX_JSON_BYTES, BodyLimit
 from ccgateway.api.routes import (
     agents,
     callbacks,
@@ -47,7 +48,10 @@ def create_api(
     dialer: DialerService,
     sessions: SessionManager,
     history: HistoryService | None = None,
+    max_body_bytes: int = MAX_JSON_BYTES,
 ) -> FastAPI:
+    """The API on the services; a request body over `max_body_bytes` is refused before it
+    is read (routes that take files allow their own size)."""
     app = FastAPI(
         title="ccgateway",
         version="0.1.0",
@@ -73,4 +77,5 @@ def create_api(
         app.include_router(module.router)
     app.include_router(ui_routes.router)  # the pages under /ui/, on the same API
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, limit=max_body_bytes)
     return app

@@ -14,12 +14,13 @@ import hmac
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from ccgateway.api.auth import Authenticator, Permission, Principal
 from ccgateway.api.errors import CsrfRefused, Unauthenticated
-from ccgateway.api.sessions import CSRF_HEADER, SESSION_COOKIE, SessionManager
+from ccgateway.api.sessions import CSRF_HEADER, SESSION_COOKIE, ActiveSession, SessionManager
 from ccgateway.domain.errors import NotFound
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
@@ -56,19 +57,25 @@ def _sessions(request: Request) -> SessionManager:
     return sessions
 
 
-async def _caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+CALLER_KEY = "ccgateway.caller"  # the request's Principal, once found
+
+
+async def authenticate(request: Request) -> Principal:
+    """Who is calling, found once per request: `GuardedRoute` asks before the body is
+    read, the routes' dependency gets the same answer."""
+    known: Principal | None = request.scope.get(CALLER_KEY)
+    if known is not None:
+        return known
     # The key store's and the session store's lookups (and argon2) block: in a thread.
-    if credentials is not None:
+    scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() == "bearer" and token:
         authenticator: Authenticator = request.app.state.authenticator
-        caller = await asyncio.to_thread(authenticator.from_key, credentials.credentials)
+        caller = await asyncio.to_thread(authenticator.from_key, token)
     else:
-        token = request.cookies.get(SESSION_COOKIE)
-        if not token:
+        session_token = request.cookies.get(SESSION_COOKIE)
+        if not session_token:
             raise Unauthenticated()
-        active = await asyncio.to_thread(_sessions(request).session, token)
+        active = await asyncio.to_thread(_sessions(request).session, session_token)
         if request.method not in SAFE_METHODS:
             check_csrf(request, active.csrf_token)
         caller = active.principal
@@ -77,7 +84,33 @@ async def _caller(
             _service(request).agent(caller.agent_id)
         except NotFound as exc:
             raise Unauthenticated(f"agent {caller.agent_id!r} no longer exists") from exc
+    request.scope[CALLER_KEY] = caller
     return caller
+
+
+SESSION_KEY = "ccgateway.session"  # the cookie's ActiveSession, once found
+
+
+async def signed_in(request: Request) -> ActiveSession:
+    """The session of the cookie (401 without one), found once per request: a route that
+    acts for the person themselves (their password), not for a role."""
+    known: ActiveSession | None = request.scope.get(SESSION_KEY)
+    if known is not None:
+        return known
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise Unauthenticated("not signed in: POST /v1/session first")
+    active = await asyncio.to_thread(_sessions(request).session, token)
+    request.scope[SESSION_KEY] = active
+    return active
+
+
+async def caller_dependency(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    # `_bearer` only puts the key in the OpenAPI; `authenticate` reads the header itself.
+    return await authenticate(request)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -98,7 +131,7 @@ def own_origin(request: Request) -> str:
 
 
 def _needs(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
-    async def check(caller: Annotated[Principal, Depends(_caller)]) -> Principal:
+    async def check(caller: Annotated[Principal, Depends(caller_dependency)]) -> Principal:
         caller.require(permission)
         return caller
 
@@ -110,7 +143,10 @@ Work = Annotated[WorkService, Depends(_work)]
 Dialer = Annotated[DialerService, Depends(_dialer)]
 Keys = Annotated[KeyStore, Depends(_keys)]
 Sessions = Annotated[SessionManager, Depends(_sessions)]
-Caller = Annotated[Principal, Depends(_caller)]  # any valid key; the route checks the rest
+SignedIn = Annotated[ActiveSession, Depends(signed_in)]
+Caller = Annotated[
+    Principal, Depends(caller_dependency)
+]  # any valid key; the route checks the rest
 Reader = Annotated[Principal, Depends(_needs(Permission.READ))]
 Configurer = Annotated[Principal, Depends(_needs(Permission.CONFIGURE))]
 KeyManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_KEYS))]
@@ -118,3 +154,9 @@ Monitorer = Annotated[Principal, Depends(_needs(Permission.MONITOR_CALLS))]
 CallManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_CALLS))]
 FloorViewer = Annotated[Principal, Depends(_needs(Permission.VIEW_FLOOR))]  # wallboards too
 AccountManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_KEYS))]
+
+# Paging: SQL's LIMIT and OFFSET are 64-bit; a bound here answers 422 where the database
+# would overflow.
+MAX_OFFSET = 1_000_000_000
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="rows to skip")]

@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Literal, Protocol
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from ccgateway.api.dialer_schemas import Input
-from ccgateway.api.times import epoch_or_none, utc, utc_or_none
+from ccgateway.api.times import Moment, epoch_or_none, utc, utc_or_none
 from ccgateway.domain.outbound.contacts import Contact, ContactList, Progress
 from ccgateway.domain.outbound.figures import CampaignFigures
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
@@ -172,7 +172,7 @@ class ContactOut(BaseModel):
 
 
 class ContactCallbackIn(Input):
-    at: AwareDatetime = Field(strict=False, description="within the next 90 days, with a zone")
+    at: Moment = Field(strict=False, description="within the next 90 days, with a zone")
     agent_id: str | None = Field(
         None, max_length=64, description="the agent who calls back; none: any of the campaign's"
     )
@@ -369,7 +369,7 @@ class DisposeIn(Input):
         default_factory=dict, description="question id -> answer, checked against the script"
     )
     note: str = Field("", max_length=2000)
-    callback_at: AwareDatetime | None = Field(
+    callback_at: Moment | None = Field(
         None, strict=False, description="a callback disposition: when (within 90 days)"
     )
     callback_agent_id: str | None = Field(

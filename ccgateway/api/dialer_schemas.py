@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ccgateway.api.queue_rule_schemas import HoursIn
-from ccgateway.api.times import epoch_or_none, utc_or_none
+from ccgateway.api.times import Moment, epoch_or_none, utc_or_none
 from ccgateway.domain.model import DEFAULT_PBX
 from ccgateway.domain.outbound.campaigns import (
     DEFAULT_DISPOSITIONS,
@@ -248,8 +248,8 @@ class CampaignSettings(Input):
     )
     script: ScriptIn = Field(default_factory=ScriptIn)
     hours: HoursIn | None = Field(None, description="when the campaign dials; none: any time")
-    starts_at: AwareDatetime | None = Field(None, strict=False, description=TIME_HELP)
-    ends_at: AwareDatetime | None = Field(None, strict=False, description=TIME_HELP)
+    starts_at: Moment | None = Field(None, strict=False, description=TIME_HELP)
+    ends_at: Moment | None = Field(None, strict=False, description=TIME_HELP)
     max_lines: int | None = Field(None, description="calls out at once at most (1-5000)")
     live_priority: int = Field(
         100, description="0-100: a person who answered waits in the queue at this priority"

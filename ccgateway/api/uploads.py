@@ -14,9 +14,9 @@ from typing import Any
 from fastapi import Request
 from starlette.exceptions import HTTPException
 
+from ccgateway.api.intake import allow_body
 from ccgateway.domain.errors import InvalidValue
 
-MB = 1_000_000
 # What clients send for a CSV or a text file (a browser on Windows says vnd.ms-excel).
 CSV_TYPES = frozenset(
     {"text/csv", "text/plain", "application/csv", "application/vnd.ms-excel"}
@@ -38,22 +38,16 @@ def body_of(media_type: str, description: str) -> dict[str, Any]:
 
 async def read_text(request: Request, limit: int, accepted: frozenset[str], wanted: str) -> str:
     """The body as text: 415 for a media type not in `accepted` (none given: taken as
-    text), 413 past `limit` bytes, 422 if it is not UTF-8 (a spreadsheet's byte-order mark
-    is dropped). `wanted` names the type in the 415's message."""
+    text), 413 past `limit` bytes (BodyLimit counts), 422 if it is not UTF-8 (a
+    spreadsheet's byte-order mark is dropped). `wanted` names the type in the 415's
+    message."""
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type and media_type not in accepted:
         raise HTTPException(
             415, f"send the file itself as the body with Content-Type {wanted}, not {media_type}"
         )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the body is over the limit of {limit / MB:g} MB")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"the body is over the limit of {limit / MB:g} MB")
-        chunks.append(chunk)
+    allow_body(request, limit)  # BodyLimit refuses past it, before or while reading
+    chunks = [chunk async for chunk in request.stream()]
     data = b"".join(chunks)
     try:
         return data.decode("utf-8-sig")

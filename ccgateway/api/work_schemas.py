@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from ccgateway.api.times import epoch_or_none, utc, utc_or_none
+from ccgateway.api.times import Moment, epoch_or_none, utc, utc_or_none
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.transfers import TargetKind, TransferTarget
 
@@ -43,7 +43,7 @@ class CallbackIn(Input):
     number: str = Field(max_length=21, description="3-20 digits with an optional leading +")
     name: str = Field("", max_length=200)
     priority: int | None = Field(None, description="0-100; default the queue's")
-    not_before: AwareDatetime | None = Field(
+    not_before: Moment | None = Field(
         None, description="do not call before (ISO 8601 with a time zone)"
     )
 
@@ -57,7 +57,7 @@ class CallbackPatch(Input):
     number: str | None = Field(None, max_length=21)
     name: str | None = Field(None, max_length=200)
     priority: int | None = None
-    not_before: AwareDatetime | None = None
+    not_before: Moment | None = None
 
     model_config = ConfigDict(extra="forbid", strict=False)
 

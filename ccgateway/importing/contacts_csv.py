@@ -26,6 +26,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -48,6 +49,7 @@ LINE_TYPES = {
 }
 TRUE, FALSE = {"1", "yes", "y", "true", "t"}, {"", "0", "no", "n", "false", "f"}
 KNOWN = {"number", "phone", "id", "name", "priority", "region", "timezone", "business"}
+CLOCK_SKEW_S = 300.0  # a consent dated this far ahead of our clock is still taken as given
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +79,17 @@ def parse_contacts(
     purpose: Purpose,
     region: str = "GB",
     progress: Callable[[int], None] | None = None,
+    now: float | None = None,
 ) -> ImportReport:
-    """Check every row of a CSV (an iterable of lines, the header first)."""
+    """Check every row of a CSV (an iterable of lines, the header first); `now` (default:
+    the wall clock) dates what may not lie in the future, such as a consent. A file the
+    csv module cannot read (a cell over its 131,072 characters) raises InvalidValue with
+    its line."""
     if not ID_PATTERN.fullmatch(list_id):
         raise InvalidValue(f"list id {list_id!r} must be 1-64 of a-z, 0-9, '_', '.', '-'")
     region = _region(region)
-    reader = csv.reader(_lines(text))
+    latest = (time.time() if now is None else now) + CLOCK_SKEW_S
+    reader = _rows(csv.reader(_lines(text)))
     header = next(reader, None)
     if header is None:
         raise InvalidValue("the file is empty: it needs a header row with a number column")
@@ -102,7 +109,7 @@ def parse_contacts(
         if len(cells) > len(header):
             report.reject(Rejected(index, ("more cells than the header has columns",)))
             continue
-        contact, reasons = _contact(row, index, list_id, purpose, region)
+        contact, reasons = _contact(row, index, list_id, purpose, region, latest)
         if contact is not None:
             if contact.id in seen_ids:
                 reasons.append(f"id {contact.id} is already on line {seen_ids[contact.id]}")
@@ -116,6 +123,25 @@ def parse_contacts(
     if progress is not None:
         progress(report.rows)
     return report
+
+
+def _rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
+    """The reader's rows; its errors (a cell past `csv.field_size_limit()`, 131,072
+    characters) as InvalidValue naming the line, for the whole file is refused."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            line = getattr(reader, "line_num", 0)
+            limit = csv.field_size_limit()
+            if "field larger than field limit" in str(exc):
+                raise InvalidValue(
+                    f"line {line}: a cell is longer than {limit:,} characters"
+                ) from None
+            raise InvalidValue(f"line {line}: not CSV: {exc}") from None
+        yield row
 
 
 def _lines(text: Iterable[str]) -> Iterator[str]:
@@ -161,7 +187,7 @@ def _consent_column(name: str) -> tuple[Purpose | None, str] | None:
 
 
 def _contact(
-    row: dict[str, str], line: int, list_id: str, purpose: Purpose, region: str
+    row: dict[str, str], line: int, list_id: str, purpose: Purpose, region: str, latest: float
 ) -> tuple[Contact | None, list[str]]:
     reasons: list[str] = []
     number, line_type, country, zones = _number(row, region, reasons)
@@ -170,7 +196,7 @@ def _contact(
         reasons.append(f"id {contact_id!r} must be 1-64 of a-z, 0-9, '_', '.', '-'")
     priority = _priority(row.get("priority", ""), reasons)
     business = _yes_no(row.get("business", ""), "business", reasons)
-    consents = _consents(row, purpose, reasons)
+    consents = _consents(row, purpose, latest, reasons)
     fields = {k: v for k, v in row.items() if k not in KNOWN and not k.startswith("consent") and v}
     if reasons or number is None:
         return None, reasons
@@ -255,7 +281,9 @@ def _yes_no(text: str, what: str, reasons: list[str]) -> bool:
     return False
 
 
-def _consents(row: dict[str, str], purpose: Purpose, reasons: list[str]) -> dict[Purpose, Consent]:
+def _consents(
+    row: dict[str, str], purpose: Purpose, latest: float, reasons: list[str]
+) -> dict[Purpose, Consent]:
     parts: dict[Purpose, dict[str, str]] = {}
     for name, value in row.items():
         found = _consent_column(name) if name.startswith("consent") else None
@@ -274,7 +302,7 @@ def _consents(row: dict[str, str], purpose: Purpose, reasons: list[str]) -> dict
             names = ", ".join(b.value for b in Basis)
             reasons.append(f"consent {given['basis']!r} for {which.value} is not one of {names}")
             continue
-        at = _moment(given.get("at", ""), f"consent date for {which.value}", reasons)
+        at = _moment(given.get("at", ""), f"consent date for {which.value}", latest, reasons)
         try:
             consents[which] = Consent(basis, at, given.get("source", ""))
         except InvalidValue as exc:
@@ -282,19 +310,26 @@ def _consents(row: dict[str, str], purpose: Purpose, reasons: list[str]) -> dict
     return consents
 
 
-def _moment(text: str, what: str, reasons: list[str]) -> float | None:
+def _moment(text: str, what: str, latest: float, reasons: list[str]) -> float | None:
+    """A past moment: from 1970 (epoch 0) to `latest`."""
     if not text:
         return None
     if re.fullmatch(r"[0-9]{9,11}(\.[0-9]+)?", text):
-        return float(text)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        reasons.append(f"{what} {text!r} must be an ISO date (2026-03-01) or epoch seconds")
+        moment = float(text)
+    else:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            reasons.append(f"{what} {text!r} must be an ISO date (2026-03-01) or epoch seconds")
+            return None
+        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    if moment > latest:
+        reasons.append(f"{what} {text!r} is in the future")
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
+    if moment < 0:
+        reasons.append(f"{what} {text!r} is before 1970")
+        return None
+    return moment
 
 
 def csv_lines(data: bytes) -> io.StringIO:

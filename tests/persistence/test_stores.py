@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from ccgateway.app import forget_orphan_keys
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import Conflict
@@ -262,6 +263,17 @@ def test_keys_are_stored_as_hashes_and_found_by_the_key(engine: Engine) -> None:
     assert {k.id for k in keys.list()} == {info.id, other.id}
     assert keys.delete(info.id) and not keys.delete(info.id)
     assert keys.find(plaintext) is None and keys.find(other_plaintext) == other
+
+
+def test_keys_of_agents_that_no_longer_exist_are_deleted_at_start(engine: Engine) -> None:
+    # A stop between deleting an agent and deleting its keys leaves such a key behind.
+    keys = SqlKeyStore(engine, now=lambda: 1_700_000_000.0)
+    ann, _ = keys.create("desk 1", "agent", "ann")
+    gone, gone_plaintext = keys.create("desk 2", "agent", "bob")
+    boss, _ = keys.create("boss", "supervisor", None)
+    forget_orphan_keys(keys, {"ann"})
+    assert {k.id for k in keys.list()} == {ann.id, boss.id}
+    assert keys.find(gone_plaintext) is None and gone.id not in {k.id for k in keys.list()}
 
 
 # --- the database itself ---------------------------------------------------------------------

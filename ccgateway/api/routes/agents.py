@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, status
 
-from ccgateway.api.deps import Caller, Configurer, FloorViewer, Service
+from ccgateway.api.deps import Caller, Configurer, FloorViewer, Keys, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import AgentFiguresOut, AgentIn, AgentOut, AgentPatch, AgentStateIn
 from ccgateway.domain.agents import AgentState
+from ccgateway.ports import KeyStore
 
-router = APIRouter(prefix="/v1/agents", tags=["agents"])
+router = APIRouter(prefix="/v1/agents", tags=["agents"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -43,8 +47,17 @@ async def update_agent(
 
 
 @router.delete("/{agent_id}", status_code=status.HTTP_204_NO_CONTENT)
-async def delete_agent(agent_id: str, service: Service, _: Configurer) -> None:
+async def delete_agent(agent_id: str, service: Service, keys: Keys, _: Configurer) -> None:
+    """The agent, its accounts and its API keys: none acts for a new agent of the same id."""
     await service.delete_agent(agent_id)
+    await asyncio.to_thread(_delete_keys_of, keys, agent_id)
+
+
+def _delete_keys_of(keys: KeyStore, agent_id: str) -> None:
+    # The users table drops an agent's accounts by its foreign key; api_keys has none.
+    for info in keys.list():
+        if info.agent_id == agent_id:
+            keys.delete(info.id)
 
 
 @router.post("/{agent_id}/state")

@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from ccgateway.api.deps import CallManager, Reader, Work
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.work_schemas import CallbackIn, CallbackOut, CallbackPatch
 
-router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"])
+router = APIRouter(prefix="/v1/callbacks", tags=["callbacks"], route_class=GuardedRoute)
 
 
 @router.get("")

@@ -9,12 +9,14 @@ from ccgateway.api.deps import (
     Caller,
     CallManager,
     FloorViewer,
+    Limit,
     Monitorer,
     Reader,
     Service,
     Work,
 )
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import CallOut, CallPatch, DecisionOut, HealthOut, MonitorIn
 from ccgateway.api.visibility import CALLER_FIELDS
 from ccgateway.api.work_schemas import CallbackOut, CallbackRequestIn, TransferIn
@@ -22,7 +24,7 @@ from ccgateway.domain.commands import MonitorMode
 from ccgateway.domain.errors import NotFound
 from ccgateway.services.center_service import CenterService
 
-router = APIRouter(prefix="/v1", tags=["live"])
+router = APIRouter(prefix="/v1", tags=["live"], route_class=GuardedRoute)
 
 
 @router.get("/calls")
@@ -63,7 +65,7 @@ async def decisions(
     call_id: Annotated[str | None, Query(max_length=150)] = None,
     agent_id: Annotated[str | None, Query(max_length=64)] = None,
     queue_id: Annotated[str | None, Query(max_length=64)] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[DecisionOut]:
     """Why each call went where it went: offers (which call, which agent, by which rule and
     strategy), relaxation steps and overflows; newest first, the last 5000 kept."""

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from ccgateway.api.deps import CallManager, Configurer, Dialer, FloorViewer, Reader
+from ccgateway.api.deps import CallManager, Configurer, Dialer, FloorViewer, Limit, Offset, Reader
 from ccgateway.api.dialer_record_schemas import (
     AnswersOut,
     CampaignFiguresOut,
@@ -17,9 +17,10 @@ from ccgateway.api.dialer_record_schemas import (
     RefusalRecordOut,
 )
 from ccgateway.api.dialer_schemas import CampaignIn, CampaignOut, CampaignSettings
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.times import epoch_or_none
 
-router = APIRouter(prefix="/v1/campaigns", tags=["dialer"])
+router = APIRouter(prefix="/v1/campaigns", tags=["dialer"], route_class=GuardedRoute)
 
 SINCE = (
     "ISO 8601 (e.g. 2026-03-01T08:00:00Z; without an offset, UTC) or epoch seconds; default: all"
@@ -90,8 +91,8 @@ async def list_dials(
     dialer: Dialer,
     _: Reader,
     since: Since = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[DialRecordOut]:
     """Every dial's record, oldest first (those of a deleted campaign too: records stay)."""
     records = await dialer.dials(campaign_id, epoch_or_none(since), limit, offset)
@@ -104,7 +105,7 @@ async def list_refusals(
     dialer: Dialer,
     _: Reader,
     since: Since = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Limit = 100,
 ) -> list[RefusalRecordOut]:
     """Dials the law refused (a rule for each: calling hours, consent, do-not-call, ...)."""
     records = await dialer.refusals(campaign_id, epoch_or_none(since), limit)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, status
 
-from ccgateway.api.deps import CallManager, Configurer, Dialer, Reader
+from ccgateway.api.deps import CallManager, Configurer, Dialer, Limit, Offset, Reader
 from ccgateway.api.dialer_record_schemas import (
     ContactCallbackIn,
     ContactListOut,
@@ -16,10 +16,11 @@ from ccgateway.api.dialer_record_schemas import (
     ImportReportOut,
     ProgressOut,
 )
-from ccgateway.api.uploads import CSV_TYPES, MB, body_of, lines_of, read_text
+from ccgateway.api.intake import MB, GuardedRoute
+from ccgateway.api.uploads import CSV_TYPES, body_of, lines_of, read_text
 from ccgateway.domain.outbound.contacts import ContactState
 
-router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["dialer"])
+router = APIRouter(prefix="/v1/campaigns/{campaign_id}", tags=["dialer"], route_class=GuardedRoute)
 
 MAX_CSV_BYTES = 50 * MB
 CSV_HELP = (
@@ -69,8 +70,8 @@ async def list_contacts(
     dialer: Dialer,
     _: Reader,
     state: ContactStateName | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[ContactOut]:
     found = await dialer.contacts(
         campaign_id, ContactState(state) if state else None, limit, offset

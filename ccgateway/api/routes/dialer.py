@@ -16,10 +16,11 @@ from ccgateway.api.dialer_record_schemas import (
     SuppressIn,
 )
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import MB, GuardedRoute
 from ccgateway.api.times import utc_or_none
-from ccgateway.api.uploads import MB, TEXT_TYPES, body_of, read_text
+from ccgateway.api.uploads import TEXT_TYPES, body_of, read_text
 
-router = APIRouter(prefix="/v1", tags=["dialer"])
+router = APIRouter(prefix="/v1", tags=["dialer"], route_class=GuardedRoute)
 
 # 50 million numbers (the most the service takes), each up to 16 characters and a newline
 MAX_REGISTER_BYTES = 850 * MB

@@ -11,10 +11,11 @@ from ccgateway.api.auth import Role
 from ccgateway.api.deps import Caller
 from ccgateway.api.dialer_schemas import DispositionIn, ScriptIn
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.routes.history import History
 from ccgateway.services.history_service import DirectoryView
 
-router = APIRouter(prefix="/v1", tags=["history"])
+router = APIRouter(prefix="/v1", tags=["history"], route_class=GuardedRoute)
 
 
 class QueueEntry(BaseModel):

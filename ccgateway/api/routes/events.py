@@ -11,11 +11,12 @@ from fastapi import APIRouter, FastAPI, WebSocket, WebSocketDisconnect
 
 from ccgateway.api.auth import Authenticator, Principal
 from ccgateway.api.errors import ApiError, Forbidden, Unauthenticated
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.sessions import SESSION_COOKIE, SessionManager
 from ccgateway.api.visibility import may_subscribe, visible
 from ccgateway.services.event_hub import EventHub
 
-router = APIRouter(prefix="/v1", tags=["events"])
+router = APIRouter(prefix="/v1", tags=["events"], route_class=GuardedRoute)
 
 # Close codes: 4000 + the HTTP status for a refusal; 1013 (try again later) for a reader too
 # slow to keep up, who reconnects with `?after=` its last seq and misses nothing still in the

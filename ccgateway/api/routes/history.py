@@ -18,6 +18,7 @@ from ccgateway.api.auth import Permission, Principal
 from ccgateway.api.deps import Caller
 from ccgateway.api.dialer_record_schemas import DialRecordOut, DispositionRecordOut
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import Input, InteractionOut
 from ccgateway.api.times import utc
 from ccgateway.api.work_schemas import CallbackOut
@@ -25,7 +26,7 @@ from ccgateway.domain.errors import InvalidValue, NotFound
 from ccgateway.ports import Note
 from ccgateway.services.history_service import ContactHistory, DialHistory, HistoryService
 
-router = APIRouter(prefix="/v1", tags=["history"])
+router = APIRouter(prefix="/v1", tags=["history"], route_class=GuardedRoute)
 
 
 def _history(request: Request) -> HistoryService:

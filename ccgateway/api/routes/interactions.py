@@ -5,12 +5,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from ccgateway.api.deps import Reader, Service
+from ccgateway.api.deps import Limit, Offset, Reader, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import InteractionOut
 from ccgateway.api.times import epoch_or_none
 from ccgateway.ports import InteractionQuery
 
-router = APIRouter(prefix="/v1/interactions", tags=["interactions"])
+router = APIRouter(prefix="/v1/interactions", tags=["interactions"], route_class=GuardedRoute)
 
 TIME = "ISO 8601 (e.g. 2024-05-01T08:00:00Z; without an offset, UTC) or epoch seconds"
 
@@ -23,8 +24,8 @@ async def list_interactions(
     agent_id: str | None = None,
     since: Annotated[datetime | None, Query(description=f"arrived at or after: {TIME}")] = None,
     until: Annotated[datetime | None, Query(description=f"arrived before: {TIME}")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> list[InteractionOut]:
     """Finished calls, oldest first: answered, abandoned, timed out or rejected."""
     query = InteractionQuery(

@@ -7,11 +7,12 @@ from fastapi import APIRouter, status
 
 from ccgateway.api.auth import Role, check_key_owner
 from ccgateway.api.deps import KeyManager, Keys, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import KeyCreated, KeyIn, KeyOut
 from ccgateway.domain.errors import InvalidValue, NotFound
 from ccgateway.ports import KeyInfo
 
-router = APIRouter(prefix="/v1/keys", tags=["keys"])
+router = APIRouter(prefix="/v1/keys", tags=["keys"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -9,9 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 from ccgateway.api.deps import Reader, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.domain.agents import AgentState
 
-router = APIRouter(tags=["metrics"])
+router = APIRouter(tags=["metrics"], route_class=GuardedRoute)
 
 # name, help, and how to read one queue's value from its live status or today's figures
 LIVE: list[tuple[str, str, Callable[[Any], float | None]]] = [

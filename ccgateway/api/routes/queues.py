@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, FloorViewer, Reader, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import (
     QueueFiguresOut,
     QueueIn,
@@ -11,7 +12,7 @@ from ccgateway.api.schemas import (
     QueueStatusOut,
 )
 
-router = APIRouter(prefix="/v1/queues", tags=["queues"])
+router = APIRouter(prefix="/v1/queues", tags=["queues"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -7,8 +7,9 @@ from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, Dialer, Reader
 from ccgateway.api.dialer_schemas import RuleSetIn, RuleSetOut
+from ccgateway.api.intake import GuardedRoute
 
-router = APIRouter(prefix="/v1/rule-sets", tags=["dialer"])
+router = APIRouter(prefix="/v1/rule-sets", tags=["dialer"], route_class=GuardedRoute)
 
 
 @router.get("")

@@ -7,12 +7,13 @@ import asyncio
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
-from ccgateway.api.deps import Sessions, check_csrf, own_origin
+from ccgateway.api.deps import Sessions, SignedIn, check_csrf, own_origin
 from ccgateway.api.errors import CsrfRefused, Unauthenticated
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import Input
 from ccgateway.api.sessions import SESSION_COOKIE, ActiveSession, SessionManager
 
-router = APIRouter(prefix="/v1/session", tags=["session"])
+router = APIRouter(prefix="/v1/session", tags=["session"], route_class=GuardedRoute)
 
 
 class LoginIn(Input):
@@ -100,9 +101,10 @@ async def sign_out(request: Request, response: Response, sessions: Sessions) -> 
 
 
 @router.post("/password", status_code=status.HTTP_204_NO_CONTENT)
-async def change_password(body: PasswordIn, request: Request, sessions: Sessions) -> None:
+async def change_password(
+    body: PasswordIn, request: Request, sessions: Sessions, active: SignedIn
+) -> None:
     """A new password for the signed-in person; every other session of theirs ends."""
-    active = await _session(request, sessions)
     check_csrf(request, active.csrf_token)
     token = request.cookies[SESSION_COOKIE]
     client = request.client.host if request.client else "unknown"

@@ -3,9 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from ccgateway.api.deps import Configurer, Reader, Service
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import SkillIn, SkillOut, SkillPatch
 
-router = APIRouter(prefix="/v1/skills", tags=["skills"])
+router = APIRouter(prefix="/v1/skills", tags=["skills"], route_class=GuardedRoute)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Query, status
 from ccgateway.api.auth import Permission
 from ccgateway.api.deps import Caller, CallManager, Work
 from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.work_schemas import TaskAnswerIn, TaskIn, TaskOut
 
-router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"], route_class=GuardedRoute)
 
 
 @router.get("")

@@ -11,12 +11,13 @@ from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
 
 from ccgateway.api.deps import AccountManager, Service, Sessions
+from ccgateway.api.intake import GuardedRoute
 from ccgateway.api.schemas import Input, Patch
 from ccgateway.domain.errors import InvalidValue, NotFound
 from ccgateway.ports import UserInfo
 from ccgateway.services.center_service import CenterService
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], route_class=GuardedRoute)
 
 RoleName = Literal["admin", "supervisor", "agent", "wallboard"]
 PASSWORD = "at least 10 characters; only its argon2id hash is stored"
