@@ -7,16 +7,21 @@ collaborators and never reaches for a global.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
+import secrets
 import socket
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
 from ccgateway.api import create_api
 from ccgateway.api.routes.events import (
@@ -27,6 +32,7 @@ from ccgateway.api.routes.events import (
 from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
+from ccgateway.domain.privacy import pseudonym
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import (
@@ -40,12 +46,14 @@ from ccgateway.persistence import (
 from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
+from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
+from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
 
@@ -93,7 +101,9 @@ def build_controller(
     config = SqlConfigStore(engine, now=clock.now)
     interactions = SqlInteractionStore(engine, now=clock.now)
     callbacks, tasks = SqlCallbackStore(engine, now=clock.now), SqlTaskStore(engine, now=clock.now)
-    outbound = SqlOutboundStore(engine, now=clock.now)
+    key = privacy_key(settings)
+    pseudonyms = functools.partial(pseudonym, key) if key is not None else None
+    outbound = SqlOutboundStore(engine, now=clock.now, pseudonym=pseudonyms)
     center = Center(new_leg_id=new_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
     # The dialer's campaigns (they name queues), ledgers and the dials a restart left out.
@@ -133,10 +143,43 @@ def build_controller(
     sessions = build_sessions(settings, engine, now=clock.now, passwords=passwords)
     notes = SqlNoteStore(engine, now=clock.now)
     history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
+    privacy = PrivacyService(dispatcher, SqlPrivacyStore(engine), outbound, key, clock)
     api = create_api(
-        service, keys, settings.resolved_admin_key(), hub, work, dialer, sessions, history=history
+        service,
+        keys,
+        settings.resolved_admin_key(),
+        hub,
+        work,
+        dialer,
+        sessions,
+        history=history,
+        privacy=privacy,
     )
     return Controller(settings, engine, dispatcher, service, api)
+
+
+def privacy_key(settings: Settings) -> bytes | None:
+    """The key erased numbers are kept under (settings.PrivacySettings): given, read from
+    its file, or made in a new file (beside a SQLite database when no file is named);
+    a random one for an in-memory database; None where none is configured."""
+    privacy = settings.privacy
+    if privacy.key is not None:
+        return privacy.key.get_secret_value().encode()
+    path = privacy.key_file
+    database = make_url(settings.database_url)
+    if path is None and database.get_backend_name() == "sqlite":
+        if database.database in (None, "", ":memory:"):
+            return secrets.token_bytes(32)  # the data dies with the process, and so may this
+        path = Path(database.database).expanduser().parent / "privacy-key"
+    if path is None:
+        log.warning("no privacy key (privacy.key_file): erasure is refused until one is set")
+        return None
+    if not path.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        log.info("made a new privacy key in %s: keep it (and back it up) with the database", path)
+    return path.read_text().strip().encode()
 
 
 def forget_orphan_keys(keys: KeyStore, agent_ids: set[str]) -> None:
@@ -246,6 +289,7 @@ def run_controller(config_path: str | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    os.umask(0o077)  # what the controller writes (database, keys) holds personal data
     try:
         controller = build_controller(settings)
     except ValueError as exc:

@@ -352,3 +352,33 @@ class OutboundStore(Protocol):
     def refusals(
         self, campaign_id: str, since: float | None, limit: int
     ) -> list[RefusalRecord]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """Who did what to personal data (an erasure, an export), and when. `subject` is a
+    pseudonym of the person, never their number."""
+
+    at: float
+    actor: str
+    action: str
+    subject: str
+    detail: str = ""
+
+
+class PrivacyStore(Protocol):
+    """A person's data across every table: erased, or exported; and the audit log."""
+
+    def erase(self, number: str, pseudonym: str, at: float, actor: str) -> dict[str, int]:
+        """Everything held about the number gone, in one transaction with its audit entry:
+        rows deleted where the person is all a row is about, records kept without them
+        where their counts matter; the number suppressed as its pseudonym. How many rows
+        of each kind."""
+
+    def export(self, number: str) -> dict[str, list[dict[str, object]]]:
+        """Every row held about the number, by kind, each as its columns."""
+
+    def add_audit(self, entry: AuditEntry) -> None: ...
+
+    def audit(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+        """Newest first."""

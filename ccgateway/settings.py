@@ -115,6 +115,16 @@ class ApiSettings(BaseModel):
         return key
 
 
+class PrivacySettings(BaseModel):
+    """The key under which an erased person's number stays on the do-not-call list (as a
+    keyed hash: domain/privacy.py). Lose it and erased numbers are no longer recognised;
+    every controller sharing one database needs the same key. Unset, a SQLite database
+    keeps it in a file beside itself (`privacy-key`, created on first start)."""
+
+    key: SecretStr | None = None
+    key_file: Path | None = None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -123,6 +133,7 @@ class Settings(BaseSettings):
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()
     agents: AgentSettings = AgentSettings()
+    privacy: PrivacySettings = PrivacySettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
 

@@ -26,6 +26,7 @@ from ccgateway.api.routes import (
 from ccgateway.api.routes import dialer as dialer_routes
 from ccgateway.api.routes import history as history_routes
 from ccgateway.api.routes import keys as key_routes
+from ccgateway.api.routes import privacy as privacy_routes
 from ccgateway.api.routes import session as session_routes
 from ccgateway.api.routes import users as user_routes
 from ccgateway.api.sessions import SessionManager
@@ -34,6 +35,7 @@ from ccgateway.services.center_service import CenterService
 from ccgateway.services.dialer_service import DialerService
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
+from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.work_service import WorkService
 from ccgateway.ui import router as ui_routes
 from ccgateway.ui.security import SecurityHeaders
@@ -48,6 +50,7 @@ def create_api(
     dialer: DialerService,
     sessions: SessionManager,
     history: HistoryService | None = None,
+    privacy: PrivacyService | None = None,
     max_body_bytes: int = MAX_JSON_BYTES,
 ) -> FastAPI:
     """The API on the services; a request body over `max_body_bytes` is refused before it
@@ -68,12 +71,14 @@ def create_api(
     app.state.authenticator = Authenticator(admin_key, keys)
     app.state.sessions = sessions  # people signed in with the session cookie
     app.state.history = history  # contacts' history, notes, the directory (the desktop's)
+    app.state.privacy = privacy  # people's rights: erasure, export, the audit log
     install_error_handlers(app)
     routes = (skills, agents, queues, calls, callbacks, tasks, interactions, key_routes)
     dialing = (rule_sets, campaigns, contact_lists, dialer_routes)
     people = (session_routes, user_routes)
     desktop = (history_routes, directory) if history is not None else ()
-    for module in (*routes, *dialing, *people, *desktop, events, metrics):
+    rights = (privacy_routes,) if privacy is not None else ()
+    for module in (*routes, *dialing, *people, *desktop, *rights, events, metrics):
         app.include_router(module.router)
     app.include_router(ui_routes.router)  # the pages under /ui/, on the same API
     app.add_middleware(SecurityHeaders)

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     MONITOR_CALLS = "monitor_calls"  # listen to, whisper to or barge into a live call
     MANAGE_CALLS = "manage_calls"  # priorities, transfers, callbacks, tasks; running campaigns
     VIEW_FLOOR = "view_floor"  # queues, their status and figures, agents, campaigns' figures
+    PERSONAL_DATA = "personal_data"  # erase or export a person's data; read the audit log
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {

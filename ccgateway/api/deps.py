@@ -154,6 +154,7 @@ Monitorer = Annotated[Principal, Depends(_needs(Permission.MONITOR_CALLS))]
 CallManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_CALLS))]
 FloorViewer = Annotated[Principal, Depends(_needs(Permission.VIEW_FLOOR))]  # wallboards too
 AccountManager = Annotated[Principal, Depends(_needs(Permission.MANAGE_KEYS))]
+DataController = Annotated[Principal, Depends(_needs(Permission.PERSONAL_DATA))]  # admins
 
 # Paging: SQL's LIMIT and OFFSET are 64-bit; a bound here answers 422 where the database
 # would overflow.

@@ -14,6 +14,7 @@
     │                                                   without its X-CSRF-Token, or from
     │                                                   another origin
     └── TooManyAttempts         429 too-many-attempts   failed logins: wait Retry-After seconds
+    NoPrivacyKey                503 no-privacy-key      erasure without a configured privacy key
     HTTPException (Starlette)   its status: not-found (no such path), method-not-allowed
     anything else               500 internal            logged; no detail leaves the server
 
@@ -31,6 +32,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ccgateway.domain.errors import Conflict, DomainError, InvalidTransition, InvalidValue, NotFound
+from ccgateway.services.privacy_service import NoPrivacyKey
 
 
 class ApiError(Exception):
@@ -66,6 +68,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     Forbidden: (403, "forbidden"),
     CsrfRefused: (403, "csrf-refused"),
     TooManyAttempts: (429, "too-many-attempts"),
+    NoPrivacyKey: (503, "no-privacy-key"),
 }
 # Starlette's own refusals, before any route runs.
 HTTP_ERROR_IDS = {

@@ -32,8 +32,9 @@ from ccgateway.domain.outbound.campaigns import Campaign
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.outbound.records import DispositionRecord
 from ccgateway.domain.outbound.runs import Entry
+from ccgateway.domain.privacy import Forgotten, mentions
 from ccgateway.domain.queue_policy import ActionKind, QueueAction
-from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.records import CHANGEABLE_CALLBACK, Callback, Task
 from ccgateway.domain.settling import Settling, settles, settles_with
 from ccgateway.domain.switchboard import Switchboard
 from ccgateway.domain.tasks import TaskDesk
@@ -388,6 +389,32 @@ class Center:
     @settles
     def cancel_task(self, task_id: str, now: float) -> list[Command]:
         return self.tasks.cancel(task_id, now)
+
+    @settles_with
+    def forget_person(self, number: str, now: float) -> tuple[Forgotten, list[Command]]:
+        """Let go of what the live centre holds of a person being erased (privacy.py):
+        their queued callbacks withdrawn, their contacts out of the hoppers, their number
+        out of the dial log and the last-agent memory; what of theirs is live goes on, and
+        its ids come back so that its records are written without them."""
+        out: list[Command] = []
+        callbacks = set()
+        for callback in list(self.callbacks.callbacks.values()):
+            if callback.number == number:
+                callbacks.add(callback.id)
+                if callback.state in CHANGEABLE_CALLBACK:
+                    out += self.callbacks.cancel(callback.id, now)
+        contacts, dials = self.outbound.state.forget(number)
+        self.floor.last_agent.pop(number, None)
+        forgotten = Forgotten(
+            contacts=contacts,
+            callbacks=frozenset(callbacks),
+            calls=frozenset(c.id for c in self.calls.values() if c.caller_number == number),
+            dials=dials,
+            tasks=frozenset(
+                t.id for t in self.tasks.tasks.values() if mentions(number, t.title, t.data)
+            ),
+        )
+        return forgotten, out
 
     def reset_day(self, now: float) -> None:
         """A new day: every agent's occupancy counts from zero."""

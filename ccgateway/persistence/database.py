@@ -4,22 +4,62 @@ The schema is created on first start (`metadata.create_all`) and its version rec
 `schema_version` table. The few changes since version 1 are additive and applied here in
 place; real migrations (Alembic) are future work, needed before the first change that is
 not a new column or table. The dialer's record tables get triggers that refuse any change
-to a record, made again on every open (`_guard_records`).
+to a record but an erasure's, made again on every open (`_guard_records`). A SQLite file
+this creates is readable by its owner alone (it holds personal data).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 
+# The dialer's records are append-only (domain/outbound/records.py): the database itself
+# refuses to change or delete one, whoever asks, but for one change: an erasure, once, of
+# the person's columns (these, set with erased_at), everything else as it was.
+PERSONAL_COLUMNS = {
+    "dial_records": ("number", "contact_id", "detail"),
+    "dispositions": ("contact_id", "answers", "note"),
+    "refusals": ("number", "contact_id", "detail"),
+}
+APPEND_ONLY = tuple(PERSONAL_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn:
+    """A new column on a table that may be newer than the version being upgraded from (a
+    table create_all has just made has it already)."""
+
+    table: str
+    column: str
+    type: str
+
+    def statements(self, connection: Connection) -> list[str]:
+        present = {c["name"] for c in inspect(connection).get_columns(self.table)}
+        if self.column in present:
+            return []
+        return [f"ALTER TABLE {self.table} ADD COLUMN {self.column} {self.type}"]
+
+
 # What turns a database of version N-1 into version N; each statement runs on both databases.
-UPGRADES: dict[int, list[str]] = {
+UPGRADES: dict[int, list[str | AddColumn]] = {
     2: ["ALTER TABLE agent_presence ADD COLUMN updated_at FLOAT NOT NULL DEFAULT 0"],
     3: [
         "ALTER TABLE agents ADD COLUMN attributes TEXT NOT NULL DEFAULT '{}'",
@@ -49,16 +89,23 @@ UPGRADES: dict[int, list[str]] = {
         " ON interactions (caller_number, arrived_at)",
         "CREATE INDEX IF NOT EXISTS ix_callbacks_number ON callbacks (number, created_at)",
     ],
+    # (the audit log is a new table); the records say when a person was erased from them
+    8: [AddColumn(table, "erased_at", "FLOAT") for table in APPEND_ONLY],
 }
 
-# The dialer's records are append-only (domain/outbound/records.py): the database itself
-# refuses to change or delete one, whoever asks. Made on every open, so a database made
-# before version 5, or one whose triggers were dropped by hand, gets them back.
-APPEND_ONLY = ("dial_records", "dispositions", "refusals")
+# The triggers are made on every open, so a database made before version 5, or one whose
+# triggers were dropped by hand, gets them back.
 _REFUSAL = "the dialer records are append-only: never changed or deleted"  # no quotes
+# TG_ARGV: the table's personal columns and erased_at, the only ones an erasure changes.
 _PG_REFUSE = f"""
 CREATE OR REPLACE FUNCTION ccgw_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL
+           AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) THEN
+            RETURN NEW;
+        END IF;
+    END IF;
     RAISE EXCEPTION USING
         MESSAGE = TG_OP || ' on ' || TG_TABLE_NAME || ': {_REFUSAL}',
         ERRCODE = 'restrict_violation';
@@ -84,7 +131,10 @@ def open_database(url: str) -> Engine:
         if parsed.database in (None, "", ":memory:"):
             options["poolclass"] = StaticPool  # one connection, or each would see its own db
         else:
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser()
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            if not path.exists():
+                path.touch(mode=0o600)  # SQLite's -wal and -shm files take its mode
     elif parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, **options)
@@ -115,32 +165,48 @@ def _bring_to_current_version(connection: Connection, url: URL) -> None:
             f"{found}, newer than this ccgateway's {SCHEMA_VERSION}: upgrade ccgateway"
         )
     for version in range(found + 1, SCHEMA_VERSION + 1):
-        for statement in UPGRADES[version]:
-            connection.execute(text(statement))
+        for step in UPGRADES[version]:
+            for statement in step.statements(connection) if isinstance(step, AddColumn) else [step]:
+                connection.execute(text(statement))
         connection.execute(insert(SchemaVersion).values(version=version))
 
 
 def _guard_records(connection: Connection) -> None:
     """Triggers refusing UPDATE and DELETE on the record tables (TRUNCATE too, on
-    PostgreSQL); the refusal is an integrity error on both databases."""
+    PostgreSQL) but for an erasure's; the refusal is an integrity error on both databases."""
     backend = connection.dialect.name
     if backend == "sqlite":
         for table in APPEND_ONLY:
             for operation in ("UPDATE", "DELETE"):
+                name = f"{table}_no_{operation.lower()}"
+                unless = f"WHEN NOT ({_sqlite_erasure(table)}) " if operation == "UPDATE" else ""
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
                 connection.exec_driver_sql(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{operation.lower()} "
-                    f"BEFORE {operation} ON {table} "
+                    f"CREATE TRIGGER {name} BEFORE {operation} ON {table} {unless}"
                     f"BEGIN SELECT RAISE(ABORT, '{operation} on {table}: {_REFUSAL}'); END"
                 )
     elif backend == "postgresql":
         connection.exec_driver_sql(_PG_REFUSE)
         for table in APPEND_ONLY:
-            for name, when in (
-                (f"{table}_append_only", "BEFORE UPDATE OR DELETE ON {} FOR EACH ROW"),
-                (f"{table}_no_truncate", "BEFORE TRUNCATE ON {} FOR EACH STATEMENT"),
+            changeable = ", ".join(f"'{c}'" for c in (*PERSONAL_COLUMNS[table], "erased_at"))
+            for name, when, arguments in (
+                (f"{table}_append_only", "BEFORE UPDATE OR DELETE ON {} FOR EACH ROW", changeable),
+                (f"{table}_no_truncate", "BEFORE TRUNCATE ON {} FOR EACH STATEMENT", ""),
             ):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
                 connection.exec_driver_sql(
                     f"CREATE TRIGGER {name} {when.format(table)} "
-                    "EXECUTE FUNCTION ccgw_refuse_change()"
+                    f"EXECUTE FUNCTION ccgw_refuse_change({arguments})"
                 )
+
+
+def _sqlite_erasure(table: str) -> str:
+    """The one UPDATE SQLite lets through: erased_at set where it was not, and nothing
+    changed but the person's columns."""
+    kept = [
+        column.name
+        for column in Base.metadata.tables[table].columns
+        if column.name not in (*PERSONAL_COLUMNS[table], "erased_at")
+    ]
+    same = " AND ".join(f"NEW.{c} IS OLD.{c}" for c in kept)
+    return f"OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL AND {same}"

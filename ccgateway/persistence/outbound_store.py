@@ -9,12 +9,14 @@ under both databases' limits on bound parameters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import psycopg
 from sqlalchemy import (
     ColumnElement,
+    Engine,
     Select,
     Table,
     and_,
@@ -73,6 +75,17 @@ def _is_due(now: float) -> ColumnElement[bool]:
 
 
 class SqlOutboundStore(SqlStore):
+    def __init__(
+        self,
+        engine: Engine,
+        now: Callable[[], float] = time.time,
+        pseudonym: Callable[[str], str] | None = None,
+    ) -> None:
+        """`pseudonym` keys a number as erasure stores it (domain/privacy.py): with it, a
+        number whose person was erased is found suppressed, on the forgotten list."""
+        super().__init__(engine, now)
+        self._pseudonym = pseudonym
+
     # --- configuration ----------------------------------------------------------------------
 
     def load_config(self) -> tuple[list[RuleSet], list[tuple[Campaign, CampaignState]]]:
@@ -332,15 +345,17 @@ class SqlOutboundStore(SqlStore):
     def suppressed(self, numbers: Sequence[str]) -> dict[str, str]:
         """number -> the list it is on; on several lists, the first by name."""
         found: dict[str, str] = {}
+        wanted = set(numbers)
+        known = {self._pseudonym(n): n for n in wanted} if self._pseudonym else {}
         with self._sessions() as session:
-            for chunk in _batches(sorted(set(numbers)), CHUNK):
+            for chunk in _batches(sorted(wanted | set(known)), CHUNK):
                 statement = (
                     select(SuppressionRow.number, SuppressionRow.register)
                     .where(SuppressionRow.number.in_(chunk))
                     .order_by(SuppressionRow.number, SuppressionRow.register)
                 )
                 for number, register in session.execute(statement):
-                    found.setdefault(number, register)
+                    found.setdefault(known.get(number, number), register)
         return found
 
     def screened(self) -> dict[str, float]:

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # tables (campaigns, rule_sets, contact_lists, contacts, dial_records, dispositions,
 # refusals, suppressions, registers); 6: the contacts' order index; 7: people's accounts
 # (users, web sessions) and agents' notes on interactions
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class Base(DeclarativeBase):
@@ -310,6 +310,7 @@ class DialRecordRow(Base):
     amd: Mapped[str] = mapped_column(String(20))
     at_risk: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str] = mapped_column(Text)
+    erased_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # version 8
 
 
 class DispositionRow(Base):
@@ -331,6 +332,7 @@ class DispositionRow(Base):
     note: Mapped[str] = mapped_column(Text)
     callback_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     callback_agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    erased_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # version 8
 
 
 class RefusalRow(Base):
@@ -346,6 +348,7 @@ class RefusalRow(Base):
     detail: Mapped[str] = mapped_column(Text)
     at: Mapped[float] = mapped_column(Float)
     retry_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    erased_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # version 8
 
 
 class SuppressionRow(Base):
@@ -417,3 +420,19 @@ class NoteRow(Base):
     call_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
     dial_id: Mapped[str | None] = mapped_column(String(150), nullable=True)
     text: Mapped[str] = mapped_column(Text)
+
+
+# --- version 8: the audit log (privacy) --------------------------------------------------------
+
+
+class AuditRow(Base):
+    """Who did what to personal data, when: an erasure, an export. Its subject is a
+    pseudonym, never the number (the log must not keep what an erasure removed)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    detail: Mapped[str] = mapped_column(Text)

@@ -45,6 +45,7 @@ from ccgateway.domain.outbound.commands import (
     SuppressNumber,
 )
 from ccgateway.domain.outbound.runs import Entry
+from ccgateway.domain.privacy import Redactions
 from ccgateway.ports import (
     CallbackStore,
     Clock,
@@ -112,6 +113,8 @@ class Dispatcher:
         # What the store holds of each agent's presence, as far as this run has written it:
         # a change that leaves it as it is writes nothing.
         self._saved_presence: dict[str, tuple[AgentState, str | None]] = {}
+        # Live work of people erased meanwhile: its records are written without them.
+        self.redactions = Redactions()
         self.started = asyncio.Event()
 
     # --- inputs --------------------------------------------------------------------------
@@ -190,7 +193,10 @@ class Dispatcher:
 
     def _carry_out(self, commands: list[Command], now: float) -> None:
         assert self._tasks is not None
-        for command in commands:
+        for planned in commands:
+            command = self.redactions.apply(planned) if self.redactions else planned
+            if command is None:
+                continue
             if isinstance(command, DialCustomer | DialCallback):
                 # Dialling a customer waits for the writes before it (the contact saved as
                 # being dialled, with the dial's id): a crash can then never make a

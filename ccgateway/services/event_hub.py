@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -39,6 +40,15 @@ class EventHub:
             else:
                 queue.put_nowait(item)
         return item
+
+    def forget(self, text: str) -> int:
+        """Events that carry `text` (an erased person's number) out of the history a
+        client resumes from; how many. Events already handed to a subscriber are its."""
+        kept = [p for p in self._history if text not in json.dumps(p.data, default=str)]
+        removed = len(self._history) - len(kept)
+        if removed:
+            self._history = deque(kept, maxlen=self._history.maxlen)
+        return removed
 
     async def subscribe(self, after_seq: int = 0) -> AsyncIterator[Published]:
         """Everything after `after_seq` still in history, then live events as they come.

@@ -180,6 +180,10 @@ class DialLog:
         history = self._numbers.get(number)
         return history.last_abandon_at if history is not None else None
 
+    def forget(self, number: str) -> None:
+        """The number's history gone (its person was erased: it stays suppressed)."""
+        self._numbers.pop(number, None)
+
     def forget_before(self, cutoff: float, keep_abandons_after: float) -> None:
         """Drop dials before `cutoff` and abandons before `keep_abandons_after`."""
         for number in list(self._numbers):

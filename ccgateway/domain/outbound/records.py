@@ -3,6 +3,9 @@
 They are written once and never changed (the stores have no update path, and the tables
 refuse updates): a disposition given after the call is a record of its own, pointing at the
 dial. Kept for the law (US: call records with dispositions for 5 years) and for figures.
+The one change the tables allow is an erasure's, once: the person's number, contact id,
+answers and notes replaced by `ERASED`, the times and outcomes (what the abandon-rate
+ledgers count) left as they were.
 """
 
 from __future__ import annotations
@@ -11,6 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ccgateway.domain.outbound.campaigns import DialMode, DialOutcome
+
+# What stands in a record for a person erased from it (domain/privacy.py).
+ERASED = "erased"
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,13 @@ test or a view reads the same.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from ccgateway.domain.errors import NotFound
 from ccgateway.domain.outbound.contacts import DialLog, Progress
-from ccgateway.domain.outbound.records import DialRecord
+from ccgateway.domain.outbound.records import ERASED, DialRecord
 from ccgateway.domain.outbound.rules import PRESETS, RuleSet
 from ccgateway.domain.outbound.runs import CampaignRun, Dial
 
@@ -49,6 +50,28 @@ class DialerState:
     def lines(self, run: CampaignRun) -> int:
         """The run's calls out (previews not dialled yet are not lines)."""
         return sum(1 for d in run.dials if self.dials[d].dialled_at is not None)
+
+    def forget(self, number: str) -> tuple[int, frozenset[str]]:
+        """A person erased: their contacts out of every hopper, their number out of the
+        dial log and the in-memory do-not-call list (the store holds its pseudonym now),
+        their ended dials' records without them. How many contacts left the hoppers, and
+        the dials of theirs still live or awaiting a disposition."""
+        self.suppressed.pop(number, None)
+        self.log.forget(number)
+        removed = 0
+        for run in self.runs.values():
+            kept = [e for e in run.hopper if e.contact.number != number]
+            removed += len(run.hopper) - len(kept)
+            run.hopper.clear()
+            run.hopper.extend(kept)
+        dials = {d.id for d in self.dials.values() if d.contact.number == number}
+        for dial_id, record in self.ended.items():
+            if record.number == number:
+                self.ended[dial_id] = dataclasses.replace(
+                    record, number=ERASED, contact_id=ERASED, detail=""
+                )
+                dials.add(dial_id)
+        return removed, frozenset(dials)
 
     def suppress(self, number: str, why: str) -> None:
         """A number goes on a do-not-call list (an objection, an import): no campaign

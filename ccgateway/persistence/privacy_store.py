@@ -1,0 +1,199 @@
+"""A person's data across every table (ports.PrivacyStore): erased in one transaction, or
+exported; and the audit log of who did either.
+
+Erasure deletes the rows that are about the person alone (their contacts in every list,
+callbacks, notes, tasks that mention them, their number on do-not-call lists) and keeps
+the records whose counts the law or the figures need (finished calls, dials, dispositions,
+refusals) without the person: `ERASED` stands for the number and contact id, answers and
+notes are emptied, the times and outcomes stay. The number stays suppressed, as its
+pseudonym on the `forgotten` list. The database triggers (database.py) let the dialer's
+append-only records change in exactly this way, once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.orm import DeclarativeBase, Session
+
+from ccgateway.domain.outbound.records import ERASED
+from ccgateway.domain.privacy import FORGOTTEN_REGISTER
+from ccgateway.persistence.database import PERSONAL_COLUMNS
+from ccgateway.persistence.stores import SqlStore
+from ccgateway.persistence.tables import (
+    AuditRow,
+    CallbackRow,
+    ContactListRow,
+    ContactRow,
+    DialRecordRow,
+    DispositionRow,
+    InteractionRow,
+    NoteRow,
+    RefusalRow,
+    SuppressionRow,
+    TaskRow,
+)
+from ccgateway.ports import AuditEntry
+
+
+class SqlPrivacyStore(SqlStore):
+    def erase(self, number: str, pseudonym: str, at: float, actor: str) -> dict[str, int]:
+        """Everything held about the number, with the audit entry, in one transaction: all
+        of it or none."""
+        with self._writing("an erasure") as session:
+            dial_ids = list(
+                session.scalars(select(DialRecordRow.id).where(DialRecordRow.number == number))
+            )
+            erased = {
+                "contacts": _delete_contacts(session, number),
+                "callbacks": _delete(session, CallbackRow, CallbackRow.number == number),
+                "notes": _delete(session, NoteRow, _notes_of(number, dial_ids)),
+                "tasks": _delete(session, TaskRow, _tasks_mentioning(number)),
+                "interactions": _erase_interactions(session, number),
+                "dial_records": _erase(session, DialRecordRow, DialRecordRow.number == number, at),
+                "dispositions": _erase(
+                    session, DispositionRow, DispositionRow.dial_id.in_(dial_ids), at
+                ),
+                "refusals": _erase(session, RefusalRow, RefusalRow.number == number, at),
+                "suppressions": _suppress_as(session, number, pseudonym, at),
+            }
+            detail = json.dumps(erased, sort_keys=True)
+            session.add(
+                AuditRow(at=at, actor=actor, action="erase", subject=pseudonym, detail=detail)
+            )
+            return erased
+
+    def export(self, number: str) -> dict[str, list[dict[str, object]]]:
+        """Every row held about the number, by kind, each as its columns (JSON columns as
+        the text they are stored as)."""
+        with self._sessions() as session:
+            dial_ids = list(
+                session.scalars(select(DialRecordRow.id).where(DialRecordRow.number == number))
+            )
+            found: dict[str, tuple[type[DeclarativeBase], ColumnElement[bool]]] = {
+                "contacts": (ContactRow, ContactRow.number == number),
+                "interactions": (InteractionRow, InteractionRow.caller_number == number),
+                "dial_records": (DialRecordRow, DialRecordRow.number == number),
+                "dispositions": (DispositionRow, DispositionRow.dial_id.in_(dial_ids)),
+                "refusals": (RefusalRow, RefusalRow.number == number),
+                "callbacks": (CallbackRow, CallbackRow.number == number),
+                "notes": (NoteRow, _notes_of(number, dial_ids)),
+                "tasks": (TaskRow, _tasks_mentioning(number)),
+                "suppressions": (SuppressionRow, SuppressionRow.number == number),
+            }
+            return {kind: _rows(session, table, where) for kind, (table, where) in found.items()}
+
+    def add_audit(self, entry: AuditEntry) -> None:
+        with self._writing("an audit entry") as session:
+            session.add(
+                AuditRow(
+                    at=entry.at,
+                    actor=entry.actor,
+                    action=entry.action,
+                    subject=entry.subject,
+                    detail=entry.detail,
+                )
+            )
+
+    def audit(self, limit: int, offset: int = 0) -> list[AuditEntry]:
+        statement = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+        with self._sessions() as session:
+            return [
+                AuditEntry(r.at, r.actor, r.action, r.subject, r.detail)
+                for r in session.scalars(statement.offset(offset))
+            ]
+
+
+def _notes_of(number: str, dial_ids: Sequence[str]) -> ColumnElement[bool]:
+    return or_(NoteRow.number == number, NoteRow.dial_id.in_(dial_ids))
+
+
+def _tasks_mentioning(number: str) -> ColumnElement[bool]:
+    """Tasks have no number of their own: the ones whose title or data carry it."""
+    return or_(
+        TaskRow.title.contains(number, autoescape=True),
+        TaskRow.data.contains(number, autoescape=True),
+    )
+
+
+def _delete(session: Session, table: type[DeclarativeBase], where: ColumnElement[bool]) -> int:
+    return _count(session.execute(delete(table).where(where)))
+
+
+# What stands in an append-only record for each of its personal columns after an erasure.
+_ERASED_VALUES = {"number": ERASED, "contact_id": ERASED, "detail": "", "answers": "{}", "note": ""}
+
+
+def _erase(
+    session: Session,
+    table: type[DialRecordRow | DispositionRow | RefusalRow],
+    where: ColumnElement[bool],
+    at: float,
+) -> int:
+    """A record kept without the person, once (a record erased before is left alone): its
+    personal columns, the only ones the database lets an erasure change."""
+    values: dict[str, object] = {
+        c: _ERASED_VALUES[c] for c in PERSONAL_COLUMNS[table.__tablename__]
+    }
+    values["erased_at"] = at
+    statement = update(table).where(where, table.erased_at.is_(None)).values(values)
+    return _count(session.execute(statement))
+
+
+def _delete_contacts(session: Session, number: str) -> int:
+    """The number's contacts out of every list, the lists' counts with them."""
+    per_list = session.execute(
+        select(ContactRow.campaign_id, ContactRow.list_id, func.count())
+        .where(ContactRow.number == number)
+        .group_by(ContactRow.campaign_id, ContactRow.list_id)
+    ).all()
+    for campaign_id, list_id, count in per_list:
+        session.execute(
+            update(ContactListRow)
+            .where(ContactListRow.campaign_id == campaign_id, ContactListRow.id == list_id)
+            .values(contacts=ContactListRow.contacts - count)
+        )
+    return _delete(session, ContactRow, ContactRow.number == number)
+
+
+def _erase_interactions(session: Session, number: str) -> int:
+    """Finished calls kept for the figures, without the caller (and without a detail
+    that names the number)."""
+    mine = InteractionRow.caller_number == number
+    session.execute(
+        update(InteractionRow)
+        .where(mine, InteractionRow.detail.contains(number, autoescape=True))
+        .values(detail="")
+    )
+    return _count(session.execute(update(InteractionRow).where(mine).values(caller_number=ERASED)))
+
+
+def _suppress_as(session: Session, number: str, pseudonym: str, at: float) -> int:
+    """The number off every do-not-call list, its pseudonym on the forgotten one: it is
+    suppressed everywhere, and read nowhere. How many listings of the number went."""
+    removed = _delete(session, SuppressionRow, SuppressionRow.number == number)
+    known = session.get(SuppressionRow, (FORGOTTEN_REGISTER, pseudonym))
+    if known is None:
+        session.add(
+            SuppressionRow(
+                register=FORGOTTEN_REGISTER, number=pseudonym, reason="erasure", added_at=at
+            )
+        )
+    return removed
+
+
+def _rows(
+    session: Session, table: type[DeclarativeBase], where: ColumnElement[bool]
+) -> list[dict[str, object]]:
+    columns = list(table.__table__.columns)
+    return [
+        {c.name: getattr(row, c.key) for c in columns}
+        for row in session.scalars(select(table).where(where))
+    ]
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)

@@ -1,0 +1,211 @@
+"""A person's rights through the API, on the real controller (the composition root) with the
+fake PBX: erasure while the person is on a live call, with a queued callback and a task,
+the export (JSON and CSV), the audit log, who may ask, and the privacy key's home."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import String, Text, func, select
+
+from ccgateway.app import privacy_key
+from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
+from ccgateway.persistence.tables import Base
+from ccgateway.settings import PrivacySettings, Settings
+from ccgateway.testing import build_harness
+from ccgateway.testing.harness import ADMIN_KEY, Harness
+from tests.api.test_history import published
+
+ANN = "+4930111222"
+BOB = "+4930333444"
+
+
+@pytest.fixture
+async def harness() -> AsyncIterator[Harness]:
+    built = build_harness()
+    async with built.running():
+        await built.emit(PbxResynced())
+        for method, path, body in [
+            ("POST", "/v1/skills", {"id": "de", "name": "German"}),
+            ("POST", "/v1/queues", {"id": "german", "name": "German", "extension": "200",
+                                    "requires": {"de": 5}, "ring_timeout_s": 10, "wrapup_s": 5}),
+            ("POST", "/v1/agents", {"id": "a1", "name": "A1", "device": "PJSIP/agent1",
+                                    "skills": {"de": 8}}),
+            ("POST", "/v1/agents/a1/state", {"state": "available"}),
+        ]:  # fmt: skip
+            response = await call(built, method, path, body)
+            assert response.status_code < 300, response.text
+        yield built
+
+
+async def call(
+    harness: Harness, method: str, path: str, body: Any = None, key: str = ADMIN_KEY
+) -> httpx.Response:
+    transport = httpx.ASGITransport(app=harness.controller.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
+        headers = {"Authorization": f"Bearer {key}"}
+        return await client.request(method, path, json=body, headers=headers)
+
+
+async def ok(harness: Harness, method: str, path: str, body: Any = None) -> Any:
+    response = await call(harness, method, path, body)
+    assert response.status_code < 300, response.text
+    return response.json()
+
+
+def stored_anywhere(harness: Harness, needle: str) -> list[str]:
+    found = []
+    with harness.controller.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, String | Text):
+                    where = column.contains(needle, autoescape=True)
+                    if connection.scalar(select(func.count()).select_from(table).where(where)):
+                        found.append(f"{table.name}.{column.name}")
+    return found
+
+
+async def in_event_history(harness: Harness, needle: str) -> bool:
+    """Whether an event a client could still resume from carries `needle`."""
+    return needle in json.dumps(
+        [p.data for p in await published(harness.controller.dispatcher.hub)]
+    )
+
+
+async def test_a_person_erased_on_a_live_call_leaves_nothing_when_it_ends(
+    harness: Harness,
+) -> None:
+    await harness.emit(CallWaiting("c1", "200", ANN, "Ann <b>O'Brien</b>"))
+    [ring] = harness.pbx.rings()
+    await harness.emit(AgentLegAnswered(ring.leg_id))
+    later = harness.clock.now() + 86400
+    callback = {"queue_id": "german", "number": ANN, "name": "Ann", "not_before": later}
+    await ok(harness, "POST", "/v1/callbacks", callback)
+    task = {"queue_id": "german", "channel": "email", "title": f"mail from {ANN}", "data": {}}
+    await ok(harness, "POST", "/v1/tasks", task)
+    await ok(harness, "POST", "/v1/notes", {"number": ANN, "text": "prefers mornings"})
+    assert await in_event_history(harness, ANN)
+
+    receipt = await ok(harness, "POST", "/v1/privacy/erasures", {"number": ANN})
+    assert receipt["live"] == {
+        "contacts": 0,
+        "callbacks": 1,
+        "calls": 1,
+        "dials": 0,
+        "tasks": 1,
+        "events": receipt["live"]["events"],
+    }
+    assert receipt["live"]["events"] >= 2  # the call's notices, at least
+    assert receipt["erased"]["callbacks"] == 1 and receipt["erased"]["notes"] == 1
+    assert await ok(harness, "GET", "/v1/callbacks") == []  # withdrawn
+    assert not await in_event_history(harness, ANN)
+    assert (await ok(harness, "GET", "/v1/calls/c1"))["state"] == "connected"  # not cut off
+
+    # The call ends after the erasure: its record and notices are without Ann.
+    await harness.advance(30)
+    await harness.emit(ChannelHungUp("c1", 16))
+    [record] = await ok(harness, "GET", "/v1/interactions")
+    assert (record["call_id"], record["caller_number"], record["talk_s"]) == ("c1", "erased", 30)
+    assert not await in_event_history(harness, ANN)
+    assert not await in_event_history(harness, "O'Brien")
+    assert stored_anywhere(harness, ANN) == []
+    assert stored_anywhere(harness, "mornings") == []
+
+    # Ann calls again: a new call is new data, kept as any other.
+    await harness.emit(CallWaiting("c2", "200", ANN, "Ann"))
+    await harness.advance(5)
+    await harness.emit(ChannelHungUp("c2", 16))
+    records = await ok(harness, "GET", "/v1/interactions")
+    assert [(r["call_id"], r["caller_number"]) for r in records] == [
+        ("c1", "erased"),
+        ("c2", ANN),
+    ]
+
+
+async def test_an_export_holds_everything_about_the_person_and_is_audited(
+    harness: Harness,
+) -> None:
+    await harness.emit(CallWaiting("c1", "200", BOB, "Bob"))
+    await harness.advance(4)
+    await harness.emit(ChannelHungUp("c1", 16))  # abandoned while ringing
+    await ok(harness, "POST", "/v1/notes", {"number": BOB, "text": "=cmd|' /C calc'!A0"})
+    await ok(harness, "POST", "/v1/dnc", {"numbers": [BOB], "reason": "asked on the phone"})
+
+    found = await ok(harness, "GET", f"/v1/privacy/export?number={BOB.replace('+', '%2B')}")
+    assert found["number"] == BOB
+    data = found["data"]
+    assert [i["call_id"] for i in data["interactions"]] == ["c1"]
+    assert [n["text"] for n in data["notes"]] == ["=cmd|' /C calc'!A0"]
+    assert [(s["register"], s["reason"]) for s in data["suppressions"]] == [
+        ("internal", "asked on the phone")
+    ]  # the objection, where the person sees it
+    assert data["contacts"] == data["dial_records"] == data["tasks"] == []
+
+    response = await call(harness, "GET", "/v1/privacy/export?format=csv&number=%2B4930333444")
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["kind", "row", "column", "value"]
+    assert ["interactions", "1", "caller_number", BOB] in rows  # a number stays a number
+    assert ["notes", "1", "text", "'=cmd|' /C calc'!A0"] in rows  # a formula is defused
+
+    audit = await ok(harness, "GET", "/v1/privacy/audit")
+    assert [(e["action"], e["actor"]) for e in audit] == [
+        ("export", "key:config"),
+        ("export", "key:config"),
+    ]
+    assert all(BOB not in json.dumps(e) for e in audit)  # a pseudonym, never the number
+
+
+async def test_only_admins_may_and_bad_subjects_are_refused(harness: Harness) -> None:
+    keys = {}
+    for role in ("supervisor", "wallboard"):
+        keys[role] = (await ok(harness, "POST", "/v1/keys", {"name": role, "role": role}))["key"]
+    agent = {"name": "desk", "role": "agent", "agent_id": "a1"}
+    keys["agent"] = (await ok(harness, "POST", "/v1/keys", agent))["key"]
+    for role, key in keys.items():
+        for method, path, body in [
+            ("POST", "/v1/privacy/erasures", {"number": ANN}),
+            ("GET", "/v1/privacy/export?number=123", None),
+            ("GET", "/v1/privacy/audit", None),
+        ]:
+            response = await call(harness, method, path, body, key)
+            assert (response.status_code, response.json()["error_id"]) == (403, "forbidden"), role
+    for body, (status, error_id) in [
+        ({}, (422, "invalid-value")),
+        ({"number": "030 111"}, (422, "invalid-value")),
+        ({"number": ANN, "campaign_id": "c", "contact_id": "x"}, (422, "invalid-value")),
+        ({"campaign_id": "c"}, (422, "invalid-value")),
+        ({"campaign_id": "nope", "contact_id": "x"}, (404, "not-found")),
+        ({"number": ANN, "extra": 1}, (422, "invalid-request")),
+        ({"number": "1" * 65}, (422, "invalid-request")),
+    ]:
+        response = await call(harness, "POST", "/v1/privacy/erasures", body)
+        assert (response.status_code, response.json()["error_id"]) == (status, error_id), body
+    assert await ok(harness, "GET", "/v1/privacy/audit") == []  # nothing was done
+
+
+def test_the_privacy_key_is_given_kept_beside_sqlite_or_missing(tmp_path: Path) -> None:
+    def settings(url: str, **privacy: Any) -> Settings:
+        return Settings.model_construct(database_url=url, privacy=PrivacySettings(**privacy))
+
+    assert privacy_key(settings("sqlite://", key=SecretStr("given"))) == b"given"
+    memory = privacy_key(settings("sqlite://"))
+    assert memory is not None and memory != privacy_key(settings("sqlite://"))
+    beside = privacy_key(settings(f"sqlite:///{tmp_path}/db/ccgateway.db"))
+    path = tmp_path / "db" / "privacy-key"
+    assert beside == path.read_text().strip().encode() and len(beside) == 64
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert privacy_key(settings(f"sqlite:///{tmp_path}/db/ccgateway.db")) == beside  # kept
+    named = tmp_path / "keys" / "privacy"
+    assert privacy_key(settings("postgresql://db/x", key_file=named)) == named.read_bytes().strip()
+    assert os.stat(named.parent).st_mode & 0o777 == 0o700
+    assert privacy_key(settings("postgresql://db/x")) is None  # erasure answers 503

@@ -1,0 +1,243 @@
+"""Erasure in the database: after a person is erased, no column of any table holds their
+number (or their name, notes or answers), on SQLite and on PostgreSQL; the records the
+ledgers count are still there with the same times and outcomes; the number stays
+suppressed, only as a keyed hash. The controller is the real one (the composition root);
+the data is written through its own stores, then erased through its API."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine, String, Text, func, select, text
+
+from ccgateway.domain.commands import Interaction, Outcome
+from ccgateway.domain.outbound.campaigns import CampaignState
+from ccgateway.domain.outbound.records import DialRecord
+from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.records import Callback, Task
+from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore, SqlTaskStore
+from ccgateway.persistence.database import open_database
+from ccgateway.persistence.notes import SqlNoteStore
+from ccgateway.persistence.outbound_store import SqlOutboundStore
+from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.tables import Base
+from ccgateway.ports import Note
+from ccgateway.settings import PrivacySettings
+from ccgateway.testing import ManualClock, build_harness, hermetic_settings
+from ccgateway.testing.harness import ADMIN_KEY, Harness
+from tests.persistence import test_stores
+from tests.persistence.test_outbound_store import (
+    NOW,
+    a_list,
+    campaign,
+    contact,
+    dial,
+    disposition,
+    refusal,
+)
+
+url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
+
+KEY = "privacy-key-for-the-erasure-tests-0123456789"
+ANN = contact(1, name="Ann O'Brien", fields={"email": "ann@example.org", "order": "A-1"})
+BOB = contact(2)  # another person, whose data stays
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def seed(engine: Engine) -> None:
+    """Ann and Bob in every table that can hold a person."""
+    outbound = SqlOutboundStore(engine)
+    outbound.put_campaign(campaign(), CampaignState.PAUSED)
+    outbound.put_campaign(campaign("winback"), CampaignState.PAUSED)
+    outbound.import_contacts(a_list(size=2), [ANN, BOB])
+    outbound.import_contacts(
+        a_list("l2", "winback", size=1), [dataclasses.replace(ANN, id="w1", list_id="l2")]
+    )
+    for person, n in ((ANN, 1), (BOB, 2)):
+        at = NOW + n * 1000
+        outbound.add_dial(dial(f"d{n}", at, contact_id=person.id, number=person.number))
+        outbound.add_disposition(disposition(f"d{n}", at + 70, contact_id=person.id))
+        outbound.add_refusal(refusal(at + 5, contact_id=person.id, number=person.number))
+        SqlInteractionStore(engine).add(
+            Interaction(
+                f"call-{n}", "out", "ann", person.number, Outcome.ANSWERED,
+                at, at + 3, at + 90, 3.0, 87.0, 1, detail=f"callback to {person.number}",
+            )
+        )  # fmt: skip
+        SqlCallbackStore(engine).save(
+            Callback(f"cb{n}", "out", person.number, person.name, 0, at, at)
+        )
+        SqlNoteStore(engine).add(
+            Note(f"n{n}", at, "ann", None, person.number, None, f"d{n}", f"{person.name}: no")
+        )
+        SqlTaskStore(engine).save(
+            Task(f"t{n}", "email", "out", 0, at, f"mail from {person.number}", {"from": "x"})
+        )
+    outbound.suppress("internal", [ANN.number, BOB.number], "objection", NOW)
+    outbound.suppress("tps", [ANN.number], "", NOW)
+
+
+def cells_with(engine: Engine, needle: str) -> list[tuple[str, str]]:
+    """Every (table, column) of text whose value anywhere contains `needle`."""
+    found = []
+    with engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if not isinstance(column.type, String | Text):
+                    continue
+                where = column.contains(needle, autoescape=True)
+                count = connection.scalar(select(func.count()).select_from(table).where(where))
+                if count:
+                    found.append((table.name, column.name))
+    return found
+
+
+def ledger(engine: Engine) -> list[tuple[Any, ...]]:
+    """What the abandon-rate ledgers and the reports count: every dial's campaign, times and
+    outcome, and every disposition's code."""
+    outbound = SqlOutboundStore(engine)
+    dials: list[DialRecord] = outbound.dials(None, None, 1000)
+    counted: list[tuple[Any, ...]] = [
+        (d.id, d.campaign_id, d.dialled_at, d.ended_at, d.outcome, d.answered_at) for d in dials
+    ]
+    counted += [(d.live_at, d.connected_at, d.agent_id, d.amd, d.at_risk) for d in dials]
+    counted += [(d.dial_id, d.code, d.at) for d in outbound.dispositions_of([d.id for d in dials])]
+    return counted
+
+
+@pytest.fixture
+async def harness(url: str) -> AsyncIterator[Harness]:
+    engine = open_database(url)
+    seed(engine)
+    engine.dispose()
+    settings = hermetic_settings(url)
+    settings.privacy = PrivacySettings(key=SecretStr(KEY))
+    built = build_harness(settings, clock=ManualClock(NOW + 10_000))
+    async with built.running():
+        yield built
+
+
+async def api(harness: Harness, method: str, path: str, body: Any = None) -> httpx.Response:
+    transport = httpx.ASGITransport(app=harness.controller.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
+        return await client.request(method, path, json=body, headers=ADMIN)
+
+
+async def test_an_erased_person_is_in_no_column_of_any_table(harness: Harness) -> None:
+    engine = harness.controller.engine
+    before = ledger(engine)
+    needles = (ANN.number, ANN.number[-10:], "Ann O'Brien", "ann@example.org")
+    assert cells_with(engine, ANN.number)  # the seed put the number in many places
+
+    response = await api(harness, "POST", "/v1/privacy/erasures", {"number": ANN.number})
+    assert response.status_code == 200, response.text
+    receipt = response.json()
+    assert receipt["subject"] == pseudonym(KEY.encode(), ANN.number)
+    assert receipt["erased"] == {
+        "contacts": 2,  # in both campaigns' lists
+        "callbacks": 1,
+        "notes": 1,
+        "tasks": 1,
+        "interactions": 1,
+        "dial_records": 1,
+        "dispositions": 1,
+        "refusals": 1,
+        "suppressions": 2,  # the objection and the register's listing
+    }
+    assert {k["what"] for k in receipt["kept"]} >= {"do-not-call", "the audit log"}
+
+    for needle in needles:
+        assert cells_with(engine, needle) == [], needle
+    # Bob is untouched.
+    assert ("contacts", "number") in cells_with(engine, BOB.number)
+    assert ("dial_records", "number") in cells_with(engine, BOB.number)
+    # The ledgers count the same dials with the same times and outcomes.
+    assert ledger(engine) == before
+    # The lists' counts follow.
+    with engine.connect() as connection:
+        counts = connection.execute(text("SELECT id, contacts FROM contact_lists ORDER BY id"))
+        assert counts.all() == [("l1", 1), ("l2", 0)]
+
+    # Still suppressed: a list that brings the number back finds it on the forgotten list,
+    # by its keyed hash; the key itself is not in the database.
+    outbound = SqlOutboundStore(engine, pseudonym=lambda n: pseudonym(KEY.encode(), n))
+    assert outbound.suppressed([ANN.number, BOB.number]) == {
+        ANN.number: "forgotten",
+        BOB.number: "internal",
+    }
+    assert cells_with(engine, KEY) == []
+    assert SqlOutboundStore(engine).suppressed([ANN.number]) == {}  # without the key: nothing
+
+    # The audit log has the erasure, under the pseudonym, with the counts.
+    [entry] = (await api(harness, "GET", "/v1/privacy/audit")).json()
+    assert (entry["action"], entry["actor"], entry["subject"]) == (
+        "erase",
+        "key:config",
+        receipt["subject"],
+    )
+    assert json.loads(entry["detail"]) == receipt["erased"]
+
+    # Erasing again finds nothing more, and the records are not erased twice.
+    again = (await api(harness, "POST", "/v1/privacy/erasures", {"number": ANN.number})).json()
+    assert set(again["erased"].values()) == {0}
+    assert ledger(engine) == before
+
+
+async def test_the_record_tables_allow_an_erasure_once_and_nothing_else(url: str) -> None:
+    engine = open_database(url)
+    seed(engine)
+    personal = "number = 'erased', contact_id = 'erased', detail = ''"
+    allowed = f"UPDATE dial_records SET {personal}, erased_at = 1 WHERE id = 'd1'"
+    for refused in (
+        "UPDATE dial_records SET number = 'x' WHERE id = 'd1'",  # not as an erasure
+        f"UPDATE dial_records SET {personal}, erased_at = 1, outcome = 'x' WHERE id = 'd1'",
+        f"UPDATE dial_records SET {personal}, erased_at = 1, dialled_at = 0 WHERE id = 'd1'",
+        "UPDATE dispositions SET code = 'x', erased_at = 1",
+        "UPDATE refusals SET rule = 'x', erased_at = 1",
+        "DELETE FROM dial_records WHERE id = 'd1'",
+    ):
+        with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+            connection.execute(text(refused))
+    with engine.begin() as connection:
+        assert connection.execute(text(allowed)).rowcount == 1
+    with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+        connection.execute(text("UPDATE dial_records SET erased_at = 2 WHERE id = 'd1'"))
+    engine.dispose()
+
+
+def test_a_new_sqlite_database_and_its_folder_are_its_owners_alone(tmp_path: Any) -> None:
+    path = tmp_path / "new" / "ccgateway.db"
+    open_database(f"sqlite:///{path}").dispose()
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_version_7_database_gets_erasable_records(url: str) -> None:
+    engine = open_database(url)
+    seed(engine)
+    with engine.begin() as connection:  # what version 7 had: no erased_at, no audit log
+        for table in ("dial_records", "dispositions", "refusals"):
+            for trigger in (f"{table}_no_update", f"{table}_no_delete"):
+                if engine.dialect.name == "sqlite":
+                    connection.execute(text(f"DROP TRIGGER {trigger}"))
+            connection.execute(text(f"ALTER TABLE {table} DROP COLUMN erased_at"))
+        connection.execute(text("DROP TABLE audit_log"))
+        connection.execute(text("DELETE FROM schema_version"))
+        connection.execute(text("INSERT INTO schema_version (version) VALUES (7)"))
+    engine.dispose()
+    upgraded = open_database(url)
+    assert test_stores.versions(upgraded) == [7, 8]
+    before = ledger(upgraded)
+    erased = SqlPrivacyStore(upgraded).erase(ANN.number, "h:x", NOW, "key:test")
+    assert (erased["dial_records"], erased["dispositions"], erased["refusals"]) == (1, 1, 1)
+    assert ledger(upgraded) == before
+    assert cells_with(upgraded, ANN.number) == []
+    with pytest.raises(Exception, match="append-only"), upgraded.begin() as connection:
+        connection.execute(text("DELETE FROM dispositions"))
+    upgraded.dispose()
