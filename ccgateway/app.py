@@ -47,6 +47,7 @@ from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
@@ -54,6 +55,7 @@ from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
+from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
 
@@ -82,6 +84,7 @@ class Controller:
     dispatcher: Dispatcher
     service: CenterService
     api: FastAPI
+    retention: RetentionService
 
 
 def build_controller(
@@ -143,7 +146,15 @@ def build_controller(
     sessions = build_sessions(settings, engine, now=clock.now, passwords=passwords)
     notes = SqlNoteStore(engine, now=clock.now)
     history = HistoryService(dispatcher, interactions, outbound, callbacks, notes, clock)
-    privacy = PrivacyService(dispatcher, SqlPrivacyStore(engine), outbound, key, clock)
+    privacy_store = SqlPrivacyStore(engine)
+    retention = RetentionService(
+        dispatcher,
+        SqlRetentionStore(engine),
+        privacy_store,
+        clock,
+        batch=settings.retention.batch_rows,
+    )
+    privacy = PrivacyService(dispatcher, privacy_store, outbound, key, clock, retention)
     api = create_api(
         service,
         keys,
@@ -154,8 +165,9 @@ def build_controller(
         sessions,
         history=history,
         privacy=privacy,
+        retention=retention,
     )
-    return Controller(settings, engine, dispatcher, service, api)
+    return Controller(settings, engine, dispatcher, service, api, retention)
 
 
 def privacy_key(settings: Settings) -> bytes | None:
@@ -276,8 +288,16 @@ async def serve(controller: Controller) -> None:
     try:
         async with asyncio.TaskGroup() as tasks:
             dispatcher = tasks.create_task(controller.dispatcher.run(), name="dispatcher")
+            retention = controller.settings.retention
+            background = [dispatcher]
+            if retention.purge_every_h > 0:
+                schedule = controller.retention.run_schedule(
+                    retention.purge_every_h * 3600, retention.first_purge_after_s
+                )
+                background.append(tasks.create_task(schedule, name="purge"))
             await server.serve()  # returns on SIGINT/SIGTERM
-            dispatcher.cancel()
+            for task in background:
+                task.cancel()
     finally:
         for pbx in controller.dispatcher.pbxes.values():
             await pbx.close()

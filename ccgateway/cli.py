@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ccgateway.contacts_cli import add_import_commands
     from ccgateway.demo import add_demo_command
+    from ccgateway.retention_cli import add_purge_command
     from ccgateway.sandbox.cli import add_sandbox_commands
     from ccgateway.sim.cli import add_simulate_commands
     from ccgateway.users_cli import add_users_commands
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_import_commands(commands)
     add_simulate_commands(commands)
     add_users_commands(commands)
+    add_purge_command(commands)
     return parser
 
 

@@ -52,7 +52,7 @@ def add_import_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     load.add_argument("--name", help="the list's name (default: the file's name)")
     load.add_argument("--region", default="GB", help="country of national numbers (GB)")
     load.add_argument("--rejects", type=Path, help="write the rejected rows here (CSV)")
-    _add_controller_options(load)
+    add_controller_options(load)
     load.set_defaults(handler=_import_contacts)
 
     dnc = commands.add_parser("dnc", help="do-not-call lists")
@@ -62,16 +62,16 @@ def add_import_commands(commands: argparse._SubParsersAction[argparse.ArgumentPa
     )
     register.add_argument("name", help="the register, as the rule set names it: tps, national")
     register.add_argument("file", type=Path, help="one E.164 number per line")
-    _add_controller_options(register)
+    add_controller_options(register)
     register.set_defaults(handler=_replace_register)
     add = dnc_commands.add_parser("add", help="put numbers on the internal list (objections)")
     add.add_argument("numbers", nargs="+")
     add.add_argument("--reason", required=True)
-    _add_controller_options(add)
+    add_controller_options(add)
     add.set_defaults(handler=_add_numbers)
 
 
-def _add_controller_options(parser: argparse.ArgumentParser) -> None:
+def add_controller_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", help="the controller's TOML config (default: $CCGW_CONFIG)")
     parser.add_argument(
         "--url", help="the running controller's API (default: the config's api.host and port)"

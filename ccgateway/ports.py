@@ -23,6 +23,7 @@ from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactStat
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import RuleSet
 from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.retention import HoldKind, Kind, PurgeScope, RetentionPolicy
 
 
 class PbxError(Exception):
@@ -382,3 +383,36 @@ class PrivacyStore(Protocol):
 
     def audit(self, limit: int, offset: int = 0) -> list[AuditEntry]:
         """Newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    """A legal hold: nothing of the number, campaign or contact is purged while it lasts,
+    and the person cannot be erased."""
+
+    kind: HoldKind
+    value: str
+    reason: str
+    at: float
+
+
+class RetentionStore(Protocol):
+    def policy(self) -> RetentionPolicy: ...
+
+    def put_policy(self, policy: RetentionPolicy, at: float) -> None: ...
+
+    def holds(self) -> list[Hold]: ...
+
+    def add_hold(self, hold: Hold) -> bool:
+        """Whether the hold is new."""
+
+    def remove_hold(self, kind: HoldKind, value: str) -> bool:
+        """Whether there was such a hold."""
+
+    def held(self, kind: HoldKind, value: str) -> bool: ...
+
+    def campaign_rule_sets(self) -> dict[str, str]:
+        """campaign id -> its rule set id, for every campaign with data."""
+
+    def purge_batch(self, kind: Kind, scope: PurgeScope, limit: int) -> int:
+        """Delete up to `limit` rows past their cutoff and under no hold; how many."""

@@ -125,6 +125,16 @@ class PrivacySettings(BaseModel):
     key_file: Path | None = None
 
 
+class RetentionSettings(BaseModel):
+    """When the controller purges what is past its period (the periods themselves are the
+    retention policy's, set through the API: they are data, not deployment)."""
+
+    purge_every_h: float = Field(24.0, ge=0, le=24 * 365)  # 0: only on demand
+    first_purge_after_s: float = Field(300.0, ge=0, le=86400)
+    # Rows deleted per transaction: the centre's own writes go between two batches.
+    batch_rows: int = Field(5000, ge=1, le=1_000_000)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -134,6 +144,7 @@ class Settings(BaseSettings):
     api: ApiSettings = ApiSettings()
     agents: AgentSettings = AgentSettings()
     privacy: PrivacySettings = PrivacySettings()
+    retention: RetentionSettings = RetentionSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
 

@@ -4,8 +4,8 @@ The schema is created on first start (`metadata.create_all`) and its version rec
 `schema_version` table. The few changes since version 1 are additive and applied here in
 place; real migrations (Alembic) are future work, needed before the first change that is
 not a new column or table. The dialer's record tables get triggers that refuse any change
-to a record but an erasure's, made again on every open (`_guard_records`). A SQLite file
-this creates is readable by its owner alone (it holds personal data).
+to a record but an erasure's and a purge's, made again on every open (`_guard_records`). A
+SQLite file this creates is readable by its owner alone (it holds personal data).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from sqlalchemy.pool import StaticPool
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself
-# refuses to change or delete one, whoever asks, but for one change: an erasure, once, of
-# the person's columns (these, set with erased_at), everything else as it was.
+# refuses to change or delete one, whoever asks, but for an erasure, once, of the person's
+# columns (these, set with erased_at), everything else as it was; and a retention purge's
+# DELETE, inside the transaction that holds the purge permit (persistence/retention_store.py).
 PERSONAL_COLUMNS = {
     "dial_records": ("number", "contact_id", "detail"),
     "dispositions": ("contact_id", "answers", "note"),
@@ -105,6 +106,8 @@ BEGIN
            AND (to_jsonb(NEW) - TG_ARGV) = (to_jsonb(OLD) - TG_ARGV) THEN
             RETURN NEW;
         END IF;
+    ELSIF TG_OP = 'DELETE' AND EXISTS (SELECT 1 FROM purge_permits) THEN
+        RETURN OLD;
     END IF;
     RAISE EXCEPTION USING
         MESSAGE = TG_OP || ' on ' || TG_TABLE_NAME || ': {_REFUSAL}',
@@ -179,7 +182,8 @@ def _guard_records(connection: Connection) -> None:
         for table in APPEND_ONLY:
             for operation in ("UPDATE", "DELETE"):
                 name = f"{table}_no_{operation.lower()}"
-                unless = f"WHEN NOT ({_sqlite_erasure(table)}) " if operation == "UPDATE" else ""
+                allowed = _sqlite_erasure(table) if operation == "UPDATE" else _SQLITE_PURGE
+                unless = f"WHEN NOT ({allowed}) "
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
                 connection.exec_driver_sql(
                     f"CREATE TRIGGER {name} BEFORE {operation} ON {table} {unless}"
@@ -198,6 +202,10 @@ def _guard_records(connection: Connection) -> None:
                     f"CREATE TRIGGER {name} {when.format(table)} "
                     f"EXECUTE FUNCTION ccgw_refuse_change({arguments})"
                 )
+
+
+# The one DELETE the triggers let through: a purge's, in the transaction holding the permit.
+_SQLITE_PURGE = "EXISTS (SELECT 1 FROM purge_permits)"
 
 
 def _sqlite_erasure(table: str) -> str:

@@ -436,3 +436,33 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
     detail: Mapped[str] = mapped_column(Text)
+
+
+# --- version 8: retention (the policy, legal holds, the purge's permit) -----------------------
+
+
+class RetentionPolicyRow(Base):
+    """The retention policy (domain/retention.py) as one JSON document."""
+
+    __tablename__ = "retention_policy"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+
+class LegalHoldRow(Base):
+    """A legal hold: nothing of the number, campaign or contact is purged while it lasts."""
+
+    __tablename__ = "legal_holds"
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(129), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class PurgePermitRow(Base):
+    """Present only inside a purge's own transaction (so never seen by another): the one
+    thing that lets the append-only records' triggers allow a DELETE (database.py)."""
+
+    __tablename__ = "purge_permits"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)

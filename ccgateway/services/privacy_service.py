@@ -20,6 +20,7 @@ from ccgateway.domain.privacy import Forgotten, pseudonym
 from ccgateway.ports import AuditEntry, Clock, OutboundStore, PrivacyStore
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.history_service import check_number
+from ccgateway.services.retention_service import RetentionService
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +95,11 @@ class PrivacyService:
         outbound: OutboundStore,
         key: bytes | None,
         clock: Clock,
+        holds: RetentionService | None = None,
     ) -> None:
+        """`holds` refuses the erasure of a person under a legal hold."""
         self._dispatcher = dispatcher
+        self._holds = holds
         self._store = store
         self._outbound = outbound
         self._key = key
@@ -122,6 +126,9 @@ class PrivacyService:
                 "erasure needs a privacy key: set CCGW_PRIVACY__KEY or privacy.key_file"
             )
         number = await self.number(subject)
+        if self._holds is not None:
+            contact = f"{subject.campaign_id}:{subject.contact_id}" if subject.contact_id else None
+            await self._holds.check_not_held(number, contact)
         keyed = pseudonym(self._key, number)
         dispatcher = self._dispatcher
 

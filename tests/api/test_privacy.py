@@ -209,3 +209,50 @@ def test_the_privacy_key_is_given_kept_beside_sqlite_or_missing(tmp_path: Path) 
     assert privacy_key(settings("postgresql://db/x", key_file=named)) == named.read_bytes().strip()
     assert os.stat(named.parent).st_mode & 0o777 == 0o700
     assert privacy_key(settings("postgresql://db/x")) is None  # erasure answers 503
+
+
+async def test_the_retention_policy_and_legal_holds(harness: Harness) -> None:
+    policy = await ok(harness, "GET", "/v1/retention")
+    assert (policy["default"], policy["queues"]) == ({}, {})  # kept for ever
+    floors = {(f["rule_set"], f["kind"]): f["days"] for f in policy["floors"]}
+    assert floors[("us", "dial_records")] == 31 and floors[("de", "contacts")] == 1827
+    for body, (status, error_id) in [
+        ({"queues": {"german": {"dial_records": 5}}}, (422, "invalid-value")),
+        ({"default": {"interactions": 0}}, (422, "invalid-value")),
+        ({"default": {"interactions": 36501}}, (422, "invalid-value")),
+        ({"default": {"recordings_of_mars": 5}}, (422, "invalid-request")),
+        ({"default": {"interactions": 5.5}}, (422, "invalid-request")),
+    ]:
+        response = await call(harness, "PUT", "/v1/retention", body)
+        assert (response.status_code, response.json()["error_id"]) == (status, error_id), body
+    wanted = {"default": {"interactions": 90, "audit": None}, "queues": {"german": {"tasks": 7}}}
+    changed = await ok(harness, "PUT", "/v1/retention", wanted)
+    assert (changed["default"], changed["queues"]) == (wanted["default"], wanted["queues"])
+    assert (await ok(harness, "GET", "/v1/retention"))["default"] == wanted["default"]
+
+    # A person under a legal hold cannot be erased until the hold is released.
+    hold = {"kind": "number", "value": ANN, "reason": "complaint 42"}
+    placed = await ok(harness, "POST", "/v1/retention/holds", hold)
+    assert (placed["kind"], placed["value"], placed["reason"]) == ("number", ANN, "complaint 42")
+    assert await ok(harness, "POST", "/v1/retention/holds", {**hold, "reason": "again"}) == placed
+    refused = await call(harness, "POST", "/v1/privacy/erasures", {"number": ANN})
+    assert (refused.status_code, refused.json()["error_id"]) == (409, "conflict")
+    path = f"/v1/retention/holds/number/{ANN.replace('+', '%2B')}"
+    assert (await call(harness, "DELETE", path)).status_code == 204
+    assert (await call(harness, "DELETE", path)).status_code == 404
+    assert (await call(harness, "POST", "/v1/privacy/erasures", {"number": ANN})).is_success
+    bad = {"kind": "contact", "value": "no-colon", "reason": "x"}
+    assert (await call(harness, "POST", "/v1/retention/holds", bad)).status_code == 422
+    actions = [e["action"] for e in await ok(harness, "GET", "/v1/privacy/audit")]
+    assert actions == ["erase", "release", "hold", "retention policy"]
+
+    supervisor = await ok(harness, "POST", "/v1/keys", {"name": "s", "role": "supervisor"})
+    for method, path, body in [
+        ("GET", "/v1/retention", None),
+        ("PUT", "/v1/retention", {}),
+        ("POST", "/v1/retention/holds", hold),
+        ("GET", "/v1/retention/holds", None),
+        ("POST", "/v1/retention/purge", None),
+    ]:
+        response = await call(harness, method, path, body, supervisor["key"])
+        assert response.status_code == 403, path

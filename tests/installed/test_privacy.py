@@ -4,12 +4,19 @@ the number stays suppressed under the key the controller made beside its databas
 
 from __future__ import annotations
 
+import re
+import time
+
 import httpx
 
+from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.privacy import pseudonym
+from ccgateway.persistence import SqlInteractionStore
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.outbound_store import SqlOutboundStore
+from ccgateway.ports import InteractionQuery
 from tests.installed.conftest import ServedController
+from tests.installed.test_list_commands import ccgateway
 
 NUMBER = "+441632960002"
 
@@ -42,5 +49,33 @@ def test_an_erasure_over_http_outlives_a_restart(served: ServedController) -> No
     try:
         store = SqlOutboundStore(engine, pseudonym=lambda n: pseudonym(key, n))
         assert store.suppressed([NUMBER]) == {NUMBER: "forgotten"}
+    finally:
+        engine.dispose()
+
+
+def test_ccgateway_purge_goes_through_the_controller_or_to_the_database(
+    served: ServedController,
+) -> None:
+    policy = {"default": {"interactions": 30}}
+    with httpx.Client(base_url=served.base_url, headers=served.auth, timeout=10) as client:
+        assert client.put("/v1/retention", json=policy).status_code == 200
+    done = ccgateway(served, "purge")
+    assert done.returncode == 0, done.stderr
+    assert f"purged (by the controller at {served.base_url})" in done.stdout
+    assert "POST /v1/retention/purge" in served.log()
+
+    served.stop()  # now the command purges the database itself
+    engine = open_database(f"sqlite:///{served.database}")
+    old = time.time() - 40 * 86400
+    record = Interaction("c1", "q", None, NUMBER, Outcome.ABANDONED, old, None, old + 9, 9, 0, 0)
+    SqlInteractionStore(engine).add(record)
+    engine.dispose()
+    done = ccgateway(served, "purge")
+    assert done.returncode == 0, done.stderr
+    assert "purged (no controller running: the database itself)" in done.stdout
+    assert re.search(r"interactions\s+1\n", done.stdout), done.stdout
+    engine = open_database(f"sqlite:///{served.database}")
+    try:
+        assert SqlInteractionStore(engine).query(InteractionQuery()) == []
     finally:
         engine.dispose()
