@@ -47,6 +47,7 @@ from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
@@ -55,6 +56,7 @@ from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
+from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
@@ -114,7 +116,10 @@ def build_controller(
     # The centre's promises the PBX cannot remember: queued callbacks and open tasks.
     center.callbacks.restore(callbacks.live(), clock.now())
     center.tasks.restore(tasks.live(), clock.now())
+    recordings = SqlRecordingStore(engine, now=clock.now)
+    center.recorder.restore(recordings.live())
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
+    recording_files = RecordingFiles(settings.recordings.directory)
     hub = EventHub()
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
     today = clock.now() // 86_400 * 86_400
@@ -137,6 +142,8 @@ def build_controller(
         callbacks=callbacks,
         tasks=tasks,
         outbound=outbound,
+        recordings=recordings,
+        recording_files=recording_files,
     )
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)
@@ -153,8 +160,15 @@ def build_controller(
         privacy_store,
         clock,
         batch=settings.retention.batch_rows,
+        files=recording_files,
     )
-    privacy = PrivacyService(dispatcher, privacy_store, outbound, key, clock, retention)
+    privacy = PrivacyService(
+        dispatcher, privacy_store, outbound, key, clock, retention, recording_files
+    )
+    listening = RecordingService(
+        dispatcher, recordings, recording_files, privacy_store, clock,
+        agents_hear_own=settings.recordings.agents_hear_own,
+    )  # fmt: skip
     api = create_api(
         service,
         keys,
@@ -166,6 +180,7 @@ def build_controller(
         history=history,
         privacy=privacy,
         retention=retention,
+        recordings=listening,
     )
     return Controller(settings, engine, dispatcher, service, api, retention)
 
@@ -238,6 +253,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 ping_interval_s=ami.ping_interval_s,
                 dead_after_s=ami.dead_after_s,
                 trunk=ami.trunk,
+                recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
             )
         )
     if settings.freeswitch.enabled:

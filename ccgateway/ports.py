@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 from ccgateway.domain.agents import AgentState
@@ -22,6 +23,7 @@ from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactState, Progress
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import RuleSet
+from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.retention import HoldKind, Kind, PurgeScope, RetentionPolicy
 
@@ -379,6 +381,9 @@ class PrivacyStore(Protocol):
     def export(self, number: str) -> dict[str, list[dict[str, object]]]:
         """Every row held about the number, by kind, each as its columns."""
 
+    def recording_files(self, number: str) -> list[str]:
+        """The files of the number's recordings (erasure deletes them after their rows)."""
+
     def add_audit(self, entry: AuditEntry) -> None: ...
 
     def audit(self, limit: int, offset: int = 0) -> list[AuditEntry]:
@@ -414,5 +419,50 @@ class RetentionStore(Protocol):
     def campaign_rule_sets(self) -> dict[str, str]:
         """campaign id -> its rule set id, for every campaign with data."""
 
-    def purge_batch(self, kind: Kind, scope: PurgeScope, limit: int) -> int:
-        """Delete up to `limit` rows past their cutoff and under no hold; how many."""
+    def purge_batch(self, kind: Kind, scope: PurgeScope, limit: int) -> tuple[int, list[str]]:
+        """Delete up to `limit` rows past their cutoff and under no hold; how many, and the
+        recordings' files whose rows went."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingFacts:
+    """A recording's record, with its file's size and SHA-256 once the file is closed."""
+
+    recording: Recording
+    size: int | None
+    sha256: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingQuery:
+    call_id: str | None = None
+    agent_id: str | None = None
+    since: float | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class RecordingStore(Protocol):
+    def save(self, recording: Recording) -> None: ...
+
+    def set_file(self, recording_id: str, size: int, sha256: str) -> None: ...
+
+    def live(self) -> list[Recording]:
+        """Recordings not ended."""
+
+    def get(self, recording_id: str) -> RecordingFacts | None: ...
+
+    def query(self, query: RecordingQuery) -> list[RecordingFacts]:
+        """Newest first."""
+
+
+class RecordingFileStore(Protocol):
+    """The recordings folder as the controller sees it."""
+
+    def path(self, file: str) -> Path: ...
+
+    def measure(self, file: str) -> tuple[int, str] | None:
+        """(size, SHA-256) of the file; None if it is not there."""
+
+    def delete(self, files: list[str]) -> int:
+        """How many of the files were there to delete."""

@@ -56,6 +56,7 @@ def purge_database(settings: Settings, batch: int | None = None) -> dict[Kind, i
     from ccgateway.persistence import open_database
     from ccgateway.persistence.outbound_store import SqlOutboundStore
     from ccgateway.persistence.privacy_store import SqlPrivacyStore
+    from ccgateway.persistence.recording_store import RecordingFiles
     from ccgateway.persistence.retention_store import SqlRetentionStore
     from ccgateway.ports import AuditEntry
 
@@ -70,7 +71,9 @@ def purge_database(settings: Settings, batch: int | None = None) -> dict[Kind, i
         removed = {}
         for kind, scope in plan.items():
             removed[kind] = 0
-            while (done := store.purge_batch(kind, scope, size)) > 0:
+            while True:
+                done, files = store.purge_batch(kind, scope, size)
+                RecordingFiles(settings.recordings.directory).delete(files)
                 removed[kind] += done
                 if done < size:
                     break

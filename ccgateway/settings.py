@@ -125,6 +125,16 @@ class PrivacySettings(BaseModel):
     key_file: Path | None = None
 
 
+class RecordingSettings(BaseModel):
+    """Where recordings are: the folder the PBX writes them into, as the controller reads it
+    (`directory`), and as the PBX sees it (`pbx_directory`, when they differ: a chroot, a
+    share mounted elsewhere). Keep it unreadable by others (0750, the PBX's group)."""
+
+    directory: Path = Path("/var/spool/asterisk/monitor")
+    pbx_directory: str | None = None
+    agents_hear_own: bool = False  # may an agent list and play its own calls' recordings?
+
+
 class RetentionSettings(BaseModel):
     """When the controller purges what is past its period (the periods themselves are the
     retention policy's, set through the API: they are data, not deployment)."""
@@ -145,6 +155,7 @@ class Settings(BaseSettings):
     agents: AgentSettings = AgentSettings()
     privacy: PrivacySettings = PrivacySettings()
     retention: RetentionSettings = RetentionSettings()
+    recordings: RecordingSettings = RecordingSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
 

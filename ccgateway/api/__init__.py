@@ -27,6 +27,7 @@ from ccgateway.api.routes import dialer as dialer_routes
 from ccgateway.api.routes import history as history_routes
 from ccgateway.api.routes import keys as key_routes
 from ccgateway.api.routes import privacy as privacy_routes
+from ccgateway.api.routes import recordings as recording_routes
 from ccgateway.api.routes import retention as retention_routes
 from ccgateway.api.routes import session as session_routes
 from ccgateway.api.routes import users as user_routes
@@ -37,6 +38,7 @@ from ccgateway.services.dialer_service import DialerService
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
+from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
 from ccgateway.ui import router as ui_routes
@@ -54,6 +56,7 @@ def create_api(
     history: HistoryService | None = None,
     privacy: PrivacyService | None = None,
     retention: RetentionService | None = None,
+    recordings: RecordingService | None = None,
     max_body_bytes: int = MAX_JSON_BYTES,
 ) -> FastAPI:
     """The API on the services; a request body over `max_body_bytes` is refused before it
@@ -76,12 +79,18 @@ def create_api(
     app.state.history = history  # contacts' history, notes, the directory (the desktop's)
     app.state.privacy = privacy  # people's rights: erasure, export, the audit log
     app.state.retention = retention  # periods, legal holds, the purge
+    app.state.recordings = recordings  # calls' recordings: pause, list, hear
     install_error_handlers(app)
     routes = (skills, agents, queues, calls, callbacks, tasks, interactions, key_routes)
     dialing = (rule_sets, campaigns, contact_lists, dialer_routes)
     people = (session_routes, user_routes)
     desktop = (history_routes, directory) if history is not None else ()
-    rights = [m for m, s in ((privacy_routes, privacy), (retention_routes, retention)) if s]
+    optional = (
+        (privacy_routes, privacy),
+        (retention_routes, retention),
+        (recording_routes, recordings),
+    )
+    rights = [module for module, service in optional if service is not None]
     for module in (*routes, *dialing, *people, *desktop, *rights, events, metrics):
         app.include_router(module.router)
     app.include_router(ui_routes.router)  # the pages under /ui/, on the same API

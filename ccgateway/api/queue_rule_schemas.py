@@ -18,6 +18,7 @@ from ccgateway.domain.queue_policy import (
     Limits,
     QueueAction,
 )
+from ccgateway.domain.recording import RecordingMode, RecordingPolicy
 
 ActionKindName = Literal["queue", "voicemail", "callback", "message", "fallback"]
 
@@ -137,3 +138,19 @@ class CallbackPolicyIn(Rule):
     @classmethod
     def of(cls, policy: CallbackPolicy) -> CallbackPolicyIn:
         return cls(**dataclasses.asdict(policy))
+
+
+class RecordingPolicyIn(Rule):
+    mode: Literal["never", "always", "sampled", "on_demand"] = Field(
+        "never",
+        description="never; always (from the first bridge to an agent); sampled (a share of "
+        "the calls); on_demand (when the agent or a supervisor starts it)",
+    )
+    share: float = Field(1.0, description="sampled: this share of the calls, above 0 and at most 1")
+
+    def to_domain(self) -> RecordingPolicy:
+        return RecordingPolicy(RecordingMode(self.mode), self.share)
+
+    @classmethod
+    def of(cls, policy: RecordingPolicy) -> RecordingPolicyIn:
+        return cls(mode=policy.mode.value, share=policy.share)

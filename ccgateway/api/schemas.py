@@ -20,7 +20,13 @@ from pydantic import (
     model_validator,
 )
 
-from ccgateway.api.queue_rule_schemas import AnnounceIn, CallbackPolicyIn, HoursIn, LimitsIn
+from ccgateway.api.queue_rule_schemas import (
+    AnnounceIn,
+    CallbackPolicyIn,
+    HoursIn,
+    LimitsIn,
+    RecordingPolicyIn,
+)
 from ccgateway.api.times import utc, utc_or_none
 from ccgateway.domain.commands import Interaction
 from ccgateway.domain.engine import Decision
@@ -237,6 +243,7 @@ class QueueIn(Input):
     hours: HoursIn | None = Field(None, description="opening hours; none: always open")
     announce: AnnounceIn = Field(default_factory=AnnounceIn)
     callback: CallbackPolicyIn = Field(default_factory=CallbackPolicyIn)
+    recording: RecordingPolicyIn = Field(default_factory=RecordingPolicyIn)
 
     def to_domain(self) -> Queue:
         return Queue(
@@ -258,6 +265,7 @@ class QueueIn(Input):
             self.hours.to_domain() if self.hours else None,
             self.announce.to_domain(),
             self.callback.to_domain(),
+            self.recording.to_domain(),
         )
 
 
@@ -279,6 +287,7 @@ class QueuePatch(Patch):
     hours: HoursIn | None = Field(None, description="null: always open")
     announce: AnnounceIn | None = None
     callback: CallbackPolicyIn | None = None
+    recording: RecordingPolicyIn | None = None
 
     NULLABLE = frozenset({"hours"})
 
@@ -288,7 +297,7 @@ class QueuePatch(Patch):
             changes["relaxation"] = tuple(s.to_domain() for s in self.relaxation or ())
         if "strategy" in changes:
             changes["strategy"] = Strategy(changes["strategy"])
-        for name in ("limits", "hours", "announce", "callback"):
+        for name in ("limits", "hours", "announce", "callback", "recording"):
             if name in changes:
                 rule = getattr(self, name)
                 changes[name] = None if rule is None else rule.to_domain()
@@ -315,6 +324,7 @@ class QueueOut(BaseModel):
     hours: HoursIn | None
     announce: AnnounceIn
     callback: CallbackPolicyIn
+    recording: RecordingPolicyIn
 
     @classmethod
     def of(cls, q: Queue) -> QueueOut:
@@ -346,6 +356,7 @@ class QueueOut(BaseModel):
             hours=HoursIn.of(q.hours),
             announce=AnnounceIn.of(q.announce),
             callback=CallbackPolicyIn.of(q.callback),
+            recording=RecordingPolicyIn.of(q.recording),
         )
 
 

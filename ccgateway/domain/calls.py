@@ -81,6 +81,20 @@ class OutboundCallEnded(Fact):
     outcome: Outcome
 
 
+@dataclass(frozen=True, slots=True)
+class CallConnected(Fact):
+    """An agent answered the call: the recorder may start (recorder.py)."""
+
+    call: Call
+
+
+@dataclass(frozen=True, slots=True)
+class CallEnded(Fact):
+    """The call is over for the centre: a recording of it ends (recorder.py)."""
+
+    call: Call
+
+
 class ConsultState(StrEnum):
     RINGING = "ringing"
     TALKING = "talking"
@@ -191,7 +205,7 @@ class CallDesk:
         self.estimator.taken(call.queue_id, now, now - call.queued_at)
         self.floor.apply(call.agent_id, Trigger.ANSWER, now)
         self.floor.status[call.agent_id].calls_answered += 1
-        return [self.floor.agent_notice(call.agent_id), self.notice(call)]
+        return [self.floor.agent_notice(call.agent_id), self.notice(call), CallConnected(call)]
 
     def leg_failed(
         self, leg_id: str, failure: LegFailure, now: float, blame_agent: bool = True
@@ -266,6 +280,7 @@ class CallDesk:
         if call.agent_id is not None:
             ended["agent_id"] = call.agent_id  # so an agent's stream carries its own calls' end
         out.append(Notify("call.ended", ended))
+        out.append(CallEnded(call))
         if call.kind == "outbound":
             out.append(OutboundCallEnded(call, outcome))  # the dialer records its dial
         return out

@@ -34,6 +34,7 @@ from ccgateway.domain.outbound.records import DispositionRecord
 from ccgateway.domain.outbound.runs import Entry
 from ccgateway.domain.privacy import Forgotten, mentions
 from ccgateway.domain.queue_policy import ActionKind, QueueAction
+from ccgateway.domain.recorder import Recorder
 from ccgateway.domain.records import CHANGEABLE_CALLBACK, Callback, Task
 from ccgateway.domain.settling import Settling, settles, settles_with
 from ccgateway.domain.switchboard import Switchboard
@@ -61,8 +62,11 @@ class Center:
         self.room = WaitingRoom(self.desk, self.callbacks)
         self.transfers = Transfers(self.room)
         self.outbound = OutboundDesk(self.floor, self.desk)
-        self.switchboard = Switchboard(self.room, self.tasks, self.transfers, self.outbound)
-        self.settling = Settling(self.room, self.tasks, self.outbound)
+        self.recorder = Recorder(self.floor, self.desk.calls)
+        self.switchboard = Switchboard(
+            self.room, self.tasks, self.transfers, self.outbound, self.recorder
+        )
+        self.settling = Settling(self.room, self.tasks, self.outbound, self.recorder)
 
     # The floor's and the desk's state, as the read models and tests know it.
     @property
@@ -405,16 +409,23 @@ class Center:
                     out += self.callbacks.cancel(callback.id, now)
         contacts, dials = self.outbound.state.forget(number)
         self.floor.last_agent.pop(number, None)
+        calls = frozenset(c.id for c in self.calls.values() if c.caller_number == number)
         forgotten = Forgotten(
             contacts=contacts,
             callbacks=frozenset(callbacks),
-            calls=frozenset(c.id for c in self.calls.values() if c.caller_number == number),
+            calls=calls,
             dials=dials,
+            recordings=self.recorder.forget(calls | dials),
             tasks=frozenset(
                 t.id for t in self.tasks.tasks.values() if mentions(number, t.title, t.data)
             ),
         )
         return forgotten, out
+
+    @settles
+    def recording_action(self, call_id: str, action: str, now: float) -> list[Command]:
+        """Start, pause or resume the recording of a connected call."""
+        return self.recorder.act(self.desk.live(call_id), action, now)
 
     def reset_day(self, now: float) -> None:
         """A new day: every agent's occupancy counts from zero."""

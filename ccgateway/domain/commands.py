@@ -15,6 +15,7 @@ from ccgateway.domain.outbound.commands import (
     SaveProgress,
     SuppressNumber,
 )
+from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
 
 
@@ -34,6 +35,8 @@ class RingAgent:
     caller_name: str = ""
     pbx: str = DEFAULT_PBX
     auto_answer: bool = False  # ask the phone to answer at once (a dialer's live call)
+    # Record the leg from its answer into this file of the recordings folder ("": not).
+    record_file: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +207,37 @@ class Conference:
     pbx: str = DEFAULT_PBX
 
 
+@dataclass(frozen=True, slots=True)
+class StartRecording:
+    """Record the agent leg `channel_id` (it hears the caller, and the caller it) into
+    `file` in the recordings folder, while it is bridged: a recording started on demand (a
+    queue's recordings start with the leg: RingAgent.record_file)."""
+
+    recording_id: str
+    call_id: str
+    channel_id: str
+    file: str
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRecording:
+    """Pause (`muted`) or resume a recording: the file keeps silence for the pause."""
+
+    recording_id: str
+    channel_id: str
+    file: str
+    muted: bool
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class SaveRecording:
+    """Write a recording's record as it stands (its end and pauses included)."""
+
+    recording: Recording
+
+
 class Outcome(StrEnum):
     """How a call (or one segment of it) ended; `Interaction.detail` says where it went.
 
@@ -295,6 +329,8 @@ PbxCommand = (
     | Conference
     | Monitor
     | DialCustomer
+    | StartRecording
+    | MuteRecording
 )
 # The same, for isinstance (mypy narrows on a literal tuple, not on get_args).
 PBX_COMMANDS = (
@@ -314,6 +350,8 @@ PBX_COMMANDS = (
     Conference,
     Monitor,
     DialCustomer,
+    StartRecording,
+    MuteRecording,
 )
 
 
@@ -334,6 +372,7 @@ Command = (
     | PbxCommand
     | SaveCallback
     | SaveTask
+    | SaveRecording
     | RecordInteraction
     | Notify
     | LoadContacts

@@ -248,6 +248,14 @@ class PbxConnectionLost:
     reason: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class RecordingFailed:
+    """The PBX refused to record a call (a start on demand the AMI user may not make)."""
+
+    call_id: str
+    reason: str = ""
+
+
 PbxEvent = (
     CallWaiting
     | AgentLegAnswered
@@ -267,4 +275,5 @@ PbxEvent = (
     | PbxResynced
     | PbxConnectionLost
     | FeatureCodeDialled
+    | RecordingFailed
 )

@@ -52,6 +52,7 @@ FEATURES = frozenset(
         "callback",
         "announce",
         "outbound",
+        "record",
     }
 )
 

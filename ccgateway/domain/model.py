@@ -12,6 +12,7 @@ from ccgateway.domain.agents import check_capacity
 from ccgateway.domain.calendar import Hours
 from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.queue_policy import Announcements, CallbackPolicy, Limits
+from ccgateway.domain.recording import RecordingPolicy
 from ccgateway.domain.requirements import (
     ANY,
     Requirement,
@@ -180,6 +181,7 @@ class Queue:
     hours: Hours | None = None  # None: always open
     announce: Announcements = field(default_factory=Announcements)
     callback: CallbackPolicy = field(default_factory=CallbackPolicy)
+    recording: RecordingPolicy = field(default_factory=RecordingPolicy)
     compiled: Requirement = field(default=ANY, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:

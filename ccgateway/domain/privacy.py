@@ -17,7 +17,14 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ccgateway.domain.commands import Command, Notify, RecordInteraction, SaveCallback, SaveTask
+from ccgateway.domain.commands import (
+    Command,
+    Notify,
+    RecordInteraction,
+    SaveCallback,
+    SaveRecording,
+    SaveTask,
+)
 from ccgateway.domain.outbound.commands import RecordDial, RecordDisposition, SuppressNumber
 from ccgateway.domain.outbound.records import ERASED
 
@@ -46,6 +53,7 @@ class Forgotten:
     calls: frozenset[str] = frozenset()  # live calls: they finish, unrecorded
     dials: frozenset[str] = frozenset()  # dials in flight or ended awaiting a disposition
     tasks: frozenset[str] = frozenset()  # live tasks that mention the number
+    recordings: frozenset[str] = frozenset()  # of live calls: not written, files deleted
 
 
 @dataclass(slots=True)
@@ -59,15 +67,17 @@ class Redactions:
     dials: set[str] = field(default_factory=set)
     callbacks: set[str] = field(default_factory=set)
     tasks: set[str] = field(default_factory=set)
+    recordings: set[str] = field(default_factory=set)
 
     def add(self, forgotten: Forgotten) -> None:
         self.calls |= forgotten.calls
         self.dials |= forgotten.dials
         self.callbacks |= forgotten.callbacks
         self.tasks |= forgotten.tasks
+        self.recordings |= forgotten.recordings
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.dials or self.callbacks or self.tasks)
+        return bool(self.calls or self.dials or self.callbacks or self.tasks or self.recordings)
 
     def apply(self, command: Command) -> Command | None:
         """The command as it may be carried out: redacted, dropped (None), or as it was."""
@@ -84,6 +94,8 @@ class Redactions:
             case SaveCallback(callback=c) if c.id in self.callbacks:
                 return None
             case SaveTask(task=t) if t.id in self.tasks:
+                return None
+            case SaveRecording(recording=r) if r.id in self.recordings:
                 return None
             case SuppressNumber(number=number) if number == ERASED:
                 return None  # a late "do not call" disposition: the pseudonym suppresses it

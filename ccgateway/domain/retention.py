@@ -30,10 +30,11 @@ class Kind(StrEnum):
     DISPOSITIONS = "dispositions"  # with their script answers and notes
     REFUSALS = "refusals"
     CONTACTS = "contacts"  # of campaigns not running; a list goes with its last contact
+    RECORDINGS = "recordings"  # of ended calls: the row and the file
     AUDIT = "audit"
 
 
-QUEUE_KINDS = frozenset({Kind.INTERACTIONS, Kind.CALLBACKS, Kind.TASKS})
+QUEUE_KINDS = frozenset({Kind.INTERACTIONS, Kind.CALLBACKS, Kind.TASKS, Kind.RECORDINGS})
 CAMPAIGN_KINDS = frozenset({Kind.DIAL_RECORDS, Kind.DISPOSITIONS, Kind.REFUSALS, Kind.CONTACTS})
 
 Periods = Mapping[Kind, int | None]
@@ -43,6 +44,7 @@ class HoldKind(StrEnum):
     NUMBER = "number"  # everything about the number: calls, callbacks, notes, dials
     CAMPAIGN = "campaign"  # the campaign's dials, dispositions, refusals and contacts
     CONTACT = "contact"  # "<campaign_id>:<contact_id>": the contact and its dials
+    RECORDING = "recording"  # one recording, by its id
 
 
 @dataclass(frozen=True, slots=True)

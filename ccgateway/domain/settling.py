@@ -17,10 +17,11 @@ import inspect
 from collections.abc import Callable
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
-from ccgateway.domain.calls import OutboundCallEnded
-from ccgateway.domain.commands import Command
+from ccgateway.domain.calls import CallConnected, CallEnded, OutboundCallEnded
+from ccgateway.domain.commands import Command, RingAgent
 from ccgateway.domain.engine import Match
 from ccgateway.domain.outbound.dialer import OutboundDesk
+from ccgateway.domain.recorder import Recorder
 from ccgateway.domain.tasks import TaskDesk
 from ccgateway.domain.waiting_room import WaitingRoom
 
@@ -31,8 +32,11 @@ T = TypeVar("T")
 class Settling:
     """Brings the centre to rest after a step (the parts it needs are the centre's)."""
 
-    def __init__(self, room: WaitingRoom, tasks: TaskDesk, outbound: OutboundDesk) -> None:
+    def __init__(
+        self, room: WaitingRoom, tasks: TaskDesk, outbound: OutboundDesk, recorder: Recorder
+    ) -> None:
         self.floor = room.floor
+        self.recorder = recorder
         self.desk = room.desk
         self.callbacks = room.callbacks
         self.room = room
@@ -66,6 +70,12 @@ class Settling:
             if isinstance(item, OutboundCallEnded):
                 ended = self.outbound.call_ended(item.call, item.outcome, now)
                 handed += self.hand_on(ended, now)
+            elif isinstance(item, CallConnected):
+                handed += self.recorder.connected(item.call, now)
+            elif isinstance(item, CallEnded):
+                handed += self.recorder.ended(item.call, now)
+            elif isinstance(item, RingAgent):
+                handed.append(self.recorder.ringing(item))
             else:
                 handed.append(item)
         for released in self.floor.released:

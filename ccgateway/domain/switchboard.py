@@ -33,11 +33,13 @@ from ccgateway.domain.events import (
     PbxConnectionLost,
     PbxEvent,
     PbxResynced,
+    RecordingFailed,
     VoicemailEnded,
 )
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.reconcile import resync
+from ccgateway.domain.recorder import Recorder
 from ccgateway.domain.tasks import TaskDesk
 from ccgateway.domain.timers import TimerKind
 from ccgateway.domain.transfers import Transfers
@@ -53,7 +55,9 @@ class Switchboard:
         tasks: TaskDesk,
         transfers: Transfers,
         outbound: OutboundDesk,
+        recorder: Recorder,
     ) -> None:
+        self.recorder = recorder
         self.floor: Floor = room.floor
         self.desk: CallDesk = room.desk
         self.callbacks: CallbackDesk = room.callbacks
@@ -139,6 +143,8 @@ class Switchboard:
                 agent = self.floor.directory.agent_for_device(device)
                 if agent is not None:
                     self.floor.refresh(agent.id)
+            case RecordingFailed(call_id=call_id, reason=reason):
+                out = self.recorder.failed(call_id, reason, now)
             case PbxResynced():
                 out = self._resynced(event, now, pbx)
             case PbxConnectionLost():

@@ -14,6 +14,7 @@ from typing import Any
 from ccgateway.domain.calendar import Hours
 from ccgateway.domain.model import Queue, RelaxationStep
 from ccgateway.domain.queue_policy import Announcements, CallbackPolicy, Limits, QueueAction
+from ccgateway.domain.recording import RecordingPolicy
 
 
 def queue_settings_to_json(queue: Queue) -> str:
@@ -52,6 +53,7 @@ def queue_settings_to_json(queue: Queue) -> str:
         },
         "announce": dataclasses.asdict(queue.announce),
         "callback": dataclasses.asdict(queue.callback),
+        "recording": {"mode": queue.recording.mode.value, "share": queue.recording.share},
     }
     return json.dumps(settings, sort_keys=True)
 
@@ -78,6 +80,8 @@ def queue_settings_from_json(text: str | None) -> dict[str, Any]:
         settings["announce"] = Announcements(**settings["announce"])
     if "callback" in settings:
         settings["callback"] = CallbackPolicy(**settings["callback"])
+    if "recording" in settings:
+        settings["recording"] = RecordingPolicy(**settings["recording"])
     return settings
 
 

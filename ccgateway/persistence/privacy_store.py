@@ -2,7 +2,8 @@
 exported; and the audit log of who did either.
 
 Erasure deletes the rows that are about the person alone (their contacts in every list,
-callbacks, notes, tasks that mention them, their number on do-not-call lists) and keeps
+callbacks, notes, tasks that mention them, recordings of their calls, their number on
+do-not-call lists) and keeps
 the records whose counts the law or the figures need (finished calls, dials, dispositions,
 refusals) without the person: `ERASED` stands for the number and contact id, answers and
 notes are emptied, the times and outcomes stay. The number stays suppressed, as its
@@ -32,6 +33,7 @@ from ccgateway.persistence.tables import (
     DispositionRow,
     InteractionRow,
     NoteRow,
+    RecordingRow,
     RefusalRow,
     SuppressionRow,
     TaskRow,
@@ -58,6 +60,7 @@ class SqlPrivacyStore(SqlStore):
                     session, DispositionRow, DispositionRow.dial_id.in_(dial_ids), at
                 ),
                 "refusals": _erase(session, RefusalRow, RefusalRow.number == number, at),
+                "recordings": _delete(session, RecordingRow, RecordingRow.caller_number == number),
                 "suppressions": _suppress_as(session, number, pseudonym, at),
             }
             detail = json.dumps(erased, sort_keys=True)
@@ -82,9 +85,15 @@ class SqlPrivacyStore(SqlStore):
                 "callbacks": (CallbackRow, CallbackRow.number == number),
                 "notes": (NoteRow, _notes_of(number, dial_ids)),
                 "tasks": (TaskRow, _tasks_mentioning(number)),
+                "recordings": (RecordingRow, RecordingRow.caller_number == number),
                 "suppressions": (SuppressionRow, SuppressionRow.number == number),
             }
             return {kind: _rows(session, table, where) for kind, (table, where) in found.items()}
+
+    def recording_files(self, number: str) -> list[str]:
+        statement = select(RecordingRow.file).where(RecordingRow.caller_number == number)
+        with self._sessions() as session:
+            return list(session.scalars(statement))
 
     def add_audit(self, entry: AuditEntry) -> None:
         with self._writing("an audit entry") as session:

@@ -36,6 +36,7 @@ from ccgateway.persistence.tables import (
     LegalHoldRow,
     NoteRow,
     PurgePermitRow,
+    RecordingRow,
     RefusalRow,
     RetentionPolicyRow,
     TaskRow,
@@ -109,6 +110,13 @@ TABLES = {
         ContactRow.number,
         ContactRow.id,
     ),
+    Kind.RECORDINGS: _Table(
+        RecordingRow,
+        RecordingRow.started_at,
+        RecordingRow.queue_id,
+        (RecordingRow.id,),
+        RecordingRow.caller_number,
+    ),
     Kind.AUDIT: _Table(AuditRow, AuditRow.at, None, (AuditRow.id,)),
 }
 
@@ -175,12 +183,13 @@ class SqlRetentionStore(SqlStore):
 
     # --- the purge -----------------------------------------------------------------------
 
-    def purge_batch(self, kind: Kind, scope: PurgeScope, limit: int) -> int:
-        """Delete up to `limit` rows of `kind` past their cutoff and under no hold; how many."""
+    def purge_batch(self, kind: Kind, scope: PurgeScope, limit: int) -> tuple[int, list[str]]:
+        """Delete up to `limit` rows of `kind` past their cutoff and under no hold; how many,
+        and (recordings) the files whose rows went: the caller deletes them."""
         table = TABLES[kind]
         past = _past(table, scope)
         if past is None:
-            return 0
+            return 0, []
         with self._writing(f"the purge of {kind}") as session:
             where = and_(past, *_not_held(session, kind, table), *_still_needed(session, kind))
             chosen = select(*table.key).where(where).limit(limit)
@@ -189,6 +198,11 @@ class SqlRetentionStore(SqlStore):
             else:
                 target = tuple_(*table.key).in_(chosen)
             lists = _lists_of(session, where, limit) if kind is Kind.CONTACTS else []
+            files = (
+                list(session.scalars(select(RecordingRow.file).where(where).limit(limit)))
+                if kind is Kind.RECORDINGS
+                else []
+            )
             if table.append_only:
                 session.add(PurgePermitRow(id=1))
                 session.flush()
@@ -196,7 +210,7 @@ class SqlRetentionStore(SqlStore):
             if table.append_only:
                 session.execute(delete(PurgePermitRow))
             _recount(session, lists)
-            return removed
+            return removed, files
 
 
 def _past(table: _Table, scope: PurgeScope) -> ColumnElement[bool] | None:
@@ -221,6 +235,8 @@ def _not_held(session: Session, kind: Kind, table: _Table) -> list[ColumnElement
     kept: list[ColumnElement[bool]] = []
     if table.number is not None and held[HoldKind.NUMBER]:
         kept.append(not_(table.number.in_(held[HoldKind.NUMBER])))
+    if kind is Kind.RECORDINGS and held[HoldKind.RECORDING]:
+        kept.append(not_(RecordingRow.id.in_(held[HoldKind.RECORDING])))
     if kind is Kind.DISPOSITIONS and held[HoldKind.NUMBER]:
         of_numbers = select(DialRecordRow.id).where(DialRecordRow.number.in_(held[HoldKind.NUMBER]))
         kept.append(not_(DispositionRow.dial_id.in_(of_numbers)))
@@ -240,6 +256,8 @@ def _still_needed(session: Session, kind: Kind) -> list[ColumnElement[bool]]:
         return [not_(CallbackRow.state.in_([s.value for s in LIVE_CALLBACK]))]
     if kind is Kind.TASKS:
         return [not_(TaskRow.state.in_([s.value for s in LIVE_TASK]))]
+    if kind is Kind.RECORDINGS:
+        return [RecordingRow.ended_at.is_not(None)]
     if kind is Kind.CONTACTS:
         running = select(CampaignRow.id).where(CampaignRow.state == CampaignState.RUNNING.value)
         return [

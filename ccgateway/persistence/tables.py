@@ -466,3 +466,32 @@ class PurgePermitRow(Base):
 
     __tablename__ = "purge_permits"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+# --- version 8: recordings ----------------------------------------------------------------------
+
+
+class RecordingRow(Base):
+    """A call's recording (domain/recording.py): its record as last saved, and once the PBX
+    has closed the file, its size and SHA-256."""
+
+    __tablename__ = "recordings"
+    __table_args__ = (
+        Index("ix_recordings_started", "started_at"),
+        Index("ix_recordings_number", "caller_number"),
+        Index("ix_recordings_call", "call_id"),
+    )
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(150))
+    pbx: Mapped[str] = mapped_column(String(64))
+    queue_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    agent_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    caller_number: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pauses: Mapped[str] = mapped_column(Text)  # JSON: [[paused at, resumed at or null], ...]
+    file: Mapped[str] = mapped_column(String(200))
+    channel_id: Mapped[str] = mapped_column(String(150), default="")  # the leg recorded
+    failure: Mapped[str] = mapped_column(Text, default="")  # why the PBX recorded nothing
+    size: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

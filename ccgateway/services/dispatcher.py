@@ -31,9 +31,17 @@ from ccgateway.domain.commands import (
     RingAgent,
     RingConsult,
     SaveCallback,
+    SaveRecording,
     SaveTask,
+    StartRecording,
 )
-from ccgateway.domain.events import AgentLegFailed, LegFailure, OutboundFailed, PbxEvent
+from ccgateway.domain.events import (
+    AgentLegFailed,
+    LegFailure,
+    OutboundFailed,
+    PbxEvent,
+    RecordingFailed,
+)
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.outbound.commands import (
     DialCustomer,
@@ -56,6 +64,8 @@ from ccgateway.ports import (
     Pbx,
     PbxError,
     PbxUnavailable,
+    RecordingFileStore,
+    RecordingStore,
     TaskStore,
 )
 from ccgateway.services.event_hub import EventHub
@@ -73,6 +83,12 @@ class _Request:
     )
 
 
+# A recording's file is measured this long after its call's end, and again if it is not
+# there yet (a PBX on another host may copy it late).
+MEASURE_AFTER_S = 2.0
+MEASURE_TRIES = 5
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -87,6 +103,8 @@ class Dispatcher:
         callbacks: CallbackStore | None = None,
         tasks: TaskStore | None = None,
         outbound: OutboundStore | None = None,
+        recordings: RecordingStore | None = None,
+        recording_files: RecordingFileStore | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
         self.center = center
@@ -106,6 +124,8 @@ class Dispatcher:
         self._callbacks = callbacks or _Forgetful()
         self._task_store = tasks or _Forgetful()
         self._outbound = outbound
+        self._recordings = recordings
+        self._recording_files = recording_files
         self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
@@ -215,6 +235,10 @@ class Dispatcher:
                     self._writes.put_nowait(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
                     self._writes.put_nowait(partial(self._task_store.save, task))
+                case SaveRecording(recording=recording) if self._recordings is not None:
+                    self._writes.put_nowait(partial(self._recordings.save, recording))
+                    if recording.ended_at is not None:
+                        self._measure_later(recording.id, recording.file, MEASURE_TRIES)
                 case LoadContacts():
                     self._writes.put_nowait(partial(self._load_contacts, command))
                 case SaveProgress() | RecordDial() | RecordDisposition() | RecordRefusal():
@@ -231,6 +255,26 @@ class Dispatcher:
                         self._save_presence(data)
                 case Fact():  # the centre hands facts on to its parts; one here is a bug
                     raise AssertionError(f"a fact reached the shell: {command!r}")
+
+    def _measure_later(self, recording_id: str, file: str, tries: int) -> None:
+        """The size and checksum of a recording's file, once the PBX has closed it (a
+        moment after the call's end); tried a few times, then left unknown."""
+        if self._recording_files is None or self._loop is None:
+            return
+        self._loop.call_later(
+            MEASURE_AFTER_S,
+            lambda: self._writes.put_nowait(partial(self._measure, recording_id, file, tries)),
+        )
+
+    def _measure(self, recording_id: str, file: str, tries: int) -> None:
+        assert self._recording_files is not None and self._recordings is not None
+        facts = self._recording_files.measure(file)
+        if facts is not None:
+            self._recordings.set_file(recording_id, *facts)
+        elif tries > 1 and self._loop is not None:
+            self._loop.call_soon_threadsafe(self._measure_later, recording_id, file, tries - 1)
+        else:
+            log.warning("recording %s: no file %s in the recordings folder", recording_id, file)
 
     def _save_presence(self, data: dict[str, object]) -> None:
         """Store the agent's presence if what is stored of it changes: the state (busy
@@ -262,6 +306,8 @@ class Dispatcher:
                 self.post_event(AgentLegFailed(command.leg_id, failure, str(exc)), command.pbx)
             elif isinstance(command, DialCustomer):
                 self.post_event(OutboundFailed(command.dial_id, failure, str(exc)), command.pbx)
+            elif isinstance(command, StartRecording):
+                self.post_event(RecordingFailed(command.call_id, str(exc)), command.pbx)
 
     async def _write_in_order(self) -> None:
         """Database writes leave in the order the core made them, one at a time."""

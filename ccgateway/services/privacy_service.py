@@ -17,7 +17,7 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
 from ccgateway.domain.errors import InvalidValue, NotFound
 from ccgateway.domain.privacy import Forgotten, pseudonym
-from ccgateway.ports import AuditEntry, Clock, OutboundStore, PrivacyStore
+from ccgateway.ports import AuditEntry, Clock, OutboundStore, PrivacyStore, RecordingFileStore
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.history_service import check_number
 from ccgateway.services.retention_service import RetentionService
@@ -73,6 +73,7 @@ class Receipt:
     erased: dict[str, int]
     live: Forgotten
     events: int
+    files: int = 0  # recordings' files deleted
     kept: tuple[Kept, ...] = KEPT
 
 
@@ -96,10 +97,13 @@ class PrivacyService:
         key: bytes | None,
         clock: Clock,
         holds: RetentionService | None = None,
+        files: RecordingFileStore | None = None,
     ) -> None:
-        """`holds` refuses the erasure of a person under a legal hold."""
+        """`holds` refuses the erasure of a person under a legal hold; `files` is where
+        their recordings' files are deleted."""
         self._dispatcher = dispatcher
         self._holds = holds
+        self._files = files
         self._store = store
         self._outbound = outbound
         self._key = key
@@ -139,8 +143,17 @@ class PrivacyService:
 
         live, events = await dispatcher.perform(forget)
         at = self._clock.now()
-        erased = await dispatcher.write(lambda: self._store.erase(number, keyed, at, actor))
-        return Receipt(keyed, at, erased, live, events)
+
+        def erase() -> tuple[dict[str, int], list[str]]:
+            files = self._store.recording_files(number)
+            return self._store.erase(number, keyed, at, actor), files
+
+        erased, files = await dispatcher.write(erase)
+        deleted = 0
+        if self._files is not None:  # the rows are gone: the files go after them
+            files += [f"{recording_id}.wav" for recording_id in live.recordings]
+            deleted = await asyncio.to_thread(self._files.delete, files)
+        return Receipt(keyed, at, erased, live, events, deleted)
 
     async def export(self, subject: Subject, actor: str) -> Export:
         """Every row held about the person, after every write queued so far; audited."""

@@ -27,7 +27,14 @@ from ccgateway.domain.retention import (
     every_floor,
     purge_plan,
 )
-from ccgateway.ports import AuditEntry, Clock, Hold, PrivacyStore, RetentionStore
+from ccgateway.ports import (
+    AuditEntry,
+    Clock,
+    Hold,
+    PrivacyStore,
+    RecordingFileStore,
+    RetentionStore,
+)
 from ccgateway.services.dispatcher import Dispatcher
 
 log = logging.getLogger("ccgateway.retention")
@@ -48,12 +55,14 @@ class RetentionService:
         audit: PrivacyStore,
         clock: Clock,
         batch: int,
+        files: RecordingFileStore | None = None,
     ) -> None:
         self._dispatcher = dispatcher
         self._store = store
         self._audit = audit
         self._clock = clock
         self._batch = batch
+        self._files = files
         self._policy = store.policy()
         self._purging = asyncio.Lock()
 
@@ -130,7 +139,9 @@ class RetentionService:
                 removed[kind] = 0
                 while True:
                     batch = functools.partial(self._store.purge_batch, kind, scope, self._batch)
-                    done = await self._dispatcher.write(batch)
+                    done, files = await self._dispatcher.write(batch)
+                    if files and self._files is not None:
+                        await asyncio.to_thread(self._files.delete, files)
                     removed[kind] += done
                     if done < self._batch:
                         break

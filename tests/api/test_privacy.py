@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import String, Text, func, select
@@ -22,8 +21,9 @@ from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp
 from ccgateway.persistence.tables import Base
 from ccgateway.settings import PrivacySettings, Settings
 from ccgateway.testing import build_harness
-from ccgateway.testing.harness import ADMIN_KEY, Harness
+from ccgateway.testing.harness import Harness
 from tests.api.test_history import published
+from tests.harness_api import request
 
 ANN = "+4930111222"
 BOB = "+4930333444"
@@ -47,13 +47,7 @@ async def harness() -> AsyncIterator[Harness]:
         yield built
 
 
-async def call(
-    harness: Harness, method: str, path: str, body: Any = None, key: str = ADMIN_KEY
-) -> httpx.Response:
-    transport = httpx.ASGITransport(app=harness.controller.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
-        headers = {"Authorization": f"Bearer {key}"}
-        return await client.request(method, path, json=body, headers=headers)
+call = request  # (harness, method, path, body=None, key=admin)
 
 
 async def ok(harness: Harness, method: str, path: str, body: Any = None) -> Any:

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, String, Text, func, select, text
@@ -20,17 +20,20 @@ from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.outbound.campaigns import CampaignState
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
 from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore, SqlTaskStore
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.recording_store import SqlRecordingStore
 from ccgateway.persistence.tables import Base
 from ccgateway.ports import Note
-from ccgateway.settings import PrivacySettings
+from ccgateway.settings import PrivacySettings, RecordingSettings
 from ccgateway.testing import ManualClock, build_harness, hermetic_settings
-from ccgateway.testing.harness import ADMIN_KEY, Harness
+from ccgateway.testing.harness import Harness
+from tests.harness_api import request
 from tests.persistence import test_stores
 from tests.persistence.test_outbound_store import (
     NOW,
@@ -47,7 +50,6 @@ url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
 KEY = "privacy-key-for-the-erasure-tests-0123456789"
 ANN = contact(1, name="Ann O'Brien", fields={"email": "ann@example.org", "order": "A-1"})
 BOB = contact(2)  # another person, whose data stays
-ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def seed(engine: Engine) -> None:
@@ -79,6 +81,11 @@ def seed(engine: Engine) -> None:
         SqlTaskStore(engine).save(
             Task(f"t{n}", "email", "out", 0, at, f"mail from {person.number}", {"from": "x"})
         )
+        name = "rec-" + person.name.split()[0].lower()
+        recording = Recording(
+            name, f"call-{n}", "x", "out", "ann", person.number, at, f"{name}.wav"
+        )
+        SqlRecordingStore(engine).save(recording)
     outbound.suppress("internal", [ANN.number, BOB.number], "objection", NOW)
     outbound.suppress("tps", [ANN.number], "", NOW)
 
@@ -112,21 +119,23 @@ def ledger(engine: Engine) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-async def harness(url: str) -> AsyncIterator[Harness]:
+async def harness(url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     engine = open_database(url)
     seed(engine)
     engine.dispose()
     settings = hermetic_settings(url)
     settings.privacy = PrivacySettings(key=SecretStr(KEY))
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for name in ("rec-ann.wav", "rec-bob.wav"):
+        (folder / name).write_bytes(b"RIFF")
+    settings.recordings = RecordingSettings(directory=folder)
     built = build_harness(settings, clock=ManualClock(NOW + 10_000))
     async with built.running():
         yield built
 
 
-async def api(harness: Harness, method: str, path: str, body: Any = None) -> httpx.Response:
-    transport = httpx.ASGITransport(app=harness.controller.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
-        return await client.request(method, path, json=body, headers=ADMIN)
+api = request  # (harness, method, path, body=None): as the admin
 
 
 async def test_an_erased_person_is_in_no_column_of_any_table(harness: Harness) -> None:
@@ -148,8 +157,13 @@ async def test_an_erased_person_is_in_no_column_of_any_table(harness: Harness) -
         "dial_records": 1,
         "dispositions": 1,
         "refusals": 1,
+        "recordings": 1,
         "suppressions": 2,  # the objection and the register's listing
     }
+    assert receipt["recording_files"] == 1
+    assert sorted(p.name for p in harness.controller.settings.recordings.directory.iterdir()) == [
+        "rec-bob.wav"
+    ]
     assert {k["what"] for k in receipt["kept"]} >= {"do-not-call", "the audit log"}
 
     for needle in needles:

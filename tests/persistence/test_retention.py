@@ -6,24 +6,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from typing import Any
+from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import Engine, text
 
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.outbound.campaigns import CampaignState
+from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, CallbackState
 from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.recording_store import SqlRecordingStore
 from ccgateway.ports import AuditEntry, Note
-from ccgateway.settings import RetentionSettings
+from ccgateway.settings import RecordingSettings, RetentionSettings
 from ccgateway.testing import ManualClock, build_harness, hermetic_settings
-from ccgateway.testing.harness import ADMIN_KEY, Harness
+from ccgateway.testing.harness import Harness
+from tests.harness_api import request
 from tests.persistence import test_stores
 from tests.persistence.test_outbound_store import (
     NOW,
@@ -40,7 +42,6 @@ url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
 DAY = 86400.0
 OLD, RECENT = NOW - 400 * DAY, NOW - 5 * DAY
 ANN, BOB = "+4930111", "+4930222"
-ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def interaction(call_id: str, queue_id: str, number: str, at: float) -> Interaction:
@@ -88,24 +89,31 @@ def seed(engine: Engine) -> None:
             text("UPDATE contacts SET updated_at = :at WHERE id = 'c2'"), {"at": RECENT}
         )
     SqlPrivacyStore(engine).add_audit(AuditEntry(OLD, "key:x", "export", "h:1"))
+    for name, at in (("rec-old", OLD), ("rec-new", RECENT)):
+        recording = Recording(
+            name, name, "asterisk", "german", "a1", ANN, at, f"{name}.wav", at + 60
+        )
+        SqlRecordingStore(engine).save(recording)
 
 
 @pytest.fixture
-async def harness(url: str) -> AsyncIterator[Harness]:
+async def harness(url: str, tmp_path: Path) -> AsyncIterator[Harness]:
     engine = open_database(url)
     seed(engine)
     engine.dispose()
     settings = hermetic_settings(url)
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    for name in ("rec-old.wav", "rec-new.wav"):
+        (folder / name).write_bytes(b"RIFF")
+    settings.recordings = RecordingSettings(directory=folder)
     settings.retention = RetentionSettings(batch_rows=2)  # several batches of each kind
     built = build_harness(settings, clock=ManualClock(NOW))
     async with built.running():
         yield built
 
 
-async def api(harness: Harness, method: str, path: str, body: Any = None) -> httpx.Response:
-    transport = httpx.ASGITransport(app=harness.controller.api)
-    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
-        return await client.request(method, path, json=body, headers=ADMIN)
+api = request  # (harness, method, path, body=None): as the admin
 
 
 def ids(engine: Engine, table: str, column: str = "id") -> list[str]:
@@ -123,6 +131,7 @@ POLICY = {
         "dispositions": 10,
         "refusals": 10,
         "contacts": 30,
+        "recordings": 90,
         "audit": 365,
     },
     "queues": {"vip": {"interactions": 730}},
@@ -166,8 +175,13 @@ async def test_the_purge_removes_what_is_past_its_period_and_keeps_the_rest(
         "dispositions": 3,  # german's too: dispositions have no floor
         "refusals": 3,
         "contacts": 1,
+        "recordings": 1,
         "audit": 1,
     }
+    assert ids(engine, "recordings") == ["rec-new"]
+    assert [p.name for p in harness.controller.settings.recordings.directory.iterdir()] == [
+        "rec-new.wav"
+    ]
     again = (await api(harness, "POST", "/v1/retention/purge")).json()["removed"]
     assert set(again.values()) == {0}
     audit = [

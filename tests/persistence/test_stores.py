@@ -14,6 +14,7 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import Conflict
 from ccgateway.domain.model import Agent, Queue, RelaxationStep, Skill, Strategy
+from ccgateway.domain.recording import RecordingMode, RecordingPolicy
 from ccgateway.persistence import (
     SchemaMismatch,
     SqlConfigStore,
@@ -97,6 +98,7 @@ def test_routing_settings_and_attributes_round_trip(url: str) -> None:
         weight=2.5,
         priority=7,
         relaxation=steps,
+        recording=RecordingPolicy(RecordingMode.SAMPLED, 0.25),
     )
     config.put_agent(vip)
     config.put_queue(sales)

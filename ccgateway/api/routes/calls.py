@@ -88,7 +88,7 @@ async def transfer_call(
     agent (who must be free) or the number, and the agent's part ends. Attended: the caller
     holds while the agent talks to the target; finish with /complete, /cancel or /conference.
     For the call's own agent, a supervisor or an admin. Null: the call left the centre."""
-    caller.require_agent(_agent_of(service, call_id), change_state=True)
+    caller.require_agent(agent_of(service, call_id), change_state=True)
     view = await work.transfer(call_id, body.to_domain(), body.attended)
     return CallOut.of(view) if view else None
 
@@ -103,7 +103,7 @@ async def finish_transfer(
 ) -> CallOut | None:
     """complete: the caller goes to the consulted party; cancel: back to the agent;
     conference: all three talk (the caller leaving ends it for everybody)."""
-    caller.require_agent(_agent_of(service, call_id), change_state=True)
+    caller.require_agent(agent_of(service, call_id), change_state=True)
     view = await work.finish_transfer(call_id, how)
     return CallOut.of(view) if view else None
 
@@ -117,7 +117,7 @@ async def request_callback(
     return CallbackOut.of(await work.request_callback(call_id, body.number))
 
 
-def _agent_of(service: CenterService, call_id: str) -> str:
+def agent_of(service: CenterService, call_id: str) -> str:
     for call in service.calls():
         if call.call_id == call_id:
             return call.agent_id or ""

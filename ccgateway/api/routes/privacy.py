@@ -76,6 +76,7 @@ class ReceiptOut(BaseModel):
     at: datetime
     at_epoch: float
     erased: dict[str, int] = Field(description="rows deleted or kept without the person")
+    recording_files: int = Field(description="recordings' files deleted")
     live: LiveOut
     kept: list[KeptOut]
 
@@ -87,6 +88,7 @@ class ReceiptOut(BaseModel):
             at=utc(r.at),
             at_epoch=r.at,
             erased=r.erased,
+            recording_files=r.files,
             live=LiveOut(
                 contacts=live.contacts,
                 callbacks=len(live.callbacks),

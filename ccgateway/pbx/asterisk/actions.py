@@ -19,6 +19,7 @@ from ccgateway.domain.commands import (
     DialCallback,
     Monitor,
     MonitorMode,
+    MuteRecording,
     PlayMessage,
     ReturnToQueue,
     RingAgent,
@@ -26,6 +27,7 @@ from ccgateway.domain.commands import (
     SendToFallback,
     SendToVoicemail,
     StartConsult,
+    StartRecording,
     TransferOut,
 )
 from ccgateway.domain.outbound.commands import DialCustomer
@@ -35,16 +37,47 @@ from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiAction = dict[str, str]
 TRUNK_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+FOLDER_PATTERN = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
+FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}\.wav$")
+DEFAULT_RECORDINGS = "/var/spool/asterisk/monitor"
 
 
 class Actions:
     """Builds the AMI actions for commands; `trunk` is the PJSIP endpoint that reaches the
     outside world (the customers' trunk)."""
 
-    def __init__(self, trunk: str = "trunk") -> None:
+    def __init__(self, trunk: str = "trunk", recordings: str = DEFAULT_RECORDINGS) -> None:
+        """`recordings`: the folder Asterisk writes recordings into, as Asterisk sees it."""
         if not TRUNK_PATTERN.fullmatch(trunk):
             raise InvalidWireValue(f"trunk endpoint {trunk!r}: letters, digits, '_', '.', '-'")
+        if not FOLDER_PATTERN.fullmatch(recordings):
+            raise InvalidWireValue(f"recordings folder {recordings!r}: an absolute path")
         self.trunk = trunk
+        self.recordings = recordings.rstrip("/")
+
+    def record(self, command: StartRecording) -> list[AmiAction]:
+        """MixMonitor on the agent's leg (b: only while bridged), started on demand: the AMI
+        action needs the `system` class (app_mixmonitor), which a queue's own recordings
+        do not (the dialplan starts them: originate_agent)."""
+        return [
+            {
+                "Action": "MixMonitor",
+                "Channel": command.channel_id,
+                "File": f"{self.recordings}/{_file(command.file)}",
+                "Options": "b",
+            }
+        ]
+
+    def mute_recording(self, command: MuteRecording) -> list[AmiAction]:
+        """Both directions muted: the file goes on with silence for the pause."""
+        return [
+            {
+                "Action": "MixMonitorMute",
+                "Channel": command.channel_id,
+                "Direction": "both",
+                "State": "1" if command.muted else "0",
+            }
+        ]
 
     def dial_string(self, number: str) -> str:
         if not NUMBER_PATTERN.fullmatch(number):
@@ -218,13 +251,16 @@ AUTO_ANSWER = (
 )
 
 
-def originate_agent(command: RingAgent) -> AmiAction:
-    """Ring the agent; on answer the dialplan bridges the leg to the waiting caller."""
+def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) -> AmiAction:
+    """Ring the agent; on answer the dialplan bridges the leg to the waiting caller (and
+    records it first with MixMonitor when CCGW_RECORD names a file: no `system` class)."""
     if "," in command.call_id:
         raise InvalidWireValue("call id: AMI splits Variable values on commas")
     variables = f"CCGW_CALLER={command.call_id}"
     if command.auto_answer:  # a dialer's live call: the phone answers at once
         variables += "," + AUTO_ANSWER
+    if command.record_file:
+        variables += f",CCGW_RECORD={recordings.rstrip('/')}/{_file(command.record_file)}"
     return {
         "Action": "Originate",
         "ActionID": command.leg_id,
@@ -315,6 +351,12 @@ def _campaign_exten(campaign_id: str) -> str:
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z_-]{1,63}", campaign_id) or campaign_id == "failed":
         raise InvalidWireValue(f"campaign id {campaign_id!r} cannot be ccgw-outbound's extension")
     return campaign_id
+
+
+def _file(file: str) -> str:
+    if not FILE_PATTERN.fullmatch(file):
+        raise InvalidWireValue(f"recording file {file!r}: letters, digits, '_', '-' and .wav")
+    return file
 
 
 def _sound(sound: str) -> str:

@@ -13,6 +13,7 @@ from ccgateway.domain.commands import (
     DialCallback,
     HangUp,
     Monitor,
+    MuteRecording,
     PbxCommand,
     PlayMessage,
     ReturnToQueue,
@@ -21,13 +22,14 @@ from ccgateway.domain.commands import (
     SendToFallback,
     SendToVoicemail,
     StartConsult,
+    StartRecording,
     TransferOut,
 )
 from ccgateway.domain.events import PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import actions, translate
-from ccgateway.pbx.asterisk.actions import Actions
+from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.pbx.link import EventGate
@@ -51,9 +53,10 @@ class AsteriskPbx:
         dead_after_s: float = 3.5,
         name: str = "asterisk",
         trunk: str = "trunk",
+        recordings: str = DEFAULT_RECORDINGS,
     ) -> None:
         self.name = name
-        self._actions = Actions(trunk)
+        self._actions = Actions(trunk, recordings)
         self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
         self.client = AmiClient(
@@ -152,6 +155,10 @@ class AsteriskPbx:
                 return a.ring_consult(command)
             case Conference():
                 return a.conference(command)
+            case StartRecording():
+                return a.record(command)
+            case MuteRecording():
+                return a.mute_recording(command)
         raise PbxRejected(f"{type(command).__name__} is not something Asterisk is asked to do")
 
     async def _send_all(self, sequence: list[dict[str, str]], tolerate_gone: bool = False) -> None:
@@ -162,7 +169,7 @@ class AsteriskPbx:
                 await self.client.send(action)
 
     async def ring_agent(self, command: RingAgent) -> None:
-        await self.client.send(actions.originate_agent(command))
+        await self.client.send(actions.originate_agent(command, self._actions.recordings))
 
     async def hang_up(self, channel_id: str, reason: str = "") -> None:
         log.info("hanging up %s: %s", channel_id, reason)

@@ -1,0 +1,145 @@
+"""Recordings: start, pause and resume on a live call (its agent, a supervisor, an admin);
+list, read and hear them (supervisors and admins; an agent its own calls' only where
+`recordings.agents_hear_own` allows). Every playback or download is in the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, Field
+
+from ccgateway.api.auth import Permission, Principal
+from ccgateway.api.deps import Caller, Limit, Offset, Service
+from ccgateway.api.errors import Forbidden
+from ccgateway.api.intake import GuardedRoute
+from ccgateway.api.routes.calls import agent_of
+from ccgateway.api.routes.privacy import actor
+from ccgateway.api.schemas import Input
+from ccgateway.api.times import epoch_or_none, utc, utc_or_none
+from ccgateway.ports import RecordingFacts, RecordingQuery
+from ccgateway.services.recording_service import RecordingService
+
+router = APIRouter(prefix="/v1", tags=["recordings"], route_class=GuardedRoute)
+
+
+def _recordings(request: Request) -> RecordingService:
+    recordings: RecordingService = request.app.state.recordings
+    return recordings
+
+
+Recordings = Annotated[RecordingService, Depends(_recordings)]
+
+
+class RecordingActionIn(Input):
+    action: Literal["start", "pause", "resume"] = Field(
+        description="start (a queue that records on demand), pause (say, for a card number: "
+        "the file keeps silence for it), resume"
+    )
+
+
+class ActedOut(BaseModel):
+    recording_id: str
+
+
+class PauseOut(BaseModel):
+    paused_at: datetime
+    resumed_at: datetime | None
+
+
+class RecordingOut(BaseModel):
+    id: str
+    call_id: str
+    pbx: str
+    queue_id: str | None
+    agent_id: str | None
+    caller_number: str
+    started_at: datetime
+    ended_at: datetime | None
+    pauses: list[PauseOut]
+    size: int | None = Field(description="bytes, once the PBX has closed the file")
+    sha256: str | None
+    failure: str = Field(description="why the PBX recorded nothing (empty: it did)")
+
+    @classmethod
+    def of(cls, facts: RecordingFacts) -> RecordingOut:
+        r = facts.recording
+        return cls(
+            id=r.id,
+            call_id=r.call_id,
+            pbx=r.pbx,
+            queue_id=r.queue_id,
+            agent_id=r.agent_id,
+            caller_number=r.caller_number,
+            started_at=utc(r.started_at),
+            ended_at=utc_or_none(r.ended_at),
+            pauses=[PauseOut(paused_at=utc(a), resumed_at=utc_or_none(b)) for a, b in r.pauses],
+            size=facts.size,
+            sha256=facts.sha256,
+            failure=r.failure,
+        )
+
+
+@router.post("/calls/{call_id}/recording")
+async def recording_action(
+    call_id: str,
+    body: RecordingActionIn,
+    service: Service,
+    recordings: Recordings,
+    caller: Caller,
+) -> ActedOut:
+    """Start, pause or resume the recording of a connected call: its own agent, a
+    supervisor or an admin."""
+    caller.require_agent(agent_of(service, call_id), change_state=True)
+    return ActedOut(recording_id=await recordings.act(call_id, body.action))
+
+
+@router.get("/recordings")
+async def list_recordings(
+    recordings: Recordings,
+    caller: Caller,
+    call_id: str | None = None,
+    agent_id: str | None = None,
+    since: Annotated[datetime | None, Query(description="started at or after")] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[RecordingOut]:
+    """Recordings, newest first."""
+    agent_id = _whose(caller, recordings, agent_id)
+    query = RecordingQuery(call_id, agent_id, epoch_or_none(since), limit, offset)
+    return [RecordingOut.of(r) for r in await recordings.recordings(query)]
+
+
+@router.get("/recordings/{recording_id}")
+async def get_recording(recording_id: str, recordings: Recordings, caller: Caller) -> RecordingOut:
+    found = await recordings.recording(recording_id)
+    _may_hear(caller, recordings, found)
+    return RecordingOut.of(found)
+
+
+@router.get("/recordings/{recording_id}/audio", response_class=FileResponse)
+async def recording_audio(
+    recording_id: str, recordings: Recordings, caller: Caller
+) -> FileResponse:
+    """The recording as WAV; the audit log notes who fetched it, and when."""
+    _may_hear(caller, recordings, await recordings.recording(recording_id))
+    path = await recordings.audio(recording_id, actor(caller))
+    return FileResponse(path, media_type="audio/wav", filename=f"{recording_id}.wav")
+
+
+def _whose(caller: Principal, recordings: RecordingService, asked: str | None) -> str | None:
+    """The agent whose recordings the caller may list (None: anyone's)."""
+    if caller.can(Permission.READ):
+        return asked
+    if caller.agent_id is None or not recordings.agents_hear_own:
+        raise Forbidden("only supervisors and admins hear recordings here")
+    if asked not in (None, caller.agent_id):
+        raise Forbidden("an agent hears only its own calls' recordings")
+    return caller.agent_id
+
+
+def _may_hear(caller: Principal, recordings: RecordingService, found: RecordingFacts) -> None:
+    if _whose(caller, recordings, found.recording.agent_id) != found.recording.agent_id:
+        raise Forbidden("an agent hears only its own calls' recordings")

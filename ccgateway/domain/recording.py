@@ -1,0 +1,71 @@
+"""Recordings of calls: a queue's policy (never, always, a sampled share, on demand) and the
+record of one recording with its pauses.
+
+A recording belongs to a call: the PBX records the agent's leg while it is bridged to the
+caller (both voices, nothing of the wait before), from the first agent who answers; a call
+transferred to another agent is on tape until the first agent's leg ends. A pause (card numbers
+must never be on tape: PCI DSS) mutes the recording: the file keeps its length, with
+silence for the paused time, and the record keeps each pause with its times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ccgateway.domain.errors import InvalidValue
+
+
+class RecordingMode(StrEnum):
+    NEVER = "never"
+    ALWAYS = "always"
+    SAMPLED = "sampled"  # a share of the calls, chosen by the call's id
+    ON_DEMAND = "on_demand"  # when an agent or supervisor starts it
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingPolicy:
+    mode: RecordingMode = RecordingMode.NEVER
+    share: float = 1.0  # SAMPLED: this share of the calls (0-1]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mode", RecordingMode(self.mode))
+        if not 0.0 < self.share <= 1.0:
+            raise InvalidValue("a recording share is above 0 and at most 1")
+
+    def records(self, call_id: str) -> bool:
+        """Whether a call is recorded from its first bridge on. A sampled call is chosen by
+        a hash of its id: the same call always gets the same answer (a restart, a resync)."""
+        if self.mode is RecordingMode.ALWAYS:
+            return True
+        if self.mode is RecordingMode.SAMPLED:
+            draw = int(hashlib.sha256(call_id.encode()).hexdigest()[:8], 16) / 2**32
+            return draw < self.share
+        return False
+
+
+def recording_id(call_id: str) -> str:
+    """A call's recording: one per call, named by its id (safe as a file name)."""
+    return "rec-" + hashlib.sha256(call_id.encode()).hexdigest()[:24]
+
+
+@dataclass(slots=True)
+class Recording:
+    id: str
+    call_id: str
+    pbx: str
+    queue_id: str | None
+    agent_id: str | None
+    caller_number: str
+    started_at: float
+    file: str  # the file's name in the recordings folder
+    ended_at: float | None = None
+    # (paused at, resumed at); the last one open while paused
+    pauses: list[tuple[float, float | None]] = field(default_factory=list)
+    channel_id: str = ""  # the agent leg recorded (a pause mutes it)
+    failure: str = ""  # why the PBX recorded nothing
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1][1] is None
