@@ -147,10 +147,26 @@ class RecordingPolicyIn(Rule):
         "the calls); on_demand (when the agent or a supervisor starts it)",
     )
     share: float = Field(1.0, description="sampled: this share of the calls, above 0 and at most 1")
+    notice: str | None = Field(
+        None,
+        max_length=1010,
+        description='a sound every caller hears before an agent is rung ("this call may be '
+        "recorded\"), in the PBX's naming; none: no notice",
+    )
+    refuse_key: str | None = Field(
+        None,
+        description="a key (0-9 or *) the caller may press during the notice to have the "
+        "call not recorded",
+    )
 
     def to_domain(self) -> RecordingPolicy:
-        return RecordingPolicy(RecordingMode(self.mode), self.share)
+        return RecordingPolicy(RecordingMode(self.mode), self.share, self.notice, self.refuse_key)
 
     @classmethod
     def of(cls, policy: RecordingPolicy) -> RecordingPolicyIn:
-        return cls(mode=policy.mode.value, share=policy.share)
+        return cls(
+            mode=policy.mode.value,
+            share=policy.share,
+            notice=policy.notice,
+            refuse_key=policy.refuse_key,
+        )

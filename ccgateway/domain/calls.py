@@ -32,6 +32,7 @@ from ccgateway.domain.estimator import WaitEstimator
 from ccgateway.domain.events import LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN
+from ccgateway.domain.recording import Consent
 from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -67,6 +68,7 @@ class Call:
     # Conference members besides the call's own agent leg: leg id -> agent id (None: a number)
     conference: dict[str, str | None] = field(default_factory=dict)
     kind: str = "inbound"  # "outbound": a person a campaign reached, put through to an agent
+    consent: Consent = Consent.NONE  # the recording notice (waiting_room.py), if one played
 
     def __post_init__(self) -> None:
         if not self.segment_at:
@@ -146,6 +148,7 @@ class CallDesk:
         queue's max wait and announcements (set by the waiting room) stop."""
         self.floor.timers.cancel(TimerKind.MAXWAIT, call_id)
         self.floor.timers.cancel(TimerKind.ANNOUNCE, call_id)
+        self.floor.timers.cancel(TimerKind.CONSENT, call_id)
 
     # --- offers ---------------------------------------------------------------------------
 

@@ -90,6 +90,21 @@ class SendToVoicemail:
 
 
 @dataclass(frozen=True, slots=True)
+class PlayConsent:
+    """Tell an arriving caller that the call is recorded, before any agent is rung, then
+    put them on hold. With `refuse_key` the caller may press it during the notice (or
+    within a short wait after) to have the call not recorded; the PBX reports the outcome
+    as `ConsentHeard` either way.
+    """
+
+    call_id: str
+    extension: str  # the caller's queue's
+    notice: str  # the sound to play (in the PBX's own naming, like a queue's messages)
+    refuse_key: str | None = None
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
 class Announce:
     """Tell a waiting caller where they stand, then put them back on hold.
 
@@ -319,6 +334,7 @@ PbxCommand = (
     | PlayMessage
     | SendToVoicemail
     | Announce
+    | PlayConsent
     | DialCallback
     | ReturnToQueue
     | TransferOut
@@ -340,6 +356,7 @@ PBX_COMMANDS = (
     PlayMessage,
     SendToVoicemail,
     Announce,
+    PlayConsent,
     DialCallback,
     ReturnToQueue,
     TransferOut,

@@ -102,6 +102,15 @@ class HoldTimedOut:
 
 
 @dataclass(frozen=True, slots=True)
+class ConsentHeard:
+    """A caller heard the recording notice (`PlayConsent`); `refused`: they pressed the
+    key to have the call not recorded."""
+
+    call_id: str
+    refused: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class CallbackRequested:
     """A waiting caller pressed the key for a callback (during an announcement)."""
 
@@ -264,6 +273,7 @@ PbxEvent = (
     | HoldTimedOut
     | VoicemailEnded
     | CallbackRequested
+    | ConsentHeard
     | CallbackAnswered
     | CallbackFailed
     | MachineDetected

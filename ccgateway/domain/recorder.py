@@ -24,9 +24,14 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.floor import Floor
-from ccgateway.domain.recording import Recording, RecordingMode, recording_id
+from ccgateway.domain.recording import Consent, Recording, RecordingMode, recording_id
 
 ACTIONS = ("start", "pause", "resume")
+# A caller who refused, or whose notice never ended as it should: nothing of theirs is taped.
+NOT_RECORDED = {
+    Consent.REFUSED: "the caller refused to be recorded",
+    Consent.UNANSWERED: "the recording notice did not end in time",
+}
 
 
 class Recorder:
@@ -46,14 +51,19 @@ class Recorder:
             return ring
         if not queue.recording.records(call.id) or not self.floor.can(call.pbx, "record"):
             return ring  # a PBX that cannot record: the README's table says which
+        if call.consent in NOT_RECORDED:
+            return ring
         self.rung[ring.leg_id] = call.id
         return dataclasses.replace(ring, record_file=f"{recording_id(call.id)}.wav")
 
     def connected(self, call: Call, now: float) -> list[Command]:
-        """An agent answered: the leg rung to be recorded is being recorded now."""
+        """An agent answered: the leg rung to be recorded is being recorded now. A call
+        its queue would have recorded but the caller refused is on the record as such."""
         rung = {leg for leg, call_id in self.rung.items() if call_id == call.id}
         for leg in rung:
             del self.rung[leg]
+        if call.consent in NOT_RECORDED and call.id not in self.live:
+            return self._not_recorded(call, now)
         if call.leg_id not in rung or call.id in self.live:
             return []
         return self._record(call, now)
@@ -73,6 +83,8 @@ class Recorder:
             queue = self.floor.directory.queues.get(call.queue_id)
             if queue is not None and queue.recording.mode is RecordingMode.NEVER:
                 raise Conflict(f"queue {queue.id} never records its calls")
+            if call.consent in NOT_RECORDED:
+                raise Conflict(f"call {call.id} is not recorded: {NOT_RECORDED[call.consent]}")
             self.floor.require(call.pbx, "record")
             out = self._record(call, now)
             recording = self.live[call.id]
@@ -125,13 +137,26 @@ class Recorder:
         return frozenset(gone)
 
     def _record(self, call: Call, now: float) -> list[Command]:
-        rid = recording_id(call.id)
-        recording = Recording(
-            rid, call.id, call.pbx, call.queue_id, call.agent_id, call.caller_number, now,
-            f"{rid}.wav", channel_id=call.leg_id or "",
-        )  # fmt: skip
+        recording = self._recording_of(call, now)
         self.live[call.id] = recording
         return self._saved(recording)
+
+    def _not_recorded(self, call: Call, now: float) -> list[Command]:
+        """The record of a recording that never was, saying why (no file is written)."""
+        queue = self.floor.directory.queues.get(call.queue_id)
+        if queue is None or not queue.recording.records(call.id):
+            return []
+        recording = self._recording_of(call, now)
+        recording.ended_at, recording.failure = now, NOT_RECORDED[call.consent]
+        return self._saved(recording)
+
+    @staticmethod
+    def _recording_of(call: Call, now: float) -> Recording:
+        rid = recording_id(call.id)
+        return Recording(
+            rid, call.id, call.pbx, call.queue_id, call.agent_id, call.caller_number, now,
+            f"{rid}.wav", channel_id=call.leg_id or "", consent=call.consent,
+        )  # fmt: skip
 
     @staticmethod
     def _saved(recording: Recording) -> list[Command]:
@@ -142,19 +167,16 @@ class Recorder:
                 "recording_id": recording.id,
                 "call_id": recording.call_id,
                 "agent_id": recording.agent_id,
-                "state": "ended"
-                if recording.ended_at
-                else "paused"
-                if recording.paused
-                else "recording",
+                "state": state(recording),
             },
         )
         return [SaveRecording(snapshot), notice]
 
 
-def _state(recording: Recording) -> str:
+def state(recording: Recording) -> str:
+    """recording, paused, ended, or why there is no file: refused (by the caller) or failed."""
     if recording.failure:
-        return "failed"
+        return "refused" if recording.consent is Consent.REFUSED else "failed"
     if recording.ended_at is not None:
         return "ended"
     return "paused" if recording.paused else "recording"

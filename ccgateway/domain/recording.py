@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from ccgateway.domain.errors import InvalidValue
+from ccgateway.domain.queue_policy import check_sound
+
+KEYS = frozenset("0123456789*")  # not "#": it ends a key read on the PBXs
 
 
 class RecordingMode(StrEnum):
@@ -24,15 +27,44 @@ class RecordingMode(StrEnum):
     ON_DEMAND = "on_demand"  # when an agent or supervisor starts it
 
 
+class Consent(StrEnum):
+    """What a caller did about the recording notice (RecordingPolicy.notice)."""
+
+    NONE = ""  # no notice was played (the queue has none, or records nothing)
+    PENDING = "pending"  # hearing it now: no agent is rung until it has ended
+    HEARD = "heard"
+    REFUSED = "refused"  # pressed the refusal key: the call is not recorded
+    UNANSWERED = "unanswered"  # the PBX never said how it went: not recorded either
+
+
 @dataclass(frozen=True, slots=True)
 class RecordingPolicy:
+    """`notice`: a sound every caller of a queue that may record hears before any agent is
+    rung ("this call may be recorded"); `refuse_key`: a key the caller may press during
+    it to have the call not recorded (all-party consent, or the centre's own choice)."""
+
     mode: RecordingMode = RecordingMode.NEVER
     share: float = 1.0  # SAMPLED: this share of the calls (0-1]
+    notice: str | None = None
+    refuse_key: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", RecordingMode(self.mode))
         if not 0.0 < self.share <= 1.0:
             raise InvalidValue("a recording share is above 0 and at most 1")
+        if self.notice is not None:
+            check_sound(self.notice)
+        if self.refuse_key is not None:
+            if self.refuse_key not in KEYS:
+                raise InvalidValue("a refusal key is one of 0-9 and *")
+            if self.notice is None:
+                raise InvalidValue("a refusal key needs a notice to offer it in")
+
+    @property
+    def notifies(self) -> bool:
+        """Whether callers hear the notice: a queue that may record any of its calls (a
+        sampled one too: the caller cannot know whether theirs is drawn)."""
+        return self.notice is not None and self.mode is not RecordingMode.NEVER
 
     def records(self, call_id: str) -> bool:
         """Whether a call is recorded from its first bridge on. A sampled call is chosen by
@@ -64,7 +96,8 @@ class Recording:
     # (paused at, resumed at); the last one open while paused
     pauses: list[tuple[float, float | None]] = field(default_factory=list)
     channel_id: str = ""  # the agent leg recorded (a pause mutes it)
-    failure: str = ""  # why the PBX recorded nothing
+    failure: str = ""  # why nothing was recorded (the PBX refused, the caller did)
+    consent: Consent = Consent.NONE  # the caller and the notice, before the recording
 
     @property
     def paused(self) -> bool:

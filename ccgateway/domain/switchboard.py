@@ -23,6 +23,7 @@ from ccgateway.domain.events import (
     CallbackRequested,
     CallWaiting,
     ChannelHungUp,
+    ConsentHeard,
     DeviceStateChanged,
     HoldTimedOut,
     MachineDetected,
@@ -70,6 +71,7 @@ class Switchboard:
             TimerKind.OFFER: lambda _, key, now: self.desk.offer_timed_out(key, now),
             TimerKind.MAXWAIT: room.fire,
             TimerKind.ANNOUNCE: room.fire,
+            TimerKind.CONSENT: room.fire,
             TimerKind.CALLBACK_DUE: self.callbacks.fire,
             TimerKind.CALLBACK_RING: self.callbacks.fire,
             TimerKind.TASK_OFFER: tasks.fire,
@@ -125,6 +127,8 @@ class Switchboard:
                 waiting = call is not None and call.state is not CallState.CONNECTED
                 if call is not None and waiting and self.floor.can(pbx, "callback"):
                     out = self.room.to_callback(call, now, "pressed the callback key")
+            case ConsentHeard(call_id=call_id, refused=refused):
+                out = self.room.consent_heard(call_id, refused, now)
             case HoldTimedOut(call_id=call_id):
                 call = self.desk.calls.get(call_id)
                 out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []

@@ -19,6 +19,7 @@ class TimerKind(StrEnum):
     OFFER = "offer"
     MAXWAIT = "maxwait"
     ANNOUNCE = "announce"
+    CONSENT = "consent"
     CALLBACK_DUE = "callback-due"
     CALLBACK_RING = "callback-ring"
     TASK_OFFER = "task-offer"

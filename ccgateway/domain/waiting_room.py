@@ -21,6 +21,7 @@ from ccgateway.domain.commands import (
     Command,
     Interaction,
     Outcome,
+    PlayConsent,
     PlayMessage,
     RecordInteraction,
     SendToFallback,
@@ -31,9 +32,13 @@ from ccgateway.domain.events import CallWaiting
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
 from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, FALLBACK, ActionKind, QueueAction
+from ccgateway.domain.recording import Consent
 from ccgateway.domain.timers import TimerKind
 
 MAX_MOVES = 5  # queue actions followed in a row before a caller goes to the fallback
+# How long a recording notice may take before the caller is let into the line anyway (the
+# PBX never said it ended: the call is then not recorded).
+CONSENT_TIMEOUT_S = 60.0
 
 
 class WaitingRoom:
@@ -119,6 +124,8 @@ class WaitingRoom:
         if not rejoin and (refused := self.refusal(queue, now)) is not None:
             action, outcome, why = refused
             return self.send_on(call, action, outcome, why, now, moves)
+        if not rejoin and (notice := self.notice(call, queue, now)) is not None:
+            return [notice]
         self.desk.enqueue(call, now, keep_for)
         timers = self.floor.timers
         if limits.max_wait_s is not None:
@@ -128,6 +135,39 @@ class WaitingRoom:
                 TimerKind.ANNOUNCE, call.id, max(now, call.queued_at + queue.announce.first_s)
             )
         return []
+
+    def notice(self, call: Call, queue: Queue, now: float) -> PlayConsent | None:
+        """The recording notice, if the caller is to hear it before joining the line: no
+        agent is rung meanwhile, so it is heard before any bridge. A caller moved on to
+        another queue that notifies does not hear it twice."""
+        policy = queue.recording
+        if call.consent is not Consent.NONE or not policy.notifies or policy.notice is None:
+            return None
+        if not self.floor.can(call.pbx, "record"):
+            return None  # nothing would be recorded
+        call.consent = Consent.PENDING
+        self.floor.timers.set(TimerKind.CONSENT, call.id, now + CONSENT_TIMEOUT_S)
+        return PlayConsent(call.id, queue.extension, policy.notice, policy.refuse_key, call.pbx)
+
+    def consent_heard(self, call_id: str, refused: bool, now: float) -> list[Command]:
+        """The notice has ended (or never said so in time): the caller joins the line, their
+        choice kept for the recorder. One seen for a caller already in the line (a resync
+        found them while hearing it) still counts for a refusal."""
+        call = self.desk.calls.get(call_id)
+        if call is None:
+            return []
+        heard = Consent.REFUSED if refused else Consent.HEARD
+        if call.consent is not Consent.PENDING:
+            if refused and call.consent is Consent.NONE:
+                call.consent = Consent.REFUSED
+            return []
+        call.consent = heard
+        self.floor.timers.cancel(TimerKind.CONSENT, call_id)
+        queue = self.floor.directory.queues.get(call.queue_id)
+        if queue is None:
+            return self.send_on(call, FALLBACK, Outcome.REJECTED, "its queue is gone", now)
+        keep_for = self._last_agent_for(call, queue, now)
+        return self.admit(call, queue, now, keep_for, rejoin=True)
 
     def refusal(self, queue: Queue, now: float) -> tuple[QueueAction, Outcome, str] | None:
         """Why the queue's rules would not let a caller join its line now, with the action
@@ -272,6 +312,8 @@ class WaitingRoom:
     # --- timers ---------------------------------------------------------------------------
 
     def fire(self, kind: TimerKind, call_id: str, now: float) -> list[Command]:
+        if kind == TimerKind.CONSENT:
+            return self._consent_unanswered(call_id, now)
         call = self.desk.calls.get(call_id)
         queue = self.floor.directory.queues.get(call.queue_id) if call else None
         if call is None or queue is None:
@@ -287,6 +329,14 @@ class WaitingRoom:
             self.floor.timers.set(TimerKind.ANNOUNCE, call_id, now + queue.announce.every_s)
             return [self.announcement(call, queue, now)]
         return []
+
+    def _consent_unanswered(self, call_id: str, now: float) -> list[Command]:
+        call = self.desk.calls.get(call_id)
+        if call is None or call.consent is not Consent.PENDING:
+            return []
+        out = self.consent_heard(call_id, False, now)
+        call.consent = Consent.UNANSWERED
+        return out
 
     def announcement(self, call: Call, queue: Queue, now: float) -> Announce:
         ahead = self.ahead_of(call.id, queue)

@@ -53,7 +53,12 @@ def queue_settings_to_json(queue: Queue) -> str:
         },
         "announce": dataclasses.asdict(queue.announce),
         "callback": dataclasses.asdict(queue.callback),
-        "recording": {"mode": queue.recording.mode.value, "share": queue.recording.share},
+        "recording": {
+            "mode": queue.recording.mode.value,
+            "share": queue.recording.share,
+            "notice": queue.recording.notice,
+            "refuse_key": queue.recording.refuse_key,
+        },
     }
     return json.dumps(settings, sort_keys=True)
 

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # tables (campaigns, rule_sets, contact_lists, contacts, dial_records, dispositions,
 # refusals, suppressions, registers); 6: the contacts' order index; 7: people's accounts
 # (users, web sessions) and agents' notes on interactions
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 class Base(DeclarativeBase):
@@ -492,6 +492,8 @@ class RecordingRow(Base):
     pauses: Mapped[str] = mapped_column(Text)  # JSON: [[paused at, resumed at or null], ...]
     file: Mapped[str] = mapped_column(String(200))
     channel_id: Mapped[str] = mapped_column(String(150), default="")  # the leg recorded
-    failure: Mapped[str] = mapped_column(Text, default="")  # why the PBX recorded nothing
+    failure: Mapped[str] = mapped_column(Text, default="")  # why nothing was recorded
+    # version 9: the recording notice (domain/recording.py Consent): heard, refused, ...
+    consent: Mapped[str] = mapped_column(String(20), default="", server_default="")
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

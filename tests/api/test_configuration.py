@@ -85,7 +85,7 @@ async def test_queues_round_trip(stack: Stack) -> None:
             "offer_callback": False,
         },
         "callback": {"attempts": 3, "retry_s": 300.0, "ring_s": 30.0, "caller_id": None},
-        "recording": {"mode": "never", "share": 1.0},
+        "recording": {"mode": "never", "share": 1.0, "notice": None, "refuse_key": None},
     }
     assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})
@@ -211,6 +211,30 @@ AGENT = {"id": "a9", "name": "A", "device": "PJSIP/agent9"}
             "ring_timeout_s must be between 5 and 120",
         ),
         ("PATCH", "/v1/queues/german", {"requires": {"de": 0}}, 422, "invalid-value", "1-10"),
+        (
+            "PATCH",
+            "/v1/queues/german",
+            {"recording": {"mode": "always", "refuse_key": "9"}},
+            422,
+            "invalid-value",
+            "a refusal key needs a notice",
+        ),
+        (
+            "PATCH",
+            "/v1/queues/german",
+            {"recording": {"mode": "always", "notice": "x&../../etc/passwd"}},
+            422,
+            "invalid-value",
+            "sound",
+        ),
+        (
+            "PATCH",
+            "/v1/queues/german",
+            {"recording": {"mode": "always", "notice": "n", "refuse_key": "99"}},
+            422,
+            "invalid-value",
+            "0-9 and *",
+        ),
         ("GET", "/v1/agents/nobody", None, 404, "not-found", "nobody"),
         ("GET", "/v1/queues/nobody/status", None, 404, "not-found", "no queue 'nobody'"),
         ("POST", "/v1/agents/a1/state", {"state": "on_call"}, 422, "invalid-request", "state"),

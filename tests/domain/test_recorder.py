@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from ccgateway.domain.commands import RingAgent, SaveRecording
-from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp
+import pytest
+
+from ccgateway.domain.commands import Command, PlayConsent, RingAgent, SaveRecording
+from ccgateway.domain.errors import Conflict, InvalidValue
+from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, ConsentHeard
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
-from ccgateway.domain.recording import RecordingMode, RecordingPolicy, recording_id
+from ccgateway.domain.recorder import state
+from ccgateway.domain.recording import Consent, RecordingMode, RecordingPolicy, recording_id
+from ccgateway.domain.waiting_room import CONSENT_TIMEOUT_S
 from tests.domain.builders import agent, centre, login
 
 ALWAYS = RecordingPolicy(RecordingMode.ALWAYS)
@@ -52,3 +57,90 @@ def test_a_pbx_that_cannot_record_rings_without_a_file() -> None:
     assert ring.record_file == ""
     out = c.handle(AgentLegAnswered(ring.leg_id), 12)
     assert not [x for x in out if isinstance(x, SaveRecording)]
+
+
+NOTICE = RecordingPolicy(RecordingMode.ALWAYS, notice="call-recorded", refuse_key="9")
+
+
+def _rings(out: list[Command]) -> list[RingAgent]:
+    return [x for x in out if isinstance(x, RingAgent)]
+
+
+def test_the_notice_plays_before_any_agent_is_rung_and_a_heard_one_lets_the_caller_in() -> None:
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=NOTICE),)
+    )
+    login(c, "a1")
+    out = c.handle(CallWaiting("c1", "200", "+4930111"), 10)
+    assert [x for x in out if isinstance(x, PlayConsent)] == [
+        PlayConsent("c1", "200", "call-recorded", "9")
+    ]
+    assert _rings(out) == [] and c.engine.waiting("c1") is None  # free agent, not rung
+    [ring] = _rings(c.handle(ConsentHeard("c1"), 14))
+    assert ring.record_file == f"{recording_id('c1')}.wav"
+    [saved] = [
+        x.recording
+        for x in c.handle(AgentLegAnswered(ring.leg_id), 16)
+        if isinstance(x, SaveRecording)
+    ]
+    assert (saved.consent, saved.failure) == (Consent.HEARD, "")
+    assert c.calls["c1"].arrived_at == 10  # the notice's time counts as waiting
+
+
+def test_a_refusal_rings_the_agent_without_a_file_and_the_record_says_why() -> None:
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=NOTICE),)
+    )
+    login(c, "a1")
+    c.handle(CallWaiting("c1", "200", "+4930111"), 10)
+    [ring] = _rings(c.handle(ConsentHeard("c1", refused=True), 14))
+    assert ring.record_file == ""
+    out = c.handle(AgentLegAnswered(ring.leg_id), 16)
+    [saved] = [x.recording for x in out if isinstance(x, SaveRecording)]
+    assert (saved.consent, saved.ended_at) == (Consent.REFUSED, 16)
+    assert saved.failure == "the caller refused to be recorded" and state(saved) == "refused"
+    assert c.recorder.live == {}
+    with pytest.raises(Conflict, match="refused"):
+        c.recording_action("c1", "start", 20)
+
+
+def test_a_notice_the_pbx_never_ends_lets_the_caller_in_unrecorded() -> None:
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=NOTICE),)
+    )
+    login(c, "a1")
+    c.handle(CallWaiting("c1", "200", "+4930111"), 10)
+    assert _rings(c.tick(10 + CONSENT_TIMEOUT_S - 1)) == []
+    [ring] = _rings(c.tick(10 + CONSENT_TIMEOUT_S))
+    assert ring.record_file == "" and c.calls["c1"].consent is Consent.UNANSWERED
+    assert c.handle(ConsentHeard("c1"), 75) == []  # too late: changes nothing
+
+
+def test_no_notice_where_nothing_is_recorded_and_no_second_one_after_a_move() -> None:
+    never = RecordingPolicy(RecordingMode.NEVER, notice="call-recorded")
+    c = centre(
+        agent("a1", {"de": 5}),
+        queues=(
+            Queue("q", "Q", "200", {"de": 1}, recording=never),
+            Queue("r", "R", "201", {"de": 1}, recording=NOTICE),
+        ),
+    )
+    c.drive_pbx("asterisk", FEATURES - {"record"})
+    login(c, "a1")
+    assert [
+        x for x in c.handle(CallWaiting("c1", "200", "+49301"), 10) if isinstance(x, PlayConsent)
+    ] == []
+    assert [
+        x for x in c.handle(CallWaiting("c2", "201", "+49302"), 10) if isinstance(x, PlayConsent)
+    ] == []
+    c.calls["c1"].consent = Consent.HEARD  # heard in an earlier queue
+    assert c.room.notice(c.calls["c1"], c.directory.queues["r"], 11) is None
+
+
+def test_a_refusal_key_needs_a_notice_and_is_one_key() -> None:
+    with pytest.raises(InvalidValue, match="needs a notice"):
+        RecordingPolicy(RecordingMode.ALWAYS, refuse_key="9")
+    with pytest.raises(InvalidValue, match="0-9 and"):
+        RecordingPolicy(RecordingMode.ALWAYS, notice="n", refuse_key="#")
+    with pytest.raises(InvalidValue, match="sound"):
+        RecordingPolicy(RecordingMode.ALWAYS, notice="../etc/passwd")

@@ -2,12 +2,18 @@
 agent's sipp phone answers; the controller starts MixMonitor, pauses it for a few seconds in
 the middle of the speech and resumes it. The file Asterisk wrote is then measured with sox:
 its length is the bridged time, the pause is silence, the speech around it is not; the
-record has the pause with its times and the file's size and SHA-256."""
+record has the pause with its times and the file's size and SHA-256.
+
+A queue with a recording notice: Asterisk's own events show the notice ending before the
+agent is even rung; a caller who presses the refusal key is not recorded (no file, a record
+saying so). Then the retention purge, on the files Asterisk wrote: a recording past its
+period goes (row and file), a held one stays."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -26,11 +32,16 @@ PBX_FOLDER = "/var/spool/asterisk/monitor"  # Asterisk's own, inside the sandbox
 STEP = 0.25  # seconds of the file sox measures at a time
 
 
+NOTICE = "conf-now-recording"  # 2.3 s of Asterisk's core sounds
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return Path(tmp_path_factory.mktemp("e2e-rec")) / "ccgateway.db"
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def centre(
-    asterisk_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[Centre]:
-    db = Path(tmp_path_factory.mktemp("e2e-rec")) / "ccgateway.db"
+async def centre(asterisk_sandbox: Any, db: Path) -> AsyncIterator[Centre]:
     folder = Path(asterisk_sandbox.root) / PBX_FOLDER.lstrip("/")
     recordings = RecordingSettings(directory=folder, pbx_directory=PBX_FOLDER)
     async with running_centre(asterisk_sandbox, db, recordings=recordings) as centre:
@@ -45,6 +56,9 @@ async def centre(
             "recording": {"mode": "always"},
         }
         await centre.call("POST", "/v1/queues", queue)
+        policy = {"mode": "always", "notice": NOTICE, "refuse_key": "9"}
+        noticed = queue | {"id": "noticed", "extension": "207", "recording": policy}
+        await centre.call("POST", "/v1/queues", noticed)
         agent = {"id": "agent1", "name": "Agent 1", "device": "PJSIP/agent1", "skills": {"en": 5}}
         await centre.call("POST", "/v1/agents", agent)
         await centre.call("POST", "/v1/agents/agent1/state", {"state": "available"})
@@ -94,13 +108,102 @@ async def test_a_recording_with_a_pause_is_silent_for_the_pause(
     assert [(e["action"], e["subject"]) for e in audit][:1] == [("playback", done["id"])]
 
 
+async def test_the_notice_ends_before_the_agent_is_rung(
+    centre: Centre, asterisk_sandbox: Any
+) -> None:
+    await _agent_free(centre)
+    await centre.place("207", "+4930196002", hangup_after=12, speak_after=1)
+    done = await centre.until("the recording measured", lambda: _measured(centre, 2), 45)
+    call_id, leg = done["call_id"], done["channel_id"]
+    assert (done["consent"], done["state"], done["queue_id"]) == ("heard", "ended", "noticed")
+    events = centre.observer.events
+    came = _first(events, Event="UserEvent", UserEvent="CCGWWaiting", Uniqueid=call_id)
+    told = _first(events, Event="UserEvent", UserEvent="CCGWConsent", Uniqueid=call_id)
+    rung = _first(events, Event="Newchannel", Uniqueid=leg)
+    bridged = _first(events, Event="BridgeEnter", Uniqueid=leg)
+    assert came < told < rung < bridged, (came, told, rung, bridged)
+    assert events[told]["Refused"] == "0"
+    # The notice (2.3 s) and the 2 s left for the key passed before the agent's phone rang.
+    assert _at_received(events[told]) - _at_received(events[came]) >= 4.0
+    path = Path(asterisk_sandbox.root) / PBX_FOLDER.lstrip("/") / f"{done['id']}.wav"
+    assert path.stat().st_size == done["size"] > 0
+
+
+async def test_a_caller_who_presses_the_refusal_key_is_not_recorded(
+    centre: Centre, asterisk_sandbox: Any
+) -> None:
+    await _agent_free(centre)
+    await centre.place("207", "+4930196003", hangup_after=10, key="9")
+    refused = await centre.until("the refusal on record", lambda: _refused(centre), 30)
+    assert (refused["consent"], refused["size"], refused["pauses"]) == ("refused", None, [])
+    assert refused["failure"] == "the caller refused to be recorded"
+    told = centre.seen("UserEvent", UserEvent="CCGWConsent", Uniqueid=refused["call_id"])
+    assert [e["Refused"] for e in told] == ["1"]
+    assert centre.seen("BridgeEnter", Uniqueid=refused["channel_id"])  # the agent took it
+    folder = Path(asterisk_sandbox.root) / PBX_FOLDER.lstrip("/")
+    assert not (folder / f"{refused['id']}.wav").exists()
+    answer = await centre.api.post(
+        f"/v1/calls/{refused['call_id']}/recording", json={"action": "start"}
+    )
+    assert answer.status_code in (404, 409)  # refused while live; gone once ended
+
+
+async def test_the_purge_deletes_a_recording_past_its_period_and_keeps_a_held_one(
+    centre: Centre, asterisk_sandbox: Any, db: Path
+) -> None:
+    every = await _recordings(centre)
+    found = [r for r in every if r["size"]]
+    assert len(found) >= 2
+    old, held = found[0], found[1]
+    gone = [r for r in every if r["id"] != held["id"]]  # the refusal's record too
+    folder = Path(asterisk_sandbox.root) / PBX_FOLDER.lstrip("/")
+    assert (folder / f"{old['id']}.wav").exists() and (folder / f"{held['id']}.wav").exists()
+    with sqlite3.connect(db) as conn:  # all made three days ago
+        conn.execute("UPDATE recordings SET started_at = started_at - 3 * 86400")
+    await centre.call("PUT", "/v1/retention", {"default": {"recordings": 1}})
+    hold = {"kind": "recording", "value": held["id"], "reason": "a complaint"}
+    await centre.call("POST", "/v1/retention/holds", hold)
+    report = await centre.call("POST", "/v1/retention/purge")
+    assert report["removed"]["recordings"] == len(gone)
+    left = {r["id"] for r in await _recordings(centre)}
+    assert held["id"] in left and not left & {r["id"] for r in gone}
+    assert not (folder / f"{old['id']}.wav").exists()
+    assert (folder / f"{held['id']}.wav").exists()
+
+
+async def _agent_free(centre: Centre) -> None:
+    await centre.until("the agent free", lambda: _state_is(centre, "available"), 20)
+
+
+async def _state_is(centre: Centre, state: str) -> bool:
+    return bool((await centre.agent(1))["state"] == state)
+
+
 async def _recordings(centre: Centre) -> list[dict[str, Any]]:
     return list(await centre.call("GET", "/v1/recordings"))
 
 
-async def _measured(centre: Centre) -> dict[str, Any] | None:
+async def _measured(centre: Centre, count: int = 1) -> dict[str, Any] | None:
+    """The newest recording, once there are `count` and its file is measured."""
     found = await _recordings(centre)
-    return found[0] if found and found[0]["sha256"] else None
+    ready = len(found) >= count and found[0]["sha256"]
+    return found[0] if ready else None
+
+
+async def _refused(centre: Centre) -> dict[str, Any] | None:
+    found = [r for r in await _recordings(centre) if r["state"] == "refused"]
+    return found[0] if found and found[0]["ended_at"] else None
+
+
+def _at_received(event: dict[str, str]) -> float:
+    return float(event["_received"])
+
+
+def _first(events: list[dict[str, str]], **fields: str) -> int:
+    for i, event in enumerate(events):
+        if all(event.get(k) == v for k, v in fields.items()):
+            return i
+    raise AssertionError(f"Asterisk sent no {fields}")
 
 
 def _at(moment: str) -> float:

@@ -98,7 +98,7 @@ def test_routing_settings_and_attributes_round_trip(url: str) -> None:
         weight=2.5,
         priority=7,
         relaxation=steps,
-        recording=RecordingPolicy(RecordingMode.SAMPLED, 0.25),
+        recording=RecordingPolicy(RecordingMode.SAMPLED, 0.25, "custom/recorded", "*"),
     )
     config.put_agent(vip)
     config.put_queue(sales)

@@ -20,6 +20,7 @@ from ccgateway.domain.commands import (
     Monitor,
     MonitorMode,
     MuteRecording,
+    PlayConsent,
     PlayMessage,
     ReturnToQueue,
     RingAgent,
@@ -114,6 +115,17 @@ class Actions:
                 command.call_id, "CCGW_OFFER_CALLBACK", "1" if command.offer_callback else ""
             ),
             redirect(command.call_id, DialplanTarget("ccgw-announce", _digits(command.extension))),
+        ]
+
+    def consent(self, command: PlayConsent) -> list[AmiAction]:
+        """The recording notice, before the caller joins the line (ccgw-consent)."""
+        key = command.refuse_key or ""
+        if key and (len(key) != 1 or key not in "0123456789*"):
+            raise InvalidWireValue(f"refusal key {key!r}")
+        return [
+            set_variable(command.call_id, "CCGW_NOTICE", _sound(command.notice)),
+            set_variable(command.call_id, "CCGW_REFUSE_KEY", key),
+            redirect(command.call_id, DialplanTarget("ccgw-consent", _digits(command.extension))),
         ]
 
     def callback(self, command: DialCallback) -> list[AmiAction]:

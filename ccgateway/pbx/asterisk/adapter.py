@@ -15,6 +15,7 @@ from ccgateway.domain.commands import (
     Monitor,
     MuteRecording,
     PbxCommand,
+    PlayConsent,
     PlayMessage,
     ReturnToQueue,
     RingAgent,
@@ -141,6 +142,8 @@ class AsteriskPbx:
                 return a.voicemail(command)
             case Announce():
                 return a.announce(command)
+            case PlayConsent():
+                return a.consent(command)
             case DialCallback():
                 return a.callback(command)
             case DialCustomer():

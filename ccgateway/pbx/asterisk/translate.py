@@ -20,6 +20,7 @@ from ccgateway.domain.events import (
     CallerChannel,
     CallWaiting,
     ChannelHungUp,
+    ConsentHeard,
     DeviceState,
     DeviceStateChanged,
     Feature,
@@ -56,6 +57,7 @@ CALLER_CONTEXTS = frozenset(
     {
         INBOUND,
         "ccgw-announce",
+        "ccgw-consent",
         "ccgw-requeue",
         "ccgw-consult-hold",
         "ccgw-conf-caller",
@@ -145,6 +147,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return VoicemailEnded(uniqueid, voicemail_failure(message))
         if kind == "CCGWCallbackRequested":
             return CallbackRequested(uniqueid)
+        if kind == "CCGWConsent":
+            return ConsentHeard(uniqueid, message.get("Refused", "").strip() == "1")
         if kind == "CCGWCallbackAnswered":  # sent on the customer's channel
             return CallbackAnswered(message.get("AgentLeg", ""))
         if kind == "CCGWOutboundAnswered":

@@ -10,6 +10,7 @@ from ccgateway.domain.commands import (
     Announce,
     Conference,
     DialCallback,
+    PlayConsent,
     PlayMessage,
     RingConsult,
     SendToVoicemail,
@@ -38,6 +39,20 @@ def test_an_announcement_sets_every_part_then_redirects_by_the_queue_s_extension
         "Priority": "1",
         "ActionID": "",
     }
+
+
+def test_the_recording_notice_names_its_sound_and_key_then_redirects() -> None:
+    *setvars, move = A.consent(PlayConsent("1.5", "200", "custom/recorded&beep", "9"))
+    assert [(s["Variable"], s["Value"]) for s in setvars] == [
+        ("CCGW_NOTICE", "custom/recorded&beep"),
+        ("CCGW_REFUSE_KEY", "9"),
+    ]
+    assert (move["Action"], move["Context"], move["Exten"]) == ("Redirect", "ccgw-consent", "200")
+    *cleared, _ = A.consent(PlayConsent("1.5", "200", "recorded"))
+    assert cleared[1]["Value"] == ""  # no key left from an earlier notice
+    for bad in (PlayConsent("1.5", "200", "x,System(id)"), PlayConsent("1.5", "200", "n", "#")):
+        with pytest.raises(InvalidWireValue):
+            A.consent(bad)
 
 
 def test_a_callback_rings_the_agent_into_the_dialling_context() -> None:

@@ -24,6 +24,7 @@ from ccgateway.domain.events import (
     CallbackRequested,
     CallWaiting,
     ChannelHungUp,
+    ConsentHeard,
     DeviceState,
     Feature,
     FeatureCodeDialled,
@@ -134,6 +135,15 @@ def test_feature_codes_name_the_phone_by_its_device() -> None:
     assert translate.to_event(message) == FeatureCodeDialled("PJSIP/agent-1", Feature.PAUSE, 12)
     message |= {"Feature": "reboot"}
     assert translate.to_event(message) is None
+
+
+@pytest.mark.parametrize(("refused", "expected"), [("1", True), ("0", False), ("", False)])
+def test_the_end_of_the_recording_notice_says_whether_the_caller_refused(
+    refused: str, expected: bool
+) -> None:
+    message = {"Event": "UserEvent", "UserEvent": "CCGWConsent", "Uniqueid": "u1",
+               "Queue": "200", "Refused": refused}  # fmt: skip
+    assert translate.to_event(message) == ConsentHeard("u1", expected)
 
 
 # --- the controller's other contexts, recorded (tests/fixtures/ami/record_call_handling.py) --
