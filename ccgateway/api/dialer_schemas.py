@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ccgateway.api.queue_rule_schemas import HoursIn
+from ccgateway.api.queue_rule_schemas import HoursIn, RecordingPolicyIn
 from ccgateway.api.times import Moment, epoch_or_none, utc_or_none
 from ccgateway.domain.model import DEFAULT_PBX
 from ccgateway.domain.outbound.campaigns import (
@@ -259,6 +259,11 @@ class CampaignSettings(Input):
     )
     blend: BlendIn | None = Field(None, description="blended agents: inbound first")
     pbx: str = Field(DEFAULT_PBX, max_length=64)
+    recording: RecordingPolicyIn | None = Field(
+        None,
+        description="how its calls are recorded (no notice: the script says it); none: its "
+        "queue's. Under a rule set that needs every party's consent, only on demand",
+    )
 
     def to_domain(self, campaign_id: str) -> Campaign:
         return Campaign(
@@ -285,6 +290,7 @@ class CampaignSettings(Input):
             preview_timeout_s=self.preview_timeout_s,
             blend=self.blend.to_domain() if self.blend else None,
             pbx=self.pbx,
+            recording=self.recording.to_domain() if self.recording else None,
         )
 
     @classmethod
@@ -314,6 +320,7 @@ class CampaignSettings(Input):
             "preview_timeout_s": c.preview_timeout_s,
             "blend": BlendIn.of(c.blend),
             "pbx": c.pbx,
+            "recording": RecordingPolicyIn.of(c.recording) if c.recording else None,
         }
 
 
@@ -385,6 +392,7 @@ class RuleChangesIn(Input):
         None, description="register -> screened within this many days (tps, national)"
     )
     caller_id_required: bool | None = None
+    recording_needs_consent: bool | None = None
 
     def to_domain(self) -> dict[str, object]:
         """Only the fields given (a null is passed on: 'none', as the domain means it)."""
@@ -432,6 +440,9 @@ class RuleSetOut(BaseModel):
     business_presumed_consent: bool
     registers: dict[str, int]
     caller_id_required: bool
+    recording_needs_consent: bool = Field(
+        description="every party must agree to a recording: campaigns record only on demand"
+    )
 
     @classmethod
     def of(cls, r: RuleSet) -> RuleSetOut:
@@ -458,4 +469,5 @@ class RuleSetOut(BaseModel):
             business_presumed_consent=r.business_presumed_consent,
             registers=dict(r.registers),
             caller_id_required=r.caller_id_required,
+            recording_needs_consent=r.recording_needs_consent,
         )

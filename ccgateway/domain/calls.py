@@ -32,7 +32,7 @@ from ccgateway.domain.estimator import WaitEstimator
 from ccgateway.domain.events import LegFailure, failure_for_cause
 from ccgateway.domain.floor import Floor
 from ccgateway.domain.model import DEFAULT_PBX, DEVICE_PATTERN
-from ccgateway.domain.recording import Consent
+from ccgateway.domain.recording import Consent, RecordingPolicy
 from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
@@ -69,6 +69,7 @@ class Call:
     conference: dict[str, str | None] = field(default_factory=dict)
     kind: str = "inbound"  # "outbound": a person a campaign reached, put through to an agent
     consent: Consent = Consent.NONE  # the recording notice (waiting_room.py), if one played
+    recording: RecordingPolicy | None = None  # a campaign's call: its own; None: the queue's
 
     def __post_init__(self) -> None:
         if not self.segment_at:

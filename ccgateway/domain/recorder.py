@@ -24,7 +24,14 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.errors import Conflict, InvalidValue, NotFound
 from ccgateway.domain.floor import Floor
-from ccgateway.domain.recording import Consent, Recording, RecordingMode, recording_id
+from ccgateway.domain.model import Queue
+from ccgateway.domain.recording import (
+    Consent,
+    Recording,
+    RecordingMode,
+    RecordingPolicy,
+    recording_id,
+)
 
 ACTIONS = ("start", "pause", "resume")
 # A caller who refused, or whose notice never ended as it should: nothing of theirs is taped.
@@ -49,7 +56,7 @@ class Recorder:
         queue = self.floor.directory.queues.get(call.queue_id) if call else None
         if call is None or queue is None or call.id in self.live:
             return ring
-        if not queue.recording.records(call.id) or not self.floor.can(call.pbx, "record"):
+        if not self.policy(call, queue).records(call.id) or not self.floor.can(call.pbx, "record"):
             return ring  # a PBX that cannot record: the README's table says which
         if call.consent in NOT_RECORDED:
             return ring
@@ -81,8 +88,9 @@ class Recorder:
             if recording is not None:
                 raise Conflict(f"call {call.id} is being recorded already")
             queue = self.floor.directory.queues.get(call.queue_id)
-            if queue is not None and queue.recording.mode is RecordingMode.NEVER:
-                raise Conflict(f"queue {queue.id} never records its calls")
+            if queue is not None and self.policy(call, queue).mode is RecordingMode.NEVER:
+                whose = f"queue {queue.id}" if call.recording is None else "its campaign"
+                raise Conflict(f"{whose} never records its calls")
             if call.consent in NOT_RECORDED:
                 raise Conflict(f"call {call.id} is not recorded: {NOT_RECORDED[call.consent]}")
             self.floor.require(call.pbx, "record")
@@ -144,11 +152,16 @@ class Recorder:
     def _not_recorded(self, call: Call, now: float) -> list[Command]:
         """The record of a recording that never was, saying why (no file is written)."""
         queue = self.floor.directory.queues.get(call.queue_id)
-        if queue is None or not queue.recording.records(call.id):
+        if queue is None or not self.policy(call, queue).records(call.id):
             return []
         recording = self._recording_of(call, now)
         recording.ended_at, recording.failure = now, NOT_RECORDED[call.consent]
         return self._saved(recording)
+
+    @staticmethod
+    def policy(call: Call, queue: Queue) -> RecordingPolicy:
+        """A campaign's call follows its campaign's (recording.for_campaign)."""
+        return call.recording or queue.recording
 
     @staticmethod
     def _recording_of(call: Call, now: float) -> Recording:

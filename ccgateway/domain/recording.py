@@ -77,6 +77,20 @@ class RecordingPolicy:
         return False
 
 
+def for_campaign(
+    own: RecordingPolicy | None, queue: RecordingPolicy, all_parties: bool
+) -> RecordingPolicy:
+    """The policy for a call a campaign placed: the campaign's own, else its queue's. Where
+    the law wants every party's consent to a recording (the rule set's
+    `recording_needs_consent`), nothing is recorded from the bridge on: the agent asks, and
+    starts it on demand once the person has agreed. A campaign's call hears no notice
+    before its agent (the 2-second rule leaves no time): its script says it."""
+    policy = own or queue
+    if all_parties and policy.mode in (RecordingMode.ALWAYS, RecordingMode.SAMPLED):
+        return RecordingPolicy(RecordingMode.ON_DEMAND)
+    return policy
+
+
 def recording_id(call_id: str) -> str:
     """A call's recording: one per call, named by its id (safe as a file name)."""
     return "rec-" + hashlib.sha256(call_id.encode()).hexdigest()[:24]

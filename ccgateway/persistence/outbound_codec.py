@@ -39,6 +39,7 @@ from ccgateway.domain.outbound.rules import (
     RuleSet,
 )
 from ccgateway.domain.outbound.scripts import Question, QuestionKind, Script
+from ccgateway.domain.recording import RecordingMode, RecordingPolicy
 
 E = TypeVar("E", bound=StrEnum)
 Encode = Callable[[Any], Any]
@@ -328,6 +329,11 @@ BLEND = _record(
     },
 )
 
+RECORDING = _record(
+    RecordingPolicy,
+    {"mode": _enum(RecordingMode), "share": FLOAT, "notice": OPT_STR, "refuse_key": OPT_STR},
+)
+
 # The campaign's and the rule set's fields but their ids: the row's key.
 CAMPAIGN_FIELDS: Mapping[str, Field] = {
     "name": STR,
@@ -351,6 +357,7 @@ CAMPAIGN_FIELDS: Mapping[str, Field] = {
     "live_priority": INT,
     "preview_timeout_s": FLOAT,
     "blend": _optional(BLEND),
+    "recording": _optional(RECORDING),
     "pbx": STR,
 }
 
@@ -376,6 +383,7 @@ RULE_SET_FIELDS: Mapping[str, Field] = {
     "business_presumed_consent": BOOL,
     "registers": _mapping(STR, INT),
     "caller_id_required": BOOL,
+    "recording_needs_consent": BOOL,
     "description": STR,
 }
 

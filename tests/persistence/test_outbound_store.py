@@ -27,6 +27,7 @@ from ccgateway.domain.outbound.contacts import (
 )
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import UK, Basis, LineType, Purpose, custom_rule_set
+from ccgateway.domain.recording import RecordingMode, RecordingPolicy
 from ccgateway.persistence import open_database
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.tables import SCHEMA_VERSION
@@ -94,9 +95,11 @@ def ids(entries: list[tuple[Contact, Progress]]) -> list[str]:
 def test_rule_sets_and_campaigns_with_their_state_survive_a_restart(url: str) -> None:
     engine = open_database(url)
     store = SqlOutboundStore(engine)
-    house = custom_rule_set("house", "House rules", "uk", {"grace_s": 1.5, "min_ring_s": 20.0})
+    changes = {"grace_s": 1.5, "min_ring_s": 20.0, "recording_needs_consent": True}
+    house = custom_rule_set("house", "House rules", "uk", changes)
     store.put_rule_set(house)
-    survey = campaign("survey", rule_set_id="house", ring_s=25.0, max_lines=12)
+    recording = RecordingPolicy(RecordingMode.SAMPLED, 0.5)
+    survey = campaign("survey", rule_set_id="house", ring_s=25.0, max_lines=12, recording=recording)
     store.put_campaign(survey, CampaignState.PAUSED)
     store.put_campaign(campaign("alpha"), CampaignState.STOPPED)
     engine.dispose()

@@ -23,6 +23,7 @@ from ccgateway.domain.outbound.contacts import check_e164
 from ccgateway.domain.outbound.rules import LineType, Purpose, RuleSet
 from ccgateway.domain.outbound.scripts import Script
 from ccgateway.domain.queue_policy import check_sound
+from ccgateway.domain.recording import RecordingPolicy
 
 MAX_DISPOSITIONS = 60
 
@@ -221,6 +222,7 @@ class Campaign:
     preview_timeout_s: float = 60.0  # a preview not answered by then is skipped
     blend: Blend | None = None
     pbx: str = "asterisk"
+    recording: RecordingPolicy | None = None  # None: the queue's (recording.for_campaign)
 
     def __post_init__(self) -> None:
         check_id("campaign", self.id)
@@ -267,6 +269,11 @@ class Campaign:
         object.__setattr__(self, "retries", MappingProxyType({**DEFAULT_RETRIES, **self.retries}))
         if self.blend is not None and self.queue_id in self.blend.inbound_queue_ids:
             raise InvalidValue("blend: the campaign's own queue is not an inbound queue")
+        if self.recording is not None and self.recording.notice is not None:
+            raise InvalidValue(
+                "recording: a campaign's calls hear no notice before the agent (the "
+                "2-second rule leaves no time): the script says it"
+            )
 
     def check_against(self, rules: RuleSet) -> None:
         """What the campaign's own settings must meet under its rule set (checked when it

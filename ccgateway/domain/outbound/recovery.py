@@ -142,6 +142,7 @@ class Recovery:
             1,
             pbx=run.campaign.pbx,
             kind="outbound",
+            recording=run.recording_policy(self.floor.directory.queues),
         )
         self.desk.calls[call.id] = call
         self.desk.legs[leg.leg_id] = call.id

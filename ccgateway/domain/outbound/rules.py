@@ -98,6 +98,9 @@ class RuleSet:
     # (TPS 28, the US national registry 31).
     registers: Mapping[str, int] = field(default_factory=dict)
     caller_id_required: bool = True
+    # Every party must agree to a recording (US all-party states, the state being unknown;
+    # DE, StGB 201): a campaign's calls are recorded only when the agent starts it.
+    recording_needs_consent: bool = False
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -203,6 +206,7 @@ US = RuleSet(
     consent_proof_required=False,
     business_presumed_consent=False,
     registers={"national": 31},
+    recording_needs_consent=True,
     description="abandoned over live calls <= 3 % per campaign over 30 days; 08:00-21:00 "
     "callee time; ring >= 15 s; written consent for marketing to mobiles; DNC within 31 days",
 )
@@ -240,6 +244,7 @@ DE = RuleSet(
     consent_proof_required=True,
     business_presumed_consent=True,
     registers={},
+    recording_needs_consent=True,
     description="express consent with proof for marketing to consumers; Mon-Fri 8-20, "
     "Sat 9-18 callee time; 3 attempts a day, 15 a week, 30 a campaign; ring 15-40 s",
 )
@@ -307,7 +312,7 @@ def _looser_than(rules: RuleSet, law: RuleSet) -> list[str]:
         rules.calling_hours is None or not rules.calling_hours.inside(law.calling_hours)
     ):
         found.append("calling hours must lie within the law's")
-    for flag in ("consent_proof_required", "caller_id_required"):
+    for flag in ("consent_proof_required", "caller_id_required", "recording_needs_consent"):
         if getattr(law, flag) and not getattr(rules, flag):
             found.append(f"{flag} must stay on")
     if rules.business_presumed_consent and not law.business_presumed_consent:
@@ -348,5 +353,6 @@ CHANGEABLE = frozenset(
         "business_presumed_consent",
         "registers",
         "caller_id_required",
+        "recording_needs_consent",
     }
 )

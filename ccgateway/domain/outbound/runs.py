@@ -5,14 +5,17 @@ its blending reserve and today's counters. The dialer (dialer.py) keeps one per 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from ccgateway.domain.model import Queue
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState, DialMode, DialOutcome
 from ccgateway.domain.outbound.contacts import Contact, Progress
 from ccgateway.domain.outbound.ledger import AbandonLedger
 from ccgateway.domain.outbound.pacing import Pacer
 from ccgateway.domain.outbound.rules import RuleSet
+from ccgateway.domain.recording import RecordingPolicy, for_campaign
 
 DIAL_PREFIX = "ob-"  # a dial's id: the customer's channel (never "ccgw-", the agent legs')
 LEG_PREFIX = "ccgw-"
@@ -120,6 +123,12 @@ class CampaignRun:
             self.ledger.machine(at)
         elif outcome in (DialOutcome.CONNECTED, DialOutcome.ABANDONED, DialOutcome.HUNG_UP):
             self.ledger.live(at, abandoned=outcome is DialOutcome.ABANDONED)
+
+    def recording_policy(self, queues: Mapping[str, Queue]) -> RecordingPolicy:
+        """How the campaign's calls are recorded (recording.for_campaign)."""
+        queue = queues.get(self.campaign.queue_id)
+        fallback = queue.recording if queue is not None else RecordingPolicy()
+        return for_campaign(self.campaign.recording, fallback, self.rules.recording_needs_consent)
 
     def ids_in_hand(self) -> set[str]:
         return {entry.contact.id for entry in self.hopper}

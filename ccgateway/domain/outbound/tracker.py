@@ -78,6 +78,7 @@ class Tracker:
             priority=campaign.live_priority,
             queued_at=now,
             kind="outbound",
+            recording=run.recording_policy(self.floor.directory.queues),
         )
         self.desk.calls[call.id] = call
         out: list[Command] = [self.desk.notice(call), dial_notice(dial, "live")]
