@@ -10,7 +10,7 @@ PbxError                      anything a PBX adapter refuses or fails to do
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -23,6 +23,7 @@ from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactState, Progress
 from ccgateway.domain.outbound.records import DialRecord, DispositionRecord, RefusalRecord
 from ccgateway.domain.outbound.rules import RuleSet
+from ccgateway.domain.privacy import FieldKey
 from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
 from ccgateway.domain.retention import HoldKind, Kind, PurgeScope, RetentionPolicy
@@ -369,6 +370,15 @@ class AuditEntry:
     detail: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Objection:
+    """A number on the internal do-not-call list (GDPR art. 21): why, and since when."""
+
+    number: str
+    reason: str
+    at: float
+
+
 class PrivacyStore(Protocol):
     """A person's data across every table: erased, or exported; and the audit log."""
 
@@ -377,6 +387,18 @@ class PrivacyStore(Protocol):
         rows deleted where the person is all a row is about, records kept without them
         where their counts matter; the number suppressed as its pseudonym. How many rows
         of each kind."""
+
+    def erase_found(
+        self, numbers: Mapping[str, str], key: str, subject: str, at: float, actor: str
+    ) -> dict[str, dict[str, int]]:
+        """Each number (-> its pseudonym) a contact's field led to erased as `erase` does,
+        all in one transaction with one audit entry under the field's pseudonym."""
+
+    def contacts_holding(self, key: FieldKey) -> list[tuple[str, str, str]]:
+        """(campaign, contact id, number) of every contact whose field holds the value."""
+
+    def objections(self, limit: int, offset: int = 0, number: str | None = None) -> list[Objection]:
+        """The internal do-not-call list, newest first."""
 
     def export(self, number: str) -> dict[str, list[dict[str, object]]]:
         """Every row held about the number, by kind, each as its columns."""
@@ -431,6 +453,7 @@ class RecordingFacts:
     recording: Recording
     size: int | None
     sha256: str | None
+    sealed: bool = False  # the file is kept encrypted (size and sha256 are still the audio's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -456,13 +479,35 @@ class RecordingStore(Protocol):
         """Newest first."""
 
 
+class UnreadableRecording(Exception):
+    """A recording's sealed file is not what was sealed: changed, cut short, another
+    recording's, or sealed under another key. Nothing of it is handed out."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingAudio:
+    """A recording's audio as stored: a plain file (`path`, served as it is), or a sealed
+    one, whose `read()` yields the audio chunk by chunk, each authenticated before it is
+    yielded (UnreadableRecording at the first that is not)."""
+
+    size: int
+    path: Path | None
+    read: Callable[[], Iterator[bytes]]
+
+
 class RecordingFileStore(Protocol):
-    """The recordings folder as the controller sees it."""
+    """The recordings folder as the controller sees it; with a key, files sealed at rest."""
 
     def path(self, file: str) -> Path: ...
 
-    def measure(self, file: str) -> tuple[int, str] | None:
-        """(size, SHA-256) of the file; None if it is not there."""
+    def measure(self, recording_id: str, file: str) -> tuple[int, str] | None:
+        """(size, SHA-256) of the closed file's audio, sealed (and its plain file deleted)
+        where a key is set; None if it is not there (yet)."""
+
+    def is_sealed(self, file: str) -> bool: ...
+
+    def audio(self, recording_id: str, file: str) -> RecordingAudio | None:
+        """The file's audio; None if there is no file."""
 
     def delete(self, files: list[str]) -> int:
-        """How many of the files were there to delete."""
+        """How many of the files were there to delete (a sealed file's too)."""

@@ -7,6 +7,9 @@ moment is not cut off: it finishes, and `Redactions` makes sure nothing of the p
 the records written when it ends. The number stays suppressed afterwards, but only as a
 keyed hash (`pseudonym`): whoever reads the database cannot tell the number without the
 key, which lives outside it.
+
+A person is found by their number, or by a custom field of their contacts (`FieldKey`: an
+e-mail address, an external id) that leads to every number they were listed under.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -25,7 +29,9 @@ from ccgateway.domain.commands import (
     SaveRecording,
     SaveTask,
 )
+from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.outbound.commands import RecordDial, RecordDisposition, SuppressNumber
+from ccgateway.domain.outbound.contacts import FIELD_NAME, FIELD_VALUE
 from ccgateway.domain.outbound.records import ERASED
 
 # The do-not-call list of erased people's numbers, held as pseudonyms.
@@ -44,6 +50,60 @@ def mentions(number: str, title: str, data: Mapping[str, str]) -> bool:
     return number in title or any(number in k or number in v for k, v in data.items())
 
 
+# An e-mail address as people write it: something@domain.tld, no spaces (RFC 5321's 254).
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 254
+
+
+@dataclass(frozen=True, slots=True)
+class FieldKey:
+    """A custom field of contacts and its value: who holds it, in any list, is the person.
+
+    Contacts keep the columns of their list beyond the known ones as custom fields
+    (`Contact.fields`), so an `email` or `external_id` column is one of them. An e-mail
+    address is matched whatever its case (people and lists write it either way); any
+    other value exactly."""
+
+    name: str
+    value: str
+
+    @property
+    def is_email(self) -> bool:
+        return self.name == "email"
+
+    def matches(self, fields: Mapping[str, str]) -> bool:
+        held = fields.get(self.name)
+        if held is None:
+            return False
+        return held.strip().lower() == self.value if self.is_email else held == self.value
+
+    @property
+    def label(self) -> str:
+        """What the key's pseudonym is taken of (no number has a ':', so none collides)."""
+        return f"{self.name}:{self.value}"
+
+
+def field_key(name: str, value: str) -> FieldKey:
+    """The key checked: a field name as a list's column names it, a value a contact can
+    hold; an e-mail address lower-cased."""
+    if not FIELD_NAME.fullmatch(name):
+        raise InvalidValue(
+            f"field {name!r} must be a contact list's custom column: 1-40 of a-z, 0-9, '_', "
+            "starting with a letter"
+        )
+    if not value.strip() or not FIELD_VALUE.fullmatch(value):
+        raise InvalidValue(
+            f"the value of field {name} must be 1-500 characters, not only spaces, and no "
+            "control characters"
+        )
+    if name != "email":
+        return FieldKey(name, value)
+    email = value.strip().lower()
+    if len(email) > MAX_EMAIL or not EMAIL.fullmatch(email):
+        raise InvalidValue(f"email {value!r} must be an e-mail address, like ann@example.org")
+    return FieldKey(name, email)
+
+
 @dataclass(frozen=True, slots=True)
 class Forgotten:
     """What the live centre let go of a person, and what of theirs is still running."""
@@ -54,6 +114,17 @@ class Forgotten:
     dials: frozenset[str] = frozenset()  # dials in flight or ended awaiting a disposition
     tasks: frozenset[str] = frozenset()  # live tasks that mention the number
     recordings: frozenset[str] = frozenset()  # of live calls: not written, files deleted
+
+    def __or__(self, other: Forgotten) -> Forgotten:
+        """What the centre let go of two numbers of one person."""
+        return Forgotten(
+            self.contacts + other.contacts,
+            self.callbacks | other.callbacks,
+            self.calls | other.calls,
+            self.dials | other.dials,
+            self.tasks | other.tasks,
+            self.recordings | other.recordings,
+        )
 
 
 @dataclass(slots=True)

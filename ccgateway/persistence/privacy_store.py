@@ -1,5 +1,6 @@
-"""A person's data across every table (ports.PrivacyStore): erased in one transaction, or
-exported; and the audit log of who did either.
+"""A person's data across every table (ports.PrivacyStore): found by a number or by a
+custom field of their contacts, erased in one transaction, or exported; the objections
+(the internal do-not-call list); and the audit log of who did what.
 
 Erasure deletes the rows that are about the person alone (their contacts in every list,
 callbacks, notes, tasks that mention them, recordings of their calls, their number on
@@ -14,15 +15,17 @@ append-only records change in exactly this way, once.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.orm import DeclarativeBase, Session
 
 from ccgateway.domain.outbound.records import ERASED
-from ccgateway.domain.privacy import FORGOTTEN_REGISTER
+from ccgateway.domain.privacy import FORGOTTEN_REGISTER, FieldKey
 from ccgateway.persistence.database import PERSONAL_COLUMNS
+from ccgateway.persistence.outbound_codec import strings_from_json
+from ccgateway.persistence.outbound_store import INTERNAL
 from ccgateway.persistence.stores import SqlStore
 from ccgateway.persistence.tables import (
     AuditRow,
@@ -38,7 +41,7 @@ from ccgateway.persistence.tables import (
     SuppressionRow,
     TaskRow,
 )
-from ccgateway.ports import AuditEntry
+from ccgateway.ports import AuditEntry, Objection
 
 
 class SqlPrivacyStore(SqlStore):
@@ -46,28 +49,61 @@ class SqlPrivacyStore(SqlStore):
         """Everything held about the number, with the audit entry, in one transaction: all
         of it or none."""
         with self._writing("an erasure") as session:
-            dial_ids = list(
-                session.scalars(select(DialRecordRow.id).where(DialRecordRow.number == number))
-            )
-            erased = {
-                "contacts": _delete_contacts(session, number),
-                "callbacks": _delete(session, CallbackRow, CallbackRow.number == number),
-                "notes": _delete(session, NoteRow, _notes_of(number, dial_ids)),
-                "tasks": _delete(session, TaskRow, _tasks_mentioning(number)),
-                "interactions": _erase_interactions(session, number),
-                "dial_records": _erase(session, DialRecordRow, DialRecordRow.number == number, at),
-                "dispositions": _erase(
-                    session, DispositionRow, DispositionRow.dial_id.in_(dial_ids), at
-                ),
-                "refusals": _erase(session, RefusalRow, RefusalRow.number == number, at),
-                "recordings": _delete(session, RecordingRow, RecordingRow.caller_number == number),
-                "suppressions": _suppress_as(session, number, pseudonym, at),
-            }
+            erased = _erase_person(session, number, pseudonym, at)
             detail = json.dumps(erased, sort_keys=True)
-            session.add(
-                AuditRow(at=at, actor=actor, action="erase", subject=pseudonym, detail=detail)
-            )
+            _audit(session, AuditEntry(at, actor, "erase", pseudonym, detail))
             return erased
+
+    def erase_found(
+        self, numbers: Mapping[str, str], key: str, subject: str, at: float, actor: str
+    ) -> dict[str, dict[str, int]]:
+        """Every number a contact's field led to (number -> its pseudonym) erased as
+        `erase` does, all in one transaction with one audit entry under the field's
+        pseudonym `subject`: what went, per number's pseudonym."""
+        with self._writing("an erasure") as session:
+            erased = {
+                numbers[n]: _erase_person(session, n, numbers[n], at) for n in sorted(numbers)
+            }
+            detail = json.dumps({"found_by": key, "numbers": erased}, sort_keys=True)
+            _audit(session, AuditEntry(at, actor, "erase", subject, detail))
+            return erased
+
+    def contacts_holding(self, key: FieldKey) -> list[tuple[str, str, str]]:
+        """(campaign, contact id, number) of every contact whose custom field holds the
+        key's value, in every list. The fields are JSON text: a LIKE on the value as JSON
+        writes it narrows the rows down (a scan of the contacts: no index has the fields),
+        and each is then decoded and matched exactly (`FieldKey.matches`)."""
+        written = json.dumps(key.value, ensure_ascii=False)  # as outbound_codec writes it
+        near = (
+            ContactRow.fields.icontains(written, autoescape=True)
+            if key.is_email
+            else ContactRow.fields.contains(written, autoescape=True)
+        )
+        statement = (
+            select(ContactRow.campaign_id, ContactRow.id, ContactRow.number, ContactRow.fields)
+            .where(near)
+            .order_by(ContactRow.campaign_id, ContactRow.id)
+        )
+        with self._sessions() as session:
+            return [
+                (campaign_id, contact_id, number)
+                for campaign_id, contact_id, number, fields in session.execute(statement)
+                if key.matches(strings_from_json(fields))
+            ]
+
+    def objections(self, limit: int, offset: int = 0, number: str | None = None) -> list[Objection]:
+        """The internal do-not-call list (objections), newest first."""
+        statement = select(SuppressionRow).where(SuppressionRow.register == INTERNAL)
+        if number is not None:
+            statement = statement.where(SuppressionRow.number == number)
+        statement = statement.order_by(SuppressionRow.added_at.desc(), SuppressionRow.number).limit(
+            limit
+        )
+        with self._sessions() as session:
+            return [
+                Objection(r.number, r.reason, r.added_at)
+                for r in session.scalars(statement.offset(offset))
+            ]
 
     def export(self, number: str) -> dict[str, list[dict[str, object]]]:
         """Every row held about the number, by kind, each as its columns (JSON columns as
@@ -97,15 +133,7 @@ class SqlPrivacyStore(SqlStore):
 
     def add_audit(self, entry: AuditEntry) -> None:
         with self._writing("an audit entry") as session:
-            session.add(
-                AuditRow(
-                    at=entry.at,
-                    actor=entry.actor,
-                    action=entry.action,
-                    subject=entry.subject,
-                    detail=entry.detail,
-                )
-            )
+            _audit(session, entry)
 
     def audit(self, limit: int, offset: int = 0) -> list[AuditEntry]:
         statement = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
@@ -114,6 +142,35 @@ class SqlPrivacyStore(SqlStore):
                 AuditEntry(r.at, r.actor, r.action, r.subject, r.detail)
                 for r in session.scalars(statement.offset(offset))
             ]
+
+
+def _erase_person(session: Session, number: str, pseudonym: str, at: float) -> dict[str, int]:
+    """One number's rows gone or kept without them, in the caller's transaction."""
+    dial_ids = list(session.scalars(select(DialRecordRow.id).where(DialRecordRow.number == number)))
+    return {
+        "contacts": _delete_contacts(session, number),
+        "callbacks": _delete(session, CallbackRow, CallbackRow.number == number),
+        "notes": _delete(session, NoteRow, _notes_of(number, dial_ids)),
+        "tasks": _delete(session, TaskRow, _tasks_mentioning(number)),
+        "interactions": _erase_interactions(session, number),
+        "dial_records": _erase(session, DialRecordRow, DialRecordRow.number == number, at),
+        "dispositions": _erase(session, DispositionRow, DispositionRow.dial_id.in_(dial_ids), at),
+        "refusals": _erase(session, RefusalRow, RefusalRow.number == number, at),
+        "recordings": _delete(session, RecordingRow, RecordingRow.caller_number == number),
+        "suppressions": _suppress_as(session, number, pseudonym, at),
+    }
+
+
+def _audit(session: Session, entry: AuditEntry) -> None:
+    session.add(
+        AuditRow(
+            at=entry.at,
+            actor=entry.actor,
+            action=entry.action,
+            subject=entry.subject,
+            detail=entry.detail,
+        )
+    )
 
 
 def _notes_of(number: str, dial_ids: Sequence[str]) -> ColumnElement[bool]:

@@ -1,6 +1,8 @@
 """A person's rights through the API, on the real controller (the composition root) with the
 fake PBX: erasure while the person is on a live call, with a queued callback and a task,
-the export (JSON and CSV), the audit log, who may ask, and the privacy key's home."""
+the export (JSON and CSV), erasure and export by the e-mail address or external id of
+contacts imported from CSV, objections, the audit log, who may ask, and the privacy key's
+home."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import String, Text, func, select
@@ -22,8 +25,9 @@ from ccgateway.persistence.tables import Base
 from ccgateway.settings import PrivacySettings, Settings
 from ccgateway.testing import build_harness
 from ccgateway.testing.harness import Harness
+from tests.api.dialer_helpers import CAMPAIGN, csv_of, number
 from tests.api.test_history import published
-from tests.harness_api import request
+from tests.harness_api import ADMIN_KEY, request
 
 ANN = "+4930111222"
 BOB = "+4930333444"
@@ -170,6 +174,10 @@ async def test_only_admins_may_and_bad_subjects_are_refused(harness: Harness) ->
             ("POST", "/v1/privacy/erasures", {"number": ANN}),
             ("GET", "/v1/privacy/export?number=123", None),
             ("GET", "/v1/privacy/audit", None),
+            ("POST", "/v1/privacy/erasures", {"email": "ann@example.org"}),
+            ("GET", "/v1/privacy/export?external_id=CRM-1", None),
+            ("POST", "/v1/privacy/objections", {"number": ANN}),
+            ("GET", "/v1/privacy/objections", None),
         ]:
             response = await call(harness, method, path, body, key)
             assert (response.status_code, response.json()["error_id"]) == (403, "forbidden"), role
@@ -184,7 +192,34 @@ async def test_only_admins_may_and_bad_subjects_are_refused(harness: Harness) ->
     ]:
         response = await call(harness, "POST", "/v1/privacy/erasures", body)
         assert (response.status_code, response.json()["error_id"]) == (status, error_id), body
-    assert await ok(harness, "GET", "/v1/privacy/audit") == []  # nothing was done
+    for body, message in [
+        ({}, "give whom it is about"),
+        ({"number": ANN, "email": "ann@example.org"}, "not number and email"),
+        ({"email": "a@example.org", "external_id": "X"}, "not email and external_id"),
+        ({"campaign_id": "c", "contact_id": "x", "field": "f"}, "campaign_id/contact_id and"),
+        ({"external_id": "X", "value": "y"}, "not external_id and field"),
+        ({"email": "ann"}, "must be an e-mail address"),
+        ({"email": "ann@example.org "}, None),  # spaces around an address are no error
+        ({"external_id": "   "}, "not only spaces"),
+        ({"external_id": "a\tb"}, "no control characters"),
+        ({"field": "email"}, "give a field (a contact list's custom column) with its value"),
+        ({"value": "ann@example.org"}, "with its value"),
+        ({"field": "E-Mail", "value": "x"}, "custom column"),
+    ]:
+        response = await call(harness, "POST", "/v1/privacy/erasures", body)
+        if message is None:
+            assert response.status_code == 200, response.text
+            continue
+        assert (response.status_code, response.json()["error_id"]) == (422, "invalid-value")
+        assert message in response.json()["message"], (body, response.json())
+        query = "&".join(f"{k}={v}" for k, v in body.items()).replace("\t", "%09")
+        response = await call(harness, "GET", f"/v1/privacy/export?{query}")
+        assert (response.status_code, response.json()["error_id"]) == (422, "invalid-value")
+    for body in ({"email": ""}, {"field": "x" * 41, "value": "y"}, {"external_id": "x" * 501}):
+        response = await call(harness, "POST", "/v1/privacy/erasures", body)
+        assert (response.status_code, response.json()["error_id"]) == (422, "invalid-request")
+    actions = [e["action"] for e in await ok(harness, "GET", "/v1/privacy/audit")]
+    assert actions == ["erase"]  # only the one that was asked right (and found nobody)
 
 
 def test_the_privacy_key_is_given_kept_beside_sqlite_or_missing(tmp_path: Path) -> None:
@@ -250,3 +285,109 @@ async def test_the_retention_policy_and_legal_holds(harness: Harness) -> None:
     ]:
         response = await call(harness, method, path, body, supervisor["key"])
         assert response.status_code == 403, path
+
+
+async def send_csv(harness: Harness, path: str, content: bytes) -> Any:
+    transport = httpx.ASGITransport(app=harness.controller.api)
+    async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
+        headers = {"Authorization": f"Bearer {ADMIN_KEY}", "Content-Type": "text/csv"}
+        response = await client.post(path, content=content, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_contacts_imported_with_email_and_external_id_are_found_by_either(
+    harness: Harness,
+) -> None:
+    await ok(harness, "POST", "/v1/campaigns", CAMPAIGN)
+    header = "number,name,email,external_id"
+    lists = {
+        "spring": csv_of(
+            f"{number(1)},Ann,Ann@Example.org,CRM-1", f"{number(2)},Bob,bob@example.org,CRM-2",
+            header=header,
+        ),
+        "autumn": csv_of(f"{number(3)},Ann,ann@example.org,CRM-9", header=header),
+    }  # fmt: skip
+    for list_id, content in lists.items():
+        path = f"/v1/campaigns/renewals/lists?list_id={list_id}&name={list_id}"
+        await send_csv(harness, path, content)
+
+    found = await ok(harness, "GET", "/v1/privacy/export?email=ANN%40example.org&format=json")
+    # In the contacts' order (campaign, id: "<list>-<line>" by default).
+    assert (found["numbers"], found["found_by"]) == ([number(3), number(1)], "field:email")
+    assert [c["id"] for c in found["data"]["contacts"]] == ["autumn-2", "spring-2"]
+    assert json.loads(found["data"]["contacts"][1]["fields"]) == {
+        "email": "Ann@Example.org",
+        "external_id": "CRM-1",
+    }
+    response = await call(harness, "GET", "/v1/privacy/export?external_id=CRM-9&format=csv")
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert ["contacts", "1", "number", number(3)] in rows
+
+    receipt = await ok(harness, "POST", "/v1/privacy/erasures", {"email": "ann@example.org"})
+    assert (receipt["found_by"], len(receipt["numbers"]), receipt["erased"]["contacts"]) == (
+        "field:email",
+        2,
+        2,
+    )
+    for gone in (number(1), number(3), "CRM-1", "CRM-9", "Ann@Example.org"):
+        assert stored_anywhere(harness, gone) == [], gone
+    assert "contacts.number" in stored_anywhere(harness, number(2))  # Bob stays
+    lists_now = await ok(harness, "GET", "/v1/campaigns/renewals/lists")
+    assert sorted((x["id"], x["contacts"]) for x in lists_now) == [("autumn", 0), ("spring", 1)]
+
+
+async def test_an_objection_is_on_the_do_not_call_list_audited_listed_and_exported(
+    harness: Harness,
+) -> None:
+    uk = "+447946000123"
+    made = await ok(harness, "POST", "/v1/privacy/objections", {"number": uk, "reason": "phone"})
+    assert (made["number"], made["reason"], made["new"]) == (uk, "phone", True)
+    again = await ok(harness, "POST", "/v1/privacy/objections", {"number": uk, "reason": "mail"})
+    assert (again["reason"], again["at_epoch"], again["new"]) == ("phone", made["at_epoch"], False)
+    await harness.advance(60)
+    other = await ok(harness, "POST", "/v1/privacy/objections", {"number": number(7)})
+    assert other["reason"] == "objection (GDPR art. 21)"
+    # The same list as POST /v1/dnc's, which the live dialer refuses to dial.
+    await harness.advance(60)
+    await ok(harness, "POST", "/v1/dnc", {"numbers": [number(8)], "reason": "by a supervisor"})
+    assert set(harness.controller.dispatcher.center.outbound.suppressed) >= {
+        uk,
+        number(7),
+        number(8),
+    }
+
+    listed = await ok(harness, "GET", "/v1/privacy/objections")
+    assert [(o["number"], o["reason"]) for o in listed] == [
+        (number(8), "by a supervisor"),
+        (number(7), "objection (GDPR art. 21)"),
+        (uk, "phone"),
+    ]  # newest first
+    page = await ok(harness, "GET", "/v1/privacy/objections?limit=1&offset=1")
+    assert [o["number"] for o in page] == [number(7)]
+    one = await ok(harness, "GET", f"/v1/privacy/objections?number={uk.replace('+', '%2B')}")
+    assert [o["number"] for o in one] == [uk]
+
+    found = await ok(harness, "GET", f"/v1/privacy/export?number={uk.replace('+', '%2B')}")
+    assert [(o["number"], o["reason"]) for o in found["objections"]] == [(uk, "phone")]
+    assert [s["register"] for s in found["data"]["suppressions"]] == ["internal"]
+
+    audit = await ok(harness, "GET", "/v1/privacy/audit")
+    assert [(e["action"], e["detail"]) for e in audit] == [
+        ("export", "1 rows"),
+        ("objection", "internal do-not-call list"),
+        ("objection", "internal do-not-call list (listed already)"),
+        ("objection", "internal do-not-call list"),
+    ]
+    assert uk not in json.dumps(audit) and "phone" not in json.dumps(audit)
+    assert audit[-1]["subject"] == audit[0]["subject"]  # the same keyed hash
+
+    for body, error_id in [
+        ({"number": "0207 946 0000"}, "invalid-value"),  # not E.164
+        ({"number": uk, "reason": ""}, "invalid-request"),
+        ({"number": uk, "reason": "x" * 201}, "invalid-request"),
+        ({}, "invalid-request"),
+    ]:
+        response = await call(harness, "POST", "/v1/privacy/objections", body)
+        assert (response.status_code, response.json()["error_id"]) == (422, error_id), body
+    assert len(await ok(harness, "GET", "/v1/privacy/objections")) == 3

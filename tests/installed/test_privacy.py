@@ -1,6 +1,7 @@
 """A person's erasure with `ccgateway serve` as installed, over a real socket: the files the
-controller makes are its own alone, the erasure and its audit entry outlive a restart, and
-the number stays suppressed under the key the controller made beside its database."""
+controller makes are its own alone, the erasure, an objection and their audit entries
+outlive a restart, and the number stays suppressed under the key the controller made
+beside its database."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from tests.installed.conftest import ServedController
 from tests.installed.test_list_commands import ccgateway
 
 NUMBER = "+441632960002"
+OBJECTING = "+441632960003"
 
 
 def test_an_erasure_over_http_outlives_a_restart(served: ServedController) -> None:
@@ -27,6 +29,8 @@ def test_an_erasure_over_http_outlives_a_restart(served: ServedController) -> No
         assert made.stat().st_mode & 0o077 == 0, f"{made} is readable by others"
 
     with httpx.Client(base_url=served.base_url, headers=served.auth, timeout=10) as client:
+        objected = client.post("/v1/privacy/objections", json={"number": OBJECTING})
+        assert objected.status_code == 200, objected.text
         listed = client.post("/v1/dnc", json={"numbers": [NUMBER], "reason": "objected"})
         assert listed.status_code == 200, listed.text
         erased = client.post("/v1/privacy/erasures", json={"number": NUMBER})
@@ -39,11 +43,16 @@ def test_an_erasure_over_http_outlives_a_restart(served: ServedController) -> No
         held = client.get("/v1/privacy/export", params={"number": NUMBER}).json()["data"]
         assert all(rows == [] for rows in held.values()), held
         audit = client.get("/v1/privacy/audit").json()
-        assert [(e["action"], e["subject"]) for e in audit] == [
-            ("export", subject),
-            ("erase", subject),
-        ]
+        objections = client.get("/v1/privacy/objections").json()
     key = key_file.read_text().strip().encode()
+    assert [(e["action"], e["subject"]) for e in audit] == [
+        ("export", subject),
+        ("erase", subject),
+        ("objection", pseudonym(key, OBJECTING)),
+    ]
+    assert [(o["number"], o["reason"]) for o in objections] == [
+        (OBJECTING, "objection (GDPR art. 21)")
+    ]
     assert subject == pseudonym(key, NUMBER)
     engine = open_database(f"sqlite:///{served.database}")
     try:

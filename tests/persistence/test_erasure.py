@@ -1,7 +1,9 @@
 """Erasure in the database: after a person is erased, no column of any table holds their
 number (or their name, notes or answers), on SQLite and on PostgreSQL; the records the
 ledgers count are still there with the same times and outcomes; the number stays
-suppressed, only as a keyed hash. The controller is the real one (the composition root);
+suppressed, only as a keyed hash. A person found by an e-mail address or an external id
+held by their contacts is erased (and exported) under every number found, in one
+transaction. The controller is the real one (the composition root);
 the data is written through its own stores, then erased through its API."""
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from sqlalchemy import Engine, String, Text, func, select, text
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.outbound.campaigns import CampaignState
 from ccgateway.domain.outbound.records import DialRecord
-from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.privacy import field_key, pseudonym
 from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
-from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore, SqlTaskStore
+from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore, SqlTaskStore, privacy_store
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.persistence.recording_store import SqlRecordingStore
-from ccgateway.persistence.tables import Base
+from ccgateway.persistence.tables import SCHEMA_VERSION, Base
 from ccgateway.ports import Note
 from ccgateway.settings import PrivacySettings, RecordingSettings
 from ccgateway.testing import ManualClock, build_harness, hermetic_settings
@@ -50,6 +52,22 @@ url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
 KEY = "privacy-key-for-the-erasure-tests-0123456789"
 ANN = contact(1, name="Ann O'Brien", fields={"email": "ann@example.org", "order": "A-1"})
 BOB = contact(2)  # another person, whose data stays
+# Ann's mobile, on a third list: found by her e-mail address (in another case) or CRM id.
+ANN_MOBILE = contact(
+    9,
+    "l3",
+    id="w9",
+    name="Ann O'Brien",
+    fields={"email": "Ann@Example.ORG", "external_id": "CRM-7"},
+)
+# Someone else, whose fields come near Ann's: another field with her address, an address
+# that ends like hers, an id that LIKE's wildcard '_' would confuse with hers.
+NEAR = contact(
+    8,
+    "l3",
+    id="w8",
+    fields={"referrer": "ann@example.org", "email": "xann@example.org", "external_id": "CRM_7"},
+)
 
 
 def seed(engine: Engine) -> None:
@@ -88,6 +106,11 @@ def seed(engine: Engine) -> None:
         SqlRecordingStore(engine).save(recording)
     outbound.suppress("internal", [ANN.number, BOB.number], "objection", NOW)
     outbound.suppress("tps", [ANN.number], "", NOW)
+
+
+def seed_found_by_fields(engine: Engine) -> None:
+    """Ann's mobile and her near miss, on a third list."""
+    SqlOutboundStore(engine).import_contacts(a_list("l3", "winback", size=2), [ANN_MOBILE, NEAR])
 
 
 def cells_with(engine: Engine, needle: str) -> list[tuple[str, str]]:
@@ -246,7 +269,7 @@ def test_a_version_7_database_gets_erasable_records(url: str) -> None:
         connection.execute(text("INSERT INTO schema_version (version) VALUES (7)"))
     engine.dispose()
     upgraded = open_database(url)
-    assert test_stores.versions(upgraded) == [7, 8]
+    assert test_stores.versions(upgraded) == list(range(7, SCHEMA_VERSION + 1))
     before = ledger(upgraded)
     erased = SqlPrivacyStore(upgraded).erase(ANN.number, "h:x", NOW, "key:test")
     assert (erased["dial_records"], erased["dispositions"], erased["refusals"]) == (1, 1, 1)
@@ -255,3 +278,177 @@ def test_a_version_7_database_gets_erasable_records(url: str) -> None:
     with pytest.raises(Exception, match="append-only"), upgraded.begin() as connection:
         connection.execute(text("DELETE FROM dispositions"))
     upgraded.dispose()
+
+
+def test_contacts_are_found_by_a_field_exactly_in_every_list(url: str) -> None:
+    engine = open_database(url)
+    seed(engine)
+    seed_found_by_fields(engine)
+    store = SqlPrivacyStore(engine)
+    for (name, value), found in [
+        (("email", "ann@example.org"), [("sales", "c1"), ("winback", "w1"), ("winback", "w9")]),
+        (("email", "ANN@example.org"), [("sales", "c1"), ("winback", "w1"), ("winback", "w9")]),
+        (("external_id", "CRM-7"), [("winback", "w9")]),
+        (("external_id", "CRM_7"), [("winback", "w8")]),  # '_' is no wildcard here
+        (("external_id", "crm-7"), []),  # an id is exact
+        (("order", "A-1"), [("sales", "c1"), ("winback", "w1")]),
+        (("note", "ünïcode ok"), [("sales", "c2")]),
+        (("referrer", "ann@example.org"), [("winback", "w8")]),
+        (("email", "nobody@example.org"), []),
+    ]:
+        held = store.contacts_holding(field_key(name, value))
+        assert [(c, i) for c, i, _ in held] == found, (name, value)
+    [(_, _, number)] = store.contacts_holding(field_key("external_id", "CRM-7"))
+    assert number == ANN_MOBILE.number
+    engine.dispose()
+
+
+def test_an_erasure_of_several_numbers_is_one_transaction(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = open_database(url)
+    seed(engine)
+    seed_found_by_fields(engine)
+    real = privacy_store._erase_person
+    done: list[str] = []
+
+    def failing_on_the_second(session: Any, number: str, hashed: str, at: float) -> Any:
+        if done:
+            raise RuntimeError("the disk is full")
+        done.append(number)
+        return real(session, number, hashed, at)
+
+    monkeypatch.setattr(privacy_store, "_erase_person", failing_on_the_second)
+    numbers = {ANN.number: "h:ann", ANN_MOBILE.number: "h:mobile"}
+    with pytest.raises(RuntimeError, match="disk is full"):
+        SqlPrivacyStore(engine).erase_found(numbers, "field:email", "h:email", NOW, "key:test")
+    assert done == [min(numbers)]  # the first was erased, then rolled back with the rest
+    assert ("contacts", "number") in cells_with(engine, ANN.number)
+    assert ("dial_records", "number") in cells_with(engine, ANN.number)
+    assert SqlPrivacyStore(engine).audit(10) == []
+    engine.dispose()
+
+
+async def test_a_person_found_by_email_is_erased_under_every_number(harness: Harness) -> None:
+    engine = harness.controller.engine
+    seed_found_by_fields(engine)
+    before = ledger(engine)
+    numbers = (ANN.number, ANN_MOBILE.number)
+    hashed = {pseudonym(KEY.encode(), n): n for n in numbers}
+
+    response = await api(harness, "POST", "/v1/privacy/erasures", {"email": "ANN@example.org"})
+    assert response.status_code == 200, response.text
+    receipt = response.json()
+    assert receipt["subject"] == pseudonym(KEY.encode(), "email:ann@example.org")
+    assert receipt["found_by"] == "field:email"
+    by_number = {n["subject"]: n["erased"] for n in receipt["numbers"]}
+    assert set(by_number) == set(hashed)  # keyed hashes, never the numbers
+    assert by_number[pseudonym(KEY.encode(), ANN_MOBILE.number)]["contacts"] == 1
+    assert by_number[pseudonym(KEY.encode(), ANN.number)]["contacts"] == 2
+    assert receipt["erased"]["contacts"] == 3 and receipt["erased"]["dial_records"] == 1
+    assert all(n not in response.text for n in numbers)
+    assert receipt["recording_files"] == 1
+
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT campaign_id, id FROM contacts ORDER BY 1, 2"))
+        assert left.all() == [("sales", "c2"), ("winback", "w8")]  # Bob, and the near miss
+    for needle in (*numbers, "O'Brien", "CRM-7"):  # (the near miss holds her address)
+        assert cells_with(engine, needle) == [], needle
+    assert ledger(engine) == before
+    outbound = SqlOutboundStore(engine, pseudonym=lambda n: pseudonym(KEY.encode(), n))
+    assert outbound.suppressed(list(numbers)) == dict.fromkeys(numbers, "forgotten")
+
+    # One audit entry, under the address's keyed hash, with each number's hash and counts.
+    [entry] = (await api(harness, "GET", "/v1/privacy/audit")).json()
+    assert (entry["action"], entry["subject"]) == ("erase", receipt["subject"])
+    assert json.loads(entry["detail"]) == {"found_by": "field:email", "numbers": by_number}
+    assert "example.org" not in entry["detail"]
+
+    # Asked again: nobody is found any more, and the answer says so.
+    again = await api(harness, "POST", "/v1/privacy/erasures", {"email": "ann@example.org"})
+    assert (again.json()["numbers"], set(again.json()["erased"].values())) == ([], {0})
+
+
+async def test_the_receipt_says_for_each_store_what_went_and_what_was_kept(
+    harness: Harness,
+) -> None:
+    response = await api(harness, "POST", "/v1/privacy/erasures", {"number": ANN.number})
+    receipt = response.json()
+    stores = {s["store"]: s for s in receipt["stores"]}
+    assert set(stores) == set(receipt["erased"]) | {"recording_files", "events"}
+    for name, rows in receipt["erased"].items():
+        assert stores[name]["rows"] == rows, name
+    assert stores["recording_files"]["rows"] == 1
+    assert {stores[k]["action"] for k in ("contacts", "callbacks", "notes", "tasks")} == {"deleted"}
+    assert {stores[k]["action"] for k in ("interactions", "dial_records", "refusals")} == {
+        "kept without the person"
+    }
+    assert stores["suppressions"]["action"] == "replaced by the keyed hash"
+    assert all(s["what"] for s in receipt["stores"])
+    kept = {k["what"]: k for k in receipt["kept"]}
+    assert set(kept) >= {
+        "do-not-call",
+        "finished calls, dials, dispositions and refusals",
+        "the audit log",
+        "backups and the PBX's own logs",
+        "copies handed out before",
+    }
+    assert all(k["form"] and k["why"] for k in receipt["kept"])
+    assert (receipt["found_by"], [n["subject"] for n in receipt["numbers"]]) == (
+        "number",
+        [receipt["subject"]],
+    )
+
+
+async def test_an_export_by_email_or_external_id_has_every_number_objections_and_recordings(
+    harness: Harness,
+) -> None:
+    seed_found_by_fields(harness.controller.engine)
+    response = await api(harness, "GET", "/v1/privacy/export?email=ann%40example.org")
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert (found["number"], found["found_by"]) == (None, "field:email")
+    assert found["numbers"] == [ANN.number, ANN_MOBILE.number]
+    data = found["data"]
+    assert sorted(c["id"] for c in data["contacts"]) == ["c1", "w1", "w9"]
+    assert [d["id"] for d in data["dial_records"]] == ["d1"]
+    assert [(o["number"], o["reason"]) for o in found["objections"]] == [(ANN.number, "objection")]
+    [recording] = found["recordings"]
+    assert (recording["id"], recording["call_id"], recording["audio"]) == (
+        "rec-ann",
+        "call-1",
+        "/v1/recordings/rec-ann/audio",
+    )
+    assert [r["id"] for r in data["recordings"]] == ["rec-ann"]
+    assert BOB.number not in response.text and "w8" not in response.text
+
+    by_id = (await api(harness, "GET", "/v1/privacy/export?external_id=CRM-7")).json()
+    assert (by_id["numbers"], [c["id"] for c in by_id["data"]["contacts"]]) == (
+        [ANN_MOBILE.number],
+        ["w9"],
+    )
+    assert by_id["objections"] == [] and by_id["recordings"] == []
+
+    audit = (await api(harness, "GET", "/v1/privacy/audit")).json()
+    assert [(e["action"], e["subject"]) for e in audit] == [
+        ("export", pseudonym(KEY.encode(), "external_id:CRM-7")),
+        ("export", pseudonym(KEY.encode(), "email:ann@example.org")),
+    ]
+    assert audit[1]["detail"].endswith("rows of 2 numbers found by field:email")
+
+
+async def test_nothing_is_erased_when_any_contact_found_is_under_a_legal_hold(
+    harness: Harness,
+) -> None:
+    engine = harness.controller.engine
+    seed_found_by_fields(engine)
+    hold = {"kind": "contact", "value": "winback:w9", "reason": "complaint 7"}
+    assert (await api(harness, "POST", "/v1/retention/holds", hold)).status_code == 201
+    held = await api(harness, "POST", "/v1/privacy/erasures", {"external_id": "CRM-7"})
+    assert (held.status_code, held.json()["error_id"]) == (409, "conflict")
+    by_email = await api(harness, "POST", "/v1/privacy/erasures", {"email": "ann@example.org"})
+    assert by_email.status_code == 409  # Ann's other number is not erased without this one
+    assert ("contacts", "number") in cells_with(engine, ANN.number)
+    assert ("contacts", "number") in cells_with(engine, ANN_MOBILE.number)
+    actions = [e["action"] for e in (await api(harness, "GET", "/v1/privacy/audit")).json()]
+    assert actions == ["hold"]
