@@ -49,6 +49,7 @@ from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
+from ccgateway.persistence.sealed_files import key_from_text, new_key_text
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
@@ -119,7 +120,7 @@ def build_controller(
     recordings = SqlRecordingStore(engine, now=clock.now)
     center.recorder.restore(recordings.live())
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
-    recording_files = RecordingFiles(settings.recordings.directory)
+    recording_files = RecordingFiles(settings.recordings.directory, recordings_key(settings))
     hub = EventHub()
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
     today = clock.now() // 86_400 * 86_400
@@ -163,7 +164,7 @@ def build_controller(
         files=recording_files,
     )
     privacy = PrivacyService(
-        dispatcher, privacy_store, outbound, key, clock, retention, recording_files
+        dispatcher, privacy_store, outbound, key, clock, retention, recording_files, dialer
     )
     listening = RecordingService(
         dispatcher, recordings, recording_files, privacy_store, clock,
@@ -201,12 +202,29 @@ def privacy_key(settings: Settings) -> bytes | None:
     if path is None:
         log.warning("no privacy key (privacy.key_file): erasure is refused until one is set")
         return None
+    return key_in_file(path, lambda: secrets.token_hex(32), "privacy key").encode()
+
+
+def recordings_key(settings: Settings) -> bytes | None:
+    """The key recordings are sealed at rest under (settings.RecordingSettings.key_file),
+    made in its file if missing; None where none is configured (files stay plain)."""
+    path = settings.recordings.key_file
+    if path is None:
+        return None
+    return key_from_text(key_in_file(path, new_key_text, "recordings key"))
+
+
+def key_in_file(path: Path, new: Callable[[], str], what: str) -> str:
+    """The key kept in the file at `path`; made there first (0600, made durable) if the
+    file is missing."""
     if not path.exists():
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
-            f.write(secrets.token_hex(32) + "\n")
-        log.info("made a new privacy key in %s: keep it (and back it up) with the database", path)
-    return path.read_text().strip().encode()
+            f.write(new() + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        log.info("made a new %s in %s: keep it (and back it up) with the database", what, path)
+    return path.read_text().strip()
 
 
 def forget_orphan_keys(keys: KeyStore, agent_ids: set[str]) -> None:

@@ -128,11 +128,18 @@ class PrivacySettings(BaseModel):
 class RecordingSettings(BaseModel):
     """Where recordings are: the folder the PBX writes them into, as the controller reads it
     (`directory`), and as the PBX sees it (`pbx_directory`, when they differ: a chroot, a
-    share mounted elsewhere). Keep it unreadable by others (0750, the PBX's group)."""
+    share mounted elsewhere). Keep it unreadable by others (0750, the PBX's group).
+
+    With `key_file`, each file is encrypted at rest once the call is over and the file
+    measured (`<id>.wav.enc`, AES-256-GCM: persistence/sealed_files.py) and the PBX's plain
+    file deleted; playback decrypts it. The file holds 32 random bytes in base64 and is made
+    (0600) on the first start if missing. Lose it and the sealed recordings are lost; every
+    controller reading the folder needs the same one."""
 
     directory: Path = Path("/var/spool/asterisk/monitor")
     pbx_directory: str | None = None
     agents_hear_own: bool = False  # may an agent list and play its own calls' recordings?
+    key_file: Path | None = None  # None: files stay as the PBX wrote them (plain WAV)
 
 
 class RetentionSettings(BaseModel):

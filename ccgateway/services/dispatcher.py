@@ -67,6 +67,7 @@ from ccgateway.ports import (
     RecordingFileStore,
     RecordingStore,
     TaskStore,
+    UnreadableRecording,
 )
 from ccgateway.services.event_hub import EventHub
 
@@ -258,7 +259,8 @@ class Dispatcher:
 
     def _measure_later(self, recording_id: str, file: str, tries: int) -> None:
         """The size and checksum of a recording's file, once the PBX has closed it (a
-        moment after the call's end); tried a few times, then left unknown."""
+        moment after the call's end), then the file sealed where a key is set; tried a few
+        times, then left unknown (and the file plain)."""
         if self._recording_files is None or self._loop is None:
             return
         self._loop.call_later(
@@ -267,8 +269,15 @@ class Dispatcher:
         )
 
     def _measure(self, recording_id: str, file: str, tries: int) -> None:
+        """In the writer's thread: the file measured (and sealed, where a key is set)."""
         assert self._recording_files is not None and self._recordings is not None
-        facts = self._recording_files.measure(file)
+        try:
+            facts = self._recording_files.measure(recording_id, file)
+        except (OSError, UnreadableRecording) as exc:
+            log.error(
+                "recording %s: its file %s not measured or sealed: %s", recording_id, file, exc
+            )
+            return
         if facts is not None:
             self._recordings.set_file(recording_id, *facts)
         elif tries > 1 and self._loop is not None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
 
 from ccgateway.api.auth import Permission, Principal
@@ -19,6 +19,7 @@ from ccgateway.api.routes.calls import agent_of
 from ccgateway.api.routes.privacy import actor
 from ccgateway.api.schemas import Input
 from ccgateway.api.times import epoch_or_none, utc, utc_or_none
+from ccgateway.domain.recorder import state
 from ccgateway.ports import RecordingFacts, RecordingQuery
 from ccgateway.services.recording_service import RecordingService
 
@@ -55,13 +56,21 @@ class RecordingOut(BaseModel):
     pbx: str
     queue_id: str | None
     agent_id: str | None
+    channel_id: str = Field(description="the agent leg recorded")
     caller_number: str
     started_at: datetime
     ended_at: datetime | None
     pauses: list[PauseOut]
-    size: int | None = Field(description="bytes, once the PBX has closed the file")
-    sha256: str | None
-    failure: str = Field(description="why the PBX recorded nothing (empty: it did)")
+    size: int | None = Field(description="the audio's bytes, once the PBX has closed the file")
+    sha256: str | None = Field(description="of the audio (a sealed file's too, as played)")
+    sealed: bool = Field(
+        description="the file is kept encrypted at rest (recordings.key_file); played decrypted"
+    )
+    state: str = Field(description="recording, paused, ended, refused (by the caller), failed")
+    consent: str = Field(
+        description="the recording notice: heard, refused, unanswered, or empty (none played)"
+    )
+    failure: str = Field(description="why nothing was recorded (empty: it was)")
 
     @classmethod
     def of(cls, facts: RecordingFacts) -> RecordingOut:
@@ -72,12 +81,16 @@ class RecordingOut(BaseModel):
             pbx=r.pbx,
             queue_id=r.queue_id,
             agent_id=r.agent_id,
+            channel_id=r.channel_id,
             caller_number=r.caller_number,
             started_at=utc(r.started_at),
             ended_at=utc_or_none(r.ended_at),
             pauses=[PauseOut(paused_at=utc(a), resumed_at=utc_or_none(b)) for a, b in r.pauses],
             size=facts.size,
             sha256=facts.sha256,
+            sealed=facts.sealed,
+            state=state(r),
+            consent=r.consent.value,
             failure=r.failure,
         )
 
@@ -119,14 +132,24 @@ async def get_recording(recording_id: str, recordings: Recordings, caller: Calle
     return RecordingOut.of(found)
 
 
-@router.get("/recordings/{recording_id}/audio", response_class=FileResponse)
-async def recording_audio(
-    recording_id: str, recordings: Recordings, caller: Caller
-) -> FileResponse:
-    """The recording as WAV; the audit log notes who fetched it, and when."""
+@router.get(
+    "/recordings/{recording_id}/audio",
+    response_class=Response,
+    responses={200: {"content": {"audio/wav": {}}, "description": "the recording (WAV)"}},
+)
+async def recording_audio(recording_id: str, recordings: Recordings, caller: Caller) -> Response:
+    """The recording as WAV; the audit log notes who fetched it, and when. A file sealed at
+    rest is decrypted as it is sent (no ranges), once it has been found intact whole."""
     _may_hear(caller, recordings, await recordings.recording(recording_id))
-    path = await recordings.audio(recording_id, actor(caller))
-    return FileResponse(path, media_type="audio/wav", filename=f"{recording_id}.wav")
+    audio = await recordings.audio(recording_id, actor(caller))
+    name = f"{recording_id}.wav"
+    if audio.path is not None:
+        return FileResponse(audio.path, media_type="audio/wav", filename=name)
+    headers = {
+        "content-length": str(audio.size),  # a stream cut short is seen as such
+        "content-disposition": f'attachment; filename="{name}"',
+    }
+    return StreamingResponse(audio.read(), media_type="audio/wav", headers=headers)
 
 
 def _whose(caller: Principal, recordings: RecordingService, asked: str | None) -> str | None:
