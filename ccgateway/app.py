@@ -285,6 +285,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 command_timeout_s=fs.command_timeout_s,
                 hold_music=fs.hold_music,
                 dial_template=fs.dial_template,
+                recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
             )
         )
     if not pbxes:

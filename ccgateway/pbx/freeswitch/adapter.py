@@ -10,12 +10,15 @@ from ccgateway.domain.commands import (
     Announce,
     HangUp,
     Monitor,
+    MuteRecording,
     PbxCommand,
+    PlayConsent,
     PlayMessage,
     ReturnToQueue,
     RingAgent,
     SendToFallback,
     SendToVoicemail,
+    StartRecording,
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
@@ -29,9 +32,9 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 
 class FreeSwitchPbx:
-    # What the centre may ask of this PBX (see Floor.features): blind transfers, messages and
-    # voicemail; no consults, conferences or callbacks yet.
-    features = frozenset({"transfer", "message", "voicemail"})
+    # What the centre may ask of this PBX (see Floor.features): blind transfers, messages,
+    # voicemail and recordings; no consults, conferences or callbacks yet.
+    features = frozenset({"transfer", "message", "voicemail", "record"})
 
     def __init__(
         self,
@@ -45,8 +48,12 @@ class FreeSwitchPbx:
         hold_music: str | None = "local_stream://moh",
         dial_template: str = "sofia/gateway/trunk/{number}",
         sound_names: Mapping[str, str] | None = None,
+        recordings: str = commands.DEFAULT_RECORDINGS,
     ) -> None:
+        """`recordings`: the folder FreeSWITCH writes recordings into, as FreeSWITCH sees it
+        (settings.recordings: pbx_directory, else directory)."""
         self.name = name
+        self.recordings = commands.check_recordings_folder(recordings)
         # the deployment's own names beside sounds.SOUNDS: project name -> FreeSWITCH file
         self._sounds = dict(sound_names or {})
         for sound in self._sounds:
@@ -153,6 +160,12 @@ class FreeSwitchPbx:
                 await self._on_channel(*commands.transfer_out(call_id, self._dial, number))
                 if leg is not None:
                     await self.hang_up(leg, "the caller was transferred out")
+            case PlayConsent():
+                await self.play_consent(command)
+            case StartRecording(channel_id=leg, file=file):
+                await self._recording(commands.record(leg, self._path(file)))
+            case MuteRecording(channel_id=leg, file=file, muted=muted):
+                await self._recording(commands.mask_recording(leg, self._path(file), muted))
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
 
@@ -177,8 +190,34 @@ class FreeSwitchPbx:
         await self._on_channel(*commands.set_variable(call_id, variable, value))
         await self.redirect(call_id, DialplanTarget(context, "s"))
 
+    async def play_consent(self, command: PlayConsent) -> None:
+        """The recording notice in ccgw-consent, then the caller holds again; the dialplan
+        fires CUSTOM ccgw::consent (translate: ConsentHeard). A notice with no FreeSWITCH
+        meaning is refused (logged): the centre's own timer then lets the caller in
+        unrecorded, rather than recording a caller who heard nothing."""
+        words = commands.consent_variables(
+            command.call_id,
+            self.sound_path(command.notice),
+            command.refuse_key,
+            self._inbound_context,
+        )
+        target = commands.consent(command.call_id, command.extension)
+        await self._on_channel(*words)
+        await self._on_channel(*target)
+
+    def _path(self, file: str) -> str:
+        return commands.recording_path(self.recordings, file)
+
+    async def _recording(self, words: tuple[str, ...]) -> None:
+        """uuid_record as a background job, its answer awaited: a `-ERR` (no such leg, a
+        file FreeSWITCH cannot open, no recording by that path) is PbxRejected, which the
+        dispatcher turns into RecordingFailed for a start, as for Asterisk's MixMonitor."""
+        result = (await self.client.bgapi(*words)).strip()
+        if not result.startswith("+OK"):
+            raise PbxRejected(f"{' '.join(words[:3])}: {result or 'no answer'}")
+
     async def ring_agent(self, command: RingAgent) -> None:
-        words = commands.originate_agent(command)
+        words = commands.originate_agent(command, self.recordings)
         self._ringing[command.leg_id] = command.call_id
         try:
             await self.client.bgapi_start(*words)

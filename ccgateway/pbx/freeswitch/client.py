@@ -55,6 +55,7 @@ class EslClient:
         self._parser = esl.EslParser()
         self._greeting: asyncio.Future[esl.Frame] | None = None
         self._replies: deque[asyncio.Future[esl.Frame]] = deque()
+        self._jobs: dict[str, asyncio.Future[str]] = {}  # Job-UUID -> its result, awaited
         self.link = LinkSupervisor(
             f"ESL {host}:{port}",
             "FreeSWITCH",
@@ -85,6 +86,26 @@ class EslClient:
         if not reply.reply_text.startswith("+OK"):
             raise PbxRejected(reply.reply_text or "bgapi refused")
         return job
+
+    async def bgapi(self, *args: str, timeout_s: float | None = None) -> str:
+        """A background command's result text (`+OK ...` or `-ERR ...`, from its
+        BACKGROUND_JOB event), for quick commands whose answer matters: unlike `api`, the
+        connection's events keep flowing meanwhile. `timeout_s` bounds the whole wait."""
+        job = str(uuid.uuid4())
+        result: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._jobs[job] = result  # before sending: the event may follow the reply at once
+        try:
+            reply = await self._command(esl.bgapi(job, *args), timeout_s)
+            if not reply.reply_text.startswith("+OK"):
+                raise PbxRejected(reply.reply_text or "bgapi refused")
+            try:
+                return await asyncio.wait_for(
+                    asyncio.shield(result), timeout_s or self.command_timeout_s
+                )
+            except TimeoutError:
+                raise PbxTimeout(f"no result of {args[0]} from FreeSWITCH in time") from None
+        finally:
+            self._jobs.pop(job, None)
 
     async def _command(
         self, data: bytes, timeout_s: float | None, allow_before_ready: bool = False
@@ -156,7 +177,7 @@ class EslClient:
         self._writer = None
         lost = PbxUnavailable(f"Event Socket lost ({reason}); the outcome is unknown")
         greeting = [] if self._greeting is None else [self._greeting]
-        fail_all([*greeting, *self._replies], lost)
+        fail_all([*greeting, *self._replies, *self._jobs.values()], lost)
         self._replies.clear()
 
     # --- what comes in -----------------------------------------------------------------------
@@ -173,6 +194,10 @@ class EslClient:
             event = esl.parse_event(frame)
             if event is None:
                 return
+            if event.get("Event-Name") == "BACKGROUND_JOB":
+                waiting = self._jobs.get(event.get("Job-UUID", ""))
+                if waiting is not None and not waiting.done():
+                    waiting.set_result(event.get("_body", ""))
             if event.get("Event-Name") != "HEARTBEAT":
                 self._on_event(event)
         except Exception:  # one bad event must never take the connection down

@@ -15,6 +15,13 @@ from ccgateway.pbx.freeswitch import esl
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 Words = tuple[str, ...]
+# Debian's FreeSWITCH packages' $${recordings_dir}; the controller passes its own setting.
+DEFAULT_RECORDINGS = "/var/lib/freeswitch/recordings"
+FOLDER_PATTERN = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
+FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.wav$")
+UUID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,36}$")
+KEY_PATTERN = re.compile(r"^[0-9*#]$")
+CONSENT_CONTEXT = "ccgw-consent"
 
 
 def show_channels() -> Words:
@@ -22,8 +29,18 @@ def show_channels() -> Words:
     return ("show", "channels", "as", "json")
 
 
-def originate_agent(command: RingAgent) -> tuple[str, ...]:
-    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge)."""
+def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) -> tuple[str, ...]:
+    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge). With
+    `record_file`, the leg records itself from its answer (`execute_on_answer`). Any
+    recording of the leg (that one, or one started later by uuid_record) takes only what
+    it hears and says while bridged (`RECORD_BRIDGE_REQ`, a channel variable
+    record_session reads): both voices mixed into one file, nothing of the wait."""
+    record = {"RECORD_BRIDGE_REQ": "true"}
+    if command.record_file:
+        # `app:arg` (switch_channel_execute_on_value splits at the first ' ' or single ':'):
+        # no space, so nothing for the originate string to cut; the path has no ':' itself.
+        path = recording_path(recordings, command.record_file)
+        record["execute_on_answer"] = f"record_session:{path}"
     variables = esl.originate_variables(
         {
             "origination_uuid": command.leg_id,
@@ -32,6 +49,7 @@ def originate_agent(command: RingAgent) -> tuple[str, ...]:
             "origination_caller_id_number": re.sub(r"[^0-9+*#]", "", command.caller_number) or "0",
             "origination_caller_id_name": re.sub(r"[^A-Za-z0-9._-]", "_", command.caller_name)[:40]
             or "Customer",
+            **record,
         }
     )
     return ("originate", variables + _device(command.device), "&park()")
@@ -108,3 +126,61 @@ def transfer_out(uuid: str, template: str, number: str) -> tuple[str, ...]:
     if not re.fullmatch(r"\+?[0-9]{3,20}", number):
         raise InvalidWireValue(f"number {number!r}")
     return ("uuid_transfer", uuid, f"bridge:{template.format(number=number)}", "inline")
+
+
+# --- recordings ----------------------------------------------------------------------------
+
+
+def check_recordings_folder(folder: str) -> str:
+    """The folder FreeSWITCH writes recordings into, as FreeSWITCH sees it: an absolute path
+    of plain characters (it becomes part of a command word and of an originate variable)."""
+    if not FOLDER_PATTERN.fullmatch(folder) or ".." in folder.split("/"):
+        raise InvalidWireValue(f"recordings folder {folder!r}: an absolute path")
+    return folder.rstrip("/") or "/"
+
+
+def recording_path(folder: str, file: str) -> str:
+    """`<folder>/<file>`; the file name checked again at the wire (the domain made it):
+    letters, digits, '.', '_', '-' and the .wav that makes mod_sndfile write a WAV."""
+    if not FILE_PATTERN.fullmatch(file) or ".." in file:
+        raise InvalidWireValue(f"recording file {file!r}: letters, digits, '.', '_', '-', .wav")
+    return f"{check_recordings_folder(folder).rstrip('/')}/{file}"
+
+
+def record(leg: str, path: str) -> Words:
+    """bgapi words: start recording a leg on demand (both directions mixed). The media bug
+    is known by its path: a pause names the same path."""
+    return ("uuid_record", _uuid(leg), "start", path)
+
+
+def mask_recording(leg: str, path: str, muted: bool) -> Words:
+    """bgapi words: pause (mask: the file goes on, with silence) or resume a recording.
+    uuid_record's `pause` would drop the paused time from the file instead."""
+    return ("uuid_record", _uuid(leg), "mask" if muted else "unmask", path)
+
+
+def consent_variables(call_id: str, sound: str, refuse_key: str | None, hold: str) -> Words:
+    """api words: what ccgw-consent reads, in one `uuid_setvar_multi` (`;` between
+    variables): the notice, the refusal key (none: the variable is unset) and the context
+    the caller holds in afterwards (the inbound one, at their queue's extension)."""
+    if refuse_key is not None and not KEY_PATTERN.fullmatch(refuse_key):
+        raise InvalidWireValue(f"refusal key {refuse_key!r}: one of 0-9, * and #")
+    values = {"ccgw_sound": sound, "ccgw_refuse_key": refuse_key or "", "ccgw_hold_context": hold}
+    for name, value in values.items():
+        if name != "ccgw_refuse_key" and (not SAFE_VALUE.fullmatch(value) or ".." in value):
+            raise InvalidWireValue(f"{name}: {value!r} has characters FreeSWITCH would split on")
+    return ("uuid_setvar_multi", _uuid(call_id), ";".join(f"{k}={v}" for k, v in values.items()))
+
+
+def consent(call_id: str, extension: str) -> Words:
+    """api words: the caller hears the notice in ccgw-consent (the queue's extension kept, so
+    a resync still knows their queue), then holds again."""
+    if not re.fullmatch(r"[0-9]{1,20}", extension):
+        raise InvalidWireValue(f"extension {extension!r} must be digits")
+    return transfer(_uuid(call_id), DialplanTarget(CONSENT_CONTEXT, extension))
+
+
+def _uuid(uuid: str) -> str:
+    if not UUID_PATTERN.fullmatch(uuid):
+        raise InvalidWireValue(f"channel id {uuid!r} is not a FreeSWITCH uuid")
+    return uuid

@@ -35,6 +35,8 @@ SOUNDS: Mapping[str, str] = {
     "vm-nobodyavail": "voicemail/vm-not_available.wav",
     "goodbye": "voicemail/vm-goodbye.wav",
     "vm-goodbye": "voicemail/vm-goodbye.wav",
+    # a recording notice (RecordingPolicy.notice): "This conference is being recorded."
+    "conf-now-recording": "conference/conf-being_recorded.wav",
 }
 FILE_PATH = re.compile(r"^[A-Za-z0-9_/-][A-Za-z0-9_/.-]{0,150}\.(wav|mp3|ogg|flac|gsm|ulaw|alaw)$")
 

@@ -21,6 +21,7 @@ from ccgateway.domain.events import (
     CallerChannel,
     CallWaiting,
     ChannelHungUp,
+    ConsentHeard,
     DeviceState,
     DeviceStateChanged,
     Feature,
@@ -37,7 +38,14 @@ INBOUND_CONTEXT = "ccgw-inbound"
 LEG_PREFIX = "ccgw-"
 QUEUE_VARIABLE = "ccgw_queue"  # set by dialplans/freeswitch before park
 SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_BRIDGE")
-CUSTOM = ("sofia::register", "sofia::unregister", "sofia::expire", "avmd::beep", "ccgw::feature")
+CUSTOM = (
+    "sofia::register",
+    "sofia::unregister",
+    "sofia::expire",
+    "avmd::beep",
+    "ccgw::feature",
+    "ccgw::consent",
+)
 
 # FreeSWITCH hang-up cause names and their Q.850 codes (switch_types.h); FreeSWITCH's own
 # causes (600s) mapped to the nearest Q.850 meaning.
@@ -107,6 +115,13 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
 def _custom(event: EventHeaders) -> PbxEvent | None:
     if event.get("Event-Subclass") == "ccgw::feature":
         return _feature(event)
+    if event.get("Event-Subclass") == "ccgw::consent":
+        # dialplans/freeswitch's ccgw-consent, fired on the caller's own channel once the
+        # notice and the wait for the refusal key are over
+        refused = event.get("Refused")
+        if refused not in ("0", "1") or not event.get("Unique-ID"):
+            return None
+        return ConsentHeard(event["Unique-ID"], refused == "1")
     if event.get("Event-Subclass") == "avmd::beep" and event.get("Beep-Status") == "DETECTED":
         hz = event.get("Frequency", "?").split(".")[0]
         return MachineDetected(event.get("Unique-ID", ""), f"avmd beep at {hz} Hz")

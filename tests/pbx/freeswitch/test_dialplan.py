@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ccgateway.domain.events import Feature, FeatureCodeDialled
+from ccgateway.domain.events import ConsentHeard, Feature, FeatureCodeDialled
 from ccgateway.pbx.freeswitch import translate
 from tests.pbx.freeswitch.test_translate import events
 
@@ -135,3 +135,69 @@ def test_the_fired_event_becomes_a_feature_code(dialled: str) -> None:
     # the same data without Event-Name=CUSTOM is what the old dialplan sent: nothing
     as_application = {**fired, "Event-Name": "CHANNEL_APPLICATION"}
     assert translate.to_event(as_application) is None
+
+
+def consent_extension(name: str) -> ET.Element:
+    found = context("ccgw-consent").find(f"extension[@name='{name}']")
+    assert found is not None, name
+    return found
+
+
+def branches(extension: ET.Element) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(actions, anti-actions) of the extension's last condition."""
+    last = extension.findall("condition")[-1]
+    steps = [(a.get("application", ""), a.get("data", "")) for a in last.findall("action")]
+    anti = [(a.get("application", ""), a.get("data", "")) for a in last.findall("anti-action")]
+    return steps, anti
+
+
+def test_the_notice_offers_the_refusal_key_only_when_there_is_one() -> None:
+    """With a key: play_and_get_digits, one try, 2 s after the notice, no terminator that
+    could swallow the key, and a pattern only the key matches; without: a plain playback.
+    Either way on to consent-heard (conditions are read on entering an extension)."""
+    extension = consent_extension("ccgw-consent")
+    first, keyed = extension.findall("condition")
+    assert re.fullmatch(first.get("expression", ""), "200")
+    assert keyed.get("field") == "${ccgw_refuse_key}"
+    assert [bool(re.fullmatch(keyed.get("expression", ""), k)) for k in ("9", "*", "#", "")] == [
+        True,
+        True,
+        True,
+        False,
+    ]
+    steps, anti = branches(extension)
+    [(_, data)] = [s for s in steps if s[0] == "play_and_get_digits"]
+    words = data.split(" ")
+    assert words[:5] == ["1", "1", "1", "2000", "none"]  # min, max, tries, wait, terminators
+    assert (words[5], words[7], words[8]) == (
+        "${ccgw_sound}",
+        "ccgw_consent_digit",
+        "^[${ccgw_refuse_key}]$",
+    )
+    for key in "0123456789*#":  # the pattern as FreeSWITCH expands it: only the key
+        pattern = words[8].replace("${ccgw_refuse_key}", key)
+        assert [d for d in "0123456789*#" if re.fullmatch(pattern, d)] == [key]
+    assert steps[-1] == anti[-1] == ("transfer", "consent-heard XML ccgw-consent")
+    assert ("playback", "${ccgw_sound}") in anti and ("unset", "ccgw_consent_digit") in anti
+
+
+@pytest.mark.parametrize(("digit", "refused"), [("9", True), ("", False)])
+def test_consent_heard_fires_the_custom_event_and_parks_the_caller_again(
+    digit: str, refused: bool
+) -> None:
+    extension = consent_extension("ccgw-consent-heard")
+    first, outcome = extension.findall("condition")
+    assert re.fullmatch(first.get("expression", ""), "consent-heard")
+    assert outcome.get("field") == "${ccgw_consent_digit}"
+    steps, anti = branches(extension)
+    taken = steps if re.fullmatch(outcome.get("expression", ""), digit) else anti
+    [(_, data)] = [s for s in taken if s[0] == "event"]
+    assert data.startswith("Event-Name=CUSTOM,Event-Subclass=ccgw::consent,")
+    fired = dict(part.split("=", 1) for part in data.split(","))
+    assert fired["Event-Subclass"] in translate.CUSTOM
+    caller = {"Event-Name": "CUSTOM", "Unique-ID": "c-1"}
+    assert translate.to_event({**caller, **fired}) == ConsentHeard("c-1", refused)
+    # back on hold through the inbound context: the same guard (park_timeout) and a park
+    # the adapter answers with hold music
+    assert taken[-1] == ("transfer", "${ccgw_queue} XML ${ccgw_hold_context}")
+    assert taken.index(("event", data)) < len(taken) - 1

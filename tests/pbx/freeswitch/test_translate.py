@@ -133,7 +133,8 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
     assert commands.originate_agent(ring) == (
         "originate",
         "{origination_uuid=ccgw-1,ccgw_caller=bf83,originate_timeout=15,"
-        "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y}user/1001",
+        "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y,"
+        "RECORD_BRIDGE_REQ=true}user/1001",
         "&park()",
     )
     with pytest.raises(InvalidWireValue):

@@ -1,0 +1,427 @@
+"""Recordings on a real FreeSWITCH 1.10.12: a sipp customer routed by the controller to a
+sipp agent phone on a queue that always records. The agent leg records itself from its
+answer (`execute_on_answer=record_session:...`, only while bridged); the WAV FreeSWITCH wrote
+is measured with sox: its length is the bridged time, and a pause through the API
+(`uuid_record ... mask`) is silence in the middle of the customer's speech. A queue with a
+recording notice: FreeSWITCH's own events show the notice (ccgw-consent) and its CUSTOM
+ccgw::consent before the agent's leg is even created; a caller who presses the refusal key is
+not recorded. A start on demand through the API, and one FreeSWITCH refuses (`-ERR`).
+
+FreeSWITCH is in no package registry this project reaches: these tests skip when no binary
+is found ($CCGW_FREESWITCH_BIN, else `freeswitch` on PATH; see
+tests/sandbox/test_freeswitch_sandbox.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import shutil
+import urllib.parse
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from ccgateway.app import Controller, build_controller
+from ccgateway.domain.commands import StartRecording
+from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
+from ccgateway.ports import PbxRejected
+from ccgateway.sandbox import SandboxError
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
+from ccgateway.sandbox.freeswitch_config import ESL_PORT
+from ccgateway.sandbox.lock import asterisk_lock
+from ccgateway.settings import Settings
+from tests.audio import longest, peak, run
+from tests.sandbox.test_freeswitch_sandbox import until
+
+LOCK = Path("/tmp/ccgw-freeswitch.lock")  # the same lock as test_freeswitch_sandbox.py
+ADMIN = "fs-recording-admin-key-0123"
+NOTICE = "conf-now-recording"  # sounds.py: conference/conf-being_recorded.wav
+STEP = 0.25  # seconds of the file sox measures at a time
+WATCHED = (
+    "CHANNEL_CREATE CHANNEL_PARK CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE "
+    "CHANNEL_HANGUP_COMPLETE "
+    "BACKGROUND_JOB CUSTOM ccgw::consent"
+)
+
+
+def _binary() -> Path | None:
+    try:
+        return find_binary()
+    except SandboxError:
+        return None
+
+
+BINARY = _binary()
+pytestmark = [
+    pytest.mark.freeswitch,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(
+        BINARY is None,
+        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
+        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
+    ),
+    pytest.mark.skipif(shutil.which("sox") is None, reason="sox measures the recordings"),
+]
+
+
+@dataclass
+class Centre:
+    controller: Controller
+    api: httpx.AsyncClient
+    observer: EslObserver
+    folder: Path  # where FreeSWITCH writes recordings (and the controller reads them)
+    pbx: FreeSwitchPbx
+
+    async def call(self, method: str, path: str, body: Any = None) -> Any:
+        response = await self.api.request(method, path, json=body)
+        assert response.status_code < 300, (method, path, response.text)
+        return response.json() if response.content else None
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeSwitchSandbox]:
+    with asterisk_lock(path=LOCK):
+        sandbox = FreeSwitchSandbox(tmp_path_factory.mktemp("fs-recording"))
+        try:
+            sandbox.up(agents=1, binary=BINARY)
+            yield sandbox
+        finally:
+            sandbox.down()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def centre(
+    sandbox: FreeSwitchSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Centre]:
+    folder = sandbox.state_dir / "recordings"
+    observer = EslObserver(sandbox.esl_password())
+    await observer.start()
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path_factory.mktemp('fs-rec-db')}/ccgateway.db",
+        admin_key=ADMIN,
+        asterisk={"enabled": False},
+        freeswitch={"enabled": True, "port": ESL_PORT, "password_file": sandbox.password_file},
+        recordings={"directory": folder},
+    )
+    # The adapter as configured_pbxes builds it, with the recordings folder FreeSWITCH sees
+    # (the same host here: settings.recordings.directory).
+    pbx = FreeSwitchPbx(port=ESL_PORT, password=sandbox.esl_password(), recordings=str(folder))
+    controller = build_controller(settings, [pbx])
+    task = asyncio.create_task(controller.dispatcher.run())
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=controller.api),
+        base_url="http://ccgw",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    centre = Centre(controller, api, observer, folder, pbx)
+    try:
+        await until("the FreeSWITCH link", lambda: _ready(api))
+        await centre.call("POST", "/v1/skills", {"id": "en", "name": "English"})
+        queue = {
+            "id": "taped", "name": "Taped", "extension": "310", "requires": {"en": 1},
+            "ring_timeout_s": 8, "wrapup_s": 1, "pbx": "freeswitch",
+            "recording": {"mode": "always"},
+        }  # fmt: skip
+        await centre.call("POST", "/v1/queues", queue)
+        policy = {"mode": "always", "notice": NOTICE, "refuse_key": "9"}
+        noticed = queue | {"id": "noticed", "extension": "311", "recording": policy}
+        await centre.call("POST", "/v1/queues", noticed)
+        asked = queue | {"id": "asked", "extension": "312", "recording": {"mode": "on_demand"}}
+        await centre.call("POST", "/v1/queues", asked)
+        agent = {"id": "agent1", "name": "Agent 1", "device": "user/1001",
+                 "skills": {"en": 5}, "pbx": "freeswitch"}  # fmt: skip
+        await centre.call("POST", "/v1/agents", agent)
+        await centre.call("POST", "/v1/agents/agent1/state", {"state": "available"})
+        yield centre
+    finally:
+        if os.environ.get("CCGW_ESL_CAPTURE"):  # how tests/pbx/freeswitch/recorded/ got them
+            observer.save(Path(os.environ["CCGW_ESL_CAPTURE"]))
+        await api.aclose()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await pbx.close()
+        await observer.stop()
+        controller.engine.dispose()
+
+
+async def test_a_recording_with_a_pause_is_silent_for_the_pause(
+    centre: Centre, sandbox: FreeSwitchSandbox
+) -> None:
+    # The customer speaks (7 s) from 1 s after the answer and hangs up at 14 s.
+    await asyncio.to_thread(
+        sandbox.call, "310", hangup_after=14, caller="+4930197001", speak_after=1
+    )
+    [live] = await until("a recording", lambda: _recordings(centre), 20)
+    call_id, leg = live["call_id"], live["channel_id"]
+    await until("the bridge", lambda: centre.observer.first("CHANNEL_BRIDGE"))
+    await asyncio.sleep(2.0)
+    await centre.call("POST", f"/v1/calls/{call_id}/recording", {"action": "pause"})
+    await asyncio.sleep(3.0)
+    await centre.call("POST", f"/v1/calls/{call_id}/recording", {"action": "resume"})
+
+    done = await until("the recording measured", lambda: _measured(centre), 40)
+    assert done["ended_at"] is not None and done["agent_id"] == "agent1"
+    [pause] = done["pauses"]
+    paused = _at(pause["resumed_at"]) - _at(pause["paused_at"])
+    assert 2.5 <= paused <= 3.6
+
+    # FreeSWITCH's own word: the leg ran record_session on its answer, into our file, and
+    # answered both uuid_record commands with +OK.
+    path = centre.folder / f"{done['id']}.wav"
+    [record] = centre.observer.named("CHANNEL_EXECUTE", Application="record_session")
+    assert (record["Unique-ID"], record["Application-Data"]) == (leg, str(path))
+    jobs = centre.observer.named("BACKGROUND_JOB", **{"Job-Command": "uuid_record"})
+    assert [(e["Job-Command-Arg"], e["_body"].strip()) for e in jobs] == [
+        (f"{leg} mask {path}", "+OK Success"),
+        (f"{leg} unmask {path}", "+OK Success"),
+    ]
+
+    audio = path.read_bytes()
+    assert (done["size"], done["sha256"]) == (len(audio), hashlib.sha256(audio).hexdigest())
+    bridged = _bridged_s(centre.observer, leg)
+    length = float(run("soxi", "-D", str(path)))
+    print(f"recording {path.name}: {length:.2f} s of {bridged:.2f} s bridged, pause {paused:.2f}")
+    # record_session writes every frame the leg reads while bridged (silence included): the
+    # file is the bridged time, give or take the media's start.
+    assert bridged - 1.5 <= length <= bridged + 0.5, (length, bridged)
+    # Digital silence for the pause, inside the speech: the longest silent run is the pause,
+    # with speech before and after it.
+    peaks = [peak(path, i * STEP, STEP) for i in range(int(length / STEP))]
+    run_from, run_len = longest(peaks, lambda p: p == 0.0)
+    print(f"silent from {run_from * STEP:.2f} s for {run_len * STEP:.2f} s; peaks {peaks}")
+    assert abs(run_len * STEP - paused) <= 0.75, (run_len, peaks)
+    assert max(peaks[:run_from]) > 0.01 and max(peaks[run_from + run_len :]) > 0.01, peaks
+
+
+async def test_the_notice_ends_before_the_agent_is_rung(
+    centre: Centre, sandbox: FreeSwitchSandbox
+) -> None:
+    await _agent_free(centre)
+    start = len(centre.observer.events)
+    await asyncio.to_thread(
+        sandbox.call, "311", hangup_after=14, caller="+4930197002", speak_after=1
+    )
+    done = await until("the recording measured", lambda: _measured(centre, "noticed"), 45)
+    call_id, leg = done["call_id"], done["channel_id"]
+    assert (done["consent"], done["state"]) == ("heard", "ended"), done
+    events = centre.observer.events[start:]
+    heard = _index(events, Event_Name="CUSTOM", Unique_ID=call_id)
+    notice = _index(events, Event_Name="CHANNEL_EXECUTE", Unique_ID=call_id,
+                    Application="play_and_get_digits")  # fmt: skip
+    parked = [
+        i
+        for i, e in enumerate(events)
+        if e.get("Event-Name") == "CHANNEL_PARK" and e.get("Unique-ID") == call_id
+    ]
+    created = _index(events, Event_Name="CHANNEL_CREATE", Unique_ID=leg)
+    assert parked[0] < notice < heard < parked[1] < created, (parked, notice, heard, created)
+    assert events[heard]["Event-Subclass"] == "ccgw::consent" and events[heard]["Refused"] == "0"
+    assert events[parked[1]]["Caller-Context"] == "ccgw-inbound"
+    waited = _seconds(events[notice], events[created])
+    print(f"the notice and the 2 s for the key took {waited:.2f} s before the agent was rung")
+    assert waited >= 3.0
+    assert (centre.folder / f"{done['id']}.wav").stat().st_size == done["size"] > 0
+
+
+async def test_a_caller_who_presses_the_refusal_key_is_not_recorded(
+    centre: Centre, sandbox: FreeSwitchSandbox
+) -> None:
+    await _agent_free(centre)
+    start = len(centre.observer.events)
+    await asyncio.to_thread(sandbox.call, "311", hangup_after=10, caller="+4930197003", key="9")
+    refused = await until("the refusal on record", lambda: _refused(centre), 30)
+    assert (refused["consent"], refused["size"], refused["pauses"]) == ("refused", None, [])
+    events = centre.observer.events[start:]
+    told = [e for e in events if e.get("Event-Subclass") == "ccgw::consent"]
+    assert [(e["Unique-ID"], e["Refused"]) for e in told] == [(refused["call_id"], "1")]
+    # the agent takes the call all the same, and nothing records it
+    await until(
+        "the bridge",
+        lambda: [e for e in centre.observer.events[start:] if e["Event-Name"] == "CHANNEL_BRIDGE"],
+    )
+    events = centre.observer.events[start:]
+    assert not [e for e in events if e.get("Application") == "record_session"]
+    assert not (centre.folder / f"{refused['id']}.wav").exists()
+
+
+async def test_a_recording_started_on_demand(centre: Centre, sandbox: FreeSwitchSandbox) -> None:
+    await _agent_free(centre)
+    await asyncio.to_thread(
+        sandbox.call, "312", hangup_after=10, caller="+4930197004", speak_after=1
+    )
+    call_id = await until("the call connected", lambda: _connected(centre, "+4930197004"), 20)
+    await asyncio.sleep(1.0)
+    await centre.call("POST", f"/v1/calls/{call_id}/recording", {"action": "start"})
+    done = await until("the recording measured", lambda: _measured(centre, "asked"), 40)
+    assert done["call_id"] == call_id and not done["failure"], done
+    length = float(run("soxi", "-D", str(centre.folder / f"{done['id']}.wav")))
+    leg = done["channel_id"]
+    [job] = [
+        e
+        for e in centre.observer.named("BACKGROUND_JOB", **{"Job-Command": "uuid_record"})
+        if e["Job-Command-Arg"].startswith(f"{leg} start ")
+    ]
+    [unbridged] = [e for e in centre.observer.named("CHANNEL_UNBRIDGE") if leg in e.values()]
+    recorded = _seconds(job, unbridged)
+    print(f"on demand: {length:.2f} s for {recorded:.2f} s from the start to the unbridge")
+    # only while bridged (RECORD_BRIDGE_REQ): not the leg's time after the caller left
+    assert recorded - 1.0 <= length <= recorded + 0.3, (length, recorded)
+
+
+async def test_a_start_freeswitch_refuses_is_rejected_with_its_answer(centre: Centre) -> None:
+    """The dispatcher makes RecordingFailed of it (as of Asterisk's refused MixMonitor)."""
+    missing = StartRecording("rec-x", "call-x", "ccgw-0000000000000000000000nosuch",
+                             "rec-x.wav", "freeswitch")  # fmt: skip
+    with pytest.raises(PbxRejected, match="Cannot locate session"):
+        await centre.pbx.execute(missing)
+
+    def answers() -> list[dict[str, str]]:
+        jobs = centre.observer.named("BACKGROUND_JOB", **{"Job-Command": "uuid_record"})
+        return [e for e in jobs if "nosuch" in e["Job-Command-Arg"]]
+
+    refused = await until("FreeSWITCH's answer", answers)
+    assert refused[0]["_body"].strip() == "-ERR Cannot locate session!"
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+async def _ready(api: httpx.AsyncClient) -> bool:
+    response = await api.get("/v1/health")
+    return response.status_code == 200 and bool(response.json().get("pbx_ready"))
+
+
+async def _agent_free(centre: Centre) -> None:
+    async def free() -> bool:
+        return bool((await centre.call("GET", "/v1/agents/agent1"))["state"] == "available")
+
+    await until("the agent free", free, 30)
+
+
+async def _recordings(centre: Centre) -> list[dict[str, Any]]:
+    return list(await centre.call("GET", "/v1/recordings"))
+
+
+async def _measured(centre: Centre, queue: str = "taped") -> dict[str, Any] | None:
+    found = [r for r in await _recordings(centre) if r["queue_id"] == queue]
+    return found[0] if found and found[0]["sha256"] else None
+
+
+async def _refused(centre: Centre) -> dict[str, Any] | None:
+    found = [r for r in await _recordings(centre) if r["state"] == "refused"]
+    return found[0] if found and found[0]["ended_at"] else None
+
+
+async def _connected(centre: Centre, number: str) -> str | None:
+    for call in await centre.call("GET", "/v1/calls"):
+        if call.get("caller_number") == number and call.get("state") == "connected":
+            return str(call["call_id"])
+    return None
+
+
+def _index(events: list[dict[str, str]], **fields: str) -> int:
+    wanted = {k.replace("_", "-"): v for k, v in fields.items()}
+    for i, event in enumerate(events):
+        if all(event.get(k) == v for k, v in wanted.items()):
+            return i
+    raise AssertionError(f"FreeSWITCH sent no {wanted}")
+
+
+def _seconds(first: dict[str, str], then: dict[str, str]) -> float:
+    return (int(then["Event-Date-Timestamp"]) - int(first["Event-Date-Timestamp"])) / 1e6
+
+
+def _bridged_s(observer: EslObserver, leg: str) -> float:
+    [bridge] = [e for e in observer.named("CHANNEL_BRIDGE") if leg in e.values()]
+    [ended] = [e for e in observer.named("CHANNEL_HANGUP_COMPLETE") if e["Unique-ID"] == leg]
+    return _seconds(bridge, ended)
+
+
+def _at(moment: str) -> float:
+    return datetime.fromisoformat(moment).timestamp()
+
+
+class EslObserver:
+    """A raw Event Socket reader of the test's own (not the controller's client): what
+    FreeSWITCH itself says happened. `frames` keeps each event frame byte for byte."""
+
+    def __init__(self, password: str, port: int = ESL_PORT) -> None:
+        self._password, self._port = password, port
+        self.events: list[dict[str, str]] = []
+        self.frames: list[bytes] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self._port), 5)
+        await _message(reader)  # auth/request
+        writer.write(f"auth {self._password}\n\n".encode())
+        headers, _, _ = await _message(reader)
+        assert headers.get("Reply-Text", "").startswith("+OK"), headers
+        writer.write(f"event plain {WATCHED}\n\n".encode())
+        await _message(reader)
+        self._writer = writer
+        self._task = asyncio.create_task(self._read(reader))
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            headers, body, raw = await _message(reader, timeout_s=None)
+            if headers.get("Content-Type") != "text/event-plain":
+                continue
+            self.frames.append(raw)
+            head, _, inner = body.partition("\n\n")
+            event = {}
+            for line in head.splitlines():
+                key, sep, value = line.partition(": ")
+                if sep:
+                    event[key] = urllib.parse.unquote(value)
+            event["_body"] = inner
+            self.events.append(event)
+
+    def save(self, path: Path) -> None:
+        """The frames the adapter's tests replay: uuid_record's answers, the consent events
+        and the caller's parks around them, byte for byte."""
+        kept = [
+            raw
+            for raw, e in zip(self.frames, self.events, strict=True)
+            if e.get("Job-Command") == "uuid_record"
+            or e.get("Event-Subclass") == "ccgw::consent"
+            or e.get("Event-Name") == "CHANNEL_PARK"
+        ]
+        path.write_bytes(b"".join(kept))
+
+    def named(self, name: str, **fields: str) -> list[dict[str, str]]:
+        return [
+            e
+            for e in self.events
+            if e.get("Event-Name") == name and all(e.get(k) == v for k, v in fields.items())
+        ]
+
+    def first(self, name: str) -> dict[str, str] | None:
+        found = self.named(name)
+        return found[0] if found else None
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._writer.close()
+
+
+async def _message(
+    reader: asyncio.StreamReader, timeout_s: float | None = 10.0
+) -> tuple[dict[str, str], str, bytes]:
+    head = await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout_s)
+    headers = dict(line.split(": ", 1) for line in head.decode().splitlines() if ": " in line)
+    length = int(headers.get("Content-Length", "0"))
+    body = await reader.readexactly(length) if length else b""
+    return headers, body.decode(), head + body
