@@ -32,6 +32,8 @@ from ccgateway.domain.commands import Interaction
 from ccgateway.domain.engine import Decision
 from ccgateway.domain.figures import AgentFigures, QueueFigures
 from ccgateway.domain.model import DEFAULT_PBX, Agent, Queue, RelaxationStep, Skill, Strategy
+from ccgateway.domain.recorder import state
+from ccgateway.domain.recording import Recording
 from ccgateway.domain.views import AgentView, CallView, QueueStatus
 
 Id = Field(
@@ -426,6 +428,15 @@ class AgentFiguresOut(BaseModel):
         return cls(**dataclasses.asdict(value), occupancy=round(occupancy, 4))
 
 
+class LiveRecordingOut(BaseModel):
+    id: str
+    state: str = Field(description="recording or paused")
+
+    @classmethod
+    def of(cls, r: Recording) -> LiveRecordingOut:
+        return cls(id=r.id, state=state(r))
+
+
 class CallOut(BaseModel):
     call_id: str
     queue_id: str
@@ -438,6 +449,9 @@ class CallOut(BaseModel):
     wait_s: float
     offers: int
     priority: int
+    recording: LiveRecordingOut | None = Field(
+        None, description="the call's recording while it is being recorded (or paused)"
+    )
 
     @classmethod
     def of(cls, c: CallView) -> CallOut:
@@ -453,6 +467,7 @@ class CallOut(BaseModel):
             wait_s=c.wait_s,
             offers=c.offers,
             priority=c.priority,
+            recording=LiveRecordingOut.of(c.recording) if c.recording else None,
         )
 
 

@@ -104,10 +104,19 @@ class HoldTimedOut:
 @dataclass(frozen=True, slots=True)
 class ConsentHeard:
     """A caller heard the recording notice (`PlayConsent`); `refused`: they pressed the
-    key to have the call not recorded."""
+    key to have the call not recorded; not `played`: the PBX could not play it (the caller
+    joins the line at once, and is not recorded)."""
 
     call_id: str
     refused: bool = False
+    played: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RecordingToggled:
+    """An agent pressed the in-call recording key on their phone (pause, or resume)."""
+
+    leg_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,6 +283,7 @@ PbxEvent = (
     | VoicemailEnded
     | CallbackRequested
     | ConsentHeard
+    | RecordingToggled
     | CallbackAnswered
     | CallbackFailed
     | MachineDetected

@@ -37,7 +37,7 @@ ACTIONS = ("start", "pause", "resume")
 # A caller who refused, or whose notice never ended as it should: nothing of theirs is taped.
 NOT_RECORDED = {
     Consent.REFUSED: "the caller refused to be recorded",
-    Consent.UNANSWERED: "the recording notice did not end in time",
+    Consent.UNANSWERED: "the recording notice was not heard to its end",
 }
 
 
@@ -112,6 +112,21 @@ class Recorder:
         muted = action == "pause"
         mute = MuteRecording(recording.id, recording.channel_id, recording.file, muted, call.pbx)
         return [mute, *self._saved(recording)]
+
+    def toggle(self, call: Call, now: float) -> list[Command]:
+        """The agent's key on their phone: pause a running recording, resume a paused one.
+        A call not being recorded is told on the event stream (the phone cannot show it)."""
+        recording = self.live.get(call.id)
+        action = "resume" if recording is not None and recording.paused else "pause"
+        try:
+            return self.act(call, action, now)
+        except (Conflict, NotFound) as exc:
+            why: dict[str, object] = {
+                "call_id": call.id,
+                "agent_id": call.agent_id,
+                "why": str(exc),
+            }
+            return [Notify("recording.refused", why)]
 
     def ended(self, call: Call, now: float) -> list[Command]:
         for leg in [leg for leg, call_id in self.rung.items() if call_id == call.id]:

@@ -35,6 +35,7 @@ from ccgateway.domain.events import (
     PbxEvent,
     PbxResynced,
     RecordingFailed,
+    RecordingToggled,
     VoicemailEnded,
 )
 from ccgateway.domain.floor import Floor
@@ -127,8 +128,8 @@ class Switchboard:
                 waiting = call is not None and call.state is not CallState.CONNECTED
                 if call is not None and waiting and self.floor.can(pbx, "callback"):
                     out = self.room.to_callback(call, now, "pressed the callback key")
-            case ConsentHeard(call_id=call_id, refused=refused):
-                out = self.room.consent_heard(call_id, refused, now)
+            case ConsentHeard(call_id=call_id, refused=refused, played=played):
+                out = self.room.consent_heard(call_id, refused, now, played=played)
             case HoldTimedOut(call_id=call_id):
                 call = self.desk.calls.get(call_id)
                 out = self.desk.end(call, Outcome.TIMED_OUT, now) if call else []
@@ -147,6 +148,9 @@ class Switchboard:
                 agent = self.floor.directory.agent_for_device(device)
                 if agent is not None:
                     self.floor.refresh(agent.id)
+            case RecordingToggled(leg_id=leg_id):
+                call = self.desk.call_for_leg(leg_id)
+                out = self.recorder.toggle(call, now) if call is not None else []
             case RecordingFailed(call_id=call_id, reason=reason):
                 out = self.recorder.failed(call_id, reason, now)
             case PbxResynced():

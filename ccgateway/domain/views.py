@@ -8,6 +8,7 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Call, CallState, Center
 from ccgateway.domain.events import DeviceState
 from ccgateway.domain.model import Agent
+from ccgateway.domain.recording import Recording
 
 LOGGED_IN = frozenset(AgentState) - {AgentState.LOGGED_OUT}
 
@@ -40,6 +41,7 @@ class CallView:
     wait_s: float
     offers: int
     priority: int
+    recording: Recording | None = None  # being recorded now (paused or not)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +76,7 @@ def agent_view(center: Center, agent_id: str, now: float) -> AgentView:
     )
 
 
-def call_view(call: Call, now: float) -> CallView:
+def call_view(call: Call, now: float, recording: Recording | None = None) -> CallView:
     waited_until = call.answered_at if call.answered_at is not None else now
     return CallView(
         call.id,
@@ -88,11 +90,14 @@ def call_view(call: Call, now: float) -> CallView:
         round(waited_until - call.arrived_at, 3),
         call.offers,
         call.priority,
+        recording,
     )
 
 
 def live_calls(center: Center, now: float) -> list[CallView]:
-    return sorted((call_view(c, now) for c in center.calls.values()), key=lambda v: v.arrived_at)
+    recording = center.recorder.live.get
+    views = (call_view(c, now, recording(c.id)) for c in center.calls.values())
+    return sorted(views, key=lambda v: v.arrived_at)
 
 
 def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:

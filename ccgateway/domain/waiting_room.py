@@ -149,14 +149,16 @@ class WaitingRoom:
         self.floor.timers.set(TimerKind.CONSENT, call.id, now + CONSENT_TIMEOUT_S)
         return PlayConsent(call.id, queue.extension, policy.notice, policy.refuse_key, call.pbx)
 
-    def consent_heard(self, call_id: str, refused: bool, now: float) -> list[Command]:
+    def consent_heard(
+        self, call_id: str, refused: bool, now: float, *, played: bool = True
+    ) -> list[Command]:
         """The notice has ended (or never said so in time): the caller joins the line, their
         choice kept for the recorder. One seen for a caller already in the line (a resync
         found them while hearing it) still counts for a refusal."""
         call = self.desk.calls.get(call_id)
         if call is None:
             return []
-        heard = Consent.REFUSED if refused else Consent.HEARD
+        heard = Consent.REFUSED if refused else Consent.HEARD if played else Consent.UNANSWERED
         if call.consent is not Consent.PENDING:
             if refused and call.consent is Consent.NONE:
                 call.consent = Consent.REFUSED
@@ -331,12 +333,7 @@ class WaitingRoom:
         return []
 
     def _consent_unanswered(self, call_id: str, now: float) -> list[Command]:
-        call = self.desk.calls.get(call_id)
-        if call is None or call.consent is not Consent.PENDING:
-            return []
-        out = self.consent_heard(call_id, False, now)
-        call.consent = Consent.UNANSWERED
-        return out
+        return self.consent_heard(call_id, False, now, played=False)
 
     def announcement(self, call: Call, queue: Queue, now: float) -> Announce:
         ahead = self.ahead_of(call.id, queue)

@@ -104,7 +104,10 @@ STATIC_FILES = {
     "min_word_length = 100\nbetween_words_silence = 50\n"
     "maximum_number_of_words = 2\nsilence_threshold = 256\n"
     "maximum_word_length = 5000\n",
-    "features.conf": "[general]\n",
+    # The agents' in-call feature (dialplan ccgw-agent: DYNAMIC_FEATURES): *0 pauses or
+    # resumes the call's recording.
+    "features.conf": "[general]\n[applicationmap]\n"
+    "ccgw_recording => *0,self,UserEvent,CCGWRecordingToggle\n",
     # Three-way conferences (dialplan ccgw-conf-*): the caller is the marked user, agents
     # leave when the caller does.
     "confbridge.conf": "[general]\n[ccgw_bridge]\ntype = bridge\n"

@@ -24,7 +24,7 @@ from ccgateway.sandbox import audio, processes
 from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, TRUNK_PORT, phone_port
 from ccgateway.sandbox.errors import SandboxError
 
-PHONE_MODES = ("answer", "noanswer", "busy", "off")
+PHONE_MODES = ("answer", "noanswer", "busy", "off", "keys")
 # The outside world may also be the callees of an outbound campaign (scenarios/callee.xml):
 # what each call does is chosen by the dialled number.
 OUTSIDE_MODES = (*PHONE_MODES, "callee")
@@ -32,7 +32,12 @@ MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
 CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
 MAX_NAME = 64  # characters of a caller's display name
-_SCENARIOS = {"noanswer": "agent_noanswer.xml", "busy": "agent_busy.xml"}
+# keys: answers, then presses *0 (the in-call recording feature) 3 s and 6 s after the answer
+_SCENARIOS = {
+    "noanswer": "agent_noanswer.xml",
+    "busy": "agent_busy.xml",
+    "keys": "agent_keys.xml",
+}
 SPEECH = "/usr/share/sip-tester/g711a.pcap"  # 7 s of PCMA speech, shipped with sip-tester
 
 

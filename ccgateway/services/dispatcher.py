@@ -27,6 +27,7 @@ from ccgateway.domain.commands import (
     Fact,
     Notify,
     PbxCommand,
+    PlayConsent,
     RecordInteraction,
     RingAgent,
     RingConsult,
@@ -37,6 +38,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.events import (
     AgentLegFailed,
+    ConsentHeard,
     LegFailure,
     OutboundFailed,
     PbxEvent,
@@ -238,7 +240,7 @@ class Dispatcher:
                     self._writes.put_nowait(partial(self._task_store.save, task))
                 case SaveRecording(recording=recording) if self._recordings is not None:
                     self._writes.put_nowait(partial(self._recordings.save, recording))
-                    if recording.ended_at is not None:
+                    if recording.ended_at is not None and not recording.failure:
                         self._measure_later(recording.id, recording.file, MEASURE_TRIES)
                 case LoadContacts():
                     self._writes.put_nowait(partial(self._load_contacts, command))
@@ -317,6 +319,8 @@ class Dispatcher:
                 self.post_event(OutboundFailed(command.dial_id, failure, str(exc)), command.pbx)
             elif isinstance(command, StartRecording):
                 self.post_event(RecordingFailed(command.call_id, str(exc)), command.pbx)
+            elif isinstance(command, PlayConsent):  # the caller waits no longer for it
+                self.post_event(ConsentHeard(command.call_id, played=False), command.pbx)
 
     async def _write_in_order(self) -> None:
         """Database writes leave in the order the core made them, one at a time."""

@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from ccgateway.domain.commands import MuteRecording, StartRecording
+from ccgateway.domain.commands import (
+    MuteRecording,
+    PbxCommand,
+    PlayConsent,
+    RingAgent,
+    StartRecording,
+)
 from ccgateway.domain.events import (
     AgentLegAnswered,
     CallWaiting,
@@ -19,8 +25,9 @@ from ccgateway.domain.events import (
     PbxResynced,
     RecordingFailed,
 )
+from ccgateway.ports import PbxRejected
 from ccgateway.settings import RecordingSettings
-from ccgateway.testing import build_harness, hermetic_settings
+from ccgateway.testing import FakePbx, build_harness, hermetic_settings
 from ccgateway.testing.harness import Harness
 from tests.harness_api import request
 
@@ -77,6 +84,8 @@ async def test_a_recorded_call_with_a_pause_its_record_and_its_audio(
     await harness.advance(10)
     pause = await call(harness, "POST", "/v1/calls/c1/recording", {"action": "pause"}, a1)
     assert pause.json() == {"recording_id": live["id"]}
+    seen = (await call(harness, "GET", "/v1/calls/c1", key=a1)).json()  # the agent's desktop
+    assert seen["recording"] == {"id": live["id"], "state": "paused"}
     again = await call(harness, "POST", "/v1/calls/c1/recording", {"action": "pause"}, a1)
     assert (again.status_code, again.json()["error_id"]) == (409, "conflict")
     other = await call(harness, "POST", "/v1/calls/c1/recording", {"action": "resume"}, a2)
@@ -164,3 +173,37 @@ async def _measured(harness: Harness, recording_id: str) -> dict[str, Any]:
             return dict(found)
         await asyncio.sleep(0.05)
     raise AssertionError("the recording's file was never measured")
+
+
+class _NoticeRefusingPbx(FakePbx):
+    """A PBX that cannot play the notice (say, a sound it has no file for)."""
+
+    async def execute(self, command: PbxCommand) -> None:
+        if isinstance(command, PlayConsent):
+            raise PbxRejected(f"no sound {command.notice!r}")
+        await super().execute(command)
+
+
+async def test_a_notice_the_pbx_cannot_play_lets_the_caller_in_at_once_unrecorded(
+    tmp_path: Path,
+) -> None:
+    settings = hermetic_settings()
+    settings.recordings = RecordingSettings(directory=tmp_path)
+    pbx = _NoticeRefusingPbx()
+    built = build_harness(settings, pbx=pbx)
+    async with built.running():
+        await built.emit(PbxResynced())
+        policy = {"mode": "always", "notice": "no-such-sound", "refuse_key": "9"}
+        queue = {"id": "q", "name": "Q", "extension": "200", "requires": {}, "recording": policy}
+        for method, path, body in [
+            ("POST", "/v1/queues", queue),
+            ("POST", "/v1/agents", {"id": "a1", "name": "A1", "device": "PJSIP/a1"}),
+            ("POST", "/v1/agents/a1/state", {"state": "available"}),
+        ]:
+            assert (await call(built, method, path, body)).is_success
+        await built.emit(CallWaiting("c1", "200", "+4930111"))
+        [ring] = await pbx.wait_for(RingAgent)  # no 60 s wait for a notice that never plays
+        assert ring.record_file == ""
+        await built.emit(AgentLegAnswered(ring.leg_id))
+        [record] = (await call(built, "GET", "/v1/recordings")).json()
+        assert (record["consent"], record["state"]) == ("unanswered", "failed")

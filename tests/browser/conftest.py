@@ -1,7 +1,8 @@
 """The pages in a real browser, against the controller as a user runs it.
 
 `served` is `.venv/bin/ccgateway serve --config <tmp toml>` as a subprocess on a free port,
-with a temporary SQLite database, linked to the real sandbox Asterisk (`asterisk_sandbox`);
+with a temporary SQLite database, linked to the real sandbox Asterisk (`asterisk_sandbox`),
+reading the recordings Asterisk writes into its own folder inside the sandbox's root;
 the centre (skills, queues, agents) is set up through the REST API with the admin key and
 the people are created with `ccgateway users add` (the real CLI). `browser` is Debian's
 Chromium driven by Playwright's async API; each test opens its own context (own cookies).
@@ -49,7 +50,7 @@ PASSWORD = "correct horse battery"  # every person's password here (>= 10 charac
 # The centre the pages are tried on: each test has its agent and queue of its own (the skill
 # that only that agent has), so tests do not take each other's calls. agent6's phone is the
 # supervisor's (it answers by itself, and agent6 is no agent of this centre).
-SKILLS = ("pop", "floor", "hostile", "sales", "keys")
+SKILLS = ("pop", "floor", "hostile", "sales", "keys", "taped")
 AGENTS = {  # agent id -> (skill, name)
     "agent1": ("pop", "Ada One"),
     "agent2": ("floor", "Bo Two"),
@@ -57,13 +58,20 @@ AGENTS = {  # agent id -> (skill, name)
     "agent4": ("sales", "Di Four"),
     "agent5": ("keys", "Ed Five"),
 }
+# agent3 also serves the recording tests' queues (skill "taped": only they place calls there).
+MORE_SKILLS = {"agent3": {"taped": 5}}
 QUEUES = {  # queue id -> (extension, skill)
     "pop": ("260", "pop"),
     "floor": ("261", "floor"),
     "hostile": ("262", "hostile"),
     "out": ("263", "sales"),
     "keys": ("264", "keys"),
+    "taped": ("265", "taped"),  # records every call
+    "untaped": ("266", "taped"),  # never records (a Start is refused)
+    "ondemand": ("267", "taped"),  # records when the agent starts it
 }
+RECORDING = {"taped": "always", "untaped": "never", "ondemand": "on_demand"}
+PBX_RECORDINGS = "/var/spool/asterisk/monitor"  # Asterisk's own folder, inside the sandbox's root
 SUPERVISOR_DEVICE = "PJSIP/agent6"
 USERS = {  # username -> (role, agent_id, device)
     "super1": ("supervisor", None, SUPERVISOR_DEVICE),
@@ -99,6 +107,7 @@ class Served:
         key_file.write_text(ADMIN_KEY + "\n")
         self.key_file = key_file
         self.secret_file = sandbox.state_dir / "ami-secret"
+        self.recordings = Path(sandbox.root) / PBX_RECORDINGS.lstrip("/")
         self._write_config()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -115,6 +124,9 @@ class Served:
             f'admin_key_file = "{self.key_file}"\n'
             "[agents]\n"
             'pause_codes = ["break", "lunch", "training"]\n'
+            "[recordings]\n"
+            f'directory = "{self.recordings}"\n'
+            f'pbx_directory = "{PBX_RECORDINGS}"\n'
         )
 
     def start(self, timeout_s: float = 40.0) -> None:
@@ -253,11 +265,12 @@ def configure(served: Served) -> None:
         served.admin("POST", "/v1/skills", {"id": skill, "name": skill})
     for queue_id, (extension, skill) in QUEUES.items():
         queue = {"id": queue_id, "name": f"Queue {queue_id}", "extension": extension,
-                 "requires": {skill: 1}, "ring_timeout_s": 8, "wrapup_s": 0}  # fmt: skip
+                 "requires": {skill: 1}, "ring_timeout_s": 8, "wrapup_s": 0,
+                 "recording": {"mode": RECORDING.get(queue_id, "never")}}  # fmt: skip
         served.admin("POST", "/v1/queues", queue)
     for agent_id, (skill, name) in AGENTS.items():
         agent = {"id": agent_id, "name": name, "device": f"PJSIP/{agent_id}",
-                 "skills": {skill: 5}}  # fmt: skip
+                 "skills": {skill: 5, **MORE_SKILLS.get(agent_id, {})}}  # fmt: skip
         served.admin("POST", "/v1/agents", agent)
     began = time.monotonic()
     add_users(served, USERS)

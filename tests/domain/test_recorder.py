@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import pytest
 
-from ccgateway.domain.commands import Command, PlayConsent, RingAgent, SaveRecording
+from ccgateway.domain.commands import (
+    Command,
+    MuteRecording,
+    Notify,
+    PlayConsent,
+    RingAgent,
+    SaveRecording,
+)
 from ccgateway.domain.errors import Conflict, InvalidValue
-from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, ConsentHeard
+from ccgateway.domain.events import (
+    AgentLegAnswered,
+    CallWaiting,
+    ChannelHungUp,
+    ConsentHeard,
+    RecordingToggled,
+)
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
 from ccgateway.domain.recorder import state
@@ -144,3 +157,24 @@ def test_a_refusal_key_needs_a_notice_and_is_one_key() -> None:
         RecordingPolicy(RecordingMode.ALWAYS, notice="n", refuse_key="#")
     with pytest.raises(InvalidValue, match="sound"):
         RecordingPolicy(RecordingMode.ALWAYS, notice="../etc/passwd")
+
+
+def test_the_phone_key_pauses_then_resumes_and_is_refused_without_a_recording() -> None:
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=ALWAYS),)
+    )
+    login(c, "a1")
+    [ring] = _rings(c.handle(CallWaiting("c1", "200", "+4930111"), 10))
+    c.handle(AgentLegAnswered(ring.leg_id), 12)
+    paused = c.handle(RecordingToggled(ring.leg_id), 20)
+    assert [x.muted for x in paused if isinstance(x, MuteRecording)] == [True]
+    resumed = c.handle(RecordingToggled(ring.leg_id), 23)
+    assert [x.muted for x in resumed if isinstance(x, MuteRecording)] == [False]
+    assert c.recorder.live["c1"].pauses == [(20, 23)]
+
+    c = centre(agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}),))
+    login(c, "a1")
+    [ring] = _rings(c.handle(CallWaiting("c2", "200", "+4930112"), 10))
+    c.handle(AgentLegAnswered(ring.leg_id), 12)
+    [told] = [x for x in c.handle(RecordingToggled(ring.leg_id), 20) if isinstance(x, Notify)]
+    assert told.topic == "recording.refused" and "not being recorded" in str(told.data["why"])

@@ -4,18 +4,18 @@ the middle of the speech and resumes it. The file Asterisk wrote is then measure
 its length is the bridged time, the pause is silence, the speech around it is not; the
 record has the pause with its times and the file's size and SHA-256.
 
-A queue with a recording notice: Asterisk's own events show the notice ending before the
-agent is even rung; a caller who presses the refusal key is not recorded (no file, a record
-saying so). Then the retention purge, on the files Asterisk wrote: a recording past its
-period goes (row and file), a held one stays."""
+The agent pauses and resumes from the phone (*0 during the call). A queue with a recording
+notice: Asterisk's own events show the notice ending before the agent is even rung; a
+caller who presses the refusal key is not recorded (no file, a record saying so). Then the
+retention purge, on the files Asterisk wrote: a recording past its period goes (row and
+file), a held one stays."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import sqlite3
-import subprocess
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pytest
 import pytest_asyncio
 
 from ccgateway.settings import RecordingSettings
+from tests.audio import longest, peak, run
 from tests.e2e.harness import Centre, running_centre
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
@@ -92,12 +93,12 @@ async def test_a_recording_with_a_pause_is_silent_for_the_pause(
     # The sandbox's sipp phones send media only while the customer plays its 7 s of speech,
     # and MixMonitor writes as frames flow: the file is that long (a desk phone sends
     # frames all the time, so there it is the whole bridged time).
-    length = float(_run("soxi", "-D", str(path)))
+    length = float(run("soxi", "-D", str(path)))
     assert 6.0 <= length <= 8.0, length
     # Digital silence for the pause, in the middle of the speech: the longest run of silent
     # quarter seconds is the pause, and there is speech before and after it.
-    peaks = [_peak(path, i * STEP, STEP) for i in range(int(length / STEP))]
-    run_from, run_len = _longest(peaks, lambda p: p == 0.0)
+    peaks = [peak(path, i * STEP, STEP) for i in range(int(length / STEP))]
+    run_from, run_len = longest(peaks, lambda p: p == 0.0)
     assert abs(run_len * STEP - (paused_to - paused_from)) <= 0.75, (run_len, peaks)
     assert max(peaks[:run_from]) > 0.01 and max(peaks[run_from + run_len :]) > 0.01, peaks
 
@@ -146,6 +147,26 @@ async def test_a_caller_who_presses_the_refusal_key_is_not_recorded(
         f"/v1/calls/{refused['call_id']}/recording", json={"action": "start"}
     )
     assert answer.status_code in (404, 409)  # refused while live; gone once ended
+
+
+async def test_the_agent_pauses_and_resumes_from_the_phone_with_star_0(
+    centre: Centre, asterisk_sandbox: Any
+) -> None:
+    await _agent_free(centre)
+    # The phone presses *0 3 s after the answer (pause) and again 3 s later (resume).
+    await asyncio.to_thread(asterisk_sandbox.set_phone, 1, "keys")
+    try:
+        await centre.place("206", "+4930196004", hangup_after=12, speak_after=1)
+        done = await centre.until("the recording measured", lambda: _measured(centre, 4), 45)
+    finally:
+        await asyncio.to_thread(asterisk_sandbox.set_phone, 1, "answer")
+    assert done["caller_number"] == "+4930196004"
+    [pause] = done["pauses"]
+    started = _at(done["started_at"])
+    assert 2.0 <= _at(pause["paused_at"]) - started <= 4.5, pause
+    assert 2.0 <= _at(pause["resumed_at"]) - _at(pause["paused_at"]) <= 4.5, pause
+    toggles = centre.seen("UserEvent", UserEvent="CCGWRecordingToggle", Uniqueid=done["channel_id"])
+    assert len(toggles) == 2
 
 
 async def test_the_purge_deletes_a_recording_past_its_period_and_keeps_a_held_one(
@@ -208,29 +229,3 @@ def _first(events: list[dict[str, str]], **fields: str) -> int:
 
 def _at(moment: str) -> float:
     return datetime.fromisoformat(moment).timestamp()
-
-
-def _run(*command: str) -> str:
-    done = subprocess.run(command, capture_output=True, text=True, timeout=30, check=True)
-    return done.stdout + done.stderr
-
-
-def _peak(path: Path, start: float, seconds: float) -> float:
-    """The largest sample (0-1) in that stretch of the file."""
-    report = _run("sox", str(path), "-n", "trim", f"{start:.2f}", f"{seconds:.2f}", "stat")
-    for line in report.splitlines():
-        if line.startswith("Maximum amplitude"):
-            return float(line.split(":")[1])
-    raise AssertionError(f"sox gave no amplitude: {report}")
-
-
-def _longest(values: list[float], chosen: Callable[[float], bool]) -> tuple[int, int]:
-    """(start, length) of the longest run of chosen values."""
-    best, start = (0, 0), None
-    for i, value in enumerate([*values, None]):
-        if value is not None and chosen(value):
-            start = i if start is None else start
-        elif start is not None:
-            best = max(best, (start, i - start), key=lambda run: run[1])
-            start = None
-    return best

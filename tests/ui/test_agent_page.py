@@ -66,6 +66,11 @@ CONTRACT_TEST_IDS = {
     "transfer-message",
     "call-state",
     "sign-out",
+    "recording-row",
+    "rec-indicator",
+    "rec-toggle",
+    "rec-start",
+    "rec-message",
 }
 # Made by the scripts (per item): the literal prefix must be in a script.
 SCRIPT_TEST_IDS = {"history-item", "task-accept-", "task-reject-", "task-complete-", "answer-"}

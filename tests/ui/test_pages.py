@@ -240,3 +240,17 @@ def test_every_reference_resolves_and_the_page_is_light(page: Path) -> None:
 def test_the_tree_is_at_most_two_levels_deep() -> None:
     # pyproject's package-data ships ui/static/* and ui/static/*/*.
     assert all(len(p.relative_to(STATIC).parts) <= 2 for p in FILES)
+
+
+LOOKUP = re.compile(r"""getElementById\(\s*["']([A-Za-z0-9_-]+)["']\s*\)""")
+ID = re.compile(r"""\sid="([^"]+)\"""")
+
+
+@pytest.mark.parametrize("page", HTML, ids=rel)
+def test_the_ids_a_page_s_modules_look_up_are_on_it(page: Path) -> None:
+    """The elements a page's modules find by a literal id (the console's recordings panel,
+    its player and pager among them) are in its markup."""
+    ids = set(ID.findall(page.read_text()))
+    scripts = [p for p in page_files(page) if p.suffix == ".js"]
+    wanted = {(rel(s), i) for s in scripts for i in LOOKUP.findall(s.read_text())}
+    assert {(s, i) for s, i in wanted if i not in ids} == set()

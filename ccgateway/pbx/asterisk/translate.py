@@ -35,6 +35,7 @@ from ccgateway.domain.events import (
     OutboundLive,
     PbxEvent,
     PbxResynced,
+    RecordingToggled,
     VoicemailEnded,
     failure_for_cause,
 )
@@ -147,6 +148,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             return VoicemailEnded(uniqueid, voicemail_failure(message))
         if kind == "CCGWCallbackRequested":
             return CallbackRequested(uniqueid)
+        if kind == "CCGWRecordingToggle":  # on the agent leg that pressed the key
+            return RecordingToggled(uniqueid)
         if kind == "CCGWConsent":
             return ConsentHeard(uniqueid, message.get("Refused", "").strip() == "1")
         if kind == "CCGWCallbackAnswered":  # sent on the customer's channel

@@ -29,6 +29,7 @@ from ccgateway.domain.events import (
     Feature,
     FeatureCodeDialled,
     LegFailure,
+    RecordingToggled,
     VoicemailEnded,
 )
 from ccgateway.pbx.asterisk import actions, translate
@@ -144,6 +145,12 @@ def test_the_end_of_the_recording_notice_says_whether_the_caller_refused(
     message = {"Event": "UserEvent", "UserEvent": "CCGWConsent", "Uniqueid": "u1",
                "Queue": "200", "Refused": refused}  # fmt: skip
     assert translate.to_event(message) == ConsentHeard("u1", expected)
+
+
+def test_the_in_call_recording_key_names_the_agent_leg_that_pressed_it() -> None:
+    message = {"Event": "UserEvent", "UserEvent": "CCGWRecordingToggle",
+               "Uniqueid": "ccgw-leg-1", "Channel": "PJSIP/agent1-00000001"}  # fmt: skip
+    assert translate.to_event(message) == RecordingToggled("ccgw-leg-1")
 
 
 # --- the controller's other contexts, recorded (tests/fixtures/ami/record_call_handling.py) --

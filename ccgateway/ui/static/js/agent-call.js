@@ -4,6 +4,7 @@
 import { api, ApiError } from "./api.js";
 import { el, clear, fmtDuration, fmtTime, setText } from "./dom.js";
 import { $, ctx, agentName, announce, busy, epochOf, now, queueName, say, why } from "./agent-util.js";
+import * as recording from "./agent-recording.js";
 
 const CALL_STATES = { waiting: "waiting", offering: "ringing my phone", connected: "connected" };
 let historyKey = ""; // what the history on screen is for ("number:+49..." / "contact:c:1")
@@ -22,6 +23,7 @@ export function pop(data, at = null) {
     resetTransfer();
     $("transfer-form").reset();
     say($("note-message"), "");
+    recording.reset();
   }
   const call = ctx.call;
   for (const key of ["queue_id", "caller_number", "caller_name", "kind", "state"]) {
@@ -111,6 +113,7 @@ function render() {
   const live = !call.ended && call.state === "connected";
   $("transfer-form").hidden = !live;
   $("transfer-go").disabled = !live || blockedReason !== "" || consulting;
+  recording.render();
 }
 
 /** The wait (and the talk once connected), ticking. */

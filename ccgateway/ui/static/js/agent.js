@@ -8,6 +8,7 @@ import { fmtDuration, fmtPercent, setText } from "./dom.js";
 import { $, ctx, epochOf, say, why } from "./agent-util.js";
 import * as agentState from "./agent-state.js";
 import * as call from "./agent-call.js";
+import * as recording from "./agent-recording.js";
 import * as dial from "./agent-dial.js";
 import * as tasks from "./agent-tasks.js";
 
@@ -113,6 +114,9 @@ function handle(topic, data, at) {
     case "call.monitor":
       call.monitorEvent(data);
       break;
+    case "recording.state":
+      recording.event(data);
+      break;
     case "dial.preview":
       call.clearIfEnded();
       dial.preview(data, at);
@@ -143,7 +147,11 @@ function onStatus(status, info = {}) {
 async function loadCall(callId) {
   try {
     const live = await api("GET", `/v1/calls/${encodeURIComponent(callId)}`);
-    if (live && live.agent_id === ctx.me) call.pop(live);
+    if (live && live.agent_id === ctx.me) {
+      call.pop(live);
+      recording.fromCall(live);
+      if (live.state === "connected") recording.lookUp(callId);
+    }
   } catch (exc) {
     console.warn("call", exc);
   }
@@ -198,6 +206,7 @@ const SHORTCUTS = {
   l: () => agentState.goLogout(),
   n: () => call.focusNote(),
   t: () => call.focusTransfer(),
+  r: () => recording.toggle(),
   g: () => dial.dialPreview(),
   s: () => dial.saveDisposition(),
 };
@@ -230,6 +239,7 @@ async function start() {
   setText($("who"), `${current.display_name || current.username} · ${ctx.me}`);
   agentState.wire();
   call.wire();
+  recording.wire();
   dial.wire();
   document.addEventListener("keydown", onKey);
   // Open the stream first: a call ringing while the page loads still pops the screen.

@@ -5,7 +5,8 @@
 // Refreshed without an event (slow, periodic; nothing on the stream carries them): queue
 // figures (service level, ASA, abandonment) every 30 s and a few seconds after calls end;
 // campaign figures every 10 s; the day charts every 60 s and after calls end. Callbacks and
-// the decision log are re-read when their events say something changed.
+// the decision log are re-read when their events say something changed, and the
+// recordings' first page when a recording.state event comes (recordings.js).
 
 import { api, logout, pageFor, session, watchIdle } from "./api.js";
 import { barChart, shareBars } from "./charts.js";
@@ -15,6 +16,7 @@ import { FloorTable, fill } from "./floor.js";
 import { FloorModel, clock, epoch } from "./model.js";
 import { CallbacksPanel, DecisionLog } from "./panels.js";
 import { QueuesTable } from "./queues.js";
+import { RecordingsPanel } from "./recordings.js";
 import { openStream } from "./stream.js";
 import { loadThresholds, queueLevel, serviceLevelTarget } from "./thresholds.js";
 
@@ -45,6 +47,7 @@ const queues = new QueuesTable(ctx);
 const campaigns = new CampaignsTable(ctx);
 const callbacks = new CallbacksPanel(ctx);
 const decisions = new DecisionLog();
+const recordings = new RecordingsPanel(ctx);
 
 // --- loading -------------------------------------------------------------------------
 
@@ -107,7 +110,7 @@ async function loadPauseCodes() {
 
 async function loadAll() {
   await loadFloor();
-  await Promise.all([campaigns.load().catch(() => {}), callbacks.load().catch(() => {}), decisions.load(), drawDayCharts().catch(() => {})]);
+  await Promise.all([campaigns.load().catch(() => {}), callbacks.load().catch(() => {}), decisions.load(), recordings.load(), drawDayCharts().catch(() => {})]);
   campaigns.drawAbandonChart().catch(() => {});
 }
 
@@ -162,6 +165,8 @@ function flush(items) {
       later.callbacks = true;
     } else if (topic === "campaign.state") {
       if (!campaigns.applyEvent(data)) later.campaigns = true;
+    } else if (topic === "recording.state") {
+      recordings.soon();
     }
   }
   for (const id of agentsDirty) floor.update(id);
