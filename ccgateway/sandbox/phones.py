@@ -25,9 +25,10 @@ from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, TRUNK_PORT
 from ccgateway.sandbox.errors import SandboxError
 
 PHONE_MODES = ("answer", "noanswer", "busy", "off", "keys")
-# The outside world may also be the callees of an outbound campaign (scenarios/callee.xml):
+# The outside world (no agent, so no "keys") may also be the callees of an outbound campaign
+# (scenarios/callee.xml):
 # what each call does is chosen by the dialled number.
-OUTSIDE_MODES = (*PHONE_MODES, "callee")
+OUTSIDE_MODES = ("answer", "noanswer", "busy", "off", "callee")
 MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
 CALLER_PATTERN = re.compile(r"[A-Za-z0-9+*#._-]{1,32}")
