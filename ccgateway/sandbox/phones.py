@@ -26,8 +26,7 @@ from ccgateway.sandbox.errors import SandboxError
 
 PHONE_MODES = ("answer", "noanswer", "busy", "off", "keys")
 # The outside world (no agent, so no "keys") may also be the callees of an outbound campaign
-# (scenarios/callee.xml):
-# what each call does is chosen by the dialled number.
+# (scenarios/callee.xml): what each call does is chosen by the dialled number.
 OUTSIDE_MODES = ("answer", "noanswer", "busy", "off", "callee")
 MAX_CALLS = 200
 MAX_LOG_BYTES = 256 * 1024
