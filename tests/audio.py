@@ -13,9 +13,11 @@ def run(*command: str) -> str:
     return done.stdout + done.stderr
 
 
-def peak(path: Path, start: float, seconds: float) -> float:
-    """The largest sample (0-1) in that stretch of the file."""
-    report = run("sox", str(path), "-n", "trim", f"{start:.2f}", f"{seconds:.2f}", "stat")
+def peak(path: Path, start: float, seconds: float, channel: int | None = None) -> float:
+    """The largest sample (0-1) in that stretch of the file (of one channel: 1, 2)."""
+    remix = ["remix", str(channel)] if channel is not None else []
+    trim = ["trim", f"{start:.2f}", f"{seconds:.2f}"]
+    report = run("sox", str(path), "-n", *remix, *trim, "stat")
     for line in report.splitlines():
         if line.startswith("Maximum amplitude"):
             return float(line.split(":")[1])

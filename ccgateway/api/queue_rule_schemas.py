@@ -159,8 +159,13 @@ class RecordingPolicyIn(Rule):
         "call not recorded",
     )
 
+    stereo: bool = Field(
+        False, description="the agent on the left channel, the caller on the right (else mixed)"
+    )
+
     def to_domain(self) -> RecordingPolicy:
-        return RecordingPolicy(RecordingMode(self.mode), self.share, self.notice, self.refuse_key)
+        mode = RecordingMode(self.mode)
+        return RecordingPolicy(mode, self.share, self.notice, self.refuse_key, self.stereo)
 
     @classmethod
     def of(cls, policy: RecordingPolicy) -> RecordingPolicyIn:
@@ -169,4 +174,5 @@ class RecordingPolicyIn(Rule):
             share=policy.share,
             notice=policy.notice,
             refuse_key=policy.refuse_key,
+            stereo=policy.stereo,
         )

@@ -35,8 +35,10 @@ class RingAgent:
     caller_name: str = ""
     pbx: str = DEFAULT_PBX
     auto_answer: bool = False  # ask the phone to answer at once (a dialer's live call)
-    # Record the leg from its answer into this file of the recordings folder ("": not).
+    # Record the leg from its answer into this file of the recordings folder ("": not);
+    # stereo: the agent on the left channel, the caller on the right.
     record_file: str = ""
+    record_stereo: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,7 @@ class StartRecording:
     channel_id: str
     file: str
     pbx: str = DEFAULT_PBX
+    stereo: bool = False  # the agent on the left channel, the caller on the right
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,12 +56,14 @@ class Recorder:
         queue = self.floor.directory.queues.get(call.queue_id) if call else None
         if call is None or queue is None or call.id in self.live:
             return ring
-        if not self.policy(call, queue).records(call.id) or not self.floor.can(call.pbx, "record"):
+        policy = self.policy(call, queue)
+        if not policy.records(call.id) or not self.floor.can(call.pbx, "record"):
             return ring  # a PBX that cannot record: the README's table says which
         if call.consent in NOT_RECORDED:
             return ring
         self.rung[ring.leg_id] = call.id
-        return dataclasses.replace(ring, record_file=f"{recording_id(call.id)}.wav")
+        file = f"{recording_id(call.id)}.wav"
+        return dataclasses.replace(ring, record_file=file, record_stereo=policy.stereo)
 
     def connected(self, call: Call, now: float) -> list[Command]:
         """An agent answered: the leg rung to be recorded is being recorded now. A call
@@ -88,6 +90,7 @@ class Recorder:
             if recording is not None:
                 raise Conflict(f"call {call.id} is being recorded already")
             queue = self.floor.directory.queues.get(call.queue_id)
+            stereo = queue is not None and self.policy(call, queue).stereo
             if queue is not None and self.policy(call, queue).mode is RecordingMode.NEVER:
                 whose = f"queue {queue.id}" if call.recording is None else "its campaign"
                 raise Conflict(f"{whose} never records its calls")
@@ -97,7 +100,7 @@ class Recorder:
             out = self._record(call, now)
             recording = self.live[call.id]
             start = StartRecording(
-                recording.id, call.id, recording.channel_id, recording.file, call.pbx
+                recording.id, call.id, recording.channel_id, recording.file, call.pbx, stereo
             )
             return [start, *out]
         if recording is None:

@@ -47,6 +47,7 @@ class RecordingPolicy:
     share: float = 1.0  # SAMPLED: this share of the calls (0-1]
     notice: str | None = None
     refuse_key: str | None = None
+    stereo: bool = False  # the agent on the left channel, the caller on the right
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "mode", RecordingMode(self.mode))
@@ -87,7 +88,7 @@ def for_campaign(
     before its agent (the 2-second rule leaves no time): its script says it."""
     policy = own or queue
     if all_parties and policy.mode in (RecordingMode.ALWAYS, RecordingMode.SAMPLED):
-        return RecordingPolicy(RecordingMode.ON_DEMAND)
+        return RecordingPolicy(RecordingMode.ON_DEMAND, stereo=policy.stereo)
     return policy
 
 

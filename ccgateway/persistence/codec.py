@@ -58,6 +58,7 @@ def queue_settings_to_json(queue: Queue) -> str:
             "share": queue.recording.share,
             "notice": queue.recording.notice,
             "refuse_key": queue.recording.refuse_key,
+            "stereo": queue.recording.stereo,
         },
     }
     return json.dumps(settings, sort_keys=True)

@@ -331,7 +331,13 @@ BLEND = _record(
 
 RECORDING = _record(
     RecordingPolicy,
-    {"mode": _enum(RecordingMode), "share": FLOAT, "notice": OPT_STR, "refuse_key": OPT_STR},
+    {
+        "mode": _enum(RecordingMode),
+        "share": FLOAT,
+        "notice": OPT_STR,
+        "refuse_key": OPT_STR,
+        "stereo": BOOL,
+    },
 )
 
 # The campaign's and the rule set's fields but their ids: the row's key.

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import threading
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -99,6 +100,8 @@ class RecordingFiles:
         if it is not there (yet), or still growing."""
         path = self.path(file)
         with self._lock:
+            if not path.is_file() and _raw(path).is_file() and not _as_wave(_raw(path), path):
+                return None  # the PBX is still writing the stereo audio
             if path.is_file():
                 return _digest(path) if self._key is None else self._seal(recording_id, path)
             sealed = _sealed(path)
@@ -132,7 +135,7 @@ class RecordingFiles:
         with self._lock:
             for file in files:
                 path = self.path(file)
-                found = [_unlink(p) for p in (path, _sealed(path), _partial(path))]
+                found = [_unlink(p) for p in (path, _sealed(path), _partial(path), _raw(path))]
                 removed += any(found)
         return removed
 
@@ -168,6 +171,46 @@ class RecordingFiles:
 
 
 PIECE = 1 << 20  # bytes read at a time
+STEREO_RATE = 8000  # Asterisk's interleaved (MixMonitor D) audio of a narrowband call
+
+
+def _raw(path: Path) -> Path:
+    """Where Asterisk writes a stereo recording: raw, interleaved 16-bit samples."""
+    return path.with_suffix(".raw")
+
+
+def _as_wave(raw: Path, path: Path) -> bool:
+    """The raw stereo audio made into the WAV the record names (the agent's side on the
+    left, the caller's on the right), the raw file then deleted; False if it is still
+    growing (the PBX has not closed it)."""
+    before = raw.stat()
+    partial = path.with_name(path.name + ".part")
+    partial.unlink(missing_ok=True)
+    try:
+        with raw.open("rb") as source, _created(partial) as out:
+            with wave.open(out, "wb") as wav:
+                wav.setnchannels(2)
+                wav.setsampwidth(2)
+                wav.setframerate(STEREO_RATE)
+                left = b""
+                while piece := source.read(PIECE):
+                    piece = left + piece
+                    whole = len(piece) - len(piece) % 4  # whole frames: 2 channels x 2 bytes
+                    wav.writeframes(piece[:whole])
+                    left = piece[whole:]
+            out.flush()
+            os.fsync(out.fileno())
+        after = raw.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            partial.unlink()
+            return False
+        partial.replace(path)
+        raw.unlink()
+        _sync_folder(path.parent)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return True
 
 
 def _sealed(path: Path) -> Path:

@@ -85,7 +85,13 @@ async def test_queues_round_trip(stack: Stack) -> None:
             "offer_callback": False,
         },
         "callback": {"attempts": 3, "retry_s": 300.0, "ring_s": 30.0, "caller_id": None},
-        "recording": {"mode": "never", "share": 1.0, "notice": None, "refuse_key": None},
+        "recording": {
+            "mode": "never",
+            "share": 1.0,
+            "notice": None,
+            "refuse_key": None,
+            "stereo": False,
+        },
     }
     assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})

@@ -11,6 +11,7 @@ from ccgateway.domain.commands import (
     PlayConsent,
     RingAgent,
     SaveRecording,
+    StartRecording,
 )
 from ccgateway.domain.errors import Conflict, InvalidValue
 from ccgateway.domain.events import (
@@ -178,3 +179,22 @@ def test_the_phone_key_pauses_then_resumes_and_is_refused_without_a_recording() 
     c.handle(AgentLegAnswered(ring.leg_id), 12)
     [told] = [x for x in c.handle(RecordingToggled(ring.leg_id), 20) if isinstance(x, Notify)]
     assert told.topic == "recording.refused" and "not being recorded" in str(told.data["why"])
+
+
+def test_a_stereo_policy_rings_the_leg_for_stereo_and_starts_on_demand_in_stereo() -> None:
+    stereo = RecordingPolicy(RecordingMode.ALWAYS, stereo=True)
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=stereo),)
+    )
+    login(c, "a1")
+    [ring] = _rings(c.handle(CallWaiting("c1", "200", "+4930111"), 10))
+    assert (ring.record_file, ring.record_stereo) == (f"{recording_id('c1')}.wav", True)
+    demand = RecordingPolicy(RecordingMode.ON_DEMAND, stereo=True)
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=demand),)
+    )
+    login(c, "a1")
+    [ring] = _rings(c.handle(CallWaiting("c2", "200", "+4930112"), 10))
+    c.handle(AgentLegAnswered(ring.leg_id), 12)
+    [start] = [x for x in c.recording_action("c2", "start", 15) if isinstance(x, StartRecording)]
+    assert start.stereo

@@ -60,6 +60,10 @@ async def centre(asterisk_sandbox: Any, db: Path) -> AsyncIterator[Centre]:
         policy = {"mode": "always", "notice": NOTICE, "refuse_key": "9"}
         noticed = queue | {"id": "noticed", "extension": "207", "recording": policy}
         await centre.call("POST", "/v1/queues", noticed)
+        stereo = queue | {"id": "stereo", "extension": "208"}
+        await centre.call(
+            "POST", "/v1/queues", stereo | {"recording": {"mode": "always", "stereo": True}}
+        )
         agent = {"id": "agent1", "name": "Agent 1", "device": "PJSIP/agent1", "skills": {"en": 5}}
         await centre.call("POST", "/v1/agents", agent)
         await centre.call("POST", "/v1/agents/agent1/state", {"state": "available"})
@@ -79,7 +83,9 @@ async def test_a_recording_with_a_pause_is_silent_for_the_pause(
     await asyncio.sleep(3.0)
     await centre.call("POST", f"/v1/calls/{call_id}/recording", {"action": "resume"})
 
-    done = await centre.until("the recording measured", lambda: _measured(centre), 40)
+    done = await centre.until(
+        "the recording measured", lambda: _measured(centre, "+4930196001"), 40
+    )
     assert done["ended_at"] is not None and done["agent_id"] == "agent1"
     [pause] = done["pauses"]
     started = _at(done["started_at"])
@@ -114,7 +120,9 @@ async def test_the_notice_ends_before_the_agent_is_rung(
 ) -> None:
     await _agent_free(centre)
     await centre.place("207", "+4930196002", hangup_after=12, speak_after=1)
-    done = await centre.until("the recording measured", lambda: _measured(centre, 2), 45)
+    done = await centre.until(
+        "the recording measured", lambda: _measured(centre, "+4930196002"), 45
+    )
     call_id, leg = done["call_id"], done["channel_id"]
     assert (done["consent"], done["state"], done["queue_id"]) == ("heard", "ended", "noticed")
     events = centre.observer.events
@@ -157,7 +165,9 @@ async def test_the_agent_pauses_and_resumes_from_the_phone_with_star_0(
     await asyncio.to_thread(asterisk_sandbox.set_phone, 1, "keys")
     try:
         await centre.place("206", "+4930196004", hangup_after=12, speak_after=1)
-        done = await centre.until("the recording measured", lambda: _measured(centre, 4), 45)
+        done = await centre.until(
+            "the recording measured", lambda: _measured(centre, "+4930196004"), 45
+        )
     finally:
         await asyncio.to_thread(asterisk_sandbox.set_phone, 1, "answer")
     assert done["caller_number"] == "+4930196004"
@@ -167,6 +177,27 @@ async def test_the_agent_pauses_and_resumes_from_the_phone_with_star_0(
     assert 2.0 <= _at(pause["resumed_at"]) - _at(pause["paused_at"]) <= 4.5, pause
     toggles = centre.seen("UserEvent", UserEvent="CCGWRecordingToggle", Uniqueid=done["channel_id"])
     assert len(toggles) == 2
+
+
+async def test_a_stereo_recording_has_the_caller_on_one_channel_only(
+    centre: Centre, asterisk_sandbox: Any
+) -> None:
+    await _agent_free(centre)
+    await centre.place("208", "+4930196005", hangup_after=12, speak_after=1)
+    done = await centre.until(
+        "the recording measured", lambda: _measured(centre, "+4930196005"), 45
+    )
+    assert done["queue_id"] == "stereo"
+    folder = Path(asterisk_sandbox.root) / PBX_FOLDER.lstrip("/")
+    path = folder / f"{done['id']}.wav"
+    assert not (folder / f"{done['id']}.raw").exists()  # made into the WAV, then deleted
+    assert run("soxi", "-c", str(path)).strip() == "2"
+    length = float(run("soxi", "-D", str(path)))
+    assert 6.0 <= length <= 8.0, length  # the 7 s the customer speaks, as for mono
+    # The sipp customer speaks; the sipp agent sends no sound at all.
+    agent, caller = peak(path, 0, length, channel=1), peak(path, 0, length, channel=2)
+    assert caller > 0.01 and agent == 0.0, (agent, caller)
+    assert path.stat().st_size == done["size"]
 
 
 async def test_the_purge_deletes_a_recording_past_its_period_and_keeps_a_held_one(
@@ -204,11 +235,10 @@ async def _recordings(centre: Centre) -> list[dict[str, Any]]:
     return list(await centre.call("GET", "/v1/recordings"))
 
 
-async def _measured(centre: Centre, count: int = 1) -> dict[str, Any] | None:
-    """The newest recording, once there are `count` and its file is measured."""
-    found = await _recordings(centre)
-    ready = len(found) >= count and found[0]["sha256"]
-    return found[0] if ready else None
+async def _measured(centre: Centre, caller: str) -> dict[str, Any] | None:
+    """The recording of this caller's call, once its file is measured."""
+    found = [r for r in await _recordings(centre) if r["caller_number"] == caller]
+    return found[0] if found and found[0]["sha256"] else None
 
 
 async def _refused(centre: Centre) -> dict[str, Any] | None:

@@ -4,8 +4,11 @@ recording's file, another key); the recordings folder seals, measures, plays and
 
 from __future__ import annotations
 
+import array
 import hashlib
+import io
 import random
+import wave
 from pathlib import Path
 
 import pytest
@@ -184,3 +187,22 @@ def test_a_tampered_sealed_file_is_unreadable(tmp_path: Path) -> None:
     (tmp_path / "r2.wav.enc").write_bytes(bytes(data[:-1]))
     with pytest.raises(UnreadableRecording, match="no recordings key"):
         RecordingFiles(tmp_path).audio("r2", "r2.wav")
+
+
+@pytest.mark.parametrize("key", [None, KEY])
+def test_raw_stereo_audio_becomes_the_wav_the_record_names(
+    tmp_path: Path, key: bytes | None
+) -> None:
+    """Asterisk's MixMonitor D writes interleaved 16-bit samples as <id>.raw."""
+    frames = array.array("h", [n % 300 if i % 2 else 0 for n in range(8000) for i in (0, 1)])
+    raw = frames.tobytes() + b"\x01"  # a torn last frame is dropped
+    (tmp_path / "r1.raw").write_bytes(raw)
+    files = RecordingFiles(tmp_path, key)
+    size, _ = files.measure("r1", "r1.wav") or (0, "")
+    assert not (tmp_path / "r1.raw").exists()
+    found = files.audio("r1", "r1.wav")
+    assert found is not None and found.size == size
+    with wave.open(io.BytesIO(b"".join(found.read()))) as wav:
+        assert (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) == (2, 2, 8000)
+        assert wav.readframes(wav.getnframes()) == frames.tobytes()
+    assert files.delete(["r1.wav"]) == 1 and list(tmp_path.iterdir()) == []

@@ -137,6 +137,10 @@ async def centre(
         await centre.call("POST", "/v1/queues", noticed)
         asked = queue | {"id": "asked", "extension": "312", "recording": {"mode": "on_demand"}}
         await centre.call("POST", "/v1/queues", asked)
+        both = {"mode": "always", "stereo": True}
+        await centre.call(
+            "POST", "/v1/queues", queue | {"id": "stereo", "extension": "313", "recording": both}
+        )
         agent = {"id": "agent1", "name": "Agent 1", "device": "user/1001",
                  "skills": {"en": 5}, "pbx": "freeswitch"}  # fmt: skip
         await centre.call("POST", "/v1/agents", agent)
@@ -200,6 +204,24 @@ async def test_a_recording_with_a_pause_is_silent_for_the_pause(
     print(f"silent from {run_from * STEP:.2f} s for {run_len * STEP:.2f} s; peaks {peaks}")
     assert abs(run_len * STEP - paused) <= 0.75, (run_len, peaks)
     assert max(peaks[:run_from]) > 0.01 and max(peaks[run_from + run_len :]) > 0.01, peaks
+
+
+async def test_a_stereo_recording_has_the_caller_on_one_channel_only(
+    centre: Centre, sandbox: FreeSwitchSandbox
+) -> None:
+    await _agent_free(centre)
+    await asyncio.to_thread(
+        sandbox.call, "313", hangup_after=10, caller="+4930197009", speak_after=1
+    )
+    done = await until("the recording measured", lambda: _measured(centre, "stereo"), 40)
+    path = centre.folder / f"{done['id']}.wav"
+    assert run("soxi", "-c", str(path)).strip() == "2"
+    length = float(run("soxi", "-D", str(path)))
+    # The sipp customer speaks; the sipp agent sends no sound at all (FreeSWITCH fills its
+    # side with comfort silence a bit above zero): the agent left, the caller right.
+    agent, caller = peak(path, 0, length, channel=1), peak(path, 0, length, channel=2)
+    print(f"stereo {path.name}: {length:.2f} s, peaks left {agent}, right {caller}")
+    assert abs(agent) < 0.001 and caller > 0.01, (agent, caller)
 
 
 async def test_the_notice_ends_before_the_agent_is_rung(

@@ -60,12 +60,13 @@ class Actions:
         """MixMonitor on the agent's leg (b: only while bridged), started on demand: the AMI
         action needs the `system` class (app_mixmonitor), which a queue's own recordings
         do not (the dialplan starts them: originate_agent)."""
+        file, options = _recording(command.file, command.stereo)
         return [
             {
                 "Action": "MixMonitor",
                 "Channel": command.channel_id,
-                "File": f"{self.recordings}/{_file(command.file)}",
-                "Options": "b",
+                "File": f"{self.recordings}/{file}",
+                "Options": options,
             }
         ]
 
@@ -272,7 +273,8 @@ def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) ->
     if command.auto_answer:  # a dialer's live call: the phone answers at once
         variables += "," + AUTO_ANSWER
     if command.record_file:
-        variables += f",CCGW_RECORD={recordings.rstrip('/')}/{_file(command.record_file)}"
+        file, options = _recording(command.record_file, command.record_stereo)
+        variables += f",CCGW_RECORD={recordings.rstrip('/')}/{file},CCGW_RECORD_OPTIONS={options}"
     return {
         "Action": "Originate",
         "ActionID": command.leg_id,
@@ -369,6 +371,16 @@ def _file(file: str) -> str:
     if not FILE_PATTERN.fullmatch(file):
         raise InvalidWireValue(f"recording file {file!r}: letters, digits, '_', '-' and .wav")
     return file
+
+
+def _recording(file: str, stereo: bool) -> tuple[str, str]:
+    """The file MixMonitor writes, and its options (b: only while bridged). Stereo is D
+    (the agent's side and the caller's interleaved), which Asterisk writes only as raw
+    audio: `<id>.raw`, made into the `<id>.wav` the record names once the call has ended
+    (persistence/recording_store.py)."""
+    if not stereo:
+        return _file(file), "b"
+    return _file(file).removesuffix(".wav") + ".raw", "bD"
 
 
 def _sound(sound: str) -> str:

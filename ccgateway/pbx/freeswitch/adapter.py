@@ -162,7 +162,9 @@ class FreeSwitchPbx:
                     await self.hang_up(leg, "the caller was transferred out")
             case PlayConsent():
                 await self.play_consent(command)
-            case StartRecording(channel_id=leg, file=file):
+            case StartRecording(channel_id=leg, file=file, stereo=stereo):
+                if stereo:  # read by uuid_record as it starts
+                    await self._on_channel(*commands.set_variable(leg, "RECORD_STEREO", "true"))
                 await self._recording(commands.record(leg, self._path(file)))
             case MuteRecording(channel_id=leg, file=file, muted=muted):
                 await self._recording(commands.mask_recording(leg, self._path(file), muted))

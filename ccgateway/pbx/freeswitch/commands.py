@@ -41,6 +41,8 @@ def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) ->
         # no space, so nothing for the originate string to cut; the path has no ':' itself.
         path = recording_path(recordings, command.record_file)
         record["execute_on_answer"] = f"record_session:{path}"
+        if command.record_stereo:  # the agent's side left, the caller's right (verified)
+            record["RECORD_STEREO"] = "true"
     variables = esl.originate_variables(
         {
             "origination_uuid": command.leg_id,

@@ -12,12 +12,14 @@ from ccgateway.domain.commands import (
     DialCallback,
     PlayConsent,
     PlayMessage,
+    RingAgent,
     RingConsult,
     SendToVoicemail,
     StartConsult,
+    StartRecording,
     TransferOut,
 )
-from ccgateway.pbx.asterisk.actions import Actions
+from ccgateway.pbx.asterisk.actions import Actions, originate_agent
 from ccgateway.ports import InvalidWireValue
 
 A = Actions("trunk")
@@ -106,3 +108,17 @@ def test_consults_and_conferences_name_the_caller_in_the_extension() -> None:
 def test_values_that_could_break_out_of_their_field_are_refused(build: object) -> None:
     with pytest.raises(InvalidWireValue):
         build()  # type: ignore[operator]
+
+
+def test_a_stereo_recording_is_mixmonitor_d_into_raw_audio() -> None:
+    ring = RingAgent(
+        "ccgw-l1", "1.5", "a1", "PJSIP/a1", 20, record_file="rec-1.wav", record_stereo=True
+    )
+    originate = originate_agent(ring, "/var/spool/asterisk/monitor")
+    assert originate["Variable"].endswith(
+        ",CCGW_RECORD=/var/spool/asterisk/monitor/rec-1.raw,CCGW_RECORD_OPTIONS=bD"
+    )
+    [start] = A.record(StartRecording("rec-1", "1.5", "ccgw-l1", "rec-1.wav", stereo=True))
+    assert (start["File"].rsplit("/", 1)[1], start["Options"]) == ("rec-1.raw", "bD")
+    [mono] = A.record(StartRecording("rec-1", "1.5", "ccgw-l1", "rec-1.wav"))
+    assert (mono["File"].rsplit("/", 1)[1], mono["Options"]) == ("rec-1.wav", "b")

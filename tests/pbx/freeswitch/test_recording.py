@@ -77,6 +77,11 @@ def test_a_recorded_leg_records_itself_from_its_answer_while_bridged() -> None:
     )
     _, plain, _ = commands.originate_agent(ring(), FOLDER)
     assert "execute_on_answer" not in plain and "RECORD_BRIDGE_REQ=true" in plain
+    stereo = RingAgent(
+        "ccgw-leg-1", "c1", "a1", "user/1001", 15, record_file="r.wav", record_stereo=True
+    )
+    _, both, _ = commands.originate_agent(stereo, FOLDER)
+    assert both.endswith(",RECORD_STEREO=true}user/1001")
 
 
 @pytest.mark.parametrize(
