@@ -473,6 +473,10 @@ class RecordingStore(Protocol):
     def live(self) -> list[Recording]:
         """Recordings not ended."""
 
+    def unmeasured(self, since: float) -> list[Recording]:
+        """Recordings ended since then whose file was never measured (a restart came
+        between the call's end and the measuring), failures left out."""
+
     def get(self, recording_id: str) -> RecordingFacts | None: ...
 
     def query(self, query: RecordingQuery) -> list[RecordingFacts]:

@@ -58,6 +58,15 @@ class SqlRecordingStore(SqlStore):
         with self._sessions() as session:
             return [_recording(r) for r in session.scalars(statement)]
 
+    def unmeasured(self, since: float) -> list[Recording]:
+        statement = select(RecordingRow).where(
+            RecordingRow.ended_at >= since,
+            RecordingRow.sha256.is_(None),
+            RecordingRow.failure == "",
+        )
+        with self._sessions() as session:
+            return [_recording(r) for r in session.scalars(statement)]
+
     def get(self, recording_id: str) -> RecordingFacts | None:
         with self._sessions() as session:
             row = session.get(RecordingRow, recording_id)

@@ -86,6 +86,9 @@ class _Request:
     )
 
 
+# At the start, recordings of calls ended this long ago at most are measured if they never
+# were (a restart came between the call's end and its measuring).
+LEFT_OVER_S = 86400.0
 # A recording's file is measured this long after its call's end, and again if it is not
 # there yet (a PBX on another host may copy it late).
 MEASURE_AFTER_S = 2.0
@@ -169,6 +172,7 @@ class Dispatcher:
             tasks.create_task(self._write_in_order(), name="db-writer")
             for name, pbx in self.pbxes.items():
                 tasks.create_task(pbx.run(self._emitter(name)), name=f"pbx-{name}")
+            self._writes.put_nowait(self._measure_left_over)
             self.started.set()
             while True:
                 item = await self._next_item()
@@ -269,6 +273,14 @@ class Dispatcher:
             MEASURE_AFTER_S,
             lambda: self._writes.put_nowait(partial(self._measure, recording_id, file, tries)),
         )
+
+    def _measure_left_over(self) -> None:
+        """In the writer's thread, at the start: the files of calls that ended in the last
+        day but were never measured (a restart came between) measured and sealed now."""
+        if self._recording_files is None or self._recordings is None:
+            return
+        for recording in self._recordings.unmeasured(self.clock.now() - LEFT_OVER_S):
+            self._measure(recording.id, recording.file, 1)
 
     def _measure(self, recording_id: str, file: str, tries: int) -> None:
         """In the writer's thread: the file measured (and sealed, where a key is set)."""

@@ -17,9 +17,12 @@ import httpx
 import pytest
 
 from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
+from ccgateway.domain.recording import Recording
+from ccgateway.persistence.database import open_database
+from ccgateway.persistence.recording_store import SqlRecordingStore
 from ccgateway.persistence.sealed_files import key_from_text, open_sealed, seal
 from ccgateway.settings import RecordingSettings
-from ccgateway.testing import build_harness, hermetic_settings
+from ccgateway.testing import ManualClock, build_harness, hermetic_settings
 from ccgateway.testing.harness import ADMIN_KEY, Harness
 from tests.harness_api import request as call
 
@@ -126,3 +129,50 @@ async def test_a_tampered_file_is_refused_whole_and_logged(
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         )
     assert heard.status_code == 500
+
+
+async def test_a_file_left_unmeasured_by_a_restart_is_measured_and_sealed_at_the_start(
+    tmp_path: Path,
+) -> None:
+    """The controller stopped between a call's end and the measuring of its file (2 s
+    later): the next start measures and seals it."""
+    settings = hermetic_settings()
+    settings.database_url = f"sqlite:///{tmp_path}/ccgateway.db"
+    folder, key_file = tmp_path / "monitor", tmp_path / "recordings-key"
+    folder.mkdir()
+    settings.recordings = RecordingSettings(directory=folder, key_file=key_file)
+    engine = open_database(settings.database_url)
+    store = SqlRecordingStore(engine)
+    now = ManualClock().now()
+    left = Recording(
+        "rec-left", "c9", "asterisk", "q", "a1", NUMBER, now - 60, "rec-left.wav", now - 5
+    )
+    old = Recording(
+        "rec-old",
+        "c8",
+        "asterisk",
+        "q",
+        "a1",
+        NUMBER,
+        now - 3 * 86400,
+        "rec-old.wav",
+        now - 2 * 86400,
+    )
+    for recording in (left, old):
+        store.save(recording)
+        (folder / recording.file).write_bytes(AUDIO)
+    engine.dispose()
+    built = build_harness(settings)
+    async with built.running():
+        for _ in range(100):
+            found = (await call(built, "GET", "/v1/recordings/rec-left")).json()
+            if found["size"] is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert (found["size"], found["sha256"], found["sealed"]) == (
+            len(AUDIO),
+            hashlib.sha256(AUDIO).hexdigest(),
+            True,
+        )
+        assert (await call(built, "GET", "/v1/recordings/rec-old")).json()["size"] is None
+    assert sorted(p.name for p in folder.iterdir()) == ["rec-left.wav.enc", "rec-old.wav"]
