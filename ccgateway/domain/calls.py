@@ -70,6 +70,7 @@ class Call:
     kind: str = "inbound"  # "outbound": a person a campaign reached, put through to an agent
     consent: Consent = Consent.NONE  # the recording notice (waiting_room.py), if one played
     recording: RecordingPolicy | None = None  # a campaign's call: its own; None: the queue's
+    campaign_id: str | None = None  # a campaign's call: which campaign placed it
 
     def __post_init__(self) -> None:
         if not self.segment_at:

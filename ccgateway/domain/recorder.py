@@ -187,6 +187,7 @@ class Recorder:
         return Recording(
             rid, call.id, call.pbx, call.queue_id, call.agent_id, call.caller_number, now,
             f"{rid}.wav", channel_id=call.leg_id or "", consent=call.consent,
+            campaign_id=call.campaign_id,
         )  # fmt: skip
 
     @staticmethod

@@ -113,6 +113,7 @@ class Recording:
     channel_id: str = ""  # the agent leg recorded (a pause mutes it)
     failure: str = ""  # why nothing was recorded (the PBX refused, the caller did)
     consent: Consent = Consent.NONE  # the caller and the notice, before the recording
+    campaign_id: str | None = None  # the campaign that placed the call, if one did
 
     @property
     def paused(self) -> bool:

@@ -92,8 +92,12 @@ UPGRADES: dict[int, list[str | AddColumn]] = {
     ],
     # (the audit log is a new table); the records say when a person was erased from them
     8: [AddColumn(table, "erased_at", "FLOAT") for table in APPEND_ONLY],
-    # a recording says what the caller did about the recording notice
-    9: [AddColumn("recordings", "consent", "VARCHAR(20) NOT NULL DEFAULT ''")],
+    # a recording says what the caller did about the recording notice, and which campaign
+    # placed its call
+    9: [
+        AddColumn("recordings", "consent", "VARCHAR(20) NOT NULL DEFAULT ''"),
+        AddColumn("recordings", "campaign_id", "VARCHAR(64)"),
+    ],
 }
 
 # The triggers are made on every open, so a database made before version 5, or one whose

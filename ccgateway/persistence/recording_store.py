@@ -44,6 +44,7 @@ class SqlRecordingStore(SqlStore):
             )
             row.pauses, row.file = json.dumps([list(p) for p in r.pauses]), r.file
             row.channel_id, row.failure, row.consent = r.channel_id, r.failure, r.consent.value
+            row.campaign_id = r.campaign_id
             session.add(row)
 
     def set_file(self, recording_id: str, size: int, sha256: str) -> None:
@@ -288,7 +289,7 @@ def _recording(r: RecordingRow) -> Recording:
     pauses = [(float(a), None if b is None else float(b)) for a, b in json.loads(r.pauses)]
     return Recording(
         r.id, r.call_id, r.pbx, r.queue_id, r.agent_id, r.caller_number, r.started_at, r.file,
-        r.ended_at, pauses, r.channel_id, r.failure, Consent(r.consent or ""),
+        r.ended_at, pauses, r.channel_id, r.failure, Consent(r.consent or ""), r.campaign_id,
     )  # fmt: skip
 
 

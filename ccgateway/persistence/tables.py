@@ -495,5 +495,6 @@ class RecordingRow(Base):
     failure: Mapped[str] = mapped_column(Text, default="")  # why nothing was recorded
     # version 9: the recording notice (domain/recording.py Consent): heard, refused, ...
     consent: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    campaign_id: Mapped[str | None] = mapped_column(String(64), nullable=True)  # version 9
     size: Mapped[int | None] = mapped_column(Integer, nullable=True)
     sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -56,6 +56,7 @@ class RecordingOut(BaseModel):
     pbx: str
     queue_id: str | None
     agent_id: str | None
+    campaign_id: str | None = Field(description="the campaign that placed the call, if one did")
     channel_id: str = Field(description="the agent leg recorded")
     caller_number: str
     started_at: datetime
@@ -81,6 +82,7 @@ class RecordingOut(BaseModel):
             pbx=r.pbx,
             queue_id=r.queue_id,
             agent_id=r.agent_id,
+            campaign_id=r.campaign_id,
             channel_id=r.channel_id,
             caller_number=r.caller_number,
             started_at=utc(r.started_at),

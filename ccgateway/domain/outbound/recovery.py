@@ -143,6 +143,7 @@ class Recovery:
             pbx=run.campaign.pbx,
             kind="outbound",
             recording=run.recording_policy(self.floor.directory.queues),
+            campaign_id=run.campaign.id,
         )
         self.desk.calls[call.id] = call
         self.desk.legs[leg.leg_id] = call.id

@@ -79,6 +79,7 @@ class Tracker:
             queued_at=now,
             kind="outbound",
             recording=run.recording_policy(self.floor.directory.queues),
+            campaign_id=run.campaign.id,
         )
         self.desk.calls[call.id] = call
         out: list[Command] = [self.desk.notice(call), dial_notice(dial, "live")]

@@ -35,6 +35,7 @@ def test_a_campaign_that_records_rings_its_agent_with_the_file() -> None:
     out = c.handle(AgentLegAnswered(ring.leg_id), NOON + 10)  # type: ignore[attr-defined]
     [saved] = [x.recording for x in out if isinstance(x, SaveRecording)]
     assert (saved.call_id, saved.queue_id, saved.agent_id) == (ring.call_id, "out", "a1")
+    assert saved.campaign_id == "sales"
 
 
 def test_without_a_policy_of_its_own_a_campaign_follows_its_queue() -> None:
