@@ -145,6 +145,8 @@ def build_controller(
         outbound=outbound,
         recordings=recordings,
         recording_files=recording_files,
+        # a restart between a call's end and the measuring of its file (2 s): the last day's
+        unmeasured=recordings.unmeasured(clock.now() - 86400),
     )
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)

@@ -56,6 +56,7 @@ from ccgateway.domain.outbound.commands import (
 )
 from ccgateway.domain.outbound.runs import Entry
 from ccgateway.domain.privacy import Redactions
+from ccgateway.domain.recording import Recording
 from ccgateway.ports import (
     CallbackStore,
     Clock,
@@ -86,9 +87,6 @@ class _Request:
     )
 
 
-# At the start, recordings of calls ended this long ago at most are measured if they never
-# were (a restart came between the call's end and its measuring).
-LEFT_OVER_S = 86400.0
 # A recording's file is measured this long after its call's end, and again if it is not
 # there yet (a PBX on another host may copy it late).
 MEASURE_AFTER_S = 2.0
@@ -111,8 +109,10 @@ class Dispatcher:
         outbound: OutboundStore | None = None,
         recordings: RecordingStore | None = None,
         recording_files: RecordingFileStore | None = None,
+        unmeasured: Sequence[Recording] = (),
     ) -> None:
-        """`pbx` is the main PBX; `others` are driven at the same time (each by its name)."""
+        """`pbx` is the main PBX; `others` are driven at the same time (each by its name);
+        `unmeasured`: recordings whose files a restart left unmeasured, measured once running."""
         self.center = center
         self.pbx = pbx
         self.pbxes = {p.name: p for p in (pbx, *others)}
@@ -132,6 +132,7 @@ class Dispatcher:
         self._outbound = outbound
         self._recordings = recordings
         self._recording_files = recording_files
+        self._unmeasured = list(unmeasured)
         self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
@@ -172,7 +173,8 @@ class Dispatcher:
             tasks.create_task(self._write_in_order(), name="db-writer")
             for name, pbx in self.pbxes.items():
                 tasks.create_task(pbx.run(self._emitter(name)), name=f"pbx-{name}")
-            self._writes.put_nowait(self._measure_left_over)
+            for recording in self._unmeasured:  # as any ended call's, a moment from now
+                self._measure_later(recording.id, recording.file, 1)
             self.started.set()
             while True:
                 item = await self._next_item()
@@ -273,14 +275,6 @@ class Dispatcher:
             MEASURE_AFTER_S,
             lambda: self._writes.put_nowait(partial(self._measure, recording_id, file, tries)),
         )
-
-    def _measure_left_over(self) -> None:
-        """In the writer's thread, at the start: the files of calls that ended in the last
-        day but were never measured (a restart came between) measured and sealed now."""
-        if self._recording_files is None or self._recordings is None:
-            return
-        for recording in self._recordings.unmeasured(self.clock.now() - LEFT_OVER_S):
-            self._measure(recording.id, recording.file, 1)
 
     def _measure(self, recording_id: str, file: str, tries: int) -> None:
         """In the writer's thread: the file measured (and sealed, where a key is set)."""

@@ -22,6 +22,15 @@ FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.wav$")
 UUID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,36}$")
 KEY_PATTERN = re.compile(r"^[0-9*#]$")
 CONSENT_CONTEXT = "ccgw-consent"
+# The agent's in-call recording key, *0 as on Asterisk (features.conf's ccgw_recording):
+# bind_meta_app on the agent leg from its answer (meta key `*`, FreeSWITCH's default
+# bind_meta_key); digit 0 heard on the leg itself (`a`) runs, on the leg itself (`s`), the
+# dptools `event` application, which fires CUSTOM only with `Event-Name=CUSTOM,` first.
+RECORDING_TOGGLE = "ccgw::recording_toggle"
+RECORDING_KEY = "0"
+RECORDING_KEY_BINDING = (
+    f"bind_meta_app:{RECORDING_KEY} a s event::Event-Name=CUSTOM,Event-Subclass={RECORDING_TOGGLE}"
+)
 
 
 def show_channels() -> Words:
@@ -30,7 +39,8 @@ def show_channels() -> Words:
 
 
 def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) -> tuple[str, ...]:
-    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge). With
+    """bgapi words: ring the agent and park the leg when answered (then uuid_bridge). From
+    its answer the leg has the recording key (`*0`: CUSTOM ccgw::recording_toggle). With
     `record_file`, the leg records itself from its answer (`execute_on_answer`). Any
     recording of the leg (that one, or one started later by uuid_record) takes only what
     it hears and says while bridged (`RECORD_BRIDGE_REQ`, a channel variable
@@ -51,10 +61,23 @@ def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) ->
             "origination_caller_id_number": re.sub(r"[^0-9+*#]", "", command.caller_number) or "0",
             "origination_caller_id_name": re.sub(r"[^A-Za-z0-9._-]", "_", command.caller_name)[:40]
             or "Customer",
+            "execute_on_answer_ccgw_key": _spaced(RECORDING_KEY_BINDING),
             **record,
         }
     )
     return ("originate", variables + _device(command.device), "&park()")
+
+
+def _spaced(value: str) -> str:
+    """A value with spaces as one originate word: `\\s`, which FreeSWITCH's word splitter
+    reads as a space (switch_utils.c, `unescape_char`) after splitting the originate
+    string on its real spaces; the commas are escaped by `esl.originate_variables`. Every
+    variable whose name starts with `execute_on_answer` runs on the answer
+    (switch_channel.c, `switch_channel_execute_on`), each as `app:arg` split at the first
+    ' ' or single ':'. Only for our own constants: no backslash of theirs gets this far."""
+    if "\\" in value:
+        raise InvalidWireValue(f"{value!r}: a backslash would escape what follows it")
+    return value.replace(" ", "\\s")
 
 
 EAVESDROP_VARIABLES = {

@@ -30,7 +30,9 @@ from ccgateway.domain.events import (
     MachineDetected,
     PbxEvent,
     PbxResynced,
+    RecordingToggled,
 )
+from ccgateway.pbx.freeswitch.commands import RECORDING_TOGGLE
 from ccgateway.pbx.wire import plain_text
 
 EventHeaders = Mapping[str, str]
@@ -45,6 +47,7 @@ CUSTOM = (
     "avmd::beep",
     "ccgw::feature",
     "ccgw::consent",
+    RECORDING_TOGGLE,  # the agent's *0 (commands.RECORDING_KEY_BINDING)
 )
 
 # FreeSWITCH hang-up cause names and their Q.850 codes (switch_types.h); FreeSWITCH's own
@@ -122,6 +125,10 @@ def _custom(event: EventHeaders) -> PbxEvent | None:
         if refused not in ("0", "1") or not event.get("Unique-ID"):
             return None
         return ConsentHeard(event["Unique-ID"], refused == "1")
+    if event.get("Event-Subclass") == RECORDING_TOGGLE:
+        # the agent's *0, fired by the `event` application on the agent's own leg
+        leg = event.get("Unique-ID", "")
+        return RecordingToggled(leg) if leg.startswith(LEG_PREFIX) else None
     if event.get("Event-Subclass") == "avmd::beep" and event.get("Beep-Status") == "DETECTED":
         hz = event.get("Frequency", "?").split(".")[0]
         return MachineDetected(event.get("Unique-ID", ""), f"avmd beep at {hz} Hz")
