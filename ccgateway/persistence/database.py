@@ -27,6 +27,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
@@ -190,10 +191,11 @@ def _guard_records(connection: Connection) -> None:
                 name = f"{table}_no_{operation.lower()}"
                 allowed = _sqlite_erasure(table) if operation == "UPDATE" else _SQLITE_PURGE
                 unless = f"WHEN NOT ({allowed}) "
-                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-                connection.exec_driver_sql(
+                _sqlite_trigger(
+                    connection,
+                    name,
                     f"CREATE TRIGGER {name} BEFORE {operation} ON {table} {unless}"
-                    f"BEGIN SELECT RAISE(ABORT, '{operation} on {table}: {_REFUSAL}'); END"
+                    f"BEGIN SELECT RAISE(ABORT, '{operation} on {table}: {_REFUSAL}'); END",
                 )
     elif backend == "postgresql":
         connection.exec_driver_sql(_PG_REFUSE)
@@ -208,6 +210,29 @@ def _guard_records(connection: Connection) -> None:
                     f"CREATE TRIGGER {name} {when.format(table)} "
                     f"EXECUTE FUNCTION ccgw_refuse_change({arguments})"
                 )
+
+
+def _sqlite_trigger(connection: Connection, name: str, wanted: str) -> None:
+    """The trigger as wanted, replaced only if it differs. pysqlite runs DDL outside any
+    transaction, so two processes opening the database at once (`serve` and a CLI command)
+    would race a drop-and-create; one the other has just made as wanted is fine."""
+
+    def found() -> str | None:
+        sql = connection.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+        ).scalar()
+        return None if sql is None else " ".join(str(sql).split())
+
+    now = found()
+    if now == " ".join(wanted.split()):
+        return
+    if now is not None:
+        connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    try:
+        connection.exec_driver_sql(wanted)
+    except OperationalError:
+        if found() != " ".join(wanted.split()):
+            raise
 
 
 # The one DELETE the triggers let through: a purge's, in the transaction holding the permit.
