@@ -5,7 +5,8 @@ is measured with sox: its length is the bridged time, and a pause through the AP
 (`uuid_record ... mask`) is silence in the middle of the customer's speech. A queue with a
 recording notice: FreeSWITCH's own events show the notice (ccgw-consent) and its CUSTOM
 ccgw::consent before the agent's leg is even created; a caller who presses the refusal key is
-not recorded. A start on demand through the API, and one FreeSWITCH refuses (`-ERR`).
+not recorded. A start on demand through the API, and one FreeSWITCH refuses (`-ERR`). The
+agent's phone pressing `*0` twice (SIP INFO) pauses and resumes the recording: one pause.
 
 FreeSWITCH is in no package registry this project reaches: these tests skip when no binary
 is found ($CCGW_FREESWITCH_BIN, else `freeswitch` on PATH; see
@@ -49,7 +50,7 @@ STEP = 0.25  # seconds of the file sox measures at a time
 WATCHED = (
     "CHANNEL_CREATE CHANNEL_PARK CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_EXECUTE "
     "CHANNEL_HANGUP_COMPLETE "
-    "BACKGROUND_JOB CUSTOM ccgw::consent"
+    "BACKGROUND_JOB CUSTOM ccgw::consent ccgw::recording_toggle"
 )
 
 
@@ -92,7 +93,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeSwitchSand
     with asterisk_lock(path=LOCK):
         sandbox = FreeSwitchSandbox(tmp_path_factory.mktemp("fs-recording"))
         try:
-            sandbox.up(agents=1, binary=BINARY)
+            # agent 2's phone presses *0 (its agent is logged in only for that test): no
+            # phone is restarted mid-module
+            sandbox.up(agents=2, phones={2: "keys"}, binary=BINARY)
             yield sandbox
         finally:
             sandbox.down()
@@ -314,6 +317,67 @@ async def test_a_start_freeswitch_refuses_is_rejected_with_its_answer(centre: Ce
     assert refused[0]["_body"].strip() == "-ERR Cannot locate session!"
 
 
+async def test_the_agent_s_star_0_pauses_and_resumes_the_recording(
+    centre: Centre, sandbox: FreeSwitchSandbox
+) -> None:
+    """The agent leg's bind_meta_app (from its answer) fires CUSTOM ccgw::recording_toggle
+    on the leg for each *0; the controller masks, then unmasks, the leg's recording."""
+    await _agent_free(centre)
+    # agent 2's phone (agent_keys.xml): answers, *0 3 s after the answer, *0 again 3 s later,
+    # each key a SIP INFO; agent 1 paused meanwhile
+    agent = {"id": "agent2", "name": "Agent 2", "device": "user/1002",
+             "skills": {"en": 5}, "pbx": "freeswitch"}  # fmt: skip
+    await centre.call("POST", "/v1/agents", agent)
+    await centre.call("POST", "/v1/agents/agent1/state", {"state": "paused", "reason": "keys"})
+    await centre.call("POST", "/v1/agents/agent2/state", {"state": "available"})
+    try:
+        start = len(centre.observer.events)
+        number = "+4930197005"
+        await asyncio.to_thread(sandbox.call, "310", hangup_after=12, caller=number, speak_after=1)
+        call_id = await until("the call connected", lambda: _connected(centre, number), 20)
+        done = await until("the recording measured", lambda: _measured_call(centre, call_id), 40)
+    finally:
+        out = {"state": "logged_out", "after_call": True}  # now, or once its call is over
+        await centre.call("POST", "/v1/agents/agent2/state", out)
+        await centre.call("POST", "/v1/agents/agent1/state", {"state": "available"})
+    assert done["agent_id"] == "agent2"
+    leg = done["channel_id"]
+    centre.observer.apart.add(leg)
+    [pause] = done["pauses"]
+    paused = _at(pause["resumed_at"]) - _at(pause["paused_at"])
+    events = centre.observer.events[start:]
+    toggles = [e for e in events if e.get("Event-Subclass") == "ccgw::recording_toggle"]
+    [answered] = [
+        e for e in events if e.get("Event-Name") == "CHANNEL_EXECUTE"
+        and e.get("Unique-ID") == leg and e.get("Application") == "bind_meta_app"
+    ]  # fmt: skip
+    print(
+        f"*0 at {[round(_seconds(answered, e), 2) for e in toggles]} s after the binding; "
+        f"paused {paused:.2f} s"
+    )
+    # FreeSWITCH's own word: the binding as sent, and both keys fired on the agent's leg
+    assert answered["Application-Data"] == (
+        "0 a s event::Event-Name=CUSTOM,Event-Subclass=ccgw::recording_toggle"
+    )
+    assert [(e["Event-Name"], e["Unique-ID"]) for e in toggles] == [("CUSTOM", leg)] * 2
+    path = centre.folder / f"{done['id']}.wav"
+    jobs = [
+        (e["Job-Command-Arg"], e["_body"].strip())
+        for e in events
+        if e.get("Event-Name") == "BACKGROUND_JOB" and e.get("Job-Command") == "uuid_record"
+    ]
+    assert jobs == [(f"{leg} mask {path}", "+OK Success"), (f"{leg} unmask {path}", "+OK Success")]
+    assert 2.5 <= paused <= 3.6, paused
+    assert 2.5 <= _seconds(toggles[0], toggles[1]) <= 3.6
+    # the pause is digital silence inside the customer's speech (from 1 s for 7 s)
+    length = float(run("soxi", "-D", str(path)))
+    peaks = [peak(path, i * STEP, STEP) for i in range(int(length / STEP))]
+    run_from, run_len = longest(peaks, lambda p: p == 0.0)
+    print(f"{path.name}: {length:.2f} s, silent {run_len * STEP:.2f} s from {run_from * STEP} s")
+    assert abs(run_len * STEP - paused) <= 0.75, (run_len, peaks)
+    assert max(peaks[:run_from]) > 0.01 and max(peaks[run_from + run_len :]) > 0.01, peaks
+
+
 # --- helpers -------------------------------------------------------------------------------
 
 
@@ -335,6 +399,11 @@ async def _recordings(centre: Centre) -> list[dict[str, Any]]:
 
 async def _measured(centre: Centre, queue: str = "taped") -> dict[str, Any] | None:
     found = [r for r in await _recordings(centre) if r["queue_id"] == queue]
+    return found[0] if found and found[0]["sha256"] else None
+
+
+async def _measured_call(centre: Centre, call_id: str) -> dict[str, Any] | None:
+    found = [r for r in await _recordings(centre) if r["call_id"] == call_id]
     return found[0] if found and found[0]["sha256"] else None
 
 
@@ -380,6 +449,7 @@ class EslObserver:
         self._password, self._port = password, port
         self.events: list[dict[str, str]] = []
         self.frames: list[bytes] = []
+        self.apart: set[str] = set()  # legs whose frames `save` keeps in a file of their own
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -410,15 +480,37 @@ class EslObserver:
 
     def save(self, path: Path) -> None:
         """The frames the adapter's tests replay: uuid_record's answers, the consent events
-        and the caller's parks around them, byte for byte."""
+        and the caller's parks around them, byte for byte; those of the legs `apart` (the
+        *0 test's) in `recording_key.esl` beside it: the key's binding on the answer, its
+        CUSTOM events and uuid_record's answers."""
+        pairs = list(zip(self.frames, self.events, strict=True))
         kept = [
             raw
-            for raw, e in zip(self.frames, self.events, strict=True)
-            if e.get("Job-Command") == "uuid_record"
-            or e.get("Event-Subclass") == "ccgw::consent"
-            or e.get("Event-Name") == "CHANNEL_PARK"
+            for raw, e in pairs
+            if not self._is_apart(e)
+            and (
+                e.get("Job-Command") == "uuid_record"
+                or e.get("Event-Subclass") == "ccgw::consent"
+                or e.get("Event-Name") == "CHANNEL_PARK"
+            )
         ]
         path.write_bytes(b"".join(kept))
+        key = [
+            raw
+            for raw, e in pairs
+            if self._is_apart(e)
+            and (
+                e.get("Job-Command") == "uuid_record"
+                or e.get("Event-Subclass") == "ccgw::recording_toggle"
+                or e.get("Application") == "bind_meta_app"
+            )
+        ]
+        if key:
+            path.with_name("recording_key.esl").write_bytes(b"".join(key))
+
+    def _is_apart(self, event: dict[str, str]) -> bool:
+        job_leg = event.get("Job-Command-Arg", "").split(" ")[0]
+        return event.get("Unique-ID") in self.apart or job_leg in self.apart
 
     def named(self, name: str, **fields: str) -> list[dict[str, str]]:
         return [

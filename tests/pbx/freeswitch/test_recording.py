@@ -9,7 +9,11 @@ events of a real FreeSWITCH 1.10.12 (recorded on the sandbox, 2026-12-05).
 - recorded/consent_and_refused_record.jsonl: one Event Socket connection, both directions
   (the transcripts' format): `uuid_setvar_multi` and `uuid_transfer ... XML ccgw-consent` on
   a parked caller who pressed 9, the CUSTOM event and the park that followed, and `bgapi
-  uuid_record` of a leg that does not exist (`-ERR Cannot locate session!`).
+  uuid_record` of a leg that does not exist (`-ERR Cannot locate session!`);
+- recorded/recording_key.esl: the same listener's frames of an agent phone that pressed *0
+  twice (sipp, SIP INFO; 2026-12-05): the leg's CHANNEL_EXECUTE of bind_meta_app on its
+  answer, the two CUSTOM ccgw::recording_toggle events fired on the leg, and the answers of
+  the `uuid_record <leg> mask|unmask <path>` the controller sent for them.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import pytest
 from ccgateway.app import build_controller
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import RingAgent
-from ccgateway.domain.events import ConsentHeard
+from ccgateway.domain.events import ConsentHeard, RecordingToggled
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.recording import RecordingMode, RecordingPolicy
 from ccgateway.pbx.freeswitch import commands, esl, translate
@@ -41,6 +45,7 @@ from tests.pbx.freeswitch.test_routing_scenario import CALLER, Scenario, server_
 RECORDED = Path(__file__).parent / "recorded"
 SANDBOX = RECORDED / "recording_sandbox.esl"
 CONSENT = RECORDED / "consent_and_refused_record.jsonl"
+KEY = RECORDED / "recording_key.esl"
 FOLDER = "/srv/recordings"
 ADMIN = "recording-admin-key-0123"
 
@@ -76,7 +81,7 @@ def test_a_recorded_leg_records_itself_from_its_answer_while_bridged() -> None:
         "}user/1001"
     )
     _, plain, _ = commands.originate_agent(ring(), FOLDER)
-    assert "execute_on_answer" not in plain and "RECORD_BRIDGE_REQ=true" in plain
+    assert "record_session" not in plain and "RECORD_BRIDGE_REQ=true" in plain
     stereo = RingAgent(
         "ccgw-leg-1", "c1", "a1", "user/1001", 15, record_file="r.wav", record_stereo=True
     )
@@ -133,6 +138,34 @@ def test_the_consent_words() -> None:
             commands.consent_variables("c-1", sound, key, "ccgw-inbound")
     with pytest.raises(InvalidWireValue):
         commands.consent("c-1", "s")
+
+
+def test_every_agent_leg_binds_star_0_from_its_answer() -> None:
+    """The binding's spaces travel as `\\s` and its comma as `\\,`; the recorded leg shows
+    FreeSWITCH read them back into the variable and ran bind_meta_app with that data."""
+    for command in (ring(), ring("rec-abc.wav")):
+        _, variables, _ = commands.originate_agent(command, FOLDER)
+        assert (
+            ",execute_on_answer_ccgw_key=bind_meta_app:0\\sa\\ss\\sevent::Event-Name=CUSTOM"
+            "\\,Event-Subclass=ccgw::recording_toggle," in variables
+        )
+    [bound] = [e for _, e in frames(KEY) if e.get("Application") == "bind_meta_app"]
+    assert bound["variable_execute_on_answer_ccgw_key"] == commands.RECORDING_KEY_BINDING
+    app, _, data = commands.RECORDING_KEY_BINDING.partition(":")
+    assert (bound["Application"], bound["Application-Data"]) == (app, data)
+    assert bound["Unique-ID"].startswith(translate.LEG_PREFIX)
+    with pytest.raises(InvalidWireValue):
+        commands._spaced("a\\sb c")
+
+
+def test_recorded_star_0_events_become_recording_toggled() -> None:
+    events = [e for _, e in frames(KEY)]
+    [leg] = {e["Unique-ID"] for e in events if e.get("Application") == "bind_meta_app"}
+    toggles = [e for e in events if e.get("Event-Subclass") == "ccgw::recording_toggle"]
+    assert [translate.to_event(e) for e in toggles] == [RecordingToggled(leg)] * 2
+    # fired on a channel that is not one of our agent legs: not ours to act on
+    assert translate.to_event(toggles[0] | {"Unique-ID": "a1b2c3"}) is None
+    assert b" ccgw::recording_toggle" in esl.subscribe(translate.SUBSCRIBED, translate.CUSTOM)
 
 
 # --- the recorded events -------------------------------------------------------------------
@@ -291,6 +324,47 @@ async def test_a_queue_that_records_rings_the_leg_with_its_file_and_pauses_by_ma
     assert not record["failure"] and s.server.unanswered == []
 
 
+async def test_the_agent_s_star_0_masks_then_unmasks_the_recording(
+    scenario: tuple[Scenario, httpx.AsyncClient],
+) -> None:
+    """The recorded CUSTOM events of the agent's two *0 presses, pushed as FreeSWITCH sent
+    them: the controller masks, then unmasks, the leg's recording, answered as recorded."""
+    s, api = scenario
+    await queue(s, RecordingPolicy(RecordingMode.ALWAYS))
+    recorded = frames(KEY)
+    toggles = [raw for raw, e in recorded if e.get("Event-Subclass") == "ccgw::recording_toggle"]
+    [(mask_raw, mask), (unmask_raw, unmask)] = [
+        (raw, e) for raw, e in recorded if e.get("Job-Command") == "uuid_record"
+    ]
+    leg, _, path = mask["Job-Command-Arg"].split(" ")
+    s.server.ids[leg] = "ccgw-leg-1"
+    s.server.ids[path.rsplit("/", 1)[0]] = FOLDER
+    s.server.answer("bgapi uuid_record", job_turn(mask_raw, mask))
+    s.server.answer("bgapi uuid_record", job_turn(unmask_raw, unmask))
+    await connected(s)
+    [live] = await recordings(api)
+    file = f"{FOLDER}/{live['id']}.wav"
+    s.server.ids[path.rsplit("/", 1)[1]] = f"{live['id']}.wav"
+
+    s.server.push(toggles[:1])
+    await s.until("the mask", lambda: [c for c in s.server.received if " mask " in c])
+    s.server.push(toggles[1:])
+    await s.until("the unmask", lambda: [c for c in s.server.received if " unmask " in c])
+    sent = [c.split("\n")[0] for c in s.server.received if c.startswith("bgapi uuid_record")]
+    assert sent == [
+        f"bgapi uuid_record ccgw-leg-1 mask {file}",
+        f"bgapi uuid_record ccgw-leg-1 unmask {file}",
+    ]
+    for _ in range(200):  # the unmask is sent before the record is saved
+        [record] = await recordings(api)
+        if record["pauses"] and record["pauses"][-1]["resumed_at"]:
+            break
+        await asyncio.sleep(0.02)
+    assert len(record["pauses"]) == 1 and record["pauses"][0]["resumed_at"], record
+    assert record["state"] == "recording" and not record["failure"]
+    assert s.server.unanswered == []
+
+
 async def test_a_start_freeswitch_refuses_is_the_recordings_failure(
     scenario: tuple[Scenario, httpx.AsyncClient],
 ) -> None:
@@ -301,7 +375,7 @@ async def test_a_start_freeswitch_refuses_is_the_recordings_failure(
     s.server.ids["ccgw-0000000000000000000000nosuch"] = "ccgw-leg-1"
     await connected(s)
     [originate] = [c for c in s.server.received if c.startswith("bgapi originate")]
-    assert "execute_on_answer" not in originate  # on demand: nothing until asked
+    assert "record_session" not in originate  # on demand: nothing until asked
     s.server.answer("bgapi uuid_record", refused)
     response = await api.post(f"/v1/calls/{CALLER}/recording", json={"action": "start"})
     assert response.status_code < 300, response.text
@@ -351,7 +425,7 @@ async def test_a_caller_who_refuses_in_ccgw_consent_is_rung_through_unrecorded(
         lambda: s.center.calls.get(CALLER) and s.center.calls[CALLER].state == "connected",
     )
     [originate] = [c for c in s.server.received if c.startswith("bgapi originate")]
-    assert "execute_on_answer" not in originate
+    assert "record_session" not in originate
     [record] = await recordings(api)
     assert (record["consent"], record["state"]) == ("refused", "refused")
     assert s.server.unanswered == []

@@ -134,7 +134,8 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
         "originate",
         "{origination_uuid=ccgw-1,ccgw_caller=bf83,originate_timeout=15,"
         "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y,"
-        "RECORD_BRIDGE_REQ=true}user/1001",
+        r"execute_on_answer_ccgw_key=bind_meta_app:0\sa\ss\sevent::Event-Name=CUSTOM"
+        r"\,Event-Subclass=ccgw::recording_toggle,RECORD_BRIDGE_REQ=true}user/1001",
         "&park()",
     )
     with pytest.raises(InvalidWireValue):
