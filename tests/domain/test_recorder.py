@@ -8,7 +8,9 @@ from ccgateway.domain.commands import (
     Command,
     MuteRecording,
     Notify,
+    Outcome,
     PlayConsent,
+    RecordInteraction,
     RingAgent,
     SaveRecording,
     StartRecording,
@@ -198,3 +200,16 @@ def test_a_stereo_policy_rings_the_leg_for_stereo_and_starts_on_demand_in_stereo
     c.handle(AgentLegAnswered(ring.leg_id), 12)
     [start] = [x for x in c.recording_action("c2", "start", 15) if isinstance(x, StartRecording)]
     assert start.stereo
+
+
+def test_a_caller_who_hangs_up_during_the_notice_is_recorded_as_abandoned() -> None:
+    c = centre(
+        agent("a1", {"de": 5}), queues=(Queue("q", "Q", "200", {"de": 1}, recording=NOTICE),)
+    )
+    login(c, "a1")
+    c.handle(CallWaiting("c1", "200", "+4930111"), 10)
+    out = c.handle(ChannelHungUp("c1"), 12)
+    [record] = [x.interaction for x in out if isinstance(x, RecordInteraction)]
+    assert (record.outcome, record.wait_s) == (Outcome.ABANDONED, 2)
+    assert c.calls == {} and c.engine.waiting("c1") is None
+    assert _rings(c.tick(10 + CONSENT_TIMEOUT_S)) == []  # its timer gone with it
