@@ -14,9 +14,10 @@ import secrets
 import socket
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -88,6 +89,9 @@ class Controller:
     service: CenterService
     api: FastAPI
     retention: RetentionService
+    # Long-running jobs beside the dispatcher (webhook deliveries, the queue_log file, the
+    # reports' flush): `serve` runs each as a task and cancels it when the server stops.
+    jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 def build_controller(
@@ -327,6 +331,9 @@ async def serve(controller: Controller) -> None:
             dispatcher = tasks.create_task(controller.dispatcher.run(), name="dispatcher")
             retention = controller.settings.retention
             background = [dispatcher]
+            background += [
+                tasks.create_task(job(), name=job.__qualname__) for job in controller.jobs
+            ]
             if retention.purge_every_h > 0:
                 schedule = controller.retention.run_schedule(
                     retention.purge_every_h * 3600, retention.first_purge_after_s

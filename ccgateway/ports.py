@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ccgateway.domain.agents import AgentState
-from ccgateway.domain.commands import Interaction, PbxCommand
+from ccgateway.domain.commands import Command, Interaction, PbxCommand
 from ccgateway.domain.events import PbxEvent
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
@@ -54,6 +54,17 @@ class DialplanTarget:
     context: str
     exten: str
     priority: int = 1
+
+
+class CommandTap(Protocol):
+    """Sees every command the dispatcher carries out, in order and after redaction (an
+    erased person's live work reaches it without them): the webhooks, the queue_log feed and
+    the interval reports are fed this way, so none of them needs a hook in the core.
+
+    `observe` runs in the dispatcher's turn: it must return at once (no I/O, no waiting);
+    what it must write it hands to a queue of its own or to the dispatcher's writer."""
+
+    def observe(self, command: Command, now: float) -> None: ...
 
 
 class Pbx(Protocol):

@@ -40,7 +40,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 # tables (campaigns, rule_sets, contact_lists, contacts, dial_records, dispositions,
 # refusals, suppressions, registers); 6: the contacts' order index; 7: people's accounts
 # (users, web sessions) and agents' notes on interactions
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 
 class Base(DeclarativeBase):

@@ -60,6 +60,7 @@ from ccgateway.domain.recording import Recording
 from ccgateway.ports import (
     CallbackStore,
     Clock,
+    CommandTap,
     ConfigStore,
     DueQuery,
     InteractionStore,
@@ -110,9 +111,11 @@ class Dispatcher:
         recordings: RecordingStore | None = None,
         recording_files: RecordingFileStore | None = None,
         unmeasured: Sequence[Recording] = (),
+        taps: Sequence[CommandTap] = (),
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name);
-        `unmeasured`: recordings whose files a restart left unmeasured, measured once running."""
+        `unmeasured`: recordings whose files a restart left unmeasured, measured once running;
+        `taps` see every command carried out (webhooks, queue_log, reports)."""
         self.center = center
         self.pbx = pbx
         self.pbxes = {p.name: p for p in (pbx, *others)}
@@ -133,6 +136,7 @@ class Dispatcher:
         self._recordings = recordings
         self._recording_files = recording_files
         self._unmeasured = list(unmeasured)
+        self.taps = list(taps)
         self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
         self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
@@ -226,6 +230,7 @@ class Dispatcher:
             command = self.redactions.apply(planned) if self.redactions else planned
             if command is None:
                 continue
+            self._tap(command, now)
             if isinstance(command, DialCustomer | DialCallback):
                 # Dialling a customer waits for the writes before it (the contact saved as
                 # being dialled, with the dial's id): a crash can then never make a
@@ -264,6 +269,14 @@ class Dispatcher:
                         self._save_presence(data)
                 case Fact():  # the centre hands facts on to its parts; one here is a bug
                     raise AssertionError(f"a fact reached the shell: {command!r}")
+
+    def _tap(self, command: Command, now: float) -> None:
+        """Every tap sees the command; one that fails is logged, never stops routing."""
+        for tap in self.taps:
+            try:
+                tap.observe(command, now)
+            except Exception:
+                log.exception("%s failed on %s", type(tap).__name__, type(command).__name__)
 
     def _measure_later(self, recording_id: str, file: str, tries: int) -> None:
         """The size and checksum of a recording's file, once the PBX has closed it (a
