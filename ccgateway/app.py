@@ -57,6 +57,7 @@ from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
+from ccgateway.services.instruments import Instruments
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
@@ -107,6 +108,7 @@ def build_controller(
     time (for the centre and every store that stamps a time), `new_id` the random agent leg
     ids, `passwords` argon2id at its production cost."""
     clock = clock or SystemClock()
+    instruments = Instruments.for_controller()  # a registry of its own: /metrics
     engine = open_database(settings.database_url)
     config = SqlConfigStore(engine, now=clock.now)
     interactions = SqlInteractionStore(engine, now=clock.now)
@@ -123,7 +125,7 @@ def build_controller(
     center.tasks.restore(tasks.live(), clock.now())
     recordings = SqlRecordingStore(engine, now=clock.now)
     center.recorder.restore(recordings.live())
-    pbxes = list(pbxes) if pbxes else configured_pbxes(settings)
+    pbxes = list(pbxes) if pbxes else configured_pbxes(settings, instruments)
     recording_files = RecordingFiles(settings.recordings.directory, recordings_key(settings))
     hub = EventHub()
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
@@ -151,7 +153,9 @@ def build_controller(
         recording_files=recording_files,
         # a restart between a call's end and the measuring of its file (2 s): the last day's
         unmeasured=recordings.unmeasured(clock.now() - 86400),
+        instruments=instruments,
     )
+    instruments.watch(dispatcher)
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)
     dialer = DialerService(dispatcher, outbound, clock)
@@ -189,6 +193,7 @@ def build_controller(
         retention=retention,
         recordings=listening,
     )
+    api.state.instruments = instruments  # GET /metrics renders its registry
     return Controller(settings, engine, dispatcher, service, api, retention)
 
 
@@ -262,8 +267,9 @@ def build_sessions(
     )
 
 
-def configured_pbxes(settings: Settings) -> list[Pbx]:
-    """The PBXs the settings enable, Asterisk first; each agent and queue names its own."""
+def configured_pbxes(settings: Settings, instruments: Instruments | None = None) -> list[Pbx]:
+    """The PBXs the settings enable, Asterisk first; each agent and queue names its own;
+    `instruments` told their round trips."""
     pbxes: list[Pbx] = []
     if settings.asterisk.enabled:
         ami = settings.asterisk
@@ -278,6 +284,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 dead_after_s=ami.dead_after_s,
                 trunk=ami.trunk,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
+                instruments=instruments,
             )
         )
     if settings.freeswitch.enabled:
@@ -292,6 +299,7 @@ def configured_pbxes(settings: Settings) -> list[Pbx]:
                 hold_music=fs.hold_music,
                 dial_template=fs.dial_template,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
+                instruments=instruments,
             )
         )
     if not pbxes:

@@ -11,6 +11,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ccgateway.domain.events import PbxConnectionLost, PbxEvent, PbxResynced
@@ -43,6 +44,34 @@ async def reconnect_forever(
             failures += 1
         delay = min(max_backoff_s, 0.25 * 2 ** min(failures, 6))
         await asyncio.sleep(delay * (0.75 + random.random() / 2))
+
+
+class RoundTrips(Protocol):
+    """Told how long each action took to be answered (the controller's instruments,
+    services/instruments.py); an adapter is built without one in tests."""
+
+    def round_trip(self, pbx: str, action: str, seconds: float) -> None: ...
+
+    def timed_out(self, pbx: str, action: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LinkMeter:
+    """A client's round trips, told to `sink` under its PBX's name; measures nothing
+    without a sink. `action` is always a name from our code (an AMI action, an ESL
+    command's first word), never a value."""
+
+    pbx: str = ""
+    sink: RoundTrips | None = None
+
+    def answered(self, action: str, sent_at: float) -> None:
+        """An answer (an error included) to what was sent at `sent_at` (time.monotonic)."""
+        if self.sink is not None:
+            self.sink.round_trip(self.pbx, action, time.monotonic() - sent_at)
+
+    def unanswered(self, action: str) -> None:
+        if self.sink is not None:
+            self.sink.timed_out(self.pbx, action)
 
 
 class LinkProtocol(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -74,6 +75,7 @@ from ccgateway.ports import (
     UnreadableRecording,
 )
 from ccgateway.services.event_hub import EventHub
+from ccgateway.services.instruments import Instruments
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -112,10 +114,12 @@ class Dispatcher:
         recording_files: RecordingFileStore | None = None,
         unmeasured: Sequence[Recording] = (),
         taps: Sequence[CommandTap] = (),
+        instruments: Instruments | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name);
         `unmeasured`: recordings whose files a restart left unmeasured, measured once running;
-        `taps` see every command carried out (webhooks, queue_log, reports)."""
+        `taps` see every command carried out (webhooks, queue_log, reports); `instruments`
+        are told each step's time and each event's lag (none by default: unregistered)."""
         self.center = center
         self.pbx = pbx
         self.pbxes = {p.name: p for p in (pbx, *others)}
@@ -137,8 +141,9 @@ class Dispatcher:
         self._recording_files = recording_files
         self._unmeasured = list(unmeasured)
         self.taps = list(taps)
+        self.instruments = instruments or Instruments()
         self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
-        self._inbox: asyncio.Queue[tuple[str, PbxEvent] | _Request | _Later] = asyncio.Queue()
+        self._inbox: asyncio.Queue[_Input] = asyncio.Queue()
         self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
         self._tasks: asyncio.TaskGroup | None = None
         # What the store holds of each agent's presence, as far as this run has written it:
@@ -151,8 +156,9 @@ class Dispatcher:
     # --- inputs --------------------------------------------------------------------------
 
     def post_event(self, event: PbxEvent, pbx: str | None = None) -> None:
-        """The PBX adapter's `emit` (for the main PBX unless named): never blocks or fails."""
-        self._inbox.put_nowait((pbx or self.pbx.name, event))
+        """The PBX adapter's `emit` (for the main PBX unless named): never blocks or fails.
+        Stamped with its arrival, for the lag to its handling."""
+        self._inbox.put_nowait((pbx or self.pbx.name, event, time.monotonic()))
 
     def _emitter(self, pbx: str) -> Callable[[PbxEvent], None]:
         return lambda event: self.post_event(event, pbx)
@@ -184,14 +190,17 @@ class Dispatcher:
                 item = await self._next_item()
                 now = self.clock.now()
                 commands: list[Command] = []
-                if isinstance(item, _Request):
+                if isinstance(item, _Request):  # its own work may await the database
                     commands = await self._perform(item, now)
-                elif isinstance(item, _Later):
+                started = time.perf_counter()
+                if isinstance(item, _Later):
                     commands = item.step(self.center, now)
-                elif item is not None:
-                    pbx_name, event = item
+                elif isinstance(item, tuple):
+                    pbx_name, event, arrived = item
+                    self.instruments.event_handled(pbx_name, time.monotonic() - arrived)
                     commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
+                self.instruments.step_taken(_cause(item), time.perf_counter() - started)
                 self._roll_day(now)
                 self._carry_out(commands, now)
 
@@ -202,7 +211,7 @@ class Dispatcher:
             self._figures_day = utc_day(now)
             self.center.reset_day(now)
 
-    async def _next_item(self) -> tuple[str, PbxEvent] | _Request | _Later | None:
+    async def _next_item(self) -> _Input | None:
         deadline = self.center.next_deadline()
         if deadline is None:
             return await self._inbox.get()
@@ -427,12 +436,34 @@ class Dispatcher:
         """Wait until every write queued so far is done (for shutdown and tests)."""
         await self._writes.join()
 
+    @property
+    def pending_writes(self) -> int:
+        """Writes queued for the writer and not yet started (the metrics' writer queue)."""
+        return self._writes.qsize()
+
+    @property
+    def pending_inputs(self) -> int:
+        """Events and requests waiting for the dispatcher's turn."""
+        return self._inbox.qsize()
+
 
 @dataclass(frozen=True, slots=True)
 class _Later:
     """A step for the centre handed in from another thread (a store's answer)."""
 
     step: Callable[[Center, float], list[Command]]
+
+
+_Input = tuple[str, PbxEvent, float] | _Request | _Later  # (PBX, event, arrival) or a step
+
+
+def _cause(item: _Input | None) -> str:
+    """What a step of the dispatcher was for, as `ccgw_routing_decision_seconds` labels it."""
+    if item is None:
+        return "timer"
+    if isinstance(item, _Request):
+        return "request"
+    return "store" if isinstance(item, _Later) else "pbx_event"
 
 
 class _Forgetful:

@@ -33,7 +33,7 @@ from ccgateway.pbx.asterisk import actions, translate
 from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
-from ccgateway.pbx.link import EventGate
+from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import PbxRejected
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,9 @@ class AsteriskPbx:
         name: str = "asterisk",
         trunk: str = "trunk",
         recordings: str = DEFAULT_RECORDINGS,
+        instruments: RoundTrips | None = None,
     ) -> None:
+        """`instruments`: told every action's round trip (services/instruments.py)."""
         self.name = name
         self._actions = Actions(trunk, recordings)
         self._gate = EventGate()
@@ -71,6 +73,7 @@ class AsteriskPbx:
             action_timeout_s=action_timeout_s,
             ping_interval_s=ping_interval_s,
             dead_after_s=dead_after_s,
+            meter=LinkMeter(name, instruments),
         )
 
     @property

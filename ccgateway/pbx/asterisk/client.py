@@ -28,11 +28,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser, HeaderValue, encode_action
-from ccgateway.pbx.link import LinkSupervisor, fail_all
+from ccgateway.pbx.link import LinkMeter, LinkSupervisor, fail_all
 from ccgateway.pbx.wire import check_wire_value
 from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavailable
 
@@ -77,7 +78,9 @@ class AmiClient:
         ping_interval_s: float = 1.0,
         dead_after_s: float = 3.5,
         max_backoff_s: float = 10.0,
+        meter: LinkMeter | None = None,
     ) -> None:
+        """`meter`: told each action's round trip (the controller's instruments)."""
         self._login = {
             "Username": check_wire_value("Username", username),
             "Secret": check_wire_value("Secret", secret),
@@ -91,6 +94,7 @@ class AmiClient:
         self._pending: dict[str, _Pending] = {}
         self._ids = itertools.count(1)
         self._pings = itertools.count(1)
+        self._meter = meter or LinkMeter()
         self.link = LinkSupervisor(
             f"AMI {host}:{port}",
             "Asterisk",
@@ -132,15 +136,24 @@ class AmiClient:
         if action_id in self._pending:
             raise InvalidWireValue(f"ActionID {action_id} is already in use")
         future: asyncio.Future[list[AmiMessage]] = asyncio.get_running_loop().create_future()
-        self._pending[action_id] = _Pending(future, is_list, str(headers.get("Action", "")))
+        name = str(headers.get("Action", ""))
+        self._pending[action_id] = _Pending(future, is_list, name)
+        sent_at = time.monotonic()
         try:
             writer.write(data)
-            return await asyncio.wait_for(future, timeout_s or self.action_timeout_s)
+            answer = await asyncio.wait_for(future, timeout_s or self.action_timeout_s)
+        except PbxRejected:  # answered, with an error
+            self._meter.answered(name, sent_at)
+            raise
         except TimeoutError:
+            self._meter.unanswered(name)
             raise PbxTimeout(
                 f"no answer to {headers.get('Action')} within "
                 f"{timeout_s or self.action_timeout_s} s"
             ) from None
+        else:
+            self._meter.answered(name, sent_at)
+            return answer
         finally:
             self._pending.pop(action_id, None)
 

@@ -24,7 +24,7 @@ from ccgateway.domain.commands import (
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.pbx.freeswitch import commands, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
-from ccgateway.pbx.link import EventGate
+from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,11 @@ class FreeSwitchPbx:
         dial_template: str = "sofia/gateway/trunk/{number}",
         sound_names: Mapping[str, str] | None = None,
         recordings: str = commands.DEFAULT_RECORDINGS,
+        instruments: RoundTrips | None = None,
     ) -> None:
         """`recordings`: the folder FreeSWITCH writes recordings into, as FreeSWITCH sees it
-        (settings.recordings: pbx_directory, else directory)."""
+        (settings.recordings: pbx_directory, else directory); `instruments`: told every
+        command's round trip (services/instruments.py)."""
         self.name = name
         self.recordings = commands.check_recordings_folder(recordings)
         # the deployment's own names beside sounds.SOUNDS: project name -> FreeSWITCH file
@@ -75,6 +77,7 @@ class FreeSwitchPbx:
             custom=translate.CUSTOM,
             command_timeout_s=command_timeout_s,
             dead_after_s=dead_after_s,
+            meter=LinkMeter(name, instruments),
         )
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 
 from ccgateway.pbx.freeswitch import esl
-from ccgateway.pbx.link import LinkSupervisor, fail_all
+from ccgateway.pbx.link import LinkMeter, LinkSupervisor, fail_all
 from ccgateway.ports import PbxRejected, PbxTimeout, PbxUnavailable
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,9 @@ class EslClient:
         command_timeout_s: float = 5.0,
         dead_after_s: float = 45.0,
         max_backoff_s: float = 10.0,
+        meter: LinkMeter | None = None,
     ) -> None:
+        """`meter`: told each command's round trip (the controller's instruments)."""
         self._auth = esl.auth(password)
         self._subscription = esl.subscribe(["HEARTBEAT", "BACKGROUND_JOB", *events], custom)
         self._on_event = on_event
@@ -56,6 +59,7 @@ class EslClient:
         self._greeting: asyncio.Future[esl.Frame] | None = None
         self._replies: deque[asyncio.Future[esl.Frame]] = deque()
         self._jobs: dict[str, asyncio.Future[str]] = {}  # Job-UUID -> its result, awaited
+        self._meter = meter or LinkMeter()
         self.link = LinkSupervisor(
             f"ESL {host}:{port}",
             "FreeSWITCH",
@@ -73,7 +77,7 @@ class EslClient:
     async def api(self, *args: str, timeout_s: float | None = None) -> str:
         """A blocking `api` command's text. Keep it for quick commands: while it runs,
         FreeSWITCH holds back this connection's events."""
-        frame = await self._command(esl.api(*args), timeout_s)
+        frame = await self._command(esl.api(*args), args[0], timeout_s)
         return frame.body
 
     async def bgapi_start(self, *args: str, timeout_s: float | None = None) -> str:
@@ -82,7 +86,7 @@ class EslClient:
         The result comes later as a BACKGROUND_JOB event to `on_event`.
         """
         job = str(uuid.uuid4())
-        reply = await self._command(esl.bgapi(job, *args), timeout_s)
+        reply = await self._command(esl.bgapi(job, *args), args[0], timeout_s)
         if not reply.reply_text.startswith("+OK"):
             raise PbxRejected(reply.reply_text or "bgapi refused")
         return job
@@ -95,7 +99,7 @@ class EslClient:
         result: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._jobs[job] = result  # before sending: the event may follow the reply at once
         try:
-            reply = await self._command(esl.bgapi(job, *args), timeout_s)
+            reply = await self._command(esl.bgapi(job, *args), args[0], timeout_s)
             if not reply.reply_text.startswith("+OK"):
                 raise PbxRejected(reply.reply_text or "bgapi refused")
             try:
@@ -108,21 +112,27 @@ class EslClient:
             self._jobs.pop(job, None)
 
     async def _command(
-        self, data: bytes, timeout_s: float | None, allow_before_ready: bool = False
+        self, data: bytes, name: str, timeout_s: float | None, allow_before_ready: bool = False
     ) -> esl.Frame:
+        """Send `data` and await its reply; `name` (the command's word, from our code)
+        labels its round trip."""
         writer = self._writer
         if writer is None or not (self.link.connected.is_set() or allow_before_ready):
             raise PbxUnavailable("the Event Socket is not connected; nothing was sent")
         future: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
         self._replies.append(future)
+        sent_at = time.monotonic()
         writer.write(data)
         try:
             # shield: a timed-out reply still arrives later and must keep its place in line
-            return await asyncio.wait_for(
+            reply = await asyncio.wait_for(
                 asyncio.shield(future), timeout_s or self.command_timeout_s
             )
         except TimeoutError:
+            self._meter.unanswered(name)
             raise PbxTimeout("no reply from FreeSWITCH in time") from None
+        self._meter.answered(name, sent_at)
+        return reply
 
     async def run_forever(self) -> None:
         """Connect, serve, and reconnect with back-off until cancelled."""
@@ -140,10 +150,10 @@ class EslClient:
         hello = await asyncio.wait_for(self._greeting, self.command_timeout_s)
         if hello.content_type != "auth/request":
             raise PbxRejected(f"not an Event Socket: {hello.content_type!r}")
-        reply = await self._command(self._auth, None, allow_before_ready=True)
+        reply = await self._command(self._auth, "auth", None, allow_before_ready=True)
         if not reply.reply_text.startswith("+OK"):
             raise PbxRejected(f"Event Socket refused the password: {reply.reply_text}")
-        reply = await self._command(self._subscription, None, allow_before_ready=True)
+        reply = await self._command(self._subscription, "event", None, allow_before_ready=True)
         if not reply.reply_text.startswith("+OK"):
             raise PbxRejected(f"event subscription refused: {reply.reply_text}")
 
@@ -165,7 +175,7 @@ class EslClient:
         if silent_s < self.dead_after_s:
             return True
         try:
-            await self._command(esl.api("status"), self.command_timeout_s)
+            await self._command(esl.api("status"), "status", self.command_timeout_s)
         except (PbxTimeout, PbxUnavailable):
             log.warning(
                 "ESL silent for %.0f s and no answer to a probe: closing", self.dead_after_s
