@@ -15,12 +15,16 @@ from ccgateway.services.instruments import Instruments
 router = APIRouter(tags=["metrics"], route_class=GuardedRoute)
 
 
-@router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-async def metrics(request: Request, _: Reader) -> Response:
-    """Scrape with `authorization: {credentials: <key>}` (bearer) in Prometheus.
+FORMATS: dict[str, object] = {"text/plain": {}, "application/openmetrics-text": {}}
 
-    Rendered in the event loop's thread (not a worker thread): the live figures are read
-    from the centre, which only that thread may read."""
+
+@router.get("/metrics", response_class=Response, responses={200: {"content": FORMATS}})
+async def metrics(request: Request, _: Reader) -> Response:
+    """Prometheus exposition (README.md, "Metrics"): scrape with an admin or supervisor
+    key as `authorization: {credentials: <key>}` (bearer); OpenMetrics when `Accept`
+    asks for it."""
+    # Rendered here, in the event loop's thread (an async route, no worker thread): the
+    # live figures are read from the centre, which only this thread may read.
     instruments: Instruments | None = getattr(request.app.state, "instruments", None)
     if instruments is None or instruments.registry is None:
         raise NotFound("this API was built without metrics")
