@@ -23,6 +23,8 @@ from prometheus_client.gc_collector import GCCollector
 from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
+from ccgateway.services.live_metrics import LiveCollector
+
 if TYPE_CHECKING:
     from ccgateway.services.dispatcher import Dispatcher
 
@@ -104,8 +106,6 @@ class Instruments:
     def watch(self, dispatcher: Dispatcher) -> None:
         """Add what is read from the live centre at each scrape (queues, agents,
         campaigns, PBX links, the writer's queue)."""
-        from ccgateway.services.live_metrics import LiveCollector
-
         if self.registry is not None:
             self.registry.register(LiveCollector(dispatcher))
 
