@@ -49,6 +49,7 @@ from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
+from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
@@ -59,6 +60,7 @@ from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
+from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
@@ -172,6 +174,10 @@ def build_controller(
     privacy = PrivacyService(
         dispatcher, privacy_store, outbound, key, clock, retention, recording_files, dialer
     )
+    reports = ReportService(
+        dispatcher, SqlReportStore(engine), clock, settings.reports.time_zone,
+        settings.reports.flush_every_s,
+    )  # fmt: skip
     listening = RecordingService(
         dispatcher, recordings, recording_files, privacy_store, clock,
         agents_hear_own=settings.recordings.agents_hear_own,
@@ -188,8 +194,11 @@ def build_controller(
         privacy=privacy,
         retention=retention,
         recordings=listening,
+        reports=reports,
     )
-    return Controller(settings, engine, dispatcher, service, api, retention)
+    controller = Controller(settings, engine, dispatcher, service, api, retention)
+    controller.jobs.append(reports.run)  # the reports' flushes, and the last at the stop
+    return controller
 
 
 def privacy_key(settings: Settings) -> bytes | None:

@@ -292,12 +292,31 @@ class Deltas:
     def __bool__(self) -> bool:
         return any((self.queues, self.agents, self.activity, self.campaigns, self.counts))
 
+    def absorb(self, other: Deltas) -> None:
+        """Add `other`'s tallies to these."""
+        _absorb(self.queues, other.queues)
+        _absorb(self.agents, other.agents)
+        _absorb(self.activity, other.activity)
+        _absorb(self.campaigns, other.campaigns)
+        _absorb(self.counts, other.counts)
+        for key, seconds in other.pauses.items():
+            self.pauses[key] = self.pauses.get(key, 0.0) + seconds
+
 
 @dataclass(frozen=True, slots=True)
 class OpenState:
     state: AgentState
     reason: str
     since: float
+
+
+K = TypeVar("K")
+
+
+def _absorb(mine: dict[K, T], theirs: dict[K, T]) -> None:
+    for key, tally in theirs.items():
+        had = mine.get(key)
+        mine[key] = tally if had is None else merge(had, tally)
 
 
 class ReportFold:
@@ -380,6 +399,11 @@ class ReportFold:
                 self._count(campaign, bucket, f"answer:{question_id}={value}")
             elif kind is QuestionKind.SCALE:
                 self._count(campaign, bucket, f"answer:{question_id}={int(float(value))}")
+
+    def give_back(self, deltas: Deltas) -> None:
+        """Tallies taken but not written: folded in again, for the next flush."""
+        deltas.absorb(self.deltas)
+        self.deltas = deltas
 
     def take(self, now: float) -> Deltas:
         """Everything folded so far, open states counted up to `now`; then afresh."""
