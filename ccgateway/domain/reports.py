@@ -21,7 +21,7 @@ upserts and a report is sums over buckets: nothing is recounted from raw rows pe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from itertools import pairwise
@@ -342,25 +342,28 @@ class ReportFold:
 
     def agent_state(self, agent_id: str, state: AgentState, reason: str | None, now: float) -> None:
         """An agent's state (and reason) as of `now`; the same again changes nothing."""
-        before = self.open.get(agent_id)
+        logged_out = AgentState.LOGGED_OUT
+        # An agent not known yet is new (those of the start are `seed`ed): logged out till now.
+        before = self.open.get(agent_id) or OpenState(logged_out, "", now)
         new = OpenState(state, reason or "", now)
-        if before is not None and (before.state, before.reason) == (new.state, new.reason):
+        if (before.state, before.reason) == (new.state, new.reason):
             return
-        if before is not None:
-            self._spend(agent_id, before, now)
-            logged_out = AgentState.LOGGED_OUT
-            activity = self._activity(agent_id, now)
-            if before.state is logged_out and state is not logged_out:
-                activity.logins += 1
-            elif before.state is not logged_out and state is logged_out:
-                activity.logouts += 1
+        self._spend(agent_id, before, now)
+        if before.state is logged_out and state is not logged_out:
+            self._activity(agent_id, now).logins += 1
+        elif before.state is not logged_out and state is logged_out:
+            self._activity(agent_id, now).logouts += 1
         self.open[agent_id] = new
 
-    def forget_agent(self, agent_id: str, now: float) -> None:
-        """An agent deleted: their open time counted up to now."""
-        before = self.open.pop(agent_id, None)
-        if before is not None:
-            self._spend(agent_id, before, now)
+    def seed(self, agent_id: str, state: AgentState, reason: str | None, now: float) -> None:
+        """An agent's state as the controller starts: their time counts from `now`, and
+        no login is counted (they logged in before)."""
+        self.open[agent_id] = OpenState(state, reason or "", now)
+
+    def keep_only(self, agent_ids: Collection[str], now: float) -> None:
+        """Agents deleted (all but `agent_ids`): their open time counted up to `now`."""
+        for agent_id in set(self.open) - set(agent_ids):
+            self._spend(agent_id, self.open.pop(agent_id), now)
 
     def add_dial(self, record: DialRecord) -> None:
         key = (record.campaign_id, bucket_of(record.ended_at))

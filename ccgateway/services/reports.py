@@ -83,7 +83,7 @@ class ReportTap:
     def seed(self, center: Center, now: float) -> None:
         """Every agent's state as the controller starts (their time counts from now)."""
         for agent_id, status in center.floor.status.items():
-            self.fold.agent_state(agent_id, status.state, status.reason, now)
+            self.fold.seed(agent_id, status.state, status.reason, now)
 
 
 def script_of(center: Center, campaign_id: str) -> Script | None:
@@ -165,7 +165,9 @@ class ReportService:
     async def flush(self) -> None:
         """What was folded so far, to the store in one transaction (in the writer's order);
         on a failure the tallies are kept for the next flush."""
-        deltas = self.tap.fold.take(self._clock.now())
+        now = self._clock.now()
+        self.tap.fold.keep_only(self._dispatcher.center.floor.status.keys(), now)
+        deltas = self.tap.fold.take(now)
         if not deltas:
             return
         try:

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from ccgateway.api.routes.reports import IntervalName
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.errors import InvalidValue
@@ -22,6 +24,7 @@ from ccgateway.domain.reports import (
     ReportFold,
     activity_figures,
     campaign_figures,
+    interval,
     label_of,
     merge,
     segment_label,
@@ -209,3 +212,9 @@ def test_campaign_results_with_the_rule_sets_abandon_definition() -> None:
         "answer:score=4": (1, 0),
         "answer:note": (1, 0),  # free text counted, never kept
     }
+
+
+def test_the_apis_interval_names_are_the_domains() -> None:
+    assert set(get_args(IntervalName)) == {i.value for i in Interval}
+    with pytest.raises(InvalidValue, match="unknown interval 'fortnight'"):
+        interval("fortnight")

@@ -45,13 +45,14 @@ def _reports(request: Request) -> ReportService:
 
 
 Reports = Annotated[ReportService, Depends(_reports)]
+IntervalName = Literal["15m", "30m", "1h", "day", "week", "month"]  # reports.Interval
 IDS = "ids to report on, comma-separated (default: every id with data in the range)"
 
 
 def _ask(
     start: Annotated[Moment, Query(alias="from", description="ISO 8601 with a zone")],
     to: Annotated[Moment, Query(description="ISO 8601 with a zone; not included")],
-    interval: Annotated[str, Query(max_length=8, description="15m, 30m, 1h, day, week, month")],
+    interval: Annotated[IntervalName, Query(description="in the report's time zone")],
     ids: Annotated[str | None, Query(max_length=40_000, description=IDS)] = None,
     time_zone: Annotated[
         str | None, Query(max_length=64, description="IANA name; default: the centre's")
