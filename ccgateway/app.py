@@ -94,6 +94,10 @@ class Controller:
     # Long-running jobs beside the dispatcher (webhook deliveries, the queue_log file, the
     # reports' flush): `serve` runs each as a task and cancels it when the server stops.
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # Last steps as the server shuts down, the dispatcher still running (the reports' last
+    # flush): uvicorn raises SIGTERM again once it has shut down, so a job's `finally` never
+    # runs on a service manager's stop.
+    stops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 def build_controller(
@@ -197,7 +201,8 @@ def build_controller(
         reports=reports,
     )
     controller = Controller(settings, engine, dispatcher, service, api, retention)
-    controller.jobs.append(reports.run)  # the reports' flushes, and the last at the stop
+    controller.jobs.append(reports.run)  # the reports' flushes
+    controller.stops.append(reports.flush)  # and the last one
     return controller
 
 
@@ -312,13 +317,24 @@ class _Server(uvicorn.Server):
     """uvicorn's server, which first closes the event streams with 1001 (going away) when it
     stops: uvicorn itself would close them with 1012."""
 
-    def __init__(self, config: uvicorn.Config, streams: OpenStreams) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        streams: OpenStreams,
+        stops: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    ) -> None:
         super().__init__(config)
         self._streams = streams
+        self._stops = stops
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self._streams.close_all()
         await super().shutdown(sockets)
+        for stop in self._stops:  # the controller's last steps (Controller.stops)
+            try:
+                await stop()
+            except Exception:
+                log.exception("%s failed at the stop", stop.__qualname__)
 
 
 async def serve(controller: Controller) -> None:
@@ -333,6 +349,7 @@ async def serve(controller: Controller) -> None:
             lifespan="off",
         ),
         open_streams(controller.api),
+        controller.stops,
     )
     hide_keys_in_server_logs()  # after uvicorn.Config, which sets up uvicorn's loggers
     try:

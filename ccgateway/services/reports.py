@@ -177,18 +177,14 @@ class ReportService:
             raise
 
     async def run(self) -> None:
-        """The controller's job: a flush every few seconds, and one when it stops."""
-        try:
-            while True:
-                await asyncio.sleep(self.flush_every_s)
-                try:
-                    await self.flush()
-                except Exception:
-                    log.exception("the reports' flush failed; tried again at the next")
-        finally:  # the writer stops with the dispatcher: the last tallies written here
-            last = self.tap.fold.take(self._clock.now())
-            if last:
-                self._store.add(last)
+        """The controller's job: a flush every few seconds (the last one is a stop step:
+        Controller.stops)."""
+        while True:
+            await asyncio.sleep(self.flush_every_s)
+            try:
+                await self.flush()
+            except Exception:
+                log.exception("the reports' flush failed; tried again at the next")
 
     # --- reports ---------------------------------------------------------------------------
 
