@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
+from pydantic import ValidationError
+
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import RingAgent
 from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
@@ -17,6 +20,7 @@ from ccgateway.domain.model import Agent, Queue
 from ccgateway.domain.reports import BUCKET_S, bucket_of
 from ccgateway.persistence.stores import SqlInteractionStore
 from ccgateway.ports import InteractionQuery
+from ccgateway.settings import Settings
 from ccgateway.testing import build_harness
 from ccgateway.testing.clock import ManualClock
 from ccgateway.testing.harness import Harness
@@ -134,3 +138,9 @@ async def test_agents_time_by_state_adds_up_to_the_clock() -> None:
     assert csv.headers["content-type"].startswith("text/csv")
     assert lines[0].startswith("agent_id,start,calls_answered") and lines[0].endswith("pause:lunch")
     assert len(lines) == 1 + len(hours) and BUCKET_S == 900
+
+
+def test_the_centres_time_zone_is_checked_at_start() -> None:
+    assert Settings(reports={"time_zone": "Europe/Berlin"}).reports.time_zone == "Europe/Berlin"
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Base'"):
+        Settings(reports={"time_zone": "Mars/Base"})
