@@ -49,6 +49,7 @@ from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
+from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
@@ -60,6 +61,7 @@ from ccgateway.services.history_service import HistoryService
 from ccgateway.services.instruments import Instruments
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
+from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings, load_settings
@@ -93,6 +95,10 @@ class Controller:
     # Long-running jobs beside the dispatcher (webhook deliveries, the queue_log file, the
     # reports' flush): `serve` runs each as a task and cancels it when the server stops.
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    # Last steps as the server shuts down, the dispatcher still running (the reports' last
+    # flush): uvicorn raises SIGTERM again once it has shut down, so a job's `finally` never
+    # runs on a service manager's stop.
+    stops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
 
 
 def build_controller(
@@ -176,6 +182,10 @@ def build_controller(
     privacy = PrivacyService(
         dispatcher, privacy_store, outbound, key, clock, retention, recording_files, dialer
     )
+    reports = ReportService(
+        dispatcher, SqlReportStore(engine), clock, settings.reports.time_zone,
+        settings.reports.flush_every_s,
+    )  # fmt: skip
     listening = RecordingService(
         dispatcher, recordings, recording_files, privacy_store, clock,
         agents_hear_own=settings.recordings.agents_hear_own,
@@ -192,9 +202,13 @@ def build_controller(
         privacy=privacy,
         retention=retention,
         recordings=listening,
+        reports=reports,
     )
     api.state.instruments = instruments  # GET /metrics renders its registry
-    return Controller(settings, engine, dispatcher, service, api, retention)
+    controller = Controller(settings, engine, dispatcher, service, api, retention)
+    controller.jobs.append(reports.run)  # the reports' flushes
+    controller.stops.append(reports.flush)  # and the last one
+    return controller
 
 
 def privacy_key(settings: Settings) -> bytes | None:
@@ -311,13 +325,24 @@ class _Server(uvicorn.Server):
     """uvicorn's server, which first closes the event streams with 1001 (going away) when it
     stops: uvicorn itself would close them with 1012."""
 
-    def __init__(self, config: uvicorn.Config, streams: OpenStreams) -> None:
+    def __init__(
+        self,
+        config: uvicorn.Config,
+        streams: OpenStreams,
+        stops: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    ) -> None:
         super().__init__(config)
         self._streams = streams
+        self._stops = stops
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         await self._streams.close_all()
         await super().shutdown(sockets)
+        for stop in self._stops:  # the controller's last steps (Controller.stops)
+            try:
+                await stop()
+            except Exception:
+                log.exception("%s failed at the stop", stop.__qualname__)
 
 
 async def serve(controller: Controller) -> None:
@@ -332,6 +357,7 @@ async def serve(controller: Controller) -> None:
             lifespan="off",
         ),
         open_streams(controller.api),
+        controller.stops,
     )
     hide_keys_in_server_logs()  # after uvicorn.Config, which sets up uvicorn's loggers
     try:

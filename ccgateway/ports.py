@@ -18,6 +18,7 @@ from typing import Protocol
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Command, Interaction, PbxCommand
 from ccgateway.domain.events import PbxEvent
+from ccgateway.domain.figures import AgentTally, QueueTally
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.outbound.campaigns import Campaign, CampaignState
 from ccgateway.domain.outbound.contacts import Contact, ContactList, ContactState, Progress
@@ -26,6 +27,7 @@ from ccgateway.domain.outbound.rules import RuleSet
 from ccgateway.domain.privacy import FieldKey
 from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.reports import Activity, CampaignTally, Count, Deltas, Span
 from ccgateway.domain.retention import HoldKind, Kind, PurgeScope, RetentionPolicy
 
 
@@ -526,3 +528,24 @@ class RecordingFileStore(Protocol):
 
     def delete(self, files: list[str]) -> int:
         """How many of the files were there to delete (a sealed file's too)."""
+
+
+class ReportStore(Protocol):
+    """The interval reports' tallies (domain/reports.py): added as they are flushed, read
+    summed into a span's intervals, keyed by (id, interval start)."""
+
+    def add(self, deltas: Deltas) -> None:
+        """Add every tally to its bucket's row, all in one transaction."""
+
+    def queues(self, span: Span, ids: Collection[str] | None) -> dict[tuple[str, int], QueueTally]:
+        """Each queue's tally per interval; intervals with nothing are left out."""
+
+    def agents(
+        self, span: Span, ids: Collection[str] | None
+    ) -> dict[tuple[str, int], tuple[AgentTally, Activity, dict[str, float]]]:
+        """Each agent's calls, time by state and time by pause reason, per interval."""
+
+    def campaigns(
+        self, span: Span, ids: Collection[str] | None
+    ) -> dict[tuple[str, int], tuple[CampaignTally, dict[str, Count]]]:
+        """Each campaign's tally and keyed counts (dispositions, answers), per interval."""

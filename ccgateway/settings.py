@@ -12,10 +12,12 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ccgateway.domain.agents import DEFAULT_CAPACITY, AgentPolicy
+from ccgateway.domain.calendar import zone
+from ccgateway.domain.errors import InvalidValue
 
 SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
 
@@ -152,6 +154,23 @@ class RetentionSettings(BaseModel):
     batch_rows: int = Field(5000, ge=1, le=1_000_000)
 
 
+class ReportSettings(BaseModel):
+    """The interval reports: the centre's time zone (an IANA name: days, weeks and months
+    are its wall clock's) and how often the tallies folded in memory are written (a crash
+    loses at most that much)."""
+
+    time_zone: str = "UTC"
+    flush_every_s: float = Field(5.0, gt=0, le=3600)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        try:
+            return zone(name).key
+        except InvalidValue as exc:
+            raise ValueError(str(exc)) from None
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -163,6 +182,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = PrivacySettings()
     retention: RetentionSettings = RetentionSettings()
     recordings: RecordingSettings = RecordingSettings()
+    reports: ReportSettings = ReportSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
 

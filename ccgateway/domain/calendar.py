@@ -187,3 +187,27 @@ def next_day_start_in(epoch: float, timezone: str) -> float:
     tz = zone(timezone)
     day = datetime.fromtimestamp(epoch, tz).date() + timedelta(days=1)
     return datetime.combine(day, time(0, 0), tz).timestamp()
+
+
+def utc_offset_s(epoch: float, tz: ZoneInfo) -> int:
+    """The zone's offset from UTC at `epoch`, in seconds (east positive)."""
+    return local_time(epoch, tz).utc_offset_s
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> float:
+    """The epoch of `day`'s midnight in `tz` (the earlier one where a clock change makes
+    midnight twice)."""
+    return datetime.combine(day, time(0), tz).timestamp()
+
+
+Zone = ZoneInfo  # for the modules that may not import zoneinfo (the interval reports)
+
+
+def days_after(day: date, days: int) -> date:
+    return day + timedelta(days=days)
+
+
+def first_of_month(day: date, months_on: int = 0) -> date:
+    """The first day of `day`'s month, or of the month `months_on` later."""
+    month = day.month - 1 + months_on
+    return date(day.year + month // 12, month % 12 + 1, 1)

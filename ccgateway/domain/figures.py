@@ -43,6 +43,7 @@ class QueueTally:
     offered: int = 0
     answered: int = 0
     answered_in_time: int = 0
+    transferred: int = 0  # answered parts that ended in a transfer (the interval reports')
     abandoned: int = 0
     short_abandoned: int = 0
     timed_out: int = 0
@@ -116,116 +117,141 @@ class Figures:
 
     def add(self, record: Interaction) -> None:
         if record.agent_id is not None:
-            self._add_agent(record)
-        if record.queue_id is None or record.outcome is Outcome.REJECTED:
-            return  # never reached a queue
-        tally = self._tallies.setdefault(record.queue_id, QueueTally())
-        if record.kind == "task":
-            self._add_task(tally, record)
-        elif record.kind == "callback":
-            if record.outcome is Outcome.ANSWERED:
-                tally.callbacks_completed += 1
-            else:
-                tally.callbacks_not_reached += 1
-        else:
-            self._add_call(tally, record)
-
-    def _add_call(self, tally: QueueTally, record: Interaction) -> None:
-        outcome = record.outcome
-        if outcome in NOT_OFFERED:
-            tally.deflected += 1
-            return
-        if outcome is Outcome.CALLBACK:
-            tally.callbacks_requested += 1
-            return
-        if outcome is Outcome.ABANDONED and record.wait_s < self.rules.short_abandon_s:
-            tally.short_abandoned += 1
-            return
-        tally.offered += 1
-        if outcome in ANSWERED:
-            tally.answered += 1
-            tally.wait_answered_s += record.wait_s
-            tally.talk_s += record.talk_s
-            tally.longest_wait_answered_s = max(tally.longest_wait_answered_s, record.wait_s)
-            if record.wait_s <= self.rules.service_level_s:
-                tally.answered_in_time += 1
-        elif outcome is Outcome.ABANDONED:
-            tally.abandoned += 1
-        elif outcome is Outcome.TIMED_OUT:
-            tally.timed_out += 1
-        elif outcome is Outcome.UNSTAFFED:
-            tally.unstaffed += 1
-
-    @staticmethod
-    def _add_task(tally: QueueTally, record: Interaction) -> None:
-        if record.outcome is Outcome.COMPLETED:
-            tally.tasks_completed += 1
-            tally.task_wait_s += record.wait_s
-            tally.task_handle_s += record.talk_s
-        elif record.outcome is Outcome.CANCELLED:
-            tally.tasks_cancelled += 1
-
-    def _add_agent(self, record: Interaction) -> None:
-        assert record.agent_id is not None
-        tally = self._agents.setdefault(record.agent_id, AgentTally())
-        if record.kind == "task":
-            if record.outcome is Outcome.COMPLETED:
-                tally.tasks_completed += 1
-                tally.task_handle_s += record.talk_s
-            return
-        if record.answered_at is None:
-            return
-        tally.calls_answered += 1
-        tally.talk_s += record.talk_s
-        if record.outcome is Outcome.TRANSFERRED:
-            tally.transfers += 1
-        if record.kind == "callback":
-            tally.callbacks += 1
+            add_to_agent(self._agents.setdefault(record.agent_id, AgentTally()), record)
+        if reaches_queue(record):
+            assert record.queue_id is not None
+            tally = self._tallies.setdefault(record.queue_id, QueueTally())
+            add_to_queue(tally, record, self.rules)
 
     def add_all(self, records: Iterable[Interaction]) -> None:
         for record in records:
             self.add(record)
 
     def queue(self, queue_id: str) -> QueueFigures:
-        t = self._tallies.get(queue_id, QueueTally())
-        return QueueFigures(
-            queue_id=queue_id,
-            offered=t.offered,
-            answered=t.answered,
-            abandoned=t.abandoned,
-            short_abandoned=t.short_abandoned,
-            timed_out=t.timed_out,
-            service_level=_ratio(t.answered_in_time, t.offered),
-            asa_s=_mean(t.wait_answered_s, t.answered),
-            aht_s=_mean(t.talk_s, t.answered),
-            abandonment_rate=_ratio(t.abandoned, t.offered),
-            longest_wait_answered_s=round(t.longest_wait_answered_s, 3),
-            unstaffed=t.unstaffed,
-            deflected=t.deflected,
-            callbacks_requested=t.callbacks_requested,
-            callbacks_completed=t.callbacks_completed,
-            callbacks_not_reached=t.callbacks_not_reached,
-            tasks_completed=t.tasks_completed,
-            tasks_cancelled=t.tasks_cancelled,
-            task_asa_s=_mean(t.task_wait_s, t.tasks_completed),
-            task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
-        )
+        return queue_figures(queue_id, self._tallies.get(queue_id, QueueTally()))
 
     def agent(self, agent_id: str) -> AgentFigures:
-        t = self._agents.get(agent_id, AgentTally())
-        return AgentFigures(
-            agent_id=agent_id,
-            calls_answered=t.calls_answered,
-            talk_s=round(t.talk_s, 3),
-            aht_s=_mean(t.talk_s, t.calls_answered),
-            transfers=t.transfers,
-            callbacks=t.callbacks,
-            tasks_completed=t.tasks_completed,
-            task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
-        )
+        return agent_figures(agent_id, self._agents.get(agent_id, AgentTally()))
 
     def queue_ids(self) -> list[str]:
         return sorted(self._tallies)
+
+
+# The fold and the derivation, as functions: the interval reports (reports.py) fold each
+# record into a tally per queue and 15 minutes with these same functions, sum the tallies
+# and derive their figures with `queue_figures`, so a report's day and the live day agree.
+
+
+def reaches_queue(record: Interaction) -> bool:
+    """Does the record count for its queue (a rejected call never reached one)?"""
+    return record.queue_id is not None and record.outcome is not Outcome.REJECTED
+
+
+def add_to_queue(tally: QueueTally, record: Interaction, rules: FigureRules) -> None:
+    """Fold one record of the queue into its tally."""
+    if record.kind == "task":
+        _add_task(tally, record)
+    elif record.kind == "callback":
+        if record.outcome is Outcome.ANSWERED:
+            tally.callbacks_completed += 1
+        else:
+            tally.callbacks_not_reached += 1
+    else:
+        _add_call(tally, record, rules)
+
+
+def _add_call(tally: QueueTally, record: Interaction, rules: FigureRules) -> None:
+    outcome = record.outcome
+    if outcome in NOT_OFFERED:
+        tally.deflected += 1
+        return
+    if outcome is Outcome.CALLBACK:
+        tally.callbacks_requested += 1
+        return
+    if outcome is Outcome.ABANDONED and record.wait_s < rules.short_abandon_s:
+        tally.short_abandoned += 1
+        return
+    tally.offered += 1
+    if outcome in ANSWERED:
+        tally.answered += 1
+        tally.transferred += outcome is Outcome.TRANSFERRED
+        tally.wait_answered_s += record.wait_s
+        tally.talk_s += record.talk_s
+        tally.longest_wait_answered_s = max(tally.longest_wait_answered_s, record.wait_s)
+        if record.wait_s <= rules.service_level_s:
+            tally.answered_in_time += 1
+    elif outcome is Outcome.ABANDONED:
+        tally.abandoned += 1
+    elif outcome is Outcome.TIMED_OUT:
+        tally.timed_out += 1
+    elif outcome is Outcome.UNSTAFFED:
+        tally.unstaffed += 1
+
+
+def _add_task(tally: QueueTally, record: Interaction) -> None:
+    if record.outcome is Outcome.COMPLETED:
+        tally.tasks_completed += 1
+        tally.task_wait_s += record.wait_s
+        tally.task_handle_s += record.talk_s
+    elif record.outcome is Outcome.CANCELLED:
+        tally.tasks_cancelled += 1
+
+
+def add_to_agent(tally: AgentTally, record: Interaction) -> None:
+    """Fold one record of the agent's into its tally."""
+    if record.kind == "task":
+        if record.outcome is Outcome.COMPLETED:
+            tally.tasks_completed += 1
+            tally.task_handle_s += record.talk_s
+        return
+    if record.answered_at is None:
+        return
+    tally.calls_answered += 1
+    tally.talk_s += record.talk_s
+    if record.outcome is Outcome.TRANSFERRED:
+        tally.transfers += 1
+    if record.kind == "callback":
+        tally.callbacks += 1
+
+
+def queue_figures(queue_id: str, t: QueueTally) -> QueueFigures:
+    """The figures of a queue's tally (one day live, or any sum of a report's tallies)."""
+    return QueueFigures(
+        queue_id=queue_id,
+        offered=t.offered,
+        answered=t.answered,
+        abandoned=t.abandoned,
+        short_abandoned=t.short_abandoned,
+        timed_out=t.timed_out,
+        service_level=_ratio(t.answered_in_time, t.offered),
+        asa_s=_mean(t.wait_answered_s, t.answered),
+        aht_s=_mean(t.talk_s, t.answered),
+        abandonment_rate=_ratio(t.abandoned, t.offered),
+        longest_wait_answered_s=round(t.longest_wait_answered_s, 3),
+        unstaffed=t.unstaffed,
+        deflected=t.deflected,
+        callbacks_requested=t.callbacks_requested,
+        callbacks_completed=t.callbacks_completed,
+        callbacks_not_reached=t.callbacks_not_reached,
+        tasks_completed=t.tasks_completed,
+        tasks_cancelled=t.tasks_cancelled,
+        task_asa_s=_mean(t.task_wait_s, t.tasks_completed),
+        task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
+    )
+
+
+def agent_figures(agent_id: str, t: AgentTally) -> AgentFigures:
+    """The figures of an agent's tally."""
+    return AgentFigures(
+        agent_id=agent_id,
+        calls_answered=t.calls_answered,
+        talk_s=round(t.talk_s, 3),
+        aht_s=_mean(t.talk_s, t.calls_answered),
+        transfers=t.transfers,
+        callbacks=t.callbacks,
+        tasks_completed=t.tasks_completed,
+        task_aht_s=_mean(t.task_handle_s, t.tasks_completed),
+    )
 
 
 def _ratio(part: int, whole: int) -> float | None:
