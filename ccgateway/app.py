@@ -34,6 +34,7 @@ from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.queue_log import QueueLog
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import (
@@ -48,6 +49,8 @@ from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.queue_log_file import QueueLogFile
+from ccgateway.persistence.queue_log_tables import SqlQueueLogStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
@@ -58,6 +61,7 @@ from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
+from ccgateway.services.queue_log_feed import QueueLogFeed, QueueLogSink, Runner, in_thread
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.work_service import WorkService
@@ -189,7 +193,29 @@ def build_controller(
         retention=retention,
         recordings=listening,
     )
-    return Controller(settings, engine, dispatcher, service, api, retention)
+    controller = Controller(settings, engine, dispatcher, service, api, retention)
+    add_queue_log(controller, center, clock.now())
+    return controller
+
+
+def add_queue_log(controller: Controller, center: Center, now: float) -> None:
+    """The queue_log feed (settings.queue_log) as a tap and a job, when a file or the table
+    is configured; the agents logged in at the start are known, not logged again."""
+    config = controller.settings.queue_log
+    sinks: list[tuple[QueueLogSink, Runner]] = []
+    if config.file is not None:
+        sinks.append((QueueLogFile(config.file), in_thread))
+    if config.table:
+        sinks.append((SqlQueueLogStore(controller.engine), controller.dispatcher.write))
+    if not sinks:
+        return
+    translator = QueueLog(center.floor.directory, caller_name=config.caller_name)
+    for agent_id, status in center.floor.status.items():
+        translator.know_agent(agent_id, status.state.value, status.reason)
+    feed = QueueLogFeed(translator, sinks, interval_s=config.interval_s)
+    feed.start(now)
+    controller.dispatcher.taps.append(feed)
+    controller.jobs.append(feed.run)
 
 
 def privacy_key(settings: Settings) -> bytes | None:
