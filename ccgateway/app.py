@@ -35,6 +35,7 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.privacy import pseudonym
 from ccgateway.domain.queue_log import QueueLog
+from ccgateway.logs import configure_logging, uvicorn_log_config
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import (
@@ -348,6 +349,7 @@ async def serve(controller: Controller) -> None:
             port=api.port,
             log_level=controller.settings.log_level.lower(),
             lifespan="off",
+            log_config=uvicorn_log_config(controller.settings.log_format),
         ),
         open_streams(controller.api),
     )
@@ -376,9 +378,7 @@ async def serve(controller: Controller) -> None:
 
 def run_controller(config_path: str | None = None) -> int:
     settings = load_settings(config_path)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     os.umask(0o077)  # what the controller writes (database, keys) holds personal data
     try:
         controller = build_controller(settings)

@@ -73,6 +73,7 @@ from ccgateway.ports import (
     TaskStore,
     UnreadableRecording,
 )
+from ccgateway.services import log_context
 from ccgateway.services.event_hub import EventHub
 
 log = logging.getLogger(__name__)
@@ -190,6 +191,7 @@ class Dispatcher:
                     commands = item.step(self.center, now)
                 elif item is not None:
                     pbx_name, event = item
+                    log_context.about(event)  # log lines name the call, agent... it is about
                     commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
                 self._roll_day(now)
@@ -230,6 +232,7 @@ class Dispatcher:
             command = self.redactions.apply(planned) if self.redactions else planned
             if command is None:
                 continue
+            log_context.about(command)  # a PBX command's task copies it with the context
             self._tap(command, now)
             if isinstance(command, DialCustomer | DialCallback):
                 # Dialling a customer waits for the writes before it (the contact saved as
@@ -269,6 +272,7 @@ class Dispatcher:
                         self._save_presence(data)
                 case Fact():  # the centre hands facts on to its parts; one here is a bug
                     raise AssertionError(f"a fact reached the shell: {command!r}")
+        log_context.clear()
 
     def _tap(self, command: Command, now: float) -> None:
         """Every tap sees the command; one that fails is logged, never stops routing."""
@@ -317,6 +321,7 @@ class Dispatcher:
         if self._saved_presence.get(agent_id) == presence:
             return
         self._saved_presence[agent_id] = presence
+        log.info("agent %s: %s%s", agent_id, state.value, f" ({reason})" if reason else "")
         self._writes.put_nowait(lambda: self._config.save_presence(agent_id, *presence))
 
     def forget_presence(self, agent_id: str) -> None:
