@@ -156,7 +156,8 @@ class QueueLog:
     caller_name: bool = False  # the ENTERQUEUE's fourth field (log-caller-id-name)
     _callers: dict[str, _Caller] = field(default_factory=dict)
     _lines: dict[str, list[str]] = field(default_factory=dict)  # queue -> callers in order
-    _pending: dict[str, QueueLogLine] = field(default_factory=dict)  # call -> ENTERQUEUE
+    # call -> (the step's moment, its ENTERQUEUE), held until the caller is seen staying
+    _pending: dict[str, tuple[float, QueueLogLine]] = field(default_factory=dict)
     _members: dict[str, _Member] = field(default_factory=dict)
 
     def start(self, now: float) -> list[QueueLogLine]:
@@ -183,16 +184,21 @@ class QueueLog:
 
     def settle(self) -> list[QueueLogLine]:
         """Release the entries held back: callers who stayed past their arrival."""
-        released = list(self._pending.values())
+        released = [line for _, line in self._pending.values()]
         self._pending.clear()
         return released
 
     def observe(self, command: Command, now: float) -> list[QueueLogLine]:
-        """The queue_log lines `command` makes, in order (held entries released first)."""
+        """The queue_log lines `command` makes, in order. Held entries go first: all of them
+        when it makes lines, and those of an earlier step (the commands of one step share
+        its moment; a caller still there after their arrival's step stayed)."""
+        earlier = [call for call, (at, _) in self._pending.items() if at != now]
+        released = [self._pending.pop(call)[1] for call in earlier]
+        held = list(self._pending)
         lines = self._lines_for(command, now)
-        if lines:
-            return [*self.settle(), *lines]
-        return lines
+        if lines:  # what was held before it goes first; what it holds stays held
+            released += [self._pending.pop(call)[1] for call in held if call in self._pending]
+        return [*released, *lines]
 
     # --- what each command means ---------------------------------------------------------
 
@@ -351,8 +357,9 @@ class QueueLog:
         fields = ["", str(data.get("caller_number") or ""), str(len(line))]
         if self.caller_name:
             fields.append(str(data.get("caller_name") or ""))
-        self._pending[call_id] = QueueLogLine(
-            int(now), call_id, queue, NONE, "ENTERQUEUE", tuple(fields)
+        self._pending[call_id] = (
+            now,
+            QueueLogLine(int(now), call_id, queue, NONE, "ENTERQUEUE", tuple(fields)),
         )
 
     def _ring_ended(
