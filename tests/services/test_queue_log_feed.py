@@ -4,6 +4,7 @@ the same lines in the queue_log table."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp
 from ccgateway.domain.model import Agent, Queue
 from ccgateway.domain.queue_log import QueueLog, QueueLogLine
 from ccgateway.domain.queue_policy import FALLBACK, ActionKind, Limits, QueueAction
+from ccgateway.persistence.queue_log_file import QueueLogFile
 from ccgateway.persistence.queue_log_tables import SqlQueueLogStore
 from ccgateway.services.queue_log_feed import QueueLogFeed, in_thread
 from ccgateway.settings import QueueLogSettings
@@ -271,4 +273,22 @@ async def test_a_full_buffer_drops_lines_and_says_so(caplog: pytest.LogCaptureFi
     await feed.flush()
     assert [line.time for line in sink.written] == [1, 2]
     assert "1 lines dropped" in caplog.text
+    harness.controller.engine.dispose()
+
+
+async def test_the_job_writes_what_is_left_when_it_is_stopped(tmp_path: Path) -> None:
+    harness = build_harness()
+    path = tmp_path / "queue_log"
+    directory = harness.controller.dispatcher.center.floor.directory
+    feed = QueueLogFeed(QueueLog(directory), [(QueueLogFile(path), in_thread)], interval_s=60)
+    job = asyncio.create_task(feed.run())
+    feed.start(1.0)
+    for _ in range(50):  # the job's first round (the next is a minute away)
+        if path.exists() and path.read_text():
+            break
+        await asyncio.sleep(0.02)
+    feed.start(2.0)  # buffered for the round that will not come
+    job.cancel()
+    await asyncio.gather(job, return_exceptions=True)
+    assert [e.time for e in read_queue_log(path)] == [1, 2]
     harness.controller.engine.dispose()
