@@ -321,6 +321,8 @@ class QueueLog:
         self._members[agent_id] = after
         agent, at = agent_code(agent_id), int(now)
         out: list[QueueLogLine] = []
+        if state in ("paused", "logged_out"):  # from being rung: the ring was not answered
+            out += self._rang_out(agent_id, now)
         if before.state == "logged_out" and state != "logged_out":
             after.queues = self.queues_of(agent_id)
             added = "PAUSED" if state == "paused" else ""
@@ -330,12 +332,22 @@ class QueueLog:
         elif state == "logged_out":
             removed = before.queues if before.state != "logged_out" else ()
             after.queues = ()
-            return [QueueLogLine(at, "MANAGER", q, agent, "REMOVEMEMBER", ("",)) for q in removed]
+            return out + [
+                QueueLogLine(at, "MANAGER", q, agent, "REMOVEMEMBER", ("",)) for q in removed
+            ]
         paused, was_paused = state == "paused", before.state == "paused"
         if paused and (not was_paused or reason != before.reason):
             out += self._pause(at, agent, after.queues, "PAUSE", reason or "", reason or "")
         elif was_paused and not paused:
             out += self._pause(at, agent, after.queues, "UNPAUSE", "", before.reason or "")
+        return out
+
+    def _rang_out(self, agent_id: str, now: float) -> list[QueueLogLine]:
+        """RINGNOANSWER before the no-answer pause it brings, as app_queue logs them."""
+        out: list[QueueLogLine] = []
+        for call_id, caller in self._callers.items():
+            if caller.ring is not None and caller.ring[0] == agent_id:
+                out += self._ring_ended(call_id, caller, now, "RINGNOANSWER")
         return out
 
     @staticmethod

@@ -133,6 +133,7 @@ async def test_a_day_on_the_floor_reads_as_app_queue_writes_it(tmp_path: Path) -
     assert entered.data["callername"] == "Ann_Smith__EVIL_1"  # no field or line injected
 
     [no_answer] = pick(events, "RINGNOANSWER", "c1")
+    assert kinds.index("RINGNOANSWER") < kinds.index("PAUSEALL")  # then the pause it brings
     assert (no_answer.agent, no_answer.number("ringtime_ms")) == ("Agent/a1", 6000)
     [connect] = pick(events, "CONNECT", "c1")
     assert connect.agent == "Agent/a2"
