@@ -35,7 +35,8 @@ How the centre maps onto it:
 - a caller enters the queue when the centre first puts them there (`call.state` waiting);
   one the queue's rules turn away at once (closed, full, unstaffed: REFUSED, CLOSED,
   REJECTED) never entered, as app_queue logs nothing for a caller it does not let join, so
-  the ENTERQUEUE line is held until the caller is seen staying (`settle` releases it);
+  the ENTERQUEUE line is held until the caller is seen staying (the next step, a line of
+  another event, or `settle` releases it);
 - a caller moved to another queue (an overflow step, a queue action, a supervisor) exits
   the first with EXITWITHTIMEOUT and enters the second, as a dialplan chaining two
   Queue() calls would log it; a caller sent on (voicemail, message) after waiting leaves
