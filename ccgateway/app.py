@@ -34,6 +34,8 @@ from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.queue_log import QueueLog
+from ccgateway.logs import configure_logging, uvicorn_log_config
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import (
@@ -48,6 +50,8 @@ from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.queue_log_file import QueueLogFile
+from ccgateway.persistence.queue_log_tables import SqlQueueLogStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
 from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
@@ -60,6 +64,7 @@ from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.instruments import Instruments
 from ccgateway.services.privacy_service import PrivacyService
+from ccgateway.services.queue_log_feed import QueueLogFeed, QueueLogSink, Runner, in_thread
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
@@ -208,7 +213,29 @@ def build_controller(
     controller = Controller(settings, engine, dispatcher, service, api, retention)
     controller.jobs.append(reports.run)  # the reports' flushes
     controller.stops.append(reports.flush)  # and the last one
+    add_queue_log(controller, center, clock.now())
     return controller
+
+
+def add_queue_log(controller: Controller, center: Center, now: float) -> None:
+    """The queue_log feed (settings.queue_log) as a tap and a job, when a file or the table
+    is configured; the agents logged in at the start are known, not logged again."""
+    config = controller.settings.queue_log
+    sinks: list[tuple[QueueLogSink, Runner]] = []
+    if config.file is not None:
+        sinks.append((QueueLogFile(config.file), in_thread))
+    if config.table:
+        sinks.append((SqlQueueLogStore(controller.engine), controller.dispatcher.write))
+    if not sinks:
+        return
+    translator = QueueLog(center.floor.directory, caller_name=config.caller_name)
+    for agent_id, status in center.floor.status.items():
+        translator.know_agent(agent_id, status.state.value, status.reason)
+    feed = QueueLogFeed(translator, sinks, interval_s=config.interval_s)
+    feed.start(now)
+    controller.dispatcher.taps.append(feed)
+    controller.jobs.append(feed.run)
+    controller.stops.append(feed.flush)  # the last lines, while the writer still runs
 
 
 def privacy_key(settings: Settings) -> bytes | None:
@@ -355,6 +382,7 @@ async def serve(controller: Controller) -> None:
             port=api.port,
             log_level=controller.settings.log_level.lower(),
             lifespan="off",
+            log_config=uvicorn_log_config(controller.settings.log_format),
         ),
         open_streams(controller.api),
         controller.stops,
@@ -384,9 +412,7 @@ async def serve(controller: Controller) -> None:
 
 def run_controller(config_path: str | None = None) -> int:
     settings = load_settings(config_path)
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
     os.umask(0o077)  # what the controller writes (database, keys) holds personal data
     try:
         controller = build_controller(settings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -171,6 +171,18 @@ class ReportSettings(BaseModel):
             raise ValueError(str(exc)) from None
 
 
+class QueueLogSettings(BaseModel):
+    """The centre as Asterisk's queue_log (domain/queue_log.py), for reporting tools built
+    for app_queue: appended to `file` and/or written to the `queue_log` table (Asterisk's
+    realtime layout) of the controller's database. Off unless one is set."""
+
+    file: Path | None = None  # e.g. /var/log/ccgateway/queue_log
+    table: bool = False
+    # The caller's name as ENTERQUEUE's fourth field (Asterisk's log-caller-id-name).
+    caller_name: bool = False
+    interval_s: float = Field(0.5, gt=0, le=60)  # how often the buffered lines are written
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -185,6 +197,10 @@ class Settings(BaseSettings):
     reports: ReportSettings = ReportSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
+    # "text" for a terminal; "json": one object per line with the call, agent, queue and
+    # campaign ids (ccgateway/logs.py)
+    log_format: Literal["text", "json"] = "text"
+    queue_log: QueueLogSettings = QueueLogSettings()
 
     @classmethod
     def settings_customise_sources(

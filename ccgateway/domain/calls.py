@@ -255,12 +255,16 @@ class CallDesk:
             return self.leg_failed(channel_id, failure, now)
         # The agent hung up a connected call: the dialplan ends the caller too; make sure.
         return [
-            *self.end(call, Outcome.ANSWERED, now),
+            *self.end(call, Outcome.ANSWERED, now, by_agent=True),
             HangUp(call.id, "agent hung up", call.pbx),
         ]
 
-    def end(self, call: Call, outcome: Outcome, now: float, detail: str = "") -> list[Command]:
-        """The call is over for the centre: the agent's work ends, the record is written."""
+    def end(
+        self, call: Call, outcome: Outcome, now: float, detail: str = "", *, by_agent: bool = False
+    ) -> list[Command]:
+        """The call is over for the centre: the agent's work ends, the record is written.
+        `by_agent`: the agent's side hung up first (told as `ended_by`: queue_log's
+        COMPLETEAGENT rather than COMPLETECALLER)."""
         for leg_id in call.conference:  # before they are let go, which forgets them
             self.legs.pop(leg_id, None)
         out = self._let_go_third_parties(call, now)
@@ -284,6 +288,8 @@ class CallDesk:
         ended: dict[str, object] = {"call_id": call.id, "outcome": outcome.value}
         if call.agent_id is not None:
             ended["agent_id"] = call.agent_id  # so an agent's stream carries its own calls' end
+        if by_agent:
+            ended["ended_by"] = "agent"
         out.append(Notify("call.ended", ended))
         out.append(CallEnded(call))
         if call.kind == "outbound":

@@ -31,6 +31,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
 from ccgateway.persistence import report_tables  # noqa: F401  (its tables, for create_all)
+from ccgateway.persistence import queue_log_tables  # noqa: F401  (its table, for create_all)
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself

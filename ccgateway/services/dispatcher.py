@@ -74,6 +74,7 @@ from ccgateway.ports import (
     TaskStore,
     UnreadableRecording,
 )
+from ccgateway.services import log_context
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.instruments import Instruments
 
@@ -198,6 +199,7 @@ class Dispatcher:
                 elif isinstance(item, tuple):
                     pbx_name, event, arrived = item
                     self.instruments.event_handled(pbx_name, time.monotonic() - arrived)
+                    log_context.about(event)  # log lines name the call, agent... it is about
                     commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
                 self.instruments.step_taken(_cause(item), time.perf_counter() - started)
@@ -239,6 +241,7 @@ class Dispatcher:
             command = self.redactions.apply(planned) if self.redactions else planned
             if command is None:
                 continue
+            log_context.about(command)  # a PBX command's task copies it with the context
             self._tap(command, now)
             if isinstance(command, DialCustomer | DialCallback):
                 # Dialling a customer waits for the writes before it (the contact saved as
@@ -278,6 +281,7 @@ class Dispatcher:
                         self._save_presence(data)
                 case Fact():  # the centre hands facts on to its parts; one here is a bug
                     raise AssertionError(f"a fact reached the shell: {command!r}")
+        log_context.clear()
 
     def _tap(self, command: Command, now: float) -> None:
         """Every tap sees the command; one that fails is logged, never stops routing."""
@@ -326,6 +330,7 @@ class Dispatcher:
         if self._saved_presence.get(agent_id) == presence:
             return
         self._saved_presence[agent_id] = presence
+        log.info("agent %s: %s%s", agent_id, state.value, f" ({reason})" if reason else "")
         self._writes.put_nowait(lambda: self._config.save_presence(agent_id, *presence))
 
     def forget_presence(self, agent_id: str) -> None:
