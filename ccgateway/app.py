@@ -34,6 +34,7 @@ from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.privacy import pseudonym
+from ccgateway.domain.webhooks import RetryPolicy
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.persistence import (
@@ -51,6 +52,7 @@ from ccgateway.persistence.privacy_store import SqlPrivacyStore
 from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
+from ccgateway.persistence.webhook_store import SqlWebhookStore
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
@@ -60,8 +62,10 @@ from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
+from ccgateway.services.webhooks import WebhookService
+from ccgateway.services.webhooks_delivery import DeliveryRules, WebhookDeliverer
 from ccgateway.services.work_service import WorkService
-from ccgateway.settings import Settings, load_settings
+from ccgateway.settings import Settings, WebhookSettings, load_settings
 
 log = logging.getLogger("ccgateway")
 
@@ -92,6 +96,7 @@ class Controller:
     # Long-running jobs beside the dispatcher (webhook deliveries, the queue_log file, the
     # reports' flush): `serve` runs each as a task and cancels it when the server stops.
     jobs: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    webhooks: WebhookDeliverer | None = None  # its `stats` and `on_delivered` for /metrics
 
 
 def build_controller(
@@ -176,6 +181,12 @@ def build_controller(
         dispatcher, recordings, recording_files, privacy_store, clock,
         agents_hear_own=settings.recordings.agents_hear_own,
     )  # fmt: skip
+    webhook_store = SqlWebhookStore(engine, now=clock.now)
+    deliverer = WebhookDeliverer(
+        dispatcher, webhook_store, clock, delivery_rules(settings.webhooks)
+    )
+    dispatcher.taps.append(deliverer)
+    webhook_service = WebhookService(dispatcher, webhook_store, deliverer, clock)
     api = create_api(
         service,
         keys,
@@ -188,8 +199,31 @@ def build_controller(
         privacy=privacy,
         retention=retention,
         recordings=listening,
+        webhooks=webhook_service,
     )
-    return Controller(settings, engine, dispatcher, service, api, retention)
+    controller = Controller(settings, engine, dispatcher, service, api, retention)
+    controller.jobs.append(deliverer.run)
+    controller.webhooks = deliverer
+    return controller
+
+
+def delivery_rules(webhooks: WebhookSettings) -> DeliveryRules:
+    """The [webhooks] settings as the deliverer takes them."""
+    retry = RetryPolicy(
+        webhooks.first_retry_s,
+        webhooks.max_retry_s,
+        webhooks.max_attempts,
+        webhooks.max_age_h * 3600,
+    )
+    return DeliveryRules(
+        retry,
+        webhooks.timeout_s,
+        webhooks.max_pending,
+        webhooks.in_flight,
+        webhooks.allow_private,
+        webhooks.keep_delivered_h * 3600,
+        webhooks.keep_dead_days * 86400,
+    )
 
 
 def privacy_key(settings: Settings) -> bytes | None:

@@ -31,6 +31,7 @@ from ccgateway.api.routes import recordings as recording_routes
 from ccgateway.api.routes import retention as retention_routes
 from ccgateway.api.routes import session as session_routes
 from ccgateway.api.routes import users as user_routes
+from ccgateway.api.routes import webhooks as webhook_routes
 from ccgateway.api.sessions import SessionManager
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
@@ -40,6 +41,7 @@ from ccgateway.services.history_service import HistoryService
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.retention_service import RetentionService
+from ccgateway.services.webhooks import WebhookService
 from ccgateway.services.work_service import WorkService
 from ccgateway.ui import router as ui_routes
 from ccgateway.ui.security import SecurityHeaders
@@ -58,6 +60,7 @@ def create_api(
     retention: RetentionService | None = None,
     recordings: RecordingService | None = None,
     max_body_bytes: int = MAX_JSON_BYTES,
+    webhooks: WebhookService | None = None,
 ) -> FastAPI:
     """The API on the services; a request body over `max_body_bytes` is refused before it
     is read (routes that take files allow their own size)."""
@@ -80,6 +83,7 @@ def create_api(
     app.state.privacy = privacy  # people's rights: erasure, export, the audit log
     app.state.retention = retention  # periods, legal holds, the purge
     app.state.recordings = recordings  # calls' recordings: pause, list, hear
+    app.state.webhooks = webhooks  # signed webhooks: subscriptions, deliveries
     install_error_handlers(app)
     routes = (skills, agents, queues, calls, callbacks, tasks, interactions, key_routes)
     dialing = (rule_sets, campaigns, contact_lists, dialer_routes)
@@ -89,6 +93,7 @@ def create_api(
         (privacy_routes, privacy),
         (retention_routes, retention),
         (recording_routes, recordings),
+        (webhook_routes, webhooks),
     )
     rights = [module for module, service in optional if service is not None]
     for module in (*routes, *dialing, *people, *desktop, *rights, events, metrics):

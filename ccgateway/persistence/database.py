@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
+from ccgateway.persistence import webhook_tables  # noqa: F401  (its tables on Base)
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself
