@@ -322,9 +322,9 @@ def address_refusal(address: str, own: Iterable[str] = ()) -> str | None:
         ip = ip.ipv4_mapped
     own_ips = {i for i in map(_ip, own) if i is not None}
     checks = (
-        (ip in own_ips, "an address of this host"),
         (ip.is_loopback, "a loopback address (this host)"),
         (ip.is_unspecified, "the unspecified address (this host)"),
+        (ip in own_ips, "an address of this host"),
         (ip.is_link_local, "a link-local address (where cloud metadata services live)"),
         (ip.is_multicast, "a multicast address"),
         (ip.is_private, "a private address"),
