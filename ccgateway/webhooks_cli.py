@@ -25,7 +25,7 @@ def add_webhooks_commands(commands: argparse._SubParsersAction[argparse.Argument
     webhooks = commands.add_parser("webhooks", help="signed webhooks", description=__doc__)
     sub = webhooks.add_subparsers(dest="webhooks_command", required=True)
     add = sub.add_parser("add", help="subscribe a URL to event types; prints its secret once")
-    add.add_argument("url")
+    add.add_argument("webhook_url", metavar="URL", help="where to POST the events")
     add.add_argument("--event", "-e", dest="events", action="append", required=True,
                      help=EVENTS_HELP)  # fmt: skip
     add.add_argument("--description", default="")
@@ -79,7 +79,7 @@ def _path(*parts: str) -> str:
 
 
 def _add(controller: Controller, args: argparse.Namespace) -> None:
-    body: dict[str, Any] = {"url": args.url, "events": args.events}
+    body: dict[str, Any] = {"url": args.webhook_url, "events": args.events}
     if args.description:
         body["description"] = args.description
     if args.secret_file is not None:

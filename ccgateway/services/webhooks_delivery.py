@@ -149,6 +149,7 @@ class WebhookDeliverer:
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._own: frozenset[str] | None = None
+        self._soonest = float("inf")  # the earliest retry this process has scheduled
         self._client = httpx.AsyncClient(
             follow_redirects=False,
             trust_env=False,  # never an HTTP_PROXY from the environment: we check addresses
@@ -214,6 +215,8 @@ class WebhookDeliverer:
 
     async def run(self) -> None:
         """Save, send and retry until cancelled; then save what is still unsaved."""
+        # httpx logs every request at INFO: our own lines say what failed, and why.
+        logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
         await self._dispatcher.started.wait()
         pruned_at = 0.0
         try:
@@ -226,8 +229,10 @@ class WebhookDeliverer:
                         await self.prune()
                 except Exception:  # the next round tries again; routing never notices
                     log.exception("webhook deliveries: a round failed")
+                pause = min(POLL_S, max(0.01, self._soonest - self._clock.now()))
+                self._soonest = float("inf")
                 try:
-                    async with asyncio.timeout(POLL_S):
+                    async with asyncio.timeout(pause):
                         await self._wake.wait()
                 except TimeoutError:
                     pass
@@ -341,6 +346,15 @@ class WebhookDeliverer:
         if next_at is None:
             self.stats.dead += 1
             log.warning("webhook delivery %s dead-lettered: %s", delivery.id, error)
+        else:
+            self._soonest = min(self._soonest, next_at)
+            log.info(
+                "webhook delivery %s, attempt %d: %s; again in %.1f s",
+                delivery.id,
+                attempts,
+                error,
+                next_at - now,
+            )
         return dataclasses.replace(
             delivery,
             state=DeliveryState.DEAD if next_at is None else DeliveryState.PENDING,

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from ccgateway.domain.errors import Conflict, NotFound
 from ccgateway.domain.webhooks import Delivery, DeliveryState, Subscription
-from ccgateway.persistence import open_database
 from ccgateway.persistence.webhook_store import SqlWebhookStore
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/ccgateway.db"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        clean = create_engine(url)
-        with clean.begin() as connection:  # whatever the last test left
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        clean.dispose()
-    engine = open_database(url)
-    yield engine
-    engine.dispose()
 
 
 def subscription(subscription_id: str = "wh_1") -> Subscription:

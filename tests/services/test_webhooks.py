@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,8 @@ def receiver() -> Iterator[WebhookReceiver]:
 
 @pytest.fixture
 async def harness() -> AsyncIterator[Harness]:
-    built = build_harness(webhook_settings())
-    async with built.running() as h:
+    async with running() as h:
         yield h
-    await deliverer(built).close()
 
 
 def deliverer(h: Harness) -> WebhookDeliverer:
@@ -70,6 +69,26 @@ async def agent(h: Harness, agent_id: str = "a1") -> None:
 
 async def set_state(h: Harness, state: AgentState, reason: str | None = None) -> None:
     await h.controller.service.set_agent_state("a1", state, reason)
+
+
+async def two_changes_to_a_failing_receiver(h: Harness, receiver: WebhookReceiver) -> str:
+    """Agent a1 made available, then paused, with the receiver answering 500: the webhook."""
+    await agent(h)
+    created = await subscribe(h, receiver.url, ["agent.state"])
+    receiver.mode = "fail"
+    await set_state(h, AgentState.AVAILABLE)
+    await set_state(h, AgentState.PAUSED, "lunch")
+    webhook_id: str = created["id"]
+    return webhook_id
+
+
+@asynccontextmanager
+async def running(**changes: Any) -> AsyncIterator[Harness]:
+    """A harness on webhook settings with `changes`, running; its deliverer closed after."""
+    built = build_harness(webhook_settings(**changes))
+    async with built.running() as h:
+        yield h
+    await deliverer(built).close()
 
 
 async def rounds(h: Harness, count: int = 6) -> None:
@@ -129,15 +148,11 @@ async def test_a_call_is_told_from_queued_to_ended_with_its_record(
 async def test_a_failure_is_retried_with_back_off_and_the_next_waits_its_turn(
     harness: Harness, receiver: WebhookReceiver
 ) -> None:
-    await agent(harness)
-    created = await subscribe(harness, receiver.url, ["agent.state"])
-    receiver.mode = "fail"
-    await set_state(harness, AgentState.AVAILABLE)
-    await set_state(harness, AgentState.PAUSED, "lunch")
+    webhook_id = await two_changes_to_a_failing_receiver(harness, receiver)
     await rounds(harness, 3)
     [first] = receiver.all()  # tried once; the second waits behind it
     assert first.status == 500 and first.event["data"]["state"] == "available"
-    [pending_second, pending_first] = await deliveries(harness, created["id"], "pending")
+    [pending_second, pending_first] = await deliveries(harness, webhook_id, "pending")
     assert pending_first["attempts"] == 1 and pending_first["last_error"] == "HTTP 500"
     assert pending_second["attempts"] == 0
     await harness.advance(4.9)  # the first retry comes 5-10 s later (jittered)
@@ -149,32 +164,27 @@ async def test_a_failure_is_retried_with_back_off_and_the_next_waits_its_turn(
     delivered = receiver.delivered()
     assert [r.event["data"]["state"] for r in delivered] == ["available", "paused"]
     assert delivered[0].delivery_id == first.delivery_id  # the same id on the retry
-    [second, again] = await deliveries(harness, created["id"], "delivered")
+    [second, again] = await deliveries(harness, webhook_id, "delivered")
     assert (again["attempts"], second["attempts"]) == (2, 1)
 
 
 async def test_given_up_it_is_dead_lettered_and_can_be_redelivered(
     receiver: WebhookReceiver,
 ) -> None:
-    built = build_harness(webhook_settings(max_attempts=2))
-    async with built.running() as h:
-        await agent(h)
-        created = await subscribe(h, receiver.url, ["agent.state"])
-        receiver.mode = "fail"
-        await set_state(h, AgentState.AVAILABLE)
-        await set_state(h, AgentState.PAUSED, "lunch")
+    async with running(max_attempts=2) as h:
+        webhook_id = await two_changes_to_a_failing_receiver(h, receiver)
         await rounds(h, 2)
         await h.advance(10)
         await rounds(h, 1)  # the second attempt: given up; the next in line may go
-        [dead] = await deliveries(h, created["id"], "dead")
+        [dead] = await deliveries(h, webhook_id, "dead")
         assert dead["attempts"] == 2 and dead["last_error"] == "HTTP 500"
         assert dead["payload"]["data"]["state"] == "available"
         await rounds(h, 1)
         assert receiver.all()[-1].event["data"]["state"] == "paused"
-        listed = (await request(h, "GET", f"/v1/webhooks/{created['id']}")).json()
+        listed = (await request(h, "GET", f"/v1/webhooks/{webhook_id}")).json()
         assert listed["dead"] == 1
         receiver.mode = "ok"
-        path = f"/v1/webhooks/{created['id']}/deliveries/{dead['id']}/redeliver"
+        path = f"/v1/webhooks/{webhook_id}/deliveries/{dead['id']}/redeliver"
         answer = await request(h, "POST", path)
         assert answer.status_code == 202 and answer.json()["state"] == "pending"
         assert (await request(h, "POST", path)).status_code == 409  # pending already
@@ -183,7 +193,6 @@ async def test_given_up_it_is_dead_lettered_and_can_be_redelivered(
         ids = [r.delivery_id for r in receiver.delivered()]
         assert dead["id"] in ids  # the same delivery id: receivers deduplicate on it
         assert deliverer(h).stats.dead == 1
-    await deliverer(built).close()
 
 
 async def test_slow_and_down_receivers_time_out_and_are_retried(
@@ -209,8 +218,7 @@ async def test_slow_and_down_receivers_time_out_and_are_retried(
 
 
 async def test_a_held_delivery_never_holds_up_routing(receiver: WebhookReceiver) -> None:
-    built = build_harness(webhook_settings(timeout_s=60))
-    async with built.running() as h:
+    async with running(timeout_s=60) as h:
         await agent(h)
         await subscribe(h, receiver.url, ["agent.state"])
         receiver.mode = "hold"  # answers only when released
@@ -225,14 +233,12 @@ async def test_a_held_delivery_never_holds_up_routing(receiver: WebhookReceiver)
         await sending
         await rounds(h, 4)
         assert len(receiver.delivered()) == 4
-    await deliverer(built).close()
 
 
 async def test_too_many_pending_dead_letters_the_oldest_and_counts_them(
     receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built = build_harness(webhook_settings(max_pending=3))
-    async with built.running() as h:
+    async with running(max_pending=3) as h:
         await agent(h)
         created = await subscribe(h, receiver.url, ["agent.state"])
         receiver.stop()
@@ -253,14 +259,12 @@ async def test_too_many_pending_dead_letters_the_oldest_and_counts_them(
             await set_state(h, state, "x" if state is AgentState.PAUSED else None)
         await set_state(h, AgentState.AVAILABLE)
         assert deliverer(h).stats.unsaved_dropped == 1
-    await deliverer(built).close()
 
 
 async def test_inner_addresses_are_refused_unless_the_config_allows_them(
     receiver: WebhookReceiver,
 ) -> None:
-    built = build_harness(webhook_settings(allow_private=False))
-    async with built.running() as h:
+    async with running(allow_private=False) as h:
         body = {"url": receiver.url, "events": ["agent.state"]}
         refused = await request(h, "POST", "/v1/webhooks", body)
         assert refused.status_code == 422
@@ -278,7 +282,6 @@ async def test_inner_addresses_are_refused_unless_the_config_allows_them(
         [pending] = await deliveries(h, created["id"], "pending")
         assert "UnsafeAddress" in pending["last_error"] and "loopback" in pending["last_error"]
         assert receiver.all() == []
-    await deliver.close()
 
 
 async def test_pending_deliveries_survive_a_restart_with_their_ids(
