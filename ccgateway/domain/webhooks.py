@@ -300,6 +300,8 @@ def parse_url(url: str) -> Target:
         raise InvalidValue(f"webhook URL {url!r}: only http:// and https:// are sent to")
     if parts.username is not None or parts.password is not None:
         raise InvalidValue("a webhook URL may not carry a user or password: use the secret")
+    if port == 0:
+        raise InvalidValue(f"webhook URL {url!r}: port 0 cannot be sent to")
     if parts.fragment:
         raise InvalidValue("a webhook URL may not have a #fragment")
     host = (parts.hostname or "").lower()

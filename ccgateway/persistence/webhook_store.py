@@ -82,14 +82,16 @@ class SqlWebhookStore(SqlStore):
     def add_deliveries(
         self, deliveries: Sequence[Delivery], max_pending: int, now: float
     ) -> dict[str, int]:
-        """Store new deliveries (those of a subscription deleted meanwhile are dropped);
-        where a subscription then has more than `max_pending` pending, its oldest are
+        """Store new deliveries (those of a subscription deleted meanwhile, and those
+        stored already, are left out: a save cut off by a stop is simply made again); where
+        a subscription then has more than `max_pending` pending, its oldest are
         dead-lettered and counted on it. Returns how many were dead-lettered per
         subscription."""
         overflowed: dict[str, int] = {}
         with self._writing("webhook deliveries") as session:
             known = set(session.scalars(select(WebhookSubscriptionRow.id)))
-            kept = [d for d in deliveries if d.subscription_id in known]
+            stored = _stored_ids(session, [d.id for d in deliveries])
+            kept = [d for d in deliveries if d.subscription_id in known and d.id not in stored]
             if kept:
                 session.execute(
                     insert(WebhookDeliveryRow), [_delivery_columns(d, now) for d in kept]
@@ -203,6 +205,14 @@ class SqlWebhookStore(SqlStore):
                 )
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _stored_ids(session: Session, ids: list[str], chunk: int = 1000) -> set[str]:
+    d = WebhookDeliveryRow
+    found: set[str] = set()
+    for start in range(0, len(ids), chunk):
+        found.update(session.scalars(select(d.id).where(d.id.in_(ids[start : start + chunk]))))
+    return found
 
 
 def _pending_count(session: Session, subscription_id: str) -> int:

@@ -150,12 +150,7 @@ class WebhookDeliverer:
         self._wake = asyncio.Event()
         self._own: frozenset[str] | None = None
         self._soonest = float("inf")  # the earliest retry this process has scheduled
-        self._client = httpx.AsyncClient(
-            follow_redirects=False,
-            trust_env=False,  # never an HTTP_PROXY from the environment: we check addresses
-            timeout=httpx.Timeout(rules.timeout_s),
-            headers={"User-Agent": USER_AGENT},
-        )
+        self._client: httpx.AsyncClient | None = None  # made at the first attempt
 
     # --- the tap: in the dispatcher's turn, no I/O ---------------------------------------
 
@@ -261,7 +256,21 @@ class WebhookDeliverer:
                 self._unsaved.clear()
             except Exception:
                 log.exception("%d webhook deliveries not saved at the stop", len(self._unsaved))
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP client, made when first needed (its TLS set-up costs 20-30 ms, which a
+        controller with no webhooks, or a test's, need not pay)."""
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                follow_redirects=False,
+                trust_env=False,  # never an HTTP_PROXY from the environment: we check addresses
+                timeout=httpx.Timeout(self.rules.timeout_s),
+                headers={"User-Agent": USER_AGENT},
+            )
+        return self._client
 
     async def prune(self) -> int:
         now = self._clock.now()
@@ -277,6 +286,9 @@ class WebhookDeliverer:
         save = partial(self._store.add_deliveries, batch, self.rules.max_pending, now)
         try:
             overflowed = await self._dispatcher.write(save)
+        except asyncio.CancelledError:  # stopping: `close` saves them (again, if need be)
+            self._unsaved.extendleft(reversed(batch))
+            raise
         except Exception:
             log.exception("saving %d webhook deliveries failed: tried again", len(batch))
             self._unsaved.extendleft(reversed(batch[-UNSAVED_MAX:]))
@@ -387,10 +399,11 @@ class WebhookDeliverer:
                 if target.scheme == "https" and not target.is_address:
                     extensions["sni_hostname"] = target.host
                 url = f"{target.scheme}://{_bracketed(address)}:{target.port}{target.path}"
-                request = self._client.build_request(
+                client = self._http()
+                request = client.build_request(
                     "POST", url, content=body, headers=headers, extensions=extensions
                 )
-                response = await self._client.send(request, stream=True)
+                response = await client.send(request, stream=True)
                 await response.aclose()  # the status is all we want of it
         except TimeoutError:
             return None, f"no answer within {timeout:g} s"

@@ -142,6 +142,7 @@ def test_back_off_doubles_with_jitter_up_to_a_ceiling_then_dead() -> None:
         ("https:///nohost", "host"),
         ("https://exa mple.com/", "without spaces"),
         ("https://example.com:99999/", "not a URL"),
+        ("https://example.com:0/", "port 0"),
         ("https://bad_host!.com/", "host"),
         ("https://example.com/" + "a" * 2000, "2000"),
     ],

@@ -41,6 +41,8 @@ def test_only_the_head_of_each_line_is_due(engine: Engine) -> None:
     store = SqlWebhookStore(engine)
     store.add_subscription(subscription())
     store.add_deliveries([delivery(1), delivery(2), delivery(3, "agent:a2")], 100, now=5)
+    # a save made again (cut off by a stop the first time) adds nothing twice
+    assert store.add_deliveries([delivery(1), delivery(2)], 100, now=6) == {}
     assert [d.seq for d in store.due("wh_1", now=10, limit=10)] == [1, 3]
     assert [d.seq for d in store.due("wh_1", now=2, limit=10)] == [1]  # 3 is not due yet
     assert [d.seq for d in store.due("wh_1", now=10, limit=10, busy={"whd_wh_1_1"})] == [3]

@@ -282,6 +282,9 @@ async def test_inner_addresses_are_refused_unless_the_config_allows_them(
         [pending] = await deliveries(h, created["id"], "pending")
         assert "UnsafeAddress" in pending["last_error"] and "loopback" in pending["last_error"]
         assert receiver.all() == []
+        moved = {"url": "http://10.1.2.3/hooks"}
+        patched = await request(h, "PATCH", f"/v1/webhooks/{created['id']}", moved)
+        assert patched.status_code == 422 and "10.1.2.3 is a private address" in patched.text
 
 
 async def test_pending_deliveries_survive_a_restart_with_their_ids(
