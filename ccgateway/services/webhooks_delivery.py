@@ -144,6 +144,10 @@ class WebhookDeliverer:
         self._mapper = EventMapper()
         self._subscriptions = {s.id: s for s in store.subscriptions()}
         self._seq = store.max_seq()
+        # Ids: random per run, counted within it (a random id per delivery cost a system
+        # call in the dispatcher's turn); unique across restarts and controllers.
+        self._run_id = secrets.token_hex(8)
+        self._events = 0
         self._unsaved: deque[Delivery] = deque()
         self._busy: dict[str, set[str]] = {}  # subscription -> deliveries being sent
         self._attempts: set[asyncio.Task[None]] = set()
@@ -161,12 +165,13 @@ class WebhookDeliverer:
                 self._queue(event, wanting, now)
 
     def _queue(self, event: WebhookEvent, subscriptions: list[Subscription], now: float) -> None:
-        event_id = f"evt_{secrets.token_hex(12)}"
+        self._events += 1
+        event_id = f"evt_{self._run_id}{self._events:x}"
         body = delivery_body(event_id, event, now)
         for subscription in subscriptions:
             self._seq += 1
             delivery = Delivery(
-                f"whd_{secrets.token_hex(12)}",
+                f"whd_{self._run_id}{self._seq:x}",
                 subscription.id,
                 self._seq,
                 event_id,
