@@ -5,13 +5,15 @@ stored, and sent, signed, until the receiver says 2xx.
                                                                           │ due, head of line
     receiver ◀── POST, signed, timed out ── attempt ──write()──▶ delivered / retry / dead
 
-`observe` (a `CommandTap`) only maps the command to events (domain/webhooks.py) and appends
-a delivery per matching subscription to the intake: no I/O. The job (`run`, one of
-`Controller.jobs`) saves the intake in one batch per round through the dispatcher's writer,
-then starts the attempts that are due: at most `in_flight` at once per subscription, so a
-slow receiver holds up only its own deliveries. Each attempt resolves the host again and
-checks every address it gets (a name re-pointed at an inner address after it was accepted is
-refused), then connects to that checked address (TLS still verified against the name).
+`observe` (a `CommandTap`) only maps the command to events (domain/webhooks.py) and notes
+each event with the subscriptions that want it in the intake: no I/O, no JSON
+(benchmarks/webhook_tap.py: 2-4 µs a command). The job (`run`, one of `Controller.jobs`)
+saves the intake in one batch per round through the dispatcher's writer, whose thread makes
+the bodies and delivery records, then starts the attempts that are due: at most
+`in_flight` at once per subscription, so a slow receiver holds up only its own deliveries.
+Each attempt resolves the host again and checks every address it gets (a name re-pointed
+at an inner address after it was accepted is refused), then connects to that checked
+address (TLS still verified against the name).
 
 At least once: an attempt cut off by a stop leaves its delivery pending, and it is sent
 again after the restart with the same delivery id. What was observed but not yet saved when
@@ -32,7 +34,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import httpx
 
@@ -119,6 +121,17 @@ class WebhookStats:
     last_delay_s: float | None = None
 
 
+class _Observed(NamedTuple):
+    """An event observed, not yet saved: its deliveries are numbered `first` onwards, one
+    per subscription, in order."""
+
+    event: WebhookEvent
+    at: float
+    number: int  # of the event within this run
+    first: int
+    subscription_ids: tuple[str, ...]
+
+
 class WebhookDeliverer:
     def __init__(
         self,
@@ -148,7 +161,8 @@ class WebhookDeliverer:
         # call in the dispatcher's turn); unique across restarts and controllers.
         self._run_id = secrets.token_hex(8)
         self._events = 0
-        self._unsaved: deque[Delivery] = deque()
+        self._unsaved: deque[_Observed] = deque()
+        self._unsaved_count = 0  # the deliveries in it
         self._busy: dict[str, set[str]] = {}  # subscription -> deliveries being sent
         self._attempts: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
@@ -165,30 +179,63 @@ class WebhookDeliverer:
                 self._queue(event, wanting, now)
 
     def _queue(self, event: WebhookEvent, subscriptions: list[Subscription], now: float) -> None:
+        """Only what the event is and who wants it: its body and deliveries are made in
+        the writer's thread when saved (`_materialise`), out of the dispatcher's turn."""
         self._events += 1
-        event_id = f"evt_{self._run_id}{self._events:x}"
-        body = delivery_body(event_id, event, now)
-        for subscription in subscriptions:
-            self._seq += 1
-            delivery = Delivery(
-                f"whd_{self._run_id}{self._seq:x}",
-                subscription.id,
-                self._seq,
-                event_id,
-                event.type,
-                event.order_key,
-                body,
-                created_at=now,
-                next_at=now,
-                queued_at=now,
-            )
-            if len(self._unsaved) >= UNSAVED_MAX:
-                self._unsaved.popleft()
-                self.stats.unsaved_dropped += 1
-                if self.stats.unsaved_dropped % 1000 == 1:
-                    log.error("webhook deliveries dropped unsaved: the database is far behind")
-            self._unsaved.append(delivery)
+        first = self._seq + 1
+        self._seq += len(subscriptions)
+        observed = _Observed(event, now, self._events, first, tuple(s.id for s in subscriptions))
+        while self._unsaved and self._unsaved_count + len(subscriptions) > UNSAVED_MAX:
+            dropped = len(self._unsaved.popleft().subscription_ids)
+            self._unsaved_count -= dropped
+            self.stats.unsaved_dropped += dropped
+            log.error("webhook deliveries dropped unsaved: the database is far behind")
+        self._unsaved.append(observed)
+        self._unsaved_count += len(subscriptions)
         self._wake.set()
+
+    def _materialise(self, observed: Sequence[_Observed]) -> list[Delivery]:
+        """The deliveries of what was observed: one body per event, one delivery per
+        subscription (a pure function of the items: safe in the writer's thread)."""
+        deliveries = []
+        for event, at, number, first, subscription_ids in observed:
+            event_id = f"evt_{self._run_id}{number:x}"
+            body = delivery_body(event_id, event, at)
+            for seq, subscription_id in enumerate(subscription_ids, start=first):
+                delivery = Delivery(
+                    f"whd_{self._run_id}{seq:x}",
+                    subscription_id,
+                    seq,
+                    event_id,
+                    event.type,
+                    event.order_key,
+                    body,
+                    created_at=at,
+                    next_at=at,
+                    queued_at=at,
+                )
+                deliveries.append(delivery)
+        return deliveries
+
+    def _take_unsaved(self) -> list[_Observed]:
+        taken = list(self._unsaved)
+        self._unsaved.clear()
+        self._unsaved_count = 0
+        return taken
+
+    def _put_back(self, observed: list[_Observed]) -> None:
+        """Unsaved again, oldest first, as far as the bound allows."""
+        for item in reversed(observed):
+            if self._unsaved_count + len(item.subscription_ids) > UNSAVED_MAX:
+                self.stats.unsaved_dropped += len(item.subscription_ids)
+                continue
+            self._unsaved.appendleft(item)
+            self._unsaved_count += len(item.subscription_ids)
+
+    def _save_now(self, observed: list[_Observed], now: float) -> dict[str, int]:
+        """In the writer's thread (or at the stop): the deliveries made and stored."""
+        deliveries = self._materialise(observed)
+        return self._store.add_deliveries(deliveries, self.rules.max_pending, now)
 
     # --- subscriptions, as the service changes them --------------------------------------
 
@@ -206,7 +253,8 @@ class WebhookDeliverer:
         """A `ping` event for this subscription alone, through the same line as any."""
         event = WebhookEvent("ping", f"ping:{subscription.id}", {"webhook_id": subscription.id})
         self._queue(event, [subscription], now)
-        return self._unsaved[-1]
+        [delivery] = self._materialise([self._unsaved[-1]])
+        return delivery
 
     def wake(self) -> None:
         self._wake.set()
@@ -254,13 +302,11 @@ class WebhookDeliverer:
             task.cancel()
         await asyncio.gather(*self._attempts, return_exceptions=True)
         if self._unsaved:
+            count = self._unsaved_count
             try:
-                self._store.add_deliveries(
-                    list(self._unsaved), self.rules.max_pending, self._clock.now()
-                )
-                self._unsaved.clear()
+                self._save_now(self._take_unsaved(), self._clock.now())
             except Exception:
-                log.exception("%d webhook deliveries not saved at the stop", len(self._unsaved))
+                log.exception("%d webhook deliveries not saved at the stop", count)
         if self._client is not None:
             await self._client.aclose()
             self._client = None
@@ -285,18 +331,17 @@ class WebhookDeliverer:
     async def _save(self) -> None:
         if not self._unsaved:
             return
-        batch = list(self._unsaved)
-        self._unsaved.clear()
-        now = self._clock.now()
-        save = partial(self._store.add_deliveries, batch, self.rules.max_pending, now)
+        batch = self._take_unsaved()
         try:
-            overflowed = await self._dispatcher.write(save)
+            overflowed = await self._dispatcher.write(
+                partial(self._save_now, batch, self._clock.now())
+            )
         except asyncio.CancelledError:  # stopping: `close` saves them (again, if need be)
-            self._unsaved.extendleft(reversed(batch))
+            self._put_back(batch)
             raise
         except Exception:
-            log.exception("saving %d webhook deliveries failed: tried again", len(batch))
-            self._unsaved.extendleft(reversed(batch[-UNSAVED_MAX:]))
+            log.exception("saving webhook deliveries failed: tried again")
+            self._put_back(batch)
             return
         for subscription_id, count in overflowed.items():
             self.stats.overflowed += count
