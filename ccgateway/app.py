@@ -35,6 +35,7 @@ from ccgateway.domain.center import Center
 from ccgateway.domain.figures import Figures
 from ccgateway.domain.privacy import pseudonym
 from ccgateway.domain.queue_log import QueueLog
+from ccgateway.domain.webhooks import RetryPolicy
 from ccgateway.logs import configure_logging, uvicorn_log_config
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
@@ -56,6 +57,7 @@ from ccgateway.persistence.recording_store import RecordingFiles, SqlRecordingSt
 from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
+from ccgateway.persistence.webhook_store import SqlWebhookStore
 from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
@@ -68,8 +70,10 @@ from ccgateway.services.queue_log_feed import QueueLogFeed, QueueLogSink, Runner
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
+from ccgateway.services.webhooks import WebhookService
+from ccgateway.services.webhooks_delivery import DeliveryRules, WebhookDeliverer
 from ccgateway.services.work_service import WorkService
-from ccgateway.settings import Settings, load_settings
+from ccgateway.settings import Settings, WebhookSettings, load_settings
 
 log = logging.getLogger("ccgateway")
 
@@ -104,6 +108,7 @@ class Controller:
     # flush): uvicorn raises SIGTERM again once it has shut down, so a job's `finally` never
     # runs on a service manager's stop.
     stops: list[Callable[[], Coroutine[Any, Any, None]]] = field(default_factory=list)
+    webhooks: WebhookDeliverer | None = None  # its `stats` and `on_delivered` for /metrics
 
 
 def build_controller(
@@ -195,6 +200,12 @@ def build_controller(
         dispatcher, recordings, recording_files, privacy_store, clock,
         agents_hear_own=settings.recordings.agents_hear_own,
     )  # fmt: skip
+    webhook_store = SqlWebhookStore(engine, now=clock.now)
+    deliverer = WebhookDeliverer(
+        dispatcher, webhook_store, clock, delivery_rules(settings.webhooks)
+    )
+    dispatcher.taps.append(deliverer)
+    webhook_service = WebhookService(dispatcher, webhook_store, deliverer, clock)
     api = create_api(
         service,
         keys,
@@ -208,11 +219,16 @@ def build_controller(
         retention=retention,
         recordings=listening,
         reports=reports,
+        webhooks=webhook_service,
     )
     api.state.instruments = instruments  # GET /metrics renders its registry
     controller = Controller(settings, engine, dispatcher, service, api, retention)
     controller.jobs.append(reports.run)  # the reports' flushes
     controller.stops.append(reports.flush)  # and the last one
+    controller.jobs.append(deliverer.run)
+    controller.stops.append(deliverer.save_observed)  # what it holds in memory, stored
+    controller.webhooks = deliverer
+    deliverer.on_delivered = instruments.webhook_delivered
     add_queue_log(controller, center, clock.now())
     return controller
 
@@ -236,6 +252,25 @@ def add_queue_log(controller: Controller, center: Center, now: float) -> None:
     controller.dispatcher.taps.append(feed)
     controller.jobs.append(feed.run)
     controller.stops.append(feed.flush)  # the last lines, while the writer still runs
+
+
+def delivery_rules(webhooks: WebhookSettings) -> DeliveryRules:
+    """The [webhooks] settings as the deliverer takes them."""
+    retry = RetryPolicy(
+        webhooks.first_retry_s,
+        webhooks.max_retry_s,
+        webhooks.max_attempts,
+        webhooks.max_age_h * 3600,
+    )
+    return DeliveryRules(
+        retry,
+        webhooks.timeout_s,
+        webhooks.max_pending,
+        webhooks.in_flight,
+        webhooks.allow_private,
+        webhooks.keep_delivered_h * 3600,
+        webhooks.keep_dead_days * 86400,
+    )
 
 
 def privacy_key(settings: Settings) -> bytes | None:

@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     from ccgateway.sandbox.cli import add_sandbox_commands
     from ccgateway.sim.cli import add_simulate_commands
     from ccgateway.users_cli import add_users_commands
+    from ccgateway.webhooks_cli import add_webhooks_commands
 
     add_sandbox_commands(commands)
     add_demo_command(commands)
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_simulate_commands(commands)
     add_users_commands(commands)
     add_purge_command(commands)
+    add_webhooks_commands(commands)
     return parser
 
 

@@ -183,6 +183,22 @@ class QueueLogSettings(BaseModel):
     interval_s: float = Field(0.5, gt=0, le=60)  # how often the buffered lines are written
 
 
+class WebhookSettings(BaseModel):
+    """Signed webhooks (services/webhooks*.py). Only an admin with this config may let
+    webhooks reach this host or private networks (`allow_private`): the API cannot."""
+
+    allow_private: bool = False
+    timeout_s: float = Field(10.0, gt=0, le=120)  # each attempt, DNS to the answer's status
+    first_retry_s: float = Field(10.0, gt=0, le=86400)  # doubled after each failure ...
+    max_retry_s: float = Field(3600.0, gt=0, le=86400)  # ... up to this
+    max_attempts: int = Field(20, ge=1, le=1000)
+    max_age_h: float = Field(24.0, gt=0, le=24 * 30)  # then dead-lettered
+    max_pending: int = Field(10_000, ge=1, le=10_000_000)  # per subscription; oldest dead
+    in_flight: int = Field(4, ge=1, le=100)  # attempts at once per subscription
+    keep_delivered_h: float = Field(72.0, ge=0, le=24 * 3650)
+    keep_dead_days: float = Field(30.0, ge=0, le=3650)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -195,6 +211,7 @@ class Settings(BaseSettings):
     retention: RetentionSettings = RetentionSettings()
     recordings: RecordingSettings = RecordingSettings()
     reports: ReportSettings = ReportSettings()
+    webhooks: WebhookSettings = WebhookSettings()
     admin_key: SecretStr | None = None  # CCGW_ADMIN_KEY, the documented short form
     log_level: str = "INFO"
     # "text" for a terminal; "json": one object per line with the call, agent, queue and

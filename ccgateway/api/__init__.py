@@ -32,6 +32,7 @@ from ccgateway.api.routes import reports as report_routes
 from ccgateway.api.routes import retention as retention_routes
 from ccgateway.api.routes import session as session_routes
 from ccgateway.api.routes import users as user_routes
+from ccgateway.api.routes import webhooks as webhook_routes
 from ccgateway.api.sessions import SessionManager
 from ccgateway.ports import KeyStore
 from ccgateway.services.center_service import CenterService
@@ -42,6 +43,7 @@ from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
+from ccgateway.services.webhooks import WebhookService
 from ccgateway.services.work_service import WorkService
 from ccgateway.ui import router as ui_routes
 from ccgateway.ui.security import SecurityHeaders
@@ -61,6 +63,7 @@ def create_api(
     recordings: RecordingService | None = None,
     max_body_bytes: int = MAX_JSON_BYTES,
     reports: ReportService | None = None,
+    webhooks: WebhookService | None = None,
 ) -> FastAPI:
     """The API on the services; a request body over `max_body_bytes` is refused before it
     is read (routes that take files allow their own size)."""
@@ -84,6 +87,7 @@ def create_api(
     app.state.retention = retention  # periods, legal holds, the purge
     app.state.recordings = recordings  # calls' recordings: pause, list, hear
     app.state.reports = reports  # interval reports per queue, agent and campaign
+    app.state.webhooks = webhooks  # signed webhooks: subscriptions, deliveries
     install_error_handlers(app)
     routes = (skills, agents, queues, calls, callbacks, tasks, interactions, key_routes)
     dialing = (rule_sets, campaigns, contact_lists, dialer_routes)
@@ -94,6 +98,7 @@ def create_api(
         (retention_routes, retention),
         (recording_routes, recordings),
         (report_routes, reports),
+        (webhook_routes, webhooks),
     )
     rights = [module for module, service in optional if service is not None]
     for module in (*routes, *dialing, *people, *desktop, *rights, events, metrics):

@@ -5,6 +5,8 @@
     ├── Conflict                409 conflict
     ├── InvalidTransition       409 invalid-transition
     └── InvalidValue            422 invalid-value       a value breaks a rule of the model
+        └── UnsafeAddress       422 unsafe-address      a webhook URL on this host or a
+                                                        private network (domain/webhooks.py)
     RequestValidationError      422 invalid-request     malformed JSON, a wrong type, a missing
                                                         or unknown field; details list each one
     ApiError (this module)
@@ -32,6 +34,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ccgateway.domain.errors import Conflict, DomainError, InvalidTransition, InvalidValue, NotFound
+from ccgateway.domain.webhooks import UnsafeAddress
 from ccgateway.services.privacy_service import NoPrivacyKey
 
 
@@ -63,6 +66,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     Conflict: (409, "conflict"),
     InvalidTransition: (409, "invalid-transition"),
     InvalidValue: (422, "invalid-value"),
+    UnsafeAddress: (422, "unsafe-address"),
     RequestValidationError: (422, "invalid-request"),
     Unauthenticated: (401, "unauthenticated"),
     Forbidden: (403, "forbidden"),

@@ -30,8 +30,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import StaticPool
 
-from ccgateway.persistence import report_tables  # noqa: F401  (its tables, for create_all)
-from ccgateway.persistence import queue_log_tables  # noqa: F401  (its table, for create_all)
+from ccgateway.persistence import (
+    queue_log_tables,  # noqa: F401  (its table, for create_all)
+    report_tables,  # noqa: F401  (its tables, for create_all)
+    webhook_tables,  # noqa: F401  (its tables on Base)
+)
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base, SchemaVersion
 
 # The dialer's records are append-only (domain/outbound/records.py): the database itself

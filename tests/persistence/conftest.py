@@ -9,8 +9,12 @@ import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from ccgateway.persistence import open_database
 
 
 def _free_port() -> int:
@@ -67,3 +71,19 @@ def postgres_url() -> Iterator[str]:
     finally:
         as_postgres(f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop")
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """A database with the schema on SQLite, then on PostgreSQL (emptied first)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/ccgateway.db"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        clean = create_engine(url)
+        with clean.begin() as connection:  # whatever the last test left
+            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        clean.dispose()
+    engine = open_database(url)
+    yield engine
+    engine.dispose()
