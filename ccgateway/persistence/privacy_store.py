@@ -26,6 +26,7 @@ from ccgateway.domain.privacy import FORGOTTEN_REGISTER, FieldKey
 from ccgateway.persistence.database import PERSONAL_COLUMNS
 from ccgateway.persistence.outbound_codec import strings_from_json
 from ccgateway.persistence.outbound_store import INTERNAL
+from ccgateway.persistence.queue_log_tables import QueueLogRow
 from ccgateway.persistence.stores import SqlStore
 from ccgateway.persistence.tables import (
     AuditRow,
@@ -41,6 +42,7 @@ from ccgateway.persistence.tables import (
     SuppressionRow,
     TaskRow,
 )
+from ccgateway.persistence.webhook_tables import WebhookDeliveryRow
 from ccgateway.ports import AuditEntry, Objection
 
 
@@ -122,6 +124,8 @@ class SqlPrivacyStore(SqlStore):
                 "notes": (NoteRow, _notes_of(number, dial_ids)),
                 "tasks": (TaskRow, _tasks_mentioning(number)),
                 "recordings": (RecordingRow, RecordingRow.caller_number == number),
+                "webhook_deliveries": (WebhookDeliveryRow, _deliveries_of(number)),
+                "queue_log": (QueueLogRow, _queue_log_of(number)),
                 "suppressions": (SuppressionRow, SuppressionRow.number == number),
             }
             return {kind: _rows(session, table, where) for kind, (table, where) in found.items()}
@@ -157,8 +161,27 @@ def _erase_person(session: Session, number: str, pseudonym: str, at: float) -> d
         "dispositions": _erase(session, DispositionRow, DispositionRow.dial_id.in_(dial_ids), at),
         "refusals": _erase(session, RefusalRow, RefusalRow.number == number, at),
         "recordings": _delete(session, RecordingRow, RecordingRow.caller_number == number),
+        "webhook_deliveries": _delete(session, WebhookDeliveryRow, _deliveries_of(number)),
+        "queue_log": _blank_queue_log(session, number),
         "suppressions": _suppress_as(session, number, pseudonym, at),
     }
+
+
+def _deliveries_of(number: str) -> ColumnElement[bool]:
+    """Webhook deliveries whose body (JSON) names the number as a value of its own."""
+    return WebhookDeliveryRow.body.contains(json.dumps(number), autoescape=True)
+
+
+def _queue_log_of(number: str) -> ColumnElement[bool]:
+    """The queue_log's lines that carry the number: ENTERQUEUE's caller id (data2)."""
+    return QueueLogRow.data2 == number
+
+
+def _blank_queue_log(session: Session, number: str) -> int:
+    """The caller's number and name (ENTERQUEUE's data2 and data4) blanked: the lines stay,
+    so the reporting tools that read the table count the same calls."""
+    statement = update(QueueLogRow).where(_queue_log_of(number)).values(data2="", data4="")
+    return _count(session.execute(statement))
 
 
 def _audit(session: Session, entry: AuditEntry) -> None:

@@ -75,9 +75,14 @@ KEPT = (
         "outside ccgateway: they age out under their own retention",
     ),
     Kept(
+        "the queue_log file",
+        "untouched",
+        "an append-only feed for app_queue's reporting tools: logrotate ages it out (README)",
+    ),
+    Kept(
         "copies handed out before",
         "untouched: exports downloaded, events clients of the event stream already received, "
-        "the controller's own log output",
+        "the controller's own log output, webhooks delivered before",
         "beyond ccgateway's reach: their holders must be told",
     ),
 )
@@ -104,6 +109,12 @@ STORES = (
     Store("refusals", ANONYMISED, "refused dials: 'erased' for the number and contact id"),
     Store("recordings", DELETED, "recordings of their calls: the rows"),
     Store("recording_files", DELETED, "the recordings' audio files"),
+    Store(
+        "webhook_deliveries",
+        DELETED,
+        "webhook deliveries naming the number, pending, delivered or dead-lettered",
+    ),
+    Store("queue_log", ANONYMISED, "the queue_log table: the caller's number and name blanked"),
     Store(
         "suppressions",
         "replaced by the keyed hash",

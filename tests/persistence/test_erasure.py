@@ -22,15 +22,19 @@ from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.outbound.campaigns import CampaignState
 from ccgateway.domain.outbound.records import DialRecord
 from ccgateway.domain.privacy import field_key, pseudonym
+from ccgateway.domain.queue_log import QueueLogLine
 from ccgateway.domain.recording import Recording
 from ccgateway.domain.records import Callback, Task
+from ccgateway.domain.webhooks import Delivery, Subscription
 from ccgateway.persistence import SqlCallbackStore, SqlInteractionStore, SqlTaskStore, privacy_store
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
+from ccgateway.persistence.queue_log_tables import SqlQueueLogStore
 from ccgateway.persistence.recording_store import SqlRecordingStore
 from ccgateway.persistence.tables import SCHEMA_VERSION, Base
+from ccgateway.persistence.webhook_store import SqlWebhookStore
 from ccgateway.ports import Note
 from ccgateway.settings import PrivacySettings, RecordingSettings
 from ccgateway.testing import ManualClock, build_harness, hermetic_settings
@@ -106,6 +110,22 @@ def seed(engine: Engine) -> None:
         SqlRecordingStore(engine).save(recording)
     outbound.suppress("internal", [ANN.number, BOB.number], "objection", NOW)
     outbound.suppress("tps", [ANN.number], "", NOW)
+    seed_integrations(engine)
+
+
+def seed_integrations(engine: Engine) -> None:
+    """A webhook delivery and the queue_log's ENTERQUEUE line for each of their calls."""
+    webhooks = SqlWebhookStore(engine)
+    webhooks.add_subscription(Subscription("crm", "https://crm.example.net/h", ("*",), "s" * 20))
+    for person, n in ((ANN, 1), (BOB, 2)):
+        caller = {"caller_number": person.number, "caller_name": person.name}
+        body = json.dumps({"type": "call.ended", "data": {"call_id": f"call-{n}", **caller}})
+        delivery = Delivery(f"w{n}", "crm", n, f"e{n}", "call.ended", f"call-{n}", body, NOW)
+        webhooks.add_deliveries([delivery], 100, NOW)
+        line = QueueLogLine(
+            NOW + n, f"call-{n}", "out", "NONE", "ENTERQUEUE", ("", person.number, "1", person.name)
+        )
+        SqlQueueLogStore(engine).write([line])
 
 
 def seed_found_by_fields(engine: Engine) -> None:
@@ -181,6 +201,8 @@ async def test_an_erased_person_is_in_no_column_of_any_table(harness: Harness) -
         "dispositions": 1,
         "refusals": 1,
         "recordings": 1,
+        "webhook_deliveries": 1,
+        "queue_log": 1,  # the line stays, without the number and name
         "suppressions": 2,  # the objection and the register's listing
     }
     assert receipt["recording_files"] == 1
@@ -420,6 +442,8 @@ async def test_an_export_by_email_or_external_id_has_every_number_objections_and
         "/v1/recordings/rec-ann/audio",
     )
     assert [r["id"] for r in data["recordings"]] == ["rec-ann"]
+    assert [d["id"] for d in data["webhook_deliveries"]] == ["w1"]
+    assert [(q["callid"], q["event"]) for q in data["queue_log"]] == [("call-1", "ENTERQUEUE")]
     assert BOB.number not in response.text and "w8" not in response.text
 
     by_id = (await api(harness, "GET", "/v1/privacy/export?external_id=CRM-7")).json()

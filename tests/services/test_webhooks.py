@@ -120,6 +120,9 @@ async def test_deliveries_are_signed_and_come_in_order_per_agent(
     assert all(r.event_type == "agent.state" == r.event["type"] for r in got)
     assert len({r.delivery_id for r in got}) == 3
     assert deliverer(harness).stats.delivered == 3
+    # each delivery's delay is in /metrics' histogram (the controller's own registry)
+    registry = harness.controller.dispatcher.instruments.registry
+    assert registry.get_sample_value("ccgw_webhook_delivery_delay_seconds_count") == 3
 
 
 async def test_a_call_is_told_from_queued_to_ended_with_its_record(
