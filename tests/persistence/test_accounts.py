@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine
 
 from ccgateway.domain.errors import Conflict, InvalidValue
 from ccgateway.domain.model import Agent
 from ccgateway.persistence import SqlConfigStore, open_database
 from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
 from ccgateway.ports import UserInfo, WebSession
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path}/ccgateway.db"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        clean = create_engine(url)
-        with clean.begin() as connection:  # whatever the last test left
-            connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-        clean.dispose()
-    engine = open_database(url)
-    yield engine
-    engine.dispose()
-
 
 SUP = UserInfo("sup.one@floor", "supervisor", None, "PJSIP/sup1", "Sue", 100.0)
 DESK = UserInfo("desk1", "agent", "ann", None, "Ann", 200.0)
