@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ccgateway.domain.errors import Conflict, NotFound
 from ccgateway.domain.webhooks import Delivery, DeliveryState, Subscription
+from ccgateway.persistence.mapping import columns_of, from_row, stored
 from ccgateway.persistence.stores import SqlStore
 from ccgateway.persistence.webhook_tables import WebhookDeliveryRow, WebhookSubscriptionRow
 
@@ -243,69 +244,16 @@ def _dead_letter_oldest(
 
 
 def _subscription_columns(s: Subscription) -> dict[str, object]:
-    return {
-        "id": s.id,
-        "url": s.url,
-        "events": json.dumps(list(s.events)),
-        "secret": s.secret,
-        "description": s.description,
-        "active": s.active,
-        "created_at": s.created_at,
-        "updated_at": s.updated_at,
-        "overflowed": s.overflowed,
-    }
+    return columns_of(s, events=json.dumps(list(s.events)))
 
 
 def _subscription(r: WebhookSubscriptionRow) -> Subscription:
-    return Subscription(
-        r.id,
-        r.url,
-        tuple(json.loads(r.events)),
-        r.secret,
-        r.description,
-        r.active,
-        r.created_at,
-        r.updated_at,
-        r.overflowed,
-    )
+    return from_row(Subscription, r, events=tuple(json.loads(r.events)))
 
 
 def _delivery_columns(d: Delivery, now: float) -> dict[str, object]:
-    return {
-        "id": d.id,
-        "subscription_id": d.subscription_id,
-        "seq": d.seq,
-        "event_id": d.event_id,
-        "event_type": d.event_type,
-        "order_key": d.order_key[:200],
-        "body": d.body,
-        "created_at": d.created_at,
-        "queued_at": d.queued_at,
-        "state": d.state.value,
-        "attempts": d.attempts,
-        "next_at": d.next_at,
-        "last_error": d.last_error,
-        "last_status": d.last_status,
-        "delivered_at": d.delivered_at,
-        "updated_at": now,
-    }
+    return columns_of(d, order_key=d.order_key[:200], state=d.state.value, updated_at=now)
 
 
 def _delivery(r: WebhookDeliveryRow) -> Delivery:
-    return Delivery(
-        id=r.id,
-        subscription_id=r.subscription_id,
-        seq=r.seq,
-        event_id=r.event_id,
-        event_type=r.event_type,
-        order_key=r.order_key,
-        body=r.body,
-        created_at=r.created_at,
-        state=DeliveryState(r.state),
-        attempts=r.attempts,
-        next_at=r.next_at,
-        queued_at=r.queued_at,
-        last_error=r.last_error,
-        last_status=r.last_status,
-        delivered_at=r.delivered_at,
-    )
+    return from_row(Delivery, r, state=stored(DeliveryState, r.state, "delivery state"))
