@@ -44,8 +44,9 @@ How the centre maps onto it:
 - positions count the callers who entered the queue before and are still in it (app_queue
   orders by priority too: a priority caller may show a higher position than app_queue's);
 - an agent is a member of every queue they qualify for (same PBX, the queue's requirement
-  met) when they log in: ADDMEMBER per queue then; REMOVEMEMBER from the same queues when
-  they log out (skills changed meanwhile are not logged). A pause is PAUSEALL then PAUSE
+  met) when they log in: ADDMEMBER per queue then; REMOVEMEMBER from those queues when
+  they log out; a queue made or changed, or skills changed, while they are logged in shows
+  as REMOVEMEMBER / ADDMEMBER at their next change of state. A pause is PAUSEALL then PAUSE
   per queue with the reason (the pause code, or the no-answer reason); a pause ending is
   UNPAUSEALL then UNPAUSE carrying the ended pause's reason, as app_queue does;
 - after a transfer the call leaves the queue's view (app_queue follows it no further),
@@ -324,13 +325,17 @@ class QueueLog:
         out: list[QueueLogLine] = []
         if state in ("paused", "logged_out"):  # from being rung: the ring was not answered
             out += self._rang_out(agent_id, now)
-        if before.state == "logged_out" and state != "logged_out":
+        if state != "logged_out":
+            # Members of the queues they qualify for now: at login, and after a queue or
+            # their skills changed meanwhile (seen at their next change of state).
+            # (Logged out, they are a member of none: at login every queue is joined.)
             after.queues = self.queues_of(agent_id)
+            gone = [q for q in before.queues if q not in after.queues]
+            joined = [q for q in after.queues if q not in before.queues]
             added = "PAUSED" if state == "paused" else ""
-            out += [
-                QueueLogLine(at, "MANAGER", q, agent, "ADDMEMBER", (added,)) for q in after.queues
-            ]
-        elif state == "logged_out":
+            out += [QueueLogLine(at, "MANAGER", q, agent, "REMOVEMEMBER", ("",)) for q in gone]
+            out += [QueueLogLine(at, "MANAGER", q, agent, "ADDMEMBER", (added,)) for q in joined]
+        else:
             removed = before.queues if before.state != "logged_out" else ()
             after.queues = ()
             return out + [

@@ -212,6 +212,23 @@ def test_a_new_pause_reason_is_a_new_pause_and_a_member_of_no_queue_is_silent() 
     ]
 
 
+def test_a_queue_made_while_an_agent_is_logged_in_is_joined_at_their_next_change() -> None:
+    found = directory()
+    translator = QueueLog(found)
+    events = run([(100, agent("a1", "paused", "lunch"))], translator)
+    assert [(e.event, e.queue) for e in events][:2] == [("ADDMEMBER", "q"), ("ADDMEMBER", "r")]
+    found.put_queue(Queue("s", "S", "400"))  # a new queue a1 qualifies for
+    found.drop_queue("r")
+    events = run([(110, agent("a1", "available"))], translator)
+    assert [(e.event, e.queue, *e.data.values()) for e in events] == [
+        ("REMOVEMEMBER", "r", ""),
+        ("ADDMEMBER", "s", ""),
+        ("UNPAUSEALL", "NONE", ""),
+        ("UNPAUSE", "q", "lunch"),
+        ("UNPAUSE", "s", "lunch"),
+    ]
+
+
 def test_an_agent_known_at_the_start_is_not_added_again() -> None:
     translator = QueueLog(directory())
     translator.know_agent("a1", "paused", "lunch")
