@@ -16,6 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(handler=_serve)
 
     from ccgateway.contacts_cli import add_import_commands
+    from ccgateway.db_cli import add_db_commands
     from ccgateway.demo import add_demo_command
     from ccgateway.retention_cli import add_purge_command
     from ccgateway.sandbox.cli import add_sandbox_commands
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_users_commands(commands)
     add_purge_command(commands)
     add_webhooks_commands(commands)
+    add_db_commands(commands)
     return parser
 
 

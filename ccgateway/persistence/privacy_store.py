@@ -23,10 +23,10 @@ from sqlalchemy.orm import DeclarativeBase, Session
 
 from ccgateway.domain.outbound.records import ERASED
 from ccgateway.domain.privacy import FORGOTTEN_REGISTER, FieldKey
-from ccgateway.persistence.database import PERSONAL_COLUMNS
 from ccgateway.persistence.outbound_codec import strings_from_json
 from ccgateway.persistence.outbound_store import INTERNAL
 from ccgateway.persistence.queue_log_tables import QueueLogRow
+from ccgateway.persistence.record_guards import PERSONAL_COLUMNS
 from ccgateway.persistence.stores import SqlStore
 from ccgateway.persistence.tables import (
     AuditRow,

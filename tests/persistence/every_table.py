@@ -11,7 +11,6 @@ from sqlalchemy import Engine, text
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.figures import FigureRules
-from ccgateway.domain.outbound.campaigns import CampaignState
 from ccgateway.domain.outbound.rules import custom_rule_set
 from ccgateway.domain.reports import Interval, ReportFold, span
 from ccgateway.domain.retention import HoldKind, Kind, RetentionPolicy

@@ -132,6 +132,7 @@ def test_a_version_6_database_gets_the_notes_and_the_history_indexes(url: str) -
         connection.execute(text("DROP INDEX ix_callbacks_number"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (6)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
     before.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(6, SCHEMA_VERSION + 1))

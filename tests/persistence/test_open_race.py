@@ -10,7 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from ccgateway.persistence.database import APPEND_ONLY, open_database
+from ccgateway.persistence.database import open_database
+from ccgateway.persistence.record_guards import APPEND_ONLY
 
 
 def _open(url: str) -> None:

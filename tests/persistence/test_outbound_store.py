@@ -512,6 +512,7 @@ def test_a_version_4_database_gets_the_dialer_tables(url: str) -> None:
             connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (4)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(4, SCHEMA_VERSION + 1))
@@ -533,6 +534,7 @@ def test_a_version_5_database_reads_due_contacts_from_the_new_indexes(url: str) 
         )
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (5)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(5, SCHEMA_VERSION + 1))

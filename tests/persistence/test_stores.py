@@ -309,6 +309,7 @@ def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
         connection.execute(text("DROP TABLE tasks"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(1, SCHEMA_VERSION + 1))
@@ -322,8 +323,18 @@ def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
 
 def test_a_database_from_a_newer_version_is_refused(url: str) -> None:
     engine = open_database(url)
+    with engine.begin() as connection:  # a revision of a newer ccgateway
+        connection.execute(text("UPDATE alembic_version SET version_num = 'ffff_newer'"))
+    engine.dispose()
+    with pytest.raises(SchemaMismatch, match="revision ffff_newer"):
+        open_database(url)
+
+
+def test_a_database_from_a_newer_version_before_alembic_is_refused(url: str) -> None:
+    engine = open_database(url)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO schema_version (version) VALUES (99)"))
+        connection.execute(text("DROP TABLE alembic_version"))  # as before Alembic
     engine.dispose()
     with pytest.raises(SchemaMismatch, match="version 99"):
         open_database(url)

@@ -1,0 +1,140 @@
+"""The schema's migrations (Alembic), as the controller's start and `ccgateway db` run them.
+
+Every change runs in one transaction that holds the database's write lock: PostgreSQL's
+DDL is transactional and an advisory lock serialises two controllers (or a controller and
+a CLI command) starting at once; SQLite's is made so with BEGIN IMMEDIATE (pysqlite would
+otherwise commit each CREATE by itself), so a failed upgrade leaves nothing half done and
+a second process waits, then finds the work done. A database already at the head is only
+read, without the lock: opening stays cheap while a controller writes.
+
+Three kinds of database come here: a new one (the history from the baseline), one from
+before Alembic (`schema_version` and no `alembic_version`: legacy.py's steps, then stamped
+at the baseline), and one Alembic manages (upgraded from its revision). A revision this
+code does not know was written by a newer ccgateway: refused, never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine
+
+from ccgateway.persistence.migrations import legacy
+
+SCRIPTS = Path(__file__).parent / "migrations"
+BASELINE = "0001_baseline"
+# Any constant: the advisory lock's key, the same in every process of ccgateway.
+_PG_LOCK = 0x63636777  # "ccgw"
+
+
+class SchemaMismatch(ValueError):
+    """The database was written by a newer ccgateway: refusing to touch it."""
+
+
+def scripts() -> ScriptDirectory:
+    """The packaged history (the same for every database)."""
+    return ScriptDirectory(str(SCRIPTS))
+
+
+def head() -> str:
+    """The newest revision this code knows."""
+    found = scripts().get_current_head()
+    assert found is not None  # the baseline at least
+    return found
+
+
+def current(engine: Engine) -> str | None:
+    """The database's revision; None for a new database or one from before Alembic."""
+    with engine.connect() as connection:
+        return _revision(connection)
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """The database at `revision` (by default the newest), whatever kind it was."""
+    if revision == "head" and _is_at_head(engine):
+        return
+    with _locked(engine) as connection:
+        _check_known(connection, engine)
+        found = legacy.legacy_version(connection)
+        if _revision(connection) is None and (found is not None or _has_legacy_table(connection)):
+            try:
+                legacy.upgrade_to_baseline(connection, found)
+            except legacy.NewerLegacyVersion as exc:
+                raise SchemaMismatch(_newer(engine, f"schema version {exc}")) from exc
+            command.stamp(_config(connection), BASELINE)
+        command.upgrade(_config(connection), revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """The database back at `revision` ("base": before the baseline, so no tables)."""
+    with _locked(engine) as connection:
+        _check_known(connection, engine)
+        command.downgrade(_config(connection), revision)
+
+
+def _config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPTS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _is_at_head(engine: Engine) -> bool:
+    with engine.connect() as connection:
+        return _revision(connection) == head()
+
+
+def _has_legacy_table(connection: Connection) -> bool:
+    return connection.dialect.has_table(connection, "schema_version")
+
+
+def _check_known(connection: Connection, engine: Engine) -> None:
+    found = _revision(connection)
+    if found is None:
+        return
+    try:
+        scripts().get_revision(found)
+    except CommandError as exc:  # "Can't locate revision identified by ..."
+        raise SchemaMismatch(_newer(engine, f"revision {found}")) from exc
+
+
+def _newer(engine: Engine, what: str) -> str:
+    where = engine.url.render_as_string(hide_password=True)
+    return f"the database at {where} has schema {what}, newer than this ccgateway's: upgrade it"
+
+
+@contextmanager
+def _locked(engine: Engine) -> Iterator[Connection]:
+    """A connection in a transaction holding the database's write lock, committed at the
+    end (rolled back on an error)."""
+    with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+                yield connection
+            return
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        saved = raw.isolation_level
+        raw.isolation_level = None  # pysqlite begins nothing by itself: BEGIN is ours
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            try:
+                yield connection
+            except BaseException:
+                connection.rollback()
+                raise
+            connection.commit()
+        finally:
+            raw.isolation_level = saved

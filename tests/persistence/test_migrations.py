@@ -1,0 +1,166 @@
+"""The schema's Alembic history on SQLite and on a real PostgreSQL server: the head equals
+tables.py, every revision goes down and up again with rows in every table, and a database
+the code before Alembic made (version 10, filled through its stores) is upgraded in place.
+
+Older versions (1, 4-8) from before Alembic are covered where their steps are tested:
+test_stores, test_outbound_store, test_notes, test_erasure, test_recording_consent make a
+database of that version by hand and open it with this code.
+"""
+
+from __future__ import annotations
+
+import glob
+import itertools
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, make_url, text
+from sqlalchemy.exc import IntegrityError
+
+from ccgateway.cli import main
+from ccgateway.persistence import migrate, open_database
+from ccgateway.persistence.database import connect
+from ccgateway.persistence.tables import Base
+from tests.persistence import every_table, test_stores
+from tests.persistence.test_stores import versions
+
+url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
+LEGACY = Path(__file__).parent / "legacy"
+
+
+def differences(engine: Engine) -> list[object]:
+    """What Alembic's autogenerate would change to make the database match tables.py."""
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        found: list[object] = compare_metadata(context, Base.metadata)
+        return found
+
+
+def refuses_changing_a_record(engine: Engine) -> bool:
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE refusals SET rule = 'none'"))
+    except IntegrityError as exc:
+        return "append-only" in str(exc)
+    return False
+
+
+def ccgateway_tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names()) - {"alembic_version"}
+
+
+def test_a_new_database_is_at_the_head_and_matches_tables_py(url: str) -> None:
+    engine = open_database(url)
+    assert migrate.current(engine) == migrate.head()
+    assert differences(engine) == []
+    assert versions(engine) == [10]  # an older ccgateway still opens it (legacy.py)
+    every_table.fill(engine)
+    assert every_table.empty_tables(engine) == []
+    assert refuses_changing_a_record(engine)
+    engine.dispose()
+
+
+def test_every_revision_goes_down_and_up_again_with_its_rows(url: str) -> None:
+    engine = open_database(url)
+    every_table.fill(engine)
+    expected = every_table.read_back(engine)
+    history = [script.revision for script in migrate.scripts().walk_revisions()]  # newest first
+    assert history[-1] == migrate.BASELINE
+    for revision, below in itertools.pairwise(history):  # above the baseline
+        migrate.downgrade(engine, below)
+        assert migrate.current(engine) == below
+        migrate.upgrade(engine, revision)
+        assert every_table.read_back(engine) == expected, f"{below} -> {revision}"
+    assert differences(engine) == []
+
+    migrate.downgrade(engine, "base")  # below the baseline: no table is left, nor any row
+    assert migrate.current(engine) is None
+    assert ccgateway_tables(engine) == set()
+    if engine.dialect.name == "postgresql":  # nor the guards' function
+        with engine.connect() as connection:
+            assert connection.scalar(text("SELECT to_regproc('ccgw_refuse_change')")) is None
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == migrate.head()
+    assert differences(engine) == []
+    every_table.fill(engine)  # the schema takes the same rows again, and reads them the same
+    assert every_table.read_back(engine) == expected
+    assert refuses_changing_a_record(engine)
+    engine.dispose()
+
+
+def load_legacy_dump(url: str) -> None:
+    """The version-10 database the code before Alembic made and filled (legacy/)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        assert parsed.database is not None
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(parsed.database) as connection:
+            connection.executescript((LEGACY / "v10.sqlite.sql").read_text())
+        return
+    [psql, *_] = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)
+    loaded = subprocess.run(
+        [
+            psql, "-q", "-v", "ON_ERROR_STOP=1", "-h", str(parsed.host), "-p", str(parsed.port),
+            "-U", str(parsed.username), "-d", str(parsed.database),
+            "-f", str(LEGACY / "v10.postgresql.sql"),
+        ],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+
+
+def test_a_version_10_database_of_the_code_before_alembic_is_upgraded_in_place(
+    url: str, tmp_path: Path
+) -> None:
+    load_legacy_dump(url)
+    before = connect(url)
+    assert migrate.current(before) is None and versions(before) == [10]
+    before.dispose()
+
+    engine = open_database(url)  # as the controller's start does
+    assert migrate.current(engine) == migrate.head()
+    assert versions(engine) == [10]
+    assert differences(engine) == []
+    assert every_table.empty_tables(engine) == []
+    assert refuses_changing_a_record(engine)
+    upgraded = every_table.read_back(engine)
+    engine.dispose()
+
+    # The same rows written by this code into a new database read back the same.
+    fresh_url = f"sqlite:///{tmp_path}/fresh.db"
+    fresh = open_database(fresh_url)
+    every_table.fill(fresh)
+    assert upgraded == every_table.read_back(fresh)
+    fresh.dispose()
+
+
+def test_the_db_command_shows_upgrades_and_downgrades(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    load_legacy_dump(url)  # from before Alembic: `db upgrade` takes it over
+    monkeypatch.setenv("CCGW_DATABASE_URL", url)
+    config = tmp_path / "empty.toml"
+    config.write_text("")
+    assert main(["db", "current", "--config", str(config)]) == 0
+    assert "none (schema_version 10, before Alembic)" in capsys.readouterr().out
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    assert main(["db", "current", "--config", str(config)]) == 0
+    assert f"{migrate.head()} (head)" in capsys.readouterr().out
+    assert main(["db", "downgrade", "base", "--config", str(config)]) == 0
+    engine = connect(url)
+    assert ccgateway_tables(engine) == set()
+    engine.dispose()
+    assert main(["db", "upgrade", "--config", str(config)]) == 0
+    engine = connect(url)
+    assert migrate.current(engine) == migrate.head() and differences(engine) == []
+    engine.dispose()
+
+
+def test_a_downgrade_needs_a_revision(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["db", "downgrade"])
+    assert "revision" in capsys.readouterr().err
