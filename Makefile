@@ -1,6 +1,8 @@
 # Two commands on a fresh Debian 12 machine, as root:
 #   make run    install everything, bring up the sandbox PBX with demo traffic, start the controller
 #   make test   install everything and run the whole suite (real Asterisk and PostgreSQL included)
+# And one for production beside your own PBX, as root:
+#   make install-service   the package in /opt/ccgateway, its user, /etc/ccgateway, the unit
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +13,17 @@ SYSTEM_PACKAGES := python3 python3-venv python3-pip debootstrap sip-tester postg
                    iproute2 procps util-linux ca-certificates espeak-ng sox \
                    chromium fonts-dejavu-core
 
-.PHONY: run test check install system-deps sandbox-down clean
+# install-service: where things go. DESTDIR stages them under another root (the tests do);
+# the venv is then only usable there (a venv's scripts name their own path).
+DESTDIR ?=
+SERVICE_USER ?= ccgateway
+SERVICE_HOME := /opt/ccgateway
+SERVICE_CONFIG := /etc/ccgateway
+SERVICE_STATE := /var/lib/ccgateway
+SERVICE_UNIT := /lib/systemd/system/ccgateway.service
+
+.PHONY: run test check install system-deps sandbox-down clean \
+        install-service install-service-venv install-service-files
 
 run: install
 	@# one phone more than agents: the demo supervisor's, for listen, whisper and barge
@@ -55,3 +67,26 @@ sandbox-down:
 
 clean: sandbox-down
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# The controller as a systemd service (config/systemd/ccgateway.service): the venv and the
+# files. The config is installed once and never overwritten; secrets go beside it (0600).
+install-service: install-service-venv install-service-files
+	@echo "ccgateway: edit $(SERVICE_CONFIG)/ccgateway.toml, then: systemctl enable --now ccgateway"
+
+install-service-venv:
+	$(PYTHON) -m venv $(DESTDIR)$(SERVICE_HOME)
+	$(DESTDIR)$(SERVICE_HOME)/bin/pip install -q --upgrade pip
+	$(DESTDIR)$(SERVICE_HOME)/bin/pip install -q .
+
+install-service-files:
+	getent passwd $(SERVICE_USER) >/dev/null || useradd --system --user-group \
+	  --home-dir $(SERVICE_STATE) --no-create-home --shell /usr/sbin/nologin $(SERVICE_USER)
+	install -d -m 0755 $(DESTDIR)$(SERVICE_HOME)
+	install -m 0644 README.md $(DESTDIR)$(SERVICE_HOME)/README.md
+	install -d -m 0700 -o $(SERVICE_USER) -g $(SERVICE_USER) $(DESTDIR)$(SERVICE_CONFIG)
+	install -d -m 0700 -o $(SERVICE_USER) -g $(SERVICE_USER) $(DESTDIR)$(SERVICE_STATE)
+	[ -e $(DESTDIR)$(SERVICE_CONFIG)/ccgateway.toml ] || install -m 0600 -o $(SERVICE_USER) \
+	  -g $(SERVICE_USER) config/ccgateway.toml $(DESTDIR)$(SERVICE_CONFIG)/ccgateway.toml
+	install -D -m 0644 config/systemd/ccgateway.service $(DESTDIR)$(SERVICE_UNIT)
+	@# systemd reads the new unit only when asked; not when staging, nor without systemd
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
