@@ -12,7 +12,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ccgateway.domain.agents import DEFAULT_CAPACITY, AgentPolicy
@@ -203,6 +203,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
     database_url: str = "sqlite:////var/lib/ccgateway/ccgateway.db"
+    # The password of database_url's user, read from this file at load and put into the URL,
+    # so that neither the config nor the environment holds it (Docker secrets, systemd).
+    database_password_file: Path | None = None
     asterisk: AsteriskSettings = AsteriskSettings()
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()
@@ -229,6 +232,21 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _database_password(self) -> Settings:
+        if self.database_password_file is not None:
+            from sqlalchemy import make_url  # only here: the settings need no database
+
+            try:
+                password = self.database_password_file.read_text().strip()
+            except OSError as exc:
+                raise ValueError(
+                    f"database_password_file {self.database_password_file}: {exc.strerror}"
+                ) from exc
+            url = make_url(self.database_url).set(password=password)
+            self.database_url = url.render_as_string(hide_password=False)
+        return self
 
     def resolved_admin_key(self) -> str:
         if self.admin_key is not None:

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from ccgateway.app import configured_pbxes
 from ccgateway.settings import load_settings
@@ -41,3 +42,19 @@ def test_the_shipped_config_names_the_switch_the_readme_tells_to_turn_off() -> N
     shipped = tomllib.loads(SHIPPED.read_text())
     assert shipped["asterisk"]["enabled"] is True
     assert shipped["freeswitch"]["enabled"] is False
+
+
+def test_the_database_password_is_read_from_its_file_into_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "db-password"
+    secret.write_text("p@ss:w/rd\n")  # characters a URL must escape
+    monkeypatch.setenv("CCGW_DATABASE_URL", "postgresql+psycopg://ccgateway@db:5432/ccgateway")
+    monkeypatch.setenv("CCGW_DATABASE_PASSWORD_FILE", str(secret))
+    url = make_url(load_settings(SHIPPED).database_url)
+    assert (url.username, url.password, url.host, url.database) == (
+        "ccgateway", "p@ss:w/rd", "db", "ccgateway",
+    )  # fmt: skip
+    monkeypatch.setenv("CCGW_DATABASE_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="missing"):
+        load_settings(SHIPPED)
