@@ -23,7 +23,7 @@ from ccgateway.persistence import (
     report_tables,  # noqa: F401  (its tables, on Base)
     webhook_tables,  # noqa: F401  (its tables on Base)
 )
-from ccgateway.persistence.migrate import SchemaMismatch, upgrade
+from ccgateway.persistence.migrate import SchemaMismatch, hold_schema_lock, upgrade
 from ccgateway.persistence.record_guards import guard_records
 from ccgateway.persistence.tables import Base
 
@@ -40,6 +40,7 @@ def open_database(url: str) -> Engine:
     engine = connect(url)
     upgrade(engine)
     with engine.begin() as connection:
+        hold_schema_lock(connection)  # SQLite's guards replace themselves only if changed
         guard_records(connection, Base.metadata.tables)
     return engine
 

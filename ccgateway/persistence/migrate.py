@@ -114,6 +114,14 @@ def _newer(engine: Engine, what: str) -> str:
     return f"the database at {where} has schema {what}, newer than this ccgateway's: upgrade it"
 
 
+def hold_schema_lock(connection: Connection) -> None:
+    """On PostgreSQL, wait for and hold (until the transaction ends) the lock every schema
+    change takes: the migrations, and the record guards made again on each open (two
+    processes replacing one function at once fail with "tuple concurrently updated")."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+
+
 @contextmanager
 def _locked(engine: Engine) -> Iterator[Connection]:
     """A connection in a transaction holding the database's write lock, committed at the
@@ -121,7 +129,7 @@ def _locked(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
         if connection.dialect.name != "sqlite":
             with connection.begin():
-                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+                hold_schema_lock(connection)
                 yield connection
             return
         raw = connection.connection.driver_connection

@@ -2,15 +2,16 @@
 tables.py, every revision goes down and up again with rows in every table, and a database
 the code before Alembic made (version 10, filled through its stores) is upgraded in place.
 
-Older versions (1, 4-8) from before Alembic are covered where their steps are tested:
-test_stores, test_outbound_store, test_notes, test_erasure, test_recording_consent make a
-database of that version by hand and open it with this code.
+The first release's version 1 is here too, made by its own code (legacy/README.md says how);
+versions 4-8 are covered where their steps are tested (test_outbound_store, test_notes,
+test_erasure, test_recording_consent make a database of that version by hand).
 """
 
 from __future__ import annotations
 
 import glob
 import itertools
+import multiprocessing
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -22,9 +23,12 @@ from sqlalchemy import Engine, inspect, make_url, text
 from sqlalchemy.exc import IntegrityError
 
 from ccgateway.cli import main
-from ccgateway.persistence import migrate, open_database
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.model import Skill
+from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, migrate, open_database
 from ccgateway.persistence.database import connect
 from ccgateway.persistence.tables import Base
+from ccgateway.ports import InteractionQuery
 from tests.persistence import every_table, test_stores
 from tests.persistence.test_stores import versions
 
@@ -92,21 +96,21 @@ def test_every_revision_goes_down_and_up_again_with_its_rows(url: str) -> None:
     engine.dispose()
 
 
-def load_legacy_dump(url: str) -> None:
-    """The version-10 database the code before Alembic made and filled (legacy/)."""
+def load_legacy_dump(url: str, version: int = 10) -> None:
+    """A database the code before Alembic made and filled at `version` (legacy/)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         assert parsed.database is not None
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(parsed.database) as connection:
-            connection.executescript((LEGACY / "v10.sqlite.sql").read_text())
+            connection.executescript((LEGACY / f"v{version}.sqlite.sql").read_text())
         return
     [psql, *_] = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)
     loaded = subprocess.run(
         [
             psql, "-q", "-v", "ON_ERROR_STOP=1", "-h", str(parsed.host), "-p", str(parsed.port),
             "-U", str(parsed.username), "-d", str(parsed.database),
-            "-f", str(LEGACY / "v10.postgresql.sql"),
+            "-f", str(LEGACY / f"v{version}.postgresql.sql"),
         ],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
@@ -138,6 +142,28 @@ def test_a_version_10_database_of_the_code_before_alembic_is_upgraded_in_place(
     fresh.dispose()
 
 
+def test_a_version_1_database_of_the_first_release_is_upgraded_in_place(url: str) -> None:
+    load_legacy_dump(url, version=1)
+    engine = open_database(url)
+    assert migrate.current(engine) == migrate.head()
+    assert versions(engine) == list(range(1, 11))  # each old step, then the baseline
+    assert differences(engine) == []  # the old steps end exactly where the baseline starts
+    config = SqlConfigStore(engine)
+    skills, agents, queues = config.load()
+    by_id = sorted(skills, key=lambda s: s.id)
+    assert by_id == [Skill("billing", "Billing"), Skill("de", "German")]
+    assert agents == [test_stores.ANN]  # attributes and capacity at their defaults (3, 4)
+    assert queues == [test_stores.GERMAN]
+    assert config.load_presence() == {"ann": (AgentState.PAUSED, "lunch")}
+    assert SqlInteractionStore(engine).query(InteractionQuery()) == [
+        test_stores.record("c1", 1_700_000_000.125)  # detail, kind, channel: version 4's
+    ]
+    every_table.fill(engine)  # and every table of today takes its rows
+    assert every_table.empty_tables(engine) == []
+    assert refuses_changing_a_record(engine)
+    engine.dispose()
+
+
 def test_the_db_command_shows_upgrades_and_downgrades(
     url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -164,3 +190,18 @@ def test_a_downgrade_needs_a_revision(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["db", "downgrade"])
     assert "revision" in capsys.readouterr().err
+
+
+def _open(url: str) -> None:
+    open_database(url).dispose()
+
+
+def test_a_new_database_opened_by_several_processes_at_once_is_made_once(url: str) -> None:
+    # Each takes the database's write lock to migrate; the others wait, then find it done.
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(4) as pool:
+        pool.map(_open, [url] * 8)
+    engine = connect(url)
+    assert migrate.current(engine) == migrate.head()
+    assert versions(engine) == [10] and differences(engine) == []
+    engine.dispose()
