@@ -62,10 +62,9 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         return
     with _locked(engine) as connection:
         _check_known(connection, engine)
-        found = legacy.legacy_version(connection)
-        if _revision(connection) is None and (found is not None or _has_legacy_table(connection)):
+        if _revision(connection) is None and _has_legacy_table(connection):
             try:
-                legacy.upgrade_to_baseline(connection, found)
+                legacy.upgrade_to_baseline(connection, legacy.legacy_version(connection))
             except legacy.NewerLegacyVersion as exc:
                 raise SchemaMismatch(_newer(engine, f"schema version {exc}")) from exc
             command.stamp(_config(connection), BASELINE)
