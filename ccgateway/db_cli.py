@@ -74,6 +74,7 @@ def _current(args: argparse.Namespace) -> int:
 
 def _on_database(args: argparse.Namespace, run: Callable[[Engine], str]) -> int:
     from alembic.util import CommandError
+    from sqlalchemy.exc import OperationalError
 
     from ccgateway.persistence.database import connect
     from ccgateway.persistence.migrate import SchemaMismatch
@@ -87,6 +88,9 @@ def _on_database(args: argparse.Namespace, run: Callable[[Engine], str]) -> int:
         print(run(engine))
     except (SchemaMismatch, CommandError) as exc:
         print(f"nothing changed: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:  # not reachable, refused, locked too long
+        print(f"nothing changed: the database answered: {exc.orig}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()
