@@ -1,4 +1,5 @@
-"""`ccgateway db upgrade|downgrade|current`: the configured database's schema by hand.
+"""`ccgateway db upgrade|downgrade|current`: the configured database's schema by hand
+(and `db revision`, for developers: a new revision drafted from tables.py).
 
 The controller's start upgrades the database to this code's head by itself; `db upgrade`
 does it beforehand (say, before a pair of controllers is restarted on a new release), and
@@ -34,6 +35,11 @@ def add_db_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser
     down.set_defaults(handler=_downgrade)
     now = actions.add_parser("current", parents=[common], help="the database's revision")
     now.set_defaults(handler=_current)
+    draft = actions.add_parser(
+        "revision", help="(developers) draft a new revision from tables.py's changes"
+    )
+    draft.add_argument("message", help='what it changes, e.g. "the controllers\' lease"')
+    draft.set_defaults(handler=_revision)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -70,6 +76,14 @@ def _current(args: argparse.Namespace) -> int:
         return f"{found} (head)" if found == migrate.head() else f"{found} (head: {migrate.head()})"
 
     return _on_database(args, run)
+
+
+def _revision(args: argparse.Namespace) -> int:
+    from ccgateway.persistence import migrate
+
+    path = migrate.new_revision(args.message)
+    print(f"drafted {path}: read it, complete it, and test it (tests/persistence)")
+    return 0
 
 
 def _on_database(args: argparse.Namespace, run: Callable[[Engine], str]) -> int:

@@ -15,6 +15,7 @@ code does not know was written by a newer ccgateway: refused, never touched.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,9 +79,31 @@ def downgrade(engine: Engine, revision: str) -> None:
         command.downgrade(_config(connection), revision)
 
 
+def new_revision(message: str) -> Path:
+    """A new revision after the head, in the source tree's versions/, its operations drafted
+    by Alembic's autogenerate: what tells the head's schema (built in a scratch in-memory
+    SQLite database) from tables.py. A draft: read it, and add what autogenerate cannot
+    see (data to move, PostgreSQL's own, the record guards' triggers) before committing."""
+    from ccgateway.persistence.database import connect  # (it imports this module)
+    from ccgateway.persistence.tables import Base
+
+    number = sum(1 for _ in scripts().walk_revisions()) + 1
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
+    engine = connect("sqlite://")
+    upgrade(engine)
+    with engine.connect() as connection:
+        config = _config(connection)
+        config.attributes["target_metadata"] = Base.metadata
+        script = command.revision(config, message, autogenerate=True, rev_id=f"{number:04d}_{slug}")
+    engine.dispose()
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)
+
+
 def _config(connection: Connection) -> Config:
     config = Config()
     config.set_main_option("script_location", str(SCRIPTS))
+    config.set_main_option("file_template", "%%(rev)s")  # the id says the number and what
     config.attributes["connection"] = connection
     return config
 
@@ -135,13 +158,21 @@ def _locked(engine: Engine) -> Iterator[Connection]:
         assert raw is not None
         saved = raw.isolation_level
         raw.isolation_level = None  # pysqlite begins nothing by itself: BEGIN is ours
+        # A revision in batch mode copies a table and drops the old one: with foreign keys
+        # on, that would cascade into its children. Off for the migration (it cannot change
+        # inside a transaction), the keys checked before the commit, on again after.
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
         try:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 yield connection
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise SchemaMismatch(f"the migration broke foreign keys: {broken[:5]}")
             except BaseException:
                 connection.rollback()
                 raise
             connection.commit()
         finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
             raw.isolation_level = saved

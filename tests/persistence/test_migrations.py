@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import itertools
 import multiprocessing
+import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
@@ -205,3 +206,71 @@ def test_a_new_database_opened_by_several_processes_at_once_is_made_once(url: st
     assert migrate.current(engine) == migrate.head()
     assert versions(engine) == [10] and differences(engine) == []
     engine.dispose()
+
+
+# A revision as a later change would write it: a column added to a parent table, in batch
+# mode (on SQLite, a copy of the table, then the old one dropped: with foreign keys on, the
+# drop would take the agents' skills, presence and accounts with it).
+PROBE = """
+from alembic import op
+import sqlalchemy as sa
+
+revision = "0002_probe"
+down_revision = "0001_baseline"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("agents") as batch:
+        batch.add_column(sa.Column("probe", sa.String(20), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("agents") as batch:
+        batch.drop_column("probe")
+"""
+
+
+@pytest.fixture
+def scratch_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the history to add revisions to (the package's own stays as it is)."""
+    copy = tmp_path / "migrations"
+    shutil.copytree(migrate.SCRIPTS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(migrate, "SCRIPTS", copy)
+    return copy
+
+
+def test_a_revision_in_batch_mode_keeps_every_row_both_ways(
+    url: str, scratch_history: Path
+) -> None:
+    (scratch_history / "versions" / "0002_probe.py").write_text(PROBE)
+    engine = open_database(url)
+    assert migrate.current(engine) == "0002_probe"
+    every_table.fill(engine)
+    expected = every_table.read_back(engine)
+    migrate.downgrade(engine, migrate.BASELINE)
+    assert "probe" not in {c["name"] for c in inspect(engine).get_columns("agents")}
+    assert every_table.read_back(engine) == expected and every_table.empty_tables(engine) == []
+    assert differences(engine) == []
+    migrate.upgrade(engine)
+    assert migrate.current(engine) == "0002_probe"
+    assert every_table.read_back(engine) == expected
+    assert refuses_changing_a_record(engine)
+    engine.dispose()
+
+
+def test_db_revision_drafts_the_next_revision_from_tables_py(
+    scratch_history: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["db", "revision", "The controllers' lease!"]) == 0
+    [drafted] = (scratch_history / "versions").glob("0002_*.py")
+    assert drafted.name == "0002_the_controllers_lease.py"
+    assert str(drafted) in capsys.readouterr().out
+    text = drafted.read_text()
+    assert 'revision: str = "0002_the_controllers_lease"' in text
+    assert 'down_revision: str | None = "0001_baseline"' in text
+    # tables.py is the head's schema: nothing to do, which autogenerate says with `pass`
+    upgrade = text.split("def upgrade() -> None:")[1].split("def downgrade")[0]
+    code = [line.strip() for line in upgrade.splitlines()]
+    assert [line for line in code if line and not line.startswith("#")] == ["pass"]

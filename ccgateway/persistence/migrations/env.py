@@ -14,6 +14,13 @@ connection = context.config.attributes.get("connection")
 if not isinstance(connection, Connection):
     raise RuntimeError("run the migrations with `ccgateway db`, not the alembic command")
 # SQLite's DDL is made transactional by migrate.py (BEGIN IMMEDIATE), PostgreSQL's is.
-context.configure(connection=connection, transactional_ddl=True)
+# Batch mode: SQLite changes a column only by copying its table, which batch ops do (and
+# PostgreSQL runs them as plain ALTERs). target_metadata: tables.py, for `db revision`.
+context.configure(
+    connection=connection,
+    transactional_ddl=True,
+    render_as_batch=True,
+    target_metadata=context.config.attributes.get("target_metadata"),
+)
 with context.begin_transaction():
     context.run_migrations()
