@@ -40,7 +40,7 @@ from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.settings import Settings
-from tests.e2e.test_outbound_dialer import CAMPAIGN, csv_of
+from tests.e2e.test_outbound_dialer import CAMPAIGN, csv_of, register
 from tests.sandbox.test_freeswitch_recording import EslObserver
 from tests.sandbox.test_freeswitch_sandbox import until
 
@@ -59,7 +59,10 @@ INVALID = "+442079500000"
 LATE_PERSON = "+442079102060"
 TALKS_LONG = "+442079102200"  # a person after 2 s, talks 20 s
 ANSWERS_LATE = "+442079110080"  # rings 10 s, then a person who talks 8 s
-FS_CAMPAIGN = CAMPAIGN | {"pbx": "freeswitch", "ring_s": 15}
+# A machine gets a message after its beep here (Asterisk's test hangs up on it): the
+# greeting-length verdict, then mod_avmd's beep, then the message.
+AMD = {"enabled": True, "machine_action": "message", "machine_message": "vm-nobodyavail"}
+FS_CAMPAIGN = CAMPAIGN | {"pbx": "freeswitch", "ring_s": 15, "amd": AMD}
 
 
 def _binary() -> Path | None:
@@ -171,6 +174,8 @@ async def configure(centre: Centre, campaign: dict[str, Any] = FS_CAMPAIGN) -> N
         agent = {"id": f"agent{k}", "name": f"A{k}", "device": f"user/100{k}",
                  "skills": {"sales": 5}, "pbx": "freeswitch"}  # fmt: skip
         await centre.call("POST", "/v1/agents", agent)
+    # the UK rules dial only against a current TPS register
+    await register(centre, "tps", ["+442079999999"])  # type: ignore[arg-type]
     await centre.call("POST", "/v1/campaigns", campaign)
 
 
@@ -243,6 +248,22 @@ async def test_a_list_is_dialled_each_outcome_recorded(
               f"{seconds(machine_steps['machine'], machine_steps['answered']):.2f} s")  # fmt: skip
         assert machine_steps["machine"]["ccgw_amd_cause"].startswith("LONGGREETING")
         assert "live" not in machine_steps
+        # then the beep (mod_avmd), then the message once the line is silent
+        [beep] = [
+            e
+            for e in centre.observer.named("CUSTOM", **{"Event-Subclass": "avmd::beep"})
+            if e.get("Unique-ID") == machine["id"]
+        ]
+        [message] = [
+            e
+            for e in centre.observer.named("CHANNEL_EXECUTE", Application="playback")
+            if e.get("Unique-ID") == machine["id"]
+        ]
+        print(f"machine: beep at {beep.get('Frequency')} Hz "
+              f"{seconds(beep, machine_steps['answered']):.2f} s after the answer, the message "
+              f"{seconds(message, beep):.2f} s after the beep")  # fmt: skip
+        assert message["Application-Data"] == "voicemail/vm-not_available.wav"
+        assert 0.9 <= seconds(message, beep) <= 3.0
         assert not [
             e
             for e in centre.observer.named("CHANNEL_BRIDGE")

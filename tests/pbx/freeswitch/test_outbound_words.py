@@ -48,7 +48,8 @@ def test_a_campaign_dial_rings_the_customer_into_ccgw_outbound() -> None:
     assert words[2:] == ("spring-sale", "XML", "ccgw-outbound")
     found = variables(words[1])
     assert found["origination_uuid"] == DIAL.dial_id
-    assert found["originate_timeout"] == "15"
+    # FreeSWITCH's whole seconds ended a 15 s ring at 14.86 s: one more, never less than 15
+    assert found["originate_timeout"] == "16"
     assert found["origination_caller_id_number"] == "+442071234567"
     assert found["origination_caller_id_name"] == "Example\\sLtd"  # one word, a space in it
     assert (found["ccgw_amd"], found["ccgw_grace_ms"], found["ccgw_grace_after_amd"]) == (
@@ -124,7 +125,7 @@ def test_a_callback_rings_the_agent_into_ccgw_callback() -> None:
     assert words[2:] == ("s", "XML", "ccgw-callback")
     found = variables(words[1])
     assert found["origination_uuid"] == CALLBACK.leg_id
-    assert (found["originate_timeout"], found["ccgw_ring"]) == ("20", "30")
+    assert (found["originate_timeout"], found["ccgw_ring"]) == ("20", "31")
     assert found["ccgw_dial"] == "sofia/gateway/trunk/+442079102080"
     assert found["ccgw_cli"] == "+442071234567"
     no_cli = variables(
