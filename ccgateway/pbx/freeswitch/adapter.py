@@ -122,10 +122,6 @@ class FreeSwitchPbx:
 
     async def _bridge(self, caller: str, leg: str) -> None:
         try:
-            if caller.startswith(outbound.DIAL_PREFIX):  # a campaign's customer: the claim
-                owner = (await self.client.api(*outbound.claim_of(caller))).strip()
-                if owner != leg:
-                    raise PbxRejected(f"the customer was claimed by {owner or 'no leg'}")
             result = await self.client.api(*commands.bridge(caller, leg))
             if not result.startswith("+OK"):
                 raise PbxRejected(result.strip())
@@ -248,9 +244,11 @@ class FreeSwitchPbx:
         await self.client.bgapi_start(*words)
 
     async def ring_agent(self, command: RingAgent) -> None:
-        words = commands.originate_agent(
-            command, self.recordings, outbound.agent_variables(command)
-        )
+        if command.call_id.startswith(outbound.DIAL_PREFIX):  # bridges itself (the claim)
+            words = outbound.originate_live_agent(command, self.recordings)
+            await self._originate(command.leg_id, words)
+            return
+        words = commands.originate_agent(command, self.recordings)
         self._ringing[command.leg_id] = command.call_id
         try:
             await self.client.bgapi_start(*words)

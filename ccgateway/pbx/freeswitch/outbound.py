@@ -17,9 +17,10 @@ finds (`show channels as json`). The same promise as Asterisk's ccgw-outbound
 - a callback's customer answered: their CHANNEL_ANSWER with variable_ccgw_callback_leg ->
   CallbackAnswered; not reached: CUSTOM ccgw::callback on the agent's leg -> CallbackFailed.
 
-The claim: the agent leg rung for a live customer runs, on its own answer (FreeSWITCH,
-not the controller), `hash insert_ifempty/ccgw_claim/<dial>/<leg>`; the adapter bridges a
-leg only if the claim is that leg's, and the dialplan's grace reads the same claim.
+The claim: the agent leg rung for a live customer runs, on its own answer, in
+ccgw-outbound-agent (FreeSWITCH, not the controller): `hash insert_ifempty/ccgw_claim/<dial>/
+<leg>`, and the leg holding the claim takes the customer with `intercept`; the customer's
+dialplan reads the same claim at the grace's end.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from ccgateway.domain.events import (
     failure_for_cause,
 )
 from ccgateway.domain.outbound.commands import DialCustomer
-from ccgateway.pbx.freeswitch import esl
+from ccgateway.pbx.freeswitch import commands, esl
 from ccgateway.pbx.freeswitch.sounds import UnknownSound
 from ccgateway.pbx.freeswitch.translate import CAUSES, FAILURES, LEG_PREFIX, ORIGINATION_UUID
 from ccgateway.ports import InvalidWireValue
@@ -57,6 +58,7 @@ Words = tuple[str, ...]
 DIAL_PREFIX = "ob-"  # a campaign dial's customer channel (domain/outbound/runs.py)
 OUTBOUND_CONTEXT = "ccgw-outbound"
 CALLBACK_CONTEXT = "ccgw-callback"
+AGENT_CONTEXT = "ccgw-outbound-agent"
 OUTBOUND_EVENT, CALLBACK_EVENT = "ccgw::outbound", "ccgw::callback"
 CUSTOM = (OUTBOUND_EVENT, CALLBACK_EVENT)
 CLAIM_REALM = "ccgw_claim"
@@ -201,23 +203,17 @@ def dial_callback(command: DialCallback, template: str) -> Words:
     return ("originate", target, "s", "XML", CALLBACK_CONTEXT)
 
 
-def agent_variables(command: RingAgent) -> dict[str, str]:
-    """What an agent leg for a campaign's live customer adds to its originate: the
-    auto-answer headers, and the claim its answer makes on the customer."""
+def originate_live_agent(command: RingAgent, recordings: str) -> Words:
+    """bgapi words: the agent leg for a campaign's live customer (`command.call_id`, the dial
+    id). The ordinary agent leg (commands.originate_agent: the recording key, recordings),
+    answering at once (auto-answer) and run on its answer into ccgw-outbound-agent, which
+    claims the customer and bridges the leg holding the claim itself: the customer's wait
+    ends with no round trip to the controller, as Asterisk's ccgw-agent does."""
+    if not command.call_id.startswith(DIAL_PREFIX) or not esl_uuid(command.call_id):
+        raise InvalidWireValue(f"dial id {command.call_id!r}")
     extra = dict(AUTO_ANSWER) if command.auto_answer else {}
-    if command.call_id.startswith(DIAL_PREFIX):
-        if not esl_uuid(command.call_id) or not esl_uuid(command.leg_id):
-            raise InvalidWireValue(f"ids {command.call_id!r}, {command.leg_id!r}")
-        claim = f"hash:insert_ifempty/{CLAIM_REALM}/{command.call_id}/{command.leg_id}"
-        extra["execute_on_answer_ccgw_claim"] = claim
-    return extra
-
-
-def claim_of(dial_id: str) -> Words:
-    """api words: the agent leg that has claimed a live customer ("" when none has)."""
-    if not esl_uuid(dial_id):
-        raise InvalidWireValue(f"dial id {dial_id!r}")
-    return ("hash", f"select/{CLAIM_REALM}/{dial_id}")
+    words = commands.originate_agent(command, recordings, extra)
+    return (*words[:2], command.call_id, "XML", AGENT_CONTEXT)
 
 
 def esl_uuid(value: str) -> bool:
@@ -288,22 +284,27 @@ def _failure(cause: str) -> LegFailure:
 
 def with_outbound(snapshot: PbxResynced, channels_json: str, now: float) -> PbxResynced:
     """The snapshot (translate.to_snapshot of the same rows) with the campaign dials the PBX
-    still has, and the agent legs dialling a callback marked as such: their `caller_id` is
-    no caller's, and they are bridged once the customer answered."""
+    still has; an agent leg of ccgw-outbound-agent names its customer (its extension, as on
+    Asterisk), and agent legs dialling a callback are marked as such (their `caller_id` is
+    no caller's; bridged once the customer answered)."""
     data = json.loads(channels_json or '{"row_count": 0}')
     rows = data.get("rows", []) if isinstance(data, dict) else []
     by_uuid = {str(r.get("uuid", "")): r for r in rows}
-    # uuid_bridge <customer> <leg> makes the leg's call_uuid the customer's; a callback's
-    # customer (bridged from ccgw-callback) has the agent's leg as its call_uuid
+    # two bridged channels: one's call_uuid names the other (which one depends on who
+    # asked for the bridge)
     partners = {str(r.get("call_uuid", "")) for r in rows if r.get("call_uuid") != r.get("uuid")}
+    paired = {
+        uuid
+        for uuid, row in by_uuid.items()
+        if str(row.get("call_uuid", "")) not in ("", uuid) or uuid in partners
+    }
     dials = tuple(
-        _dial(uuid, row, uuid in partners, _age(row, now))
+        _dial(uuid, row, uuid in paired, _age(row, now))
         for uuid, row in by_uuid.items()
         if uuid.startswith(DIAL_PREFIX)
     )
     legs = tuple(
-        _callback_role(leg, by_uuid.get(leg.leg_id, {}), leg.leg_id in partners)
-        for leg in snapshot.agent_legs
+        _role(leg, by_uuid.get(leg.leg_id, {}), leg.leg_id in paired) for leg in snapshot.agent_legs
     )
     return dataclasses.replace(snapshot, agent_legs=legs, outbound=dials)
 
@@ -326,7 +327,12 @@ def _dial(uuid: str, row: Mapping[str, object], bridged: bool, age: float) -> Ou
     return OutboundChannel(uuid, campaign, stage, age)
 
 
-def _callback_role(leg: AgentChannel, row: Mapping[str, object], bridged: bool) -> AgentChannel:
-    if CALLBACK_CONTEXT not in (row.get("context"), row.get("initial_context")):
-        return leg
-    return dataclasses.replace(leg, role="callback", caller_id="", bridged=bridged)
+def _role(leg: AgentChannel, row: Mapping[str, object], bridged: bool) -> AgentChannel:
+    contexts = (row.get("context"), row.get("initial_context"))
+    if AGENT_CONTEXT in contexts:  # <dial> or take~<dial>
+        dial = str(row.get("dest", "")).rpartition("~")[2]
+        caller = dial if dial.startswith(DIAL_PREFIX) else leg.caller_id
+        return dataclasses.replace(leg, caller_id=caller, bridged=bridged)
+    if CALLBACK_CONTEXT in contexts:
+        return dataclasses.replace(leg, role="callback", caller_id="", bridged=bridged)
+    return leg

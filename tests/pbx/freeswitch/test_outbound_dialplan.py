@@ -11,6 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from ccgateway.domain.commands import RingAgent
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.freeswitch import outbound, sounds
 from tests.pbx.freeswitch.test_dialplan import context
@@ -51,6 +52,34 @@ def test_every_variable_ccgw_outbound_reads_is_set(machine_message: str | None) 
     missing = read_here("ccgw-outbound") - given - set_here("ccgw-outbound")
     # the machine's sound is read only on the "message" branch, which needs it
     assert missing <= ({"ccgw_machine_sound"} if machine_message is None else set()), missing
+
+
+def test_every_variable_ccgw_outbound_agent_reads_is_set() -> None:
+    ring = RingAgent(
+        leg_id="ccgw-aa", call_id=DIAL.dial_id, agent_id="agent1", device="user/1001",
+        timeout_s=6, auto_answer=True, pbx="freeswitch",
+    )  # fmt: skip
+    given = set(variables(outbound.originate_live_agent(ring, "/rec")[1]))
+    name = outbound.AGENT_CONTEXT
+    assert read_here(name) - given - set_here(name) == set()
+    claim = context(name).find("extension[@name='ccgw-outbound-claim']/condition")
+    assert claim is not None and re.fullmatch(claim.get("expression", ""), DIAL.dial_id)
+
+
+def test_only_the_leg_holding_the_claim_takes_the_customer() -> None:
+    take = context(outbound.AGENT_CONTEXT).find("extension[@name='ccgw-outbound-take']")
+    assert take is not None
+    holder = take.findall("condition")[-1]
+    # the field as FreeSWITCH expands it: "<the claim's leg> <this leg>"
+    assert re.fullmatch(holder.get("expression", ""), "ccgw-aa ccgw-aa")
+    assert not re.fullmatch(holder.get("expression", ""), "ccgw-bb ccgw-aa")
+    assert not re.fullmatch(holder.get("expression", ""), " ccgw-aa")
+    steps = [(a.get("application"), a.get("data")) for a in holder.findall("action")]
+    assert ("set", "intercept_unbridged_only=true") in steps
+    assert steps.index(("set", "intercept_unbridged_only=true")) < steps.index(
+        ("intercept", "${ccgw_caller}")
+    )
+    assert [a.get("application") for a in holder.findall("anti-action")] == ["hangup"]
 
 
 def test_every_variable_ccgw_callback_reads_is_set() -> None:

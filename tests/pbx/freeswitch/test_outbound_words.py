@@ -144,20 +144,22 @@ def test_callback_values_are_checked(change: dict[str, str]) -> None:
         outbound.dial_callback(dataclasses.replace(CALLBACK, **change), TRUNK)  # type: ignore[arg-type]
 
 
-def test_the_agent_leg_for_a_live_customer_answers_at_once_and_claims_the_customer() -> None:
+def test_the_agent_leg_for_a_live_customer_answers_at_once_and_takes_the_customer() -> None:
     ring = RingAgent(
         leg_id="ccgw-aa", call_id=DIAL.dial_id, agent_id="agent1", device="user/1001",
-        timeout_s=6, auto_answer=True, pbx="freeswitch",
+        timeout_s=6, auto_answer=True, pbx="freeswitch", record_file="r1.wav",
     )  # fmt: skip
-    words = commands.originate_agent(ring, extra=outbound.agent_variables(ring))
+    words = outbound.originate_live_agent(ring, "/rec")
     found = variables(words[1])
     assert found["sip_auto_answer"] == "true"
-    assert found["execute_on_answer_ccgw_claim"] == (
-        f"hash:insert_ifempty/ccgw_claim/{DIAL.dial_id}/ccgw-aa"
-    )
-    assert words[2] == "&park()"  # the adapter bridges it, once the claim is its own
-    assert outbound.claim_of(DIAL.dial_id) == ("hash", f"select/ccgw_claim/{DIAL.dial_id}")
-    # an inbound caller's agent leg has neither
+    assert (found["origination_uuid"], found["ccgw_caller"]) == ("ccgw-aa", DIAL.dial_id)
+    # the ordinary agent leg's own: the recording key, the recording from the answer
+    assert found["execute_on_answer"] == "record_session:/rec/r1.wav"
+    assert "execute_on_answer_ccgw_key" in found
+    # on its answer, ccgw-outbound-agent claims the customer and bridges itself to it
+    assert words[2:] == (DIAL.dial_id, "XML", "ccgw-outbound-agent")
+    esl.command("bgapi", *words)
     inbound = dataclasses.replace(ring, call_id="bf839f41-3bae-493e-a551-a2ca2c1aa93e")
-    inbound = dataclasses.replace(inbound, auto_answer=False)
-    assert outbound.agent_variables(inbound) == {}
+    with pytest.raises(InvalidWireValue):
+        outbound.originate_live_agent(inbound, "/rec")
+    assert commands.originate_agent(inbound)[2] == "&park()"  # inbound: the adapter bridges
