@@ -141,7 +141,7 @@ class FreeSwitchPbx:
 
     async def execute(self, command: PbxCommand) -> None:
         """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
-        FreeSWITCH (see README: consults, conferences, callbacks) are refused; the centre
+        FreeSWITCH (see README: consults, conferences) are refused; the centre
         does not offer them for a FreeSWITCH (`features`)."""
         match command:
             case RingAgent():

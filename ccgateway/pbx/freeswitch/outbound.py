@@ -329,10 +329,13 @@ def _dial(uuid: str, row: Mapping[str, object], bridged: bool, age: float) -> Ou
 
 def _role(leg: AgentChannel, row: Mapping[str, object], bridged: bool) -> AgentChannel:
     contexts = (row.get("context"), row.get("initial_context"))
-    if AGENT_CONTEXT in contexts:  # <dial> or take~<dial>
+    if AGENT_CONTEXT in contexts:  # its extension is <dial> or take~<dial>
         dial = str(row.get("dest", "")).rpartition("~")[2]
         caller = dial if dial.startswith(DIAL_PREFIX) else leg.caller_id
-        return dataclasses.replace(leg, caller_id=caller, bridged=bridged)
+        # the extension replaced the dialled user as `dest`; the first one is kept
+        user = str(row.get("initial_dest", ""))
+        device = f"user/{user}" if re.fullmatch(r"[A-Za-z0-9_.@+-]{1,80}", user) else leg.device
+        return dataclasses.replace(leg, caller_id=caller, device=device, bridged=bridged)
     if CALLBACK_CONTEXT in contexts:
         return dataclasses.replace(leg, role="callback", caller_id="", bridged=bridged)
     return leg

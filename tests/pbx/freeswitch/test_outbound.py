@@ -167,6 +167,8 @@ def test_a_resync_finds_the_talking_customer_and_the_ringing_one() -> None:
     [talking] = [d for d in found.outbound if d.stage == "agent"]
     # the agent leg names the customer it talks to: the dialer's recovery adopts the talk
     assert [leg.caller_id for leg in found.agent_legs if leg.answered] == [talking.dial_id]
+    # and its agent's device, the user it dialled (its extension is now take~<dial>)
+    assert [leg.device for leg in found.agent_legs] == ["user/1001"]
     assert all(0 < d.age_s <= 10 for d in found.outbound)
     assert time.time() > created  # the rows are a real switch's, from the past
     assert PbxResynced() != found
