@@ -56,6 +56,7 @@ MACHINE = "+442079202000"
 NEVER = "+442079300000"
 BUSY = "+442079400000"
 INVALID = "+442079500000"
+SILENT = "+442079700000"  # answers, then only silence
 LATE_PERSON = "+442079102060"
 TALKS_LONG = "+442079102200"  # a person after 2 s, talks 20 s
 ANSWERS_LATE = "+442079110080"  # rings 10 s, then a person who talks 8 s
@@ -63,6 +64,10 @@ ANSWERS_LATE = "+442079110080"  # rings 10 s, then a person who talks 8 s
 # greeting-length verdict, then mod_avmd's beep, then the message.
 AMD = {"enabled": True, "machine_action": "message", "machine_message": "vm-nobodyavail"}
 FS_CAMPAIGN = CAMPAIGN | {"pbx": "freeswitch", "ring_s": 15, "amd": AMD}
+LIST = [("p1", PERSON, 100), ("m1", MACHINE, 90), ("b1", BUSY, 80), ("i1", INVALID, 70),
+        ("n1", NEVER, 60), ("s1", SILENT, 55)]  # fmt: skip
+OUTCOMES = {"p1": "connected", "m1": "machine", "b1": "busy", "i1": "failed",
+            "n1": "no_answer", "s1": "machine"}  # fmt: skip
 
 
 def _binary() -> Path | None:
@@ -184,8 +189,9 @@ async def configure(centre: Centre, campaign: dict[str, Any] = FS_CAMPAIGN) -> N
         agent = {"id": f"agent{k}", "name": f"A{k}", "device": f"user/100{k}",
                  "skills": {"sales": 5}, "pbx": "freeswitch"}  # fmt: skip
         await centre.call("POST", "/v1/agents", agent)
-    # the UK rules dial only against a current TPS register
-    await register(centre, "tps", ["+442079999999"])  # type: ignore[arg-type]
+    # the UK and US rules dial only against a current register (TPS, the national DNC)
+    for name in ("tps", "national"):
+        await register(centre, name, ["+442079999999"])  # type: ignore[arg-type]
     await centre.call("POST", "/v1/campaigns", campaign)
 
 
@@ -216,24 +222,21 @@ async def test_a_list_is_dialled_each_outcome_recorded(
 ) -> None:
     async with running(sandbox, tmp_path / "list.db", "list") as centre:
         await configure(centre)
-        rows = [("p1", PERSON, 100), ("m1", MACHINE, 90), ("b1", BUSY, 80),
-                ("i1", INVALID, 70), ("n1", NEVER, 60)]  # fmt: skip
-        await import_list(centre, "first", rows)
+        await import_list(centre, "first", LIST)
         await set_agent(centre, 1, "available")
         await set_agent(centre, 2, "available")
         await centre.call("POST", "/v1/campaigns/e2e-out/start")
 
         async def all_ended() -> bool:
-            return len(await centre.dials()) >= 5
+            return len(await centre.dials()) >= len(LIST)
 
-        await until("five dials to end", all_ended, 90)
+        await until("six dials to end", all_ended, 90)
         await centre.call("POST", "/v1/campaigns/e2e-out/pause")
         found = await centre.dials()
         person, machine = found["p1"], found["m1"]
         outcomes = {c: d["outcome"] for c, d in found.items()}
         print("outcomes", outcomes, "person", person, "machine", machine)
-        assert outcomes == {"p1": "connected", "m1": "machine", "b1": "busy", "i1": "failed",
-                            "n1": "no_answer"}  # fmt: skip
+        assert outcomes == OUTCOMES
         assert person["agent_id"] in ("agent1", "agent2") and person["amd"] == "human"
         assert person["wait_s"] < 2.0
         assert found["n1"]["ring_s"] >= 15.0
@@ -279,6 +282,10 @@ async def test_a_list_is_dialled_each_outcome_recorded(
             for e in centre.observer.named("CHANNEL_BRIDGE")
             if machine["id"] in (e.get("Unique-ID"), e.get("Other-Leg-Unique-ID"))
         ]
+        # a silent line: AMD's INITIALSILENCE (no voice within 2.5 s), a machine, as on Asterisk
+        silent = centre.steps(found["s1"]["id"])["machine"]
+        print("silent line:", silent["ccgw_amd_cause"])
+        assert silent["ccgw_amd_cause"].startswith("INITIALSILENCE")
         busy = await centre.call("GET", "/v1/campaigns/e2e-out/contacts/b1")
         assert busy["progress"]["state"] == "scheduled"
         assert busy["progress"]["outcomes"] == {"busy": 1}
@@ -320,6 +327,57 @@ async def test_with_no_agent_to_take_the_person_the_message_plays_within_2_s(
         assert contact["progress"]["outcomes"] == {"abandoned": 1}
         figures = await centre.call("GET", "/v1/campaigns/e2e-out/figures")
         assert figures["ledger"]["abandoned"] == 1
+
+
+async def test_us_rules_count_the_grace_from_amd_s_verdict(
+    sandbox: FreeSwitchSandbox, tmp_path: Path
+) -> None:
+    """The US rule: 2 s from the end of the greeting (AMD's verdict), not from the answer."""
+    us = FS_CAMPAIGN | {"id": "e2e-us", "rule_set_id": "us"}
+    async with running(sandbox, tmp_path / "us.db", "abandoned_us") as centre:
+        await configure(centre, us)
+        await set_agent(centre, 2, "paused")
+        await asyncio.to_thread(sandbox.set_phone, 1, "noanswer")
+        try:
+            await import_list(centre, "us", [("u1", LATE_PERSON, 100)], "e2e-us")
+            await set_agent(centre, 1, "available")
+            await centre.call("POST", "/v1/campaigns/e2e-us/start")
+
+            async def ended() -> dict[str, Any] | None:
+                return (await centre.dials("e2e-us")).get("u1")
+
+            record = await until("the dial to u1 to end", ended, 60)
+        finally:
+            await centre.call("POST", "/v1/campaigns/e2e-us/pause")
+            await asyncio.to_thread(sandbox.set_phone, 1, "answer")
+        assert record["outcome"] == "abandoned"
+        steps = centre.steps(record["id"])
+        at = int(steps["abandoned"]["ccgw_at_us"]) / 1e6
+        answered = int(steps["abandoned"]["ccgw_answered_us"]) / 1e6
+        verdict = int(steps["live"]["Event-Date-Timestamp"]) / 1e6
+        print(f"US: AMD's verdict {verdict - answered:.2f} s after the answer, the message "
+              f"{at - verdict:.3f} s after the verdict")  # fmt: skip
+        assert 1.9 <= at - verdict <= 2.05 and at - answered > 2.5
+
+
+async def test_a_progressive_campaign_keeps_an_agent_for_each_call(
+    sandbox: FreeSwitchSandbox, tmp_path: Path
+) -> None:
+    progressive = FS_CAMPAIGN | {"id": "e2e-prog", "mode": "progressive"}
+    async with running(sandbox, tmp_path / "prog.db", "progressive") as centre:
+        await configure(centre, progressive)
+        await set_agent(centre, 2, "paused")
+        await import_list(centre, "prog", [("g1", PERSON, 100)], "e2e-prog")
+        await set_agent(centre, 1, "available")
+        await centre.call("POST", "/v1/campaigns/e2e-prog/start")
+
+        async def ended() -> dict[str, Any] | None:
+            return (await centre.dials("e2e-prog")).get("g1")
+
+        record = await until("the progressive dial to end", ended, 40)
+        await centre.call("POST", "/v1/campaigns/e2e-prog/pause")
+        assert (record["outcome"], record["agent_id"]) == ("connected", "agent1")
+        assert record["wait_s"] < 2.0 and record["talk_s"] >= 6.0
 
 
 async def test_a_preview_is_dialled_agent_first(sandbox: FreeSwitchSandbox, tmp_path: Path) -> None:

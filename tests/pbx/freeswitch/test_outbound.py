@@ -8,8 +8,10 @@ for byte, `recorded/outbound_channels.json` FreeSWITCH's `show channels as json`
 customer talking to an agent and one still ringing:
 
 - outbound_list.esl: a campaign dialling a person ("Hello?"), an answering machine (an 8 s
-  greeting, a beep), a busy line, an invalid number and one that never answers;
+  greeting, a beep), a busy line, an invalid number, one that never answers and a silent
+  line;
 - outbound_abandoned.esl: a person with no agent to take them: the message at the grace;
+  outbound_abandoned_us.esl the same under the US rules (the grace from AMD's verdict);
 - outbound_preview.esl: a preview accepted by its agent: the agent's leg, then the customer.
 """
 
@@ -94,6 +96,9 @@ def test_every_outcome_of_a_list_as_the_dialer_hears_it() -> None:
     assert {(type(e), e.failure) for e in found["+442079500000"]} == {  # type: ignore[attr-defined]
         (OutboundFailed, LegFailure.UNREACHABLE)  # 404: the dialer's "failed"
     }
+    silent = found["+442079700000"]
+    assert isinstance(silent[1], MachineDetected)
+    assert silent[1].detail == "INITIALSILENCE-2500"  # no voice within 2.5 s
     # a failed customer dial is never taken for an agent leg's failure
     assert all(type(e).__name__ != "AgentLegFailed" for es in found.values() for e in es)
 
@@ -136,6 +141,16 @@ def test_the_abandon_message_starts_2_s_after_the_answer() -> None:
     [hangup] = [e for e in events if e["Event-Name"] == "CHANNEL_HANGUP" and e["Unique-ID"] == dial]
     assert hangup["variable_ccgw_phase"] == "abandoned"
     assert as_adapter_reads(hangup) == ChannelHungUp(dial, 16, "NORMAL_CLEARING")
+
+
+def test_under_us_rules_the_grace_runs_from_amd_s_verdict() -> None:
+    events = recorded_events("outbound_abandoned_us.esl")
+    [live] = [e for e in events if e.get("ccgw_step") == "live"]
+    [abandoned] = [e for e in events if e.get("ccgw_step") == "abandoned"]
+    at = int(abandoned["ccgw_at_us"]) / 1e6
+    assert 1.9 <= at - int(live["Event-Date-Timestamp"]) / 1e6 <= 2.05
+    assert at - int(abandoned["ccgw_answered_us"]) / 1e6 > 2.5  # AMD's time did not count
+    assert as_adapter_reads(live) == OutboundLive(live["Unique-ID"], "human")
 
 
 def test_a_preview_is_the_agent_s_leg_then_the_customer() -> None:

@@ -30,11 +30,8 @@ from ccgateway.testing.harness import ADMIN_KEY, Harness, build_harness
 from ccgateway.testing.pbx import FakePbx
 from tests.pbx.freeswitch.test_outbound import as_adapter_reads, recorded_events
 from tests.sandbox.test_freeswitch_outbound import (
-    BUSY,
-    INVALID,
-    MACHINE,
-    NEVER,
-    PERSON,
+    LIST,
+    OUTCOMES,
     configure,
     import_list,
     set_agent,
@@ -135,9 +132,7 @@ async def test_the_recorded_campaign_comes_out_as_on_the_real_switch() -> None:
         centre = Api(api)
         await harness.emit(PbxResynced())
         await configure(centre)  # type: ignore[arg-type]
-        rows = [("p1", PERSON, 100), ("m1", MACHINE, 90), ("b1", BUSY, 80),
-                ("i1", INVALID, 70), ("n1", NEVER, 60)]  # fmt: skip
-        await import_list(centre, "first", rows)  # type: ignore[arg-type]
+        await import_list(centre, "first", LIST)  # type: ignore[arg-type]
         await set_agent(centre, 1, "available")  # type: ignore[arg-type]
         await set_agent(centre, 2, "available")  # type: ignore[arg-type]
         await centre.call("POST", "/v1/campaigns/e2e-out/start")
@@ -147,15 +142,14 @@ async def test_the_recorded_campaign_comes_out_as_on_the_real_switch() -> None:
         await harness.advance(1)
         await harness.controller.dispatcher.drain_writes()
         # every recorded dial and the person's agent leg stood for one of the controller's
-        assert len(replay.numbers) == 5 and set(replay.numbers) | set(replay.leg_of) <= set(
+        assert len(replay.numbers) == len(LIST) and set(replay.numbers) | set(replay.leg_of) <= set(
             replay.ids
         )
         print(f"{replay.played} recorded events replayed; ids {replay.ids}")
         found = await centre.call("GET", "/v1/campaigns/e2e-out/dials?limit=50")
         await api.aclose()
     outcomes = {d["contact_id"]: d["outcome"] for d in found}
-    assert outcomes == {"p1": "connected", "m1": "machine", "b1": "busy", "i1": "failed",
-                        "n1": "no_answer"}  # fmt: skip
+    assert outcomes == OUTCOMES
     person = next(d for d in found if d["contact_id"] == "p1")
     assert person["amd"] == "human" and person["agent_id"] in ("agent1", "agent2")
     assert person["wait_s"] < 2.0
