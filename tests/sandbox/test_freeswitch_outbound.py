@@ -415,6 +415,37 @@ async def test_a_preview_is_dialled_agent_first(sandbox: FreeSwitchSandbox, tmp_
         assert record["talk_s"] >= 6.0  # the callee talks 8 s
 
 
+async def test_a_preview_to_a_busy_line_is_recorded_busy(
+    sandbox: FreeSwitchSandbox, tmp_path: Path
+) -> None:
+    preview = FS_CAMPAIGN | {"id": "e2e-busy", "mode": "preview", "amd": {"enabled": False}}
+    async with running(sandbox, tmp_path / "busy.db", "preview_busy") as centre:
+        await configure(centre, preview)
+        await set_agent(centre, 2, "paused")
+        await import_list(centre, "busy", [("x1", BUSY, 100)], "e2e-busy")
+        await set_agent(centre, 1, "available")
+        await centre.call("POST", "/v1/campaigns/e2e-busy/start")
+
+        def offered() -> str | None:
+            dials = centre.controller.dispatcher.center.outbound.dials.values()
+            return next((d.id for d in dials if d.stage is Stage.PREVIEW), None)
+
+        dial_id = await until("a preview for agent1", offered, 20)
+        accept = {"dial_id": dial_id, "action": "dial"}
+        await centre.call("POST", "/v1/agents/agent1/preview", accept)
+
+        async def ended() -> dict[str, Any] | None:
+            return (await centre.dials("e2e-busy")).get("x1")
+
+        record = await until("the preview's dial to end", ended, 40)
+        await centre.call("POST", "/v1/campaigns/e2e-busy/pause")
+        # FreeSWITCH's word: ccgw-callback's bridge failed with the callee's 486
+        [failed] = centre.observer.named("CUSTOM", **{"Event-Subclass": "ccgw::callback"})
+        print("preview to a busy line:", failed["ccgw_dial_status"], record["outcome"])
+        assert failed["ccgw_dial_status"] == "USER_BUSY"
+        assert record["outcome"] == "busy" and record["agent_id"] == "agent1"
+
+
 async def test_a_controller_restart_mid_campaign_neither_drops_nor_redials(
     sandbox: FreeSwitchSandbox, tmp_path: Path
 ) -> None:

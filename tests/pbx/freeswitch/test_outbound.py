@@ -165,6 +165,22 @@ def test_a_preview_is_the_agent_s_leg_then_the_customer() -> None:
     assert first.leg_id.startswith("ccgw-")
 
 
+def test_events_on_channels_that_are_not_the_dialer_s_mean_nothing() -> None:
+    """A step event or a callback's answer names its channel by the ids the controller chose
+    (ob-, ccgw-): anything else (a caller's channel, a forged variable) is not a dial's."""
+    events = recorded_events("outbound_list.esl")
+    [live] = [e for e in events if e.get("ccgw_step") == "live"]
+    assert outbound.to_event({**live, "Unique-ID": "bf839f41-3bae-493e-a551-a2ca2c1aa93e"}) is None
+    answer = next(
+        e
+        for e in recorded_events("outbound_preview.esl")
+        if e["Event-Name"] == "CHANNEL_ANSWER" and e.get("variable_ccgw_callback_leg")
+    )
+    assert outbound.to_event({**answer, "variable_ccgw_callback_leg": "ob-x"}) is None
+    unknown_step = {**live, "ccgw_step": "exploded"}
+    assert outbound.to_event(unknown_step) is None
+
+
 @pytest.mark.parametrize("name", ["outbound_list.esl", "outbound_preview.esl"])
 def test_the_recorded_custom_events_are_subscribed(name: str) -> None:
     for event in recorded_events(name):
