@@ -61,7 +61,7 @@ CALLBACK_CONTEXT = "ccgw-callback"
 AGENT_CONTEXT = "ccgw-outbound-agent"
 OUTBOUND_EVENT, CALLBACK_EVENT = "ccgw::outbound", "ccgw::callback"
 CUSTOM = (OUTBOUND_EVENT, CALLBACK_EVENT)
-CLAIM_REALM = "ccgw_claim"
+CLAIM_REALM = "ccgw_claim"  # the hash realm of the claims (dialplans: ccgw-outbound-agent)
 # Never silence: the message a person hears when no agent came, if the campaign's own has
 # no FreeSWITCH meaning (as Asterisk's im-sorry&all-circuits-busy-now&vm-goodbye).
 DEFAULT_ABANDON = "im-sorry&all-circuits-busy-now&vm-goodbye"
