@@ -12,7 +12,8 @@ customer talking to an agent and one still ringing:
   line;
 - outbound_abandoned.esl: a person with no agent to take them: the message at the grace;
   outbound_abandoned_us.esl the same under the US rules (the grace from AMD's verdict);
-- outbound_preview.esl: a preview accepted by its agent: the agent's leg, then the customer.
+- outbound_preview.esl: a preview accepted by its agent: the agent's leg, then the customer;
+  outbound_preview_busy.esl the same to a busy line.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import pytest
 from ccgateway.domain.events import (
     AgentLegAnswered,
     CallbackAnswered,
+    CallbackFailed,
     ChannelHungUp,
     LegFailure,
     MachineDetected,
@@ -181,7 +183,21 @@ def test_events_on_channels_that_are_not_the_dialer_s_mean_nothing() -> None:
     assert outbound.to_event(unknown_step) is None
 
 
-@pytest.mark.parametrize("name", ["outbound_list.esl", "outbound_preview.esl"])
+def test_a_preview_to_a_busy_line_fails_busy_on_the_agent_s_leg() -> None:
+    events = recorded_events("outbound_preview_busy.esl")
+    got = [
+        d
+        for e in events
+        if isinstance(d := as_adapter_reads(e), (AgentLegAnswered, CallbackFailed))
+    ]
+    [answered, failed] = got
+    assert isinstance(answered, AgentLegAnswered)
+    assert failed == CallbackFailed(answered.leg_id, LegFailure.BUSY, "dial status USER_BUSY")
+
+
+@pytest.mark.parametrize(
+    "name", ["outbound_list.esl", "outbound_preview.esl", "outbound_preview_busy.esl"]
+)
 def test_the_recorded_custom_events_are_subscribed(name: str) -> None:
     for event in recorded_events(name):
         if event["Event-Name"] == "CUSTOM":
