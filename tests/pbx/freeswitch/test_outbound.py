@@ -41,6 +41,7 @@ from ccgateway.domain.events import (
     PbxResynced,
 )
 from ccgateway.pbx.freeswitch import esl, outbound, translate
+from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.pbx.freeswitch.client import EventHeaders
 
 RECORDED = Path(__file__).parent / "recorded"
@@ -53,8 +54,14 @@ def recorded_events(name: str) -> list[EventHeaders]:
 
 
 def as_adapter_reads(event: EventHeaders) -> PbxEvent | None:
-    """What FreeSwitchPbx._on_event hands the centre for one event."""
-    return outbound.to_event(event) or translate.to_event(event)
+    """What the adapter itself (FreeSwitchPbx._on_event, its link up) hands the centre for
+    one event."""
+    pbx = FreeSwitchPbx(password="replay", inbound_context=translate.INBOUND_CONTEXT)
+    handed: list[PbxEvent] = []
+    pbx._gate.emit = handed.append
+    pbx._on_event(event)
+    assert len(handed) <= 1
+    return handed[0] if handed else None
 
 
 def by_number(events: list[EventHeaders]) -> dict[str, list[PbxEvent]]:
