@@ -121,11 +121,13 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "outside",
         help="the phone behind the trunk that every outside number reaches (callbacks, "
         "transfers to a number, a campaign's customers)",
-        description="Restart the phone behind the trunk (127.0.0.1:5090) in MODE: answer,\n"
+        description="Restart the phone behind the trunk (127.0.0.1:5090; FreeSWITCH's gateway\n"
+        "`trunk`: 127.0.0.1:5290) in MODE: answer,\n"
         "noanswer, busy and off as for agents' phones, or callee.\n\n" + CALLEE_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     outside.add_argument("mode", choices=OUTSIDE_MODES)
+    _add_pbx(outside)
     outside.set_defaults(handler=_outside)
 
 
@@ -165,7 +167,9 @@ def _up(args: argparse.Namespace) -> int:
                 f"outside={status.outside}"
             )
         if args.pbx in ("freeswitch", "both"):
-            fs = FreeSwitchSandbox().up(args.agents, phones, binary=args.freeswitch_bin)
+            fs = FreeSwitchSandbox().up(
+                args.agents, phones, binary=args.freeswitch_bin, outside=args.outside
+            )
             modes = ", ".join(f"user/{p.user}={p.mode}" for p in fs.phones)
             print(
                 f"sandbox: up: FreeSWITCH ESL {fs.esl} (password in {fs.password_file}), "
@@ -236,7 +240,8 @@ def _call(args: argparse.Namespace) -> int:
 
 def _outside(args: argparse.Namespace) -> int:
     def act() -> int:
-        Sandbox().set_outside(args.mode)
+        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        sandbox.set_outside(args.mode)
         print(f"sandbox: the outside phone (behind the trunk) is now {args.mode}")
         return 0
 

@@ -31,6 +31,8 @@ from ccgateway.sandbox.freeswitch_config import (
     PROFILE,
     REGISTER_EXPIRES_S,
     SIP_PORT,
+    TRUNK_MEDIA_PORT,
+    TRUNK_PORT,
     FreeSwitchConfig,
     check_files,
     phone_media_port,
@@ -44,9 +46,12 @@ from ccgateway.sandbox.phones import (
     CallBatch,
     check_mode,
     check_name,
+    check_outside_mode,
     is_phone_alive,
+    outside_marker,
     place_calls,
     prune_batches,
+    start_outside,
     start_phone,
     stop_batches,
     stop_phone,
@@ -87,6 +92,8 @@ class FreeSwitchState:
     phone_pids: dict[int, int] = field(default_factory=dict)
     pid: int | None = None
     binary: str = ""
+    outside: str = "answer"  # the phone behind the gateway "trunk" (phones.OUTSIDE_MODES)
+    outside_pid: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,10 +139,14 @@ class FreeSwitchSandbox:
         phones: Mapping[int, str] | None = None,
         binary: str | Path | None = None,
         timeout_s: float = 30.0,
+        outside: str = "answer",
     ) -> FreeSwitchStatus:
-        """(Re)start FreeSWITCH and one phone per agent, registered as user 1000+K; returns
-        once the Event Socket accepts the generated password and every phone is registered."""
+        """(Re)start FreeSWITCH and one phone per agent, registered as user 1000+K, and the
+        outside world behind the gateway `trunk` in `outside` mode (callee: campaigns'
+        callees, see `sandbox outside -h`); returns once the Event Socket accepts the
+        generated password and every phone is registered."""
         program = find_binary(binary)
+        check_outside_mode(outside)
         if not 1 <= agents <= MAX_AGENTS:
             raise SandboxError(f"agents must be 1-{MAX_AGENTS}: agent K's phone is on {SIP_PORT}+K")
         modes = {k: "answer" for k in range(1, agents + 1)} | dict(phones or {})
@@ -152,7 +163,7 @@ class FreeSwitchSandbox:
                 "$CCGW_FREESWITCH_SANDBOX_STATE to a folder of yours"
             ) from exc
         self._write_config(agents, program)
-        state = FreeSwitchState(agents=agents, phones=dict(sorted(modes.items())))
+        state = FreeSwitchState(agents=agents, phones=dict(sorted(modes.items())), outside=outside)
         state.binary = str(program)
         state.pid = self._start(program)
         self._save(state)
@@ -163,6 +174,8 @@ class FreeSwitchSandbox:
                 if pid is not None:
                     state.phone_pids[k] = pid
                 self._save(state)
+            state.outside_pid = self._start_outside(outside)
+            self._save(state)
         except SandboxError:
             self.down()
             raise
@@ -173,6 +186,7 @@ class FreeSwitchSandbox:
         state = self._load()
         for agent, pid in state.phone_pids.items():
             stop_phone(pid, agent, self.state_dir)
+        processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
         stop_batches(self.state_dir, remove=True)
         # The pid file covers a FreeSWITCH whose state.json was lost.
         pid_file = self.state_dir / "run" / "freeswitch.pid"
@@ -255,6 +269,17 @@ class FreeSwitchSandbox:
         state.phones[agent] = mode
         self._save(state)
 
+    def set_outside(self, mode: str) -> None:
+        """Restart the phone behind the gateway `trunk` in `mode` (phones.OUTSIDE_MODES)."""
+        check_outside_mode(mode)
+        state = self._running_state()
+        processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
+        state.outside_pid, state.outside = self._start_outside(mode), mode
+        self._save(state)
+
+    def _start_outside(self, mode: str) -> int | None:
+        return start_outside(mode, self.state_dir, TRUNK_PORT, TRUNK_MEDIA_PORT)
+
     def call(
         self,
         extension: str,
@@ -305,6 +330,8 @@ class FreeSwitchSandbox:
                 phone_pids={int(k): int(v) for k, v in raw.get("phone_pids", {}).items()},
                 pid=raw.get("pid"),
                 binary=str(raw.get("binary", "")),
+                outside=str(raw.get("outside", "answer")),
+                outside_pid=raw.get("outside_pid"),
             )
         except (OSError, ValueError, AttributeError, TypeError):
             return FreeSwitchState()

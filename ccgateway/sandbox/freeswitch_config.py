@@ -19,6 +19,9 @@ from ccgateway.pbx.freeswitch.sounds import SOUNDS
 
 ESL_PORT, SIP_PORT, FIRST_PHONE_PORT = 8031, 5200, 5200
 MAX_AGENTS = 19  # agent K's phone is on 5200+K
+# The outside world behind the gateway "trunk" (the adapter's default dial template
+# sofia/gateway/trunk/{number}): one sipp UAS, as the Asterisk sandbox's on 5090.
+TRUNK, TRUNK_PORT, TRUNK_MEDIA_PORT = "trunk", 5290, 17800
 FIRST_MEDIA_PORT = 17000  # agent K's phone's RTP: 17000+10K (the Asterisk sandbox's: 16000+)
 RTP_PORTS = (27000, 27998)  # FreeSWITCH's own RTP (it rounds an odd end down)
 DOMAIN = "127.0.0.1"
@@ -40,6 +43,11 @@ MODULES = (
     "mod_tone_stream",
     "mod_local_stream",
     "mod_voicemail",
+    # campaigns (dialplans/freeswitch ccgw-outbound): the claim (hash), the grace's
+    # arithmetic (expr), the beep before a machine's message (avmd)
+    "mod_hash",
+    "mod_expr",
+    "mod_avmd",
 )
 
 # What the dialplan, the sound table (ccgateway/pbx/freeswitch/sounds.py) and the voicemail
@@ -110,6 +118,7 @@ def render(config: FreeSwitchConfig, dialplan: str, event_socket: str) -> dict[s
         ),
         "autoload_configs/local_stream.conf.xml": _local_stream(config),
         "autoload_configs/voicemail.conf.xml": VOICEMAIL,
+        "autoload_configs/avmd.conf.xml": AVMD,
         "dialplan/ccgateway.xml": dialplan,
         "dialplan/sandbox.xml": ENTRY,
         "directory/sandbox.xml": _directory(config),
@@ -208,6 +217,29 @@ VOICEMAIL = """<configuration name="voicemail.conf" description="Voicemail">
 """
 
 
+# mod_avmd's documented defaults (its conf/autoload_configs/avmd.conf.xml): it listens on
+# outbound channels, which a campaign's customer is.
+AVMD = """<configuration name="avmd.conf" description="AVMD configuration">
+  <settings>
+    <param name="debug" value="0"/>
+    <param name="report_status" value="1"/>
+    <param name="fast_math" value="0"/>
+    <param name="require_continuous_streak" value="1"/>
+    <param name="sample_n_continuous_streak" value="3"/>
+    <param name="sample_n_to_skip" value="0"/>
+    <param name="require_continuous_streak_amp" value="1"/>
+    <param name="sample_n_continuous_streak_amp" value="3"/>
+    <param name="simplified_estimation" value="1"/>
+    <param name="inbound_channel" value="0"/>
+    <param name="outbound_channel" value="1"/>
+    <param name="detection_mode" value="2"/>
+    <param name="detectors_n" value="36"/>
+    <param name="detectors_lagged_n" value="1"/>
+  </settings>
+</configuration>
+"""
+
+
 def _sofia() -> str:
     # Phones register without a challenge (accept-blind-reg) and answer OPTIONS (sipp -aa):
     # a phone that stops answering is unregistered, so the controller sees it go.
@@ -233,7 +265,14 @@ def _sofia() -> str:
   <global_settings><param name="log-level" value="0"/></global_settings>
   <profiles>
     <profile name="{PROFILE}">
-      <gateways/><domains/><aliases/>
+      <gateways>
+        <gateway name="{TRUNK}">
+          <param name="proxy" value="127.0.0.1:{TRUNK_PORT}"/>
+          <param name="register" value="false"/>
+          <param name="caller-id-in-from" value="true"/>
+        </gateway>
+      </gateways>
+      <domains/><aliases/>
       <settings>
 {lines}      </settings>
     </profile>

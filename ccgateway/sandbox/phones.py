@@ -75,14 +75,17 @@ def phone_messages(log_dir: Path, agent: int) -> Path:
     return log_dir / f"phone{agent}.messages"
 
 
-def start_outside(mode: str, log_dir: Path) -> int | None:
-    """The outside world behind the trunk (127.0.0.1:5090): whatever number Asterisk dials
-    out (a callback, a transfer to a number, a campaign's customer) reaches this one phone,
-    in `mode`; in `callee` mode each call behaves as its number says (callee.xml)."""
+def start_outside(
+    mode: str, log_dir: Path, port: int = TRUNK_PORT, media_port: int = 16600
+) -> int | None:
+    """The outside world behind the trunk (127.0.0.1:5090; the FreeSWITCH sandbox's on its
+    own port): whatever number the PBX dials out (a callback, a transfer to a number, a
+    campaign's customer) reaches this one phone, in `mode`; in `callee` mode each call
+    behaves as its number says (callee.xml)."""
     check_outside_mode(mode)
     scenario = write_callee_scenario(log_dir) if mode == "callee" else None
     log, messages = log_dir / "outside.log", outside_messages(log_dir)
-    return _start_uas(TRUNK_PORT, 16600, mode, outside_marker(log_dir), log, messages, scenario)
+    return _start_uas(port, media_port, mode, outside_marker(log_dir), log, messages, scenario)
 
 
 def udp_port_bound(port: int) -> bool:

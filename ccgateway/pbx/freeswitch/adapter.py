@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     Announce,
+    DialCallback,
     HangUp,
     Monitor,
     MuteRecording,
@@ -22,7 +24,8 @@ from ccgateway.domain.commands import (
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
-from ccgateway.pbx.freeswitch import commands, sounds, translate
+from ccgateway.domain.outbound.commands import DialCustomer
+from ccgateway.pbx.freeswitch import commands, outbound, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -33,8 +36,9 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 class FreeSwitchPbx:
     # What the centre may ask of this PBX (see Floor.features): blind transfers, messages,
-    # voicemail and recordings; no consults, conferences or callbacks yet.
-    features = frozenset({"transfer", "message", "voicemail", "record"})
+    # voicemail, recordings, campaigns (outbound.py) and agent-first callbacks; no
+    # consults or conferences yet.
+    features = frozenset({"transfer", "message", "voicemail", "record", "outbound", "callback"})
 
     def __init__(
         self,
@@ -74,7 +78,7 @@ class FreeSwitchPbx:
             self._resync,
             self._gate.lost,
             events=translate.SUBSCRIBED,
-            custom=translate.CUSTOM,
+            custom=(*translate.CUSTOM, *outbound.CUSTOM),
             command_timeout_s=command_timeout_s,
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
@@ -92,7 +96,7 @@ class FreeSwitchPbx:
             caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
             if caller:
                 self._start_bridge(caller, leg)
-        domain = translate.to_event(event, self._inbound_context)
+        domain = outbound.to_event(event) or translate.to_event(event, self._inbound_context)
         if domain is None:
             return
         if isinstance(domain, CallWaiting) and self._hold_music:
@@ -130,17 +134,22 @@ class FreeSwitchPbx:
 
     async def _snapshot(self) -> PbxResynced:
         rows = await self.client.api(*commands.show_channels())
-        return translate.to_snapshot(rows, inbound_context=self._inbound_context)
+        snapshot = translate.to_snapshot(rows, inbound_context=self._inbound_context)
+        return outbound.with_outbound(snapshot, rows, time.time())
 
     # --- commands ------------------------------------------------------------------------
 
     async def execute(self, command: PbxCommand) -> None:
         """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
-        FreeSWITCH (see README: consults, conferences, callbacks) are refused; the centre
+        FreeSWITCH (see README: consults, conferences) are refused; the centre
         does not offer them for a FreeSWITCH (`features`)."""
         match command:
             case RingAgent():
                 await self.ring_agent(command)
+            case DialCustomer():
+                await self.dial_customer(command)
+            case DialCallback():
+                await self._originate(command.leg_id, outbound.dial_callback(command, self._dial))
             case HangUp(channel_id=channel_id, reason=reason):
                 await self.hang_up(channel_id, reason)
             case Monitor():
@@ -221,7 +230,24 @@ class FreeSwitchPbx:
         if not result.startswith("+OK"):
             raise PbxRejected(f"{' '.join(words[:3])}: {result or 'no answer'}")
 
+    async def dial_customer(self, command: DialCustomer) -> None:
+        """A campaign's call, customer first (outbound.py, dialplans' ccgw-outbound)."""
+        abandon, machine, notes = outbound.sounds(command, self.sound_path)
+        for note in notes:
+            log.warning("%s: %s", command.dial_id, note)
+        await self._originate(
+            command.dial_id, outbound.dial_customer(command, self._dial, abandon, machine)
+        )
+
+    async def _originate(self, channel: str, words: tuple[str, ...]) -> None:
+        log.info("originating %s", channel)
+        await self.client.bgapi_start(*words)
+
     async def ring_agent(self, command: RingAgent) -> None:
+        if command.call_id.startswith(outbound.DIAL_PREFIX):  # bridges itself (the claim)
+            words = outbound.originate_live_agent(command, self.recordings)
+            await self._originate(command.leg_id, words)
+            return
         words = commands.originate_agent(command, self.recordings)
         self._ringing[command.leg_id] = command.call_id
         try:

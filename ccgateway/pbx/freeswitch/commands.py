@@ -9,6 +9,7 @@ a value, a comma in an originate variable, a device or number that is not one.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
 from ccgateway.pbx.freeswitch import esl
@@ -38,13 +39,18 @@ def show_channels() -> Words:
     return ("show", "channels", "as", "json")
 
 
-def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) -> tuple[str, ...]:
+def originate_agent(
+    command: RingAgent,
+    recordings: str = DEFAULT_RECORDINGS,
+    extra: Mapping[str, str] | None = None,
+) -> tuple[str, ...]:
     """bgapi words: ring the agent and park the leg when answered (then uuid_bridge). From
     its answer the leg has the recording key (`*0`: CUSTOM ccgw::recording_toggle). With
     `record_file`, the leg records itself from its answer (`execute_on_answer`). Any
     recording of the leg (that one, or one started later by uuid_record) takes only what
     it hears and says while bridged (`RECORD_BRIDGE_REQ`, a channel variable
-    record_session reads): both voices mixed into one file, nothing of the wait."""
+    record_session reads): both voices mixed into one file, nothing of the wait. `extra`:
+    more variables (a campaign's live call: auto-answer and the claim, outbound.py)."""
     record = {"RECORD_BRIDGE_REQ": "true"}
     if command.record_file:
         # `app:arg` (switch_channel_execute_on_value splits at the first ' ' or single ':'):
@@ -63,6 +69,7 @@ def originate_agent(command: RingAgent, recordings: str = DEFAULT_RECORDINGS) ->
             or "Customer",
             "execute_on_answer_ccgw_key": _spaced(RECORDING_KEY_BINDING),
             **record,
+            **(extra or {}),
         }
     )
     return ("originate", variables + _device(command.device), "&park()")
