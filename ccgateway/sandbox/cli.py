@@ -165,7 +165,9 @@ def _up(args: argparse.Namespace) -> int:
                 f"outside={status.outside}"
             )
         if args.pbx in ("freeswitch", "both"):
-            fs = FreeSwitchSandbox().up(args.agents, phones, binary=args.freeswitch_bin)
+            fs = FreeSwitchSandbox().up(
+                args.agents, phones, binary=args.freeswitch_bin, hold_timeout_s=args.hold_timeout
+            )
             modes = ", ".join(f"user/{p.user}={p.mode}" for p in fs.phones)
             print(
                 f"sandbox: up: FreeSWITCH ESL {fs.esl} (password in {fs.password_file}), "
