@@ -261,3 +261,41 @@ def _transcript_events(name: str) -> list[EventHeaders]:
                 if event is not None:
                     found.append(event)
     return found
+
+
+# --- voicemail and the guard, from the same recording ------------------------------------
+
+
+def test_a_trunk_caller_leaves_a_voicemail_in_the_switch_s_domain() -> None:
+    """The caller is not a directory user: its channel has no domain_name, so the old
+    `voicemail default ${domain_name} 200` named no domain. `$${domain}` is the switch's."""
+    [run] = [e for e in events("obs") if e.get("Application") == "voicemail"]
+    assert "variable_domain_name" not in run and "variable_user_name" not in run
+    assert run["Application-Data"] == "default 127.0.0.1 200"
+    [left] = [e for e in events("obs") if e.get("VM-Action") == "leave-message"]
+    assert (left["Unique-ID"], left["VM-User"], left["VM-Domain"]) == (
+        run["Unique-ID"],
+        "200",
+        "127.0.0.1",
+    )
+    assert left["VM-Caller-ID-Number"] == run["Caller-Username"]
+    assert left["VM-File-Path"].endswith(".wav")
+
+
+def test_the_guard_takes_the_deployment_s_hold_timeout() -> None:
+    """The sandbox set ccgw_hold_timeout=8 (vars.xml); music played; no controller."""
+    parks = [e for e in events() if e["Event-Name"] == "CHANNEL_PARK"]
+    [park] = [e for e in parks if e.get("variable_ccgw_queue") == "302"]
+    assert park["variable_ccgw_hold_s"] == park["variable_playback_timeout_sec"]
+    hold_s = int(park["variable_ccgw_hold_s"])
+    [ended] = [
+        e
+        for e in events()
+        if e["Event-Name"] == "CHANNEL_HANGUP" and e["Unique-ID"] == park["Unique-ID"]
+    ]
+    held = (int(ended["Event-Date-Timestamp"]) - int(park["Event-Date-Timestamp"])) / 1e6
+    assert ended["Hangup-Cause"] == "ALLOTTED_TIMEOUT"
+    assert hold_s <= held <= hold_s + 1.5
+    assert translate.to_event(ended) == ChannelHungUp(
+        park["Unique-ID"], translate.CAUSES["ALLOTTED_TIMEOUT"], "ALLOTTED_TIMEOUT"
+    )
