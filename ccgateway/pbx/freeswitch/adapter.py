@@ -207,6 +207,14 @@ class FreeSwitchPbx:
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
 
+    def sound_problem(self, sound: str) -> str | None:
+        """Why a queue's sound cannot be played here (ports.ChecksSounds), or None."""
+        try:
+            self.sound_path(sound)
+        except sounds.UnknownSound as exc:
+            return str(exc)
+        return None
+
     def sound_path(self, sound: str) -> str:
         """The FreeSWITCH playback argument for one of the project's sounds (sounds.py);
         UnknownSound when it has none."""
