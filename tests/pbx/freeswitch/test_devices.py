@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from ccgateway.domain.agents import AgentState
 from ccgateway.domain.events import (
     ChannelHungUp,
     DeviceState,
@@ -36,6 +37,9 @@ from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.pbx.freeswitch.client import EventHeaders
 from tests.fixtures.esl import transcript
 from tests.pbx.freeswitch.scripted import ScriptedServer, Turn, recorded_turns
+from tests.pbx.freeswitch.test_routing_scenario import CALLER, Scenario, scenario
+
+__all__ = ["scenario"]  # the fixture, used by name below
 
 RECORDED = Path(__file__).parent / "recorded" / "devices_resync_voicemail_guard.jsonl"
 IN_USE, AVAILABLE, UNAVAILABLE = DeviceState.IN_USE, DeviceState.AVAILABLE, DeviceState.UNAVAILABLE
@@ -299,3 +303,33 @@ def test_the_guard_takes_the_deployment_s_hold_timeout() -> None:
     assert translate.to_event(ended) == ChannelHungUp(
         park["Unique-ID"], translate.CAUSES["ALLOTTED_TIMEOUT"], "ALLOTTED_TIMEOUT"
     )
+
+
+# --- through the real dispatcher and centre (test_routing_scenario's controller) ----------
+
+
+async def test_the_centre_offers_a_busy_phone_nothing_until_its_own_call_ends(
+    scenario: tuple[Scenario, dict[str, list[Any]]],
+) -> None:
+    """fs2 (user/1001) is the only agent free; its phone is on a direct call (the recorded
+    CHANNEL_CREATE); the caller of transcript 14 parks (its events re-register 1001 on the
+    way): nothing is rung until the direct call's CHANNEL_HANGUP, then 1001 is."""
+    s, script = scenario
+    await s.controller.service.set_agent_state("fs1", AgentState.PAUSED, "away")
+    s.server.answer("bgapi originate", script["t14_bgapi"][0])
+    await s.until("the resync", lambda: s.center.pbx_ready)
+    assert s.center.devices["user/1001"] is AVAILABLE  # the idle resync's registrations
+    [create, *_] = [e for e in turns()[7][1] if "CHANNEL_CREATE" in e and "direct-call" in e]
+    s.server.push([create])
+    await s.until("the phone in use", lambda: s.center.devices["user/1001"] is IN_USE)
+    s.server.push(script["register_and_caller_parks"])
+    await s.until("the caller waiting", lambda: s.center.calls.get(CALLER))
+    await asyncio.sleep(0.3)
+    assert not [c for c in s.server.received if c.startswith("bgapi originate")]
+    assert s.center.devices["user/1001"] is IN_USE  # the re-register changed nothing
+    kill = turn("api uuid_kill direct-call-1001")[1]
+    s.server.push([f for f in kill if "CHANNEL_HANGUP" in f and "direct-call-1001" in f])
+    originate = await s.until(
+        "the offer", lambda: [c for c in s.server.received if c.startswith("bgapi originate")]
+    )
+    assert "}user/1001 &park()" in originate[0] and f"ccgw_caller={CALLER}" in originate[0]
