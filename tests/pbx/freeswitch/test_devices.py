@@ -333,3 +333,22 @@ async def test_the_centre_offers_a_busy_phone_nothing_until_its_own_call_ends(
         "the offer", lambda: [c for c in s.server.received if c.startswith("bgapi originate")]
     )
     assert "}user/1001 &park()" in originate[0] and f"ccgw_caller={CALLER}" in originate[0]
+
+
+def test_without_a_valid_hold_timeout_the_guard_is_900_s() -> None:
+    """recorded/hold_timeout_default.esl: three callers parked in ccgw-inbound on a real
+    1.10.12 after `global_setvar ccgw_hold_timeout=` (unset), `=abc` and `=45`."""
+    frames = esl.EslParser().feed((RECORDED.parent / "hold_timeout_default.esl").read_bytes())
+    parks = [e for f in frames if (e := esl.parse_event(f)) is not None]
+    got = {
+        e["Caller-Caller-ID-Number"]: (
+            e["variable_ccgw_hold_s"],
+            e["variable_playback_timeout_sec"],
+        )
+        for e in parks
+    }
+    assert got == {
+        "+4930199001": ("900", "900"),  # unset
+        "+4930199002": ("900", "900"),  # not a number of seconds
+        "+4930199003": ("45", "45"),
+    }
