@@ -18,9 +18,10 @@ counted once by its uuid: the controller's own agent leg is one channel of its p
 CHANNEL_CREATE and a resync listing it again do not add up), and its hang-up frees the phone
 whatever else was said.
 
-A caller on a trunk who sends an agent's user name as the From user makes that phone look
-busy while the call lasts, unless the trunk's calls are authenticated (then the name comes
-from `variable_user_name`, and the From user of a channel that has none is not trusted).
+A limit: an inbound channel without `variable_user_name` is its From user's, because a
+phone's call that FreeSWITCH did not challenge (the sandbox's `auth-calls` false) names its
+user nowhere else. So a caller on a trunk who sends an agent's user name as the From user
+makes that phone look busy while the call lasts (never free when it is not).
 """
 
 from __future__ import annotations
