@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Command, Interaction, PbxCommand
@@ -91,6 +91,15 @@ class Pbx(Protocol):
         for a hang-up. A PBX that cannot do a command raises PbxRejected saying so."""
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class ChecksSounds(Protocol):
+    """A PBX whose sounds need a meaning of their own (FreeSWITCH: pbx/freeswitch/sounds.py):
+    a queue naming one it cannot play is refused when it is saved, not found mid-call."""
+
+    def sound_problem(self, sound: str) -> str | None:
+        """Why this PBX cannot play `sound`, or None if it can."""
 
 
 class ConfigStore(Protocol):

@@ -223,6 +223,17 @@ class Queue:
         steps = [s.overflow_to for s in self.relaxation if s.overflow_to is not None]
         return steps + self.limits.targets()
 
+    def sounds(self) -> list[tuple[str, str]]:
+        """(setting, sound) of every sound this queue may play: its messages, its comfort
+        sound, its recording notice. Each PBX gives sounds its own meaning (FreeSWITCH's
+        adapter refuses, when the queue is saved, one it could not play)."""
+        found = self.limits.sounds()
+        if self.announce.comfort is not None:
+            found.append(("announce.comfort", self.announce.comfort))
+        if self.recording.notice is not None:
+            found.append(("recording.notice", self.recording.notice))
+        return found
+
     def requirement_at(self, step: int) -> Requirement:
         """The requirement after the first `step` relaxation steps have applied."""
         for applied in reversed(self.relaxation[:step]):

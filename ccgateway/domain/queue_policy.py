@@ -151,6 +151,20 @@ class Limits:
         ):
             raise InvalidValue("max_waiting must be 1-100000 callers")
 
+    def sounds(self) -> list[tuple[str, str]]:
+        """(setting, sound) of every message these rules may play."""
+        actions = {
+            "on_max_wait": self.on_max_wait,
+            "on_full": self.on_full,
+            "on_no_agents": self.on_no_agents,
+            "on_closed": self.on_closed,
+        }
+        return [
+            (f"limits.{name}", a.target)
+            for name, a in actions.items()
+            if a is not None and a.kind is ActionKind.MESSAGE and a.target is not None
+        ]
+
     def targets(self) -> list[str]:
         """Queues these rules may send a caller to."""
         actions = (self.on_max_wait, self.on_full, self.on_no_agents, self.on_closed)

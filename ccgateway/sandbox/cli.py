@@ -168,7 +168,11 @@ def _up(args: argparse.Namespace) -> int:
             )
         if args.pbx in ("freeswitch", "both"):
             fs = FreeSwitchSandbox().up(
-                args.agents, phones, binary=args.freeswitch_bin, outside=args.outside
+                args.agents,
+                phones,
+                binary=args.freeswitch_bin,
+                outside=args.outside,
+                hold_timeout_s=args.hold_timeout,
             )
             modes = ", ".join(f"user/{p.user}={p.mode}" for p in fs.phones)
             print(

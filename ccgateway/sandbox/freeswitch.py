@@ -140,13 +140,17 @@ class FreeSwitchSandbox:
         binary: str | Path | None = None,
         timeout_s: float = 30.0,
         outside: str = "answer",
+        hold_timeout_s: int = 900,
     ) -> FreeSwitchStatus:
         """(Re)start FreeSWITCH and one phone per agent, registered as user 1000+K, and the
         outside world behind the gateway `trunk` in `outside` mode (callee: campaigns'
         callees, see `sandbox outside -h`); returns once the Event Socket accepts the
-        generated password and every phone is registered."""
+        generated password and every phone is registered. `hold_timeout_s`: the
+        dead-controller guard (the global ccgw_hold_timeout)."""
         program = find_binary(binary)
         check_outside_mode(outside)
+        if not 1 <= hold_timeout_s <= 86_400:
+            raise SandboxError("the hold timeout must be 1-86400 s")
         if not 1 <= agents <= MAX_AGENTS:
             raise SandboxError(f"agents must be 1-{MAX_AGENTS}: agent K's phone is on {SIP_PORT}+K")
         modes = {k: "answer" for k in range(1, agents + 1)} | dict(phones or {})
@@ -162,7 +166,7 @@ class FreeSwitchSandbox:
                 f"cannot write {self.state_dir}: run as root, or set "
                 "$CCGW_FREESWITCH_SANDBOX_STATE to a folder of yours"
             ) from exc
-        self._write_config(agents, program)
+        self._write_config(agents, program, hold_timeout_s)
         state = FreeSwitchState(agents=agents, phones=dict(sorted(modes.items())), outside=outside)
         state.binary = str(program)
         state.pid = self._start(program)
@@ -354,7 +358,7 @@ class FreeSwitchSandbox:
         if not 1 <= agent <= agents:
             raise SandboxError(f"there is no agent {agent} (agents 1-{agents})")
 
-    def _write_config(self, agents: int, program: Path) -> None:
+    def _write_config(self, agents: int, program: Path, hold_timeout_s: int = 900) -> None:
         if not self.password_file.exists():
             self.password_file.touch(mode=0o600)
             self.password_file.write_text(secrets.token_urlsafe(24) + "\n")
@@ -369,6 +373,7 @@ class FreeSwitchSandbox:
             secret_file=str(secret),
             sound_prefix=str(freeswitch_sounds.ensure_sounds(program, self.state_dir)),
             moh_dir=str(freeswitch_sounds.write_moh(self.state_dir / "moh")),
+            hold_timeout_s=hold_timeout_s,
         )
         files = render(
             config,

@@ -84,6 +84,9 @@ class FreeSwitchConfig:
     secret_file: str  # the 0600 file that sets ccgw_esl_password (included by vars.xml)
     sound_prefix: str  # where en/us/callie-style paths are found
     moh_dir: str
+    # the dead-controller guard: how long a caller holds before FreeSWITCH ends the call
+    # (dialplans/freeswitch's ccgw-inbound reads the global variable ccgw_hold_timeout)
+    hold_timeout_s: int = 900
 
 
 def phone_port(agent: int) -> int:
@@ -150,6 +153,7 @@ def _vars(c: FreeSwitchConfig) -> str:
   <X-PRE-PROCESS cmd="include" data="{c.secret_file}"/>
   <X-PRE-PROCESS cmd="set" data="domain={DOMAIN}"/>
   <X-PRE-PROCESS cmd="set" data="sound_prefix={c.sound_prefix}"/>
+  <X-PRE-PROCESS cmd="set" data="ccgw_hold_timeout={int(c.hold_timeout_s)}"/>
 </include>
 """
 
@@ -305,8 +309,6 @@ ENTRY = f"""<include>
     </extension>
     <extension name="to-inbound">
       <condition field="destination_number" expression="^(\\d{{1,20}})$">
-        <!-- the voicemail action names the domain: customers are not directory users -->
-        <action application="set" data="domain_name=$${{domain}}"/>
         <action application="transfer" data="$1 XML ccgw-inbound"/>
       </condition>
     </extension>

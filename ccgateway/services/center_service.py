@@ -28,7 +28,7 @@ from ccgateway.domain.views import (
     live_calls,
     queue_status,
 )
-from ccgateway.ports import Clock, ConfigStore, InteractionQuery, InteractionStore
+from ccgateway.ports import ChecksSounds, Clock, ConfigStore, InteractionQuery, InteractionStore
 from ccgateway.services.dispatcher import Dispatcher
 
 
@@ -207,6 +207,7 @@ class CenterService:
         self, center: Center, now: float, queue: Queue
     ) -> tuple[Queue, list[Command]]:
         self._check_pbx(queue.pbx)
+        self._check_sounds(queue)
         center.directory.check_queue(queue)
         await asyncio.to_thread(self._config.put_queue, queue)
         return queue, center.put_queue(queue, now)
@@ -230,6 +231,16 @@ class CenterService:
             return agent_view(center, agent_id, now), commands
 
         return await self._dispatcher.perform(op)
+
+    def _check_sounds(self, queue: Queue) -> None:
+        """Every sound the queue names must mean something on its PBX (422 naming it)."""
+        pbx = self._dispatcher.pbxes[queue.pbx]
+        if not isinstance(pbx, ChecksSounds):
+            return
+        for setting, sound in queue.sounds():
+            problem = pbx.sound_problem(sound)
+            if problem is not None:
+                raise InvalidValue(f"{setting} on {queue.pbx}: {problem}")
 
     def _check_pbx(self, name: str) -> None:
         if name not in self._dispatcher.pbxes:

@@ -93,3 +93,17 @@ def test_the_cli_defaults_to_asterisk_and_takes_pbx_and_binary() -> None:
     assert (up.pbx, up.freeswitch_bin) == ("both", "/x/freeswitch")
     assert parser.parse_args(["sandbox", "status", "--pbx", "freeswitch"]).pbx == "freeswitch"
     assert parser.parse_args(["sandbox", "call", "300", "--pbx", "freeswitch"]).pbx == "freeswitch"
+
+
+def test_the_hold_timeout_is_the_global_the_dialplan_reads() -> None:
+    """`--hold-timeout` reaches ccgw-inbound's guard as the global ccgw_hold_timeout; the
+    customers' entry sets no domain_name (voicemail names the switch's own $${domain})."""
+    generated = render(
+        FreeSwitchConfig(1, "/s", "/s/x.xml", "/s/snd", "/s/moh", hold_timeout_s=45),
+        (DIALPLANS / "ccgateway.xml").read_text(),
+        (DIALPLANS / "event_socket.conf.xml").read_text(),
+    )
+    assert '<X-PRE-PROCESS cmd="set" data="ccgw_hold_timeout=45"/>' in generated["vars.xml"]
+    assert "${ccgw_hold_timeout}" in generated["dialplan/ccgateway.xml"]
+    assert "domain_name" not in generated["dialplan/sandbox.xml"]
+    assert 'data="ccgw_hold_timeout=900"' in files()["vars.xml"]  # the default

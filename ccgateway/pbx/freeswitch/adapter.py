@@ -25,7 +25,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.domain.outbound.commands import DialCustomer
-from ccgateway.pbx.freeswitch import commands, outbound, sounds, translate
+from ccgateway.pbx.freeswitch import commands, devices, outbound, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -69,6 +69,7 @@ class FreeSwitchPbx:
         self._inbound_context = inbound_context
         self._gate = EventGate()
         self._ringing: dict[str, str] = {}  # agent leg -> the caller it is for
+        self._devices = devices.DeviceBook()  # the phones' states (devices.py)
         self._tasks: set[asyncio.Task[None]] = set()
         self.client = EslClient(
             host,
@@ -77,7 +78,7 @@ class FreeSwitchPbx:
             self._on_event,
             self._resync,
             self._gate.lost,
-            events=translate.SUBSCRIBED,
+            events=(*translate.SUBSCRIBED, *devices.CHANNEL_EVENTS),
             custom=(*translate.CUSTOM, *outbound.CUSTOM),
             command_timeout_s=command_timeout_s,
             dead_after_s=dead_after_s,
@@ -96,13 +97,19 @@ class FreeSwitchPbx:
             caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
             if caller:
                 self._start_bridge(caller, leg)
-        domain = outbound.to_event(event) or translate.to_event(event, self._inbound_context)
-        if domain is None:
-            return
+        phone = self._devices.on_event(event)
+        # registrations are the book's alone: a re-register mid-call must not say "available"
+        domain = (
+            None
+            if devices.registration(event)
+            else (outbound.to_event(event) or translate.to_event(event, self._inbound_context))
+        )
         if isinstance(domain, CallWaiting) and self._hold_music:
             # park is silent: the waiting caller hears music until an agent is bridged
             self._spawn(self._on_channel(*commands.broadcast(domain.call_id, self._hold_music)))
-        self._gate.deliver(domain)
+        for told in (domain, phone):
+            if told is not None:
+                self._gate.deliver(told)
 
     def _start_bridge(self, caller: str, leg: str) -> None:
         self._spawn(self._bridge(caller, leg))
@@ -133,9 +140,35 @@ class FreeSwitchPbx:
         await self._gate.resync(self._snapshot)
 
     async def _snapshot(self) -> PbxResynced:
-        rows = await self.client.api(*commands.show_channels())
-        snapshot = translate.to_snapshot(rows, inbound_context=self._inbound_context)
+        """Every channel (with FreeSWITCH's microsecond times, from `uuid_dump`) and every
+        phone's state (the directory, the registrations of every SIP profile, the channels
+        in use): after a restart no phone is `unknown` until it registers again."""
+        self._devices.begin_resync()
+        try:
+            rows = await self.client.api(*commands.show_channels())
+            dumps = await self._dumps(devices.channel_uuids(rows))
+            directory = devices.directory_users(await self.client.api("list_users"))
+            registered: set[str] = set()
+            for profile in devices.profiles(await self.client.api("sofia", "xmlstatus")):
+                reg = await self.client.api("sofia", "xmlstatus", "profile", profile, "reg")
+                registered |= devices.registered_users(reg)
+        except BaseException:
+            self._devices.abandon_resync()
+            raise
+        phones = self._devices.reset(directory, registered, dumps)
+        snapshot = translate.to_snapshot(
+            rows, phones, inbound_context=self._inbound_context, dumps=dumps
+        )
         return outbound.with_outbound(snapshot, rows, time.time())
+
+    async def _dumps(self, uuids: list[str]) -> dict[str, EventHeaders]:
+        """`uuid_dump <uuid> json` of each channel; one gone meanwhile is left out."""
+        dumps: dict[str, EventHeaders] = {}
+        for uuid in uuids:
+            found = translate.channel_dump(await self.client.api("uuid_dump", uuid, "json"))
+            if found is not None:
+                dumps[uuid] = found
+        return dumps
 
     # --- commands ------------------------------------------------------------------------
 
@@ -182,6 +215,14 @@ class FreeSwitchPbx:
                 await self._recording(commands.mask_recording(leg, self._path(file), muted))
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
+
+    def sound_problem(self, sound: str) -> str | None:
+        """Why a queue's sound cannot be played here (ports.ChecksSounds), or None."""
+        try:
+            self.sound_path(sound)
+        except sounds.UnknownSound as exc:
+            return str(exc)
+        return None
 
     def sound_path(self, sound: str) -> str:
         """The FreeSWITCH playback argument for one of the project's sounds (sounds.py);

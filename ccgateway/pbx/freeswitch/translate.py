@@ -32,6 +32,7 @@ from ccgateway.domain.events import (
     PbxResynced,
     RecordingToggled,
 )
+from ccgateway.pbx.freeswitch import devices
 from ccgateway.pbx.freeswitch.commands import RECORDING_TOGGLE
 from ccgateway.pbx.wire import plain_text
 
@@ -151,15 +152,14 @@ def _feature(event: EventHeaders) -> FeatureCodeDialled | None:
 
 
 def _registration(event: EventHeaders) -> DeviceStateChanged | None:
-    subclass = event.get("Event-Subclass", "")
-    user = event.get("username") or event.get("from-user")
-    if not user or not subclass.startswith("sofia::"):
+    """A registration's device state on its own (FreeSwitchPbx keeps a book instead:
+    devices.py, where a phone on a call stays in use whatever its registrations say)."""
+    found = devices.registration(event)
+    if found is None:
         return None
-    registered = subclass == "sofia::register"
-    if subclass not in ("sofia::register", "sofia::unregister", "sofia::expire"):
-        return None
+    user, registered = found
     return DeviceStateChanged(
-        f"user/{user}", DeviceState.AVAILABLE if registered else DeviceState.UNAVAILABLE
+        devices.device(user), DeviceState.AVAILABLE if registered else DeviceState.UNAVAILABLE
     )
 
 
@@ -175,14 +175,20 @@ def to_snapshot(
     devices: Iterable[DeviceStateChanged] = (),
     inbound_context: str = INBOUND_CONTEXT,
     now: float | None = None,
+    dumps: Mapping[str, EventHeaders] | None = None,
 ) -> PbxResynced:
-    """`show channels as json` as the PBX's whole picture."""
+    """`show channels as json` as the PBX's whole picture. With a channel's `uuid_dump`
+    (`dumps`), its times are FreeSWITCH's own microseconds against FreeSWITCH's clock (the
+    row has whole seconds of creation only): a caller's age from its creation, an agent
+    leg's from its bridge (else its answer, else its creation), so an adopted call keeps
+    its wait up to the bridge and its talk from it."""
     data = json.loads(channels_json or '{"row_count": 0}')
     rows = data.get("rows", []) if isinstance(data, dict) else []
     clock = time.time() if now is None else now
     callers, legs = [], []
     for row in rows:
         uuid = str(row.get("uuid", ""))
+        dump = (dumps or {}).get(uuid)
         age = max(0.0, clock - float(row.get("created_epoch") or clock))
         if uuid.startswith(LEG_PREFIX):
             other = str(row.get("call_uuid", ""))
@@ -192,7 +198,7 @@ def to_snapshot(
                     _row_device(row),
                     other if other != uuid else "",
                     row.get("callstate") in ("ACTIVE", "HELD"),
-                    age,
+                    age if dump is None else _age(dump, *LEG_TIMES),
                 )
             )
         elif row.get("direction") == "inbound" and (
@@ -202,12 +208,43 @@ def to_snapshot(
                 CallerChannel(
                     uuid,
                     str(row.get("initial_dest") or row.get("dest")),
-                    age,
+                    age if dump is None else _age(dump, CREATED),
                     plain_text(str(row.get("cid_num", ""))),
                     plain_text(str(row.get("cid_name", ""))),
                 )
             )
     return PbxResynced(tuple(callers), tuple(legs), tuple(devices))
+
+
+CREATED = "Caller-Channel-Created-Time"
+LEG_TIMES = ("Caller-Channel-Bridged-Time", "Caller-Channel-Answered-Time", CREATED)
+
+
+def _age(dump: EventHeaders, *moments: str) -> float:
+    """Seconds from the first of `moments` FreeSWITCH has set (microseconds since the
+    epoch; 0 when it has not happened) to the dump's own time."""
+    at = _micros(dump.get("Event-Date-Timestamp"))
+    for moment in moments:
+        since = _micros(dump.get(moment))
+        if since and at:
+            return max(0.0, (at - since) / 1e6)
+    return 0.0
+
+
+def _micros(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) <= 20 else 0
+
+
+def channel_dump(text: str) -> dict[str, str] | None:
+    """`uuid_dump <uuid> json` as headers (the names of the channel's events); None for
+    FreeSWITCH's `-ERR No such channel!` or anything not a flat object."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str | int | float)}
 
 
 def _row_device(row: Mapping[str, object]) -> str:

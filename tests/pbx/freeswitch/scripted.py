@@ -32,6 +32,20 @@ def recorded_turns(transcript: Path, conn: str) -> list[Turn]:
     return turns
 
 
+IDLE = Path(__file__).parent / "recorded" / "devices_resync_voicemail_guard.jsonl"
+
+
+def answer_idle_phones(server: ScriptedServer, times: int = 3) -> None:
+    """Answer the resync's reading of the phones (list_users, sofia xmlstatus, each
+    profile's registrations) as a real FreeSWITCH did with two phones registered (1001,
+    1002) and 1003 off (recorded/devices_resync_voicemail_guard.jsonl), `times` over."""
+    turns = recorded_turns(IDLE, "ctl")
+    for prefix in ("api list_users", "api sofia xmlstatus profile", "api sofia xmlstatus"):
+        recorded = next(t for t in turns if t[0].startswith(prefix))
+        for _ in range(times):
+            server.answer(prefix, recorded)
+
+
 class ScriptedServer:
     def __init__(self, greeting: list[str], ids: dict[str, str] | None = None) -> None:
         self.greeting = greeting

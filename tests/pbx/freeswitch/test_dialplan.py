@@ -63,11 +63,39 @@ def test_hold_music_cannot_outlive_the_dead_controller_guard() -> None:
     steps = actions(queue)
     apps = [app for app, _ in steps]
     variables = dict(data.split("=", 1) for app, data in steps if app == "set")
-    park_s = int(variables["park_timeout"].split(":")[0])
-    assert int(variables["playback_timeout_sec"]) == park_s
+    park, cause = variables["park_timeout"].split(":")
+    assert (park, cause) == ("${ccgw_hold_s}", "ALLOTTED_TIMEOUT")
+    assert variables["playback_timeout_sec"] == park
     # both are set before park, which is the last thing the caller's dialplan does
     assert apps[-1] == "park"
     assert apps.index("answer") < apps.index("park")
+
+
+def test_the_hold_timeout_is_the_deployment_s_variable_with_a_default_of_900() -> None:
+    """As Asterisk's CCGW_HOLD_TIMEOUT: the global ccgw_hold_timeout when it is a number of
+    seconds, else 900 (a missing or broken value never leaves a caller unguarded)."""
+    [queue] = context("ccgw-inbound").iter("extension")
+    [_, hold, _] = queue.findall("condition")
+    assert hold.get("field") == "${ccgw_hold_timeout}"
+    assert hold.get("break") == "never"  # a missing value goes on to park all the same
+    pattern = re.compile(hold.get("expression", ""))
+    assert [bool(pattern.fullmatch(v)) for v in ("45", "900", "86400", "", "0", "x", "-5")] == [
+        True, True, True, False, False, False, False,
+    ]  # fmt: skip
+    assert actions(hold) == [("set", "ccgw_hold_s=$1")]
+    [default] = hold.findall("anti-action")
+    assert default.get("data") == "ccgw_hold_s=900"
+    # no literal time anywhere else
+    text = (DIALPLANS / "ccgateway.xml").read_text()
+    assert not re.search(r"(park_timeout|playback_timeout_sec)=\d", text)
+
+
+def test_voicemail_names_the_switch_s_domain_not_the_caller_s() -> None:
+    """${domain_name} is set only for directory users; a trunk caller has none and
+    mod_voicemail gives up. The global $${domain} (vars.xml) is always there."""
+    [extension] = context("ccgw-voicemail").iter("extension")
+    [data] = [data for app, data in actions(extension) if app == "voicemail"]
+    assert data == "default $${domain} ${ccgw_mailbox}"
 
 
 FEATURES = {

@@ -23,7 +23,7 @@ from ccgateway.ports import InteractionQuery
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import Settings
 from tests.fixtures.esl import transcript
-from tests.pbx.freeswitch.scripted import ScriptedServer, recorded_turns
+from tests.pbx.freeswitch.scripted import ScriptedServer, answer_idle_phones, recorded_turns
 
 CALLER = "bf839f41-3bae-493e-a551-a2ca2c1aa93e"  # the customer parked in transcript 14
 LEG_14 = "63748d66-36a3-44fd-94a7-c3226b6b0cfe"  # the agent leg answered in transcript 14
@@ -46,6 +46,7 @@ def server_for_scenario() -> tuple[ScriptedServer, dict[str, list[str]]]:
     subscribe_cmd, after_subscribe = t14[2]
     server.answer("event plain", (subscribe_cmd, after_subscribe[:1]))
     server.answer("api show channels as json", t11[3])  # {"row_count": 0}
+    answer_idle_phones(server)
     pushes = {
         "register_and_caller_parks": after_subscribe[1:],
         "caller_and_agent_hang_up": t14[5][1][1:],  # the events after uuid_kill's reply
