@@ -148,7 +148,7 @@ class FreeSwitchPbx:
             rows = await self.client.api(*commands.show_channels())
             dumps = await self._dumps(devices.channel_uuids(rows))
             directory = devices.directory_users(await self.client.api("list_users"))
-            registered: set[str] = set()
+            registered: dict[str, devices.Address] = {}
             for profile in devices.profiles(await self.client.api("sofia", "xmlstatus")):
                 reg = await self.client.api("sofia", "xmlstatus", "profile", profile, "reg")
                 registered |= devices.registered_users(reg)

@@ -18,10 +18,12 @@ counted once by its uuid: the controller's own agent leg is one channel of its p
 CHANNEL_CREATE and a resync listing it again do not add up), and its hang-up frees the phone
 whatever else was said.
 
-A limit: an inbound channel without `variable_user_name` is its From user's, because a
-phone's call that FreeSWITCH did not challenge (the sandbox's `auth-calls` false) names its
-user nowhere else. So a caller on a trunk who sends an agent's user name as the From user
-makes that phone look busy while the call lasts (never free when it is not).
+An inbound channel without `variable_user_name` (a phone's call that FreeSWITCH did not
+challenge: the sandbox's `auth-calls` false) names its user only in its From, which anyone
+can write. It counts as the phone's only when it comes from the address and port that user
+registered from (`network-ip`/`network-port` of the registration, `sip_network_ip`/
+`sip_network_port` of the channel): a caller on a trunk who sends an agent's user name as
+the From user does not make that phone look busy.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from collections.abc import Iterable, Mapping
 from ccgateway.domain.events import DeviceState, DeviceStateChanged
 
 EventHeaders = Mapping[str, str]
+Address = tuple[str, str]  # (ip, port) a phone registered from
 REGISTRATION = {"sofia::register": True, "sofia::unregister": False, "sofia::expire": False}
 # What the adapter subscribes to beyond the calls' own events: every channel's birth (its
 # end is CHANNEL_HANGUP, already subscribed).
@@ -47,15 +50,28 @@ def device(user: str) -> str:
     return f"user/{user}"
 
 
-def channel_user(event: EventHeaders) -> str | None:
-    """The directory user a channel (an event's or `uuid_dump`'s headers) belongs to."""
+def channel_user(event: EventHeaders, addresses: Mapping[str, Address] | None = None) -> str | None:
+    """The directory user a channel (an event's or `uuid_dump`'s headers) belongs to.
+    `addresses`: where each user registered from (an unchallenged call's From user is
+    believed only from there)."""
     user = event.get("variable_user_name", "")
     if not user:
         presence = event.get("Channel-Presence-ID") or event.get("variable_presence_id", "")
         user = presence.partition("@")[0]
     if not user and event.get("Call-Direction") == "inbound":
-        user = event.get("Caller-Username", "")
+        claimed = event.get("Caller-Username", "")
+        source = (
+            event.get("variable_sip_network_ip", ""),
+            event.get("variable_sip_network_port", ""),
+        )
+        if (addresses or {}).get(claimed) == source:
+            user = claimed
     return user if _is_user(user) else None
+
+
+def registration_address(event: EventHeaders) -> Address:
+    """Where a sofia::register came from (`network-ip`, `network-port`)."""
+    return event.get("network-ip", ""), event.get("network-port", "")
 
 
 def registration(event: EventHeaders) -> tuple[str, bool] | None:
@@ -82,6 +98,7 @@ class DeviceBook:
     def __init__(self) -> None:
         self._known: set[str] = set()  # users that are phones: directory or registered
         self._registered: set[str] = set()
+        self._addresses: dict[str, Address] = {}  # registered user -> where from
         self._owner: dict[str, str] = {}  # channel uuid -> its user
         self._reported: dict[str, DeviceState] = {}
         self._pending: list[EventHeaders] | None = None  # held while a resync is taken
@@ -117,11 +134,16 @@ class DeviceBook:
                 return None
             user, registered = found
             self._known.add(user)
-            (self._registered.add if registered else self._registered.discard)(user)
+            if registered:
+                self._registered.add(user)
+                self._addresses[user] = registration_address(event)
+            else:
+                self._registered.discard(user)
+                self._addresses.pop(user, None)
             return self._changed(user)
         uuid = event.get("Unique-ID", "")
         if name == "CHANNEL_CREATE" and uuid:
-            owner = channel_user(event)
+            owner = channel_user(event, self._addresses)
             if owner is None or owner not in self._known:
                 return None
             self._owner[uuid] = owner
@@ -134,21 +156,22 @@ class DeviceBook:
     def reset(
         self,
         directory: Iterable[str],
-        registered: Iterable[str],
+        registered: Mapping[str, Address],
         channels: Mapping[str, EventHeaders],
     ) -> tuple[DeviceStateChanged, ...]:
         """The whole picture after a (re)connect: every known phone's state, for the resync.
 
         `directory`: the switch's directory users; `registered`: those with a registration
-        now; `channels`: every live channel's headers (`uuid_dump`) by uuid. A phone known
-        before but absent now is reported unavailable, never left as it was. The events
-        held since `begin_resync` are applied on top."""
+        now, and where from; `channels`: every live channel's headers (`uuid_dump`) by
+        uuid. A phone known before but absent now is reported unavailable, never left as it
+        was. The events held since `begin_resync` are applied on top."""
         pending, self._pending = self._pending or [], None
         self._registered = set(registered)
+        self._addresses = dict(registered)
         self._known |= set(directory) | self._registered
         self._owner = {}
         for uuid, headers in channels.items():
-            user = channel_user(headers)
+            user = channel_user(headers, self._addresses)
             if user is not None and user in self._known:
                 self._owner[uuid] = user
         for event in pending:
@@ -175,14 +198,16 @@ def profiles(xmlstatus: str) -> list[str]:
     return names
 
 
-def registered_users(reg_xml: str) -> set[str]:
-    """The users with a registration in `sofia xmlstatus profile <p> reg`."""
+def registered_users(reg_xml: str) -> dict[str, Address]:
+    """The users with a registration in `sofia xmlstatus profile <p> reg`, and where each
+    registered from."""
     root = _xml(reg_xml)
-    users = set()
+    users = {}
     for entry in root.iter("registration") if root is not None else ():
         user = (entry.findtext("user") or "").strip().partition("@")[0]
         if _is_user(user):
-            users.add(user)
+            ip = (entry.findtext("network-ip") or "").strip()
+            users[user] = (ip, (entry.findtext("network-port") or "").strip())
     return users
 
 

@@ -102,12 +102,33 @@ def test_a_phone_is_in_use_while_it_has_a_call_of_any_kind() -> None:
         DeviceStateChanged("user/1002", IN_USE),  # the controller's leg: one channel
         DeviceStateChanged("user/1001", AVAILABLE),  # the direct call killed
         DeviceStateChanged("user/1002", AVAILABLE),  # the customer hung up: the leg too
-        DeviceStateChanged("user/1001", IN_USE),  # its own call (From 1001)
-        DeviceStateChanged("user/1001", AVAILABLE),
+        # then a call "From 1001" sent from another port than 1001 registered from (the
+        # recording's sipp, not the phone): anyone can write a From, so it is not the phone's
     ]
     # what the controller heard before: none of it (only registrations were devices)
     calls = [e for e in events() if e["Event-Name"].startswith("CHANNEL_")]
     assert not [e for e in calls if isinstance(translate.to_event(e), DeviceStateChanged)]
+
+
+def test_an_unchallenged_call_is_the_phone_s_only_from_where_it_registered() -> None:
+    """A trunk caller who writes an agent's user name in the From must not make that phone
+    look busy; the phone's own call (from its registered address) does."""
+    book, _ = idle_book()
+    own = [
+        e
+        for e in events()
+        if e["Event-Name"] in ("CHANNEL_CREATE", "CHANNEL_HANGUP")
+        and e.get("Caller-Username") == "1001"
+        and e.get("Call-Direction") == "inbound"
+    ]
+    assert {e["variable_sip_network_port"] for e in own} != {"5201"}
+    assert [book.on_event(e) for e in own] == [None] * len(own)
+    # the same frames as sent from the socket 1001 registered from (127.0.0.1:5201)
+    from_phone = [{**e, "variable_sip_network_port": "5201"} for e in own]
+    assert [book.on_event(e) for e in from_phone] == [
+        DeviceStateChanged("user/1001", IN_USE),
+        DeviceStateChanged("user/1001", AVAILABLE),
+    ]
 
 
 def test_a_blind_registration_names_the_phone_by_its_from_user() -> None:
@@ -145,7 +166,9 @@ def test_an_event_during_the_resync_is_applied_on_top_of_it() -> None:
     book.begin_resync()
     [create, *_] = [e for e in events() if e["Event-Name"] == "CHANNEL_CREATE"]
     assert book.on_event(create) is None  # held: the snapshot reports it
-    phones = book.reset({"1001", "1002"}, {"1001", "1002"}, {})
+    phones = book.reset(
+        {"1001", "1002"}, {"1001": ("127.0.0.1", "5201"), "1002": ("127.0.0.1", "5202")}, {}
+    )
     assert DeviceStateChanged("user/1001", IN_USE) in phones
 
 
