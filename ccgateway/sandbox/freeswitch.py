@@ -437,13 +437,19 @@ class FreeSwitchSandbox:
 
     def _log_tail(self) -> str:
         """FreeSWITCH's own output and the errors of its log (a port taken, a bad file)."""
-        try:
-            out = (self.state_dir / "freeswitch.out").read_text(errors="replace")[-1000:]
-            log = (self.state_dir / "log/freeswitch.log").read_text(errors="replace")
-        except OSError:
-            return "(no log)"
+        # each on its own: a FreeSWITCH that exits at once (a pid file locked by another,
+        # a port taken) says why on its output before it has any log file
+        out = _read(self.state_dir / "freeswitch.out")[-1000:]
+        log = _read(self.state_dir / "log/freeswitch.log")
         errors = [line for line in log.splitlines() if "[ERR]" in line or "[CRIT]" in line]
         return "\n".join([out.strip(), *errors[-15:]]).strip() or "(nothing logged)"
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except OSError:
+        return ""
 
 
 def _profile_running(sofia_status: str) -> bool:
