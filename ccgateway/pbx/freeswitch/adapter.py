@@ -8,6 +8,9 @@ from collections.abc import Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     Announce,
+    CancelConsult,
+    CompleteConsult,
+    Conference,
     HangUp,
     Monitor,
     MuteRecording,
@@ -16,13 +19,15 @@ from ccgateway.domain.commands import (
     PlayMessage,
     ReturnToQueue,
     RingAgent,
+    RingConsult,
     SendToFallback,
     SendToVoicemail,
+    StartConsult,
     StartRecording,
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
-from ccgateway.pbx.freeswitch import commands, sounds, translate
+from ccgateway.pbx.freeswitch import commands, consults, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -32,9 +37,9 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 
 class FreeSwitchPbx:
-    # What the centre may ask of this PBX (see Floor.features): blind transfers, messages,
-    # voicemail and recordings; no consults, conferences or callbacks yet.
-    features = frozenset({"transfer", "message", "voicemail", "record"})
+    # What the centre may ask of this PBX (see Floor.features): blind transfers, consults
+    # and conferences (consults.py), messages, voicemail and recordings; no callbacks yet.
+    features = frozenset({"transfer", "consult", "conference", "message", "voicemail", "record"})
 
     def __init__(
         self,
@@ -79,6 +84,9 @@ class FreeSwitchPbx:
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
         )
+        self.consults = consults.Consults(
+            self.client, self._on_channel, self._spawn, inbound_context, self._dial
+        )
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
@@ -88,7 +96,7 @@ class FreeSwitchPbx:
 
     def _on_event(self, event: EventHeaders) -> None:
         leg = translate.parked_agent_leg(event)
-        if leg is not None:
+        if leg is not None and not self.consults.parked(leg):
             caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
             if caller:
                 self._start_bridge(caller, leg)
@@ -136,7 +144,7 @@ class FreeSwitchPbx:
 
     async def execute(self, command: PbxCommand) -> None:
         """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
-        FreeSWITCH (see README: consults, conferences, callbacks) are refused; the centre
+        FreeSWITCH (see README: callbacks) are refused; the centre
         does not offer them for a FreeSWITCH (`features`)."""
         match command:
             case RingAgent():
@@ -165,6 +173,10 @@ class FreeSwitchPbx:
                     await self.hang_up(leg, "the caller was transferred out")
             case PlayConsent():
                 await self.play_consent(command)
+            case (
+                StartConsult() | RingConsult() | CompleteConsult() | CancelConsult() | Conference()
+            ):
+                await self.consults.execute(command)
             case StartRecording(channel_id=leg, file=file, stereo=stereo):
                 if stereo:  # read by uuid_record as it starts
                     await self._on_channel(*commands.set_variable(leg, "RECORD_STEREO", "true"))

@@ -1,0 +1,321 @@
+"""Consults (attended transfers) and a three-way conference on a real FreeSWITCH 1.10.12, as
+tests/e2e/test_transfers.py does them on Asterisk: sipp customers routed by the controller to
+sipp agent phones; every join is checked on FreeSWITCH's own events (CHANNEL_BRIDGE, and
+mod_conference's CUSTOM conference::maintenance), read on a raw Event Socket connection of
+the test's own. The harness is the e2e one (tests/e2e/harness.py) with that observer.
+
+With CCGW_ESL_CAPTURE=<folder>, each test's event frames (those of its caller and of the legs
+the controller made for it) are written to <folder>/<name>.esl: how
+tests/pbx/freeswitch/recorded/consult_*.esl were made, which CI replays
+(tests/pbx/freeswitch/test_consults.py).
+
+FreeSWITCH is in no package registry this project reaches: these tests skip when no binary
+is found ($CCGW_FREESWITCH_BIN, else `freeswitch` on PATH; see
+tests/sandbox/test_freeswitch_sandbox.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
+from ccgateway.sandbox.freeswitch_config import ESL_PORT, phone_port
+from ccgateway.sandbox.freeswitch_probes import esl_api
+from ccgateway.sandbox.lock import asterisk_lock
+from tests.e2e.harness import Centre, running_centre
+from tests.e2e.test_callbacks_and_rules import records, set_states
+from tests.sandbox.test_freeswitch_recording import EslObserver
+from tests.sandbox.test_freeswitch_sandbox import BINARY, LOCK
+
+pytestmark = [
+    pytest.mark.freeswitch,
+    pytest.mark.asyncio(loop_scope="module"),
+    pytest.mark.skipif(
+        BINARY is None,
+        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
+        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
+    ),
+]
+WATCHED = (
+    "CHANNEL_CREATE CHANNEL_PARK CHANNEL_ANSWER CHANNEL_BRIDGE CHANNEL_UNBRIDGE CHANNEL_HANGUP "
+    "CHANNEL_EXECUTE BACKGROUND_JOB CUSTOM conference::maintenance"
+)
+QUEUE = {"id": "front", "name": "Front", "extension": "330", "ring_timeout_s": 8,
+         "wrapup_s": 0, "pbx": "freeswitch"}  # fmt: skip
+AGENTS = 3
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeSwitchSandbox]:
+    with asterisk_lock(path=LOCK):
+        sandbox = FreeSwitchSandbox(tmp_path_factory.mktemp("fs-transfers"))
+        try:
+            sandbox.up(agents=AGENTS, phones={3: "noanswer"}, binary=BINARY)
+            yield sandbox
+        finally:
+            sandbox.down()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def centre(
+    sandbox: FreeSwitchSandbox, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Centre]:
+    db = Path(tmp_path_factory.mktemp("fs-transfers-db")) / "ccgateway.db"
+    observer = EslObserver(sandbox.esl_password(), watched=WATCHED)
+    freeswitch = {"enabled": True, "port": ESL_PORT, "password_file": sandbox.password_file}
+    async with running_centre(
+        sandbox, db, observer, asterisk={"enabled": False}, freeswitch=freeswitch
+    ) as centre:
+        await centre.call("POST", "/v1/queues", QUEUE)
+        for k in range(1, AGENTS + 1):
+            agent = {"id": f"agent{k}", "name": f"A{k}", "device": f"user/100{k}",
+                     "pbx": "freeswitch"}  # fmt: skip
+            await centre.call("POST", "/v1/agents", agent)
+        yield centre
+
+
+async def talking_to_agent1(centre: Centre, caller: str) -> dict[str, Any]:
+    """A customer of `front` connected to agent1, with agents 2 and 3 paused."""
+    await set_states(centre, {2: "paused", 3: "paused", 1: "available"})
+    await centre.place(QUEUE["extension"], caller, hangup_after=90)
+    call = await centre.until("the call with agent1", lambda: _connected(centre, caller), 20)
+    await centre.until("the bridge", lambda: _bridged(centre, call["call_id"], 1), 10)
+    return call
+
+
+async def test_an_attended_transfer_consults_then_hands_the_caller_over(centre: Centre) -> None:
+    call = await talking_to_agent1(centre, "+4930330002")
+    caller = call["call_id"]
+    await set_states(centre, {2: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent2", "attended": True})
+    await centre.until("agent2 on the consult", lambda: _agent_state(centre, 2, "on_call"), 15)
+    await centre.until("the agents talking", lambda: _agents_bridged(centre, 1, 2), 10)
+    # The two agents talk; the caller holds (parked again, music), in no bridge with agent2;
+    # agent1 heard ringback while agent2's phone rang.
+    assert not _bridged(centre, caller, 2)
+    agent1_leg = _leg_of(centre, caller, 1)
+    assert _played(centre, caller, "local_stream://moh") >= 2  # waiting, then the consult
+    assert _played(centre, agent1_leg, "tone_stream://%(2000,4000,440,480);loops=-1") == 1
+    view = await centre.call("POST", f"{path}/complete")
+    assert view["agent_id"] == "agent2"
+    await centre.until("the caller bridged to agent2", lambda: _bridged(centre, caller, 2), 15)
+    await centre.until("agent1 free again", lambda: _agent_state(centre, 1, "available"), 10)
+    await _hang_up(centre, caller)
+    await centre.until("both parts recorded", lambda: _count(centre, caller, 2), 15)
+    parts = await records(centre, call_id=caller)
+    assert [(p["agent_id"], p["outcome"]) for p in parts] == [
+        ("agent1", "transferred"),
+        ("agent2", "answered"),
+    ]
+    _capture(centre, "consult_completed", caller)
+
+
+async def test_a_cancelled_consult_brings_agent1_back_and_a_conference_joins_three(
+    centre: Centre,
+) -> None:
+    await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 10)
+    call = await talking_to_agent1(centre, "+4930330003")
+    caller = call["call_id"]
+    await set_states(centre, {2: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent2", "attended": True})
+    await centre.until("agent2 on the consult", lambda: _agent_state(centre, 2, "on_call"), 15)
+    await centre.until("the agents talking", lambda: _agents_bridged(centre, 1, 2), 10)
+    bridges_before = len(_bridges(centre, caller))
+    view = await centre.call("POST", f"{path}/cancel")
+    assert view["agent_id"] == "agent1"
+    await centre.until(
+        "the caller back with agent1",
+        lambda: len(_bridges(centre, caller)) > bridges_before and _bridged(centre, caller, 1),
+        15,
+    )
+    # Now a conference: consult agent2 again and join all three.
+    await centre.until("agent2 free again", lambda: _agent_state(centre, 2, "available"), 10)
+    await centre.call("POST", path, {"target": "agent", "to": "agent2", "attended": True})
+    await centre.until("agent2 on the consult", lambda: _agent_state(centre, 2, "on_call"), 15)
+    await centre.until("the agents talking again", lambda: _agents_bridged(centre, 1, 2, 2), 10)
+    await centre.call("POST", f"{path}/conference")
+    joined = await centre.until("three in the conference", lambda: _conference(centre, caller), 15)
+    assert {_user(name) for name in joined} == {"1001", "1002", None}, joined
+    await _hang_up(centre, caller)  # the caller leaves: the conference ends for all
+    await centre.until("agent1 free", lambda: _agent_state(centre, 1, "available"), 15)
+    await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 15)
+    calls = await centre.call("GET", "/v1/calls")
+    assert [c for c in calls if c["call_id"] == caller] == []
+    parts = await records(centre, call_id=caller)
+    print("records:", [(p["agent_id"], p["outcome"], p["detail"]) for p in parts])
+    _capture(centre, "consult_cancelled_conference", caller)
+
+
+async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(centre: Centre) -> None:
+    call = await talking_to_agent1(centre, "+4930330004")
+    caller = call["call_id"]
+    await set_states(centre, {3: "available"})  # agent3's phone rings and never answers
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent3", "attended": True})
+    await centre.until("agent3 rung", lambda: _agent_state(centre, 3, "reserved"), 10)
+    consult_leg = await centre.until("the consult leg", lambda: _ringing_leg(centre, caller), 10)
+    bridges_before = len(_bridges(centre, caller))
+    view = await centre.call("POST", f"{path}/cancel")
+    assert view["agent_id"] == "agent1"
+    await centre.until(
+        "the caller back with agent1",
+        lambda: len(_bridges(centre, caller)) > bridges_before and _bridged(centre, caller, 1),
+        15,
+    )
+    [job] = await centre.until("the originate's end", lambda: _job_of(centre, consult_leg), 10)
+    assert job["_body"].startswith("-ERR"), job  # FreeSWITCH's word: it never answered
+    await centre.until("agent3 free again", lambda: _agent_state(centre, 3, "available"), 10)
+    await _hang_up(centre, caller)
+    [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
+    assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
+    _capture(centre, "consult_not_answered", caller)
+
+
+# --- what FreeSWITCH said ---------------------------------------------------------------------
+
+
+def _events(centre: Centre) -> list[dict[str, str]]:
+    return list(centre.observer.events)
+
+
+def _user(channel_name: str) -> str | None:
+    """The agent's user in a leg's channel name (sofia/<profile>/1002@127.0.0.1:5202)."""
+    for k in range(1, AGENTS + 1):
+        if f"/100{k}@127.0.0.1:{phone_port(k)}" in channel_name:
+            return f"100{k}"
+    return None
+
+
+def _bridges(centre: Centre, uuid: str) -> list[dict[str, str]]:
+    return [
+        e
+        for e in _events(centre)
+        if e.get("Event-Name") == "CHANNEL_BRIDGE"
+        and uuid in (e.get("Bridge-A-Unique-ID"), e.get("Bridge-B-Unique-ID"))
+    ]
+
+
+def _bridged(centre: Centre, caller: str, agent: int) -> bool:
+    """The last bridge of the caller is with agent K's phone."""
+    found = _bridges(centre, caller)
+    if not found:
+        return False
+    last = found[-1]
+    names = (last.get("Caller-Channel-Name", ""), last.get("Other-Leg-Channel-Name", ""))
+    return any(_user(n) == f"100{agent}" for n in names)
+
+
+def _agents_bridged(centre: Centre, a: int, b: int, times: int = 1) -> bool:
+    pairs = [
+        {_user(e.get("Caller-Channel-Name", "")), _user(e.get("Other-Leg-Channel-Name", ""))}
+        for e in _events(centre)
+        if e.get("Event-Name") == "CHANNEL_BRIDGE"
+    ]
+    return pairs.count({f"100{a}", f"100{b}"}) >= times
+
+
+def _leg_of(centre: Centre, caller: str, agent: int) -> str:
+    """The uuid of the leg the controller made for `caller` to agent K's phone."""
+    [leg] = {
+        e["Unique-ID"]
+        for e in _events(centre)
+        if e.get("Event-Name") == "CHANNEL_ANSWER"
+        and e.get("variable_ccgw_caller") == caller
+        and _user(e.get("Channel-Name", "")) == f"100{agent}"
+    }
+    return leg
+
+
+def _played(centre: Centre, uuid: str, sound: str) -> int:
+    """How many times FreeSWITCH started playing `sound` on the channel `uuid`."""
+    return sum(
+        1
+        for e in _events(centre)
+        if e.get("Event-Name") == "CHANNEL_EXECUTE"
+        and e.get("Unique-ID") == uuid
+        and e.get("Application") == "playback"
+        and e.get("Application-Data") == sound
+    )
+
+
+def _ringing_leg(centre: Centre, caller: str) -> str | None:
+    """The consult leg's uuid, from the originate the controller sent (its job's argument
+    appears only once it ends; the leg's own events name it meanwhile)."""
+    for e in _events(centre):
+        if e.get("variable_ccgw_caller") == caller and e.get("variable_ccgw_consult"):
+            return e.get("Unique-ID")
+    return None
+
+
+def _job_of(centre: Centre, leg: str) -> list[dict[str, str]]:
+    return [
+        e
+        for e in _events(centre)
+        if e.get("Event-Name") == "BACKGROUND_JOB"
+        and f"origination_uuid={leg}," in e.get("Job-Command-Arg", "")
+    ]
+
+
+def _conference(centre: Centre, room: str) -> list[str] | None:
+    joined = [
+        e.get("Channel-Name", "")
+        for e in _events(centre)
+        if e.get("Event-Subclass") == "conference::maintenance"
+        and e.get("Action") == "add-member"
+        and e.get("Conference-Name") == room
+    ]
+    return joined if len(joined) >= 3 else None
+
+
+async def _hang_up(centre: Centre, uuid: str) -> None:
+    """The customer puts the phone down (FreeSWITCH is told to end their leg)."""
+    answer = await asyncio.to_thread(esl_api, centre.sandbox.esl_password(), f"uuid_kill {uuid}")
+    assert answer.startswith("+OK"), answer
+
+
+async def _connected(centre: Centre, caller: str) -> dict[str, Any] | None:
+    for call in await centre.call("GET", "/v1/calls"):
+        if (call["caller_number"], call["agent_id"], call["state"]) == (
+            caller,
+            "agent1",
+            "connected",
+        ):
+            return dict(call)
+    return None
+
+
+async def _agent_state(centre: Centre, k: int, state: str) -> bool:
+    return (await centre.agent(k))["state"] == state
+
+
+async def _count(centre: Centre, call_id: str, n: int) -> bool:
+    return len(await records(centre, call_id=call_id)) >= n
+
+
+def _capture(centre: Centre, name: str, caller: str) -> None:
+    """This test's frames: the caller's and those of every leg made for its call."""
+    folder = os.environ.get("CCGW_ESL_CAPTURE")
+    if not folder:
+        return
+    observer = centre.observer
+    legs = {caller} | {
+        e.get("Unique-ID", "")
+        for e in observer.events
+        if e.get("variable_ccgw_caller") == caller or e.get("Other-Leg-Unique-ID") == caller
+    }
+    kept = [
+        raw
+        for raw, e in zip(observer.frames, observer.events, strict=True)
+        if e.get("Unique-ID") in legs
+        or any(leg in e.get("Job-Command-Arg", "") for leg in legs if leg)
+    ]
+    Path(folder, f"{name}.esl").write_bytes(b"".join(kept))
