@@ -4,10 +4,11 @@ sipp agent phones; every join is checked on FreeSWITCH's own events (CHANNEL_BRI
 mod_conference's CUSTOM conference::maintenance), read on a raw Event Socket connection of
 the test's own. The harness is the e2e one (tests/e2e/harness.py) with that observer.
 
-With CCGW_ESL_CAPTURE=<folder>, each test's event frames (those of its caller and of the legs
-the controller made for it) are written to <folder>/<name>.esl: how
-tests/pbx/freeswitch/recorded/consult_*.esl were made, which CI replays
-(tests/pbx/freeswitch/test_consults.py).
+The controller talks to FreeSWITCH through a recording proxy (tests/sandbox/esl_recorder.py);
+with CCGW_ESL_CAPTURE=<folder>, each test's part of that conversation (both ways, every
+message as FreeSWITCH sent it) is written to <folder>/<name>.jsonl: how
+tests/pbx/freeswitch/recorded/consult_*.jsonl were made, which CI replays through the same
+controller (tests/pbx/freeswitch/test_consults.py).
 
 FreeSWITCH is in no package registry this project reaches: these tests skip when no binary
 is found ($CCGW_FREESWITCH_BIN, else `freeswitch` on PATH; see
@@ -31,6 +32,7 @@ from ccgateway.sandbox.freeswitch_probes import esl_api
 from ccgateway.sandbox.lock import asterisk_lock
 from tests.e2e.harness import Centre, running_centre
 from tests.e2e.test_callbacks_and_rules import records, set_states
+from tests.sandbox.esl_recorder import EslRecorder
 from tests.sandbox.test_freeswitch_recording import EslObserver
 from tests.sandbox.test_freeswitch_sandbox import BINARY, LOCK
 
@@ -64,12 +66,21 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeSwitchSand
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def recorder(sandbox: FreeSwitchSandbox) -> AsyncIterator[EslRecorder]:
+    """The controller's Event Socket conversation, kept for CI to replay."""
+    recorder = EslRecorder(ESL_PORT, sandbox.esl_password())
+    yield recorder
+    await recorder.stop()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def centre(
-    sandbox: FreeSwitchSandbox, tmp_path_factory: pytest.TempPathFactory
+    sandbox: FreeSwitchSandbox, recorder: EslRecorder, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Centre]:
     db = Path(tmp_path_factory.mktemp("fs-transfers-db")) / "ccgateway.db"
     observer = EslObserver(sandbox.esl_password(), watched=WATCHED)
-    freeswitch = {"enabled": True, "port": ESL_PORT, "password_file": sandbox.password_file}
+    port = await recorder.start()  # the controller talks to FreeSWITCH through it
+    freeswitch = {"enabled": True, "port": port, "password_file": sandbox.password_file}
     async with running_centre(
         sandbox, db, observer, asterisk={"enabled": False}, freeswitch=freeswitch
     ) as centre:
@@ -90,7 +101,10 @@ async def talking_to_agent1(centre: Centre, caller: str) -> dict[str, Any]:
     return call
 
 
-async def test_an_attended_transfer_consults_then_hands_the_caller_over(centre: Centre) -> None:
+async def test_an_attended_transfer_consults_then_hands_the_caller_over(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
     call = await talking_to_agent1(centre, "+4930330002")
     caller = call["call_id"]
     await set_states(centre, {2: "available"})
@@ -104,6 +118,8 @@ async def test_an_attended_transfer_consults_then_hands_the_caller_over(centre: 
     agent1_leg = _leg_of(centre, caller, 1)
     assert _played(centre, caller, "local_stream://moh") >= 2  # waiting, then the consult
     assert _played(centre, agent1_leg, "tone_stream://%(2000,4000,440,480);loops=-1") == 1
+    await asyncio.sleep(1.5)  # a moment of the agents' talk: nobody is dropped meanwhile
+    assert not _ended(centre, caller, agent1_leg) and _bridged_last(centre, agent1_leg, 2)
     view = await centre.call("POST", f"{path}/complete")
     assert view["agent_id"] == "agent2"
     await centre.until("the caller bridged to agent2", lambda: _bridged(centre, caller, 2), 15)
@@ -115,13 +131,14 @@ async def test_an_attended_transfer_consults_then_hands_the_caller_over(centre: 
         ("agent1", "transferred"),
         ("agent2", "answered"),
     ]
-    _capture(centre, "consult_completed", caller)
+    _capture(recorder, "consult_completed", since)
 
 
 async def test_a_cancelled_consult_brings_agent1_back_and_a_conference_joins_three(
-    centre: Centre,
+    centre: Centre, recorder: EslRecorder
 ) -> None:
     await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 10)
+    since = recorder.mark()
     call = await talking_to_agent1(centre, "+4930330003")
     caller = call["call_id"]
     await set_states(centre, {2: "available"})
@@ -152,10 +169,13 @@ async def test_a_cancelled_consult_brings_agent1_back_and_a_conference_joins_thr
     assert [c for c in calls if c["call_id"] == caller] == []
     parts = await records(centre, call_id=caller)
     print("records:", [(p["agent_id"], p["outcome"], p["detail"]) for p in parts])
-    _capture(centre, "consult_cancelled_conference", caller)
+    _capture(recorder, "consult_cancelled_conference", since)
 
 
-async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(centre: Centre) -> None:
+async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
     call = await talking_to_agent1(centre, "+4930330004")
     caller = call["call_id"]
     await set_states(centre, {3: "available"})  # agent3's phone rings and never answers
@@ -177,7 +197,7 @@ async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(centre: 
     await _hang_up(centre, caller)
     [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
     assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
-    _capture(centre, "consult_not_answered", caller)
+    _capture(recorder, "consult_not_answered", since)
 
 
 # --- what FreeSWITCH said ---------------------------------------------------------------------
@@ -265,6 +285,18 @@ def _job_of(centre: Centre, leg: str) -> list[dict[str, str]]:
     ]
 
 
+def _ended(centre: Centre, *uuids: str) -> bool:
+    return any(
+        e.get("Event-Name") == "CHANNEL_HANGUP" and e.get("Unique-ID") in uuids
+        for e in _events(centre)
+    )
+
+
+def _bridged_last(centre: Centre, leg: str, agent: int) -> bool:
+    """The leg's last bridge is with agent K's phone."""
+    return _bridged(centre, leg, agent)
+
+
 def _conference(centre: Centre, room: str) -> list[str] | None:
     joined = [
         e.get("Channel-Name", "")
@@ -301,21 +333,8 @@ async def _count(centre: Centre, call_id: str, n: int) -> bool:
     return len(await records(centre, call_id=call_id)) >= n
 
 
-def _capture(centre: Centre, name: str, caller: str) -> None:
-    """This test's frames: the caller's and those of every leg made for its call."""
+def _capture(recorder: EslRecorder, name: str, since: int) -> None:
+    """This test's part of the controller's conversation with FreeSWITCH, for CI."""
     folder = os.environ.get("CCGW_ESL_CAPTURE")
-    if not folder:
-        return
-    observer = centre.observer
-    legs = {caller} | {
-        e.get("Unique-ID", "")
-        for e in observer.events
-        if e.get("variable_ccgw_caller") == caller or e.get("Other-Leg-Unique-ID") == caller
-    }
-    kept = [
-        raw
-        for raw, e in zip(observer.frames, observer.events, strict=True)
-        if e.get("Unique-ID") in legs
-        or any(leg in e.get("Job-Command-Arg", "") for leg in legs if leg)
-    ]
-    Path(folder, f"{name}.esl").write_bytes(b"".join(kept))
+    if folder:
+        recorder.save(Path(folder, f"{name}.jsonl"), since)

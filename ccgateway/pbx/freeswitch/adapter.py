@@ -95,8 +95,9 @@ class FreeSwitchPbx:
     # --- events --------------------------------------------------------------------------
 
     def _on_event(self, event: EventHeaders) -> None:
+        taken = self.consults.took(event)  # an answered consult leg joins its agent instead
         leg = translate.parked_agent_leg(event)
-        if leg is not None and not self.consults.parked(leg):
+        if leg is not None and not taken:
             caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
             if caller:
                 self._start_bridge(caller, leg)

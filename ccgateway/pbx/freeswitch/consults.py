@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     CancelConsult,
@@ -38,7 +38,7 @@ from ccgateway.domain.commands import (
     RingConsult,
     StartConsult,
 )
-from ccgateway.pbx.freeswitch import commands, esl
+from ccgateway.pbx.freeswitch import commands, esl, translate
 from ccgateway.pbx.freeswitch.client import EslClient
 from ccgateway.ports import DialplanTarget, InvalidWireValue, PbxError, PbxRejected
 
@@ -171,13 +171,19 @@ class Consults:
                 for words in conference(command):
                     await self._on_channel(*words)
 
-    def parked(self, leg: str) -> bool:
-        """A leg of ours parked: True when it is a consult leg that just answered (joined to
-        its agent here); False lets the adapter bridge it to its caller as usual."""
-        agent = self.pending.pop(leg, None)
-        if agent is None:
+    def took(self, event: Mapping[str, str]) -> bool:
+        """True when the event is the park of a consult leg that just answered (joined to its
+        agent here), which the adapter must not bridge to the caller. A consult leg that
+        ends unanswered is forgotten (its end is the centre's to hear)."""
+        uuid = event.get("Unique-ID", "")
+        if uuid not in self.pending:
             return False
-        self._spawn(self._join(agent, leg))
+        if event.get("Event-Name") == "CHANNEL_HANGUP":
+            del self.pending[uuid]
+            return False
+        if translate.parked_agent_leg(event) is None:
+            return False
+        self._spawn(self._join(self.pending.pop(uuid), uuid))
         return True
 
     async def _join(self, agent: str, leg: str) -> None:
