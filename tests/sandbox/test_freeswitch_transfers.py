@@ -200,6 +200,85 @@ async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(
     _capture(recorder, "consult_not_answered", since)
 
 
+async def consulting_agent2(centre: Centre, caller_number: str) -> tuple[str, str, str]:
+    """A caller with agent1, who consults agent2 (answered, the two agents talking): the
+    caller's uuid, agent1's leg and the consult leg."""
+    await centre.until("agent2 off any call", lambda: _off_calls(centre, 2), 10)
+    call = await talking_to_agent1(centre, caller_number)
+    caller = call["call_id"]
+    await set_states(centre, {2: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent2", "attended": True})
+    await centre.until("agent2 on the consult", lambda: _agent_state(centre, 2, "on_call"), 15)
+    agent1, agent2 = _leg_of(centre, caller, 1), _leg_of(centre, caller, 2)
+    await centre.until("the agents talking", lambda: _bridged(centre, agent2, 1), 10)
+    return caller, agent1, agent2
+
+
+async def test_agent1_hanging_up_during_the_consult_hands_the_caller_over(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    """As on a desk phone: the consulting agent putting the phone down completes it."""
+    since = recorder.mark()
+    caller, agent1, _ = await consulting_agent2(centre, "+4930330005")
+    await _hang_up(centre, agent1)  # agent1 puts the phone down
+    await centre.until("the caller bridged to agent2", lambda: _bridged(centre, caller, 2), 15)
+    await centre.until("agent1 free again", lambda: _agent_state(centre, 1, "available"), 10)
+    [live] = [c for c in await centre.call("GET", "/v1/calls") if c["call_id"] == caller]
+    assert (live["agent_id"], live["state"]) == ("agent2", "connected")
+    await _hang_up(centre, caller)
+    await centre.until("both parts recorded", lambda: _count(centre, caller, 2), 15)
+    parts = await records(centre, call_id=caller)
+    assert [(p["agent_id"], p["outcome"]) for p in parts] == [
+        ("agent1", "transferred"),
+        ("agent2", "answered"),
+    ]
+    _capture(recorder, "consult_agent_hung_up", since)
+
+
+async def test_agent2_hanging_up_during_the_consult_brings_agent1_back(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
+    caller, agent1, agent2 = await consulting_agent2(centre, "+4930330006")
+    await _hang_up(centre, agent2)  # the consulted party puts the phone down
+    await centre.until(
+        "the caller back with agent1",
+        lambda: len(_bridges(centre, caller)) == 2 and _bridged(centre, caller, 1),
+        15,
+    )  # agent1 at first, then agent1 again
+    await centre.until("agent2 free again", lambda: _agent_state(centre, 2, "available"), 10)
+    assert not _ended(centre, caller, agent1)
+    await _hang_up(centre, caller)
+    [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
+    assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
+    _capture(recorder, "consult_consulted_hung_up", since)
+
+
+async def test_an_agent_leaving_the_conference_leaves_the_other_two_talking(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
+    caller, agent1, agent2 = await consulting_agent2(centre, "+4930330007")
+    await centre.call("POST", f"/v1/calls/{caller}/transfer/conference")
+    await centre.until("three in the conference", lambda: _conference(centre, caller), 15)
+    await _hang_up(centre, agent1)  # agent1 leaves the conference
+    await centre.until("agent1 free again", lambda: _agent_state(centre, 1, "available"), 10)
+    await asyncio.sleep(1.0)  # the caller and agent2 go on talking
+    assert not _ended(centre, caller, agent2)
+    [live] = [c for c in await centre.call("GET", "/v1/calls") if c["call_id"] == caller]
+    assert (live["agent_id"], live["state"]) == ("agent2", "connected")
+    await _hang_up(centre, caller)
+    await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 15)
+    await centre.until("both parts recorded", lambda: _count(centre, caller, 2), 15)
+    parts = await records(centre, call_id=caller)
+    assert [(p["agent_id"], p["outcome"], p["detail"]) for p in parts] == [
+        ("agent1", "transferred", "left the conference"),
+        ("agent2", "answered", ""),
+    ]
+    _capture(recorder, "conference_agent_left", since)
+
+
 # --- what FreeSWITCH said ---------------------------------------------------------------------
 
 
@@ -327,6 +406,10 @@ async def _connected(centre: Centre, caller: str) -> dict[str, Any] | None:
 
 async def _agent_state(centre: Centre, k: int, state: str) -> bool:
     return (await centre.agent(k))["state"] == state
+
+
+async def _off_calls(centre: Centre, k: int) -> bool:
+    return (await centre.agent(k))["state"] in ("available", "paused")
 
 
 async def _count(centre: Centre, call_id: str, n: int) -> bool:

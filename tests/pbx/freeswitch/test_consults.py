@@ -9,7 +9,13 @@ proxy (tests/sandbox/esl_recorder.py, CCGW_ESL_CAPTURE=<folder>):
 - consult_cancelled_conference: agent1 consults agent2 and cancels (agent1 back with the
   caller), consults again and makes a conference; the caller leaves, which ends it for all;
 - consult_not_answered: agent1 consults agent3, whose phone rings and never answers; agent1
-  cancels and is back with the caller.
+  cancels and is back with the caller;
+- consult_agent_hung_up: agent1 puts the phone down during the consult (a desk phone's
+  transfer): the caller goes to agent2;
+- consult_consulted_hung_up: agent2 puts the phone down during the consult: agent1 is back;
+- conference_agent_left: agent1 leaves the three-way conference; the caller and agent2 go on.
+(The phones hanging up were legs ended by the test on an Event Socket connection of its own:
+here they are FreeSWITCH's events in the controller's stream, as then.)
 Here a server answers each command the controller sends with what FreeSWITCH answered to the
 same command (and the events that followed it), and the test drives the same API calls:
 the controller must send exactly the recorded commands, none other, and write the same
@@ -283,6 +289,50 @@ async def test_a_consult_nobody_answers_is_cancelled_and_agent1_is_back(tmp_path
         await r.until("agent3 free again", lambda: _is(r.agent(3), "available"))
         await r.until("the record", lambda: r.records(caller))
         assert await r.records(caller) == [("agent1", "answered")]
+        r.assert_faithful()
+
+
+async def consulting_agent2(r: Replay) -> tuple[str, str, str]:
+    """As the live test: agent1 consults agent2 and the two talk (joined)."""
+    caller = await r.talking_to_agent1()
+    await r.states({2: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await r.call("POST", path, {"target": "agent", "to": "agent2", "attended": True})
+    await r.until("the agents joined", lambda: _has(r.sent(), "api uuid_bridge ccgw-"))
+    agent1, consult = _originated(r.sent())
+    return caller, agent1, consult
+
+
+async def test_agent1_hanging_up_during_the_consult_hands_the_caller_over(tmp_path: Path) -> None:
+    async with replaying("consult_agent_hung_up", tmp_path) as r:
+        caller, _, consult = await consulting_agent2(r)
+        # FreeSWITCH's word (recorded): agent1's leg ends, the consult leg parks at `back`
+        await r.until("both parts recorded", lambda: _count(r.records(caller), 2))
+        assert await r.records(caller) == [("agent1", "transferred"), ("agent2", "answered")]
+        assert r.sent()[-1] == f"api uuid_bridge {caller} {consult}"
+        r.assert_faithful()
+
+
+async def test_agent2_hanging_up_during_the_consult_brings_agent1_back(tmp_path: Path) -> None:
+    async with replaying("consult_consulted_hung_up", tmp_path) as r:
+        caller, agent1, consult = await consulting_agent2(r)
+        back = f"api uuid_bridge {caller} {agent1}"
+        await r.until("agent1 back with the caller", lambda: r.sent().count(back) == 2)
+        # the centre's cancel finds the leg gone (FreeSWITCH's -ERR, recorded: not an error)
+        assert f"api uuid_kill {consult}" in r.sent()
+        await r.until("the record", lambda: r.records(caller))
+        assert await r.records(caller) == [("agent1", "answered")]
+        r.assert_faithful()
+
+
+async def test_an_agent_leaving_the_conference_leaves_the_other_two(tmp_path: Path) -> None:
+    async with replaying("conference_agent_left", tmp_path) as r:
+        caller, agent1, _ = await consulting_agent2(r)
+        await r.until("agent2 on the consult", lambda: _is(r.agent(2), "on_call"))
+        await r.call("POST", f"/v1/calls/{caller}/transfer/conference")
+        await r.until("both parts recorded", lambda: _count(r.records(caller), 2))
+        assert await r.records(caller) == [("agent1", "transferred"), ("agent2", "answered")]
+        assert f"api uuid_transfer {agent1} -both {caller} XML ccgw-conf-agent" in r.sent()
         r.assert_faithful()
 
 
