@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from ccgateway.domain.transfers import CONSULT_RING_S
 from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT, phone_port
 from ccgateway.sandbox.freeswitch_probes import esl_api
@@ -279,6 +280,48 @@ async def test_an_agent_leaving_the_conference_leaves_the_other_two_talking(
     _capture(recorder, "conference_agent_left", since)
 
 
+async def test_the_caller_leaving_during_the_consult_ends_both_agents_legs(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
+    caller, agent1, agent2 = await consulting_agent2(centre, "+4930330008")
+    await _hang_up(centre, caller)  # the held caller gives up
+    await centre.until("agent1 free", lambda: _agent_state(centre, 1, "available"), 15)
+    await centre.until("agent2 free", lambda: _agent_state(centre, 2, "available"), 15)
+    await centre.until("both agent legs ended", lambda: _ended_all(centre, agent1, agent2), 15)
+    [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
+    assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
+    _capture(recorder, "consult_caller_left", since)
+
+
+async def test_a_consult_that_rings_out_brings_agent1_back_by_itself(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    """Agent3's phone rings and never answers: FreeSWITCH ends the originate at its timeout
+    (the domain's consult ring time) and the controller brings agent1 back, unasked."""
+    since = recorder.mark()
+    call = await talking_to_agent1(centre, "+4930330009")
+    caller = call["call_id"]
+    await set_states(centre, {3: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent3", "attended": True})
+    consult_leg = await centre.until("the consult leg", lambda: _ringing_leg(centre, caller), 10)
+    [job] = await centre.until(
+        "the originate's end", lambda: _job_of(centre, consult_leg), CONSULT_RING_S + 10
+    )
+    print("consult ring-out:", job["_body"].strip())
+    assert job["_body"].startswith("-ERR"), job
+    await centre.until(
+        "the caller back with agent1",
+        lambda: len(_bridges(centre, caller)) == 2 and _bridged(centre, caller, 1),
+        15,
+    )
+    await _hang_up(centre, caller)
+    [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
+    assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
+    _capture(recorder, "consult_rang_out", since)
+
+
 # --- what FreeSWITCH said ---------------------------------------------------------------------
 
 
@@ -369,6 +412,10 @@ def _ended(centre: Centre, *uuids: str) -> bool:
         e.get("Event-Name") == "CHANNEL_HANGUP" and e.get("Unique-ID") in uuids
         for e in _events(centre)
     )
+
+
+def _ended_all(centre: Centre, *uuids: str) -> bool:
+    return all(_ended(centre, uuid) for uuid in uuids)
 
 
 def _bridged_last(centre: Centre, leg: str, agent: int) -> bool:

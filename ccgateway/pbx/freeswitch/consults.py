@@ -18,8 +18,10 @@ How the legs move, as on Asterisk (pbx/asterisk/actions.py) but with FreeSWITCH'
   hanging up (or CompleteConsult: `uuid_kill <agent>`) hands the caller to the consulted
   party, and the consulted party leaving (or CancelConsult: `uuid_kill <consult>`) brings
   the agent back. FreeSWITCH clears `transfer_after_bridge` as it uses it.
-- A consult still ringing has no bridge: CancelConsult ends the leg and sends the agent to
-  `back` itself.
+- A consult still ringing (or rung out) has no bridge: CancelConsult ends the leg and sends
+  the agent to `back` itself.
+- The held caller hanging up ends the consulting agent's leg (`uuid_kill`): it may be
+  waiting with nothing that would end it, and there is no caller to go back to.
 - Conference: the agent and the consulted party, bridged, go together (`uuid_transfer
   <agent> -both`: neither is left alone, so neither goes to `back`) into mod_conference room
   `<caller uuid>@ccgw`; then the caller, with `endconf`: their leaving ends it for everybody.
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     CancelConsult,
@@ -128,12 +130,13 @@ def conference(command: Conference) -> list[Words]:
 
 class Consults:
     """The adapter's part for consults: sends the words and joins an answered consult leg to
-    its agent. `pending`: consult legs not yet answered -> the agent leg they are for."""
+    its agent. `pending`: consult legs not yet answered -> the agent leg they are for (kept
+    after a leg rings out: the centre's CancelConsult still has to bring the agent back)."""
 
     def __init__(
         self,
         client: EslClient,
-        on_channel: Callable[..., Awaitable[None]],
+        on_channel: Callable[..., Coroutine[None, None, None]],
         spawn: Callable[[Coroutine[None, None, None]], None],
         inbound_context: str,
         dial_template: str,
@@ -144,12 +147,14 @@ class Consults:
         self._inbound_context = inbound_context
         self._dial = dial_template
         self.pending: dict[str, str] = {}
+        self.holding: dict[str, str] = {}  # a caller put on hold -> the agent leg consulting
 
     async def execute(
         self, command: StartConsult | RingConsult | CompleteConsult | CancelConsult | Conference
     ) -> None:
         match command:
             case StartConsult():
+                self.holding[command.call_id] = command.agent_leg_id
                 for words in start_consult(command, self._inbound_context):
                     await self._on_channel(*words)
             case RingConsult():
@@ -173,15 +178,17 @@ class Consults:
 
     def took(self, event: Mapping[str, str]) -> bool:
         """True when the event is the park of a consult leg that just answered (joined to its
-        agent here), which the adapter must not bridge to the caller. A consult leg that
-        ends unanswered is forgotten (its end is the centre's to hear)."""
+        agent here), which the adapter must not bridge to the caller. A held caller who
+        hangs up takes their consulting agent's leg with them: it may be waiting in
+        `ccgw-consult` (ringback, no bridge that would end it) and nobody is left to go
+        back to."""
         uuid = event.get("Unique-ID", "")
-        if uuid not in self.pending:
+        if event.get("Event-Name") == "CHANNEL_HANGUP" and uuid in self.holding:
+            agent = self.holding.pop(uuid)
+            self.pending = {leg: a for leg, a in self.pending.items() if a != agent}
+            self._spawn(self._on_channel(*commands.kill(agent)))
             return False
-        if event.get("Event-Name") == "CHANNEL_HANGUP":
-            del self.pending[uuid]
-            return False
-        if translate.parked_agent_leg(event) is None:
+        if uuid not in self.pending or translate.parked_agent_leg(event) is None:
             return False
         self._spawn(self._join(self.pending.pop(uuid), uuid))
         return True

@@ -13,7 +13,10 @@ proxy (tests/sandbox/esl_recorder.py, CCGW_ESL_CAPTURE=<folder>):
 - consult_agent_hung_up: agent1 puts the phone down during the consult (a desk phone's
   transfer): the caller goes to agent2;
 - consult_consulted_hung_up: agent2 puts the phone down during the consult: agent1 is back;
-- conference_agent_left: agent1 leaves the three-way conference; the caller and agent2 go on.
+- conference_agent_left: agent1 leaves the three-way conference; the caller and agent2 go on;
+- consult_caller_left: the held caller hangs up while the agents talk: both agents' legs end;
+- consult_rang_out: agent3's phone never answers and FreeSWITCH ends the consult's originate
+  at its timeout (CHANNEL_HANGUP and BACKGROUND_JOB `-ERR NO_ANSWER`): agent1 is back.
 (The phones hanging up were legs ended by the test on an Event Socket connection of its own:
 here they are FreeSWITCH's events in the controller's stream, as then.)
 Here a server answers each command the controller sends with what FreeSWITCH answered to the
@@ -234,7 +237,12 @@ async def test_a_completed_consult_hands_the_caller_to_agent2(tmp_path: Path) ->
         assert await r.records(caller) == [("agent1", "transferred"), ("agent2", "answered")]
         consult = _originated(r.sent())[1]
         # agent1's leg ended; the consulted leg parked at `back` and was bridged to the caller
-        assert r.sent()[-2:] == [f"api uuid_kill {agent1}", f"api uuid_bridge {caller} {consult}"]
+        # (at the caller's hang-up agent1's leg is ended again, in case it still waited)
+        assert r.sent()[-3:] == [
+            f"api uuid_kill {agent1}",
+            f"api uuid_bridge {caller} {consult}",
+            f"api uuid_kill {agent1}",
+        ]
         r.assert_faithful()
 
 
@@ -309,7 +317,7 @@ async def test_agent1_hanging_up_during_the_consult_hands_the_caller_over(tmp_pa
         # FreeSWITCH's word (recorded): agent1's leg ends, the consult leg parks at `back`
         await r.until("both parts recorded", lambda: _count(r.records(caller), 2))
         assert await r.records(caller) == [("agent1", "transferred"), ("agent2", "answered")]
-        assert r.sent()[-1] == f"api uuid_bridge {caller} {consult}"
+        assert f"api uuid_bridge {caller} {consult}" in r.sent()
         r.assert_faithful()
 
 
@@ -333,6 +341,41 @@ async def test_an_agent_leaving_the_conference_leaves_the_other_two(tmp_path: Pa
         await r.until("both parts recorded", lambda: _count(r.records(caller), 2))
         assert await r.records(caller) == [("agent1", "transferred"), ("agent2", "answered")]
         assert f"api uuid_transfer {agent1} -both {caller} XML ccgw-conf-agent" in r.sent()
+        r.assert_faithful()
+
+
+async def test_the_caller_leaving_during_the_consult_ends_both_agents_legs(tmp_path: Path) -> None:
+    async with replaying("consult_caller_left", tmp_path) as r:
+        caller, agent1, consult = await consulting_agent2(r)
+        await r.until("the record", lambda: r.records(caller))
+        assert await r.records(caller) == [("agent1", "answered")]
+        await r.until("agent1 free", lambda: _is(r.agent(1), "available"))
+        await r.until("agent2 free", lambda: _is(r.agent(2), "available"))
+        # the centre ends the consulted leg, the adapter the consulting agent's
+        await r.until("agent1's leg ended", lambda: f"api uuid_kill {agent1}" in r.sent())
+        assert f"api uuid_kill {consult}" in r.sent()
+        r.assert_faithful()
+
+
+async def test_a_consult_that_rings_out_brings_agent1_back_by_itself(tmp_path: Path) -> None:
+    async with replaying("consult_rang_out", tmp_path) as r:
+        caller = await r.talking_to_agent1()
+        await r.states({3: "available"})
+        path = f"/v1/calls/{caller}/transfer"
+        await r.call("POST", path, {"target": "agent", "to": "agent3", "attended": True})
+        agent1, consult = await r.until(
+            "agent3 rung", lambda: _originated(r.sent())[1:] and _originated(r.sent())
+        )
+        # FreeSWITCH's word (recorded): NO_ANSWER at the originate's timeout; the centre
+        # cancels, and the agent leg, never bridged to the consult, is sent back itself
+        back = f"api uuid_bridge {caller} {agent1}"
+        await r.until("agent1 back with the caller", lambda: r.sent().count(back) == 2)
+        sent = r.sent()
+        assert sent.index(f"api uuid_kill {consult}") < sent.index(
+            f"api uuid_transfer {agent1} back XML ccgw-consult"
+        )
+        await r.until("the record", lambda: r.records(caller))
+        assert await r.records(caller) == [("agent1", "answered")]
         r.assert_faithful()
 
 
