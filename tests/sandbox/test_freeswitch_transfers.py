@@ -322,6 +322,55 @@ async def test_a_consult_that_rings_out_brings_agent1_back_by_itself(
     _capture(recorder, "consult_rang_out", since)
 
 
+async def ringing_agent3(centre: Centre, caller_number: str) -> tuple[str, str, str]:
+    """A caller with agent1, who consults agent3 (whose phone never answers): the caller's
+    uuid, agent1's leg and the ringing consult leg."""
+    call = await talking_to_agent1(centre, caller_number)
+    caller = call["call_id"]
+    await set_states(centre, {3: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await centre.call("POST", path, {"target": "agent", "to": "agent3", "attended": True})
+    consult_leg = await centre.until("the consult leg", lambda: _ringing_leg(centre, caller), 10)
+    return caller, _leg_of(centre, caller, 1), consult_leg
+
+
+async def test_the_caller_leaving_while_the_consult_rings_ends_every_leg(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
+    caller, agent1, consult = await ringing_agent3(centre, "+4930330010")
+    await _hang_up(centre, caller)
+    await centre.until("every leg ended", lambda: _ended_all(centre, agent1, consult), 15)
+    await centre.until("agent1 free", lambda: _agent_state(centre, 1, "available"), 15)
+    await centre.until("agent3 free", lambda: _agent_state(centre, 3, "available"), 15)
+    [part] = await centre.until("the record", lambda: records(centre, call_id=caller), 15)
+    assert (part["agent_id"], part["outcome"]) == ("agent1", "answered")
+    await set_states(centre, {3: "paused"})
+    _capture(recorder, "consult_caller_left_ringing", since)
+
+
+async def test_agent1_hanging_up_while_the_consult_rings_puts_the_caller_back_in_line(
+    centre: Centre, recorder: EslRecorder
+) -> None:
+    since = recorder.mark()
+    caller, agent1, consult = await ringing_agent3(centre, "+4930330011")
+    parks = len(_parks(centre, caller))
+    await _hang_up(centre, agent1)
+    await centre.until("the consult leg ended", lambda: _ended(centre, consult), 15)
+    await centre.until("the caller parked again", lambda: len(_parks(centre, caller)) > parks, 15)
+    [live] = [c for c in await centre.call("GET", "/v1/calls") if c["call_id"] == caller]
+    # back in the line (and offered again to whoever is free: agent3, whose phone rings)
+    assert live["state"] in ("waiting", "offering") and live["agent_id"] in (None, "agent3")
+    assert not _ended(centre, caller)
+    await _hang_up(centre, caller)
+    await centre.until("both records", lambda: _count(centre, caller, 2), 15)
+    parts = await records(centre, call_id=caller)
+    print("records:", [(p["agent_id"], p["outcome"], p["detail"]) for p in parts])
+    assert (parts[0]["agent_id"], parts[0]["outcome"]) == ("agent1", "transferred")
+    assert parts[-1]["outcome"] == "abandoned"
+    _capture(recorder, "consult_agent_hung_up_ringing", since)
+
+
 # --- what FreeSWITCH said ---------------------------------------------------------------------
 
 
@@ -412,6 +461,14 @@ def _ended(centre: Centre, *uuids: str) -> bool:
         e.get("Event-Name") == "CHANNEL_HANGUP" and e.get("Unique-ID") in uuids
         for e in _events(centre)
     )
+
+
+def _parks(centre: Centre, uuid: str) -> list[dict[str, str]]:
+    return [
+        e
+        for e in _events(centre)
+        if e.get("Event-Name") == "CHANNEL_PARK" and e.get("Unique-ID") == uuid
+    ]
 
 
 def _ended_all(centre: Centre, *uuids: str) -> bool:

@@ -16,7 +16,11 @@ proxy (tests/sandbox/esl_recorder.py, CCGW_ESL_CAPTURE=<folder>):
 - conference_agent_left: agent1 leaves the three-way conference; the caller and agent2 go on;
 - consult_caller_left: the held caller hangs up while the agents talk: both agents' legs end;
 - consult_rang_out: agent3's phone never answers and FreeSWITCH ends the consult's originate
-  at its timeout (CHANNEL_HANGUP and BACKGROUND_JOB `-ERR NO_ANSWER`): agent1 is back.
+  at its timeout (CHANNEL_HANGUP and BACKGROUND_JOB `-ERR NO_ANSWER`): agent1 is back;
+- consult_caller_left_ringing: the held caller hangs up while agent3's phone rings: the
+  consult leg and agent1's waiting leg end;
+- consult_agent_hung_up_ringing: agent1 hangs up while agent3's phone rings: the consult leg
+  ends and the caller goes back into the queue's line (offered to agent3 again, then gone).
 (The phones hanging up were legs ended by the test on an Event Socket connection of its own:
 here they are FreeSWITCH's events in the controller's stream, as then.)
 Here a server answers each command the controller sends with what FreeSWITCH answered to the
@@ -376,6 +380,44 @@ async def test_a_consult_that_rings_out_brings_agent1_back_by_itself(tmp_path: P
         )
         await r.until("the record", lambda: r.records(caller))
         assert await r.records(caller) == [("agent1", "answered")]
+        r.assert_faithful()
+
+
+async def ringing_agent3(r: Replay) -> tuple[str, str, str]:
+    caller = await r.talking_to_agent1()
+    await r.states({3: "available"})
+    path = f"/v1/calls/{caller}/transfer"
+    await r.call("POST", path, {"target": "agent", "to": "agent3", "attended": True})
+    agent1, consult = await r.until(
+        "agent3 rung", lambda: _originated(r.sent())[1:2] and _originated(r.sent())[:2]
+    )
+    return caller, agent1, consult
+
+
+async def test_the_caller_leaving_while_the_consult_rings_ends_every_leg(tmp_path: Path) -> None:
+    async with replaying("consult_caller_left_ringing", tmp_path) as r:
+        caller, agent1, consult = await ringing_agent3(r)
+        await r.until("the record", lambda: r.records(caller))
+        assert await r.records(caller) == [("agent1", "answered")]
+        await r.until("agent1's leg ended", lambda: f"api uuid_kill {agent1}" in r.sent())
+        assert f"api uuid_kill {consult}" in r.sent()
+        await r.until("agent3 free", lambda: _is(r.agent(3), "available"))
+        await r.states({3: "paused"})
+        r.assert_faithful()
+
+
+async def test_agent1_hanging_up_while_the_consult_rings_requeues_the_caller(
+    tmp_path: Path,
+) -> None:
+    async with replaying("consult_agent_hung_up_ringing", tmp_path) as r:
+        caller, _, consult = await ringing_agent3(r)
+        await r.until("both records", lambda: _count(r.records(caller), 2))
+        records = await r.records(caller)
+        assert records[0] == ("agent1", "transferred") and records[-1][1] == "abandoned"
+        sent = r.sent()
+        requeue = f"api uuid_transfer {caller} 330 XML ccgw-inbound"  # hold, then the line
+        assert sent.count(requeue) == 2
+        assert sent.index(f"api uuid_kill {consult}") < len(sent) - 1 - sent[::-1].index(requeue)
         r.assert_faithful()
 
 
