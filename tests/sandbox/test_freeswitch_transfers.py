@@ -120,7 +120,7 @@ async def test_an_attended_transfer_consults_then_hands_the_caller_over(
     assert _played(centre, caller, "local_stream://moh") >= 2  # waiting, then the consult
     assert _played(centre, agent1_leg, "tone_stream://%(2000,4000,440,480);loops=-1") == 1
     await asyncio.sleep(1.5)  # a moment of the agents' talk: nobody is dropped meanwhile
-    assert not _ended(centre, caller, agent1_leg) and _bridged_last(centre, agent1_leg, 2)
+    assert not _ended(centre, caller, agent1_leg) and _bridged(centre, agent1_leg, 2)
     view = await centre.call("POST", f"{path}/complete")
     assert view["agent_id"] == "agent2"
     await centre.until("the caller bridged to agent2", lambda: _bridged(centre, caller, 2), 15)
@@ -473,11 +473,6 @@ def _parks(centre: Centre, uuid: str) -> list[dict[str, str]]:
 
 def _ended_all(centre: Centre, *uuids: str) -> bool:
     return all(_ended(centre, uuid) for uuid in uuids)
-
-
-def _bridged_last(centre: Centre, leg: str, agent: int) -> bool:
-    """The leg's last bridge is with agent K's phone."""
-    return _bridged(centre, leg, agent)
 
 
 def _conference(centre: Centre, room: str) -> list[str] | None:

@@ -166,12 +166,15 @@ class Consults:
                     self.pending.pop(command.leg_id, None)
                     raise
             case CompleteConsult(agent_leg_id=agent):
-                await self._on_channel(*commands.kill(_uuid(agent)))  # the consult leg: back
+                # the consult leg, left alone, goes to `back` and from there to the caller
+                await self._on_channel(*commands.kill(_uuid(agent)))
             case CancelConsult(consult_leg_id=leg) if self.pending.pop(leg, None) is not None:
+                # never answered (ringing, or rung out): no bridge will send the agent back
                 for words in cancel_ringing(command):
                     await self._on_channel(*words)
             case CancelConsult(consult_leg_id=leg):
-                await self._on_channel(*commands.kill(_uuid(leg)))  # the agent leg: back
+                # the agent leg, left alone, goes to `back` and from there to the caller
+                await self._on_channel(*commands.kill(_uuid(leg)))
             case Conference():
                 for words in conference(command):
                     await self._on_channel(*words)
@@ -199,7 +202,9 @@ class Consults:
                 result = (await self._client.api(*words)).strip()
                 if not result.startswith("+OK"):
                     raise PbxRejected(result)
-        except PbxRejected as exc:  # the agent left meanwhile: the caller's leg takes it
+        except PbxRejected as exc:
+            # the agent hung up as the consult answered, which completes the transfer: the
+            # consult leg goes to `back`, and from there to the caller
             log.warning("joining consult leg %s to %s failed: %s", leg, agent, exc)
             await self._on_channel(*commands.transfer(_uuid(leg), BACK))
 
