@@ -379,6 +379,7 @@ class FreeSwitchSandbox:
             config,
             (DIALPLAN_DIR / "ccgateway.xml").read_text(),
             (DIALPLAN_DIR / "event_socket.conf.xml").read_text(),
+            (DIALPLAN_DIR / "conference.conf.xml").read_text(),
         )
         check_files(files)
         shutil.rmtree(self.conf_dir, ignore_errors=True)  # no file of an older layout stays

@@ -48,6 +48,7 @@ MODULES = (
     "mod_hash",
     "mod_expr",
     "mod_avmd",
+    "mod_conference",  # three-way conferences (dialplans/freeswitch/conference.conf.xml)
 )
 
 # What the dialplan, the sound table (ccgateway/pbx/freeswitch/sounds.py) and the voicemail
@@ -102,10 +103,13 @@ def user_id(agent: int) -> str:
     return str(1000 + agent)
 
 
-def render(config: FreeSwitchConfig, dialplan: str, event_socket: str) -> dict[str, str]:
+def render(
+    config: FreeSwitchConfig, dialplan: str, event_socket: str, conference: str | None = None
+) -> dict[str, str]:
     """Relative path (under conf/) -> content. `dialplan` is the repository's
     dialplans/freeswitch/ccgateway.xml, `event_socket` its event_socket.conf.xml (whose
-    port is moved to ESL_PORT)."""
+    port is moved to ESL_PORT), `conference` its conference.conf.xml (the profile of
+    three-way conferences)."""
     if 'value="8021"' not in event_socket:
         raise ValueError("event_socket.conf.xml has no listen-port 8021 to move")
     return {
@@ -126,7 +130,7 @@ def render(config: FreeSwitchConfig, dialplan: str, event_socket: str) -> dict[s
         "dialplan/sandbox.xml": ENTRY,
         "directory/sandbox.xml": _directory(config),
         "lang/en.xml": LANGUAGE,
-    }
+    } | ({"autoload_configs/conference.conf.xml": conference} if conference else {})
 
 
 FREESWITCH_XML = """<?xml version="1.0"?>

@@ -90,11 +90,15 @@ class Centre:
 
 
 @asynccontextmanager
-async def running_centre(sandbox: Any, db: Path, **settings: Any) -> AsyncIterator[Centre]:
+async def running_centre(
+    sandbox: Any, db: Path, observer: Any = None, **settings: Any
+) -> AsyncIterator[Centre]:
+    """A controller on `sandbox` with its API; `observer` (start/stop) reads the PBX's own
+    events: an AMI one by default, the FreeSWITCH tests pass an Event Socket one."""
     controller = build_controller(
         Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings)
     )
-    observer = AmiObserver(secret=sandbox.ami_secret())
+    observer = observer or AmiObserver(secret=sandbox.ami_secret())
     await observer.start()
     task = asyncio.create_task(controller.dispatcher.run())
     transport = httpx.ASGITransport(app=controller.api)

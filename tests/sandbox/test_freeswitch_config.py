@@ -29,6 +29,7 @@ def files() -> dict[str, str]:
         CONFIG,
         (DIALPLANS / "ccgateway.xml").read_text(),
         (DIALPLANS / "event_socket.conf.xml").read_text(),
+        (DIALPLANS / "conference.conf.xml").read_text(),
     )
 
 
@@ -52,6 +53,14 @@ def test_the_directory_has_each_agent_and_the_dial_string_user_dialling_needs() 
     assert f'name="sip-port" value="{SIP_PORT}"' in sofia
     assert 'name="sip-ip" value="127.0.0.1"' in sofia
     assert SIP_PORT not in (5060, 5080, 5090) and ESL_PORT != 8021
+
+
+def test_three_way_conferences_have_mod_conference_and_the_shipped_profile() -> None:
+    generated = files()
+    modules = ET.fromstring(generated["autoload_configs/modules.conf.xml"])
+    assert "mod_conference" in {m.get("module") for m in modules.iter("load")}
+    conference = generated["autoload_configs/conference.conf.xml"]
+    assert conference == (DIALPLANS / "conference.conf.xml").read_text()
 
 
 def test_the_esl_password_include_takes_only_plain_tokens() -> None:

@@ -445,8 +445,8 @@ class EslObserver:
     """A raw Event Socket reader of the test's own (not the controller's client): what
     FreeSWITCH itself says happened. `frames` keeps each event frame byte for byte."""
 
-    def __init__(self, password: str, port: int = ESL_PORT) -> None:
-        self._password, self._port = password, port
+    def __init__(self, password: str, port: int = ESL_PORT, watched: str = WATCHED) -> None:
+        self._password, self._port, self._watched = password, port, watched
         self.events: list[dict[str, str]] = []
         self.frames: list[bytes] = []
         self.apart: set[str] = set()  # legs whose frames `save` keeps in a file of their own
@@ -458,7 +458,7 @@ class EslObserver:
         writer.write(f"auth {self._password}\n\n".encode())
         headers, _, _ = await _message(reader)
         assert headers.get("Reply-Text", "").startswith("+OK"), headers
-        writer.write(f"event plain {WATCHED}\n\n".encode())
+        writer.write(f"event plain {self._watched}\n\n".encode())
         await _message(reader)
         self._writer = writer
         self._task = asyncio.create_task(self._read(reader))

@@ -9,6 +9,9 @@ from collections.abc import Callable, Coroutine, Mapping
 
 from ccgateway.domain.commands import (
     Announce,
+    CancelConsult,
+    CompleteConsult,
+    Conference,
     DialCallback,
     HangUp,
     Monitor,
@@ -18,14 +21,16 @@ from ccgateway.domain.commands import (
     PlayMessage,
     ReturnToQueue,
     RingAgent,
+    RingConsult,
     SendToFallback,
     SendToVoicemail,
+    StartConsult,
     StartRecording,
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.domain.outbound.commands import DialCustomer
-from ccgateway.pbx.freeswitch import commands, devices, outbound, sounds, translate
+from ccgateway.pbx.freeswitch import commands, consults, devices, outbound, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -35,10 +40,21 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 
 class FreeSwitchPbx:
-    # What the centre may ask of this PBX (see Floor.features): blind transfers, messages,
-    # voicemail, recordings, campaigns (outbound.py) and agent-first callbacks; no
-    # consults or conferences yet.
-    features = frozenset({"transfer", "message", "voicemail", "record", "outbound", "callback"})
+    # What the centre may ask of this PBX (see Floor.features): blind transfers, consults
+    # and conferences (consults.py), messages, voicemail, recordings, campaigns
+    # (outbound.py) and agent-first callbacks.
+    features = frozenset(
+        {
+            "transfer",
+            "consult",
+            "conference",
+            "message",
+            "voicemail",
+            "record",
+            "outbound",
+            "callback",
+        }
+    )
 
     def __init__(
         self,
@@ -84,6 +100,9 @@ class FreeSwitchPbx:
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
         )
+        self.consults = consults.Consults(
+            self.client, self._on_channel, self._spawn, inbound_context, self._dial
+        )
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
@@ -92,8 +111,9 @@ class FreeSwitchPbx:
     # --- events --------------------------------------------------------------------------
 
     def _on_event(self, event: EventHeaders) -> None:
+        taken = self.consults.took(event)  # an answered consult leg joins its agent instead
         leg = translate.parked_agent_leg(event)
-        if leg is not None:
+        if leg is not None and not taken:
             caller = self._ringing.pop(leg, None) or event.get("variable_ccgw_caller")
             if caller:
                 self._start_bridge(caller, leg)
@@ -174,7 +194,7 @@ class FreeSwitchPbx:
 
     async def execute(self, command: PbxCommand) -> None:
         """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
-        FreeSWITCH (see README: consults, conferences) are refused; the centre
+        FreeSWITCH are refused; the centre
         does not offer them for a FreeSWITCH (`features`)."""
         match command:
             case RingAgent():
@@ -207,6 +227,10 @@ class FreeSwitchPbx:
                     await self.hang_up(leg, "the caller was transferred out")
             case PlayConsent():
                 await self.play_consent(command)
+            case (
+                StartConsult() | RingConsult() | CompleteConsult() | CancelConsult() | Conference()
+            ):
+                await self.consults.execute(command)
             case StartRecording(channel_id=leg, file=file, stereo=stereo):
                 if stereo:  # read by uuid_record as it starts
                     await self._on_channel(*commands.set_variable(leg, "RECORD_STEREO", "true"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ccgateway.domain.events import ConsentHeard, Feature, FeatureCodeDialled
-from ccgateway.pbx.freeswitch import translate
+from ccgateway.pbx.freeswitch import consults, translate
 from tests.pbx.freeswitch.test_translate import events
 
 DIALPLANS = Path(__file__).resolve().parents[3] / "dialplans" / "freeswitch"
@@ -85,9 +85,11 @@ def test_the_hold_timeout_is_the_deployment_s_variable_with_a_default_of_900() -
     assert actions(hold) == [("set", "ccgw_hold_s=$1")]
     [default] = hold.findall("anti-action")
     assert default.get("data") == "ccgw_hold_s=900"
-    # no literal time anywhere else
-    text = (DIALPLANS / "ccgateway.xml").read_text()
-    assert not re.search(r"(park_timeout|playback_timeout_sec)=\d", text)
+    # no literal time anywhere else where a caller waits (the consult contexts bound the
+    # agents' legs with times of their own)
+    for name in ("ccgw-inbound", "ccgw-consent"):
+        data = [a.get("data", "") for a in context(name).iter() if a.get("application") == "set"]
+        assert not [d for d in data if re.match(r"(park_timeout|playback_timeout_sec)=\d", d)]
 
 
 def test_voicemail_names_the_switch_s_domain_not_the_caller_s() -> None:
@@ -229,3 +231,43 @@ def test_consent_heard_fires_the_custom_event_and_parks_the_caller_again(
     # the adapter answers with hold music
     assert taken[-1] == ("transfer", "${ccgw_queue} XML ${ccgw_hold_context}")
     assert taken.index(("event", data)) < len(taken) - 1
+
+
+def extension_for(context_name: str, dialled: str) -> ET.Element:
+    for extension in context(context_name).iter("extension"):
+        condition = extension.find("condition")
+        assert condition is not None
+        if re.fullmatch(condition.get("expression", ""), dialled):
+            return extension
+    raise AssertionError(f"no extension of {context_name} for {dialled}")
+
+
+def test_the_consult_targets_the_controller_names_exist_and_are_bounded() -> None:
+    """`wait` and `back` are where consults.py sends legs (transfer_after_bridge,
+    uuid_transfer); a dead controller must still end both (a bounded ringback, a park with
+    a timeout), as the caller's own guard does."""
+    for target in (consults.WAIT, consults.BACK):
+        assert target.context == "ccgw-consult"
+    wait = actions(extension_for("ccgw-consult", consults.WAIT.exten))
+    apps = [app for app, _ in wait]
+    assert ("set", "playback_timeout_sec=900") in wait
+    assert apps.index("set") < apps.index("playback") < apps.index("hangup")
+    back = actions(extension_for("ccgw-consult", consults.BACK.exten))
+    assert back[-1] == ("park", "")
+    [timeout] = [data for app, data in back if data.startswith("park_timeout=")]
+    assert int(timeout.split("=")[1].split(":")[0]) > 0
+
+
+def test_the_conference_contexts_use_the_shipped_profile() -> None:
+    profiles = ET.parse(DIALPLANS / "conference.conf.xml").getroot()
+    names = {p.get("name") for p in profiles.iter("profile")}
+    caller = actions(extension_for(consults.CONFERENCE_CALLER, "330"))
+    agent = actions(
+        extension_for(consults.CONFERENCE_AGENT, "0c1e7d2a-5f1b-4d6e-9a3b-2f4c6d8e0a1b")
+    )
+    [(_, room_of_caller)] = [s for s in caller if s[0] == "conference"]
+    [(_, room_of_agent)] = [s for s in agent if s[0] == "conference"]
+    # the caller's room is their own uuid, the agents' their extension (the caller's uuid)
+    assert room_of_caller == "${uuid}@ccgw+flags{endconf}" and room_of_agent == "$1@ccgw"
+    assert names == {"ccgw"}
+    assert caller[-1][0] == agent[-1][0] == "hangup"

@@ -14,7 +14,6 @@ import pytest
 
 from ccgateway.app import Controller, build_controller
 from ccgateway.domain.agents import AgentState
-from ccgateway.domain.errors import Conflict
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.transfers import TargetKind, TransferTarget
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
@@ -177,12 +176,12 @@ async def test_a_caller_who_hangs_up_while_waiting_is_abandoned(
     assert record.outcome.value == "abandoned" and record.agent_id is None
 
 
-async def test_a_blind_transfer_back_into_a_queue_and_what_freeswitch_cannot_do_yet(
+async def test_a_blind_transfer_back_into_a_queue(
     scenario: tuple[Scenario, dict[str, list[Any]]],
 ) -> None:
     """On FreeSWITCH a blind transfer is uuid_transfer of the caller into the inbound
     context (it parks again) and uuid_kill of the agent's parked leg (answers from the real
-    07 and 08 transcripts); consults are refused before anything is sent."""
+    07 and 08 transcripts). Consults: tests/pbx/freeswitch/test_consults.py."""
     s, script = scenario
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     s.server.answer("api uuid_bridge", script["t14_bridge"][0])
@@ -199,8 +198,6 @@ async def test_a_blind_transfer_back_into_a_queue_and_what_freeswitch_cannot_do_
         SqlCallbackStore(s.controller.engine),
         SqlTaskStore(s.controller.engine),
     )
-    with pytest.raises(Conflict, match="cannot do consults"):
-        await work.transfer(CALLER, TransferTarget(TargetKind.AGENT, "fs2"), attended=True)
     moved = await work.transfer(CALLER, TransferTarget(TargetKind.QUEUE, "fs-support"), False)
     assert moved is not None and moved.queue_id == "fs-support"
     await s.until(
