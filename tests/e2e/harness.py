@@ -1,8 +1,9 @@
-"""The whole controller in-process against the real sandbox Asterisk, for end-to-end tests.
+"""The whole controller in-process against a real sandbox PBX, for end-to-end tests.
 
-Real AsteriskPbx, dispatcher, SQLite store and API (through ASGI); what Asterisk really did
-is read from a separate raw AMI connection (AmiObserver), so a test checks the PBX's word,
-not the controller's own account.
+Real adapter (AsteriskPbx, or FreeSwitchPbx with the FreeSWITCH sandbox's settings),
+dispatcher, SQLite store and API (through ASGI); what the PBX really did is read from a
+separate raw connection of the test's own (AmiObserver, or tests/sandbox/esl_observer.py's
+EslObserver), so a test checks the PBX's word, not the controller's own account.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -24,8 +25,16 @@ from tests.e2e.ami_observer import AmiObserver
 ADMIN_KEY = "e2e-admin-key-0123456789"
 
 
+class Observer(Protocol):
+    """A raw reader of the PBX's own events (AMI or Event Socket)."""
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    def seen(self, event: str, **fields: str) -> list[dict[str, str]]: ...
+
+
 class Centre:
-    def __init__(self, api: httpx.AsyncClient, observer: AmiObserver, sandbox: Any) -> None:
+    def __init__(self, api: httpx.AsyncClient, observer: Any, sandbox: Any) -> None:
         self.api, self.observer, self.sandbox = api, observer, sandbox
 
     async def call(self, method: str, path: str, json: Any = None) -> Any:
@@ -78,23 +87,24 @@ class Centre:
         )
 
     def seen(self, event: str, **fields: str) -> list[dict[str, str]]:
-        """AMI events Asterisk sent of this name and with these fields (its own word)."""
-        return [
-            e
-            for e in self.observer.events
-            if e.get("Event") == event and all(e.get(k) == v for k, v in fields.items())
-        ]
+        """Events the PBX sent of this name and with these fields (its own word)."""
+        return list(self.observer.seen(event, **fields))
 
     async def finished(self, n: int) -> bool:
         return len(await self.interactions()) >= n
 
 
 @asynccontextmanager
-async def running_centre(sandbox: Any, db: Path, **settings: Any) -> AsyncIterator[Centre]:
+async def running_centre(
+    sandbox: Any, db: Path, observer: Observer | None = None, **settings: Any
+) -> AsyncIterator[Centre]:
+    """The controller built from `settings` (the Asterisk sandbox's by default), its API
+    ready once the PBX link is; `observer` (default: an AmiObserver) reads the PBX's word."""
     controller = build_controller(
         Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings)
     )
-    observer = AmiObserver(secret=sandbox.ami_secret())
+    if observer is None:
+        observer = AmiObserver(secret=sandbox.ami_secret())
     await observer.start()
     task = asyncio.create_task(controller.dispatcher.run())
     transport = httpx.ASGITransport(app=controller.api)
@@ -118,3 +128,18 @@ async def running_centre(sandbox: Any, db: Path, **settings: Any) -> AsyncIterat
 async def _health(api: httpx.AsyncClient) -> bool:
     response = await api.get("/v1/health")
     return response.status_code == 200 and bool(response.json().get("pbx_ready"))
+
+
+async def set_states(centre: Centre, states: dict[int, str]) -> None:
+    """Agent K (agent{K}) to each state; a pause with the reason "break"."""
+    for k, state in states.items():
+        body: dict[str, Any] = {"state": state}
+        if state == "paused":
+            body["reason"] = "break"
+        await centre.call("POST", f"/v1/agents/agent{k}/state", body)
+
+
+async def records(centre: Centre, **match: Any) -> list[dict[str, Any]]:
+    """The interaction records with these values."""
+    found = await centre.interactions()
+    return [r for r in found if all(r.get(k) == v for k, v in match.items())]

@@ -152,7 +152,12 @@ def _feature(event: EventHeaders) -> FeatureCodeDialled | None:
 
 def _registration(event: EventHeaders) -> DeviceStateChanged | None:
     subclass = event.get("Event-Subclass", "")
-    user = event.get("username") or event.get("from-user")
+    # `username` is the user who authenticated; a registration taken without a challenge
+    # (accept-blind-reg, the sandbox's) has `username: unknown` (seen on 1.10.12:
+    # recorded/blind_register.esl), and then the registered address's user is the device's.
+    user = event.get("username")
+    if not user or user == "unknown":
+        user = event.get("from-user")
     if not user or not subclass.startswith("sofia::"):
         return None
     registered = subclass == "sofia::register"
