@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 
-from ccgateway.app import build_controller
+from ccgateway.app import Controller, build_controller
+from ccgateway.ports import Pbx
 from ccgateway.settings import Settings
 from tests.e2e.ami_observer import AmiObserver
 
@@ -34,8 +35,11 @@ class Observer(Protocol):
 
 
 class Centre:
-    def __init__(self, api: httpx.AsyncClient, observer: Any, sandbox: Any) -> None:
+    def __init__(
+        self, api: httpx.AsyncClient, observer: Any, sandbox: Any, controller: Controller
+    ) -> None:
         self.api, self.observer, self.sandbox = api, observer, sandbox
+        self.controller = controller  # for what the API does not offer (a PBX command)
 
     async def call(self, method: str, path: str, json: Any = None) -> Any:
         response = await self.api.request(method, path, json=json)
@@ -96,12 +100,17 @@ class Centre:
 
 @asynccontextmanager
 async def running_centre(
-    sandbox: Any, db: Path, observer: Observer | None = None, **settings: Any
+    sandbox: Any,
+    db: Path,
+    observer: Observer | None = None,
+    pbxes: Sequence[Pbx] | None = None,
+    **settings: Any,
 ) -> AsyncIterator[Centre]:
     """The controller built from `settings` (the Asterisk sandbox's by default), its API
-    ready once the PBX link is; `observer` (default: an AmiObserver) reads the PBX's word."""
+    ready once the PBX link is; `observer` (default: an AmiObserver) reads the PBX's word;
+    `pbxes` replace the adapters the settings would build."""
     controller = build_controller(
-        Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings)
+        Settings(database_url=f"sqlite:///{db}", admin_key=ADMIN_KEY, **settings), pbxes
     )
     if observer is None:
         observer = AmiObserver(secret=sandbox.ami_secret())
@@ -114,7 +123,7 @@ async def running_centre(
             base_url="http://ccgw",
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         ) as api:
-            centre = Centre(api, observer, sandbox)
+            centre = Centre(api, observer, sandbox, controller)
             await centre.until("the PBX link", lambda: _health(api))
             yield centre
     finally:

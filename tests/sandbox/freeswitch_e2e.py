@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.sandbox import SandboxError
 from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
 from ccgateway.sandbox.freeswitch_config import ESL_PORT, phone_port, user_id
@@ -74,14 +75,15 @@ def freeswitch_settings(sandbox: FreeSwitchSandbox, **freeswitch: Any) -> dict[s
 
 @asynccontextmanager
 async def freeswitch_centre(
-    sandbox: FreeSwitchSandbox, db: Path, **freeswitch: Any
+    sandbox: FreeSwitchSandbox, db: Path, pbx: FreeSwitchPbx | None = None, **freeswitch: Any
 ) -> AsyncIterator[Centre]:
-    """tests/e2e/harness.py's running centre on the sandbox FreeSWITCH; `centre.observer`
-    is an EslObserver (FreeSWITCH's own events)."""
+    """tests/e2e/harness.py's running centre on the sandbox FreeSWITCH (through `pbx` if
+    given, else the adapter its settings build); `centre.observer` is an EslObserver
+    (FreeSWITCH's own events)."""
     observer = EslObserver(sandbox.esl_password())
-    async with running_centre(
-        sandbox, db, observer, **freeswitch_settings(sandbox, **freeswitch)
-    ) as centre:
+    settings = freeswitch_settings(sandbox, **freeswitch)
+    pbxes = None if pbx is None else [pbx]
+    async with running_centre(sandbox, db, observer, pbxes, **settings) as centre:
         yield centre
 
 

@@ -22,7 +22,7 @@ from ccgateway.domain.commands import (
     TransferOut,
 )
 from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
-from ccgateway.pbx.freeswitch import commands, sounds, translate
+from ccgateway.pbx.freeswitch import announce, commands, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
@@ -33,8 +33,8 @@ FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 class FreeSwitchPbx:
     # What the centre may ask of this PBX (see Floor.features): blind transfers, messages,
-    # voicemail and recordings; no consults, conferences or callbacks yet.
-    features = frozenset({"transfer", "message", "voicemail", "record"})
+    # voicemail, recordings and announcements; no consults, conferences or callbacks yet.
+    features = frozenset({"transfer", "message", "voicemail", "record", "announce"})
 
     def __init__(
         self,
@@ -152,9 +152,8 @@ class FreeSwitchPbx:
                 await self.play_message(call_id, sound)
             case SendToVoicemail(call_id=call_id, mailbox=mailbox):
                 await self._to_context(call_id, "ccgw-voicemail", "ccgw_mailbox", mailbox)
-            case Announce(call_id=call_id, comfort=comfort):
-                if comfort is not None:  # position and wait are not spoken here yet
-                    await self.play(call_id, self.sound_path(comfort))
+            case Announce():
+                await self.announce(command)
             case ReturnToQueue(call_id=call_id, extension=extension, agent_leg_id=leg):
                 await self.redirect(call_id, DialplanTarget(self._inbound_context, extension))
                 if leg is not None:
@@ -190,6 +189,23 @@ class FreeSwitchPbx:
             await self.redirect(call_id, FALLBACK)
             return
         await self._to_context(call_id, "ccgw-message", "ccgw_sound", path)
+
+    async def announce(self, command: Announce) -> None:
+        """Position, expected wait, comfort sound and the callback offer, said by
+        ccgw-announce while the caller stays parked (announce.py), then the hold music. A
+        comfort sound with no FreeSWITCH meaning is left out (logged): the rest is still
+        worth hearing."""
+        comfort = None
+        if command.comfort is not None:
+            try:
+                comfort = self.sound_path(command.comfort)
+            except sounds.UnknownSound as exc:
+                log.warning("%s: announced without the comfort sound: %s", command.call_id, exc)
+        await self._on_channel(*announce.variables(command, comfort))
+        await self._on_channel(*announce.interrupt(command.call_id))
+        await self._on_channel(*announce.announce(command.call_id))
+        if self._hold_music:  # queued behind the announcement
+            await self._on_channel(*commands.broadcast(command.call_id, self._hold_music))
 
     async def _to_context(self, call_id: str, context: str, variable: str, value: str) -> None:
         await self._on_channel(*commands.set_variable(call_id, variable, value))

@@ -59,7 +59,9 @@ def test_the_esl_password_is_only_a_variable() -> None:
 def test_hold_music_cannot_outlive_the_dead_controller_guard() -> None:
     """park checks park_timeout only between turns of its loop; the controller's music is an
     endless uuid_broadcast inside it, so every playback is bounded by the same time."""
-    [queue] = context("ccgw-inbound").iter("extension")
+    [queue] = [
+        e for e in context("ccgw-inbound").iter("extension") if e.get("name") == "ccgw-queue"
+    ]
     steps = actions(queue)
     apps = [app for app, _ in steps]
     variables = dict(data.split("=", 1) for app, data in steps if app == "set")
