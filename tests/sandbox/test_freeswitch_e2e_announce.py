@@ -142,6 +142,38 @@ async def test_a_waiting_caller_hears_position_wait_and_comfort_while_parked(
     assert record["outcome"] == "abandoned", record
 
 
+async def test_an_agent_who_answers_mid_announcement_gets_the_caller_without_music(
+    centre: Centre,
+) -> None:
+    """The announcement's hold music is queued behind it; FreeSWITCH would run it inside
+    the bridge (unbridging the caller to play it) unless the adapter drops it first. (Before
+    the key-1 test: the callback it queues would take the agent.)"""
+    await centre.place("250", "+4930250003", hangup_after=12)
+    caller = await centre.until("the caller waiting", lambda: _waiting(centre, "+4930250003"), 10)
+    await centre.until("the announcement", lambda: _ran(centre, caller, "say"), 15)
+    await set_states(centre, {1: "available"})
+    try:
+        bridge = await centre.until(
+            "the caller bridged", lambda: centre.observer.bridges_of(caller), 15
+        )
+        assert bridge
+        [record] = await centre.until(
+            "the call's record", lambda: records(centre, caller_number="+4930250003"), 25
+        )
+    finally:
+        await set_states(centre, {1: "paused"})
+    assert (record["agent_id"], record["outcome"]) == ("agent1", "answered"), record
+    ran = [
+        (e.get("Application"), e.get("Application-Data"))
+        for e in centre.observer.named("CHANNEL_EXECUTE", **{"Unique-ID": caller})
+    ]
+    after = ran[ran.index(("say", "en number pronounced 1")) :]
+    assert ("playback", "local_stream://moh") not in after, after
+    # bridged once, never taken out of the bridge to hear anything
+    unbridged = centre.observer.named("CHANNEL_UNBRIDGE", **{"Unique-ID": caller})
+    assert len(unbridged) <= 1, unbridged
+
+
 async def test_key_1_during_the_announcement_is_a_queued_callback(centre: Centre) -> None:
     await centre.place("250", "+4930250002", hangup_after=40, key="1")
     [left] = await centre.until(

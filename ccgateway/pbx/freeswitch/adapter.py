@@ -21,7 +21,7 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
+from ccgateway.domain.events import CallWaiting, ChannelHungUp, PbxEvent, PbxResynced
 from ccgateway.pbx.freeswitch import announce, commands, sounds, translate
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
@@ -68,6 +68,9 @@ class FreeSwitchPbx:
         self._inbound_context = inbound_context
         self._gate = EventGate()
         self._ringing: dict[str, str] = {}  # agent leg -> the caller it is for
+        # Callers told an announcement, whose hold music may still be queued behind it
+        # (see `_quiet`).
+        self._announced: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.client = EslClient(
             host,
@@ -98,6 +101,8 @@ class FreeSwitchPbx:
         domain = translate.to_event(event, self._inbound_context)
         if domain is None:
             return
+        if isinstance(domain, ChannelHungUp):
+            self._announced.discard(domain.channel_id)
         if isinstance(domain, CallWaiting) and self._hold_music:
             # park is silent: the waiting caller hears music until an agent is bridged
             self._spawn(self._on_channel(*commands.broadcast(domain.call_id, self._hold_music)))
@@ -120,6 +125,7 @@ class FreeSwitchPbx:
         task.add_done_callback(self._tasks.discard)
 
     async def _bridge(self, caller: str, leg: str) -> None:
+        await self._quiet(caller)
         try:
             result = await self.client.api(*commands.bridge(caller, leg))
             if not result.startswith("+OK"):
@@ -210,6 +216,7 @@ class FreeSwitchPbx:
                 comfort = self.sound_path(command.comfort)
             except sounds.UnknownSound as exc:
                 log.warning("%s: announced without the comfort sound: %s", command.call_id, exc)
+        self._announced.add(command.call_id)
         await self._on_channel(*announce.variables(command, comfort))
         await self._on_channel(*announce.interrupt(command.call_id))
         await self._on_channel(*announce.announce(command.call_id))
@@ -260,7 +267,23 @@ class FreeSwitchPbx:
         await self._on_channel(*commands.kill(channel_id))
 
     async def redirect(self, channel_id: str, target: DialplanTarget) -> None:
+        await self._quiet(channel_id)
         await self._on_channel(*commands.transfer(channel_id, target))
+
+    async def _quiet(self, call_id: str) -> None:
+        """Drop what an announcement left queued on the caller (its hold music) before the
+        caller is bridged or sent on: FreeSWITCH runs a channel's queued broadcasts inside a
+        bridge too (switch_ivr_bridge.c parses private events, unbridging to play them), so
+        the endless music would take the caller away from the agent, or play on in the
+        context they were sent to. Only for callers announced to: nothing else queues
+        there. A failure is logged; the bridge or the transfer is still worth trying."""
+        if call_id not in self._announced:
+            return
+        self._announced.discard(call_id)
+        try:
+            await self._on_channel(*announce.interrupt(call_id))
+        except PbxError as exc:
+            log.warning("%s: what the announcement queued was not dropped: %s", call_id, exc)
 
     async def play(self, channel_id: str, sound: str) -> None:
         await self._on_channel(*commands.broadcast(channel_id, sound))

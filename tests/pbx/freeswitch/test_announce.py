@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from ccgateway.domain.commands import Announce
+from ccgateway.domain.commands import Announce, PlayMessage
 from ccgateway.domain.events import CallbackRequested
 from ccgateway.pbx.freeswitch import announce, translate
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
@@ -144,3 +144,33 @@ def test_the_recorded_announcement_was_played_inside_park_and_key_1_is_a_request
     ][apps.index("park") : apps.index("event") + 1]
     assert set(inside) == {"ccgw-inbound"}
     assert ran[apps.index("event") + 1 :][-1] == ("hangup", "NORMAL_CLEARING")
+
+
+def test_an_announced_caller_loses_the_queued_music_before_the_bridge_or_a_transfer() -> None:
+    """FreeSWITCH runs queued broadcasts inside a bridge too: the announcement's music,
+    queued behind it, would take the caller away from the agent (seen live:
+    tests/sandbox/test_freeswitch_e2e_announce.py, an agent answering mid-announcement)."""
+
+    async def scenario() -> list[tuple[str, ...]]:
+        pbx = FreeSwitchPbx(password="unused")
+        client = SentWords()
+        pbx.client = client  # type: ignore[assignment]
+        await pbx.execute(Announce(CALLER, "200", 1, None))
+        client.sent.clear()
+        await pbx._bridge(CALLER, "ccgw-leg")
+        await pbx._bridge("another-caller", "ccgw-leg2")  # never announced: nothing to drop
+        await pbx.execute(Announce(CALLER, "200", 1, None))
+        await pbx.execute(PlayMessage(CALLER, "vm-goodbye"))
+        return client.sent
+
+    sent = asyncio.run(scenario())
+    assert sent[:3] == [
+        ("uuid_break", CALLER, "all"),
+        ("uuid_bridge", CALLER, "ccgw-leg"),
+        ("uuid_bridge", "another-caller", "ccgw-leg2"),
+    ]
+    assert sent[-3:] == [
+        ("uuid_setvar", CALLER, "ccgw_sound", "voicemail/vm-goodbye.wav"),
+        ("uuid_break", CALLER, "all"),
+        ("uuid_transfer", CALLER, "s", "XML", "ccgw-message"),
+    ]
