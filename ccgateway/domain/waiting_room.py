@@ -346,7 +346,10 @@ class WaitingRoom:
             ahead + 1 if queue.announce.position else None,
             None if wait is None else round(wait, 1),
             queue.announce.comfort,
-            queue.announce.offer_callback and bool(call.caller_number),
+            # "press 1" only where the key can become a callback (see Switchboard)
+            queue.announce.offer_callback
+            and bool(call.caller_number)
+            and self.floor.can(call.pbx, "callback"),
             call.pbx,
         )
 

@@ -49,6 +49,7 @@ MODULES = (
     "mod_expr",
     "mod_avmd",
     "mod_conference",  # three-way conferences (dialplans/freeswitch/conference.conf.xml)
+    "mod_say_en",  # ccgw-announce says the position and the expected wait
 )
 
 # What the dialplan, the sound table (ccgateway/pbx/freeswitch/sounds.py) and the voicemail
@@ -63,7 +64,40 @@ PROMPTS = {
     "voicemail/vm-too-small.wav": "Your message was too short.",
     "voicemail/vm-deleted.wav": "Deleted.",
     "voicemail/vm-record_file_check.wav": "To save your message, press 2, or hang up.",
+    # ccgw-announce's words (en/us/callie's names, docs/phrase/phrase_en.xml)
+    "ivr/ivr-you_are_number.wav": "You are number",
+    "ivr/ivr-in_line.wav": "in line.",
+    "ivr/ivr-estimated_hold_time.wav": "Your estimated hold time is",
+    "time/minutes.wav": "minutes.",
+    "ivr/ivr-if_you_would_like_us_to_call_back.wav": "If you would like us to call you back, press",
 }
+# mod_say_en says a number from these files (digits/<n>.wav up to 19, then the tens).
+ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+PROMPTS |= {f"digits/{n}.wav": word for n, word in enumerate(ONES)}
+PROMPTS |= {f"digits/{10 * (i + 2)}.wav": word for i, word in enumerate(TENS)}
+PROMPTS |= {"digits/hundred.wav": "hundred", "digits/thousand.wav": "thousand"}
 
 
 def sound_files() -> dict[str, str]:

@@ -28,6 +28,7 @@ from ccgateway.domain.events import (
     PbxResynced,
     VoicemailEnded,
 )
+from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Queue
 from ccgateway.domain.queue_policy import (
     ActionKind,
@@ -248,6 +249,16 @@ def test_the_callback_offer_is_made_only_to_callers_whose_number_is_known() -> N
     c.handle(CallWaiting("anonymous", "200", ""), 0.0)
     offers = {a.call_id: a.offer_callback for a in of(Announce, c.tick(10.0))}  # type: ignore[attr-defined]
     assert offers == {"known": True, "anonymous": False}
+
+
+def test_no_callback_is_offered_on_a_pbx_that_cannot_call_back() -> None:
+    """ "Press 1" would do nothing there: the centre ignores the key from such a PBX."""
+    announce = Announcements(position=True, first_s=10, offer_callback=True)
+    c: Center = centre(queues=(Queue("q", "q", "200", announce=announce),))
+    c.drive_pbx("asterisk", FEATURES - {"callback"})
+    c.handle(CallWaiting("known", "200", "+4930123"), 0.0)
+    [said] = of(Announce, c.tick(10.0))
+    assert said == Announce("known", "200", 1, None, None, False)
 
 
 def test_an_answered_caller_hears_no_more_announcements() -> None:

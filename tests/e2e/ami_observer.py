@@ -32,6 +32,14 @@ class AmiObserver:
         if message.get("Event") == "BridgeEnter":
             self._bridges[message["BridgeUniqueid"]].add((message["Uniqueid"], message["Channel"]))
 
+    def seen(self, event: str, **fields: str) -> list[Message]:
+        """AMI events Asterisk sent of this name and with these fields (its own word)."""
+        return [
+            e
+            for e in self.events
+            if e.get("Event") == event and all(e.get(k) == v for k, v in fields.items())
+        ]
+
     def bridged_pairs(self) -> dict[str, set[str]]:
         """Caller (trunk channel) uniqueid -> the agent devices it shared a bridge with."""
         pairs: dict[str, set[str]] = defaultdict(set)

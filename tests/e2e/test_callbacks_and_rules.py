@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.e2e.harness import Centre, running_centre
+from tests.e2e.harness import Centre, records, running_centre, set_states
 from tests.sandbox.ami import AmiSession
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
@@ -60,19 +60,6 @@ async def centre(
             body = {"id": f"agent{k}", "name": f"Agent {k}", "device": f"PJSIP/agent{k}"}
             await centre.call("POST", "/v1/agents", body)
         yield centre
-
-
-async def set_states(centre: Centre, states: dict[int, str]) -> None:
-    for k, state in states.items():
-        body: dict[str, Any] = {"state": state}
-        if state == "paused":
-            body["reason"] = "break"
-        await centre.call("POST", f"/v1/agents/agent{k}/state", body)
-
-
-async def records(centre: Centre, **match: Any) -> list[dict[str, Any]]:
-    found = await centre.interactions()
-    return [r for r in found if all(r.get(k) == v for k, v in match.items())]
 
 
 async def test_pressing_1_keeps_the_place_and_an_agent_calls_the_customer_back(

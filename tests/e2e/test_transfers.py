@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from tests.e2e.harness import Centre, running_centre
-from tests.e2e.test_callbacks_and_rules import hang_up, records, set_states
+from tests.e2e.harness import Centre, records, running_centre, set_states
+from tests.e2e.test_callbacks_and_rules import hang_up
 
 pytestmark = [pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="module")]
 

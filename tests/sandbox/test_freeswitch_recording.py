@@ -16,11 +16,9 @@ tests/sandbox/test_freeswitch_sandbox.py).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import os
 import shutil
-import urllib.parse
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,6 +39,7 @@ from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.settings import Settings
 from tests.audio import longest, peak, run
+from tests.sandbox import esl_observer
 from tests.sandbox.test_freeswitch_sandbox import until
 
 LOCK = Path("/tmp/ccgw-freeswitch.lock")  # the same lock as test_freeswitch_sandbox.py
@@ -441,42 +440,13 @@ def _at(moment: str) -> float:
     return datetime.fromisoformat(moment).timestamp()
 
 
-class EslObserver:
-    """A raw Event Socket reader of the test's own (not the controller's client): what
-    FreeSWITCH itself says happened. `frames` keeps each event frame byte for byte."""
+class EslObserver(esl_observer.EslObserver):
+    """The shared raw observer (tests/sandbox/esl_observer.py) with what this module keeps
+    for the recorded transcripts."""
 
     def __init__(self, password: str, port: int = ESL_PORT, watched: str = WATCHED) -> None:
-        self._password, self._port, self._watched = password, port, watched
-        self.events: list[dict[str, str]] = []
-        self.frames: list[bytes] = []
+        super().__init__(password, port, watched)
         self.apart: set[str] = set()  # legs whose frames `save` keeps in a file of their own
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self._port), 5)
-        await _message(reader)  # auth/request
-        writer.write(f"auth {self._password}\n\n".encode())
-        headers, _, _ = await _message(reader)
-        assert headers.get("Reply-Text", "").startswith("+OK"), headers
-        writer.write(f"event plain {self._watched}\n\n".encode())
-        await _message(reader)
-        self._writer = writer
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while True:
-            headers, body, raw = await _message(reader, timeout_s=None)
-            if headers.get("Content-Type") != "text/event-plain":
-                continue
-            self.frames.append(raw)
-            head, _, inner = body.partition("\n\n")
-            event = {}
-            for line in head.splitlines():
-                key, sep, value = line.partition(": ")
-                if sep:
-                    event[key] = urllib.parse.unquote(value)
-            event["_body"] = inner
-            self.events.append(event)
 
     def save(self, path: Path) -> None:
         """The frames the adapter's tests replay: uuid_record's answers, the consent events
@@ -511,31 +481,3 @@ class EslObserver:
     def _is_apart(self, event: dict[str, str]) -> bool:
         job_leg = event.get("Job-Command-Arg", "").split(" ")[0]
         return event.get("Unique-ID") in self.apart or job_leg in self.apart
-
-    def named(self, name: str, **fields: str) -> list[dict[str, str]]:
-        return [
-            e
-            for e in self.events
-            if e.get("Event-Name") == name and all(e.get(k) == v for k, v in fields.items())
-        ]
-
-    def first(self, name: str) -> dict[str, str] | None:
-        found = self.named(name)
-        return found[0] if found else None
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._writer.close()
-
-
-async def _message(
-    reader: asyncio.StreamReader, timeout_s: float | None = 10.0
-) -> tuple[dict[str, str], str, bytes]:
-    head = await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout_s)
-    headers = dict(line.split(": ", 1) for line in head.decode().splitlines() if ": " in line)
-    length = int(headers.get("Content-Length", "0"))
-    body = await reader.readexactly(length) if length else b""
-    return headers, body.decode(), head + body

@@ -13,11 +13,9 @@ at it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import stat
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from ccgateway.sandbox.freeswitch_probes import EslRefused, esl_api
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.sandbox.phones import udp_port_bound
 from ccgateway.settings import Settings
+from tests.sandbox.esl_observer import EslObserver
 
 LOCK = Path("/tmp/ccgw-freeswitch.lock")  # two runs would fight over ports 5200 and 8031
 ADMIN = "fs-sandbox-admin-key-0123"
@@ -256,57 +255,3 @@ async def _ready(api: httpx.AsyncClient) -> bool:
 async def _interactions(api: httpx.AsyncClient) -> list[dict[str, Any]]:
     response = await api.get("/v1/interactions")
     return list(response.json())
-
-
-class EslObserver:
-    """A raw Event Socket reader of the test's own (not the controller's client): what
-    FreeSWITCH itself says happened."""
-
-    def __init__(self, password: str, port: int = ESL_PORT) -> None:
-        self._password, self._port = password, port
-        self.events: list[dict[str, str]] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", self._port), 5)
-        await _message(reader)  # auth/request
-        writer.write(f"auth {self._password}\n\n".encode())
-        headers, _ = await _message(reader)
-        assert headers.get("Reply-Text", "").startswith("+OK"), headers
-        writer.write(
-            b"event plain CHANNEL_BRIDGE CHANNEL_EXECUTE_COMPLETE CHANNEL_HANGUP_COMPLETE\n\n"
-        )
-        await _message(reader)
-        self._writer = writer
-        self._task = asyncio.create_task(self._read(reader))
-
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        while True:
-            headers, body = await _message(reader, timeout_s=None)
-            if headers.get("Content-Type") == "text/event-plain":
-                event = {}
-                for line in body.splitlines():
-                    key, sep, value = line.partition(": ")
-                    if sep:
-                        event[key] = urllib.parse.unquote(value)
-                self.events.append(event)
-
-    def named(self, name: str) -> list[dict[str, str]]:
-        return [e for e in self.events if e.get("Event-Name") == name]
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        self._writer.close()
-
-
-async def _message(
-    reader: asyncio.StreamReader, timeout_s: float | None = 10.0
-) -> tuple[dict[str, str], str]:
-    head = (await asyncio.wait_for(reader.readuntil(b"\n\n"), timeout_s)).decode()
-    headers = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
-    length = int(headers.get("Content-Length", "0"))
-    body = (await reader.readexactly(length)).decode() if length else ""
-    return headers, body

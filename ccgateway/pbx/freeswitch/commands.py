@@ -212,6 +212,11 @@ def consent(call_id: str, extension: str) -> Words:
     return transfer(_uuid(call_id), DialplanTarget(CONSENT_CONTEXT, extension))
 
 
+def channel(uuid: str) -> str:
+    """A channel uuid as a command word: FreeSWITCH's 36 characters at most, plain ones."""
+    return _uuid(uuid)
+
+
 def _uuid(uuid: str) -> str:
     if not UUID_PATTERN.fullmatch(uuid):
         raise InvalidWireValue(f"channel id {uuid!r} is not a FreeSWITCH uuid")

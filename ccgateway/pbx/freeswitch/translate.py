@@ -18,6 +18,7 @@ from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
     AgentLegFailed,
+    CallbackRequested,
     CallerChannel,
     CallWaiting,
     ChannelHungUp,
@@ -33,6 +34,7 @@ from ccgateway.domain.events import (
     RecordingToggled,
 )
 from ccgateway.pbx.freeswitch import devices
+from ccgateway.pbx.freeswitch.announce import CALLBACK_EVENT
 from ccgateway.pbx.freeswitch.commands import RECORDING_TOGGLE
 from ccgateway.pbx.wire import plain_text
 
@@ -48,6 +50,7 @@ CUSTOM = (
     "avmd::beep",
     "ccgw::feature",
     "ccgw::consent",
+    CALLBACK_EVENT,  # key 1 during an announcement (announce.py)
     RECORDING_TOGGLE,  # the agent's *0 (commands.RECORDING_KEY_BINDING)
 )
 
@@ -126,6 +129,11 @@ def _custom(event: EventHeaders) -> PbxEvent | None:
         if refused not in ("0", "1") or not event.get("Unique-ID"):
             return None
         return ConsentHeard(event["Unique-ID"], refused == "1")
+    if event.get("Event-Subclass") == CALLBACK_EVENT:
+        # dialplans/freeswitch's ccgw-announce, fired on the caller's own channel when the
+        # caller pressed 1 after "if you would like us to call you back"
+        caller = event.get("Unique-ID", "")
+        return CallbackRequested(caller) if caller and not caller.startswith(LEG_PREFIX) else None
     if event.get("Event-Subclass") == RECORDING_TOGGLE:
         # the agent's *0, fired by the `event` application on the agent's own leg
         leg = event.get("Unique-ID", "")

@@ -59,7 +59,9 @@ def test_the_esl_password_is_only_a_variable() -> None:
 def test_hold_music_cannot_outlive_the_dead_controller_guard() -> None:
     """park checks park_timeout only between turns of its loop; the controller's music is an
     endless uuid_broadcast inside it, so every playback is bounded by the same time."""
-    [queue] = context("ccgw-inbound").iter("extension")
+    [queue] = [
+        e for e in context("ccgw-inbound").iter("extension") if e.get("name") == "ccgw-queue"
+    ]
     steps = actions(queue)
     apps = [app for app, _ in steps]
     variables = dict(data.split("=", 1) for app, data in steps if app == "set")
@@ -74,7 +76,9 @@ def test_hold_music_cannot_outlive_the_dead_controller_guard() -> None:
 def test_the_hold_timeout_is_the_deployment_s_variable_with_a_default_of_900() -> None:
     """As Asterisk's CCGW_HOLD_TIMEOUT: the global ccgw_hold_timeout when it is a number of
     seconds, else 900 (a missing or broken value never leaves a caller unguarded)."""
-    [queue] = context("ccgw-inbound").iter("extension")
+    [queue] = [
+        e for e in context("ccgw-inbound").iter("extension") if e.get("name") == "ccgw-queue"
+    ]
     [_, hold, _] = queue.findall("condition")
     assert hold.get("field") == "${ccgw_hold_timeout}"
     assert hold.get("break") == "never"  # a missing value goes on to park all the same

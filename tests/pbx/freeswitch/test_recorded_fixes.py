@@ -12,13 +12,21 @@ listener; `recorded/*.esl` hold the server's event frames byte for byte:
   to 15 s, `uuid_broadcast <uuid> local_stream://moh aleg` sent as the adapter sends it,
   then no controller: the music stops at 15 s and park hangs up with ALLOTTED_TIMEOUT (with
   the old dialplan the same caller was still parked after 49 s).
+- blind_register.esl (2026-12-06, the FreeSWITCH sandbox): user 1002's phone registering
+  again without a challenge (accept-blind-reg): `username: unknown`, `from-user: 1002`.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ccgateway.domain.events import ChannelHungUp, Feature, FeatureCodeDialled
+from ccgateway.domain.events import (
+    ChannelHungUp,
+    DeviceState,
+    DeviceStateChanged,
+    Feature,
+    FeatureCodeDialled,
+)
 from ccgateway.pbx.freeswitch import esl, translate
 from ccgateway.pbx.freeswitch.client import EventHeaders
 
@@ -69,3 +77,9 @@ def test_hold_music_ends_with_the_park_timeout() -> None:
     assert translate.to_event(hangup) == ChannelHungUp(
         park["Unique-ID"], translate.CAUSES["ALLOTTED_TIMEOUT"], "ALLOTTED_TIMEOUT"
     )
+
+
+def test_a_registration_without_a_challenge_names_the_registered_user() -> None:
+    [event] = recorded_events("blind_register.esl")
+    assert (event["username"], event["from-user"]) == ("unknown", "1002")
+    assert translate.to_event(event) == DeviceStateChanged("user/1002", DeviceState.AVAILABLE)

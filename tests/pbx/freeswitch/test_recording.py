@@ -233,6 +233,7 @@ async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, httpx.AsyncC
         inbound_context="default",
         hold_music=None,
         recordings=FOLDER,
+        resync_settle_s=0,  # a replayed transcript: no channel table lagging behind
     )
     settings = Settings(database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key=ADMIN)
     controller = build_controller(settings, [pbx])

@@ -86,8 +86,15 @@ class Scenario:
 async def scenario(tmp_path: Path) -> AsyncIterator[tuple[Scenario, dict[str, list[Any]]]]:
     server, script = server_for_scenario()
     port = await server.start()
-    # The recorded FreeSWITCH had no hold music configured: none is asked for here.
-    pbx = FreeSwitchPbx(port=port, password="ClueCon", inbound_context="default", hold_music=None)
+    # The recorded FreeSWITCH had no hold music configured: none is asked for here; and a
+    # replayed transcript has no channel table lagging behind its events to wait for.
+    pbx = FreeSwitchPbx(
+        port=port,
+        password="ClueCon",
+        inbound_context="default",
+        hold_music=None,
+        resync_settle_s=0,
+    )
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/db.sqlite", admin_key="scenario-admin-key-0123"
     )

@@ -11,7 +11,6 @@ from ccgateway.domain.commands import Announce, PlayMessage
 from ccgateway.domain.queue_policy import CALLBACK_CONFIRMATION, DEFAULT_CLOSED_SOUND
 from ccgateway.pbx.freeswitch import sounds
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
-from ccgateway.ports import PbxError
 
 CALLIE = re.compile(r"^(ivr|voicemail|misc|conference)/[a-z_-]+\.wav$")
 
@@ -100,9 +99,15 @@ def test_a_message_freeswitch_cannot_play_sends_the_caller_to_the_fallback() -> 
     ]
 
 
-def test_a_comfort_sound_is_broadcast_as_a_freeswitch_path() -> None:
-    assert sent_by(Announce("c1", "5000", None, None, comfort="queue-thankyou")) == [
-        ("uuid_broadcast", "c1", "ivr/ivr-thank_you_for_holding.wav", "aleg"),
-    ]
-    with pytest.raises(PbxError):
-        sent_by(Announce("c1", "5000", None, None, comfort="custom-hold"))
+def test_a_comfort_sound_is_announced_as_a_freeswitch_path() -> None:
+    sent = sent_by(Announce("c1", "5000", None, None, comfort="queue-thankyou"))
+    assert sent[0] == (
+        "uuid_setvar_multi",
+        "c1",
+        "ccgw_position=;ccgw_ewt_min=;ccgw_comfort=ivr/ivr-thank_you_for_holding.wav;"
+        "ccgw_offer_callback=",
+    )
+    # a comfort sound with no FreeSWITCH meaning is left out; the rest is still announced
+    unknown = sent_by(Announce("c1", "5000", 2, None, comfort="custom-hold"))
+    assert "ccgw_position=2;ccgw_ewt_min=;ccgw_comfort=;" in unknown[0][2]
+    assert unknown[1:] == sent[1:]
