@@ -109,15 +109,19 @@ def _split(buffer: bytes) -> tuple[list[bytes], bytes]:
 
 
 def _opening(records: list[dict[str, object]]) -> list[dict[str, object]]:
-    """The first three commands (auth, event, the resync's `show channels`) and the
-    server's replies to them, without any event."""
+    """The login, the subscription and the first resync (`show channels`, then the phones:
+    `list_users`, `sofia xmlstatus`, each profile's registrations, a `uuid_dump` per
+    channel) and the server's replies to them, without any event."""
     out, commands = [], 0
     for record in records:
         if record["dir"] == "C->S":
             commands += 1
-            if commands > 3:
+            if commands > 2 and not str(record["raw"]).startswith(RESYNC):
                 break
         elif "Content-Type: text/event-plain" in str(record["raw"]):
             continue
         out.append(record)
     return out
+
+
+RESYNC = ("api show channels", "api list_users", "api sofia xmlstatus", "api uuid_dump")

@@ -359,15 +359,21 @@ async def test_agent1_hanging_up_while_the_consult_rings_puts_the_caller_back_in
     await centre.until("the consult leg ended", lambda: _ended(centre, consult), 15)
     await centre.until("the caller parked again", lambda: len(_parks(centre, caller)) > parks, 15)
     [live] = [c for c in await centre.call("GET", "/v1/calls") if c["call_id"] == caller]
-    # back in the line (and offered again to whoever is free: agent3, whose phone rings)
-    assert live["state"] in ("waiting", "offering") and live["agent_id"] in (None, "agent3")
+    # back in the line, and offered again to whoever is free: agent3 (whose phone rings), or
+    # agent1 once free again (no wrap-up here), whose phone answers at once
+    assert (live["state"], live["agent_id"]) in {
+        ("waiting", None),
+        ("offering", "agent3"),
+        ("offering", "agent1"),
+        ("connected", "agent1"),
+    }, live
     assert not _ended(centre, caller)
     await _hang_up(centre, caller)
     await centre.until("both records", lambda: _count(centre, caller, 2), 15)
     parts = await records(centre, call_id=caller)
-    print("records:", [(p["agent_id"], p["outcome"], p["detail"]) for p in parts])
     assert (parts[0]["agent_id"], parts[0]["outcome"]) == ("agent1", "transferred")
-    assert parts[-1]["outcome"] == "abandoned"
+    taken = [p for p in parts[1:] if p["outcome"] == "answered"]
+    assert parts[-1]["outcome"] == ("answered" if taken else "abandoned"), parts
     _capture(recorder, "consult_agent_hung_up_ringing", since)
 
 

@@ -57,6 +57,9 @@ from ccgateway.settings import Settings
 from tests.pbx.freeswitch.scripted import ScriptedServer, recorded_turns
 
 RECORDED = Path(__file__).parent / "recorded"
+# the commands of the first resync (tests/sandbox/esl_recorder.py keeps them as the opening):
+# events recorded after them are the scenario's, pushed when the test says
+RESYNC = ("api show channels", "api list_users", "api sofia xmlstatus", "api uuid_dump")
 ADMIN = "consult-admin-key-0123456"
 QUEUE = {"id": "front", "name": "Front", "extension": "330", "ring_timeout_s": 8,
          "wrapup_s": 0, "pbx": "freeswitch"}  # fmt: skip
@@ -188,8 +191,8 @@ async def replaying(name: str, tmp_path: Path) -> AsyncIterator[Replay]:
     server = ScriptedServer(greeting=turns[0][1])
     arrival: list[str] = []
     for command, replies in turns[1:]:
-        if command.startswith("api show channels"):  # the caller arrives when the test says
-            arrival, replies = [r for r in replies[1:]], replies[:1]
+        if command.startswith(RESYNC):  # the caller arrives when the test says
+            arrival, replies = [*arrival, *replies[1:]], replies[:1]
         server.answer(_first_line(command), (command, replies))
     commands = [_first_line(c) for c, _ in turns[1:]]
     port = await server.start()
@@ -413,7 +416,9 @@ async def test_agent1_hanging_up_while_the_consult_rings_requeues_the_caller(
         caller, _, consult = await ringing_agent3(r)
         await r.until("both records", lambda: _count(r.records(caller), 2))
         records = await r.records(caller)
-        assert records[0] == ("agent1", "transferred") and records[-1][1] == "abandoned"
+        # back in the line, agent1 (no wrap-up here) took the caller again: so it went on
+        # the real switch this time (tests/sandbox/test_freeswitch_transfers.py)
+        assert records == [("agent1", "transferred"), ("agent1", "answered")]
         sent = r.sent()
         requeue = f"api uuid_transfer {caller} 330 XML ccgw-inbound"  # hold, then the line
         assert sent.count(requeue) == 2
