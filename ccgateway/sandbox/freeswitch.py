@@ -12,6 +12,7 @@ processes are found again and stopped by their pid only.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
@@ -57,6 +58,7 @@ from ccgateway.sandbox.phones import (
     stop_phone,
 )
 
+log = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = Path("/var/lib/ccgateway/sandbox-freeswitch")
 DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplans" / "freeswitch"
 WORK_DIRS = ("log", "db", "run", "tmp", "storage", "recordings", "cache")
@@ -172,7 +174,15 @@ class FreeSwitchSandbox:
         state.pid = self._start(program)
         self._save(state)
         try:
-            self._wait_for_esl(state, timeout_s)
+            try:
+                self._wait_for_esl(state, timeout_s)
+            except SandboxExited as exc:
+                # Seen a few times on a busy machine, with nothing on FreeSWITCH's output or
+                # in its log: it ends within a second of starting. One more start, said.
+                log.warning("sandbox: %s; starting FreeSWITCH once more", exc)
+                state.pid = self._start(program)
+                self._save(state)
+                self._wait_for_esl(state, timeout_s)
             for k, mode in state.phones.items():
                 pid = self._start_phone(k, mode)
                 if pid is not None:
@@ -420,8 +430,9 @@ class FreeSwitchSandbox:
         last = "the Event Socket does not answer yet"
         while time.monotonic() < deadline:
             if not processes.is_ours(state.pid, self._program):
-                last = "FreeSWITCH exited"
-                break
+                how = processes.exit_status(state.pid) if state.pid else ""
+                exited = f"FreeSWITCH exited ({how})" if how else "FreeSWITCH exited"
+                raise SandboxExited(f"FreeSWITCH was not ready: {exited}; log:\n{self._log_tail()}")
             try:
                 if not esl_login_ok(self.esl_password()):
                     last = f"the Event Socket on 127.0.0.1:{ESL_PORT} does not log us in"
@@ -444,6 +455,10 @@ class FreeSwitchSandbox:
         log = _read(self.state_dir / "log/freeswitch.log")
         errors = [line for line in log.splitlines() if "[ERR]" in line or "[CRIT]" in line]
         return "\n".join([out.strip(), *errors[-15:]]).strip() or "(nothing logged)"
+
+
+class SandboxExited(SandboxError):
+    """FreeSWITCH ended while the sandbox waited for it to be ready."""
 
 
 def _read(path: Path) -> str:

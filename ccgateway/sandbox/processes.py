@@ -78,6 +78,20 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
 
 
+def exit_status(pid: int) -> str:
+    """How our own child `pid` ended ("exit status 1", "killed by SIGKILL"), once it has;
+    "" if it is still running or not ours to wait for."""
+    try:
+        found, status = os.waitpid(pid, os.WNOHANG)
+    except (ChildProcessError, OSError):
+        return ""
+    if found != pid:
+        return ""
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.WEXITSTATUS(status)}" if os.WIFEXITED(status) else ""
+
+
 def _reap(pid: int) -> None:
     """Collect our own exited child so it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError, OSError):

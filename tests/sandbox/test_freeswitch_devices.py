@@ -27,37 +27,23 @@ import pytest_asyncio
 
 from ccgateway.app import Controller, build_controller
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
-from ccgateway.sandbox import SandboxError
-from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.sandbox.freeswitch_probes import esl_api
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.settings import Settings
+from tests.sandbox.freeswitch_e2e import BINARY, LOCK, MARKS
 from tests.sandbox.test_freeswitch_recording import EslObserver
 from tests.sandbox.test_freeswitch_sandbox import until
 
-LOCK = Path("/tmp/ccgw-freeswitch.lock")  # the same lock as test_freeswitch_sandbox.py
 ADMIN = "fs-devices-admin-key-0123"
 HOLD_TIMEOUT_S = 12  # long enough for the waits below, short enough to watch the guard
 DIRECT = "direct-call-to-1001"
 
 
-def _binary() -> Path | None:
-    try:
-        return find_binary()
-    except SandboxError:
-        return None
-
-
-BINARY = _binary()
 pytestmark = [
-    pytest.mark.freeswitch,
+    *MARKS,
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        BINARY is None,
-        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
-        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
-    ),
 ]
 
 

@@ -35,16 +35,15 @@ from ccgateway.domain.outbound.runs import Stage
 from ccgateway.pbx.freeswitch import translate
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.pbx.freeswitch.outbound import with_outbound
-from ccgateway.sandbox import SandboxError
-from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.settings import Settings
 from tests.e2e.test_outbound_dialer import CAMPAIGN, csv_of, register
+from tests.sandbox.freeswitch_e2e import BINARY, LOCK, MARKS
 from tests.sandbox.test_freeswitch_recording import EslObserver
 from tests.sandbox.test_freeswitch_sandbox import until
 
-LOCK = Path("/tmp/ccgw-freeswitch.lock")  # the same lock as the other FreeSWITCH modules
 ADMIN = "fs-outbound-admin-key-0123"
 WATCHED = (
     "CHANNEL_ANSWER CHANNEL_HANGUP CHANNEL_BRIDGE CHANNEL_EXECUTE BACKGROUND_JOB "
@@ -70,22 +69,9 @@ OUTCOMES = {"p1": "connected", "m1": "machine", "b1": "busy", "i1": "failed",
             "n1": "no_answer", "s1": "machine"}  # fmt: skip
 
 
-def _binary() -> Path | None:
-    try:
-        return find_binary()
-    except SandboxError:
-        return None
-
-
-BINARY = _binary()
 pytestmark = [
-    pytest.mark.freeswitch,
+    *MARKS,
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        BINARY is None,
-        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
-        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
-    ),
     pytest.mark.skipif(
         shutil.which("espeak-ng") is None or shutil.which("sox") is None,
         reason="the callees' speech is made with espeak-ng and sox",

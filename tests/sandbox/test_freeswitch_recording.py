@@ -33,16 +33,15 @@ from ccgateway.app import Controller, build_controller
 from ccgateway.domain.commands import StartRecording
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.ports import PbxRejected
-from ccgateway.sandbox import SandboxError
-from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.settings import Settings
 from tests.audio import longest, peak, run
 from tests.sandbox import esl_observer
+from tests.sandbox.freeswitch_e2e import BINARY, LOCK, MARKS
 from tests.sandbox.test_freeswitch_sandbox import until
 
-LOCK = Path("/tmp/ccgw-freeswitch.lock")  # the same lock as test_freeswitch_sandbox.py
 ADMIN = "fs-recording-admin-key-0123"
 NOTICE = "conf-now-recording"  # sounds.py: conference/conf-being_recorded.wav
 STEP = 0.25  # seconds of the file sox measures at a time
@@ -53,22 +52,9 @@ WATCHED = (
 )
 
 
-def _binary() -> Path | None:
-    try:
-        return find_binary()
-    except SandboxError:
-        return None
-
-
-BINARY = _binary()
 pytestmark = [
-    pytest.mark.freeswitch,
+    *MARKS,
     pytest.mark.asyncio(loop_scope="module"),
-    pytest.mark.skipif(
-        BINARY is None,
-        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
-        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
-    ),
     pytest.mark.skipif(shutil.which("sox") is None, reason="sox measures the recordings"),
 ]
 

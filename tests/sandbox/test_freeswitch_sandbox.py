@@ -24,34 +24,20 @@ import httpx
 import pytest
 
 from ccgateway.app import build_controller
-from ccgateway.sandbox import SandboxError
-from ccgateway.sandbox.freeswitch import FreeSwitchSandbox, find_binary
+from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT, SIP_PORT, phone_port
 from ccgateway.sandbox.freeswitch_probes import EslRefused, esl_api
 from ccgateway.sandbox.lock import asterisk_lock
 from ccgateway.sandbox.phones import udp_port_bound
 from ccgateway.settings import Settings
 from tests.sandbox.esl_observer import EslObserver
+from tests.sandbox.freeswitch_e2e import BINARY, LOCK, MARKS
 
-LOCK = Path("/tmp/ccgw-freeswitch.lock")  # two runs would fight over ports 5200 and 8031
 ADMIN = "fs-sandbox-admin-key-0123"
 
 
-def _binary() -> Path | None:
-    try:
-        return find_binary()
-    except SandboxError:
-        return None
-
-
-BINARY = _binary()
 pytestmark = [
-    pytest.mark.freeswitch,
-    pytest.mark.skipif(
-        BINARY is None,
-        reason="no FreeSWITCH binary ($CCGW_FREESWITCH_BIN or `freeswitch` on PATH): "
-        "FreeSWITCH is in no package registry we reach; build it by hand to run these",
-    ),
+    *MARKS,
 ]
 
 
