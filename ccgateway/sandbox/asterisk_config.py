@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
 AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
-MAX_AGENTS = 19  # agent K's phone is on 5070+K; 5090 belongs to the customer trunk
+# Agent K's phone: SIP on 5070+K for K up to 19 (5090 is the customers' trunk), then on
+# 6000+K (6020-6200), clear of the FreeSWITCH sandbox's 5200-5290; its RTP on 16000+10K, then
+# on 30000+10K (30200-32000): below the kernel's ephemeral ports (32768-), above both PBXs'
+# own RTP (20000-23999 here, FreeSWITCH's 27000-27998). The load benchmark needs 200.
+MAX_AGENTS = 200
+FIRST_BLOCK = 19
+SECOND_PHONE_PORT, FIRST_MEDIA_PORT, SECOND_MEDIA_PORT = 6000, 16000, 30000
+RTP_PORTS = (20000, 23999)  # Asterisk's own RTP: two ports (RTP, RTCP) per channel
 TRUNK_HEADER = ("X-CCGW-Trunk", "customers")
 QUALIFY_S = 2
 # manager.conf `write` classes the controller needs (and no more): Redirect, Setvar, Hangup
@@ -88,7 +95,11 @@ class SandboxConfig:
 
 
 def phone_port(agent: int) -> int:
-    return FIRST_PHONE_PORT + agent
+    return (FIRST_PHONE_PORT if agent <= FIRST_BLOCK else SECOND_PHONE_PORT) + agent
+
+
+def phone_media_port(agent: int) -> int:
+    return (FIRST_MEDIA_PORT if agent <= FIRST_BLOCK else SECOND_MEDIA_PORT) + 10 * agent
 
 
 # Files that do not depend on the settings.
@@ -97,7 +108,7 @@ STATIC_FILES = {
     "logger.conf": "[general]\n[logfiles]\nconsole => notice,warning,error\n"
     "messages => notice,warning,error,verbose\n",
     "musiconhold.conf": "[default]\nmode = files\ndirectory = /usr/share/asterisk/moh\n",
-    "rtp.conf": "[general]\nrtpstart = 20000\nrtpend = 20999\n",
+    "rtp.conf": f"[general]\nrtpstart = {RTP_PORTS[0]}\nrtpend = {RTP_PORTS[1]}\n",
     # app_amd declines to load without amd.conf; these are Asterisk's documented defaults.
     "amd.conf": "[general]\ninitial_silence = 2500\ngreeting = 1500\n"
     "after_greeting_silence = 800\ntotal_analysis_time = 5000\n"

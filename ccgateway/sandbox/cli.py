@@ -38,7 +38,8 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "up",
         help="(re)start Asterisk and one sipp phone per agent",
         description="Start the sandbox PBX: AMI on 127.0.0.1:5038, SIP on 127.0.0.1:5060, "
-        "agent K's phone on 127.0.0.1:(5070+K), the outside world behind the trunk on "
+        "agent K's phone on 127.0.0.1:(5070+K) up to agent 19, then on 127.0.0.1:(6000+K), "
+        "the outside world behind the trunk on "
         "127.0.0.1:5090. Builds the Asterisk root once (needs root).",
     )
     up.add_argument("--agents", type=int, default=4, help=f"1-{MAX_AGENTS} (default 4)")

@@ -21,7 +21,13 @@ from importlib import resources
 from pathlib import Path
 
 from ccgateway.sandbox import audio, processes
-from ccgateway.sandbox.asterisk_config import SIP_PORT, TRUNK_HEADER, TRUNK_PORT, phone_port
+from ccgateway.sandbox.asterisk_config import (
+    SIP_PORT,
+    TRUNK_HEADER,
+    TRUNK_PORT,
+    phone_media_port,
+    phone_port,
+)
 from ccgateway.sandbox.errors import SandboxError
 
 PHONE_MODES = ("answer", "noanswer", "busy", "off", "keys")
@@ -59,13 +65,14 @@ def start_phone(
     media_port: int | None = None,
 ) -> int | None:
     """Start agent `agent`'s phone in `mode`; its pid, or None for `off` (no phone at all).
-    `port` and `media_port` default to the Asterisk sandbox's (5070+K, 16000+10K)."""
+    `port` and `media_port` default to the Asterisk sandbox's (asterisk_config.phone_port,
+    phone_media_port)."""
     check_mode(mode)
     log = log_dir / f"phone{agent}.log"
     marker = phone_marker(log_dir, agent)
     messages = phone_messages(log_dir, agent)
     port = phone_port(agent) if port is None else port
-    media_port = 16000 + 10 * agent if media_port is None else media_port
+    media_port = phone_media_port(agent) if media_port is None else media_port
     return _start_uas(port, media_port, mode, marker, log, messages)
 
 

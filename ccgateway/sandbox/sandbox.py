@@ -105,8 +105,8 @@ class Sandbox:
         rootfs.require_root()
         if not 1 <= agents <= MAX_AGENTS:
             raise SandboxError(
-                f"agents must be 1-{MAX_AGENTS}: agent K's phone is on port 5070+K "
-                f"and {TRUNK_PORT} is the customers' trunk"
+                f"agents must be 1-{MAX_AGENTS}: agent K's phone is on port 5070+K up to "
+                f"agent 19 ({TRUNK_PORT} is the customers' trunk), then on 6000+K"
             )
         if not 1 <= hold_timeout_s <= 86_400:
             raise SandboxError("the hold timeout must be 1-86400 s")

@@ -6,6 +6,7 @@ events of other tests' calls never match.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import secrets
@@ -31,7 +32,7 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.pbx.asterisk import actions, translate
 from ccgateway.pbx.asterisk.actions import Actions
-from ccgateway.sandbox import Sandbox, SandboxError
+from ccgateway.sandbox import Sandbox, SandboxError, asterisk_config, freeswitch_config
 from ccgateway.sandbox.asterisk_config import SandboxConfig, render
 from ccgateway.sandbox.rootfs import mounts_under
 from tests.conftest import SESSION_AGENTS
@@ -129,6 +130,38 @@ def adapter_contexts() -> set[str]:
     return named | translate.CALLER_CONTEXTS | set(translate.LEG_ROLES) | {translate.OUTBOUND}
 
 
+def test_two_hundred_agents_have_ports_of_their_own_clear_of_everything_else() -> None:
+    """The load benchmark needs 200 agent phones (issue 14); before, the scheme 5070+K ran
+    into the trunk's 5090 at agent 20."""
+    agents = range(1, asterisk_config.MAX_AGENTS + 1)
+    sip = [asterisk_config.phone_port(k) for k in agents]
+    media = [asterisk_config.phone_media_port(k) for k in agents]
+    assert len(set(sip)) == len(sip) == 200 and (sip[0], sip[18], sip[19]) == (5071, 5089, 6020)
+    fixed = {
+        asterisk_config.AMI_PORT,
+        asterisk_config.SIP_PORT,
+        asterisk_config.TRUNK_PORT,
+        freeswitch_config.ESL_PORT,
+        freeswitch_config.TRUNK_PORT,
+        *(freeswitch_config.phone_port(k) for k in range(freeswitch_config.MAX_AGENTS + 1)),
+    }
+    assert not fixed & set(sip)
+    # each phone's RTP takes its port and the next two; nothing else sends or listens there
+    taken = [range(m, m + 3) for m in media]
+    assert all(a.stop <= b.start for a, b in itertools.pairwise(taken))
+    others = [
+        range(asterisk_config.RTP_PORTS[0], asterisk_config.RTP_PORTS[1] + 1),
+        range(freeswitch_config.RTP_PORTS[0], freeswitch_config.RTP_PORTS[1] + 1),
+        range(16600, 16603),  # the Asterisk sandbox's outside phone
+        range(freeswitch_config.TRUNK_MEDIA_PORT, freeswitch_config.TRUNK_MEDIA_PORT + 3),
+        *(range(m, m + 3) for m in map(freeswitch_config.phone_media_port, range(1, 20))),
+    ]
+    assert not [(a, b) for a in taken for b in others if set(a) & set(b)]
+    assert max(media) + 2 < 32768  # below the kernel's ephemeral ports
+    pjsip = render(SandboxConfig(25, "s3cret", "/m"), {"ccgateway.conf": "; plan"})["pjsip.conf"]
+    assert "contact = sip:agent25@127.0.0.1:6025" in pjsip and "match = 127.0.0.1:6025" in pjsip
+
+
 def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
     plan = DIALPLAN.read_text()
     named = adapter_contexts() | {"ccgw-resume", "ccgw-agent-gone"}
@@ -155,8 +188,8 @@ def test_every_context_of_the_dialplan_has_a_way_in() -> None:
 def test_bad_arguments_are_refused_before_anything_starts() -> None:
     sandbox = Sandbox(state_dir=Path("/nonexistent/ccgw-test"))
     if os.geteuid() == 0:
-        with pytest.raises(SandboxError, match="agents must be 1-19"):
-            sandbox.up(agents=20)
+        with pytest.raises(SandboxError, match="agents must be 1-200"):
+            sandbox.up(agents=201)
         with pytest.raises(SandboxError, match="phone mode"):
             sandbox.up(agents=2, phones={1: "sometimes"})
         with pytest.raises(SandboxError, match="no agent 3"):
