@@ -101,32 +101,7 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
 
     second, task = start(asterisk_sandbox, db)
     try:
-        center = second.dispatcher.center
-        await until("the resync", lambda: center.pbx_ready)
-        assert center.calls[talking].state is CallState.CONNECTED
-        assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
-        [waiting] = [c for c in center.waiting if center.calls[c].caller_number == "+4930400002"]
-        await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
-        await until(
-            "the waiting caller served",
-            lambda: (
-                center.calls.get(waiting) and center.calls[waiting].state is CallState.CONNECTED
-            ),
-        )
-        assert center.calls[waiting].agent_id == "agent2"
-        await until(
-            "both calls over", lambda: not {talking, waiting} & set(center.calls), timeout_s=40
-        )
-        await second.dispatcher.drain_writes()
-        records = await second.service.interactions(InteractionQuery())
-        ours = [
-            (r.call_id, r.agent_id, r.outcome.value)
-            for r in records
-            if r.call_id in (talking, waiting)
-        ]
-        assert sorted(ours) == sorted(
-            [(talking, "agent1", "answered"), (waiting, "agent2", "answered")]
-        )  # once each
+        waiting = await adopt_and_serve(second, talking, "+4930400002")
         pairs = observer.bridged_pairs()
         assert pairs[talking] == {"PJSIP/agent1"} and pairs[waiting] == {"PJSIP/agent2"}
         rings = [
@@ -139,6 +114,33 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
     finally:
         await stop_dead(second, task)
         await observer.stop()
+
+
+async def adopt_and_serve(second: Controller, talking: str, waiting_number: str) -> str:
+    """After a restart: the call `talking` (agent1's) is adopted, not re-offered; the caller
+    from `waiting_number`, found waiting, is served by agent2 once made available; once
+    both end, each has exactly one record. The waiting call's id."""
+    center = second.dispatcher.center
+    await until("the resync", lambda: center.pbx_ready)
+    assert center.calls[talking].state is CallState.CONNECTED
+    assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
+    [waiting] = [c for c in center.waiting if center.calls[c].caller_number == waiting_number]
+    await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
+    await until(
+        "the waiting caller served",
+        lambda: center.calls.get(waiting) and center.calls[waiting].state is CallState.CONNECTED,
+    )
+    assert center.calls[waiting].agent_id == "agent2"
+    await until("both calls over", lambda: not {talking, waiting} & set(center.calls), timeout_s=40)
+    await second.dispatcher.drain_writes()
+    records = await second.service.interactions(InteractionQuery())
+    ours = [
+        (r.call_id, r.agent_id, r.outcome.value) for r in records if r.call_id in (talking, waiting)
+    ]
+    assert sorted(ours) == sorted(
+        [(talking, "agent1", "answered"), (waiting, "agent2", "answered")]
+    )  # once each
+    return waiting
 
 
 async def test_a_restart_keeps_a_callback_promised_and_a_caller_mid_announcement(

@@ -23,10 +23,10 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import CallState
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
-from ccgateway.ports import InteractionQuery
 from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from ccgateway.settings import Settings
+from tests.e2e.test_controller_restart import adopt_and_serve
 from tests.sandbox.esl_observer import EslObserver
 from tests.sandbox.freeswitch_e2e import MARKS, bridged_agents, freeswitch_sandbox
 
@@ -111,32 +111,7 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
 
     second, task = start(sandbox, db)
     try:
-        center = second.dispatcher.center
-        await until("the resync", lambda: center.pbx_ready)
-        assert center.calls[talking].state is CallState.CONNECTED
-        assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
-        [waiting] = [c for c in center.waiting if center.calls[c].caller_number == "+4930400002"]
-        await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
-        await until(
-            "the waiting caller served",
-            lambda: (
-                center.calls.get(waiting) and center.calls[waiting].state is CallState.CONNECTED
-            ),
-        )
-        assert center.calls[waiting].agent_id == "agent2"
-        await until(
-            "both calls over", lambda: not {talking, waiting} & set(center.calls), timeout_s=40
-        )
-        await second.dispatcher.drain_writes()
-        records = await second.service.interactions(InteractionQuery())
-        ours = [
-            (r.call_id, r.agent_id, r.outcome.value)
-            for r in records
-            if r.call_id in (talking, waiting)
-        ]
-        assert sorted(ours) == sorted(
-            [(talking, "agent1", "answered"), (waiting, "agent2", "answered")]
-        )  # once each
+        waiting = await adopt_and_serve(second, talking, "+4930400002")
         # FreeSWITCH's word: each caller bridged to its agent, each agent's phone rung once.
         assert bridged_agents(observer, talking) == {1}
         assert bridged_agents(observer, waiting) == {2}
