@@ -52,6 +52,16 @@ class PbxRejected(PbxError):
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """Who may command a PBX: a controller's node id and its fencing epoch (0 for a single
+    controller; a pair's lease holder gets a higher one at every takeover). The PBX carries
+    the owner's mark; a controller that finds another live owner there stays passive."""
+
+    node: str
+    epoch: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class DialplanTarget:
     context: str
     exten: str

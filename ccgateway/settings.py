@@ -199,6 +199,31 @@ class WebhookSettings(BaseModel):
     keep_dead_days: float = Field(30.0, ge=0, le=3650)
 
 
+class HaSettings(BaseModel):
+    """Who this controller is, for the PBX owner mark and the PostgreSQL lease (issue 14).
+
+    `single` (the default, SQLite or PostgreSQL): one controller; it marks the PBXs it drives
+    as its own and stays passive on a PBX another live controller has marked. `pair`: two or
+    more controllers on one PostgreSQL; the one holding the lease is active, the others wait.
+    """
+
+    mode: Literal["single", "pair"] = "single"
+    # This controller's name in the lease and the PBXs' owner mark. Unset: the host's name and
+    # a digest of the database URL, so a second controller with a database of its own is a
+    # different owner and a restarted one is the same. Give each of a pair its own.
+    node_id: str | None = Field(None, pattern=r"^[A-Za-z0-9_.:/-]{1,64}$")
+    lease_s: float = Field(3.0, gt=0, le=60)  # how long a lease lasts unrenewed
+    renew_s: float = Field(1.0, gt=0, le=30)  # how often the holder renews it
+    # Where the others send clients (the API's base URL as they reach it), kept in the lease.
+    advertise_url: str | None = None
+
+    @model_validator(mode="after")
+    def _renew_within_lease(self) -> HaSettings:
+        if self.renew_s * 2 > self.lease_s:
+            raise ValueError("ha.renew_s must be at most half of ha.lease_s")
+        return self
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CCGW_", env_nested_delimiter="__", extra="forbid")
 
@@ -221,6 +246,7 @@ class Settings(BaseSettings):
     # campaign ids (ccgateway/logs.py)
     log_format: Literal["text", "json"] = "text"
     queue_log: QueueLogSettings = QueueLogSettings()
+    ha: HaSettings = HaSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -247,6 +273,19 @@ class Settings(BaseSettings):
             url = make_url(self.database_url).set(password=password)
             self.database_url = url.render_as_string(hide_password=False)
         return self
+
+    def node_id(self) -> str:
+        """This controller's owner name (HaSettings.node_id)."""
+        if self.ha.node_id is not None:
+            return self.ha.node_id
+        import hashlib
+        import socket
+
+        from sqlalchemy import make_url
+
+        url = make_url(self.database_url).render_as_string(hide_password=True)
+        digest = hashlib.sha256(url.encode()).hexdigest()[:8]
+        return f"{socket.gethostname()[:50]}/{digest}"
 
     def resolved_admin_key(self) -> str:
         if self.admin_key is not None:

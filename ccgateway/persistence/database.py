@@ -11,12 +11,14 @@ creates is readable by its owner alone (it holds personal data).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import StaticPool
 
 from ccgateway.persistence import (
     queue_log_tables,  # noqa: F401  (its table, on Base)
@@ -34,7 +36,7 @@ def open_database(url: str) -> Engine:
     """An engine on `url` with the schema in place and at this code's head revision.
 
     SQLite (`sqlite:///path`) gets its folder created, foreign keys on, WAL and a 30 s busy
-    timeout; `sqlite://` is an in-memory database shared by all sessions. PostgreSQL is
+    timeout; `sqlite://` is a scratch database that lives as long as its engine. PostgreSQL is
     `postgresql+psycopg://user@host:port/db` (a bare `postgresql://` means psycopg 3 too).
     """
     engine = connect(url)
@@ -50,21 +52,38 @@ def connect(url: str) -> Engine:
     db` migrates on it)."""
     parsed = make_url(url)
     options: dict[str, Any] = {"pool_pre_ping": True}
+    scratch = False
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database in (None, "", ":memory:"):
-            options["poolclass"] = StaticPool  # one connection, or each would see its own db
-        else:
-            path = Path(parsed.database).expanduser()
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            if not path.exists():
-                path.touch(mode=0o600)  # SQLite's -wal and -shm files take its mode
+            scratch = True
+            parsed = parsed.set(database=_scratch_file())
+        path = Path(str(parsed.database)).expanduser()
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not path.exists():
+            path.touch(mode=0o600)  # SQLite's -wal and -shm files take its mode
     elif parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     engine = create_engine(parsed, **options)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if scratch:
+            event.listen(engine, "connect", _scratch_pragmas)
+            weakref.finalize(engine, shutil.rmtree, path.parent, ignore_errors=True)
     return engine
+
+
+def _scratch_file() -> str:
+    """A file in a folder of its own, not SQLite's `:memory:`: an in-memory database is one
+    connection, and sessions in several threads sharing one connection share its
+    transaction (one's rollback undid another's insert). The folder goes with the engine."""
+    return str(Path(tempfile.mkdtemp(prefix="ccgateway-scratch-")) / "scratch.sqlite")
+
+
+def _scratch_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA synchronous = OFF")  # a scratch database need not survive a crash
+    cursor.close()
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
