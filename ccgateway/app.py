@@ -65,6 +65,7 @@ from ccgateway.services.dispatcher import Dispatcher
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.history_service import HistoryService
 from ccgateway.services.instruments import Instruments
+from ccgateway.services.journal import WriteJournal
 from ccgateway.services.privacy_service import PrivacyService
 from ccgateway.services.queue_log_feed import QueueLogFeed, QueueLogSink, Runner, in_thread
 from ccgateway.services.recording_service import RecordingService
@@ -170,6 +171,7 @@ def build_controller(
         # a restart between a call's end and the measuring of its file (2 s): the last day's
         unmeasured=recordings.unmeasured(clock.now() - 86400),
         instruments=instruments,
+        journal=WriteJournal(settings.database_journal_limit),
     )
     instruments.watch(dispatcher)
     service = CenterService(dispatcher, config, interactions, clock)
@@ -276,7 +278,7 @@ def delivery_rules(webhooks: WebhookSettings) -> DeliveryRules:
 def privacy_key(settings: Settings) -> bytes | None:
     """The key erased numbers are kept under (settings.PrivacySettings): given, read from
     its file, or made in a new file (beside a SQLite database when no file is named);
-    a random one for an in-memory database; None where none is configured."""
+    a random one for a scratch database (`sqlite://`); None where none is configured."""
     privacy = settings.privacy
     if privacy.key is not None:
         return privacy.key.get_secret_value().encode()

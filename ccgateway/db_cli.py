@@ -92,6 +92,7 @@ def _on_database(args: argparse.Namespace, run: Callable[[Engine], str]) -> int:
 
     from ccgateway.persistence.database import connect
     from ccgateway.persistence.migrate import SchemaMismatch
+    from ccgateway.ports import DatabaseUnavailable
 
     try:
         engine = connect(load_settings(args.config).database_url)
@@ -103,8 +104,11 @@ def _on_database(args: argparse.Namespace, run: Callable[[Engine], str]) -> int:
     except (SchemaMismatch, CommandError) as exc:
         print(f"nothing changed: {exc}", file=sys.stderr)
         return 1
-    except OperationalError as exc:  # not reachable, refused, locked too long
+    except OperationalError as exc:  # locked too long
         print(f"nothing changed: the database answered: {exc.orig}", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:  # not reachable, refused, read-only
+        print(f"nothing changed: {exc}", file=sys.stderr)
         return 1
     finally:
         engine.dispose()

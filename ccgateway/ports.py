@@ -31,6 +31,12 @@ from ccgateway.domain.reports import Activity, CampaignTally, Count, Deltas, Spa
 from ccgateway.domain.retention import HoldKind, Kind, PurgeScope, RetentionPolicy
 
 
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now (restarting, failing over): the centre's own
+    writes wait in order in the journal (services/journal.py); a read of history or a write
+    someone awaits is refused with this (503) rather than served with holes or left hanging."""
+
+
 class PbxError(Exception):
     pass
 

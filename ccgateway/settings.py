@@ -231,6 +231,9 @@ class Settings(BaseSettings):
     # The password of database_url's user, read from this file at load and put into the URL,
     # so that neither the config nor the environment holds it (Docker secrets, systemd).
     database_password_file: Path | None = None
+    # While the database is away, the centre's writes wait in order in memory, up to this
+    # many (services/journal.py); past it the newest are refused and counted.
+    database_journal_limit: int = Field(100_000, ge=100, le=10_000_000)
     asterisk: AsteriskSettings = AsteriskSettings()
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()

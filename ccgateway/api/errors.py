@@ -17,6 +17,9 @@
     │                                                   another origin
     └── TooManyAttempts         429 too-many-attempts   failed logins: wait Retry-After seconds
     NoPrivacyKey                503 no-privacy-key      erasure without a configured privacy key
+    DatabaseUnavailable         503 database-unavailable the database is away (restarting,
+                                                        failing over): history and changes
+                                                        wait for it; routing goes on
     HTTPException (Starlette)   its status: not-found (no such path), method-not-allowed
     anything else               500 internal            logged; no detail leaves the server
 
@@ -35,6 +38,7 @@ from starlette.exceptions import HTTPException
 
 from ccgateway.domain.errors import Conflict, DomainError, InvalidTransition, InvalidValue, NotFound
 from ccgateway.domain.webhooks import UnsafeAddress
+from ccgateway.ports import DatabaseUnavailable
 from ccgateway.services.privacy_service import NoPrivacyKey
 
 
@@ -73,6 +77,7 @@ ERRORS: dict[type[Exception], tuple[int, str]] = {
     CsrfRefused: (403, "csrf-refused"),
     TooManyAttempts: (429, "too-many-attempts"),
     NoPrivacyKey: (503, "no-privacy-key"),
+    DatabaseUnavailable: (503, "database-unavailable"),
 }
 # Starlette's own refusals, before any route runs.
 HTTP_ERROR_IDS = {
@@ -119,7 +124,10 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {"WWW-Authenticate": "Bearer"}
         if isinstance(exc, TooManyAttempts):
             headers = {"Retry-After": str(exc.retry_after_s)}
+        if isinstance(exc, DatabaseUnavailable):
+            headers = {"Retry-After": "5"}
         return JSONResponse(error_body(error_id, message, details), status, headers=headers)
 
-    for cls in (DomainError, ApiError, RequestValidationError, HTTPException, Exception):
+    handled = (DomainError, ApiError, DatabaseUnavailable, RequestValidationError, HTTPException)
+    for cls in (*handled, Exception):
         app.add_exception_handler(cls, respond)

@@ -584,6 +584,10 @@ class KeyCreated(KeyOut):
 class HealthOut(BaseModel):
     pbx_ready: bool
     pbxes: dict[str, bool]
+    database: bool = Field(
+        description="false while the database is away: routing goes on, its writes wait in "
+        "order, history and changes answer 503"
+    )
     problems: dict[str, str] = Field(
         default_factory=dict, description="per PBX, what it refuses (e.g. an AMI action)"
     )

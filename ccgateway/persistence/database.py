@@ -26,10 +26,13 @@ from ccgateway.persistence import (
     webhook_tables,  # noqa: F401  (its tables on Base)
 )
 from ccgateway.persistence.migrate import SchemaMismatch, hold_schema_lock, upgrade
+from ccgateway.persistence.outage import raise_outages
 from ccgateway.persistence.record_guards import guard_records
 from ccgateway.persistence.tables import Base
 
 __all__ = ["SchemaMismatch", "connect", "open_database"]
+
+PG_CONNECT_TIMEOUT_S = 3
 
 
 def open_database(url: str) -> Engine:
@@ -62,9 +65,13 @@ def connect(url: str) -> Engine:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not path.exists():
             path.touch(mode=0o600)  # SQLite's -wal and -shm files take its mode
-    elif parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        # A server that does not answer (failing over) is found out in seconds, not minutes.
+        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
     engine = create_engine(parsed, **options)
+    raise_outages(engine)
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
         if scratch:

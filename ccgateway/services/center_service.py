@@ -108,6 +108,10 @@ class CenterService:
         """Each driven PBX and whether its link is up and its picture is loaded."""
         return {name: name in self._center.ready for name in self._dispatcher.pbxes}
 
+    def database_available(self) -> bool:
+        """False while the database is away and the writer keeps its writes."""
+        return self._dispatcher.database_available
+
     def pbx_problems(self) -> dict[str, str]:
         """What a PBX that answers refuses (an AMI action its manager.conf does not allow);
         only adapters that can tell have a `problem`."""

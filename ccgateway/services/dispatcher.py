@@ -77,6 +77,7 @@ from ccgateway.ports import (
 from ccgateway.services import log_context
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.instruments import Instruments
+from ccgateway.services.journal import WriteJournal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +96,8 @@ class _Request:
 # there yet (a PBX on another host may copy it late).
 MEASURE_AFTER_S = 2.0
 MEASURE_TRIES = 5
+# A dial whose saved progress the database took longer than this to write is not placed.
+DIAL_LATE_S = 5.0
 
 
 class Dispatcher:
@@ -116,11 +119,13 @@ class Dispatcher:
         unmeasured: Sequence[Recording] = (),
         taps: Sequence[CommandTap] = (),
         instruments: Instruments | None = None,
+        journal: WriteJournal | None = None,
     ) -> None:
         """`pbx` is the main PBX; `others` are driven at the same time (each by its name);
         `unmeasured`: recordings whose files a restart left unmeasured, measured once running;
         `taps` see every command carried out (webhooks, queue_log, reports); `instruments`
-        are told each step's time and each event's lag (none by default: unregistered)."""
+        are told each step's time and each event's lag (none by default: unregistered);
+        `journal`: the database writer (its limit)."""
         self.center = center
         self.pbx = pbx
         self.pbxes = {p.name: p for p in (pbx, *others)}
@@ -145,7 +150,7 @@ class Dispatcher:
         self.instruments = instruments or Instruments()
         self._loop: asyncio.AbstractEventLoop | None = None  # set when it runs
         self._inbox: asyncio.Queue[_Input] = asyncio.Queue()
-        self._writes: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
+        self._writes = journal or WriteJournal()
         self._tasks: asyncio.TaskGroup | None = None
         # What the store holds of each agent's presence, as far as this run has written it:
         # a change that leaves it as it is writes nothing.
@@ -181,7 +186,7 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         async with asyncio.TaskGroup() as tasks:
             self._tasks = tasks
-            tasks.create_task(self._write_in_order(), name="db-writer")
+            tasks.create_task(self._writes.run(), name="db-writer")
             for name, pbx in self.pbxes.items():
                 tasks.create_task(pbx.run(self._emitter(name)), name=f"pbx-{name}")
             for recording in self._unmeasured:  # as any ended call's, a moment from now
@@ -247,34 +252,34 @@ class Dispatcher:
                 # Dialling a customer waits for the writes before it (the contact saved as
                 # being dialled, with the dial's id): a crash can then never make a
                 # restarted controller dial the same person again.
-                self._writes.put_nowait(partial(self._when_written, command))
+                queued = time.monotonic()
+                if not self._writes.put(partial(self._when_written, command, queued)):
+                    self._not_dialled(command, "the database journal is full")
                 continue
             if isinstance(command, PBX_COMMANDS):
                 self._tasks.create_task(self._execute(command))
                 continue
             match command:
                 case RecordInteraction(interaction=interaction):
-                    self._writes.put_nowait(partial(self._interactions.add, interaction))
+                    self._writes.put(partial(self._interactions.add, interaction))
                     self._roll_day(now)
                     self.figures.add(interaction)
                 case SaveCallback(callback=callback):
-                    self._writes.put_nowait(partial(self._callbacks.save, callback))
+                    self._writes.put(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
-                    self._writes.put_nowait(partial(self._task_store.save, task))
+                    self._writes.put(partial(self._task_store.save, task))
                 case SaveRecording(recording=recording) if self._recordings is not None:
-                    self._writes.put_nowait(partial(self._recordings.save, recording))
+                    self._writes.put(partial(self._recordings.save, recording))
                     if recording.ended_at is not None and not recording.failure:
                         self._measure_later(recording.id, recording.file, MEASURE_TRIES)
                 case LoadContacts():
-                    self._writes.put_nowait(partial(self._load_contacts, command))
+                    self._writes.put(partial(self._load_contacts, command))
                 case SaveProgress() | RecordDial() | RecordDisposition() | RecordRefusal():
-                    self._writes.put_nowait(partial(self._write_outbound, command))
+                    self._writes.put(partial(self._write_outbound, command))
                 case SuppressNumber(number=number, reason=reason, at=at):
                     store = self._outbound
                     if store is not None:
-                        self._writes.put_nowait(
-                            partial(store.suppress, "internal", [number], reason, at)
-                        )
+                        self._writes.put(partial(store.suppress, "internal", [number], reason, at))
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
@@ -299,7 +304,7 @@ class Dispatcher:
             return
         self._loop.call_later(
             MEASURE_AFTER_S,
-            lambda: self._writes.put_nowait(partial(self._measure, recording_id, file, tries)),
+            lambda: self._writes.put(partial(self._measure, recording_id, file, tries)),
         )
 
     def _measure(self, recording_id: str, file: str, tries: int) -> None:
@@ -331,7 +336,7 @@ class Dispatcher:
             return
         self._saved_presence[agent_id] = presence
         log.info("agent %s: %s%s", agent_id, state.value, f" ({reason})" if reason else "")
-        self._writes.put_nowait(lambda: self._config.save_presence(agent_id, *presence))
+        self._writes.put(lambda: self._config.save_presence(agent_id, *presence))
 
     def forget_presence(self, agent_id: str) -> None:
         """The agent's stored presence is gone (the agent was removed): the next is written."""
@@ -355,22 +360,24 @@ class Dispatcher:
             elif isinstance(command, PlayConsent):  # the caller waits no longer for it
                 self.post_event(ConsentHeard(command.call_id, played=False), command.pbx)
 
-    async def _write_in_order(self) -> None:
-        """Database writes leave in the order the core made them, one at a time."""
-        while True:
-            write = await self._writes.get()
-            try:
-                await asyncio.to_thread(write)
-            except Exception:  # a lost record is logged loudly; the centre keeps running
-                log.exception("a database write failed")
-            finally:
-                self._writes.task_done()
-
-    def _when_written(self, command: DialCustomer | DialCallback) -> None:
-        """In the writer's thread, every earlier write done: hand the dial to its PBX."""
+    def _when_written(self, command: DialCustomer | DialCallback, queued: float) -> None:
+        """In the writer's thread, every earlier write done: hand the dial to its PBX, unless
+        the database kept it waiting (an outage): a dial checked against the law and paced
+        for agents free seconds ago is not placed late, it fails and is retried."""
         assert self._loop is not None and self._tasks is not None
         tasks = self._tasks
+        if time.monotonic() - queued > DIAL_LATE_S:
+            late = "not dialled: the database kept it waiting too long"
+            self._loop.call_soon_threadsafe(self._not_dialled, command, late)
+            return
         self._loop.call_soon_threadsafe(lambda: tasks.create_task(self._execute(command)))
+
+    def _not_dialled(self, command: DialCustomer | DialCallback, why: str) -> None:
+        log.warning("%s %s", type(command).__name__, why)
+        if isinstance(command, DialCustomer):
+            self.post_event(OutboundFailed(command.dial_id, LegFailure.NOT_SENT, why), command.pbx)
+        else:
+            self.post_event(AgentLegFailed(command.leg_id, LegFailure.NOT_SENT, why), command.pbx)
 
     def _write_outbound(
         self, command: SaveProgress | RecordDial | RecordDisposition | RecordRefusal
@@ -421,30 +428,30 @@ class Dispatcher:
 
     async def write(self, write: Callable[[], T]) -> T:
         """Run `write` in the database writer's thread, after every write queued before it,
-        and return its result (or raise its error). The centre goes on routing meanwhile:
-        a long job written in parts lets the writes the centre makes go between them."""
-        loop = asyncio.get_running_loop()
-        done: asyncio.Future[T] = loop.create_future()
-
-        def run() -> None:
-            try:
-                result = write()
-            except Exception as exc:  # the caller's to handle, not the writer's to log
-                loop.call_soon_threadsafe(_fail, done, exc)
-            else:
-                loop.call_soon_threadsafe(_succeed, done, result)
-
-        self._writes.put_nowait(run)
-        return await done
+        and return its result (or raise its error; DatabaseUnavailable while the database
+        is away). The centre goes on routing meanwhile: a long job written in parts lets the
+        writes the centre makes go between them."""
+        return await self._writes.call(write)
 
     async def drain_writes(self) -> None:
-        """Wait until every write queued so far is done (for shutdown and tests)."""
-        await self._writes.join()
+        """Wait until every write queued so far is done (reads that must see them: the
+        history); DatabaseUnavailable while the database is away."""
+        await self._writes.drain()
 
     @property
     def pending_writes(self) -> int:
         """Writes queued for the writer and not yet started (the metrics' writer queue)."""
-        return self._writes.qsize()
+        return self._writes.pending
+
+    @property
+    def database_available(self) -> bool:
+        """False while the writer keeps writes in its journal, the database away."""
+        return self._writes.available
+
+    @property
+    def refused_writes(self) -> int:
+        """Writes refused since the start because the journal was full."""
+        return self._writes.refused
 
     @property
     def pending_inputs(self) -> int:
@@ -476,16 +483,6 @@ class _Forgetful:
 
     def save(self, item: object) -> None:
         pass
-
-
-def _succeed(done: asyncio.Future[T], result: T) -> None:
-    if not done.cancelled():
-        done.set_result(result)
-
-
-def _fail(done: asyncio.Future[Any], error: Exception) -> None:
-    if not done.cancelled():
-        done.set_exception(error)
 
 
 def utc_day(epoch: float) -> int:

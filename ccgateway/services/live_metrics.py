@@ -121,6 +121,16 @@ class LiveCollector(Collector):
             value=dispatcher.pending_writes,
         )
         yield GaugeMetricFamily(
+            "ccgw_database_up",
+            "1 while the database takes the writer's writes; 0 while they wait in the journal.",
+            value=1.0 if dispatcher.database_available else 0.0,
+        )
+        yield CounterMetricFamily(
+            "ccgw_writes_refused",
+            "The centre's writes refused because the journal was full (the database away).",
+            value=dispatcher.refused_writes,
+        )
+        yield GaugeMetricFamily(
             "ccgw_dispatcher_inbox_depth",
             "PBX events and requests waiting for the dispatcher's turn.",
             value=dispatcher.pending_inputs,

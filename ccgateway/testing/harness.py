@@ -24,7 +24,7 @@ ADMIN_KEY = "test-admin-key-0123456789"  # the harness's admin key unless its se
 
 
 def hermetic_settings(database_url: str = "sqlite://", admin_key: str = ADMIN_KEY) -> Settings:
-    """Settings for a test: an in-memory database by default and `admin_key`, everything else
+    """Settings for a test: a scratch SQLite database by default and `admin_key`, everything else
     at its default. Neither the environment (CCGW_*) nor a settings file is read, so a test
     behaves the same on a developer's machine as in CI."""
     return Settings.model_construct(database_url=database_url, admin_key=SecretStr(admin_key))
@@ -115,7 +115,7 @@ def build_harness(
     pbx: FakePbx | None = None,
     new_id: Callable[[], str] | None = None,
 ) -> Harness:
-    """A controller on `settings` (default: `hermetic_settings()`, an in-memory database)
+    """A controller on `settings` (default: `hermetic_settings()`, a scratch database)
     with the doubles in place of the PBX and the clock, counting leg ids and quick password
     hashing; not yet running (`async with harness.running():`)."""
     clock = clock or ManualClock()

@@ -25,6 +25,7 @@ async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
     assert (await stack.ok("GET", "/v1/health")) == {
         "pbx_ready": True,
         "pbxes": {"asterisk": True},
+        "database": True,
         "problems": {},
     }
     [ring] = stack.pbx.rings()

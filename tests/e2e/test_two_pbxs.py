@@ -119,6 +119,7 @@ async def test_asterisk_and_freeswitch_calls_each_reach_their_own_agents(
         assert (await api.get("/v1/health")).json() == {
             "pbx_ready": True,
             "pbxes": {"asterisk": True, "freeswitch": True},
+            "database": True,
             "problems": {},
         }
 

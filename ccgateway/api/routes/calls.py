@@ -130,5 +130,6 @@ async def health(service: Service, _: Caller) -> HealthOut:
     return HealthOut(
         pbx_ready=bool(pbxes) and all(pbxes.values()),
         pbxes=pbxes,
+        database=service.database_available(),
         problems=service.pbx_problems(),
     )

@@ -1,0 +1,112 @@
+"""PostgreSQL away (stopped at once, as a crash or a failover's gap): the controller routes
+on, keeps the centre's writes in order, answers reads of history with 503, and writes
+everything once the server is back, nothing lost or doubled. The real controller
+(`build_controller`) on a real PostgreSQL server that the test stops and starts; the PBX and
+the clock are the test doubles."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from ccgateway.domain.center import Center
+from ccgateway.domain.commands import Command, RingAgent
+from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
+from ccgateway.testing.harness import Harness, build_harness, hermetic_settings
+from tests.harness_api import request
+from tests.pg_server import PostgresServer
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    started = PostgresServer()
+    try:
+        yield started
+    finally:
+        started.remove()
+
+
+async def step(harness: Harness) -> None:
+    """The dispatcher has taken what was emitted and carried out its commands; unlike
+    `Harness.settle` it does not wait for the database."""
+
+    async def nothing(center: Center, now: float) -> tuple[None, list[Command]]:
+        return None, []
+
+    await harness.controller.dispatcher.perform(nothing)
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+
+async def served_call(harness: Harness, call_id: str, talk_s: float) -> RingAgent:
+    """A caller in line 200, rung to a free agent who answers, talks and hangs up."""
+    rung = len(harness.pbx.rings())
+    harness.pbx.emit(CallWaiting(call_id, "200", caller_number="+4930123456"))
+    [*_, ring] = await harness.pbx.wait_for(RingAgent, rung + 1)
+    assert ring.call_id == call_id
+    harness.clock.advance(2)
+    harness.pbx.emit(AgentLegAnswered(ring.leg_id))
+    await step(harness)
+    harness.clock.advance(talk_s)
+    harness.pbx.emit(ChannelHungUp(call_id, 16))
+    await step(harness)
+    return ring
+
+
+async def until(condition: object, what: str, timeout_s: float = 20.0) -> None:
+    assert callable(condition)
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {timeout_s} s: {what}")
+
+
+async def test_routing_goes_on_while_postgresql_is_away_and_nothing_is_lost_or_doubled(
+    server: PostgresServer,
+) -> None:
+    harness = build_harness(hermetic_settings(server.url))
+    dispatcher = harness.controller.dispatcher
+    async with harness.running():
+        for path, body in (
+            ("/v1/skills", {"id": "de", "name": "German"}),
+            ("/v1/queues", {"id": "german", "name": "German", "extension": "200", "wrapup_s": 0}),
+            ("/v1/agents", {"id": "a1", "name": "A1", "device": "PJSIP/agent1"}),
+            ("/v1/agents/a1/state", {"state": "available"}),
+        ):
+            assert (await request(harness, "POST", path, body)).status_code in (200, 201)
+        harness.pbx.emit(PbxResynced())
+        await served_call(harness, "before", 10)
+        await harness.settle()
+
+        server.stop()
+        away = await served_call(harness, "during-1", 20)  # routed with the database away
+        await until(lambda: not dispatcher.database_available, "the writer finds it away")
+        during = await served_call(harness, "during-2", 30)
+        assert (away.agent_id, during.agent_id) == ("a1", "a1")
+        history = await request(harness, "GET", "/v1/interactions")
+        assert history.status_code == 503
+        assert history.json()["error_id"] == "database-unavailable"
+        assert history.headers["retry-after"] == "5"
+        health = (await request(harness, "GET", "/v1/health")).json()
+        assert (health["pbx_ready"], health["database"]) == (True, False)
+        change = await request(harness, "POST", "/v1/skills", {"id": "fr", "name": "French"})
+        assert change.status_code == 503  # refused whole: nothing half-written
+        assert dispatcher.pending_writes >= 1
+
+        server.start()
+        await until(lambda: dispatcher.database_available, "the writer finds it back")
+        await harness.settle()
+        records = (await request(harness, "GET", "/v1/interactions")).json()
+        ids = [r["call_id"] for r in records]
+        assert sorted(ids) == ["before", "during-1", "during-2"]  # each once
+        talk = {r["call_id"]: r["talk_s"] for r in records}
+        assert talk == {"before": 10, "during-1": 20, "during-2": 30}
+        skills = (await request(harness, "GET", "/v1/skills")).json()
+        assert [s["id"] for s in skills] == ["de"]
+        health = (await request(harness, "GET", "/v1/health")).json()
+        assert health["database"] is True
