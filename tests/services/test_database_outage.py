@@ -9,14 +9,20 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command, RingAgent
 from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
-from ccgateway.testing.harness import Harness, build_harness, hermetic_settings
+from ccgateway.domain.outbound.commands import DialCustomer
+from ccgateway.services import dispatcher as dispatcher_module
+from ccgateway.testing.clock import ManualClock
+from ccgateway.testing.harness import ADMIN_KEY, Harness, build_harness, hermetic_settings
+from tests.api.dialer_helpers import NOON, csv_of, number
 from tests.harness_api import request
 from tests.pg_server import PostgresServer
+from tests.services.test_metrics import a_centre_with_one_answered_call
 
 pytestmark = pytest.mark.postgres
 
@@ -110,3 +116,39 @@ async def test_routing_goes_on_while_postgresql_is_away_and_nothing_is_lost_or_d
         assert [s["id"] for s in skills] == ["de"]
         health = (await request(harness, "GET", "/v1/health")).json()
         assert health["database"] is True
+
+
+async def test_a_dial_the_database_kept_waiting_is_not_placed_late(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Its contact was saved as being dialled, but later than a dial may be placed (here:
+    any delay at all): the dial fails as not sent and is recorded, nobody is called."""
+    monkeypatch.setattr(dispatcher_module, "DIAL_LATE_S", -1.0)
+    harness = build_harness(clock=ManualClock(NOON))  # the UK's calling window is open
+    async with harness.running() as h:
+        await a_centre_with_one_answered_call(h)
+        auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        transport = httpx.ASGITransport(app=h.controller.api)
+        async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
+            screened = await client.put(
+                "/v1/dnc/registers/tps", content=number(90).encode(), headers=auth
+            )
+            assert screened.status_code == 200, screened.text
+            listed = await client.post(
+                "/v1/campaigns/renewals/lists?list_id=l1&name=L1",
+                content=csv_of(f"{number(2)},Bo"),
+                headers={**auth, "Content-Type": "text/csv"},
+            )
+            assert listed.status_code == 201, listed.text
+            await h.advance(600)  # a1's wrap-up
+            started = await client.post("/v1/campaigns/renewals/start", headers=auth)
+            assert started.status_code == 200, started.text
+            for _ in range(10):
+                await h.advance(0.5)
+            dials = (await client.get("/v1/campaigns/renewals/dials", headers=auth)).json()
+            agent = (await client.get("/v1/agents/a1", headers=auth)).json()
+    assert h.pbx.sent(DialCustomer) == []
+    assert [(d["number"], d["outcome"], d["detail"]) for d in dials] == [
+        (number(2), "failed", "not dialled: the database kept it waiting too long")
+    ]
+    assert agent["state"] == "available"  # kept for the dial, let go with it
