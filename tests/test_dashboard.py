@@ -20,7 +20,7 @@ from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.testing import build_harness
 from ccgateway.testing.clock import ManualClock
 from ccgateway.testing.harness import ADMIN_KEY, Harness
-from tests.api.dialer_helpers import NOON, csv_of, number
+from tests.api.dialer_helpers import NOON, screened_and_listed
 from tests.services.test_metrics import a_centre_with_one_answered_call, scrape
 
 DASHBOARD = Path(__file__).resolve().parents[1] / "docker/grafana/ccgateway-dashboard.json"
@@ -72,16 +72,7 @@ async def a_live_outbound_call_and_a_pause(harness: Harness) -> None:
     transport = httpx.ASGITransport(app=harness.controller.api)
     async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
         auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
-        screened = await client.put(  # the UK's rules want the TPS screened first
-            "/v1/dnc/registers/tps", content=number(90).encode(), headers=auth
-        )
-        assert screened.status_code == 200, screened.text
-        listed = await client.post(
-            "/v1/campaigns/renewals/lists?list_id=l1&name=L1",
-            content=csv_of(f"{number(2)},Bo"),
-            headers={**auth, "Content-Type": "text/csv"},
-        )
-        assert listed.status_code == 201, listed.text
+        await screened_and_listed(client, ADMIN_KEY, "renewals")
         started = await client.post("/v1/campaigns/renewals/start", headers=auth)
         assert started.status_code == 200, started.text
         for _ in range(20):  # the pacer runs every 0.5 s

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from tests.services.stack import ADMIN, Stack
 
 # 2026-12-01 (a Tuesday) 12:00 UTC: inside the UK's calling window
@@ -60,3 +62,17 @@ async def import_list(
 async def agent_key(stack: Stack, agent_id: str) -> str:
     body = {"name": f"desk {agent_id}", "role": "agent", "agent_id": agent_id}
     return str((await stack.ok("POST", "/v1/keys", body))["key"])
+
+
+async def screened_and_listed(client: httpx.AsyncClient, key: str, campaign_id: str) -> None:
+    """The UK's TPS register screened (its rules want it first) and one contact, Bo, on
+    `campaign_id`'s list l1."""
+    auth = {"Authorization": f"Bearer {key}"}
+    screened = await client.put("/v1/dnc/registers/tps", content=number(90).encode(), headers=auth)
+    assert screened.status_code == 200, screened.text
+    listed = await client.post(
+        f"/v1/campaigns/{campaign_id}/lists?list_id=l1&name=L1",
+        content=csv_of(f"{number(2)},Bo"),
+        headers={**auth, "Content-Type": "text/csv"},
+    )
+    assert listed.status_code == 201, listed.text

@@ -19,7 +19,7 @@ from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.services import dispatcher as dispatcher_module
 from ccgateway.testing.clock import ManualClock
 from ccgateway.testing.harness import ADMIN_KEY, Harness, build_harness, hermetic_settings
-from tests.api.dialer_helpers import NOON, csv_of, number
+from tests.api.dialer_helpers import NOON, number, screened_and_listed
 from tests.harness_api import request
 from tests.pg_server import PostgresServer
 from tests.services.test_metrics import a_centre_with_one_answered_call
@@ -130,16 +130,7 @@ async def test_a_dial_the_database_kept_waiting_is_not_placed_late(
         auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
         transport = httpx.ASGITransport(app=h.controller.api)
         async with httpx.AsyncClient(transport=transport, base_url="http://ccgw") as client:
-            screened = await client.put(
-                "/v1/dnc/registers/tps", content=number(90).encode(), headers=auth
-            )
-            assert screened.status_code == 200, screened.text
-            listed = await client.post(
-                "/v1/campaigns/renewals/lists?list_id=l1&name=L1",
-                content=csv_of(f"{number(2)},Bo"),
-                headers={**auth, "Content-Type": "text/csv"},
-            )
-            assert listed.status_code == 201, listed.text
+            await screened_and_listed(client, ADMIN_KEY, "renewals")
             await h.advance(600)  # a1's wrap-up
             started = await client.post("/v1/campaigns/renewals/start", headers=auth)
             assert started.status_code == 200, started.text
