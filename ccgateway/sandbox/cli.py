@@ -61,7 +61,9 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         type=int,
         default=900,
         metavar="SECONDS",
-        help="how long a caller waits before the PBX itself sends them to the fallback",
+        help="how long a caller waits before the PBX itself ends the wait, controller or "
+        "not: Asterisk sends them to the fallback (ccgw-fallback), FreeSWITCH hangs up "
+        "(ALLOTTED_TIMEOUT)",
     )
     up.add_argument(
         "--freeswitch-bin",
