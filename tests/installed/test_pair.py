@@ -38,15 +38,16 @@ def database(postgres_url: str) -> Iterator[str]:  # noqa: F811
 @pytest.fixture
 def pair(
     database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Callable[[str], ServedController]]:
-    """Controllers of one pair, each named and advertising its own URL; all stopped after."""
+) -> Iterator[Callable[..., ServedController]]:
+    """Controllers of one pair, each named (and given variables of its own) and advertising
+    its own URL; all stopped after."""
     made: list[ServedController] = []
 
-    def node(name: str) -> ServedController:
+    def node(name: str, env: dict[str, str] | None = None) -> ServedController:
         served = ServedController(
             tmp_path_factory.mktemp(f"node-{name}"),
             env={"CCGW_DATABASE_URL": database, "CCGW_HA__MODE": "pair",
-                 "CCGW_HA__NODE_ID": name},
+                 "CCGW_HA__NODE_ID": name, **(env or {})},
         )  # fmt: skip
         served.env["CCGW_HA__ADVERTISE_URL"] = served.base_url
         made.append(served)
@@ -90,7 +91,7 @@ def admin(served: ServedController, method: str, path: str, body: object = None)
 
 
 def test_the_standby_takes_over_within_5_s_of_the_actives_kill_and_sessions_survive(
-    pair: Callable[[str], ServedController],
+    pair: Callable[..., ServedController],
 ) -> None:
     a = pair("a")
     assert wait_for_role(a, "active")["epoch"] == 1
@@ -131,7 +132,7 @@ def test_the_standby_takes_over_within_5_s_of_the_actives_kill_and_sessions_surv
 
 
 def test_an_active_frozen_until_the_standby_took_over_writes_nothing_and_exits(
-    pair: Callable[[str], ServedController], database: str
+    pair: Callable[..., ServedController], database: str
 ) -> None:
     a = pair("a")
     wait_for_role(a, "active")
