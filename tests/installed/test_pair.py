@@ -1,6 +1,7 @@
 """Two installed `ccgateway serve` processes as a pair on a real PostgreSQL (no PBX reachable:
 the lease, the health, the redirects and the fence are what is tested): the standby takes
-over within 5 s of the active's `kill -9`, a session signed in on the dead one still works;
+over within 5 s of the active's `kill -9`, a session signed in on the dead one still works,
+and at once after a clean stop;
 an active frozen (SIGSTOP) until the standby took over, then resumed (SIGCONT), writes
 nothing and exits; a pair on SQLite refuses to start, saying why."""
 
@@ -180,3 +181,20 @@ def test_a_pair_on_sqlite_refuses_to_start_and_says_why(tmp_path: Path) -> None:
     assert served.process.wait(30) == 2
     assert 'ha.mode = "pair" needs PostgreSQL' in served.log()
     served.close()
+
+
+def test_a_clean_stop_hands_the_lease_over_at_once(
+    pair: Callable[..., ServedController],
+) -> None:
+    a = pair("a")
+    wait_for_role(a, "active")
+    b = pair("b")
+    wait_for_role(b, "standby")
+    stopping = time.monotonic()
+    a.stop()  # SIGTERM, as a service manager stops it: the lease released as it shuts down
+    wait_for_role(b, "active", within=TAKEOVER_WITHIN_S)
+    took = time.monotonic() - stopping
+    print(f"standby active {took:.2f} s after the active's SIGTERM")
+    # The last renewal was at most renew_s (1 s) before the stop, so by itself the lease
+    # could not have expired before lease_s - renew_s (2 s) after it.
+    assert took < 3.0 - 1.0
