@@ -58,7 +58,7 @@ from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
 from ccgateway.persistence.webhook_store import SqlWebhookStore
-from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
+from ccgateway.ports import Clock, InteractionQuery, KeyStore, Owner, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
@@ -119,14 +119,20 @@ def build_controller(
     clock: Clock | None = None,
     new_id: Callable[[], str] = new_leg_id,
     passwords: Passwords | None = None,
+    owner: Owner | None = None,
+    fence: Callable[[Engine], None] | None = None,
 ) -> Controller:
     """Wire a controller. Production passes the settings alone; tests (ccgateway.testing's
     `build_harness`) pass doubles: `pbxes` replace the configured PBXs, `clock` the system's
     time (for the centre and every store that stamps a time), `new_id` the random agent leg
-    ids, `passwords` argon2id at its production cost."""
+    ids, `passwords` argon2id at its production cost. A pair's active controller (pair.py)
+    passes its `owner` (node and fencing epoch) and the `fence` its every write carries."""
     clock = clock or SystemClock()
     instruments = Instruments.for_controller()  # a registry of its own: /metrics
+    owner = owner or Owner(settings.node_id(), 0)  # a single controller's epoch is 0
     engine = open_database(settings.database_url)
+    if fence is not None:  # before the first write (the pair's lease_store.Fence)
+        fence(engine)
     config = SqlConfigStore(engine, now=clock.now)
     interactions = SqlInteractionStore(engine, now=clock.now)
     callbacks, tasks = SqlCallbackStore(engine, now=clock.now), SqlTaskStore(engine, now=clock.now)
@@ -142,6 +148,7 @@ def build_controller(
     center.tasks.restore(tasks.live(), clock.now())
     recordings = SqlRecordingStore(engine, now=clock.now)
     center.recorder.restore(recordings.live())
+    # The owner mark the PBXs carry (issue 14): `owner` goes to configured_pbxes here.
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings, instruments)
     recording_files = RecordingFiles(settings.recordings.directory, recordings_key(settings))
     hub = EventHub()
@@ -451,6 +458,10 @@ def run_controller(config_path: str | None = None) -> int:
     settings = load_settings(config_path)
     configure_logging(settings.log_level, settings.log_format)
     os.umask(0o077)  # what the controller writes (database, keys) holds personal data
+    if settings.ha.mode == "pair":  # active or standby on a shared PostgreSQL
+        from ccgateway.pair import run_pair
+
+        return run_pair(settings)
     try:
         controller = build_controller(settings)
     except ValueError as exc:

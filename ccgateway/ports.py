@@ -68,6 +68,36 @@ class Owner:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaseHolder:
+    """Who holds a pair's lease as the database saw it: the node, its fencing epoch, the API
+    URL it advertises, and whether the lease was still live (by the database's clock)."""
+
+    node: str
+    epoch: int
+    url: str | None
+    live: bool
+
+
+class LeaseStore(Protocol):
+    """The active controller's lease, kept in the shared database (persistence/lease_store.py).
+    Every expiry is computed on the database's clock, so the controllers' clocks never meet."""
+
+    def claim(self, node: str, epoch: int | None, lease_s: float, url: str | None) -> int | None:
+        """Renew the lease `node` holds at `epoch` (None: it holds none), or take it if it has
+        expired; the epoch held afterwards (one more than the last on a change of holder),
+        None if another holds it."""
+        ...
+
+    def holder(self) -> LeaseHolder | None:
+        """The lease's last holder (None before anyone took it)."""
+        ...
+
+    def release(self, node: str, epoch: int) -> None:
+        """End the lease now if `node` still holds it at `epoch` (a clean stop)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
 class DialplanTarget:
     context: str
     exten: str

@@ -591,3 +591,8 @@ class HealthOut(BaseModel):
     problems: dict[str, str] = Field(
         default_factory=dict, description="per PBX, what it refuses (e.g. an AMI action)"
     )
+    role: Literal["single", "active", "standby"] = Field(
+        "single", description="a pair's active controller says active (a standby answers 503)"
+    )
+    node: str | None = Field(None, description="a pair's controller: its node id")
+    epoch: int | None = Field(None, description="a pair's active controller: its fencing epoch")

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ccgateway.persistence import (
+    lease_store,  # noqa: F401  (its table, on Base)
     queue_log_tables,  # noqa: F401  (its table, on Base)
     report_tables,  # noqa: F401  (its tables, on Base)
     webhook_tables,  # noqa: F401  (its tables on Base)
@@ -50,11 +51,13 @@ def open_database(url: str) -> Engine:
     return engine
 
 
-def connect(url: str) -> Engine:
+def connect(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
     """An engine on `url` with SQLite's settings, the schema left as it is (`ccgateway
-    db` migrates on it)."""
+    db` migrates on it); `connect_args` for the driver (the lease's timeouts)."""
     parsed = make_url(url)
     options: dict[str, Any] = {"pool_pre_ping": True}
+    if connect_args:
+        options["connect_args"] = dict(connect_args)
     scratch = False
     if parsed.get_backend_name() == "sqlite":
         options["connect_args"] = {"check_same_thread": False, "timeout": 30}

@@ -26,6 +26,8 @@ def raise_outages(engine: Engine) -> None:
 
 
 def _translate(context: ExceptionContext) -> None:
+    if context.is_pre_ping:  # the pool's own test of a connection: it reconnects on failure
+        return
     error = context.original_exception
     if is_away(error, context.is_disconnect):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

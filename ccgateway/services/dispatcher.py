@@ -158,6 +158,9 @@ class Dispatcher:
         # Live work of people erased meanwhile: its records are written without them.
         self.redactions = Redactions()
         self.started = asyncio.Event()
+        # Asked before every command to a PBX: a pair's active controller past its lease's
+        # deadline commands nothing (services/lease.py); a single controller always may.
+        self.may_command: Callable[[], bool] = lambda: True
 
     # --- inputs --------------------------------------------------------------------------
 
@@ -346,6 +349,9 @@ class Dispatcher:
         """Hand one command to its PBX. A leg that could not be rung comes back as
         AgentLegFailed, so the core learns what really happened; any other failure is
         logged (the PBX's own events say how the call stands)."""
+        if not self.may_command():
+            log.error("%s on %s not sent: the lease is lost", type(command).__name__, command.pbx)
+            return
         try:
             await self.pbxes[command.pbx].execute(command)
         except (PbxError, KeyError) as exc:

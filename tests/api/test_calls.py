@@ -27,6 +27,9 @@ async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
         "pbxes": {"asterisk": True},
         "database": True,
         "problems": {},
+        "role": "single",  # not one of a pair (a pair's active says active, node, epoch)
+        "node": None,
+        "epoch": None,
     }
     [ring] = stack.pbx.rings()
     # a3 lacks German; a1 and a2 have been idle as long, so the lower id goes first

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 from sqlalchemy import make_url
 
+from ccgateway.pair import pair_problem
 from ccgateway.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,10 +88,24 @@ def test_both_controllers_are_built_from_the_dockerfile_with_their_own_state(
     assert all(address == "127.0.0.1" for address, _, _ in published)  # a proxy in front
 
 
-def test_the_standby_does_not_start_until_the_lease_exists(compose: dict[str, Any]) -> None:
-    # Issue 14: two controllers on one PBX fight over its calls until the lease lands.
-    assert "profiles" not in compose["services"]["controller-a"]
-    assert compose["services"]["controller-b"]["profiles"] == ["standby"]
+def test_the_two_controllers_are_a_pair_each_with_its_name_and_url(
+    compose: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 14: both start with `up`; the lease in PostgreSQL makes one of them active.
+    services = compose["services"]
+    assert not any("profiles" in services[name] for name in CONTROLLERS)
+    names, urls = set(), set()
+    for name in CONTROLLERS:
+        environment = services[name]["environment"]
+        for key, value in environment.items():
+            monkeypatch.setenv(key, with_defaults(str(value)).replace("/run/secrets/", "/nope/"))
+        monkeypatch.delenv("CCGW_DATABASE_PASSWORD_FILE")
+        settings = Settings()
+        assert settings.ha.mode == "pair" and pair_problem(settings) is None
+        assert settings.ha.advertise_url == f"http://{name}:{settings.api.port}"
+        names.add(settings.node_id())
+        urls.add(settings.ha.advertise_url)
+    assert names == set(CONTROLLERS) and len(urls) == 2
 
 
 @pytest.mark.parametrize("name", CONTROLLERS)

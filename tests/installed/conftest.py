@@ -104,6 +104,11 @@ class ServedController:
             self._use_port(free_port())
         pytest.fail(f"ccgateway serve did not start:\n{self.log()[-4000:]}")
 
+    def launch(self) -> None:
+        """Start the process without waiting for it (a pair's standby answers 503)."""
+        assert self.process is None, "already running"
+        self._launch()
+
     def _launch(self) -> None:
         self.starts += 1
         with self.log_path.open("ab") as log:

@@ -37,6 +37,9 @@ from tests.persistence.test_outbound_store import NOW
 
 # Only ever holds a row inside a purge's own transaction (retention_store.py): empty at rest.
 TRANSIENT = {"purge_permits"}
+# A pair's lease (0002): a row only while a pair runs, so none in a database of the code
+# before it; fill writes one all the same, so the upgrade tests carry it.
+LIVE_ONLY = {"ha_lease"}
 
 
 def fill(engine: Engine) -> None:
@@ -64,6 +67,13 @@ def fill(engine: Engine) -> None:
             ),
             {"hash": "f" * 64, "at": NOW},
         )
+        connection.execute(  # ha_lease: a pair's (PostgreSQL's) store, by hand here
+            text(
+                "INSERT INTO ha_lease (name, holder, epoch, expires_at, advertise_url)"
+                " VALUES ('controller', 'node-a', 3, :at, 'http://node-a:8080')"
+            ),
+            {"at": NOW},
+        )
     fold = ReportFold(FigureRules())
     for record in SqlInteractionStore(engine).query(InteractionQuery()):
         fold.add_interaction(record)
@@ -82,7 +92,7 @@ def empty_tables(engine: Engine) -> list[str]:
         return [
             name
             for name in sorted(Base.metadata.tables)
-            if name not in TRANSIENT
+            if name not in TRANSIENT | LIVE_ONLY
             and connection.execute(text(f"SELECT count(*) FROM {name}")).scalar_one() == 0
         ]
 
@@ -121,4 +131,4 @@ def read_back(engine: Engine) -> dict[str, Any]:
         "queue_figures": reports.queues(whole, None),
         "agent_figures": reports.agents(whole, None),
         "campaign_figures": reports.campaigns(whole, None),
-    }
+    }  # not ha_lease: a lease dies with a downgrade below it (the pair is stopped for one)

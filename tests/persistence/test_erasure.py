@@ -41,6 +41,7 @@ from ccgateway.testing import ManualClock, build_harness, hermetic_settings
 from ccgateway.testing.harness import Harness
 from tests.harness_api import request
 from tests.persistence import test_stores
+from tests.persistence.before_alembic import as_before_alembic
 from tests.persistence.test_outbound_store import (
     NOW,
     a_list,
@@ -289,7 +290,7 @@ def test_a_version_7_database_gets_erasable_records(url: str) -> None:
         connection.execute(text("DROP TABLE audit_log"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (7)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert test_stores.versions(upgraded) == list(range(7, SCHEMA_VERSION + 1))

@@ -215,8 +215,8 @@ PROBE = """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0002_probe"
-down_revision = "0001_baseline"
+revision = "9999_probe"
+down_revision = "{below}"
 branch_labels = None
 depends_on = None
 
@@ -244,17 +244,18 @@ def scratch_history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_revision_in_batch_mode_keeps_every_row_both_ways(
     url: str, scratch_history: Path
 ) -> None:
-    (scratch_history / "versions" / "0002_probe.py").write_text(PROBE)
+    below = migrate.head()  # the probe goes on top of the real history
+    (scratch_history / "versions" / "9999_probe.py").write_text(PROBE.format(below=below))
     engine = open_database(url)
-    assert migrate.current(engine) == "0002_probe"
+    assert migrate.current(engine) == "9999_probe"
     every_table.fill(engine)
     expected = every_table.read_back(engine)
-    migrate.downgrade(engine, migrate.BASELINE)
+    migrate.downgrade(engine, below)
     assert "probe" not in {c["name"] for c in inspect(engine).get_columns("agents")}
     assert every_table.read_back(engine) == expected and every_table.empty_tables(engine) == []
     assert differences(engine) == []
     migrate.upgrade(engine)
-    assert migrate.current(engine) == "0002_probe"
+    assert migrate.current(engine) == "9999_probe"
     assert every_table.read_back(engine) == expected
     assert refuses_changing_a_record(engine)
     engine.dispose()
@@ -263,13 +264,15 @@ def test_a_revision_in_batch_mode_keeps_every_row_both_ways(
 def test_db_revision_drafts_the_next_revision_from_tables_py(
     scratch_history: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["db", "revision", "The controllers' lease!"]) == 0
-    [drafted] = (scratch_history / "versions").glob("0002_*.py")
-    assert drafted.name == "0002_the_controllers_lease.py"
+    below = migrate.head()
+    number = sum(1 for _ in migrate.scripts().walk_revisions()) + 1
+    assert main(["db", "revision", "The controllers' probe!"]) == 0
+    [drafted] = (scratch_history / "versions").glob(f"{number:04d}_*.py")
+    assert drafted.name == f"{number:04d}_the_controllers_probe.py"
     assert str(drafted) in capsys.readouterr().out
     text = drafted.read_text()
-    assert 'revision: str = "0002_the_controllers_lease"' in text
-    assert 'down_revision: str | None = "0001_baseline"' in text
+    assert f'revision: str = "{number:04d}_the_controllers_probe"' in text
+    assert f'down_revision: str | None = "{below}"' in text
     # tables.py is the head's schema: nothing to do, which autogenerate says with `pass`
     upgrade = text.split("def upgrade() -> None:")[1].split("def downgrade")[0]
     code = [line.strip() for line in upgrade.splitlines()]

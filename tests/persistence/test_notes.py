@@ -23,6 +23,7 @@ from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.tables import SCHEMA_VERSION
 from ccgateway.ports import InteractionQuery, Note
 from ccgateway.services.history_service import check_note_text
+from tests.persistence.before_alembic import as_before_alembic
 from tests.persistence.test_outbound_store import dial, disposition
 from tests.persistence.test_stores import engine, url, versions  # noqa: F401 (fixtures)
 
@@ -132,7 +133,7 @@ def test_a_version_6_database_gets_the_notes_and_the_history_indexes(url: str) -
         connection.execute(text("DROP INDEX ix_callbacks_number"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (6)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     before.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(6, SCHEMA_VERSION + 1))

@@ -33,6 +33,7 @@ from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.tables import SCHEMA_VERSION
 from ccgateway.ports import DueQuery
 from tests.persistence import test_stores
+from tests.persistence.before_alembic import as_before_alembic
 from tests.persistence.test_stores import rows, versions
 
 # The fixtures of test_stores.py (each test runs on SQLite and on PostgreSQL).
@@ -512,7 +513,7 @@ def test_a_version_4_database_gets_the_dialer_tables(url: str) -> None:
             connection.execute(text(f"DROP TABLE {table}"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (4)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(4, SCHEMA_VERSION + 1))
@@ -534,7 +535,7 @@ def test_a_version_5_database_reads_due_contacts_from_the_new_indexes(url: str) 
         )
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (5)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(5, SCHEMA_VERSION + 1))

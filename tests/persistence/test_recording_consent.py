@@ -9,6 +9,7 @@ from ccgateway.domain.recording import Consent, Recording
 from ccgateway.persistence.database import open_database
 from ccgateway.persistence.recording_store import SqlRecordingStore
 from ccgateway.persistence.tables import SCHEMA_VERSION
+from tests.persistence.before_alembic import as_before_alembic
 from tests.persistence.test_stores import url, versions  # noqa: F401 (a fixture)
 
 REFUSED = Recording(
@@ -35,7 +36,7 @@ def test_a_version_8_database_gets_the_consent_column(url: str) -> None:  # noqa
         connection.execute(text("ALTER TABLE recordings DROP COLUMN campaign_id"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (8)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(8, SCHEMA_VERSION + 1))

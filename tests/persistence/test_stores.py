@@ -24,6 +24,7 @@ from ccgateway.persistence import (
 )
 from ccgateway.persistence.tables import SCHEMA_VERSION
 from ccgateway.ports import InteractionQuery
+from tests.persistence.before_alembic import as_before_alembic
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -309,7 +310,7 @@ def test_a_version_1_database_is_brought_up_to_date(url: str) -> None:
         connection.execute(text("DROP TABLE tasks"))
         connection.execute(text("DELETE FROM schema_version"))
         connection.execute(text("INSERT INTO schema_version (version) VALUES (1)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # before Alembic
+        as_before_alembic(connection)  # before Alembic
     engine.dispose()
     upgraded = open_database(url)
     assert versions(upgraded) == list(range(1, SCHEMA_VERSION + 1))
@@ -334,7 +335,7 @@ def test_a_database_from_a_newer_version_before_alembic_is_refused(url: str) -> 
     engine = open_database(url)
     with engine.begin() as connection:
         connection.execute(text("INSERT INTO schema_version (version) VALUES (99)"))
-        connection.execute(text("DROP TABLE alembic_version"))  # as before Alembic
+        as_before_alembic(connection)  # as before Alembic
     engine.dispose()
     with pytest.raises(SchemaMismatch, match="version 99"):
         open_database(url)

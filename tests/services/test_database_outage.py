@@ -143,3 +143,22 @@ async def test_a_dial_the_database_kept_waiting_is_not_placed_late(
         (number(2), "failed", "not dialled: the database kept it waiting too long")
     ]
     assert agent["state"] == "available"  # kept for the dial, let go with it
+
+
+def test_after_a_restart_the_pools_connections_are_made_again_not_reported_away(
+    server: PostgresServer,
+) -> None:
+    """The pool tests a connection before lending it (pre-ping) and makes a new one if the
+    server ended it: that test's failure must not be raised as the database being away."""
+    from sqlalchemy import text
+
+    from ccgateway.persistence import open_database
+
+    engine = open_database(server.url)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT 1")).scalar_one() == 1
+    server.stop()
+    server.start()
+    with engine.connect() as connection:  # the pooled connection is dead: a new one
+        assert connection.execute(text("SELECT 2")).scalar_one() == 2
+    engine.dispose()

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from ccgateway.api.auth import Permission
 from ccgateway.api.deps import (
@@ -125,11 +125,14 @@ def agent_of(service: CenterService, call_id: str) -> str:
 
 
 @router.get("/health")
-async def health(service: Service, _: Caller) -> HealthOut:
+async def health(service: Service, _: Caller, request: Request) -> HealthOut:
     pbxes = service.pbx_health()
+    # A pair's controller (app.state.ha: its lease keeper's `role`) says whether it is active.
+    ha = getattr(request.app.state, "ha", None)
     return HealthOut(
         pbx_ready=bool(pbxes) and all(pbxes.values()),
         pbxes=pbxes,
         database=service.database_available(),
         problems=service.pbx_problems(),
+        **(ha() if ha is not None else {}),
     )
