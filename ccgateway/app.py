@@ -58,7 +58,7 @@ from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.retention_store import SqlRetentionStore
 from ccgateway.persistence.sealed_files import key_from_text, new_key_text
 from ccgateway.persistence.webhook_store import SqlWebhookStore
-from ccgateway.ports import Clock, InteractionQuery, KeyStore, Pbx
+from ccgateway.ports import Clock, InteractionQuery, KeyStore, Owner, Pbx
 from ccgateway.services.center_service import CenterService, load_center
 from ccgateway.services.dialer_service import DialerService, load_outbound
 from ccgateway.services.dispatcher import Dispatcher
@@ -343,9 +343,13 @@ def build_sessions(
     )
 
 
-def configured_pbxes(settings: Settings, instruments: Instruments | None = None) -> list[Pbx]:
+def configured_pbxes(
+    settings: Settings, instruments: Instruments | None = None, owner: Owner | None = None
+) -> list[Pbx]:
     """The PBXs the settings enable, Asterisk first; each agent and queue names its own;
-    `instruments` told their round trips."""
+    `instruments` told their round trips; `owner` the mark each keeps on its PBX (a pair's
+    lease holder passes its epoch; a single controller is its node at epoch 0)."""
+    owner = owner or Owner(settings.node_id(), 0)
     pbxes: list[Pbx] = []
     if settings.asterisk.enabled:
         ami = settings.asterisk
@@ -361,6 +365,7 @@ def configured_pbxes(settings: Settings, instruments: Instruments | None = None)
                 trunk=ami.trunk,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
                 instruments=instruments,
+                owner=owner,
             )
         )
     if settings.freeswitch.enabled:
@@ -376,6 +381,7 @@ def configured_pbxes(settings: Settings, instruments: Instruments | None = None)
                 dial_template=fs.dial_template,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
                 instruments=instruments,
+                owner=owner,
             )
         )
     if not pbxes:

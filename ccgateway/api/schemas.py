@@ -587,3 +587,8 @@ class HealthOut(BaseModel):
     problems: dict[str, str] = Field(
         default_factory=dict, description="per PBX, what it refuses (e.g. an AMI action)"
     )
+    passive: dict[str, str] = Field(
+        default_factory=dict,
+        description="per PBX another controller owns (its node and epoch): this controller "
+        "stays passive on it, sending nothing",
+    )

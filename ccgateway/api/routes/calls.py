@@ -131,4 +131,5 @@ async def health(service: Service, _: Caller) -> HealthOut:
         pbx_ready=bool(pbxes) and all(pbxes.values()),
         pbxes=pbxes,
         problems=service.pbx_problems(),
+        passive=service.pbx_owners(),
     )
