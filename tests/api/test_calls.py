@@ -26,6 +26,7 @@ async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
         "pbx_ready": True,
         "pbxes": {"asterisk": True},
         "problems": {},
+        "passive": {},
     }
     [ring] = stack.pbx.rings()
     # a3 lacks German; a1 and a2 have been idle as long, so the lower id goes first

@@ -120,6 +120,7 @@ async def test_asterisk_and_freeswitch_calls_each_reach_their_own_agents(
             "pbx_ready": True,
             "pbxes": {"asterisk": True, "freeswitch": True},
             "problems": {},
+            "passive": {},
         }
 
         # The same extension on both PBXs: each call must stay on the PBX it came from.
