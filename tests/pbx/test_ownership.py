@@ -7,9 +7,11 @@ import asyncio
 
 import pytest
 
+from ccgateway.app import configured_pbxes
 from ccgateway.pbx.mark_keeper import MarkKeeper
 from ccgateway.pbx.ownership import Mark, check_node, judge, parse_mark
 from ccgateway.ports import Owner, PbxUnavailable
+from ccgateway.settings import Settings
 
 DEAD = 3.5
 ME = Owner("host-a/1111", 0)
@@ -154,3 +156,18 @@ async def test_a_dropped_link_stops_commanding_until_the_next_claim() -> None:
         await asyncio.sleep(0.01)
     task.cancel()
     assert resyncs == [ME.node, ME.node]
+
+
+def test_both_adapters_carry_this_controllers_mark_or_the_lease_holders() -> None:
+    settings = Settings(
+        database_url="sqlite:////tmp/a.db",
+        asterisk={"secret": "s"},
+        freeswitch={"enabled": True, "password": "p"},
+    )
+    built = configured_pbxes(settings)
+    owners = {pbx.name: pbx.keeper.owner for pbx in built}  # type: ignore[attr-defined]
+    assert owners == {"asterisk": Owner(settings.node_id(), 0), "freeswitch": owners["asterisk"]}
+    other = Settings(database_url="sqlite:////tmp/b.db", asterisk={"secret": "s"})
+    assert configured_pbxes(other)[0].keeper.owner != owners["asterisk"]  # type: ignore[attr-defined]
+    leased = configured_pbxes(settings, owner=Owner("pair-1", 7))
+    assert {pbx.keeper.owner for pbx in leased} == {Owner("pair-1", 7)}  # type: ignore[attr-defined]
