@@ -225,6 +225,9 @@ def build_controller(
     controller = Controller(settings, engine, dispatcher, service, api, retention)
     controller.jobs.append(reports.run)  # the reports' flushes
     controller.stops.append(reports.flush)  # and the last one
+    for pbx in dispatcher.pbxes.values():  # the owner marks, released at a clean stop
+        if isinstance(pbx, AsteriskPbx | FreeSwitchPbx):
+            controller.stops.append(pbx.release)
     controller.jobs.append(deliverer.run)
     controller.stops.append(deliverer.save_observed)  # what it holds in memory, stored
     controller.webhooks = deliverer

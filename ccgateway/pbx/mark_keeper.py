@@ -88,6 +88,20 @@ class MarkKeeper:
         """The link dropped: nothing is commanded until the next connect's claim."""
         self.commanding = False
 
+    async def release(self) -> None:
+        """A clean stop: stop commanding, then leave a stale mark (stamp 0) so a successor
+        takes the PBX at its next round instead of waiting out the dead-after time."""
+        async with self._lock:
+            if not self.commanding:
+                return
+            self.commanding = False
+            try:
+                await self._write(Mark(self.owner.node, self.owner.epoch, 0.0).encode())
+            except PbxError as exc:
+                log.warning("%s: owner mark not released (it goes stale): %s", self.label, exc)
+                return
+            log.info("%s: owner mark released", self.label)
+
     async def _round(self) -> None:
         async with self._lock:
             text, pbx_now = await self._read()
@@ -159,4 +173,7 @@ class Unmarked:
         return None
 
     def lost(self) -> None:
+        return None
+
+    async def release(self) -> None:
         return None

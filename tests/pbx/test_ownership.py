@@ -171,3 +171,18 @@ def test_both_adapters_carry_this_controllers_mark_or_the_lease_holders() -> Non
     assert configured_pbxes(other)[0].keeper.owner != owners["asterisk"]  # type: ignore[attr-defined]
     leased = configured_pbxes(settings, owner=Owner("pair-1", 7))
     assert {pbx.keeper.owner for pbx in leased} == {Owner("pair-1", 7)}  # type: ignore[attr-defined]
+
+
+async def test_a_clean_stop_releases_the_mark_to_a_successor_at_once() -> None:
+    pbx, resyncs, fenced = Pbx(), [], []
+    first = keeper(pbx, Owner("a", 0), resyncs, fenced)
+    second = keeper(pbx, Owner("b", 0), resyncs, fenced)
+    await first.claim()
+    await second.claim()
+    assert not second.commanding
+    await first.release()
+    with pytest.raises(PbxUnavailable):
+        first.check_commanding("Originate")  # it stops commanding before the mark goes
+    pbx.now += 0.1  # well within dead-after
+    await second.claim()
+    assert second.commanding and resyncs == ["a", "b"]

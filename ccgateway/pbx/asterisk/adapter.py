@@ -134,6 +134,10 @@ class AsteriskPbx:
     async def _claim(self) -> None:
         await self.keeper.claim()
 
+    async def release(self) -> None:
+        """At a clean stop: leave this Asterisk to a successor at once (MarkKeeper.release)."""
+        await self.keeper.release()
+
     def _lost(self, reason: str) -> None:
         self.keeper.lost()
         self._gate.lost(reason)
