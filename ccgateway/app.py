@@ -148,8 +148,7 @@ def build_controller(
     center.tasks.restore(tasks.live(), clock.now())
     recordings = SqlRecordingStore(engine, now=clock.now)
     center.recorder.restore(recordings.live())
-    # The owner mark the PBXs carry (issue 14): `owner` goes to configured_pbxes here.
-    pbxes = list(pbxes) if pbxes else configured_pbxes(settings, instruments)
+    pbxes = list(pbxes) if pbxes else configured_pbxes(settings, instruments, owner)
     recording_files = RecordingFiles(settings.recordings.directory, recordings_key(settings))
     hub = EventHub()
     figures = Figures()  # today's (UTC), from the record, so a restart loses none of them
@@ -234,6 +233,9 @@ def build_controller(
     controller = Controller(settings, engine, dispatcher, service, api, retention)
     controller.jobs.append(reports.run)  # the reports' flushes
     controller.stops.append(reports.flush)  # and the last one
+    for pbx in dispatcher.pbxes.values():  # the owner marks, released at a clean stop
+        if isinstance(pbx, AsteriskPbx | FreeSwitchPbx):
+            controller.stops.append(pbx.release)
     controller.jobs.append(deliverer.run)
     controller.stops.append(deliverer.save_observed)  # what it holds in memory, stored
     controller.webhooks = deliverer
@@ -352,9 +354,13 @@ def build_sessions(
     )
 
 
-def configured_pbxes(settings: Settings, instruments: Instruments | None = None) -> list[Pbx]:
+def configured_pbxes(
+    settings: Settings, instruments: Instruments | None = None, owner: Owner | None = None
+) -> list[Pbx]:
     """The PBXs the settings enable, Asterisk first; each agent and queue names its own;
-    `instruments` told their round trips."""
+    `instruments` told their round trips; `owner` the mark each keeps on its PBX (a pair's
+    lease holder passes its epoch; a single controller is its node at epoch 0)."""
+    owner = owner or Owner(settings.node_id(), 0)
     pbxes: list[Pbx] = []
     if settings.asterisk.enabled:
         ami = settings.asterisk
@@ -370,6 +376,7 @@ def configured_pbxes(settings: Settings, instruments: Instruments | None = None)
                 trunk=ami.trunk,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
                 instruments=instruments,
+                owner=owner,
             )
         )
     if settings.freeswitch.enabled:
@@ -385,6 +392,7 @@ def configured_pbxes(settings: Settings, instruments: Instruments | None = None)
                 dial_template=fs.dial_template,
                 recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
                 instruments=instruments,
+                owner=owner,
             )
         )
     if not pbxes:

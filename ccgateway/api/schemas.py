@@ -596,3 +596,8 @@ class HealthOut(BaseModel):
     )
     node: str | None = Field(None, description="a pair's controller: its node id")
     epoch: int | None = Field(None, description="a pair's active controller: its fencing epoch")
+    passive: dict[str, str] = Field(
+        default_factory=dict,
+        description="per PBX another controller owns (its node and epoch): this controller "
+        "stays passive on it, sending nothing",
+    )

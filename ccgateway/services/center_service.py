@@ -120,6 +120,14 @@ class CenterService:
         }
         return {name: problem for name, problem in found.items() if isinstance(problem, str)}
 
+    def pbx_owners(self) -> dict[str, str]:
+        """The PBXs another controller owns (pbx/ownership.py): this one stays passive on
+        them (sends nothing, offers nothing) and names the owner."""
+        found = {
+            name: getattr(pbx, "passive_to", None) for name, pbx in self._dispatcher.pbxes.items()
+        }
+        return {name: owner for name, owner in found.items() if isinstance(owner, str)}
+
     async def interactions(self, query: InteractionQuery) -> list[Interaction]:
         await self._dispatcher.drain_writes()  # a call that just ended is in it
         return await asyncio.to_thread(self._interactions.query, query)

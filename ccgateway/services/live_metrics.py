@@ -115,6 +115,17 @@ class LiveCollector(Collector):
         for name in sorted(dispatcher.pbxes):
             up.add_metric([name], 1.0 if name in center.ready else 0.0)
         yield up
+        passive = GaugeMetricFamily(
+            "ccgw_pbx_passive",
+            "1 while another controller owns the PBX (its mark, pbx/ownership.py) and this "
+            "one stays passive; `owner` names it.",
+            labels=["pbx", "owner"],
+        )
+        for name, pbx in sorted(dispatcher.pbxes.items()):
+            owner = getattr(pbx, "passive_to", None)
+            if isinstance(owner, str):
+                passive.add_metric([name, owner], 1.0)
+        yield passive
         yield GaugeMetricFamily(
             "ccgw_writer_queue_depth",
             "Database writes queued for the one writer and not yet started.",

@@ -30,6 +30,7 @@ async def test_a_call_from_waiting_to_history(stack: Stack) -> None:
         "role": "single",  # not one of a pair (a pair's active says active, node, epoch)
         "node": None,
         "epoch": None,
+        "passive": {},
     }
     [ring] = stack.pbx.rings()
     # a3 lacks German; a1 and a2 have been idle as long, so the lower id goes first

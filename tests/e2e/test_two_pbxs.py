@@ -121,6 +121,10 @@ async def test_asterisk_and_freeswitch_calls_each_reach_their_own_agents(
             "pbxes": {"asterisk": True, "freeswitch": True},
             "database": True,
             "problems": {},
+            "passive": {},
+            "role": "single",
+            "node": None,
+            "epoch": None,
         }
 
         # The same extension on both PBXs: each call must stay on the PBX it came from.

@@ -134,5 +134,6 @@ async def health(service: Service, _: Caller, request: Request) -> HealthOut:
         pbxes=pbxes,
         database=service.database_available(),
         problems=service.pbx_problems(),
+        passive=service.pbx_owners(),
         **(ha() if ha is not None else {}),
     )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 from collections.abc import Callable
 
 from ccgateway.domain.commands import (
@@ -34,7 +36,9 @@ from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
-from ccgateway.ports import PbxRejected
+from ccgateway.pbx.mark_keeper import MarkKeeper
+from ccgateway.pbx.ownership import VARIABLE as MARK
+from ccgateway.ports import Owner, PbxRejected
 
 log = logging.getLogger(__name__)
 GONE = ("no such channel", "channel not found")
@@ -56,8 +60,11 @@ class AsteriskPbx:
         trunk: str = "trunk",
         recordings: str = DEFAULT_RECORDINGS,
         instruments: RoundTrips | None = None,
+        owner: Owner | None = None,
     ) -> None:
-        """`instruments`: told every action's round trip (services/instruments.py)."""
+        """`instruments`: told every action's round trip (services/instruments.py);
+        `owner`: the mark this controller keeps on the PBX (pbx/ownership.py; by default
+        this host, epoch 0)."""
         self.name = name
         self._actions = Actions(trunk, recordings)
         self._gate = EventGate()
@@ -68,12 +75,22 @@ class AsteriskPbx:
             username,
             secret,
             on_event=self._on_event,
-            on_connected=self._resync,
-            on_lost=self._gate.lost,
+            on_connected=self._claim,
+            on_lost=self._lost,
             action_timeout_s=action_timeout_s,
             ping_interval_s=ping_interval_s,
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
+        )
+        self.keeper = MarkKeeper(
+            f"Asterisk {name}",
+            owner or Owner(socket.gethostname()[:50]),
+            self._read_mark,
+            self._write_mark,
+            self._resync,
+            self._gate.lost,
+            dead_after_s=dead_after_s,
+            every_s=ping_interval_s,
         )
 
     @property
@@ -81,13 +98,22 @@ class AsteriskPbx:
         """Why Asterisk answers but the link cannot work (an action it refuses), if so."""
         return self.client.refused
 
+    @property
+    def passive_to(self) -> str | None:
+        """The other controller that owns this Asterisk while this one stays passive."""
+        return self.keeper.passive_to
+
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
-        await self.client.run_forever()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
+            await self.client.run_forever()
 
     # --- events --------------------------------------------------------------------------
 
     def _on_event(self, message: AmiMessage) -> None:
+        if not self.keeper.commanding:
+            return  # a passive controller's centre hears nothing of another owner's calls
         self._remember_leg_name(message)
         event = translate.to_event(message)
         if event is not None:
@@ -103,6 +129,30 @@ class AsteriskPbx:
         elif "Channel" in message:
             self._leg_names[uniqueid] = message["Channel"]
 
+    # --- the owner's mark (pbx/ownership.py) ------------------------------------------------
+
+    async def _claim(self) -> None:
+        await self.keeper.claim()
+
+    async def release(self) -> None:
+        """At a clean stop: leave this Asterisk to a successor at once (MarkKeeper.release)."""
+        await self.keeper.release()
+
+    def _lost(self, reason: str) -> None:
+        self.keeper.lost()
+        self._gate.lost(reason)
+
+    async def _read_mark(self) -> tuple[str | None, float]:
+        """The mark (a global variable) and Asterisk's own time, read together."""
+        mark, now = await asyncio.gather(
+            self.client.send({"Action": "Getvar", "Variable": MARK}),
+            self.client.send({"Action": "Getvar", "Variable": "STRFTIME(,,%s.%3q)"}),
+        )
+        return mark[0].get("Value") or None, float(now[0].get("Value", "0"))
+
+    async def _write_mark(self, text: str) -> None:
+        await self.client.send({"Action": "Setvar", "Variable": MARK, "Value": text})
+
     async def _resync(self) -> None:
         await self._gate.resync(self._snapshot)
 
@@ -117,7 +167,9 @@ class AsteriskPbx:
     # --- commands ------------------------------------------------------------------------
 
     async def execute(self, command: PbxCommand) -> None:
-        """One command as its AMI actions, sent in order (actions.py builds them)."""
+        """One command as its AMI actions, sent in order (actions.py builds them); none
+        while another controller owns this Asterisk."""
+        self.keeper.check_commanding(type(command).__name__)
         a = self._actions
         match command:
             case RingAgent():

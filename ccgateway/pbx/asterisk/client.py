@@ -52,6 +52,7 @@ WRITE_CLASSES = {
     "Originate": "originate",
     "Redirect": "call",
     "Setvar": "call",
+    "Getvar": "call or reporting",
     "Hangup": "call (or system)",
 }
 

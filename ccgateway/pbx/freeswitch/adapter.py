@@ -41,7 +41,9 @@ from ccgateway.pbx.freeswitch import (
 )
 from ccgateway.pbx.freeswitch.client import EslClient, EventHeaders
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
-from ccgateway.ports import DialplanTarget, PbxError, PbxRejected
+from ccgateway.pbx.mark_keeper import MarkKeeper, Unmarked
+from ccgateway.pbx.ownership import VARIABLE as MARK
+from ccgateway.ports import DialplanTarget, Owner, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
 FALLBACK = DialplanTarget("ccgw-fallback", "s")
@@ -80,11 +82,18 @@ class FreeSwitchPbx:
         recordings: str = commands.DEFAULT_RECORDINGS,
         instruments: RoundTrips | None = None,
         resync_settle_s: float = 1.5,
+        owner: Owner | None = None,
+        mark_every_s: float = 1.0,
+        mark_stale_s: float = 3.5,
     ) -> None:
         """`recordings`: the folder FreeSWITCH writes recordings into, as FreeSWITCH sees it
         (settings.recordings: pbx_directory, else directory); `instruments`: told every
         command's round trip (services/instruments.py); `resync_settle_s`: how long after
-        a (re)connect the picture is taken (see `_snapshot`)."""
+        a (re)connect the picture is taken (see `_snapshot`); `owner` (configured_pbxes
+        always gives one; None marks nothing, for replayed transcripts): the mark kept on
+        FreeSWITCH (a global variable, pbx/ownership.py), rewritten every `mark_every_s`
+        and stale after `mark_stale_s` in FreeSWITCH's whole seconds (the link's own
+        dead-after waits for HEARTBEATs, far too long for a takeover)."""
         self._settle_s = resync_settle_s
         self.name = name
         self.recordings = commands.check_recordings_folder(recordings)
@@ -107,25 +116,68 @@ class FreeSwitchPbx:
             port,
             password,
             self._on_event,
-            self._resync,
-            self._gate.lost,
+            self._claim,
+            self._lost,
             events=(*translate.SUBSCRIBED, *devices.CHANNEL_EVENTS),
             custom=(*translate.CUSTOM, *outbound.CUSTOM),
             command_timeout_s=command_timeout_s,
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
         )
+        self.keeper: MarkKeeper | Unmarked = Unmarked(self._resync)
+        if owner is not None:
+            self.keeper = MarkKeeper(
+                f"FreeSWITCH {name}",
+                owner,
+                self._read_mark,
+                self._write_mark,
+                self._resync,
+                self._gate.lost,
+                dead_after_s=mark_stale_s,
+                every_s=mark_every_s,
+            )
         self.consults = consults.Consults(
             self.client, self._on_channel, self._spawn, inbound_context, self._dial
         )
 
+    @property
+    def passive_to(self) -> str | None:
+        """The other controller that owns this FreeSWITCH while this one stays passive."""
+        return self.keeper.passive_to
+
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
-        await self.client.run_forever()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
+            await self.client.run_forever()
+
+    # --- the owner's mark (pbx/ownership.py) ------------------------------------------------
+
+    async def _claim(self) -> None:
+        await self.keeper.claim()
+
+    async def release(self) -> None:
+        """At a clean stop: leave this FreeSWITCH to a successor at once (MarkKeeper.release)."""
+        await self.keeper.release()
+
+    def _lost(self, reason: str) -> None:
+        self.keeper.lost()
+        self._gate.lost(reason)
+
+    async def _read_mark(self) -> tuple[str | None, float]:
+        """The mark (a global variable; empty when unset) and FreeSWITCH's own time."""
+        mark = (await self.client.api("global_getvar", MARK)).strip()
+        now = float((await self.client.api("strepoch")).strip() or "0")
+        return (mark or None), now
+
+    async def _write_mark(self, text: str) -> None:
+        await self.client.api("global_setvar", f"{MARK}={text}")
 
     # --- events --------------------------------------------------------------------------
 
     def _on_event(self, event: EventHeaders) -> None:
+        if not self.keeper.commanding:
+            return  # another controller owns this FreeSWITCH: not a word, not a command
         taken = self.consults.took(event)  # an answered consult leg joins its agent instead
         leg = translate.parked_agent_leg(event)
         if leg is not None and not taken:
@@ -220,7 +272,9 @@ class FreeSwitchPbx:
     async def execute(self, command: PbxCommand) -> None:
         """One command as ESL api calls. Commands this adapter cannot yet carry out on a real
         FreeSWITCH are refused; the centre
-        does not offer them for a FreeSWITCH (`features`)."""
+        does not offer them for a FreeSWITCH (`features`). None while another controller
+        owns this FreeSWITCH."""
+        self.keeper.check_commanding(type(command).__name__)
         match command:
             case RingAgent():
                 await self.ring_agent(command)

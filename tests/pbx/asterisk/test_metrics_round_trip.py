@@ -16,11 +16,11 @@ from ccgateway.services.instruments import Instruments
 from tests.pbx.asterisk.test_client import AmiServer
 
 
-class SilentOnSetvar(AmiServer):
-    """Answers like Asterisk, except that a Setvar is never answered (a stuck Asterisk)."""
+class SilentOnAtxfer(AmiServer):
+    """Answers like Asterisk, except that an Atxfer is never answered (a stuck Asterisk)."""
 
     def answer(self, action: dict[str, str]) -> bytes:
-        return b"" if action.get("Action") == "Setvar" else super().answer(action)
+        return b"" if action.get("Action") == "Atxfer" else super().answer(action)
 
 
 @contextlib.asynccontextmanager
@@ -50,7 +50,7 @@ def answered(registry: CollectorRegistry, action: str) -> float | None:
 
 
 async def test_every_answered_action_is_measured_by_its_name_refusals_and_timeouts_too() -> None:
-    async with measured(SilentOnSetvar({"Redirect"})) as (pbx, registry):
+    async with measured(SilentOnAtxfer({"Redirect"})) as (pbx, registry):
         for _ in range(250):  # the login, then the resync's two list actions
             if answered(registry, "DeviceStateList"):
                 break
@@ -58,11 +58,11 @@ async def test_every_answered_action_is_measured_by_its_name_refusals_and_timeou
         with pytest.raises(PbxRejected):
             await pbx.client.send({"Action": "Redirect", "Channel": "PJSIP/x-1"})
         with pytest.raises(PbxTimeout):
-            await pbx.client.send({"Action": "Setvar", "Variable": "A"}, timeout_s=0.2)
+            await pbx.client.send({"Action": "Atxfer", "Channel": "A"}, timeout_s=0.2)
     for action in ("Login", "CoreShowChannels", "DeviceStateList", "Redirect"):
         assert answered(registry, action) == 1, action
-    assert answered(registry, "Setvar") is None  # never answered: no round trip ...
-    timeouts = {"pbx": "asterisk", "action": "Setvar"}
+    assert answered(registry, "Atxfer") is None  # never answered: no round trip ...
+    timeouts = {"pbx": "asterisk", "action": "Atxfer"}
     assert registry.get_sample_value("ccgw_pbx_timeouts_total", timeouts) == 1  # ... a timeout
     # the secret is sent in the Login, never shown in a label
     values = {v for m in registry.collect() for s in m.samples for v in s.labels.values()}

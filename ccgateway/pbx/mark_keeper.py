@@ -1,0 +1,179 @@
+"""`MarkKeeper`: holds (or waits for) the owner's mark on one PBX over a live link.
+
+Each adapter gives it three things of its protocol: read the mark and the PBX's time, write
+the mark, and take over (its resync). The rules are `ownership.judge`; this class only runs
+them once at each connect and then every `every_s` seconds, and keeps the one flag the
+adapter asks before sending anything: `commanding`.
+
+The flag is set before the resync (the centre may command as soon as the snapshot is
+emitted) and cleared when the link drops, when the resync fails (no `PbxResynced` was
+emitted, so the centre's picture was never half-replaced: the next round takes it again),
+and when another owner's live mark is found (fenced: the adapter emits a lost link so the
+centre stops offering at once).
+
+Built with no owner (`Unmarked`), it marks nothing and always commands: the FreeSWITCH
+adapter in tests that replay recorded transcripts, which hold no mark commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from ccgateway.pbx.ownership import Mark, check_node, judge, parse_mark
+from ccgateway.ports import Owner, PbxError, PbxUnavailable
+
+log = logging.getLogger(__name__)
+
+ReadMark = Callable[[], Awaitable[tuple[str | None, float]]]
+
+
+class MarkKeeper:
+    def __init__(
+        self,
+        label: str,
+        owner: Owner,
+        read: ReadMark,
+        write: Callable[[str], Awaitable[None]],
+        take_over: Callable[[], Awaitable[None]],
+        on_fenced: Callable[[str], None],
+        *,
+        dead_after_s: float,
+        every_s: float,
+    ) -> None:
+        """`read`: the mark's text (None when absent) and the PBX's time in seconds."""
+        self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
+        self._read, self._write, self._take_over = read, write, take_over
+        self._on_fenced = on_fenced
+        self.dead_after_s, self.every_s = dead_after_s, every_s
+        self.commanding = False
+        self.holder: Mark | None = None  # the other live owner while passive
+        self._last_live_other: float | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def passive_to(self) -> str | None:
+        """Who owns the PBX while this controller leaves it alone, for health and metrics."""
+        if self.commanding or self.holder is None:
+            return None
+        return self.holder.describe()
+
+    def check_commanding(self, what: str) -> None:
+        """Raise PbxUnavailable naming the owner unless this controller holds the PBX."""
+        if self.commanding:
+            return
+        owner = self.passive_to
+        if owner is not None:
+            raise PbxUnavailable(f"{self.label} is owned by {owner}; {what} not sent")
+        raise PbxUnavailable(f"{self.label} is not held by this controller; {what} not sent")
+
+    async def claim(self) -> None:
+        """One round at connect: take the PBX (and resync) or stay passive."""
+        await self._round()
+
+    async def keep_forever(self, connected: asyncio.Event) -> None:
+        """A round every `every_s` while the link is up: refresh the mark, notice a stale
+        owner (take over) or a newer one (fenced). Link errors are the link's own business."""
+        while True:
+            await asyncio.sleep(self.every_s)
+            if not connected.is_set():
+                continue
+            try:
+                await self._round()
+            except PbxError as exc:
+                log.warning("%s: owner mark not checked: %s", self.label, exc)
+
+    def lost(self) -> None:
+        """The link dropped: nothing is commanded until the next connect's claim."""
+        self.commanding = False
+
+    async def release(self) -> None:
+        """A clean stop: stop commanding, then leave a stale mark (stamp 0) so a successor
+        takes the PBX at its next round instead of waiting out the dead-after time."""
+        async with self._lock:
+            if not self.commanding:
+                return
+            self.commanding = False
+            try:
+                await self._write(Mark(self.owner.node, self.owner.epoch, 0.0).encode())
+            except PbxError as exc:
+                log.warning("%s: owner mark not released (it goes stale): %s", self.label, exc)
+                return
+            log.info("%s: owner mark released", self.label)
+
+    async def _round(self) -> None:
+        async with self._lock:
+            text, pbx_now = await self._read()
+            found = parse_mark(text)
+            others_live = (
+                found is not None
+                and found.node != self.owner.node
+                and pbx_now - found.stamp <= self.dead_after_s
+            )
+            if others_live:
+                self._last_live_other = pbx_now
+            verdict = judge(found, self.owner, pbx_now, self.dead_after_s, self._last_live_other)
+            if verdict.take:
+                mine = Mark(self.owner.node, self.owner.epoch, pbx_now)
+                await self._write(mine.encode())
+                if not self.commanding:
+                    await self._start_commanding(found)
+            else:
+                self._stay_passive(verdict.holder)
+
+    async def _start_commanding(self, found: Mark | None) -> None:
+        was = f" after {found.describe()}" if found and found.node != self.owner.node else ""
+        log.info("%s: this controller owns the PBX now%s; resyncing", self.label, was)
+        self.commanding = True
+        self.holder = None
+        try:
+            await self._take_over()
+        except BaseException:
+            self.commanding = False
+            raise
+
+    def _stay_passive(self, holder: Mark | None) -> None:
+        if self.commanding:
+            self.commanding = False
+            who = holder.describe() if holder else "another controller"
+            log.error("%s: fenced: %s owns the PBX now; stopped commanding", self.label, who)
+            self._on_fenced(f"fenced: {who} owns the PBX")
+        if holder is None:
+            return  # a vanished mark: keep naming the last owner until it would be stale
+        if self.holder is None or (holder.node, holder.epoch) != (
+            self.holder.node,
+            self.holder.epoch,
+        ):
+            log.warning(
+                "%s: owned by %s: this controller stays passive (sends nothing, offers "
+                "nothing) until that mark goes stale",
+                self.label,
+                holder.describe(),
+            )
+        self.holder = holder
+
+
+class Unmarked:
+    """A PBX driven without an owner mark: commands always, resyncs at every connect."""
+
+    commanding = True
+    passive_to: str | None = None
+
+    def __init__(self, take_over: Callable[[], Awaitable[None]]) -> None:
+        self._take_over = take_over
+
+    def check_commanding(self, what: str) -> None:
+        return None
+
+    async def claim(self) -> None:
+        await self._take_over()
+
+    async def keep_forever(self, connected: asyncio.Event) -> None:
+        return None
+
+    def lost(self) -> None:
+        return None
+
+    async def release(self) -> None:
+        return None

@@ -1,0 +1,188 @@
+"""The owner mark's rules (pbx/ownership.py) and the keeper that runs them (mark_keeper.py),
+on a PBX that is a dictionary with a clock: no PBX needed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from ccgateway.app import configured_pbxes
+from ccgateway.pbx.mark_keeper import MarkKeeper
+from ccgateway.pbx.ownership import Mark, check_node, judge, parse_mark
+from ccgateway.ports import Owner, PbxUnavailable
+from ccgateway.settings import Settings
+
+DEAD = 3.5
+ME = Owner("host-a/1111", 0)
+
+
+@pytest.mark.parametrize(
+    ("found", "me", "last_other", "take"),
+    [
+        (None, ME, None, True),  # nobody holds it
+        (Mark("host-b/2222", 0, 97.0), ME, None, False),  # another live owner
+        (Mark("host-b/2222", 0, 96.5), ME, None, False),  # live up to dead-after
+        (Mark("host-b/2222", 0, 96.4), ME, None, True),  # stale: older than dead-after
+        (Mark("host-a/1111", 0, 99.0), ME, None, True),  # my own: a restart
+        (Mark("host-a/1111", 3, 99.0), Owner("host-a/1111", 1), None, True),  # my node
+        (Mark("host-b/2222", 1, 99.0), Owner("host-a/1111", 2), None, True),  # newer lease
+        (Mark("host-b/2222", 2, 99.0), Owner("host-a/1111", 2), None, False),  # equal epoch
+        (Mark("host-b/2222", 5, 99.0), Owner("host-a/1111", 2), None, False),  # fenced
+        (None, ME, 98.0, False),  # a live mark vanished (a reload): wait until it would be stale
+        (None, ME, 96.0, True),  # vanished long enough ago
+    ],
+)
+def test_judge(found: Mark | None, me: Owner, last_other: float | None, take: bool) -> None:
+    verdict = judge(found, me, 100.0, DEAD, last_other)
+    assert verdict.take is take
+    if not take and found is not None:
+        assert verdict.holder == found
+
+
+def test_marks_round_trip_and_garbage_is_no_mark() -> None:
+    mark = Mark("pbx-host/ab12cd34", 7, 1796536949.025)
+    assert parse_mark(mark.encode()) == mark
+    for text in (None, "", "x", "a b", "a b c", "a 1 2 3", "a one 2"):
+        assert parse_mark(text) is None
+    with pytest.raises(ValueError):
+        check_node("two words")
+    with pytest.raises(ValueError):
+        check_node("a=b")
+
+
+class Pbx:
+    """One global variable and a clock the test moves."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+        self.now = 1000.0
+        self.writes: list[str] = []
+
+    async def read(self) -> tuple[str | None, float]:
+        return self.value, self.now
+
+    async def write(self, text: str) -> None:
+        self.value = text
+        self.writes.append(text)
+
+
+def keeper(pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str]) -> MarkKeeper:
+    async def take_over() -> None:
+        resyncs.append(owner.node)
+
+    return MarkKeeper(
+        "PBX test",
+        owner,
+        pbx.read,
+        pbx.write,
+        take_over,
+        fenced.append,
+        dead_after_s=DEAD,
+        every_s=1.0,
+    )
+
+
+async def test_a_second_controller_stays_passive_until_the_first_goes_stale() -> None:
+    pbx, resyncs, fenced = Pbx(), [], []
+    first = keeper(pbx, Owner("a", 0), resyncs, fenced)
+    second = keeper(pbx, Owner("b", 0), resyncs, fenced)
+    await first.claim()
+    assert first.commanding and resyncs == ["a"]
+    for _ in range(3):  # the first refreshes every second; the second keeps looking
+        pbx.now += 1.0
+        await first.claim()
+        await second.claim()
+    assert not second.commanding and resyncs == ["a"]
+    assert second.passive_to == "a (epoch 0)"
+    with pytest.raises(PbxUnavailable, match="owned by a \\(epoch 0\\)"):
+        second.check_commanding("Originate")
+    pbx.now += DEAD  # the first died: its mark is still live at exactly dead-after
+    await second.claim()
+    assert not second.commanding
+    pbx.now += 0.1
+    await second.claim()
+    assert second.commanding and resyncs == ["a", "b"] and second.passive_to is None
+    second.check_commanding("Originate")
+
+
+async def test_an_owner_that_finds_a_newer_epoch_is_fenced_at_once() -> None:
+    pbx, resyncs, fenced = Pbx(), [], []
+    old = keeper(pbx, Owner("a", 1), resyncs, fenced)
+    new = keeper(pbx, Owner("b", 2), resyncs, fenced)
+    await old.claim()
+    pbx.now += 0.5
+    await new.claim()  # the lease's newer holder takes a live mark of a lower epoch
+    assert new.commanding
+    pbx.now += 0.5
+    await old.claim()
+    assert not old.commanding and fenced == ["fenced: b (epoch 2) owns the PBX"]
+    assert old.passive_to == "b (epoch 2)"
+
+
+async def test_a_failed_resync_leaves_nothing_half_done() -> None:
+    pbx, fenced = Pbx(), []
+    attempts = 0
+
+    async def take_over() -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise PbxUnavailable("link lost in the snapshot")
+
+    k = MarkKeeper(
+        "PBX test", ME, pbx.read, pbx.write, take_over, fenced.append, dead_after_s=DEAD, every_s=1
+    )
+    with pytest.raises(PbxUnavailable):
+        await k.claim()
+    assert not k.commanding  # no snapshot was emitted: nothing may be commanded
+    pbx.now += 1.0
+    await k.claim()  # the mark is ours: the next round resyncs again
+    assert k.commanding and attempts == 2
+
+
+async def test_a_dropped_link_stops_commanding_until_the_next_claim() -> None:
+    pbx, resyncs, fenced = Pbx(), [], []
+    k = keeper(pbx, ME, resyncs, fenced)
+    await k.claim()
+    k.lost()
+    with pytest.raises(PbxUnavailable):
+        k.check_commanding("Redirect")
+    connected = asyncio.Event()
+    connected.set()
+    k.every_s = 0.01
+    task = asyncio.create_task(k.keep_forever(connected))
+    while not k.commanding:
+        await asyncio.sleep(0.01)
+    task.cancel()
+    assert resyncs == [ME.node, ME.node]
+
+
+def test_both_adapters_carry_this_controllers_mark_or_the_lease_holders() -> None:
+    settings = Settings(
+        database_url="sqlite:////tmp/a.db",
+        asterisk={"secret": "s"},
+        freeswitch={"enabled": True, "password": "p"},
+    )
+    built = configured_pbxes(settings)
+    owners = {pbx.name: pbx.keeper.owner for pbx in built}  # type: ignore[attr-defined]
+    assert owners == {"asterisk": Owner(settings.node_id(), 0), "freeswitch": owners["asterisk"]}
+    other = Settings(database_url="sqlite:////tmp/b.db", asterisk={"secret": "s"})
+    assert configured_pbxes(other)[0].keeper.owner != owners["asterisk"]  # type: ignore[attr-defined]
+    leased = configured_pbxes(settings, owner=Owner("pair-1", 7))
+    assert {pbx.keeper.owner for pbx in leased} == {Owner("pair-1", 7)}  # type: ignore[attr-defined]
+
+
+async def test_a_clean_stop_releases_the_mark_to_a_successor_at_once() -> None:
+    pbx, resyncs, fenced = Pbx(), [], []
+    first = keeper(pbx, Owner("a", 0), resyncs, fenced)
+    second = keeper(pbx, Owner("b", 0), resyncs, fenced)
+    await first.claim()
+    await second.claim()
+    assert not second.commanding
+    await first.release()
+    with pytest.raises(PbxUnavailable):
+        first.check_commanding("Originate")  # it stops commanding before the mark goes
+    pbx.now += 0.1  # well within dead-after
+    await second.claim()
+    assert second.commanding and resyncs == ["a", "b"]
