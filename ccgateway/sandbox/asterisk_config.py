@@ -251,7 +251,14 @@ verbose = 1
 nocolor = yes
 hideconnect = yes
 maxcalls = 500
-"""
+{_system_name(c.layout)}"""
+
+
+def _system_name(layout: Layout) -> str:
+    """The second Asterisk's channels' uniqueids start with its name (`asterisk2-<time>.<n>`):
+    two Asterisks started together otherwise give their first calls the same uniqueid, and
+    the controller knows each call by it."""
+    return f"systemname = {layout.name}\n" if layout.suffix else ""
 
 
 def _manager_conf(c: SandboxConfig) -> str:

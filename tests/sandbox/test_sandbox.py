@@ -211,10 +211,12 @@ def test_the_second_asterisk_has_ports_and_folders_clear_of_every_other_sandbox(
     assert files["rtp.conf"] == "[general]\nrtpstart = 24000\nrtpend = 26999\n"
     assert "astrundir => /run/ccgateway-sandbox2" in files["asterisk.conf"]
     assert "astdbdir => /var/lib/ccgateway-sandbox2" in files["asterisk.conf"]
+    assert "\nsystemname = asterisk2\n" in files["asterisk.conf"]  # uniqueids of its own
     # the first's files are as they were
     files = render(SandboxConfig(3, "s3cret", "/m"), {"ccgateway.conf": "; plan"})
     assert "\nport = 5038\n" in files["manager.conf"] and "rtpstart = 20000" in files["rtp.conf"]
     assert "astrundir => /run/ccgateway-sandbox\n" in files["asterisk.conf"]
+    assert "systemname" not in files["asterisk.conf"]
 
 
 def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
