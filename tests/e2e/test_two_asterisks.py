@@ -117,6 +117,9 @@ async def test_each_asterisk_routes_its_own_callers_and_one_going_away_spares_th
         assert calls["asterisk"].id in center.calls  # the main call is still on
         assert pbx_up((await api.get("/metrics")).text) == {"asterisk": 1.0, "east": 1.0}
     finally:
+        # The main call was to last a minute: end it, so the session's phones are free for
+        # the next tests.
+        asterisk_sandbox.asterisk_cli("channel request hangup all")
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await api.aclose()
