@@ -74,7 +74,14 @@ from ccgateway.services.retention_service import RetentionService
 from ccgateway.services.webhooks import WebhookService
 from ccgateway.services.webhooks_delivery import DeliveryRules, WebhookDeliverer
 from ccgateway.services.work_service import WorkService
-from ccgateway.settings import Settings, WebhookSettings, load_settings
+from ccgateway.settings import (
+    SECTION_NAMES,
+    AsteriskSettings,
+    FreeSwitchSettings,
+    Settings,
+    WebhookSettings,
+    load_settings,
+)
 
 log = logging.getLogger("ccgateway")
 
@@ -357,47 +364,75 @@ def build_sessions(
 def configured_pbxes(
     settings: Settings, instruments: Instruments | None = None, owner: Owner | None = None
 ) -> list[Pbx]:
-    """The PBXs the settings enable, Asterisk first; each agent and queue names its own;
-    `instruments` told their round trips; `owner` the mark each keeps on its PBX (a pair's
-    lease holder passes its epoch; a single controller is its node at epoch 0)."""
+    """The PBXs the settings enable, by name (Settings.pbx_sections: `asterisk` first); each
+    agent and queue names its own; `instruments` told their round trips; `owner` the mark
+    each keeps on its PBX (a pair's lease holder passes its epoch; a single controller is its
+    node at epoch 0)."""
     owner = owner or Owner(settings.node_id(), 0)
+    recordings = settings.recordings.pbx_directory or str(settings.recordings.directory)
     pbxes: list[Pbx] = []
-    if settings.asterisk.enabled:
-        ami = settings.asterisk
-        pbxes.append(
-            AsteriskPbx(
-                host=ami.host,
-                port=ami.port,
-                username=ami.username,
-                secret=ami.resolved_secret(),
-                action_timeout_s=ami.action_timeout_s,
-                ping_interval_s=ami.ping_interval_s,
-                dead_after_s=ami.dead_after_s,
-                trunk=ami.trunk,
-                recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
-                instruments=instruments,
-                owner=owner,
-            )
-        )
-    if settings.freeswitch.enabled:
-        fs = settings.freeswitch
-        pbxes.append(
-            FreeSwitchPbx(
-                host=fs.host,
-                port=fs.port,
-                password=fs.resolved_password(),
-                inbound_context=fs.inbound_context,
-                command_timeout_s=fs.command_timeout_s,
-                hold_music=fs.hold_music,
-                dial_template=fs.dial_template,
-                recordings=settings.recordings.pbx_directory or str(settings.recordings.directory),
-                instruments=instruments,
-                owner=owner,
-            )
-        )
+    for name, section in settings.pbx_sections().items():
+        if not section.enabled:
+            continue
+        if isinstance(section, AsteriskSettings):
+            pbxes.append(_asterisk_pbx(name, section, recordings, instruments, owner))
+        else:
+            pbxes.append(_freeswitch_pbx(name, section, recordings, instruments, owner))
     if not pbxes:
-        raise ValueError("no PBX enabled: set asterisk.enabled or freeswitch.enabled")
+        raise ValueError(
+            "no PBX enabled: set asterisk.enabled or freeswitch.enabled, or add a [pbxes.NAME]"
+        )
     return pbxes
+
+
+def _section(name: str) -> str:
+    """Where PBX `name`'s settings are: `asterisk`, `freeswitch` or `pbxes.NAME`."""
+    return name if name in SECTION_NAMES else f"pbxes.{name}"
+
+
+def _asterisk_pbx(
+    name: str,
+    ami: AsteriskSettings,
+    recordings: str,
+    instruments: Instruments | None,
+    owner: Owner,
+) -> AsteriskPbx:
+    return AsteriskPbx(
+        host=ami.host,
+        port=ami.port,
+        username=ami.username,
+        secret=ami.resolved_secret(_section(name)),
+        action_timeout_s=ami.action_timeout_s,
+        ping_interval_s=ami.ping_interval_s,
+        dead_after_s=ami.dead_after_s,
+        name=name,
+        trunk=ami.trunk,
+        recordings=recordings,
+        instruments=instruments,
+        owner=owner,
+    )
+
+
+def _freeswitch_pbx(
+    name: str,
+    fs: FreeSwitchSettings,
+    recordings: str,
+    instruments: Instruments | None,
+    owner: Owner,
+) -> FreeSwitchPbx:
+    return FreeSwitchPbx(
+        host=fs.host,
+        port=fs.port,
+        password=fs.resolved_password(_section(name)),
+        name=name,
+        inbound_context=fs.inbound_context,
+        command_timeout_s=fs.command_timeout_s,
+        hold_music=fs.hold_music,
+        dial_template=fs.dial_template,
+        recordings=recordings,
+        instruments=instruments,
+        owner=owner,
+    )
 
 
 class _Server(uvicorn.Server):

@@ -8,11 +8,12 @@ environment or a file outside it (`*_file` settings).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ccgateway.domain.agents import DEFAULT_CAPACITY, AgentPolicy
@@ -35,20 +36,21 @@ class AsteriskSettings(BaseModel):
     # The PJSIP endpoint that reaches outside numbers (callbacks, transfers to a number).
     trunk: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
 
-    def resolved_secret(self) -> str:
+    def resolved_secret(self, section: str = "asterisk") -> str:
+        """The AMI secret; `section` is where the settings came from (`asterisk`, or
+        `pbxes.NAME`), so that a missing one is named where the operator set it."""
+        env = "CCGW_" + section.upper().replace(".", "__") + "__SECRET"
         if self.secret is not None:
             return self.secret.get_secret_value()
         if self.secret_file is not None and self.secret_file.exists():
             return self.secret_file.read_text().strip()
         if self.secret_file is not None:
             raise ValueError(
-                f"no AMI secret: asterisk.secret_file is {self.secret_file}, which does not "
+                f"no AMI secret: {section}.secret_file is {self.secret_file}, which does not "
                 "exist; create it (the AMI user's secret, readable by the controller only), "
-                "or set CCGW_ASTERISK__SECRET"
+                f"or set {env}"
             )
-        raise ValueError(
-            "no AMI secret: set CCGW_ASTERISK__SECRET, or asterisk.secret_file in the config"
-        )
+        raise ValueError(f"no AMI secret: set {env}, or {section}.secret_file in the config")
 
 
 class FreeSwitchSettings(BaseModel):
@@ -65,14 +67,39 @@ class FreeSwitchSettings(BaseModel):
     # How an outside number is dialled (transfers to a number); {number} is replaced.
     dial_template: str = "sofia/gateway/trunk/{number}"
 
-    def resolved_password(self) -> str:
+    def resolved_password(self, section: str = "freeswitch") -> str:
+        """The Event Socket password; `section` as in AsteriskSettings.resolved_secret."""
         if self.password is not None:
             return self.password.get_secret_value()
         if self.password_file is not None and self.password_file.exists():
             return self.password_file.read_text().strip()
-        raise ValueError(
-            "no Event Socket password: set CCGW_FREESWITCH__PASSWORD or freeswitch.password_file"
-        )
+        env = "CCGW_" + section.upper().replace(".", "__") + "__PASSWORD"
+        raise ValueError(f"no Event Socket password: set {env} or {section}.password_file")
+
+
+class NamedAsteriskSettings(AsteriskSettings):
+    """A further Asterisk (`[pbxes.NAME]` with `kind = "asterisk"`): the `[asterisk]`
+    section's fields."""
+
+    model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a default
+    kind: Literal["asterisk"]
+
+
+class NamedFreeSwitchSettings(FreeSwitchSettings):
+    """A further FreeSWITCH (`[pbxes.NAME]` with `kind = "freeswitch"`): the `[freeswitch]`
+    section's fields; unlike that section's, it is enabled unless it says otherwise."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["freeswitch"]
+    enabled: bool = True
+
+
+NamedPbxSettings = Annotated[
+    NamedAsteriskSettings | NamedFreeSwitchSettings, Field(discriminator="kind")
+]
+# A further PBX's name: what agents' and queues' `pbx` say, and the `pbx` label of metrics.
+PBX_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+SECTION_NAMES = ("asterisk", "freeswitch")  # the PBXs of the two sections of their own
 
 
 class AgentSettings(BaseModel):
@@ -250,6 +277,23 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     queue_log: QueueLogSettings = QueueLogSettings()
     ha: HaSettings = HaSettings()
+    # Further PBXs by name (`[pbxes.east]`, `kind = "asterisk"` or "freeswitch"), beside the
+    # two sections above; agents and queues name theirs (`pbx`).
+    pbxes: dict[str, NamedPbxSettings] = Field(default_factory=dict)
+
+    @field_validator("pbxes")
+    @classmethod
+    def _pbx_names(cls, pbxes: dict[str, Any]) -> dict[str, Any]:
+        for name in pbxes:
+            if name in SECTION_NAMES:
+                raise ValueError(
+                    f"pbxes.{name}: the name belongs to the [{name}] section; pick another"
+                )
+            if not PBX_NAME.fullmatch(name):
+                raise ValueError(
+                    f"pbxes.{name!r}: a PBX's name is 1-32 of a-z 0-9 _ -, starting with a letter"
+                )
+        return pbxes
 
     @classmethod
     def settings_customise_sources(
@@ -276,6 +320,11 @@ class Settings(BaseSettings):
             url = make_url(self.database_url).set(password=password)
             self.database_url = url.render_as_string(hide_password=False)
         return self
+
+    def pbx_sections(self) -> dict[str, AsteriskSettings | FreeSwitchSettings]:
+        """Every configured PBX by name, enabled or not: `asterisk`, `freeswitch`, then the
+        `[pbxes.NAME]` tables in their order."""
+        return {"asterisk": self.asterisk, "freeswitch": self.freeswitch, **self.pbxes}
 
     def node_id(self) -> str:
         """This controller's owner name (HaSettings.node_id)."""

@@ -6,9 +6,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from ccgateway.app import configured_pbxes
+from ccgateway.pbx.asterisk.adapter import AsteriskPbx
+from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.settings import load_settings
 
 SHIPPED = Path(__file__).parents[1] / "config" / "ccgateway.toml"
@@ -58,3 +61,52 @@ def test_the_database_password_is_read_from_its_file_into_the_url(
     monkeypatch.setenv("CCGW_DATABASE_PASSWORD_FILE", str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="missing"):
         load_settings(SHIPPED)
+
+
+def test_named_pbxes_are_built_beside_the_two_sections_each_with_its_name(
+    tmp_path: Path,
+) -> None:
+    """`[pbxes.NAME]` tables (issue 14, several PBXs): each builds an adapter of its kind
+    carrying its name, which agents and queues name and events are tagged with."""
+    config = tmp_path / "ccgateway.toml"
+    config.write_text(
+        '[asterisk]\nsecret = "a"\n'
+        '[pbxes.east]\nkind = "asterisk"\nport = 5138\nsecret = "e"\n'
+        '[pbxes.west-1]\nkind = "freeswitch"\nport = 8041\npassword = "w"\n'
+        '[pbxes.spare]\nkind = "asterisk"\nenabled = false\nsecret = "s"\n'
+    )
+    settings = load_settings(config)
+    built = configured_pbxes(settings)
+    assert [(p.name, type(p)) for p in built] == [
+        ("asterisk", AsteriskPbx),
+        ("east", AsteriskPbx),
+        ("west-1", FreeSwitchPbx),
+    ]
+    assert [p.client.link.label for p in built[:2]] == ["AMI 127.0.0.1:5038", "AMI 127.0.0.1:5138"]  # type: ignore[attr-defined]
+    assert settings.pbxes["west-1"].resolved_password("pbxes.west-1") == "w"
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('[pbxes.freeswitch]\nkind = "freeswitch"\n', r"belongs to the \[freeswitch\] section"),
+        ('[pbxes.East]\nkind = "asterisk"\n', "a-z 0-9 _ -"),
+        ('[pbxes.east]\nkind = "pbx"\n', "expected tags: 'asterisk', 'freeswitch'"),
+        ('[pbxes.east]\nkind = "asterisk"\npassword = "x"\n', "Extra inputs"),
+    ],
+)
+def test_a_named_pbx_is_refused_with_its_reason(tmp_path: Path, table: str, message: str) -> None:
+    config = tmp_path / "ccgateway.toml"
+    config.write_text(table)
+    with pytest.raises(ValidationError, match=message):
+        load_settings(config)
+
+
+def test_a_named_asterisk_without_its_secret_is_named_by_its_table(tmp_path: Path) -> None:
+    config = tmp_path / "ccgateway.toml"
+    config.write_text(
+        f'[asterisk]\nsecret = "a"\n[pbxes.east]\nkind = "asterisk"\n'
+        f'secret_file = "{tmp_path / "none"}"\n'
+    )
+    with pytest.raises(ValueError, match=r"pbxes\.east\.secret_file .* CCGW_PBXES__EAST__SECRET"):
+        configured_pbxes(load_settings(config))

@@ -82,7 +82,7 @@ class Center:
         return self.floor.status
 
     @property
-    def devices(self) -> dict[str, DeviceState]:
+    def devices(self) -> dict[tuple[str, str], DeviceState]:
         return self.floor.devices
 
     @property
@@ -445,7 +445,7 @@ class Center:
         """Fold one event from the PBX named `pbx` into the centre. A feature code is an
         agent's request; any other event goes to the part it concerns (switchboard.py)."""
         if isinstance(event, FeatureCodeDialled):
-            return self._feature_code(event, now)
+            return self._feature_code(event, now, pbx)
         return self.switchboard.event(event, now, pbx)
 
     @settles
@@ -476,9 +476,9 @@ class Center:
 
     # --- the steps -----------------------------------------------------------------------
 
-    def _feature_code(self, event: FeatureCodeDialled, now: float) -> list[Command]:
+    def _feature_code(self, event: FeatureCodeDialled, now: float, pbx: str) -> list[Command]:
         """An agent's request from their phone; a refused one is told on the event stream."""
-        agent = self.directory.agent_for_device(event.device)
+        agent = self.directory.agent_for_device(event.device, pbx)
         if agent is None:
             return [Notify("agent.feature_refused", {"device": event.device, "why": "no agent"})]
         state, after_call = FEATURES[event.feature]

@@ -12,24 +12,26 @@ from ccgateway.domain.model import Agent, Queue, Skill
 @dataclass(slots=True)
 class Directory:
     """The dicts are read by everyone (the routing engine holds them); changes go through
-    put_*/drop_* so the indexes by device and by (PBX, extension) stay true."""
+    put_*/drop_* so the indexes by (PBX, device) and by (PBX, extension) stay true: two
+    PBXs may each have a `PJSIP/agent1` of their own, and one's phone states are not the
+    other's."""
 
     skills: dict[str, Skill] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     queues: dict[str, Queue] = field(default_factory=dict)
-    _by_device: dict[str, str] = field(default_factory=dict)
+    _by_device: dict[tuple[str, str], str] = field(default_factory=dict)
     _by_extension: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def put_agent(self, agent: Agent) -> None:
         old = self.agents.get(agent.id)
         if old is not None:
-            self._by_device.pop(old.device, None)
+            self._by_device.pop((old.pbx, old.device), None)
         self.agents[agent.id] = agent
-        self._by_device[agent.device] = agent.id
+        self._by_device[(agent.pbx, agent.device)] = agent.id
 
     def drop_agent(self, agent_id: str) -> None:
         agent = self.agents.pop(agent_id)
-        self._by_device.pop(agent.device, None)
+        self._by_device.pop((agent.pbx, agent.device), None)
 
     def put_queue(self, queue: Queue) -> None:
         old = self.queues.get(queue.id)
@@ -52,8 +54,11 @@ class Directory:
 
     def check_agent(self, agent: Agent) -> None:
         self.check_skills_exist(agent.skills)
-        owner = self._by_device.get(agent.device)
-        if owner is not None and owner != agent.id:
+        # One agent per device name across all PBXs: the agents table's unique index is on
+        # the device alone (two PBXs' own `PJSIP/agent1` need it on (pbx, device) first).
+        owners = [a.id for a in self.agents.values() if a.device == agent.device]
+        owner = next((a for a in owners if a != agent.id), None)
+        if owner is not None:
             raise Conflict(f"device {agent.device} already belongs to agent {owner}")
 
     def check_queue(self, queue: Queue, *, check_targets: bool = True) -> None:
@@ -119,8 +124,9 @@ class Directory:
         queue_id = self._by_extension.get((pbx, extension))
         return self.queues.get(queue_id) if queue_id is not None else None
 
-    def agent_for_device(self, device: str) -> Agent | None:
-        agent_id = self._by_device.get(device)
+    def agent_for_device(self, device: str, pbx: str) -> Agent | None:
+        """The agent whose phone is `device` on the PBX named `pbx`."""
+        agent_id = self._by_device.get((pbx, device))
         return self.agents.get(agent_id) if agent_id is not None else None
 
     def load(

@@ -63,7 +63,7 @@ class Floor:
         self.policy = policy
         self.directory = Directory()
         self.status: dict[str, AgentStatus] = {}
-        self.devices: dict[str, DeviceState] = {}
+        self.devices: dict[tuple[str, str], DeviceState] = {}  # (PBX, device) -> state
         # PBXs whose picture we hold. No offers on a PBX until it has shown its picture after
         # a (re)connect: an offer made blind could not be rung.
         self.ready: set[str] = set()
@@ -143,7 +143,10 @@ class Floor:
         agent = self.directory.agents[agent_id]
         status = self.status[agent_id]
         available = status.state is AgentState.AVAILABLE
-        reachable = agent.pbx in self.ready and self.devices.get(agent.device) not in BUSY_DEVICE
+        reachable = (
+            agent.pbx in self.ready
+            and self.devices.get((agent.pbx, agent.device)) not in BUSY_DEVICE
+        )
         self.engine.set_free(agent_id, available and reachable and not status.tasks, VOICE)
         capacity = self.capacity(agent_id)
         for channel in self.engine.channels() | set(capacity):

@@ -29,7 +29,7 @@ def resync(
     desk = room.desk
     out: list[Command] = []
     for device in snapshot.devices:
-        desk.floor.devices[device.device] = device.state
+        desk.floor.devices[(pbx, device.device)] = device.state
     present = {c.call_id: c for c in snapshot.callers}
     legs = [leg for leg in snapshot.agent_legs if leg.leg_id not in claimed]
     pbx_legs = {leg.leg_id: leg for leg in legs}
@@ -75,7 +75,7 @@ def _resync_leg(
         desk.leave_line(known, now)
         desk.stop_wait_timers(known.id)
         del desk.calls[known.id]
-    agent = floor.directory.agent_for_device(leg.device)
+    agent = floor.directory.agent_for_device(leg.device, pbx)
     queue = floor.directory.queue_for_extension(caller.extension, pbx)
     call = Call(
         caller.call_id,
@@ -101,7 +101,7 @@ def _resync_leg(
 
 def _adopt_member(desk: CallDesk, call: Call, leg: AgentChannel, now: float) -> list[Command]:
     """A second agent in a conference the controller did not see start."""
-    agent = desk.floor.directory.agent_for_device(leg.device)
+    agent = desk.floor.directory.agent_for_device(leg.device, call.pbx)
     call.conference[leg.leg_id] = agent.id if agent else None
     desk.legs[leg.leg_id] = call.id
     if agent is None:

@@ -144,8 +144,8 @@ class Switchboard:
             case OutboundAbandoned(dial_id=dial_id):
                 out = self.outbound.abandoned(dial_id, now)
             case DeviceStateChanged(device=device, state=state):
-                self.floor.devices[device] = state
-                agent = self.floor.directory.agent_for_device(device)
+                self.floor.devices[(pbx, device)] = state
+                agent = self.floor.directory.agent_for_device(device, pbx)
                 if agent is not None:
                     self.floor.refresh(agent.id)
             case RecordingToggled(leg_id=leg_id):

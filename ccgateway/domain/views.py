@@ -60,7 +60,7 @@ class QueueStatus:
 def agent_view(center: Center, agent_id: str, now: float) -> AgentView:
     agent = center.directory.agent(agent_id)
     s = center.status[agent_id]
-    device = center.devices.get(agent.device, DeviceState.UNKNOWN)
+    device = center.devices.get((agent.pbx, agent.device), DeviceState.UNKNOWN)
     return AgentView(
         agent,
         s.state,

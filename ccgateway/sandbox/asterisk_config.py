@@ -86,20 +86,88 @@ MODULES = (
 )
 
 
-@dataclass(frozen=True)
-class SandboxConfig:
-    agents: int
-    ami_secret: str
-    module_dir: str
-    hold_timeout_s: int = 900
-
-
 def phone_port(agent: int) -> int:
     return (FIRST_PHONE_PORT if agent <= FIRST_BLOCK else SECOND_PHONE_PORT) + agent
 
 
 def phone_media_port(agent: int) -> int:
     return (FIRST_MEDIA_PORT if agent <= FIRST_BLOCK else SECOND_MEDIA_PORT) + 10 * agent
+
+
+# --- several sandbox Asterisks (issue 14: several PBXs) --------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one sandbox Asterisk lives in the shared root and on the network: its folders
+    (`suffix` after `ccgateway-sandbox` in each, so two never share a pid file, CLI socket,
+    AstDB or spool), its ports and its phones' ports. Each is an Asterisk of its own: its
+    own config, AMI user secret and state folder (`state_subdir` under the sandbox's)."""
+
+    name: str  # the `--pbx` name of the sandbox commands
+    suffix: str
+    state_subdir: str
+    ami_port: int
+    sip_port: int
+    trunk_port: int
+    rtp_ports: tuple[int, int]
+    max_agents: int
+    outside_media_port: int  # the phone behind the trunk's RTP
+    # (first agent, last agent, SIP port base, RTP port base): agent K's phone is on
+    # base+K, its RTP on media base+10K
+    phone_blocks: tuple[tuple[int, int, int, int], ...]
+
+    @property
+    def conf_dir(self) -> str:
+        return f"/etc/ccgateway-sandbox{self.suffix}"  # inside the root
+
+    @property
+    def run_dir(self) -> str:
+        return f"/run/ccgateway-sandbox{self.suffix}"  # Asterisk's pid file and CLI socket
+
+    @property
+    def work_dirs(self) -> tuple[str, ...]:
+        """The folders Asterisk writes to (relative to the root)."""
+        s = self.suffix
+        dirs = (f"var/lib/ccgateway-sandbox{s}", f"var/spool/ccgateway-sandbox{s}")
+        return (*dirs, self.run_dir.lstrip("/"), f"var/log/ccgateway-sandbox{s}")
+
+    def phone_port(self, agent: int) -> int:
+        return self._block(agent)[2] + agent
+
+    def phone_media_port(self, agent: int) -> int:
+        return self._block(agent)[3] + 10 * agent
+
+    def _block(self, agent: int) -> tuple[int, int, int, int]:
+        for block in self.phone_blocks:
+            if block[0] <= agent <= block[1]:
+                return block
+        raise ValueError(f"agent {agent} is not one of this sandbox's 1-{self.max_agents}")
+
+
+FIRST = Layout(
+    "asterisk", "", "", AMI_PORT, SIP_PORT, TRUNK_PORT, RTP_PORTS, MAX_AGENTS, 16600,
+    ((1, FIRST_BLOCK, FIRST_PHONE_PORT, FIRST_MEDIA_PORT),
+     (FIRST_BLOCK + 1, MAX_AGENTS, SECOND_PHONE_PORT, SECOND_MEDIA_PORT)),
+)  # fmt: skip
+# The second Asterisk (`sandbox up --asterisks 2`), clear of the first's ports and of the
+# FreeSWITCH sandbox's: AMI 5138, SIP 5160, trunk 5190; its own RTP 24000-26999 (between
+# the first's 20000-23999 and FreeSWITCH's 27000-); agent K's phone on 7000+K, its RTP on
+# 18000+10K (up to 18502; the first's phones use 16010-16192 and 30200-32002).
+SECOND = Layout(
+    "asterisk2", "2", "asterisk2", 5138, 5160, 5190, (24000, 26999), 50, 18600,
+    ((1, 50, 7000, 18000),),
+)  # fmt: skip
+LAYOUTS = {layout.name: layout for layout in (FIRST, SECOND)}
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    agents: int
+    ami_secret: str
+    module_dir: str
+    hold_timeout_s: int = 900
+    layout: Layout = FIRST
 
 
 # Files that do not depend on the settings.
@@ -151,6 +219,7 @@ def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str
     return {
         **dialplans,
         **STATIC_FILES,
+        "rtp.conf": _rtp_conf(config.layout),
         "asterisk.conf": _asterisk_conf(config),
         "manager.conf": _manager_conf(config),
         "pjsip.conf": _pjsip_conf(config),
@@ -158,18 +227,23 @@ def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str
     }
 
 
+def _rtp_conf(layout: Layout) -> str:
+    return f"[general]\nrtpstart = {layout.rtp_ports[0]}\nrtpend = {layout.rtp_ports[1]}\n"
+
+
 def _asterisk_conf(c: SandboxConfig) -> str:
+    s = c.layout.suffix
     return f"""[directories]
-astetcdir => {CONF_DIR}
+astetcdir => {c.layout.conf_dir}
 astmoddir => {c.module_dir}
 astvarlibdir => /var/lib/asterisk
-astdbdir => /var/lib/ccgateway-sandbox
+astdbdir => /var/lib/ccgateway-sandbox{s}
 astkeydir => /var/lib/asterisk
 astdatadir => /usr/share/asterisk
 astagidir => /usr/share/asterisk/agi-bin
-astspooldir => /var/spool/ccgateway-sandbox
-astrundir => /run/ccgateway-sandbox
-astlogdir => /var/log/ccgateway-sandbox
+astspooldir => /var/spool/ccgateway-sandbox{s}
+astrundir => {c.layout.run_dir}
+astlogdir => /var/log/ccgateway-sandbox{s}
 astsbindir => /usr/sbin
 
 [options]
@@ -177,13 +251,20 @@ verbose = 1
 nocolor = yes
 hideconnect = yes
 maxcalls = 500
-"""
+{_system_name(c.layout)}"""
+
+
+def _system_name(layout: Layout) -> str:
+    """The second Asterisk's channels' uniqueids start with its name (`asterisk2-<time>.<n>`):
+    two Asterisks started together otherwise give their first calls the same uniqueid, and
+    the controller knows each call by it."""
+    return f"systemname = {layout.name}\n" if layout.suffix else ""
 
 
 def _manager_conf(c: SandboxConfig) -> str:
     return f"""[general]
 enabled = yes
-port = {AMI_PORT}
+port = {c.layout.ami_port}
 bindaddr = 127.0.0.1
 displayconnects = no
 
@@ -203,14 +284,15 @@ eventfilter = !Event: TestEvent
 
 def _pjsip_conf(c: SandboxConfig) -> str:
     name, value = TRUNK_HEADER
+    layout = c.layout
     parts = [
         f"""[transport-udp]
 type = transport
 protocol = udp
-bind = 127.0.0.1:{SIP_PORT}
+bind = 127.0.0.1:{layout.sip_port}
 
 ; Customers: the trunk. Identified by its port, or by a header for parallel test callers
-; that cannot all use port {TRUNK_PORT}. The dialled number selects the queue.
+; that cannot all use port {layout.trunk_port}. The dialled number selects the queue.
 [trunk]
 type = endpoint
 context = ccgw-inbound
@@ -222,12 +304,12 @@ aors = trunk
 
 [trunk]
 type = aor
-contact = sip:127.0.0.1:{TRUNK_PORT}
+contact = sip:127.0.0.1:{layout.trunk_port}
 
 [trunk]
 type = identify
 endpoint = trunk
-match = 127.0.0.1:{TRUNK_PORT}
+match = 127.0.0.1:{layout.trunk_port}
 match_header = {name}: {value}
 """
     ]
@@ -243,7 +325,7 @@ aors = agent{k}
 
 [agent{k}]
 type = aor
-contact = sip:agent{k}@127.0.0.1:{phone_port(k)}
+contact = sip:agent{k}@127.0.0.1:{layout.phone_port(k)}
 ; OPTIONS every {QUALIFY_S} s: a phone that goes away is UNAVAILABLE within ~{QUALIFY_S + 1} s
 qualify_frequency = {QUALIFY_S}
 qualify_timeout = 1.0
@@ -251,7 +333,7 @@ qualify_timeout = 1.0
 [agent{k}]
 type = identify
 endpoint = agent{k}
-match = 127.0.0.1:{phone_port(k)}
+match = 127.0.0.1:{layout.phone_port(k)}
 """)
     return "".join(parts)
 

@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import asdict
 
 from ccgateway.sandbox import PHONE_MODES, Sandbox, SandboxError
-from ccgateway.sandbox.asterisk_config import MAX_AGENTS
+from ccgateway.sandbox.asterisk_config import MAX_AGENTS, SECOND
 from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.phones import OUTSIDE_MODES
 
 PBXES = ("asterisk", "freeswitch", "both")
+ONE_PBX = ("asterisk", "freeswitch", SECOND.name)  # the sandboxes one command may address
 
 CALLEE_HELP = """\
 In callee mode each call Asterisk places through the trunk does what the dialled number
@@ -43,6 +44,17 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         "127.0.0.1:5090. Builds the Asterisk root once (needs root).",
     )
     up.add_argument("--agents", type=int, default=4, help=f"1-{MAX_AGENTS} (default 4)")
+    up.add_argument(
+        "--asterisks",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help=f"2: a second Asterisk beside the first ({SECOND.name}: AMI "
+        f"127.0.0.1:{SECOND.ami_port}, SIP 127.0.0.1:{SECOND.sip_port}, agent K's phone on "
+        f"{SECOND.phone_blocks[0][2]}+K, the same number of agents up to {SECOND.max_agents}, "
+        "its AMI secret in asterisk2/ami-secret under the state folder); `--pbx asterisk2` "
+        "addresses it in the other commands",
+    )
     up.add_argument(
         "--phone",
         action="append",
@@ -75,16 +87,16 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     up.set_defaults(handler=_up)
 
     down = sub.add_parser("down", help="stop everything; no process or mount is left")
-    _add_pbx(down)
+    _add_pbx(down, with_second=True)
     down.set_defaults(handler=_down)
     status = sub.add_parser("status", help="what runs (JSON)")
-    _add_pbx(status)
+    _add_pbx(status, with_second=True)
     status.set_defaults(handler=_status)
 
     phone = sub.add_parser("phone", help="restart one agent's phone in another mode")
     phone.add_argument("agent", type=int)
     phone.add_argument("mode", choices=PHONE_MODES)
-    phone.add_argument("--pbx", default="asterisk", choices=PBXES[:2], help="default asterisk")
+    phone.add_argument("--pbx", default="asterisk", choices=ONE_PBX, help="default asterisk")
     phone.set_defaults(handler=_phone)
 
     call = sub.add_parser(
@@ -115,7 +127,7 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     call.add_argument(
         "--pbx",
         default="asterisk",
-        choices=PBXES[:2],
+        choices=ONE_PBX,
         help="which sandbox PBX the customers call (default asterisk)",
     )
     call.set_defaults(handler=_call)
@@ -130,19 +142,28 @@ def add_sandbox_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     outside.add_argument("mode", choices=OUTSIDE_MODES)
-    _add_pbx(outside)
+    _add_pbx(outside, with_second=True)
     outside.set_defaults(handler=_outside)
 
 
-def _add_pbx(parser: argparse.ArgumentParser) -> None:
+def _add_pbx(parser: argparse.ArgumentParser, with_second: bool = False) -> None:
+    second = f", or {SECOND.name} (the second Asterisk of `up --asterisks 2`)"
     parser.add_argument(
         "--pbx",
         default="asterisk",
-        choices=PBXES,
+        choices=(*PBXES, SECOND.name) if with_second else PBXES,
         help="asterisk (default), freeswitch (an installed FreeSWITCH binary with a generated "
         "configuration: SIP 127.0.0.1:5200, agent K's phone on 5200+K as user 1000+K, ESL "
-        "127.0.0.1:8031 with a generated password), or both",
+        "127.0.0.1:8031 with a generated password), or both (asterisk: the second Asterisk "
+        "too, if it runs)" + (second if with_second else ""),
     )
+
+
+def _sandbox(pbx: str) -> Sandbox | FreeSwitchSandbox:
+    """The one sandbox `--pbx` names (asterisk, asterisk2 or freeswitch)."""
+    if pbx == "freeswitch":
+        return FreeSwitchSandbox()
+    return Sandbox(layout=SECOND) if pbx == SECOND.name else Sandbox()
 
 
 def _guard(action: Callable[[], int]) -> int:
@@ -169,6 +190,15 @@ def _up(args: argparse.Namespace) -> int:
                 f"sandbox: up: AMI {status.ami} (user ccgateway), SIP {status.sip}; {modes}; "
                 f"outside={status.outside}"
             )
+            if args.asterisks == 2:
+                second = Sandbox(layout=SECOND)
+                agents = min(args.agents, SECOND.max_agents)
+                mine = {k: m for k, m in phones.items() if k <= agents}
+                two = second.up(agents, mine, args.hold_timeout, outside=args.outside)
+                print(
+                    f"sandbox: up: {SECOND.name}: AMI {two.ami} (user ccgateway, secret in "
+                    f"{second.state_dir / 'ami-secret'}), SIP {two.sip}; {len(two.phones)} phones"
+                )
         if args.pbx in ("freeswitch", "both"):
             fs = FreeSwitchSandbox().up(
                 args.agents,
@@ -191,6 +221,8 @@ def _down(args: argparse.Namespace) -> int:
     def act() -> int:
         if args.pbx in ("freeswitch", "both"):
             FreeSwitchSandbox().down()
+        if args.pbx in ("asterisk", "both", SECOND.name):
+            Sandbox(layout=SECOND).down()  # first: the last one down unmounts the root
         if args.pbx in ("asterisk", "both"):
             Sandbox().down()
         print("sandbox: down")
@@ -201,8 +233,8 @@ def _down(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     def act() -> int:
-        if args.pbx == "asterisk":
-            status = Sandbox().status()
+        if args.pbx in ("asterisk", SECOND.name):
+            status = _sandbox(args.pbx).status()
             print(json.dumps(asdict(status), indent=2))
             return 0 if status.running else 3
         fs = FreeSwitchSandbox().status()
@@ -218,7 +250,7 @@ def _status(args: argparse.Namespace) -> int:
 
 def _phone(args: argparse.Namespace) -> int:
     def act() -> int:
-        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        sandbox = _sandbox(args.pbx)
         sandbox.set_phone(args.agent, args.mode)
         print(f"sandbox: agent{args.agent}'s phone is now {args.mode}")
         return 0
@@ -228,7 +260,7 @@ def _phone(args: argparse.Namespace) -> int:
 
 def _call(args: argparse.Namespace) -> int:
     def act() -> int:
-        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        sandbox = _sandbox(args.pbx)
         batch = sandbox.call(
             args.extension, args.count, args.hangup_after, args.caller, key=args.key, name=args.name
         )
@@ -247,7 +279,7 @@ def _call(args: argparse.Namespace) -> int:
 
 def _outside(args: argparse.Namespace) -> int:
     def act() -> int:
-        sandbox = FreeSwitchSandbox() if args.pbx == "freeswitch" else Sandbox()
+        sandbox = _sandbox(args.pbx)
         sandbox.set_outside(args.mode)
         print(f"sandbox: the outside phone (behind the trunk) is now {args.mode}")
         return 0

@@ -10,10 +10,10 @@ from ccgateway.sandbox.asterisk_config import AMI_PORT
 _CONTACT = re.compile(r"^\s*Contact:\s+agent(\d+)/\S+\s+\S+\s+(\S+)", re.MULTILINE)
 
 
-def ami_login_ok(secret: str, timeout_s: float = 2.0) -> bool:
-    """True if AMI on 127.0.0.1 accepts the user `ccgateway` with `secret`."""
+def ami_login_ok(secret: str, timeout_s: float = 2.0, port: int = AMI_PORT) -> bool:
+    """True if AMI on 127.0.0.1:`port` accepts the user `ccgateway` with `secret`."""
     try:
-        with socket.create_connection(("127.0.0.1", AMI_PORT), timeout=timeout_s) as sock:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
             sock.settimeout(timeout_s)
             if b"Asterisk Call Manager" not in sock.recv(1024):
                 return False

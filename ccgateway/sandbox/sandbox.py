@@ -18,16 +18,7 @@ from pathlib import Path
 
 from ccgateway.sandbox import audio, processes, rootfs
 from ccgateway.sandbox import state as saved
-from ccgateway.sandbox.asterisk_config import (
-    AMI_PORT,
-    CONF_DIR,
-    MAX_AGENTS,
-    SIP_PORT,
-    TRUNK_PORT,
-    SandboxConfig,
-    phone_port,
-    render,
-)
+from ccgateway.sandbox.asterisk_config import FIRST, LAYOUTS, Layout, SandboxConfig, render
 from ccgateway.sandbox.errors import SandboxError
 from ccgateway.sandbox.phones import (
     CallBatch,
@@ -48,14 +39,14 @@ from ccgateway.sandbox.readiness import ami_login_ok, contact_statuses
 from ccgateway.sandbox.state import State
 
 DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplans" / "asterisk"
-RUN_DIR = "/run/ccgateway-sandbox"  # inside the root: Asterisk's pid file and CLI socket
-ASTERISK = processes.Program(("asterisk", "chroot"), f"{CONF_DIR}/asterisk.conf")
-WORK_DIRS = (
-    "var/lib/ccgateway-sandbox",
-    "var/spool/ccgateway-sandbox",
-    RUN_DIR.lstrip("/"),
-    "var/log/ccgateway-sandbox",
-)
+
+
+def asterisk_program(layout: Layout) -> processes.Program:
+    """The sandbox Asterisk of `layout`, known by its config file on its command line."""
+    return processes.Program(("asterisk", "chroot"), f"{layout.conf_dir}/asterisk.conf")
+
+
+ASTERISK = asterisk_program(FIRST)
 
 
 @dataclass(frozen=True)
@@ -83,12 +74,18 @@ class SandboxStatus:
 
 
 class Sandbox:
-    """One sandbox PBX on this machine; every method may be called from a separate process."""
+    """One sandbox Asterisk on this machine; every method may be called from a separate
+    process. `layout` says which: the first (FIRST) or the second (asterisk_config.SECOND,
+    its state in a sub-folder of the first's), both in the one cached root."""
 
-    def __init__(self, root: Path | None = None, state_dir: Path | None = None) -> None:
+    def __init__(
+        self, root: Path | None = None, state_dir: Path | None = None, layout: Layout = FIRST
+    ) -> None:
         self.root = root or rootfs.root_path()
-        self.state_dir = state_dir or saved.state_dir()
+        self.layout = layout
+        self.state_dir = state_dir or saved.state_dir() / layout.state_subdir
         self._state_file = self.state_dir / "state.json"
+        self._program = asterisk_program(layout)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -103,11 +100,8 @@ class Sandbox:
         returns once AMI accepts our login, the endpoints are loaded and every phone's
         reachability is known to Asterisk."""
         rootfs.require_root()
-        if not 1 <= agents <= MAX_AGENTS:
-            raise SandboxError(
-                f"agents must be 1-{MAX_AGENTS}: agent K's phone is on port 5070+K up to "
-                f"agent 19 ({TRUNK_PORT} is the customers' trunk), then on 6000+K"
-            )
+        if not 1 <= agents <= self.layout.max_agents:
+            raise SandboxError(f"agents must be 1-{self.layout.max_agents}: {self._port_plan()}")
         if not 1 <= hold_timeout_s <= 86_400:
             raise SandboxError("the hold timeout must be 1-86400 s")
         modes = {k: "answer" for k in range(1, agents + 1)} | dict(phones or {})
@@ -129,10 +123,10 @@ class Sandbox:
         state.asterisk_pid = self._start_asterisk()
         saved.save(self._state_file, state)
         for k, mode in state.phones.items():
-            pid = start_phone(k, mode, self.state_dir)
+            pid = self._start_phone(k, mode)
             if pid is not None:
                 state.phone_pids[k] = pid
-        state.outside_pid = start_outside(state.outside, self.state_dir)
+        state.outside_pid = self._start_outside(state.outside)
         saved.save(self._state_file, state)
         try:
             self._wait_until_ready(state)
@@ -149,27 +143,28 @@ class Sandbox:
         processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
         stop_batches(self.state_dir, remove=True)
         # The pid file covers an Asterisk whose state.json was lost.
-        pid_file = self.root / RUN_DIR.lstrip("/") / "asterisk.pid"
-        for pid in {state.asterisk_pid, processes.read_pid(pid_file)}:
-            if pid is not None and processes.is_ours(pid, ASTERISK):
+        for pid in {state.asterisk_pid, self._pid_file_pid(self.layout)}:
+            if pid is not None and processes.is_ours(pid, self._program):
                 self._stop_asterisk(pid)
-        rootfs.unmount_all(self.root)
         self._state_file.unlink(missing_ok=True)
+        if self._others_running():
+            return  # the other Asterisk in the root still needs its /proc and /dev
+        rootfs.unmount_all(self.root)
         left = rootfs.mounts_under(self.root)
         if left:
             raise SandboxError(f"still mounted: {', '.join(map(str, left))}")
 
     def status(self) -> SandboxStatus:
         state = saved.load(self._state_file)
-        running = processes.is_ours(state.asterisk_pid, ASTERISK)
+        running = processes.is_ours(state.asterisk_pid, self._program)
         version = self.asterisk_cli("core show version").strip() if running else ""
         contacts = contact_statuses(self.asterisk_cli("pjsip show contacts")) if running else {}
         return SandboxStatus(
             running=running,
             asterisk_version=version,
             asterisk_pid=state.asterisk_pid if running else None,
-            ami=f"127.0.0.1:{AMI_PORT}",
-            sip=f"127.0.0.1:{SIP_PORT}",
+            ami=f"127.0.0.1:{self.layout.ami_port}",
+            sip=f"127.0.0.1:{self.layout.sip_port}",
             root=str(self.root),
             agents=state.agents,
             hold_timeout_s=state.hold_timeout_s,
@@ -177,7 +172,7 @@ class Sandbox:
                 PhoneStatus(
                     agent=k,
                     mode=mode,
-                    port=phone_port(k),
+                    port=self.layout.phone_port(k),
                     pid=state.phone_pids.get(k),
                     alive=is_phone_alive(state.phone_pids.get(k), k, self.state_dir),
                     contact=contacts.get(k, ""),
@@ -215,7 +210,7 @@ class Sandbox:
         state = self._running_state()
         self._check_agent(agent, state.agents)
         stop_phone(state.phone_pids.pop(agent, None), agent, self.state_dir)
-        pid = start_phone(agent, mode, self.state_dir)
+        pid = self._start_phone(agent, mode)
         if pid is not None:
             state.phone_pids[agent] = pid
         state.phones[agent] = mode
@@ -234,10 +229,10 @@ class Sandbox:
         check_outside_mode(mode)
         state = self._running_state()
         processes.stop(state.outside_pid, processes.sipp(outside_marker(self.state_dir)))
-        state.outside, state.outside_pid = mode, start_outside(mode, self.state_dir)
+        state.outside, state.outside_pid = mode, self._start_outside(mode)
         saved.save(self._state_file, state)
         deadline = time.monotonic() + timeout_s
-        while mode != "off" and not udp_port_bound(TRUNK_PORT):
+        while mode != "off" and not udp_port_bound(self.layout.trunk_port):
             if time.monotonic() > deadline:
                 log = (self.state_dir / "outside.log").read_text(errors="replace")[-500:]
                 raise SandboxError(f"the outside phone did not start in {timeout_s} s: {log}")
@@ -266,7 +261,15 @@ class Sandbox:
         prune_batches(self.state_dir)
         workdir = Path(tempfile.mkdtemp(prefix="call-", dir=self.state_dir))
         batch = place_calls(
-            workdir, extension, count, hangup_after, caller, key, speak_after=speak_after, name=name
+            workdir,
+            extension,
+            count,
+            hangup_after,
+            caller,
+            key,
+            speak_after=speak_after,
+            name=name,
+            pbx_port=self.layout.sip_port,
         )
         if wait:
             batch.wait()
@@ -276,9 +279,35 @@ class Sandbox:
 
     def _running_state(self) -> State:
         state = saved.load(self._state_file)
-        if not processes.is_ours(state.asterisk_pid, ASTERISK):
-            raise SandboxError("the sandbox is not running: `ccgateway sandbox up` first")
+        if not processes.is_ours(state.asterisk_pid, self._program):
+            raise SandboxError(
+                f"the sandbox {self.layout.name} is not running: `ccgateway sandbox up` first"
+            )
         return state
+
+    def _start_phone(self, agent: int, mode: str) -> int | None:
+        port, media = self.layout.phone_port(agent), self.layout.phone_media_port(agent)
+        return start_phone(agent, mode, self.state_dir, port, media)
+
+    def _start_outside(self, mode: str) -> int | None:
+        port, media = self.layout.trunk_port, self.layout.outside_media_port
+        return start_outside(mode, self.state_dir, port, media)
+
+    def _pid_file_pid(self, layout: Layout) -> int | None:
+        return processes.read_pid(self.root / layout.run_dir.lstrip("/") / "asterisk.pid")
+
+    def _others_running(self) -> bool:
+        """Is another sandbox Asterisk running in this root (by its pid file)?"""
+        return any(
+            processes.is_ours(self._pid_file_pid(other), asterisk_program(other))
+            for other in LAYOUTS.values()
+            if other != self.layout
+        )
+
+    def _port_plan(self) -> str:
+        blocks = self.layout.phone_blocks
+        plan = ", then ".join(f"on {base}+K up to agent {last}" for _, last, base, _ in blocks)
+        return f"agent K's phone is {plan} (SIP {self.layout.sip_port}, AMI {self.layout.ami_port})"
 
     @staticmethod
     def _check_agent(agent: int, agents: int) -> None:
@@ -299,20 +328,21 @@ class Sandbox:
             ami_secret=self.ami_secret(),
             module_dir="/" + str(module_dirs[0].relative_to(self.root)),
             hold_timeout_s=hold_timeout_s,
+            layout=self.layout,
         )
-        conf_dir = self.root / CONF_DIR.lstrip("/")
+        conf_dir = self.root / self.layout.conf_dir.lstrip("/")
         conf_dir.mkdir(parents=True, exist_ok=True)
         dialplans = {p.name: p.read_text() for p in sorted(DIALPLAN_DIR.glob("*.conf"))}
         for name, text in render(config, dialplans).items():
             path = conf_dir / name
             path.touch(mode=0o600)  # manager.conf holds the secret: nothing here is for others
             path.write_text(text)
-        for sub in WORK_DIRS:
+        for sub in self.layout.work_dirs:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     def _asterisk_cmd(self, *args: str) -> list[str]:
-        return ["chroot", str(self.root), "/usr/sbin/asterisk", "-C", f"{CONF_DIR}/asterisk.conf",
-                *args]  # fmt: skip
+        conf = f"{self.layout.conf_dir}/asterisk.conf"
+        return ["chroot", str(self.root), "/usr/sbin/asterisk", "-C", conf, *args]
 
     def _start_asterisk(self) -> int:
         with open(self.state_dir / "asterisk.log", "wb") as log:
@@ -329,17 +359,17 @@ class Sandbox:
         # A clean stop first (hangs up calls, closes AMI), signals if it does not come.
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.asterisk_cli("core stop now", timeout_s=10)
-        if not processes.wait_gone(pid, ASTERISK, 5.0):
-            processes.stop(pid, ASTERISK)
+        if not processes.wait_gone(pid, self._program, 5.0):
+            processes.stop(pid, self._program)
 
     def _wait_until_ready(self, state: State, timeout_s: float = 30.0) -> None:
         deadline = time.monotonic() + timeout_s
         last = "AMI not answering yet"
         while time.monotonic() < deadline:
-            if not processes.is_ours(state.asterisk_pid, ASTERISK):
+            if not processes.is_ours(state.asterisk_pid, self._program):
                 last = "Asterisk exited"
                 break
-            if ami_login_ok(self.ami_secret()):
+            if ami_login_ok(self.ami_secret(), port=self.layout.ami_port):
                 contacts = contact_statuses(self.asterisk_cli("pjsip show contacts"))
                 pending = [k for k in state.phones if contacts.get(k) in (None, "NonQual")]
                 broken = [k for k, m in state.phones.items()
@@ -357,5 +387,6 @@ class Sandbox:
         lines = [f"the phones of agents {agents} do not answer Asterisk's OPTIONS:"]
         for k in agents:
             log = (self.state_dir / f"phone{k}.log").read_text(errors="replace").strip()
-            lines.append(f"  agent {k} (port {phone_port(k)}): {log[-300:] or 'no output'}")
+            port = self.layout.phone_port(k)
+            lines.append(f"  agent {k} (port {port}): {log[-300:] or 'no output'}")
         return "\n".join(lines)

@@ -294,6 +294,30 @@ def test_calls_stay_on_their_pbx_and_a_resync_touches_only_its_own(center: Cente
     assert center.calls["f1"].state is CallState.OFFERING
 
 
+def test_a_phone_state_is_its_own_pbx_s_even_where_device_names_repeat(center: Center) -> None:
+    """Two Asterisks each have a `PJSIP/agent2` of their own (issue 14, several PBXs): east's
+    phone going away says nothing about Bob's on the main Asterisk, and east's caller waits
+    for east's own agent."""
+    center.put_agent(Agent("eve", "Eve", "PJSIP/agent9", {"de": 9}, pbx="east"), now=0.0)
+    center.put_queue(Queue("east-german", "East German", "200", {"de": 5}, pbx="east"), 0.0)
+    center.handle(PbxResynced(), now=1.0, pbx="east")
+    center.set_agent_state("eve", AgentState.AVAILABLE, None, now=2.0)
+    center.handle(DeviceStateChanged("PJSIP/agent2", DeviceState.UNAVAILABLE), 3.0, pbx="east")
+    center.handle(DeviceStateChanged("PJSIP/agent9", DeviceState.UNAVAILABLE), 3.0, pbx="east")
+    assert ("asterisk", "PJSIP/agent2") not in center.devices
+    [ast_ring] = rings(center.handle(CallWaiting("a1", "200"), now=10.0))
+    assert (ast_ring.agent_id, ast_ring.pbx) == ("bob", "asterisk")
+    assert rings(center.handle(CallWaiting("e1", "200"), now=11.0, pbx="east")) == []
+    # The same name on the main Asterisk is not east's phone: Eve stays unreachable ...
+    center.handle(DeviceStateChanged("PJSIP/agent9", DeviceState.AVAILABLE), 12.0)
+    assert center.calls["e1"].state is CallState.WAITING
+    # ... until east says its phone is back.
+    [east_ring] = rings(
+        center.handle(DeviceStateChanged("PJSIP/agent9", DeviceState.AVAILABLE), 13.0, pbx="east")
+    )
+    assert (east_ring.agent_id, east_ring.call_id, east_ring.pbx) == ("eve", "e1", "east")
+
+
 @pytest.mark.parametrize(
     ("cause", "reason"),
     [(19, "no_answer"), (17, "busy"), (21, "rejected"), (41, "unreachable"), (99, "error")],

@@ -175,9 +175,13 @@ def test_the_engine_keeps_its_promises(steps: list[tuple], strategies: list[Stra
         check_invariants(center)
 
 
+def _device(agent: Agent) -> tuple[str, str]:
+    return (agent.pbx, agent.device)  # the centre keeps phones by (PBX, device)
+
+
 def _snapshot(center: Center) -> dict[str, tuple[AgentState, DeviceState | None]]:
     return {
-        a: (s.state, center.devices.get(center.directory.agents[a].device))
+        a: (s.state, center.devices.get(_device(center.directory.agents[a])))
         for a, s in center.status.items()
     }
 
@@ -194,7 +198,7 @@ def check_offer(
     if rule.endswith("last agent"):  # kept for the agent who served the caller last, then
         assert offers[-1].explanation == f"kept for {agent.id}: last agent"
     assert queue.requirement_at(step).matches(agent.skills, agent.attributes), "unqualified"
-    assert center.devices.get(agent.device) not in BUSY_DEVICE, "offered to a busy phone"
+    assert center.devices.get(_device(agent)) not in BUSY_DEVICE, "offered to a busy phone"
 
 
 def check_invariants(center: Center) -> None:
@@ -213,7 +217,7 @@ def check_invariants(center: Center) -> None:
                 a.id
                 for a in center.directory.agents.values()
                 if center.status[a.id].state is AgentState.AVAILABLE
-                and center.devices.get(a.device) not in BUSY_DEVICE
+                and center.devices.get(_device(a)) not in BUSY_DEVICE
                 and requirement.matches(a.skills, a.attributes)
             ]
             assert not free, f"{call.id} waits ({requirement.source}) while {free} are free"

@@ -222,5 +222,5 @@ def can_take(center: Center, agent: Agent, channel: str) -> bool:
     if status.state is not AgentState.AVAILABLE:
         return False
     if channel == VOICE:
-        return not status.tasks and center.devices.get(agent.device) not in BUSY_DEVICE
+        return not status.tasks and center.devices.get((agent.pbx, agent.device)) not in BUSY_DEVICE
     return status.load(channel) < center.floor.capacity(agent.id).get(channel, 0)

@@ -162,6 +162,63 @@ def test_two_hundred_agents_have_ports_of_their_own_clear_of_everything_else() -
     assert "contact = sip:agent25@127.0.0.1:6025" in pjsip and "match = 127.0.0.1:6025" in pjsip
 
 
+def test_the_second_asterisk_has_ports_and_folders_clear_of_every_other_sandbox() -> None:
+    """`sandbox up --asterisks 2` (issue 14, several PBXs): every port the second Asterisk,
+    its phones and its outside phone use is taken by nothing else any sandbox runs; it has
+    folders of its own in the shared root, and its files name only its own ports."""
+    first, second = asterisk_config.FIRST, asterisk_config.SECOND
+
+    def signalling(layout: asterisk_config.Layout) -> list[int]:
+        phones = [layout.phone_port(k) for k in range(1, layout.max_agents + 1)]
+        return [layout.ami_port, layout.sip_port, layout.trunk_port, *phones]
+
+    def media(layout: asterisk_config.Layout) -> list[range]:
+        rtp = range(layout.rtp_ports[0], layout.rtp_ports[1] + 1)
+        phones = [layout.phone_media_port(k) for k in range(1, layout.max_agents + 1)]
+        outside = layout.outside_media_port
+        return [rtp, range(outside, outside + 3), *(range(m, m + 3) for m in phones)]
+
+    fs_signalling = [
+        freeswitch_config.ESL_PORT,
+        freeswitch_config.SIP_PORT,
+        freeswitch_config.TRUNK_PORT,
+        *map(freeswitch_config.phone_port, range(1, freeswitch_config.MAX_AGENTS + 1)),
+    ]
+    fs_media = [
+        range(freeswitch_config.RTP_PORTS[0], freeswitch_config.RTP_PORTS[1] + 1),
+        range(freeswitch_config.TRUNK_MEDIA_PORT, freeswitch_config.TRUNK_MEDIA_PORT + 3),
+        *(range(m, m + 3) for m in map(freeswitch_config.phone_media_port, range(1, 20))),
+    ]
+    # Signalling (TCP or UDP, one port each) and media (UDP ranges) share one number space.
+    every = [
+        *(range(p, p + 1) for p in (*signalling(first), *signalling(second), *fs_signalling)),
+        *media(first),
+        *media(second),
+        *fs_media,
+    ]
+    clashes = [
+        (a, b) for a, b in itertools.combinations(every, 2) if a.start < b.stop and b.start < a.stop
+    ]
+    assert not clashes
+    assert max(r.stop for r in media(second)) < 32768  # below the kernel's ephemeral ports
+    assert first.name == "asterisk" and second.name == "asterisk2"
+    assert not set(first.work_dirs) & set(second.work_dirs) and first.conf_dir != second.conf_dir
+    files = render(SandboxConfig(3, "s3cret", "/m", layout=second), {"ccgateway.conf": "; plan"})
+    assert "\nport = 5138\n" in files["manager.conf"]
+    assert "bind = 127.0.0.1:5160" in files["pjsip.conf"]
+    assert "contact = sip:127.0.0.1:5190" in files["pjsip.conf"]
+    assert "contact = sip:agent3@127.0.0.1:7003" in files["pjsip.conf"]
+    assert files["rtp.conf"] == "[general]\nrtpstart = 24000\nrtpend = 26999\n"
+    assert "astrundir => /run/ccgateway-sandbox2" in files["asterisk.conf"]
+    assert "astdbdir => /var/lib/ccgateway-sandbox2" in files["asterisk.conf"]
+    assert "\nsystemname = asterisk2\n" in files["asterisk.conf"]  # uniqueids of its own
+    # the first's files are as they were
+    files = render(SandboxConfig(3, "s3cret", "/m"), {"ccgateway.conf": "; plan"})
+    assert "\nport = 5038\n" in files["manager.conf"] and "rtpstart = 20000" in files["rtp.conf"]
+    assert "astrundir => /run/ccgateway-sandbox\n" in files["asterisk.conf"]
+    assert "systemname" not in files["asterisk.conf"]
+
+
 def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
     plan = DIALPLAN.read_text()
     named = adapter_contexts() | {"ccgw-resume", "ccgw-agent-gone"}

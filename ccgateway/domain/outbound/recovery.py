@@ -127,7 +127,7 @@ class Recovery:
         """A person talking to an agent the centre had not seen connect: the call desk
         takes the call over as connected, the agent as on the call."""
         run = self.state.runs[dial.campaign_id]
-        agent = self.floor.directory.agent_for_device(leg.device)
+        agent = self.floor.directory.agent_for_device(leg.device, self._pbx_of(dial))
         contact = dial.contact
         call = Call(
             dial.id,
@@ -172,7 +172,7 @@ class Recovery:
         dial.leg_id = leg.leg_id
         dial.agent_first = True
         self.state.legs[leg.leg_id] = dial.id
-        agent = self.floor.directory.agent_for_device(leg.device)
+        agent = self.floor.directory.agent_for_device(leg.device, self._pbx_of(dial))
         if agent is not None and dial.agent_id in (None, agent.id):
             dial.agent_id = agent.id
             status = self.floor.status[agent.id]

@@ -44,6 +44,8 @@ __all__ = ["scenario"]  # the fixture, used by name below
 RECORDED = Path(__file__).parent / "recorded" / "devices_resync_voicemail_guard.jsonl"
 IN_USE, AVAILABLE, UNAVAILABLE = DeviceState.IN_USE, DeviceState.AVAILABLE, DeviceState.UNAVAILABLE
 
+PHONE = ("freeswitch", "user/1001")  # the centre keeps phones by (PBX, device)
+
 
 def turns() -> list[Turn]:
     return recorded_turns(RECORDED, "ctl")
@@ -341,15 +343,15 @@ async def test_the_centre_offers_a_busy_phone_nothing_until_its_own_call_ends(
     await s.controller.service.set_agent_state("fs1", AgentState.PAUSED, "away")
     s.server.answer("bgapi originate", script["t14_bgapi"][0])
     await s.until("the resync", lambda: s.center.pbx_ready)
-    assert s.center.devices["user/1001"] is AVAILABLE  # the idle resync's registrations
+    assert s.center.devices[PHONE] is AVAILABLE  # the idle resync's registrations
     [create, *_] = [e for e in turns()[7][1] if "CHANNEL_CREATE" in e and "direct-call" in e]
     s.server.push([create])
-    await s.until("the phone in use", lambda: s.center.devices["user/1001"] is IN_USE)
+    await s.until("the phone in use", lambda: s.center.devices[PHONE] is IN_USE)
     s.server.push(script["register_and_caller_parks"])
     await s.until("the caller waiting", lambda: s.center.calls.get(CALLER))
     await asyncio.sleep(0.3)
     assert not [c for c in s.server.received if c.startswith("bgapi originate")]
-    assert s.center.devices["user/1001"] is IN_USE  # the re-register changed nothing
+    assert s.center.devices[PHONE] is IN_USE  # the re-register changed nothing
     kill = turn("api uuid_kill direct-call-1001")[1]
     s.server.push([f for f in kill if "CHANNEL_HANGUP" in f and "direct-call-1001" in f])
     originate = await s.until(

@@ -1,0 +1,56 @@
+"""Agents and queues on a PBX of the `[pbxes.NAME]` table: accepted on a PBX the controller
+drives, refused with 422 naming the PBXs it drives otherwise (issue 14, several PBXs)."""
+
+from __future__ import annotations
+
+import httpx
+
+from ccgateway.app import build_controller
+from ccgateway.testing.clock import ManualClock
+from ccgateway.testing.harness import (
+    ADMIN_KEY,
+    Harness,
+    counting_ids,
+    hermetic_settings,
+    quick_passwords,
+)
+from ccgateway.testing.pbx import FakePbx
+
+
+async def test_agents_and_queues_may_name_only_a_pbx_the_controller_drives() -> None:
+    main, east, clock = FakePbx(), FakePbx("east"), ManualClock()
+    controller = build_controller(
+        hermetic_settings(),
+        [main, east],
+        clock=clock,
+        new_id=counting_ids(),
+        passwords=quick_passwords(),
+    )
+    async with Harness(controller, main, clock).running():
+        api = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=controller.api),
+            base_url="http://ccgw",
+            headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        )
+        async with api:
+            agent = {"id": "e1", "name": "E1", "device": "PJSIP/agent1", "pbx": "east"}
+            queue = {"id": "eq", "name": "East", "extension": "200", "pbx": "east"}
+            for path, body in (("/v1/agents", agent), ("/v1/queues", queue)):
+                created = await api.post(path, json=body)
+                assert (created.status_code, created.json()["pbx"]) == (201, "east")
+            # The same extension on the main Asterisk is another PBX's: no clash.
+            same = await api.post("/v1/queues", json={**queue, "id": "q1", "pbx": "asterisk"})
+            assert same.status_code == 201, same.text
+            expected = "pbx 'west' is not one this controller drives (asterisk, east)"
+            for method, path, body in (
+                ("POST", "/v1/agents", {**agent, "id": "w1", "pbx": "west"}),
+                ("PATCH", "/v1/agents/e1", {"pbx": "west"}),
+                ("POST", "/v1/queues", {**queue, "id": "wq", "pbx": "west"}),
+                ("PATCH", "/v1/queues/eq", {"pbx": "west"}),
+            ):
+                refused = await api.request(method, path, json=body)
+                assert refused.status_code == 422, (path, refused.text)
+                assert refused.json()["error_id"] == "invalid-value"
+                assert expected in refused.json()["message"], refused.json()
+            kept = (await api.get("/v1/agents/e1")).json()
+            assert kept["pbx"] == "east"

@@ -1,0 +1,158 @@
+"""One controller drives two real Asterisks (`sandbox up --asterisks 2`, issue 14: several
+PBXs), configured by its settings alone: the session's sandbox Asterisk as `asterisk` and a
+second one as `[pbxes.east]`. A caller on each reaches only an agent of its own PBX (each
+Asterisk's own AMI says whom it bridged); stopping east leaves the main Asterisk's call and
+routing untouched while `/v1/health` and `ccgw_pbx_up` say east is down; when east comes back
+its resync settles the call it lost."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from ccgateway.app import Controller, build_controller
+from ccgateway.sandbox import Sandbox
+from ccgateway.sandbox.asterisk_config import SECOND
+from ccgateway.settings import Settings
+from tests.e2e.ami_observer import AmiObserver
+from tests.e2e.test_two_pbxs import _records, until
+
+pytestmark = pytest.mark.asterisk
+ADMIN = "two-asterisks-admin-key-0123"
+EAST_AGENTS = 2
+
+
+@pytest.fixture
+def east(asterisk_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """The second sandbox Asterisk beside the session's (which holds the Asterisk lock)."""
+    sandbox = Sandbox(layout=SECOND)
+    try:
+        sandbox.up(agents=EAST_AGENTS)
+        yield sandbox
+    finally:
+        sandbox.down()
+
+
+def pbx_up(metrics: str) -> dict[str, float]:
+    """ccgw_pbx_up by PBX, read with prometheus_client's own parser."""
+    return {
+        sample.labels["pbx"]: sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == "ccgw_pbx_up"
+    }
+
+
+async def test_each_asterisk_routes_its_own_callers_and_one_going_away_spares_the_other(
+    asterisk_sandbox: Sandbox, east: Sandbox, tmp_path: Path
+) -> None:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/db.sqlite",
+        admin_key=ADMIN,
+        asterisk={"secret": asterisk_sandbox.ami_secret()},
+        pbxes={"east": {"kind": "asterisk", "port": SECOND.ami_port, "secret": east.ami_secret()}},
+    )
+    controller = build_controller(settings)  # both adapters, from the settings
+    main_ami = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    east_ami = AmiObserver(secret=east.ami_secret(), port=SECOND.ami_port)
+    await main_ami.start()
+    await east_ami.start()
+    task = asyncio.create_task(controller.dispatcher.run())
+    api = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=controller.api),
+        base_url="http://ccgw",
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
+    try:
+        await _configure(api)
+        center = controller.dispatcher.center
+        await until("both Asterisks", lambda: center.ready == {"asterisk", "east"})
+        assert (await api.get("/v1/health")).json()["pbxes"] == {"asterisk": True, "east": True}
+
+        # The same extension on both: each caller must reach an agent of its own Asterisk.
+        asterisk_sandbox.call("5000", hangup_after=60, caller="+4930555101")
+        east.call("5000", hangup_after=60, caller="+4930555201")
+        await until("both callers talking", lambda: _talking(controller) == 2)
+        calls = {c.pbx: c for c in center.calls.values()}
+        assert (calls["asterisk"].agent_id, calls["east"].agent_id) == ("m1", "e1")
+        await until("the bridges", lambda: main_ami.bridged_pairs() and east_ami.bridged_pairs())
+        assert main_ami.bridged_pairs() == {calls["asterisk"].id: {"PJSIP/agent1"}}
+        assert east_ami.bridged_pairs() == {calls["east"].id: {"PJSIP/agent2"}}
+
+        # East goes away: only its call is touched; the main Asterisk goes on routing.
+        await east_ami.stop()
+        east.down()
+        await until("east down", lambda: center.ready == {"asterisk"}, timeout_s=15)
+        health = (await api.get("/v1/health")).json()
+        assert (health["pbx_ready"], health["pbxes"]) == (False, {"asterisk": True, "east": False})
+        assert pbx_up((await api.get("/metrics")).text) == {"asterisk": 1.0, "east": 0.0}
+        main_call = center.calls[calls["asterisk"].id]
+        assert (main_call.state.value, main_call.agent_id) == ("connected", "m1")
+        response = await api.post("/v1/agents/m2/state", json={"state": "available"})
+        assert response.status_code == 200, response.text
+        asterisk_sandbox.call("5000", hangup_after=2, caller="+4930555102")
+        record = await until(
+            "the main Asterisk's next caller served",
+            lambda: [r for r in _records(controller) if r.caller_number == "+4930555102"],
+            timeout_s=30,
+        )
+        assert (record[0].agent_id, record[0].outcome.value) == ("m2", "answered")
+        assert center.calls[calls["asterisk"].id].agent_id == "m1"  # still talking
+
+        # East back (a new Asterisk: the call is gone): its resync settles east's call alone.
+        east.up(agents=EAST_AGENTS)
+        await until("east back", lambda: center.ready == {"asterisk", "east"}, timeout_s=30)
+        settled = await until(
+            "east's lost call recorded",
+            lambda: [r for r in _records(controller) if r.call_id == calls["east"].id],
+            timeout_s=15,
+        )
+        assert settled[0].agent_id == "e1"
+        assert calls["asterisk"].id in center.calls  # the main call is still on
+        assert pbx_up((await api.get("/metrics")).text) == {"asterisk": 1.0, "east": 1.0}
+    finally:
+        # The main call was to last a minute: end it, so the session's phones are free for
+        # the next tests.
+        asterisk_sandbox.asterisk_cli("channel request hangup all")
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await api.aclose()
+        await main_ami.stop()
+        await east_ami.stop()
+        for pbx in controller.dispatcher.pbxes.values():
+            await pbx.close()
+        controller.engine.dispose()
+
+
+async def _configure(api: httpx.AsyncClient) -> None:
+    """Queue 5000 on each Asterisk; m1 (available) and m2 (not yet) on the main one, e1
+    (available) on east (device names are unique across PBXs: east's agent has its phone
+    agent2)."""
+
+    async def post(path: str, body: dict[str, Any]) -> None:
+        response = await api.post(path, json=body)
+        assert response.status_code < 300, response.text
+
+    await post("/v1/skills", {"id": "support", "name": "Support"})
+    for queue, pbx in (("main", "asterisk"), ("east", "east")):
+        body = {"id": queue, "name": queue, "extension": "5000", "pbx": pbx}
+        await post("/v1/queues", {**body, "requires": {"support": 5}})
+    for agent, device, pbx in (
+        ("m1", "PJSIP/agent1", "asterisk"),
+        ("m2", "PJSIP/agent3", "asterisk"),
+        ("e1", "PJSIP/agent2", "east"),
+    ):
+        body = {"id": agent, "name": agent, "device": device, "pbx": pbx}
+        await post("/v1/agents", {**body, "skills": {"support": 9}})
+        if agent != "m2":
+            await post(f"/v1/agents/{agent}/state", {"state": "available"})
+
+
+def _talking(controller: Controller) -> int:
+    return sum(c.state.value == "connected" for c in controller.dispatcher.center.calls.values())
