@@ -37,6 +37,7 @@ from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
+CUT_OFF_DETAIL = "cut off by the PBX (it restarted or shut down)"
 
 
 class CallState(StrEnum):
@@ -241,12 +242,16 @@ class CallDesk:
 
     # --- the end ----------------------------------------------------------------------------
 
-    def hung_up(self, channel_id: str, cause: int, now: float) -> list[Command] | None:
-        """A channel of ours ended; None when it is not one of this desk's."""
+    def hung_up(
+        self, channel_id: str, cause: int, now: float, *, pbx_down: bool = False
+    ) -> list[Command] | None:
+        """A channel of ours ended; None when it is not one of this desk's. `pbx_down`: the
+        PBX cut it off itself (shutting down): a waiting caller did not abandon."""
         call = self.calls.get(channel_id)
         if call is not None:
-            outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
-            return self.end(call, outcome, now)
+            if call.state is CallState.CONNECTED:
+                return self.end(call, Outcome.ANSWERED, now, CUT_OFF_DETAIL if pbx_down else "")
+            return self.end(call, Outcome.CUT_OFF if pbx_down else Outcome.ABANDONED, now)
         call = self.call_for_leg(channel_id)
         if call is None:
             return None
@@ -258,6 +263,41 @@ class CallDesk:
             *self.end(call, Outcome.ANSWERED, now, by_agent=True),
             HangUp(call.id, "agent hung up", call.pbx),
         ]
+
+    def caller_left(self, call_id: str, context: str, now: float) -> list[Command]:
+        """The caller's channel went on in a context that is not ours: someone else took
+        them. A waiting (or ringing) caller's wait ends as REDIRECTED (the ringing leg is
+        hung up, the agent freed); a conversation ends as answered. The caller is left
+        alone where they are."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return []
+        detail = f"moved by another tool to {context}"
+        if call.state is CallState.CONNECTED:
+            return self.end(call, Outcome.ANSWERED, now, detail)
+        return self.end(call, Outcome.REDIRECTED, now, detail)
+
+    def bridge_failed(self, leg_id: str, result: str, now: float) -> list[Command]:
+        """The agent answered but the PBX could not bridge the caller to them: no
+        conversation. The answer is taken back (the agent is free at once, not blamed, their
+        answered count undone) and the call ends: a caller who is gone abandoned; one the
+        PBX could not bridge for another reason is no longer ours to serve."""
+        call = self.call_for_leg(leg_id)
+        if call is None or call.state is not CallState.CONNECTED or call.agent_id is None:
+            return []
+        agent_id = call.agent_id
+        status = self.floor.status[agent_id]
+        status.calls_answered = max(0, status.calls_answered - 1)
+        self.floor.apply(agent_id, Trigger.HANG_UP, now)
+        if status.state is AgentState.WRAP_UP:  # no wrap-up: there was no call to wrap up
+            self.floor.apply(agent_id, Trigger.WRAPUP_DONE, now)
+        call.agent_id, call.answered_at = None, None
+        self.legs.pop(leg_id, None)
+        call.leg_id = None
+        gone = result.strip().upper() == "NONEXISTENT"
+        outcome = Outcome.ABANDONED if gone else Outcome.REDIRECTED
+        detail = f"the agent answered, the bridge to the caller failed ({result or '?'})"
+        return [self.floor.agent_notice(agent_id), *self.end(call, outcome, now, detail)]
 
     def end(
         self, call: Call, outcome: Outcome, now: float, detail: str = "", *, by_agent: bool = False
