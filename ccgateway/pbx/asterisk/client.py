@@ -39,16 +39,20 @@ from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavai
 
 log = logging.getLogger(__name__)
 # The event classes the controller reads (Login's Events mask): "call" carries Hangup,
-# HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents.
+# HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents,
+# "dialplan" Newexten (a caller taken out of our contexts) and HangupHandlerRun (VarSet
+# comes with it: a deployment may drop it with `eventfilter = !Event: VarSet`).
 # Anything else (test events every second on a `read = all` user, CEL, security) stays off
 # the wire. List actions' events (CoreShowChannel ...) are answers, not subject to the mask.
-EVENTS = "call,user"
+EVENTS = "call,user,dialplan"
 # manager.conf `write` classes, any one of which lets Asterisk 22 take the action
 # (main/manager.c, res/res_manager_devicestate.c). Login and Ping need none. The minimal set
 # for the controller is call,originate,reporting.
 WRITE_CLASSES = {
     "CoreShowChannels": "reporting (or system)",
     "DeviceStateList": "call or reporting",
+    "Status": "call (or system, reporting)",
+    "CoreStatus": "reporting (or system)",
     "Originate": "originate",
     "Redirect": "call",
     "Setvar": "call",

@@ -1,0 +1,89 @@
+"""Callers leaving the controller's hands, read from Asterisk's own AMI text.
+
+tests/fixtures/ami/channel_truth.ami was recorded from the sandbox Asterisk 22
+(record_channel_truth.py says what happens in it): another tool's Redirect, a hang-up
+handler in a foreign context, an agent leg whose caller does not exist, a restart under a
+waiting caller; channel_truth_restarted.ami is the CoreStatus after the restart.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ccgateway.domain.events import BridgeFailed, CallerLeft, ChannelHungUp, PbxEvent
+from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser
+from ccgateway.pbx.asterisk.whereabouts import Whereabouts
+
+FIXTURES = Path(__file__).parents[2] / "fixtures" / "ami"
+MOVED, HANDLED, CUT = "1796536008.0", "1796536010.1", "1796536013.3"
+
+
+def messages(name: str) -> list[AmiMessage]:
+    return AmiParser().feed((FIXTURES / name).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def events() -> list[PbxEvent]:
+    where = Whereabouts()
+    out = [where.see(m, translate.to_event(m)) for m in messages("channel_truth.ami")]
+    return [e for e in out if e is not None]
+
+
+def test_a_caller_redirected_to_another_context_is_told_once(events: list[PbxEvent]) -> None:
+    left = [e for e in events if isinstance(e, CallerLeft)]
+    assert left == [CallerLeft(MOVED, "sandbox-elsewhere", "430")]
+
+
+def test_a_hang_up_handler_in_a_foreign_context_is_no_move(events: list[PbxEvent]) -> None:
+    assert not [e for e in events if isinstance(e, CallerLeft) and e.call_id == HANDLED]
+    [hung_up] = [e for e in events if isinstance(e, ChannelHungUp) and e.channel_id == HANDLED]
+    assert not hung_up.pbx_down
+
+
+def test_an_answered_leg_whose_caller_is_gone_says_the_bridge_failed(
+    events: list[PbxEvent],
+) -> None:
+    assert BridgeFailed("ccgw-truth-1", "NONEXISTENT") in events
+
+
+def test_a_caller_the_restart_hung_up_is_marked_as_cut_off_by_the_pbx(
+    events: list[PbxEvent],
+) -> None:
+    ends = {e.channel_id: e.pbx_down for e in events if isinstance(e, ChannelHungUp)}
+    assert ends[CUT] is True
+    assert ends[MOVED] is False and ends["ccgw-truth-1"] is False
+
+
+def test_the_status_list_gives_each_callers_sub_second_stamp() -> None:
+    stamps = translate.since_stamps(messages("channel_truth.ami"))
+    assert stamps == {MOVED: 1796536008.832475}
+
+
+def test_the_start_time_tells_a_restart_apart() -> None:
+    before = translate.started_at(messages("channel_truth.ami"))
+    after = translate.started_at(messages("channel_truth_restarted.ami"))
+    assert before is not None and after is not None and before != after
+
+
+@pytest.mark.parametrize(
+    "context",
+    ["ccgw-inbound", "ccgw-announce", "ccgw-fallback", "ccgw-agent-gone", ""],
+)
+def test_our_own_contexts_are_no_move(context: str) -> None:
+    where = Whereabouts()
+    where.know([MOVED])
+    message = {"Event": "Newexten", "Uniqueid": MOVED, "Context": context, "Exten": "430"}
+    assert where.see(message, None) is None
+
+
+def test_a_channel_not_known_as_a_caller_is_ignored_and_a_redirect_is_no_hang_up() -> None:
+    where = Whereabouts()
+    foreign = {"Event": "Newexten", "Uniqueid": "x.1", "Context": "from-pstn", "Exten": "s"}
+    assert where.see(foreign, None) is None  # a trunk call before it reached us
+    where.know(["x.1"])
+    # A Redirect's soft hang-up (AST_SOFTHANGUP_ASYNCGOTO) does not end the channel.
+    where.see({"Event": "SoftHangupRequest", "Uniqueid": "x.1", "Cause": "2"}, None)
+    assert where.see(foreign, None) == CallerLeft("x.1", "from-pstn", "s")
