@@ -266,6 +266,12 @@ writeprotect = yes
 CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
 
 {lines}
+; Another tool's context (tests): a raw AMI Redirect takes a waiting caller here, out of
+; the controller's hands; music for a minute, then hang-up.
+[sandbox-elsewhere]
+exten => _X.,1,MusicOnHold(default,60)
+ same => n,Hangup()
+
 ; Calls placed from an agent's phone: the feature codes, nothing else.
 [ccgw-agent-phones]
 include => ccgw-features
