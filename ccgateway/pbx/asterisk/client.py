@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser, HeaderValue, encode_action
+from ccgateway.pbx.asterisk.translate import unwanted
 from ccgateway.pbx.link import LinkMeter, LinkSupervisor, fail_all
 from ccgateway.pbx.wire import check_wire_value
 from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavailable
@@ -173,7 +174,7 @@ class AmiClient:
 
     def connection_made(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
-        self._parser = AmiParser()
+        self._parser = AmiParser(drop=unwanted)
         self._greeting = asyncio.get_running_loop().create_future()
 
     async def handshake(self) -> None:

@@ -202,6 +202,15 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     return None
 
 
+def unwanted(raw: bytes) -> bool:
+    """An AMI message (raw bytes) the controller never reads, dropped before it is parsed:
+    the class `dialplan` it asks for (for Newexten) brings every VarSet too, and Newexten in
+    our own contexts (the channel snapshot's one Context header) mean nothing."""
+    if raw.startswith(b"Event: VarSet\r\n"):
+        return True
+    return raw.startswith(b"Event: Newexten\r\n") and b"\r\nContext: ccgw-" in raw
+
+
 def left_dialplan(message: AmiMessage) -> CallerLeft | None:
     """A `Newexten` (class dialplan) in a context that is not the controller's: the channel
     was taken out of its dialplan (every context of ours starts with `ccgw-`). Whether the

@@ -87,3 +87,18 @@ def test_a_channel_not_known_as_a_caller_is_ignored_and_a_redirect_is_no_hang_up
     # A Redirect's soft hang-up (AST_SOFTHANGUP_ASYNCGOTO) does not end the channel.
     where.see({"Event": "SoftHangupRequest", "Uniqueid": "x.1", "Cause": "2"}, None)
     assert where.see(foreign, None) == CallerLeft("x.1", "from-pstn", "s")
+
+
+def test_what_the_controller_never_reads_is_dropped_unparsed_and_changes_nothing(
+    events: list[PbxEvent],
+) -> None:
+    """The class `dialplan` brings every VarSet and every step in our own contexts: dropped
+    on the bytes; what is left makes the very same domain events."""
+    data = (FIXTURES / "channel_truth.ami").read_bytes()
+    every, kept = AmiParser().feed(data), AmiParser(drop=translate.unwanted).feed(data)
+    dropped = [m for m in every if m not in kept]
+    assert dropped and {m["Event"] for m in dropped} == {"VarSet", "Newexten"}
+    assert all(m["Context"].startswith("ccgw-") for m in dropped if m["Event"] == "Newexten")
+    where = Whereabouts()
+    again = [where.see(m, translate.to_event(m)) for m in kept]
+    assert [e for e in again if e is not None] == events
