@@ -8,12 +8,15 @@ waiting caller; channel_truth_restarted.ami is the CoreStatus after the restart.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 
 import pytest
 
-from ccgateway.domain.events import BridgeFailed, CallerLeft, ChannelHungUp, PbxEvent
+from ccgateway.domain.events import BridgeFailed, CallerLeft, ChannelHungUp, PbxEvent, PbxResynced
 from ccgateway.pbx.asterisk import translate
+from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser
 from ccgateway.pbx.asterisk.whereabouts import Whereabouts
 
@@ -102,3 +105,74 @@ def test_what_the_controller_never_reads_is_dropped_unparsed_and_changes_nothing
     where = Whereabouts()
     again = [where.see(m, translate.to_event(m)) for m in kept]
     assert [e for e in again if e is not None] == events
+
+
+def test_a_snapshot_takes_each_channels_stamp() -> None:
+    [status] = [m for m in messages("channel_truth.ami") if m.get("Event") == "Status"]
+    channel = {**status, "Event": "CoreShowChannel", "Duration": "00:00:02"}
+    stamps = translate.since_stamps([status])
+    [caller] = translate.to_snapshot([channel], [], stamps).callers
+    assert (caller.call_id, caller.age_s, caller.since) == (MOVED, 2.0, 1796536008.832475)
+
+
+class RestartingAsterisk:
+    """A loopback AMI peer that answers the resync as the recorded Asterisk did, then drops
+    the link: the CoreStatus of each connection is the next recorded one (before, then after
+    a restart, then the same again: a mere link drop)."""
+
+    def __init__(self, starts: list[AmiMessage]) -> None:
+        self.starts = starts
+        self.connections = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        core = self.starts[min(self.connections, len(self.starts) - 1)]
+        self.connections += 1
+        writer.write(b"Asterisk Call Manager/9.0.0\r\n")
+        buffer = b""
+        while chunk := await reader.read(65536):
+            buffer += chunk
+            *blocks, rest = buffer.split(b"\r\n\r\n")
+            buffer = rest
+            for block in blocks:
+                action = dict(
+                    line.split(": ", 1) for line in block.decode().split("\r\n") if ": " in line
+                )
+                name, action_id = action.get("Action", ""), action.get("ActionID", "")
+                ok = {"Response": "Success", "ActionID": action_id}
+                if name in ("CoreShowChannels", "DeviceStateList", "Status"):
+                    reply = [ok, {"Event": f"{name}Complete", "ActionID": action_id}]
+                elif name == "CoreStatus":
+                    reply = [{**ok, **{k: v for k, v in core.items() if k.startswith("Core")}}]
+                else:
+                    reply = [ok]
+                writer.write(b"".join(_block(m) for m in reply))
+                if name == "CoreStatus":  # the resync's last action: now the link drops
+                    await writer.drain()
+                    writer.close()
+                    return
+
+
+def _block(message: AmiMessage) -> bytes:
+    return ("".join(f"{k}: {v}\r\n" for k, v in message.items()) + "\r\n").encode()
+
+
+async def test_the_adapter_tells_a_restart_from_a_link_drop() -> None:
+    [before] = [m for m in messages("channel_truth.ami") if "CoreStartupTime" in m]
+    [after] = [m for m in messages("channel_truth_restarted.ami") if "CoreStartupTime" in m]
+    peer = RestartingAsterisk([before, after, after])
+    server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=2.0)
+    emitted: list[PbxEvent] = []
+    task = asyncio.create_task(pbx.run(emitted.append))
+    try:
+        async with asyncio.timeout(20):
+            while len([e for e in emitted if isinstance(e, PbxResynced)]) < 3:
+                await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        server.close()
+    resyncs = [e.restarted for e in emitted if isinstance(e, PbxResynced)]
+    assert resyncs[:3] == [False, True, False]
