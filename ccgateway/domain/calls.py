@@ -38,6 +38,9 @@ from ccgateway.domain.timers import TimerKind
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
 CUT_OFF_DETAIL = "cut off by the PBX (it restarted or shut down)"
+# A PBX feature (Floor.features): its adapter reports the moment an answered agent leg is
+# bridged to its caller (LegBridged), so an answer never bridged is no conversation.
+BRIDGE_EVENTS = "bridge_events"
 
 
 class CallState(StrEnum):
@@ -72,6 +75,9 @@ class Call:
     consent: Consent = Consent.NONE  # the recording notice (waiting_room.py), if one played
     recording: RecordingPolicy | None = None  # a campaign's call: its own; None: the queue's
     campaign_id: str | None = None  # a campaign's call: which campaign placed it
+    # The PBX joined the caller and the agent (False from an answer until the PBX says so,
+    # on a PBX that says so: `bridge_events`); a caller gone before is no conversation.
+    bridged: bool = True
 
     def __post_init__(self) -> None:
         if not self.segment_at:
@@ -196,7 +202,11 @@ class CallDesk:
         hang_up = HangUp(leg_id, "no answer within the ring timeout", call.pbx)
         return [hang_up, *self.leg_failed(leg_id, LegFailure.NO_ANSWER, now)]
 
-    def leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
+    def leg_answered(
+        self, leg_id: str, now: float, pbx: str, *, seen_bridged: bool = False
+    ) -> list[Command]:
+        """The agent answered. `seen_bridged`: a resync found the leg already answered (its
+        bridge, if any, was not seen: it is taken as made)."""
         call = self.call_for_leg(leg_id)
         if call is None:
             return [HangUp(leg_id, "answered a call that is no longer waiting", pbx)]
@@ -205,6 +215,7 @@ class CallDesk:
         assert call.agent_id is not None
         call.state = CallState.CONNECTED
         call.answered_at = now
+        call.bridged = seen_bridged or not self.floor.can(call.pbx, BRIDGE_EVENTS)
         call.offer_deadline = None
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
         self.stop_wait_timers(call.id)
@@ -248,6 +259,11 @@ class CallDesk:
         """A channel of ours ended; None when it is not one of this desk's. `pbx_down`: the
         PBX cut it off itself (shutting down): a waiting caller did not abandon."""
         call = self.calls.get(channel_id)
+        if call is not None and call.state is CallState.CONNECTED and not call.bridged:
+            # The agent answered but the caller left before the PBX joined them.
+            assert call.leg_id is not None
+            hang_up = HangUp(call.leg_id, "the caller left before the bridge", call.pbx)
+            return [hang_up, *self.bridge_failed(call.leg_id, "NONEXISTENT", now)]
         if call is not None:
             if call.state is CallState.CONNECTED:
                 return self.end(call, Outcome.ANSWERED, now, CUT_OFF_DETAIL if pbx_down else "")
@@ -276,6 +292,12 @@ class CallDesk:
         if call.state is CallState.CONNECTED:
             return self.end(call, Outcome.ANSWERED, now, detail)
         return self.end(call, Outcome.REDIRECTED, now, detail)
+
+    def leg_bridged(self, leg_id: str) -> None:
+        """The PBX joined the leg's agent and caller: from now on it is a conversation."""
+        call = self.call_for_leg(leg_id)
+        if call is not None:
+            call.bridged = True
 
     def bridge_failed(self, leg_id: str, result: str, now: float) -> list[Command]:
         """The agent answered but the PBX could not bridge the caller to them: no

@@ -124,6 +124,13 @@ class CallerLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class LegBridged:
+    """The PBX joined an answered agent leg and its caller: the conversation has begun."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class BridgeFailed:
     """An agent leg answered but the PBX could not bridge it to its caller (`result`: why,
     e.g. the caller's channel no longer exists): no conversation took place."""
@@ -325,4 +332,5 @@ PbxEvent = (
     | RecordingFailed
     | CallerLeft
     | BridgeFailed
+    | LegBridged
 )

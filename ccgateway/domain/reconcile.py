@@ -67,7 +67,7 @@ def _resync_leg(
     floor = desk.floor
     call = desk.call_for_leg(leg.leg_id)
     if call is not None:
-        return desk.leg_answered(leg.leg_id, now, pbx) if leg.answered else []
+        return desk.leg_answered(leg.leg_id, now, pbx, seen_bridged=True) if leg.answered else []
     caller = present.get(leg.caller_id)
     known = desk.calls.get(leg.caller_id)
     if leg.role == "consulted":  # a consult from before a restart: the agent goes back

@@ -28,6 +28,7 @@ from ccgateway.domain.events import (
     ConsentHeard,
     DeviceStateChanged,
     HoldTimedOut,
+    LegBridged,
     MachineDetected,
     OutboundAbandoned,
     OutboundAnswered,
@@ -119,6 +120,8 @@ class Switchboard:
                 out = self.desk.caller_left(call_id, context, now)
             case BridgeFailed(leg_id=leg_id, result=result):
                 out = self.desk.bridge_failed(leg_id, result, now)
+            case LegBridged(leg_id=leg_id):
+                self.desk.leg_bridged(leg_id)
             case VoicemailEnded(call_id=call_id, failure=failure):
                 out = self.room.voicemail_ended(call_id, failure, now)
             case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from ccgateway.domain.agents import AgentState
+from ccgateway.domain.calls import BRIDGE_EVENTS
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
     Command,
@@ -28,10 +29,12 @@ from ccgateway.domain.events import (
     CallerLeft,
     CallWaiting,
     ChannelHungUp,
+    LegBridged,
     PbxConnectionLost,
     PbxResynced,
 )
 from ccgateway.domain.figures import FigureRules, QueueTally, add_to_queue, queue_figures
+from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.model import Agent, Queue, Skill
 
 
@@ -167,3 +170,40 @@ def test_a_stamp_that_cannot_be_right_falls_back_to_the_channels_age(center: Cen
     future = PbxResynced(callers=(CallerChannel("c1", "200", age_s=3.0, since=150.0),))
     center.handle(future, now=100.0)
     assert center.calls["c1"].arrived_at == 97.0
+
+
+@pytest.fixture
+def reporting_bridges(center: Center) -> Center:
+    """The centre on a PBX that reports the bridge of an answered leg (Asterisk)."""
+    center.drive_pbx("asterisk", FEATURES | {BRIDGE_EVENTS})
+    center.set_agent_state("bob", AgentState.AVAILABLE, None, now=1.0)
+    return center
+
+
+def test_a_caller_gone_between_the_answer_and_the_bridge_had_no_conversation(
+    reporting_bridges: Center,
+) -> None:
+    center = reporting_bridges
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=10.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=11.0)
+    out = center.handle(ChannelHungUp("c1"), now=11.005)
+    [record] = records(out)
+    assert (record.outcome, record.answered_at, record.agent_id) == (
+        Outcome.ABANDONED,
+        None,
+        None,
+    )
+    assert ring.leg_id in [c.channel_id for c in out if isinstance(c, HangUp)]
+    status = center.status["bob"]
+    assert (status.state, status.calls_answered) == (AgentState.AVAILABLE, 0)
+    assert records(center.handle(BridgeFailed(ring.leg_id, "NONEXISTENT"), now=11.01)) == []
+
+
+def test_once_bridged_a_short_call_is_a_conversation(reporting_bridges: Center) -> None:
+    center = reporting_bridges
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=10.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=11.0)
+    center.handle(LegBridged(ring.leg_id), now=11.004)
+    [record] = records(center.handle(ChannelHungUp("c1"), now=11.5))
+    assert (record.outcome, record.agent_id, record.talk_s) == (Outcome.ANSWERED, "bob", 0.5)
+    assert center.status["bob"].state is AgentState.WRAP_UP

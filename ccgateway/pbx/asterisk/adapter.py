@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from ccgateway.domain.calls import BRIDGE_EVENTS
 from ccgateway.domain.commands import (
     Announce,
     CancelConsult,
@@ -42,7 +43,9 @@ GONE = ("no such channel", "channel not found")
 
 
 class AsteriskPbx:
-    features = FEATURES  # what the centre may ask of it (domain/floor.py): everything
+    # What the centre may ask of it (domain/floor.py): everything; and it reports the bridge
+    # of an answered agent leg to its caller (BridgeEnter: translate.LegBridged).
+    features = FEATURES | {BRIDGE_EVENTS}
 
     def __init__(
         self,

@@ -30,6 +30,7 @@ from ccgateway.domain.events import (
     Feature,
     FeatureCodeDialled,
     HoldTimedOut,
+    LegBridged,
     LegFailure,
     MachineDetected,
     OutboundAbandoned,
@@ -197,6 +198,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     if name == "Hangup" and uniqueid:
         cause = _int(message.get("Cause"), 16)
         return ChannelHungUp(uniqueid, cause, message.get("Cause-txt", ""))
+    if name == "BridgeEnter" and uniqueid.startswith(LEG_PREFIX) and _bridged(message):
+        return LegBridged(uniqueid)
     if name == "DeviceStateChange" and "ActionID" not in message:
         return device_state(message)
     return None
@@ -209,6 +212,13 @@ def unwanted(raw: bytes) -> bool:
     if raw.startswith(b"Event: VarSet\r\n"):
         return True
     return raw.startswith(b"Event: Newexten\r\n") and b"\r\nContext: ccgw-" in raw
+
+
+def _bridged(message: AmiMessage) -> bool:
+    """An agent leg's Bridge() in ccgw-agent joined its caller: the leg entered a bridge
+    that holds the caller already (the caller is moved in first)."""
+    count = message.get("BridgeNumChannels", "")
+    return message.get("Context") == AGENT and count.isdigit() and int(count) >= 2
 
 
 def left_dialplan(message: AmiMessage) -> CallerLeft | None:

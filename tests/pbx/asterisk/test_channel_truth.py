@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from ccgateway.domain.events import BridgeFailed, CallerLeft, ChannelHungUp, PbxEvent, PbxResynced
+from ccgateway.domain.events import (
+    BridgeFailed,
+    CallerLeft,
+    ChannelHungUp,
+    LegBridged,
+    PbxEvent,
+    PbxResynced,
+)
 from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser
@@ -176,3 +183,14 @@ async def test_the_adapter_tells_a_restart_from_a_link_drop() -> None:
         server.close()
     resyncs = [e.restarted for e in emitted if isinstance(e, PbxResynced)]
     assert resyncs[:3] == [False, True, False]
+
+
+def test_an_agent_legs_bridge_to_its_caller_is_told_and_no_other_bridge() -> None:
+    """call_handling.ami: agent1's Bridge() to caller B (ccgw-agent, the bridge's second
+    channel), its consult's holding bridge and the conference; agent3's callback."""
+    bridged = [
+        e
+        for m in messages("call_handling.ami")
+        if isinstance(e := translate.to_event(m), LegBridged)
+    ]
+    assert bridged == [LegBridged("ccgw-rec-agent1")]
