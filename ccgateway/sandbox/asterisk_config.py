@@ -191,7 +191,7 @@ displayconnects = no
 secret = {c.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-; The controller reads only call,user (its Login asks for no more) and writes only what it
+; The controller reads only call,user,dialplan (its Login asks for no more) and writes only what it
 ; needs (README "AMI permissions"); the wider read is for the tests' own AMI observers.
 read = system,call,agent,user,dialplan,reporting,originate
 write = {",".join(WRITE_CLASSES)}
