@@ -263,7 +263,13 @@ class CallDesk:
             # The agent answered but the caller left before the PBX joined them.
             assert call.leg_id is not None
             hang_up = HangUp(call.leg_id, "the caller left before the bridge", call.pbx)
-            return [hang_up, *self.bridge_failed(call.leg_id, "NONEXISTENT", now)]
+            outcome = Outcome.CUT_OFF if pbx_down else Outcome.ABANDONED
+            detail = "the caller left as the agent answered, before the bridge"
+            return [
+                hang_up,
+                *self._take_back_answer(call, now),
+                *self.end(call, outcome, now, detail),
+            ]
         if call is not None:
             if call.state is CallState.CONNECTED:
                 return self.end(call, Outcome.ANSWERED, now, CUT_OFF_DETAIL if pbx_down else "")
@@ -289,9 +295,10 @@ class CallDesk:
         if call is None:
             return []
         detail = f"moved by another tool to {context}"
-        if call.state is CallState.CONNECTED:
+        if call.state is CallState.CONNECTED and call.bridged:
             return self.end(call, Outcome.ANSWERED, now, detail)
-        return self.end(call, Outcome.REDIRECTED, now, detail)
+        taken_back = self._take_back_answer(call, now) if call.state is CallState.CONNECTED else []
+        return [*taken_back, *self.end(call, Outcome.REDIRECTED, now, detail)]
 
     def leg_bridged(self, leg_id: str) -> None:
         """The PBX joined the leg's agent and caller: from now on it is a conversation."""
@@ -305,21 +312,28 @@ class CallDesk:
         answered count undone) and the call ends: a caller who is gone abandoned; one the
         PBX could not bridge for another reason is no longer ours to serve."""
         call = self.call_for_leg(leg_id)
-        if call is None or call.state is not CallState.CONNECTED or call.agent_id is None:
+        if call is None or call.state is not CallState.CONNECTED:
             return []
+        gone = result.strip().upper() == "NONEXISTENT"
+        outcome = Outcome.ABANDONED if gone else Outcome.REDIRECTED
+        detail = f"the agent answered, the bridge to the caller failed ({result or '?'})"
+        return [*self._take_back_answer(call, now), *self.end(call, outcome, now, detail)]
+
+    def _take_back_answer(self, call: Call, now: float) -> list[Command]:
+        """An answer that was no conversation: its agent is free at once (no wrap-up, not
+        blamed, the answered count undone) and the call keeps no agent or answer."""
         agent_id = call.agent_id
+        if call.leg_id is not None:
+            self.legs.pop(call.leg_id, None)
+        call.agent_id, call.answered_at, call.leg_id = None, None, None
+        if agent_id is None:
+            return []
         status = self.floor.status[agent_id]
         status.calls_answered = max(0, status.calls_answered - 1)
         self.floor.apply(agent_id, Trigger.HANG_UP, now)
         if status.state is AgentState.WRAP_UP:  # no wrap-up: there was no call to wrap up
             self.floor.apply(agent_id, Trigger.WRAPUP_DONE, now)
-        call.agent_id, call.answered_at = None, None
-        self.legs.pop(leg_id, None)
-        call.leg_id = None
-        gone = result.strip().upper() == "NONEXISTENT"
-        outcome = Outcome.ABANDONED if gone else Outcome.REDIRECTED
-        detail = f"the agent answered, the bridge to the caller failed ({result or '?'})"
-        return [self.floor.agent_notice(agent_id), *self.end(call, outcome, now, detail)]
+        return [self.floor.agent_notice(agent_id)]
 
     def end(
         self, call: Call, outcome: Outcome, now: float, detail: str = "", *, by_agent: bool = False

@@ -207,3 +207,31 @@ def test_once_bridged_a_short_call_is_a_conversation(reporting_bridges: Center) 
     [record] = records(center.handle(ChannelHungUp("c1"), now=11.5))
     assert (record.outcome, record.agent_id, record.talk_s) == (Outcome.ANSWERED, "bob", 0.5)
     assert center.status["bob"].state is AgentState.WRAP_UP
+
+
+def test_a_caller_moved_away_between_the_answer_and_the_bridge_was_not_talked_to(
+    reporting_bridges: Center,
+) -> None:
+    center = reporting_bridges
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=10.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=11.0)
+    [record] = records(center.handle(CallerLeft("c1", "other-tool"), now=11.002))
+    assert (record.outcome, record.agent_id, record.answered_at) == (
+        Outcome.REDIRECTED,
+        None,
+        None,
+    )
+    assert center.status["bob"].state is AgentState.AVAILABLE
+
+
+def test_a_conversation_moved_away_by_another_tool_was_answered(
+    reporting_bridges: Center,
+) -> None:
+    center = reporting_bridges
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=10.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=11.0)
+    center.handle(LegBridged(ring.leg_id), now=11.01)
+    out = center.handle(CallerLeft("c1", "other-tool"), now=40.0)
+    [record] = records(out)
+    assert (record.outcome, record.agent_id, record.talk_s) == (Outcome.ANSWERED, "bob", 29.0)
+    assert not [c for c in out if isinstance(c, HangUp) and c.channel_id == "c1"]
