@@ -173,8 +173,18 @@ class Sandbox:
             if state.asterisk_pid is not None and processes.is_ours(state.asterisk_pid, ASTERISK):
                 os.kill(state.asterisk_pid, signal.SIGKILL)
                 processes.wait_gone(state.asterisk_pid, ASTERISK, 5.0)
-            state.asterisk_pid = self._start_asterisk()
-            saved.save(self._state_file, state)
+            # Seen now and then (1 start in 3 here): the new process exits at once, writing
+            # nothing, right after the old one was killed; a second start has always worked.
+            for attempt in range(3):
+                state.asterisk_pid = self._start_asterisk()
+                saved.save(self._state_file, state)
+                try:
+                    self._wait_until_ready(state, timeout_s)
+                    return
+                except SandboxError:
+                    if attempt == 2 or processes.is_ours(state.asterisk_pid, ASTERISK):
+                        raise
+                time.sleep(1.0)
         else:
             self.asterisk_cli("core restart now")
             deadline = time.monotonic() + timeout_s
