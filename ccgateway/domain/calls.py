@@ -37,6 +37,10 @@ from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
+CUT_OFF_DETAIL = "cut off by the PBX (it restarted or shut down)"
+# A PBX feature (Floor.features): its adapter reports the moment an answered agent leg is
+# bridged to its caller (LegBridged), so an answer never bridged is no conversation.
+BRIDGE_EVENTS = "bridge_events"
 
 
 class CallState(StrEnum):
@@ -71,6 +75,9 @@ class Call:
     consent: Consent = Consent.NONE  # the recording notice (waiting_room.py), if one played
     recording: RecordingPolicy | None = None  # a campaign's call: its own; None: the queue's
     campaign_id: str | None = None  # a campaign's call: which campaign placed it
+    # The PBX joined the caller and the agent (False from an answer until the PBX says so,
+    # on a PBX that says so: `bridge_events`); a caller gone before is no conversation.
+    bridged: bool = True
 
     def __post_init__(self) -> None:
         if not self.segment_at:
@@ -195,7 +202,11 @@ class CallDesk:
         hang_up = HangUp(leg_id, "no answer within the ring timeout", call.pbx)
         return [hang_up, *self.leg_failed(leg_id, LegFailure.NO_ANSWER, now)]
 
-    def leg_answered(self, leg_id: str, now: float, pbx: str) -> list[Command]:
+    def leg_answered(
+        self, leg_id: str, now: float, pbx: str, *, seen_bridged: bool = False
+    ) -> list[Command]:
+        """The agent answered. `seen_bridged`: a resync found the leg already answered (its
+        bridge, if any, was not seen: it is taken as made)."""
         call = self.call_for_leg(leg_id)
         if call is None:
             return [HangUp(leg_id, "answered a call that is no longer waiting", pbx)]
@@ -204,6 +215,7 @@ class CallDesk:
         assert call.agent_id is not None
         call.state = CallState.CONNECTED
         call.answered_at = now
+        call.bridged = seen_bridged or not self.floor.can(call.pbx, BRIDGE_EVENTS)
         call.offer_deadline = None
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
         self.stop_wait_timers(call.id)
@@ -241,12 +253,27 @@ class CallDesk:
 
     # --- the end ----------------------------------------------------------------------------
 
-    def hung_up(self, channel_id: str, cause: int, now: float) -> list[Command] | None:
-        """A channel of ours ended; None when it is not one of this desk's."""
+    def hung_up(
+        self, channel_id: str, cause: int, now: float, *, pbx_down: bool = False
+    ) -> list[Command] | None:
+        """A channel of ours ended; None when it is not one of this desk's. `pbx_down`: the
+        PBX cut it off itself (shutting down): a waiting caller did not abandon."""
         call = self.calls.get(channel_id)
+        if call is not None and call.state is CallState.CONNECTED and not call.bridged:
+            # The agent answered but the caller left before the PBX joined them.
+            assert call.leg_id is not None
+            hang_up = HangUp(call.leg_id, "the caller left before the bridge", call.pbx)
+            outcome = Outcome.CUT_OFF if pbx_down else Outcome.ABANDONED
+            detail = "the caller left as the agent answered, before the bridge"
+            return [
+                hang_up,
+                *self._take_back_answer(call, now),
+                *self.end(call, outcome, now, detail),
+            ]
         if call is not None:
-            outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
-            return self.end(call, outcome, now)
+            if call.state is CallState.CONNECTED:
+                return self.end(call, Outcome.ANSWERED, now, CUT_OFF_DETAIL if pbx_down else "")
+            return self.end(call, Outcome.CUT_OFF if pbx_down else Outcome.ABANDONED, now)
         call = self.call_for_leg(channel_id)
         if call is None:
             return None
@@ -258,6 +285,55 @@ class CallDesk:
             *self.end(call, Outcome.ANSWERED, now, by_agent=True),
             HangUp(call.id, "agent hung up", call.pbx),
         ]
+
+    def caller_left(self, call_id: str, context: str, now: float) -> list[Command]:
+        """The caller's channel went on in a context that is not ours: someone else took
+        them. A waiting (or ringing) caller's wait ends as REDIRECTED (the ringing leg is
+        hung up, the agent freed); a conversation ends as answered. The caller is left
+        alone where they are."""
+        call = self.calls.get(call_id)
+        if call is None:
+            return []
+        detail = f"moved by another tool to {context}"
+        if call.state is CallState.CONNECTED and call.bridged:
+            return self.end(call, Outcome.ANSWERED, now, detail)
+        taken_back = self._take_back_answer(call, now) if call.state is CallState.CONNECTED else []
+        return [*taken_back, *self.end(call, Outcome.REDIRECTED, now, detail)]
+
+    def leg_bridged(self, leg_id: str) -> None:
+        """The PBX joined the leg's agent and caller: from now on it is a conversation."""
+        call = self.call_for_leg(leg_id)
+        if call is not None:
+            call.bridged = True
+
+    def bridge_failed(self, leg_id: str, result: str, now: float) -> list[Command]:
+        """The agent answered but the PBX could not bridge the caller to them: no
+        conversation. The answer is taken back (the agent is free at once, not blamed, their
+        answered count undone) and the call ends: a caller who is gone abandoned; one the
+        PBX could not bridge for another reason is no longer ours to serve."""
+        call = self.call_for_leg(leg_id)
+        if call is None or call.state is not CallState.CONNECTED:
+            return []
+        gone = result.strip().upper() == "NONEXISTENT"
+        outcome = Outcome.ABANDONED if gone else Outcome.REDIRECTED
+        detail = f"the agent answered, the bridge to the caller failed ({result or '?'})"
+        return [*self._take_back_answer(call, now), *self.end(call, outcome, now, detail)]
+
+    def _take_back_answer(self, call: Call, now: float) -> list[Command]:
+        """An answer that was no conversation: its agent is free at once (no wrap-up, not
+        blamed, the answered count undone) and the call keeps no agent or answer."""
+        agent_id = call.agent_id
+        if call.leg_id is not None:
+            self.legs.pop(call.leg_id, None)
+        call.agent_id, call.answered_at, call.leg_id = None, None, None
+        if agent_id is None:
+            return []
+        status = self.floor.status[agent_id]
+        status.calls_answered = max(0, status.calls_answered - 1)
+        self.floor.apply(agent_id, Trigger.HANG_UP, now)
+        if status.state is AgentState.WRAP_UP:  # no wrap-up: there was no call to wrap up
+            self.floor.apply(agent_id, Trigger.WRAPUP_DONE, now)
+        return [self.floor.agent_notice(agent_id)]
 
     def end(
         self, call: Call, outcome: Outcome, now: float, detail: str = "", *, by_agent: bool = False

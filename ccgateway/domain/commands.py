@@ -265,6 +265,10 @@ class Outcome(StrEnum):
     queue's max wait, or the PBX's hold timer), UNSTAFFED (the last qualified agent logged
     out while the caller waited), CALLBACK (left the line to be called back, keeping the
     place), TRANSFERRED (answered, then sent to another queue, agent or number).
+    Taken out of the centre's hands: REDIRECTED (someone else moved the caller out of the
+    controller's dialplan while they waited), CUT_OFF (the PBX itself ended the call while
+    the caller waited: it restarted or shut down). Neither is an abandon: the caller did
+    not hang up; figures leave both out of offered, answered and abandoned.
     """
 
     ANSWERED = "answered"
@@ -276,6 +280,8 @@ class Outcome(StrEnum):
     UNSTAFFED = "unstaffed"
     CALLBACK = "callback"
     TRANSFERRED = "transferred"
+    REDIRECTED = "redirected"
+    CUT_OFF = "cut_off"
     NOT_REACHED = "not_reached"  # a callback whose every attempt failed (busy, no answer)
     COMPLETED = "completed"  # a non-voice task done by its agent
     CANCELLED = "cancelled"  # a non-voice task withdrawn before it was done

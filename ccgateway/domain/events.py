@@ -82,6 +82,7 @@ class ChannelHungUp:
     channel_id: str
     cause: int = 16
     cause_text: str = ""
+    pbx_down: bool = False  # the PBX itself cut the channel off: it is shutting down
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,32 @@ class ConsentHeard:
     call_id: str
     refused: bool = False
     played: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class CallerLeft:
+    """A caller's channel went on in a dialplan context that is not the controller's: someone
+    else (another tool, an operator's Redirect) took the caller away."""
+
+    call_id: str
+    context: str
+    extension: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LegBridged:
+    """The PBX joined an answered agent leg and its caller: the conversation has begun."""
+
+    leg_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class BridgeFailed:
+    """An agent leg answered but the PBX could not bridge it to its caller (`result`: why,
+    e.g. the caller's channel no longer exists): no conversation took place."""
+
+    leg_id: str
+    result: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +248,9 @@ class CallerChannel:
     caller_number: str = ""
     caller_name: str = ""
     priority: int | None = None
+    # When the caller started waiting, as the PBX's clock (epoch seconds, sub-second) says;
+    # None when the PBX did not keep it (then `age_s`, whole seconds, is all there is).
+    since: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,6 +266,7 @@ class AgentChannel:
     # "agent" (the caller's agent), "consulted" (a party an agent consults), "conference"
     # (a conference member) or "callback" (an agent leg dialling a callback)
     role: str = "agent"
+    since: float | None = None  # when the agent answered (the PBX's clock), if it kept it
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +290,9 @@ class PbxResynced:
     agent_legs: tuple[AgentChannel, ...] = ()
     devices: tuple[DeviceStateChanged, ...] = field(default=())
     outbound: tuple[OutboundChannel, ...] = ()
+    # The PBX started anew since the last picture (not a mere link drop): calls it no longer
+    # has were cut off by its restart, not ended by their callers.
+    restarted: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,4 +330,7 @@ PbxEvent = (
     | PbxConnectionLost
     | FeatureCodeDialled
     | RecordingFailed
+    | CallerLeft
+    | BridgeFailed
+    | LegBridged
 )

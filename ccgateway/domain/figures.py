@@ -15,6 +15,9 @@ Definitions (stated because peers differ, and the API documents them). For a que
 - abandonment rate: abandoned (after the short-abandon threshold) over offered;
 - timed out (max wait, or the PBX's hold timer) and unstaffed (the last qualified agent
   left) count as offered and not answered;
+- redirected (someone else moved a waiting caller out of the controller's dialplan) and
+  cut off (the PBX restarted or shut down under a waiting caller) count in no figure: the
+  records keep them;
 - tasks (chats, emails): completed, cancelled, mean wait until accepted and mean handling
   time, apart from calls.
 For an agent: calls answered (inbound, transferred to them, callbacks), their talk time and
@@ -29,6 +32,9 @@ from dataclasses import dataclass
 from ccgateway.domain.commands import Interaction, Outcome
 
 NOT_OFFERED = frozenset({Outcome.REJECTED, Outcome.CLOSED, Outcome.REFUSED})
+# Callers taken out of the centre's hands while they waited (someone else moved them, the
+# PBX cut them off): neither the queue's failure nor the caller's choice; counted nowhere.
+OUT_OF_HANDS = frozenset({Outcome.REDIRECTED, Outcome.CUT_OFF})
 ANSWERED = frozenset({Outcome.ANSWERED, Outcome.TRANSFERRED})
 
 
@@ -164,6 +170,8 @@ def _add_call(tally: QueueTally, record: Interaction, rules: FigureRules) -> Non
     outcome = record.outcome
     if outcome in NOT_OFFERED:
         tally.deflected += 1
+        return
+    if outcome in OUT_OF_HANDS:
         return
     if outcome is Outcome.CALLBACK:
         tally.callbacks_requested += 1

@@ -8,7 +8,7 @@ touched: another PBX's calls are not in its picture.
 from __future__ import annotations
 
 from ccgateway.domain.agents import Trigger
-from ccgateway.domain.calls import Call, CallDesk, CallState
+from ccgateway.domain.calls import CUT_OFF_DETAIL, Call, CallDesk, CallState
 from ccgateway.domain.commands import Command, HangUp, Outcome
 from ccgateway.domain.events import (
     AgentChannel,
@@ -36,8 +36,8 @@ def resync(
     # A campaign's calls are settled by the dialer (outbound/recovery.py) first.
     for call in [c for c in desk.calls.values() if c.pbx == pbx and c.kind != "outbound"]:
         if call.id not in present:  # ended while nobody was listening
-            outcome = Outcome.ANSWERED if call.state is CallState.CONNECTED else Outcome.ABANDONED
-            out += desk.end(call, outcome, now)
+            outcome, detail = _vanished(call, snapshot.restarted)
+            out += desk.end(call, outcome, now, detail)
         elif call.leg_id is not None and call.leg_id not in pbx_legs:
             if call.state is CallState.OFFERING:
                 out += desk.leg_failed(call.leg_id, LegFailure.ERROR, now, blame_agent=False)
@@ -49,8 +49,16 @@ def resync(
     bridged = {leg.caller_id for leg in legs if leg.answered}
     for caller in sorted(snapshot.callers, key=lambda c: -c.age_s):
         if caller.call_id not in desk.calls and caller.call_id not in bridged:
-            out += room.arrive(as_waiting(caller), now, pbx, caller.age_s, rejoin=True)
+            out += room.arrive(as_waiting(caller), now, pbx, age_of(caller, now), rejoin=True)
     return out
+
+
+def _vanished(call: Call, restarted: bool) -> tuple[Outcome, str]:
+    """How a call the PBX no longer has ended, as far as the centre can tell: a PBX that
+    restarted cut it off (a waiting caller did not abandon); otherwise its caller hung up."""
+    if call.state is CallState.CONNECTED:
+        return Outcome.ANSWERED, CUT_OFF_DETAIL if restarted else ""
+    return (Outcome.CUT_OFF if restarted else Outcome.ABANDONED), ""
 
 
 def _resync_leg(
@@ -59,7 +67,7 @@ def _resync_leg(
     floor = desk.floor
     call = desk.call_for_leg(leg.leg_id)
     if call is not None:
-        return desk.leg_answered(leg.leg_id, now, pbx) if leg.answered else []
+        return desk.leg_answered(leg.leg_id, now, pbx, seen_bridged=True) if leg.answered else []
     caller = present.get(leg.caller_id)
     known = desk.calls.get(leg.caller_id)
     if leg.role == "consulted":  # a consult from before a restart: the agent goes back
@@ -82,11 +90,11 @@ def _resync_leg(
         queue.id if queue else "",
         caller.caller_number,
         caller.caller_name,
-        known.arrived_at if known else now - caller.age_s,
+        known.arrived_at if known else now - age_of(caller, now),
         CallState.CONNECTED,
         agent.id if agent else None,
         leg.leg_id,
-        now - leg.age_s,
+        now - age_of(leg, now),
         1,
         pbx=pbx,
     )
@@ -109,6 +117,15 @@ def _adopt_member(desk: CallDesk, call: Call, leg: AgentChannel, now: float) -> 
     desk.floor.apply(agent.id, Trigger.ADOPT_CALL, now)
     desk.floor.status[agent.id].call_id = call.id
     return [desk.floor.agent_notice(agent.id)]
+
+
+def age_of(channel: CallerChannel | AgentChannel, now: float) -> float:
+    """How long ago the caller started waiting (or the agent answered): from the PBX's own
+    sub-second stamp when it kept one and it is not in the future (clocks apart), else
+    from the channel's age, which the PBX gives in whole seconds."""
+    if channel.since is not None and 0.0 <= now - channel.since <= channel.age_s + 2.0:
+        return now - channel.since
+    return channel.age_s
 
 
 def as_waiting(caller: CallerChannel) -> CallWaiting:

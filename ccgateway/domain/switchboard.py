@@ -18,14 +18,17 @@ from ccgateway.domain.commands import Command, Outcome
 from ccgateway.domain.events import (
     AgentLegAnswered,
     AgentLegFailed,
+    BridgeFailed,
     CallbackAnswered,
     CallbackFailed,
     CallbackRequested,
+    CallerLeft,
     CallWaiting,
     ChannelHungUp,
     ConsentHeard,
     DeviceStateChanged,
     HoldTimedOut,
+    LegBridged,
     MachineDetected,
     OutboundAbandoned,
     OutboundAnswered,
@@ -111,8 +114,14 @@ class Switchboard:
                 out = self.transfers.leg_failed(leg_id, failure, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure):
                 out = self.desk.leg_failed(leg_id, failure, now)
-            case ChannelHungUp(channel_id=channel_id, cause=cause):
-                out = self._hung_up(channel_id, cause, now)
+            case ChannelHungUp(channel_id=channel_id, cause=cause, pbx_down=pbx_down):
+                out = self._hung_up(channel_id, cause, now, pbx_down)
+            case CallerLeft(call_id=call_id, context=context):
+                out = self.desk.caller_left(call_id, context, now)
+            case BridgeFailed(leg_id=leg_id, result=result):
+                out = self.desk.bridge_failed(leg_id, result, now)
+            case LegBridged(leg_id=leg_id):
+                self.desk.leg_bridged(leg_id)
             case VoicemailEnded(call_id=call_id, failure=failure):
                 out = self.room.voicemail_ended(call_id, failure, now)
             case CallbackAnswered(leg_id=leg_id) if self.outbound.owns_leg(leg_id):
@@ -160,12 +169,14 @@ class Switchboard:
                 self.floor.refresh_pbx(pbx)  # the PBX keeps the calls; the resync settles them
         return out
 
-    def _hung_up(self, channel_id: str, cause: int, now: float) -> list[Command]:
+    def _hung_up(
+        self, channel_id: str, cause: int, now: float, pbx_down: bool = False
+    ) -> list[Command]:
         found = self.outbound.hung_up(channel_id, now)
         if found is None:  # an agent leaving a consult or a conference
             found = self.transfers.agent_hung_up(channel_id, now)
         if found is None:
-            found = self.desk.hung_up(channel_id, cause, now)
+            found = self.desk.hung_up(channel_id, cause, now, pbx_down=pbx_down)
         if found is None:
             found = self.transfers.hung_up(channel_id, cause, now)
         if found is None:

@@ -272,7 +272,7 @@ displayconnects = no
 secret = {c.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-; The controller reads only call,user (its Login asks for no more) and writes only what it
+; The controller reads only call,user,dialplan (its Login asks for no more) and writes only what it
 ; needs (README "AMI permissions"); the wider read is for the tests' own AMI observers.
 read = system,call,agent,user,dialplan,reporting,originate
 write = {",".join(WRITE_CLASSES)}
@@ -348,6 +348,12 @@ writeprotect = yes
 CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
 
 {lines}
+; Another tool's context (tests): a raw AMI Redirect takes a waiting caller here, out of
+; the controller's hands; music for a minute, then hang-up.
+[sandbox-elsewhere]
+exten => _X.,1,MusicOnHold(default,60)
+ same => n,Hangup()
+
 ; Calls placed from an agent's phone: the feature codes, nothing else.
 [ccgw-agent-phones]
 include => ccgw-features

@@ -145,6 +145,10 @@ def test_an_agent_leaving_a_conference_completes_their_part() -> None:
         (Outcome.TIMED_OUT, ("EXITWITHTIMEOUT", "q", "NONE", "2", "2", "30")),
         (Outcome.UNSTAFFED, ("EXITEMPTY", "q", "NONE", "2", "2", "30")),
         (Outcome.CALLBACK, ("EXITWITHKEY", "q", "NONE", "1", "2", "2", "30")),
+        # Out of the centre's hands (moved away, cut off by the PBX): app_queue has no verb
+        # for it, and ABANDON would count them as abandoned in every reader of the log.
+        (Outcome.REDIRECTED, ("EXITWITHTIMEOUT", "q", "NONE", "2", "2", "30")),
+        (Outcome.CUT_OFF, ("EXITWITHTIMEOUT", "q", "NONE", "2", "2", "30")),
     ],
 )
 def test_how_a_waiting_caller_leaves(outcome: Outcome, line: tuple[str, ...]) -> None:

@@ -76,6 +76,16 @@ def test_an_end_carries_its_record_and_abandoned_is_its_own_type() -> None:
     assert ended.type == "call.ended" and "wait_s" not in ended.data
 
 
+@pytest.mark.parametrize("outcome", [Outcome.REDIRECTED, Outcome.CUT_OFF])
+def test_a_caller_taken_out_of_our_hands_ends_the_call_and_is_no_abandon(
+    outcome: Outcome,
+) -> None:
+    mapper = EventMapper()
+    mapper.events(RecordInteraction(interaction("c1", outcome)))
+    [event] = mapper.events(Notify("call.ended", {"call_id": "c1", "outcome": outcome.value}))
+    assert (event.type, event.data["outcome"]) == ("call.ended", outcome.value)
+
+
 def test_a_disposition_is_an_event_in_its_call_line() -> None:
     record = DispositionRecord("d1", "camp", "k1", "a1", "sale", 5.0, {"q": True}, "note")
     [event] = EventMapper().events(RecordDisposition(record))

@@ -96,12 +96,17 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
             ],
         )
         await first.dispatcher.drain_writes()
+        seen = {
+            c.id: (c.arrived_at, c.answered_at)
+            for c in first.dispatcher.center.calls.values()
+            if c.caller_number in ("+4930400001", "+4930400002")
+        }
     finally:
         await stop_dead(first, task)
 
     second, task = start(asterisk_sandbox, db)
     try:
-        waiting = await adopt_and_serve(second, talking, "+4930400002")
+        waiting = await adopt_and_serve(second, talking, "+4930400002", seen)
         pairs = observer.bridged_pairs()
         assert pairs[talking] == {"PJSIP/agent1"} and pairs[waiting] == {"PJSIP/agent2"}
         rings = [
@@ -116,15 +121,27 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
         await observer.stop()
 
 
-async def adopt_and_serve(second: Controller, talking: str, waiting_number: str) -> str:
+async def adopt_and_serve(
+    second: Controller,
+    talking: str,
+    waiting_number: str,
+    seen: dict[str, tuple[float, float | None]] | None = None,
+) -> str:
     """After a restart: the call `talking` (agent1's) is adopted, not re-offered; the caller
     from `waiting_number`, found waiting, is served by agent2 once made available; once
-    both end, each has exactly one record. The waiting call's id."""
+    both end, each has exactly one record. The waiting call's id. `seen`: each call's
+    arrival and answer as the first controller had them: the adopted calls keep them to
+    within a few milliseconds (the PBX's sub-second stamps), not rounded to whole seconds."""
     center = second.dispatcher.center
     await until("the resync", lambda: center.pbx_ready)
     assert center.calls[talking].state is CallState.CONNECTED
     assert center.status["agent1"].state is AgentState.ON_CALL  # adopted, not re-offered
     [waiting] = [c for c in center.waiting if center.calls[c].caller_number == waiting_number]
+    for call_id, (arrived, answered) in (seen or {}).items():
+        call = center.calls[call_id]
+        assert abs(call.arrived_at - arrived) < 0.05, (call_id, call.arrived_at, arrived)
+        if answered is not None:
+            assert call.answered_at is not None and abs(call.answered_at - answered) < 0.05
     await second.service.set_agent_state("agent2", AgentState.AVAILABLE, None)
     await until(
         "the waiting caller served",

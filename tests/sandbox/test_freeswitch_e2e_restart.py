@@ -106,12 +106,17 @@ async def test_a_restart_adopts_a_bridged_call_and_serves_the_waiting_one(
             lambda: [c for c in center.calls.values() if c.caller_number == "+4930400002"],
         )
         await first.dispatcher.drain_writes()
+        seen = {
+            c.id: (c.arrived_at, c.answered_at)
+            for c in center.calls.values()
+            if c.caller_number in ("+4930400001", "+4930400002")
+        }
     finally:
         await stop_dead(first, task)
 
     second, task = start(sandbox, db)
     try:
-        waiting = await adopt_and_serve(second, talking, "+4930400002")
+        waiting = await adopt_and_serve(second, talking, "+4930400002", seen)
         # FreeSWITCH's word: each caller bridged to its agent, each agent's phone rung once.
         assert bridged_agents(observer, talking) == {1}
         assert bridged_agents(observer, waiting) == {2}

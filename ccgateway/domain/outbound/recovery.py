@@ -117,7 +117,7 @@ class Recovery:
         offering = call is not None and call.state is CallState.OFFERING
         if offering and leg is not None and leg.answered and call and call.leg_id == leg.leg_id:
             # the agent answered while the link was down
-            answered = self.desk.leg_answered(leg.leg_id, now, call.pbx)
+            answered = self.desk.leg_answered(leg.leg_id, now, call.pbx, seen_bridged=True)
             return answered + self.tracker.connected(dial.id, now)
         if channel.stage == "message" and dial.stage not in (Stage.ABANDONED, Stage.MACHINE):
             dial.stage = Stage.MACHINE if dial.amd == "machine" else Stage.ABANDONED

@@ -317,6 +317,18 @@ def list_devices() -> AmiAction:
     return {"Action": "DeviceStateList"}
 
 
+def show_stamps() -> AmiAction:
+    """The resync's sub-second stamps: every channel's CCGW_SINCE (Status events, then
+    StatusComplete); the channel list itself gives ages in whole seconds only."""
+    return {"Action": "Status", "Variables": "CCGW_SINCE"}
+
+
+def core_status() -> AmiAction:
+    """When the PBX started (CoreStartupDate, CoreStartupTime): a restart since the last
+    connection tells cut-off calls from calls their callers ended."""
+    return {"Action": "CoreStatus"}
+
+
 def hangup(channel_id: str, cause: int = 16) -> AmiAction:
     return {"Action": "Hangup", "Channel": channel_id, "Cause": str(cause)}
 

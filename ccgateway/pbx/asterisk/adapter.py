@@ -7,6 +7,7 @@ import logging
 import socket
 from collections.abc import Callable
 
+from ccgateway.domain.calls import BRIDGE_EVENTS
 from ccgateway.domain.commands import (
     Announce,
     CancelConsult,
@@ -35,6 +36,7 @@ from ccgateway.pbx.asterisk import actions, translate
 from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
+from ccgateway.pbx.asterisk.whereabouts import Whereabouts
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.pbx.mark_keeper import MarkKeeper
 from ccgateway.pbx.ownership import VARIABLE as MARK
@@ -45,7 +47,9 @@ GONE = ("no such channel", "channel not found")
 
 
 class AsteriskPbx:
-    features = FEATURES  # what the centre may ask of it (domain/floor.py): everything
+    # What the centre may ask of it (domain/floor.py): everything; and it reports the bridge
+    # of an answered agent leg to its caller (BridgeEnter: translate.LegBridged).
+    features = FEATURES | {BRIDGE_EVENTS}
 
     def __init__(
         self,
@@ -69,6 +73,8 @@ class AsteriskPbx:
         self._actions = Actions(trunk, recordings)
         self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
+        self._whereabouts = Whereabouts()  # callers leaving our dialplan, cut-off channels
+        self._started: str | None = None  # when Asterisk started, as it said at the last resync
         self.client = AmiClient(
             host,
             port,
@@ -115,7 +121,7 @@ class AsteriskPbx:
         if not self.keeper.commanding:
             return  # a passive controller's centre hears nothing of another owner's calls
         self._remember_leg_name(message)
-        event = translate.to_event(message)
+        event = self._whereabouts.see(message, translate.to_event(message))
         if event is not None:
             self._gate.deliver(event)
 
@@ -157,12 +163,42 @@ class AsteriskPbx:
         await self._gate.resync(self._snapshot)
 
     async def _snapshot(self) -> PbxResynced:
+        self._whereabouts.reset()  # what this connection says from now on is all that counts
         channels = await self.client.send(actions.show_channels(), is_list=True)
         self._leg_names.clear()
         for channel in channels:
             self._remember_leg_name(channel)
         devices = await self.client.send(actions.list_devices(), is_list=True)
-        return translate.to_snapshot(channels, devices)
+        stamps, restarted = await self._stamps_and_start()
+        snapshot = translate.to_snapshot(channels, devices, stamps, restarted)
+        self._whereabouts.know(c.call_id for c in snapshot.callers)
+        self._whereabouts.know(d.dial_id for d in snapshot.outbound)
+        return snapshot
+
+    async def _stamps_and_start(self) -> tuple[dict[str, float], bool]:
+        """The channels' sub-second stamps, and whether Asterisk restarted since the last
+        connection (its start time changed). Each is a refinement: a PBX that refuses the
+        action (an AMI user without the class) still resyncs, with whole seconds, and
+        without telling a restart from a link drop."""
+        try:
+            stamps = translate.since_stamps(
+                await self.client.send(actions.show_stamps(), is_list=True)
+            )
+        except PbxRejected as exc:
+            log.warning("no sub-second times from Asterisk's Status: %s", exc)
+            stamps = {}
+        try:
+            started = translate.started_at(await self.client.send(actions.core_status()))
+        except PbxRejected as exc:
+            log.warning("cannot tell an Asterisk restart from a link drop: %s", exc)
+            started = None
+        restarted = None not in (started, self._started) and started != self._started
+        if restarted:
+            log.warning(
+                "Asterisk restarted (was up since %s, now since %s)", self._started, started
+            )
+        self._started = started or self._started
+        return stamps, restarted
 
     # --- commands ------------------------------------------------------------------------
 

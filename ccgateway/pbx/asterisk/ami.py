@@ -11,7 +11,7 @@ and flattened to the plain dict `translate.py` takes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from panoramisk.message import Message
@@ -39,6 +39,9 @@ class AmiParser:
     """
 
     banner: str | None = None
+    # Whole messages (their bytes, without the blank line) to drop unread: the parse is the
+    # costly part, and some classes carry many events nobody reads (translate.unwanted).
+    drop: Callable[[bytes], bool] | None = None
     _buffer: bytearray = field(default_factory=bytearray)
     _searched: int = 0  # bytes of the buffer known to hold no message end
 
@@ -48,9 +51,12 @@ class AmiParser:
             return []
         messages: list[AmiMessage] = []
         while (end := self._buffer.find(END, self._searched)) >= 0:
-            block = self._buffer[:end].decode("utf-8", errors="replace")
+            raw = bytes(self._buffer[:end])
             del self._buffer[: end + len(END)]
             self._searched = 0
+            if self.drop is not None and self.drop(raw):
+                continue
+            block = raw.decode("utf-8", errors="replace")
             message = parse_message(block)
             if message is not None:
                 messages.append(message)

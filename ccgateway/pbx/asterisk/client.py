@@ -33,22 +33,27 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from ccgateway.pbx.asterisk.ami import AmiMessage, AmiParser, HeaderValue, encode_action
+from ccgateway.pbx.asterisk.translate import unwanted
 from ccgateway.pbx.link import LinkMeter, LinkSupervisor, fail_all
 from ccgateway.pbx.wire import check_wire_value
 from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavailable
 
 log = logging.getLogger(__name__)
 # The event classes the controller reads (Login's Events mask): "call" carries Hangup,
-# HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents.
+# HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents,
+# "dialplan" Newexten (a caller taken out of our contexts) and HangupHandlerRun (VarSet
+# comes with it: a deployment may drop it with `eventfilter = !Event: VarSet`).
 # Anything else (test events every second on a `read = all` user, CEL, security) stays off
 # the wire. List actions' events (CoreShowChannel ...) are answers, not subject to the mask.
-EVENTS = "call,user"
+EVENTS = "call,user,dialplan"
 # manager.conf `write` classes, any one of which lets Asterisk 22 take the action
 # (main/manager.c, res/res_manager_devicestate.c). Login and Ping need none. The minimal set
 # for the controller is call,originate,reporting.
 WRITE_CLASSES = {
     "CoreShowChannels": "reporting (or system)",
     "DeviceStateList": "call or reporting",
+    "Status": "call (or system, reporting)",
+    "CoreStatus": "reporting (or system)",
     "Originate": "originate",
     "Redirect": "call",
     "Setvar": "call",
@@ -170,7 +175,7 @@ class AmiClient:
 
     def connection_made(self, writer: asyncio.StreamWriter) -> None:
         self._writer = writer
-        self._parser = AmiParser()
+        self._parser = AmiParser(drop=unwanted)
         self._greeting = asyncio.get_running_loop().create_future()
 
     async def handshake(self) -> None:

@@ -7,17 +7,21 @@ built on, as seen on Asterisk 22.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from ccgateway.domain.events import (
     AgentChannel,
     AgentLegAnswered,
     AgentLegFailed,
+    BridgeFailed,
     CallbackAnswered,
     CallbackFailed,
     CallbackRequested,
     CallerChannel,
+    CallerLeft,
     CallWaiting,
     ChannelHungUp,
     ConsentHeard,
@@ -26,6 +30,7 @@ from ccgateway.domain.events import (
     Feature,
     FeatureCodeDialled,
     HoldTimedOut,
+    LegBridged,
     LegFailure,
     MachineDetected,
     OutboundAbandoned,
@@ -53,6 +58,8 @@ UNANSWERED_CAUSES = frozenset({1, 3, 17, 18, 19, 20, 21, 22, 27, 28, 31, 34, 38,
 # Where a campaign's customer is, by the application its channel runs (CoreShowChannels).
 OUTBOUND_STAGES = {"AMD": "answered", "Wait": "live", "WaitForSilence": "message"}
 UNKNOWN = {"", "<unknown>", "<null>"}
+OUR_CONTEXTS = "ccgw-"  # every context of dialplans/asterisk/ccgateway.conf starts with it
+SINCE_VARIABLE = "CCGW_SINCE"  # the dialplan's sub-second stamp on callers and agent legs
 # Contexts a waiting (or talking) caller can be in; the extension is the caller's queue's.
 CALLER_CONTEXTS = frozenset(
     {
@@ -140,6 +147,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
             )
         if kind == "CCGWAgentAnswered":
             return AgentLegAnswered(uniqueid)
+        if kind == "CCGWBridgeFailed":  # on the agent leg, after Bridge() returned at once
+            return BridgeFailed(uniqueid, plain_text(message.get("Result", "")))
         if kind == "CCGWFeature":
             return _feature(message)
         if kind == "CCGWHoldTimeout":
@@ -189,8 +198,64 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     if name == "Hangup" and uniqueid:
         cause = _int(message.get("Cause"), 16)
         return ChannelHungUp(uniqueid, cause, message.get("Cause-txt", ""))
+    if name == "BridgeEnter" and uniqueid.startswith(LEG_PREFIX) and _bridged(message):
+        return LegBridged(uniqueid)
     if name == "DeviceStateChange" and "ActionID" not in message:
         return device_state(message)
+    return None
+
+
+def unwanted(raw: bytes) -> bool:
+    """An AMI message (raw bytes) the controller never reads, dropped before it is parsed:
+    the class `dialplan` it asks for (for Newexten) brings every VarSet too, and Newexten in
+    our own contexts (the channel snapshot's one Context header) mean nothing."""
+    if raw.startswith(b"Event: VarSet\r\n"):
+        return True
+    return raw.startswith(b"Event: Newexten\r\n") and b"\r\nContext: ccgw-" in raw
+
+
+def _bridged(message: AmiMessage) -> bool:
+    """An agent leg's Bridge() in ccgw-agent joined its caller: the leg entered a bridge
+    that holds the caller already (the caller is moved in first)."""
+    count = message.get("BridgeNumChannels", "")
+    return message.get("Context") == AGENT and count.isdigit() and int(count) >= 2
+
+
+def left_dialplan(message: AmiMessage) -> CallerLeft | None:
+    """A `Newexten` (class dialplan) in a context that is not the controller's: the channel
+    was taken out of its dialplan (every context of ours starts with `ccgw-`). Whether the
+    channel is a caller, and not merely running its hang-up handlers, the adapter knows
+    (whereabouts.py)."""
+    context = message.get("Context", "")
+    if message.get("Event") != "Newexten" or not context or context.startswith(OUR_CONTEXTS):
+        return None
+    return CallerLeft(message.get("Uniqueid", ""), plain_text(context), message.get("Exten", ""))
+
+
+def since_stamps(statuses: Iterable[AmiMessage]) -> dict[str, float]:
+    """Channel -> CCGW_SINCE (the dialplan's sub-second stamp: a caller's start of waiting,
+    an agent leg's answer) from a `Status` list asked with `Variables: CCGW_SINCE`."""
+    stamps: dict[str, float] = {}
+    for status in statuses:
+        name, _, value = status.get("Variable", "").partition("=")
+        if status.get("Event") == "Status" and name == SINCE_VARIABLE:
+            try:
+                stamp = float(value)
+            except ValueError:
+                continue
+            if math.isfinite(stamp) and stamp > 0:
+                stamps[status.get("Uniqueid", "")] = stamp
+    return stamps
+
+
+def started_at(core_status: Iterable[AmiMessage]) -> str | None:
+    """When this Asterisk process started (CoreStatus: its start date and time, to the
+    second, in its own time zone), as a text compared from one connection to the next: a
+    different one means the PBX restarted meanwhile. None if it did not say."""
+    for message in core_status:
+        date, time = message.get("CoreStartupDate", ""), message.get("CoreStartupTime", "")
+        if date and time:
+            return f"{date} {time}"
     return None
 
 
@@ -218,13 +283,21 @@ def device_state(message: AmiMessage) -> DeviceStateChanged:
     )
 
 
-def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -> PbxResynced:
+def to_snapshot(
+    channels: Iterable[AmiMessage],
+    devices: Iterable[AmiMessage],
+    stamps: Mapping[str, float] | None = None,
+    restarted: bool = False,
+) -> PbxResynced:
     """`CoreShowChannels` and `DeviceStateList` results as the PBX's whole picture.
 
     Callers are the channels in a caller context with a queue's extension (an outgoing trunk
     leg also shows `ccgw-inbound`, but as `AppDial` with no extension); agent legs are ours
     by their id, and say whose they are by their bridge target or their extension.
+    `stamps`: channel -> CCGW_SINCE (`since_stamps`); `restarted`: the PBX started anew
+    since the last picture.
     """
+    stamps = stamps or {}
     callers, legs, dials = [], [], []
     for channel in channels:
         if channel.get("Event") != "CoreShowChannel":
@@ -233,7 +306,7 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
         age = duration_s(channel.get("Duration", ""))
         context, exten = channel.get("Context", ""), channel.get("Exten", "")
         if uniqueid.startswith(LEG_PREFIX):
-            legs.append(_agent_leg(channel, uniqueid, age))
+            legs.append(replace(_agent_leg(channel, uniqueid, age), since=stamps.get(uniqueid)))
         elif uniqueid.startswith(DIAL_PREFIX):
             dials.append(_outbound(channel, uniqueid, age))
         elif (
@@ -248,10 +321,11 @@ def to_snapshot(channels: Iterable[AmiMessage], devices: Iterable[AmiMessage]) -
                     age,
                     caller_number(channel.get("CallerIDNum")),
                     caller_name(channel.get("CallerIDName")),
+                    since=stamps.get(uniqueid),
                 )
             )
     states = tuple(device_state(d) for d in devices if d.get("Event") == "DeviceStateChange")
-    return PbxResynced(tuple(callers), tuple(legs), states, tuple(dials))
+    return PbxResynced(tuple(callers), tuple(legs), states, tuple(dials), restarted=restarted)
 
 
 def _outbound(channel: AmiMessage, uniqueid: str, age: float) -> OutboundChannel:

@@ -86,6 +86,7 @@ FAILURES = {
     "NORMAL_TEMPORARY_FAILURE": LegFailure.UNREACHABLE,
 }
 ORIGINATION_UUID = re.compile(r"origination_uuid=([^,}\s]+)")
+SHUTDOWN = "SYSTEM_SHUTDOWN"  # runtime.shutdown_cause (switch_core.c), every channel's at a stop
 
 
 def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> PbxEvent | None:
@@ -106,7 +107,9 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
         return AgentLegAnswered(uuid)
     if name == "CHANNEL_HANGUP" and uuid:
         cause = event.get("Hangup-Cause", "NORMAL_CLEARING")
-        return ChannelHungUp(uuid, CAUSES.get(cause, 16), cause)
+        # FreeSWITCH shutting down hangs up every channel with this cause: cut off by the
+        # PBX, not ended by anyone on the call
+        return ChannelHungUp(uuid, CAUSES.get(cause, 16), cause, pbx_down=cause == SHUTDOWN)
     if name == "BACKGROUND_JOB" and event.get("Job-Command") == "originate":
         result = event.get("_body", "").strip()
         leg = ORIGINATION_UUID.search(event.get("Job-Command-Arg", ""))

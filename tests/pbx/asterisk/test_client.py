@@ -68,7 +68,7 @@ class AmiServer:
             return _block(
                 {"Response": "Success", "ActionID": action_id, "Message": "Authentication accepted"}
             )
-        if name in ("CoreShowChannels", "DeviceStateList"):
+        if name in ("CoreShowChannels", "DeviceStateList", "Status"):
             complete = f"{name}Complete"
             return _block(
                 {"Response": "Success", "ActionID": action_id, "EventList": "start"}
@@ -132,7 +132,7 @@ async def test_login_asks_only_for_the_event_classes_the_controller_uses() -> No
                 break
             await asyncio.sleep(0.02)
     [login] = [a for a in ami.actions if a.get("Action") == "Login"]
-    assert login["Events"] == EVENTS == "call,user"
+    assert login["Events"] == EVENTS == "call,user,dialplan"
     assert pbx.problem is None
 
 

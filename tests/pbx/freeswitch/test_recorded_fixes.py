@@ -14,6 +14,8 @@ listener; `recorded/*.esl` hold the server's event frames byte for byte:
   the old dialplan the same caller was still parked after 49 s).
 - blind_register.esl (2026-12-06, the FreeSWITCH sandbox): user 1002's phone registering
   again without a challenge (accept-blind-reg): `username: unknown`, `from-user: 1002`.
+- shutdown_cut_off.esl (2026-12-06, the FreeSWITCH sandbox, issue 14): a caller parked in
+  ccgw-inbound, then `fsctl shutdown`: CHANNEL_PARK and the CHANNEL_HANGUP that follows.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccgateway.domain.events import (
+    CallWaiting,
     ChannelHungUp,
     DeviceState,
     DeviceStateChanged,
@@ -83,3 +86,17 @@ def test_a_registration_without_a_challenge_names_the_registered_user() -> None:
     [event] = recorded_events("blind_register.esl")
     assert (event["username"], event["from-user"]) == ("unknown", "1002")
     assert translate.to_event(event) == DeviceStateChanged("user/1002", DeviceState.AVAILABLE)
+
+
+def test_a_caller_hung_up_by_freeswitchs_shutdown_is_cut_off_by_the_pbx() -> None:
+    """shutdown_cut_off.esl: a sipp caller parked in ccgw-inbound, then `fsctl shutdown` on
+    the real FreeSWITCH 1.10.12: its CHANNEL_HANGUP (cause SYSTEM_SHUTDOWN) comes before the
+    socket closes. The centre records such a caller as cut_off, not as abandoned."""
+    events = recorded_events("shutdown_cut_off.esl")
+    [waiting] = [e for e in map(translate.to_event, events) if isinstance(e, CallWaiting)]
+    [ended] = [e for e in map(translate.to_event, events) if isinstance(e, ChannelHungUp)]
+    assert ended.channel_id == waiting.call_id and ended.pbx_down
+    assert ended.cause_text == "SYSTEM_SHUTDOWN"
+    normal = {**events[-1], "Hangup-Cause": "NORMAL_CLEARING"}
+    hung_up = translate.to_event(normal)
+    assert isinstance(hung_up, ChannelHungUp) and not hung_up.pbx_down
