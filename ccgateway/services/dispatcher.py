@@ -23,9 +23,11 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
     PBX_COMMANDS,
+    CloseGap,
     Command,
     DialCallback,
     Fact,
+    ForgetEndMarks,
     Notify,
     PbxCommand,
     PlayConsent,
@@ -243,7 +245,7 @@ class Dispatcher:
                 continue
             log_context.about(command)  # a PBX command's task copies it with the context
             self._tap(command, now)
-            if isinstance(command, DialCustomer | DialCallback):
+            if isinstance(command, DialCustomer | DialCallback | ForgetEndMarks):
                 # Dialling a customer waits for the writes before it (the contact saved as
                 # being dialled, with the dial's id): a crash can then never make a
                 # restarted controller dial the same person again.
@@ -257,6 +259,8 @@ class Dispatcher:
                     self._writes.put_nowait(partial(self._interactions.add, interaction))
                     self._roll_day(now)
                     self.figures.add(interaction)
+                case CloseGap():
+                    self._writes.put_nowait(partial(self._close_gap, command))
                 case SaveCallback(callback=callback):
                     self._writes.put_nowait(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
@@ -366,7 +370,30 @@ class Dispatcher:
             finally:
                 self._writes.task_done()
 
-    def _when_written(self, command: DialCustomer | DialCallback) -> None:
+    def _close_gap(self, command: CloseGap) -> None:
+        """In the writer's thread: which of the calls the PBX's end marks tell of the store
+        already has (the controller recorded them itself); the others' records go back to
+        the dispatcher to be recorded like any (figures, taps), then the marks are dropped
+        once those writes are done (domain/gap.py)."""
+        try:
+            known = self._interactions.recorded([r.call_id for r in command.records])
+        except Exception:  # the marks stay in the PBX for the next resync
+            log.exception(
+                "reading which of %d ended calls are recorded failed", len(command.records)
+            )
+            return
+        new = [r for r in command.records if r.call_id not in known]
+        if new:
+            log.info("recording %d calls that ended while no controller ran", len(new))
+
+        def step(center: Center, now: float) -> list[Command]:
+            out: list[Command] = [RecordInteraction(record) for record in new]
+            return [*out, ForgetEndMarks(command.forget, command.pbx)]
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._inbox.put_nowait, _Later(step))
+
+    def _when_written(self, command: DialCustomer | DialCallback | ForgetEndMarks) -> None:
         """In the writer's thread, every earlier write done: hand the dial to its PBX."""
         assert self._loop is not None and self._tasks is not None
         tasks = self._tasks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 
 from ccgateway.domain.commands import (
     Announce,
@@ -11,6 +12,7 @@ from ccgateway.domain.commands import (
     CompleteConsult,
     Conference,
     DialCallback,
+    ForgetEndMarks,
     HangUp,
     Monitor,
     MuteRecording,
@@ -26,7 +28,7 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import PbxEvent, PbxResynced
+from ccgateway.domain.events import EndMark, LegEndMark, PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import actions, translate
@@ -112,7 +114,20 @@ class AsteriskPbx:
         for channel in channels:
             self._remember_leg_name(channel)
         devices = await self.client.send(actions.list_devices(), is_list=True)
-        return translate.to_snapshot(channels, devices)
+        snapshot = translate.to_snapshot(channels, devices)
+        ended, ended_legs = await self._end_marks()
+        return replace(snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs))
+
+    async def _end_marks(self) -> tuple[list[EndMark], list[LegEndMark]]:
+        """The dialplan's notes of calls that ended (domain/gap.py). None is "not found"
+        to Asterisk; a refusal (a dialplan or user from before the marks) costs only them."""
+        try:
+            marks = await self.client.send(actions.read_end_marks(), is_list=True)
+        except PbxRejected as exc:
+            if "not found" not in str(exc).lower():
+                log.warning("the PBX's end marks could not be read: %s", exc)
+            return [], []
+        return translate.to_end_marks(marks)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -130,6 +145,8 @@ class AsteriskPbx:
                 await self._send_all(a.complete_consult(command), tolerate_gone=True)
             case CancelConsult():
                 await self._send_all(a.cancel_consult(command), tolerate_gone=True)
+            case ForgetEndMarks(call_ids=call_ids):
+                await self._send_all(actions.forget_end_marks(call_ids))
             case _:
                 await self._send_all(self._build(command))
 
