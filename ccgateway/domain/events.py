@@ -276,6 +276,15 @@ class LegEndMark:
 
 
 @dataclass(frozen=True, slots=True)
+class EndMarksRead:
+    """The PBX's end marks, read again while the link is up (every minute or so): the
+    marks of calls the controller recorded itself are dropped, so they never pile up."""
+
+    ended: tuple[EndMark, ...] = ()
+    ended_legs: tuple[LegEndMark, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PbxResynced:
     """The PBX's whole picture after a (re)connect; the core reconciles against it.
 
@@ -323,6 +332,7 @@ PbxEvent = (
     | OutboundAbandoned
     | DeviceStateChanged
     | PbxResynced
+    | EndMarksRead
     | PbxConnectionLost
     | FeatureCodeDialled
     | RecordingFailed

@@ -21,25 +21,40 @@ from collections.abc import Collection, Mapping
 
 from ccgateway.domain.commands import CloseGap, Command, Interaction, Outcome
 from ccgateway.domain.directory import Directory
-from ccgateway.domain.events import EndMark, LegEndMark, PbxResynced
+from ccgateway.domain.events import EndMark, EndMarksRead, LegEndMark, PbxResynced
 
 GAP_DETAIL = "ended while no controller ran"
+ORPHAN_AFTER_S = 3600.0
 
 
 def close_gap(
-    snapshot: PbxResynced, held: Collection[str], directory: Directory, pbx: str
+    marks: PbxResynced | EndMarksRead,
+    held: Collection[str],
+    directory: Directory,
+    pbx: str,
+    now: float,
 ) -> list[Command]:
     """One `CloseGap` for the marks of calls neither held by the centre (`held`) nor still
-    up in the PBX; nothing when there are none."""
-    present = {caller.call_id for caller in snapshot.callers}
-    legs = {leg.leg_id: leg for leg in snapshot.ended_legs}
+    up in the PBX; nothing when there are none. Agent legs' marks whose caller left none
+    (a campaign's call: the dialer settles those) are dropped once `ORPHAN_AFTER_S` old."""
+    present = (
+        {caller.call_id for caller in marks.callers} if isinstance(marks, PbxResynced) else set()
+    )
+    legs = {leg.leg_id: leg for leg in marks.ended_legs}
     closed = [
-        mark for mark in snapshot.ended if mark.call_id not in held and mark.call_id not in present
+        mark for mark in marks.ended if mark.call_id not in held and mark.call_id not in present
     ]
-    if not closed:
+    callers = {mark.call_id for mark in marks.ended}
+    orphans = {
+        leg.caller_id
+        for leg in marks.ended_legs
+        if leg.caller_id not in callers and leg.ended_at < now - ORPHAN_AFTER_S
+    }
+    if not closed and not orphans:
         return []
     records = tuple(record_of(mark, legs, directory, pbx) for mark in closed)
-    return [CloseGap(records, tuple(mark.call_id for mark in closed), pbx)]
+    forget = tuple(mark.call_id for mark in closed) + tuple(sorted(orphans))
+    return [CloseGap(records, forget, pbx)]
 
 
 def record_of(

@@ -25,6 +25,7 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     ConsentHeard,
     DeviceStateChanged,
+    EndMarksRead,
     HoldTimedOut,
     MachineDetected,
     OutboundAbandoned,
@@ -154,6 +155,8 @@ class Switchboard:
                 out = self.recorder.toggle(call, now) if call is not None else []
             case RecordingFailed(call_id=call_id, reason=reason):
                 out = self.recorder.failed(call_id, reason, now)
+            case EndMarksRead():
+                out = close_gap(event, set(self.desk.calls), self.floor.directory, pbx, now)
             case PbxResynced():
                 out = self._resynced(event, now, pbx)
             case PbxConnectionLost():
@@ -181,7 +184,7 @@ class Switchboard:
         self.floor.ready.add(pbx)
         # Calls that ended while nobody listened, from the PBX's marks (gap.py): judged
         # against the calls held before the reconciliation ends any.
-        gap = close_gap(event, set(self.desk.calls), self.floor.directory, pbx)
+        gap = close_gap(event, set(self.desk.calls), self.floor.directory, pbx, now)
         for_dials, out = self.outbound.resync(event, now, pbx)
         in_transfer, more = self.transfers.resync(event.agent_legs, now, pbx)
         for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)

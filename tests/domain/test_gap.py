@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from ccgateway.domain.commands import CloseGap, Command, Outcome, RecordInteraction
-from ccgateway.domain.events import CallerChannel, CallWaiting, EndMark, LegEndMark, PbxResynced
+from ccgateway.domain.events import (
+    CallerChannel,
+    CallWaiting,
+    EndMark,
+    EndMarksRead,
+    LegEndMark,
+    PbxResynced,
+)
 from ccgateway.domain.gap import GAP_DETAIL
 from ccgateway.domain.model import Queue
 from tests.domain.builders import agent, centre
@@ -82,3 +89,18 @@ def test_calls_still_up_or_held_by_the_centre_are_left_to_it() -> None:
 def test_no_marks_no_gap() -> None:
     c = centre(queues=(SUPPORT,), skills="en")
     assert not [x for x in c.handle(PbxResynced(), 5.0) if isinstance(x, CloseGap)]
+
+
+def test_a_sweep_while_linked_closes_what_the_centre_no_longer_holds_and_drops_orphans() -> None:
+    """While the link is up the marks are read again (EndMarksRead): a call the centre
+    holds is left alone; an agent leg's mark whose caller left none (a campaign's call) is
+    dropped once an hour old, without a record."""
+    c = centre(agent("a1", {"en": 5}), queues=(SUPPORT,), skills="en")
+    c.handle(CallWaiting("held.1", "400", "+49301"), 10.0)
+    old = LegEndMark("ccgw-leg-9", "ob-7", "PJSIP/a1", 5.0, 10.0)
+    young = LegEndMark("ccgw-leg-8", "ob-8", "PJSIP/a1", 3000.0, 3500.0)
+    marks = EndMarksRead(ended=(caller("held.1"), caller("gone.1")), ended_legs=(old, young))
+    gap = gap_of(c.handle(marks, 3700.0))
+    assert [r.call_id for r in gap.records] == ["gone.1"]
+    assert gap.forget == ("gone.1", "ob-7")
+    assert "held.1" in c.calls  # a mark never ends a call the centre holds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,7 +29,7 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import EndMark, LegEndMark, PbxEvent, PbxResynced
+from ccgateway.domain.events import EndMark, EndMarksRead, LegEndMark, PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import actions, translate
@@ -36,10 +37,11 @@ from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
-from ccgateway.ports import PbxRejected
+from ccgateway.ports import PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
 GONE = ("no such channel", "channel not found")
+SWEEP_S = 60.0  # how often the end marks of recorded calls are looked for while linked
 
 
 class AsteriskPbx:
@@ -85,7 +87,25 @@ class AsteriskPbx:
 
     async def run(self, emit: Callable[[PbxEvent], None]) -> None:
         self._gate.emit = emit
-        await self.client.run_forever()
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self.client.run_forever())
+            tasks.create_task(self._sweep_end_marks())
+
+    async def _sweep_end_marks(self) -> None:
+        """Every `SWEEP_S` while linked, the dialplan's end marks again, so the marks of
+        calls the controller recorded itself are dropped (domain/gap.py) rather than kept
+        until the next resync."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            if not self.client.link.connected.is_set():
+                continue
+            try:
+                ended, legs = await self._end_marks()
+            except PbxError as exc:  # the link went meanwhile: the resync reads them
+                log.debug("end marks not read: %s", exc)
+                continue
+            if ended or legs:
+                self._gate.deliver(EndMarksRead(tuple(ended), tuple(legs)))
 
     # --- events --------------------------------------------------------------------------
 
