@@ -49,6 +49,7 @@ EVENTS = "call,user"
 WRITE_CLASSES = {
     "CoreShowChannels": "reporting (or system)",
     "DeviceStateList": "call or reporting",
+    "DBGetTree": "reporting (or system)",
     "Originate": "originate",
     "Redirect": "call",
     "Setvar": "call",
