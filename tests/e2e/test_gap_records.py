@@ -64,8 +64,9 @@ async def test_calls_that_end_while_no_controller_runs_are_recorded_after_the_re
     finally:
         await stop_dead(first, task)
 
-    talk.wait(30)  # both end while no controller runs
-    wait.wait(30)
+    # Both end while no controller runs (waited for off the loop: the observer listens on).
+    await asyncio.to_thread(talk.wait, 30)
+    await asyncio.to_thread(wait.wait, 30)
     second, task = start(asterisk_sandbox, db)
     try:
         await until("the resync", lambda: second.dispatcher.center.pbx_ready)
