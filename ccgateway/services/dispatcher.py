@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -154,6 +154,8 @@ class Dispatcher:
         self._saved_presence: dict[str, tuple[AgentState, str | None]] = {}
         # Live work of people erased meanwhile: its records are written without them.
         self.redactions = Redactions()
+        # Calls whose records from the PBX's end marks are on their way (domain/gap.py).
+        self._closing: set[str] = set()
         self.started = asyncio.Event()
 
     # --- inputs --------------------------------------------------------------------------
@@ -259,8 +261,13 @@ class Dispatcher:
                     self._writes.put_nowait(partial(self._interactions.add, interaction))
                     self._roll_day(now)
                     self.figures.add(interaction)
-                case CloseGap():
-                    self._writes.put_nowait(partial(self._close_gap, command))
+                case CloseGap(records=records):
+                    # A call whose marks are read twice before the first read's records are
+                    # written (a resync during a sweep) is closed by the first read only.
+                    fresh = tuple(r for r in records if r.call_id not in self._closing)
+                    self._closing.update(r.call_id for r in fresh)
+                    gap = replace(command, records=fresh)
+                    self._writes.put_nowait(partial(self._close_gap, gap))
                 case SaveCallback(callback=callback):
                     self._writes.put_nowait(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
@@ -377,16 +384,20 @@ class Dispatcher:
         once those writes are done (domain/gap.py)."""
         try:
             known = self._interactions.recorded([r.call_id for r in command.records])
-        except Exception:  # the marks stay in the PBX for the next resync
+        except Exception:  # the marks stay in the PBX for the next read
             log.exception(
                 "reading which of %d ended calls are recorded failed", len(command.records)
             )
+            ids = [r.call_id for r in command.records]
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._closing.difference_update, ids)
             return
         new = [r for r in command.records if r.call_id not in known]
         if new:
             log.info("recording %d calls that ended while no controller ran", len(new))
 
         def step(center: Center, now: float) -> list[Command]:
+            self._closing.difference_update(r.call_id for r in command.records)
             out: list[Command] = [RecordInteraction(record) for record in new]
             return [*out, ForgetEndMarks(command.forget, command.pbx)]
 

@@ -42,3 +42,23 @@ async def test_marks_become_records_once_and_are_forgotten_after_the_write(
         assert forgets == [ForgetEndMarks(("gone.1", "seen.1"), "asterisk")] * 2
     finally:
         await stack.stop()
+
+
+async def test_marks_read_twice_before_the_first_records_are_written_count_once(
+    tmp_path: Path,
+) -> None:
+    """A resync during a sweep: both reads carry the same marks before either is written."""
+    stack = await Stack.start(tmp_path / "db.sqlite")
+    try:
+        await stack.service.create_queue(Queue("support", "Support", "400", wrapup_s=0))
+        start = stack.clock.now()
+        gone = EndMark("gone.2", "400", "+4932", start - 20.0, start - 1.5)
+        stack.pbx.emit(PbxResynced(ended=(gone,)))
+        stack.pbx.emit(PbxResynced(ended=(gone,)))
+        await stack.settle()
+        await stack.settle()
+        records = stack.interactions.query(InteractionQuery())
+        assert [(r.call_id, r.outcome.value) for r in records] == [("gone.2", "abandoned")]
+        assert stack.dispatcher.figures.queue("support").abandoned == 1
+    finally:
+        await stack.stop()
