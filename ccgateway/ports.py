@@ -191,6 +191,9 @@ class InteractionStore(Protocol):
     def query(self, query: InteractionQuery) -> list[Interaction]:
         """Oldest first by `arrived_at`, filtered and paged as asked."""
 
+    def recorded(self, call_ids: Collection[str]) -> set[str]:
+        """Which of these calls already have a record (any of their segments)."""
+
 
 class CallbackStore(Protocol):
     """Queued callbacks as last saved; each save is one transaction."""

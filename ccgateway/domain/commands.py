@@ -335,6 +335,25 @@ class Notify:
     data: dict[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class CloseGap:
+    """Records of calls that ended while no controller ran (gap.py), to be written unless
+    the store already has a record of that call, then the PBX's marks of `forget` dropped
+    (ForgetEndMarks, once the records are written)."""
+
+    records: tuple[Interaction, ...]
+    forget: tuple[str, ...]
+    pbx: str = DEFAULT_PBX
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetEndMarks:
+    """Drop the PBX's end marks of these callers (and of their agent legs): recorded."""
+
+    call_ids: tuple[str, ...]
+    pbx: str = DEFAULT_PBX
+
+
 # What the shell hands to the PBX named in the command (Pbx.execute).
 PbxCommand = (
     RingAgent
@@ -356,6 +375,7 @@ PbxCommand = (
     | DialCustomer
     | StartRecording
     | MuteRecording
+    | ForgetEndMarks
 )
 # The same, for isinstance (mypy narrows on a literal tuple, not on get_args).
 PBX_COMMANDS = (
@@ -378,6 +398,7 @@ PBX_COMMANDS = (
     DialCustomer,
     StartRecording,
     MuteRecording,
+    ForgetEndMarks,
 )
 
 
@@ -400,6 +421,7 @@ Command = (
     | SaveTask
     | SaveRecording
     | RecordInteraction
+    | CloseGap
     | Notify
     | LoadContacts
     | SaveProgress

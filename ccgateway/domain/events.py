@@ -280,6 +280,42 @@ class OutboundChannel:
 
 
 @dataclass(frozen=True, slots=True)
+class EndMark:
+    """The PBX's own note of a caller's end (the dialplan writes it as the caller hangs up),
+    so a call that ended while no controller listened can still be recorded (gap.py).
+    `agent_leg`: the leg the caller was bridged to at the end, if any; `fallback`: it left
+    through the PBX's fallback (the hold timer, with no controller)."""
+
+    call_id: str
+    extension: str
+    caller_number: str
+    arrived_at: float
+    ended_at: float
+    agent_leg: str = ""
+    fallback: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LegEndMark:
+    """The PBX's note of an agent leg's end: when it answered and whose phone it was."""
+
+    leg_id: str
+    caller_id: str
+    device: str
+    answered_at: float
+    ended_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EndMarksRead:
+    """The PBX's end marks, read again while the link is up (every minute or so): the
+    marks of calls the controller recorded itself are dropped, so they never pile up."""
+
+    ended: tuple[EndMark, ...] = ()
+    ended_legs: tuple[LegEndMark, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class PbxResynced:
     """The PBX's whole picture after a (re)connect; the core reconciles against it.
 
@@ -293,6 +329,9 @@ class PbxResynced:
     # The PBX started anew since the last picture (not a mere link drop): calls it no longer
     # has were cut off by its restart, not ended by their callers.
     restarted: bool = False
+    # The ends the PBX noted (gap.py): callers and agent legs that hung up, not yet forgotten.
+    ended: tuple[EndMark, ...] = ()
+    ended_legs: tuple[LegEndMark, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,6 +366,7 @@ PbxEvent = (
     | OutboundAbandoned
     | DeviceStateChanged
     | PbxResynced
+    | EndMarksRead
     | PbxConnectionLost
     | FeatureCodeDialled
     | RecordingFailed

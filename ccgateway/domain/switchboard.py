@@ -27,6 +27,7 @@ from ccgateway.domain.events import (
     ChannelHungUp,
     ConsentHeard,
     DeviceStateChanged,
+    EndMarksRead,
     HoldTimedOut,
     LegBridged,
     MachineDetected,
@@ -42,6 +43,7 @@ from ccgateway.domain.events import (
     VoicemailEnded,
 )
 from ccgateway.domain.floor import Floor
+from ccgateway.domain.gap import close_gap
 from ccgateway.domain.outbound.dialer import OutboundDesk
 from ccgateway.domain.reconcile import resync
 from ccgateway.domain.recorder import Recorder
@@ -162,6 +164,8 @@ class Switchboard:
                 out = self.recorder.toggle(call, now) if call is not None else []
             case RecordingFailed(call_id=call_id, reason=reason):
                 out = self.recorder.failed(call_id, reason, now)
+            case EndMarksRead():
+                out = close_gap(event, set(self.desk.calls), self.floor.directory, pbx, now)
             case PbxResynced():
                 out = self._resynced(event, now, pbx)
             case PbxConnectionLost():
@@ -189,6 +193,9 @@ class Switchboard:
         """The PBX's picture after a (re)connect: each part claims its legs, then the call
         desk's are reconciled (reconcile.py)."""
         self.floor.ready.add(pbx)
+        # Calls that ended while nobody listened, from the PBX's marks (gap.py): judged
+        # against the calls held before the reconciliation ends any.
+        gap = close_gap(event, set(self.desk.calls), self.floor.directory, pbx, now)
         for_dials, out = self.outbound.resync(event, now, pbx)
         in_transfer, more = self.transfers.resync(event.agent_legs, now, pbx)
         for_callbacks, most = self.callbacks.resync(event.agent_legs, now, pbx)
@@ -196,4 +203,4 @@ class Switchboard:
         out += more + most + resync(self.room, event, now, pbx, claimed)
         out += self.room.voicemail_unknown(pbx)
         self.floor.refresh_pbx(pbx)
-        return out
+        return out + gap

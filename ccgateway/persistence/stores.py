@@ -13,7 +13,7 @@ import hmac
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -187,6 +187,18 @@ class SqlInteractionStore(SqlStore):
         else:  # another database: the unique constraint alone keeps the record once
             with suppress(IntegrityError), self._sessions.begin() as session:
                 session.execute(insert(InteractionRow).values(values))
+
+    def recorded(self, call_ids: Collection[str]) -> set[str]:
+        """Which of these calls already have a record: a call the PBX's end marks tell of
+        (domain/gap.py) is written only if the controller did not record it itself."""
+        found: set[str] = set()
+        wanted = sorted(set(call_ids))
+        with self._sessions() as session:
+            for start in range(0, len(wanted), 500):  # bounded IN lists
+                chunk = wanted[start : start + 500]
+                statement = select(InteractionRow.call_id).where(InteractionRow.call_id.in_(chunk))
+                found.update(session.scalars(statement))
+        return found
 
     def query(self, query: InteractionQuery) -> list[Interaction]:
         """Oldest first by arrival (or newest first); `since` is inclusive, `until` exclusive."""

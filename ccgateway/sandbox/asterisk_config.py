@@ -74,6 +74,8 @@ MODULES = (
     "func_strings.so",
     "func_logic.so",
     "func_global.so",  # SHARED(): the agent leg marks its caller (dialplan)
+    "func_db.so",  # DB(): the end marks of callers and agent legs (dialplan ccgw-end-mark)
+    "app_db.so",  # DBdeltree: the end marks of recorded calls dropped
     "res_manager_devicestate.so",
     # media
     "format_wav.so",

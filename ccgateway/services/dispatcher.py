@@ -15,7 +15,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
@@ -23,9 +23,11 @@ from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
     PBX_COMMANDS,
+    CloseGap,
     Command,
     DialCallback,
     Fact,
+    ForgetEndMarks,
     Notify,
     PbxCommand,
     PlayConsent,
@@ -157,6 +159,8 @@ class Dispatcher:
         self._saved_presence: dict[str, tuple[AgentState, str | None]] = {}
         # Live work of people erased meanwhile: its records are written without them.
         self.redactions = Redactions()
+        # Calls whose records from the PBX's end marks are on their way (domain/gap.py).
+        self._closing: set[str] = set()
         self.started = asyncio.Event()
         # Asked before every command to a PBX: a pair's active controller past its lease's
         # deadline commands nothing (services/lease.py); a single controller always may.
@@ -251,6 +255,9 @@ class Dispatcher:
                 continue
             log_context.about(command)  # a PBX command's task copies it with the context
             self._tap(command, now)
+            if isinstance(command, ForgetEndMarks):  # once the records before it are written
+                self._writes.put(partial(self._after_writes, command))
+                continue
             if isinstance(command, DialCustomer | DialCallback):
                 # Dialling a customer waits for the writes before it (the contact saved as
                 # being dialled, with the dial's id): a crash can then never make a
@@ -267,6 +274,13 @@ class Dispatcher:
                     self._writes.put(partial(self._interactions.add, interaction))
                     self._roll_day(now)
                     self.figures.add(interaction)
+                case CloseGap(records=records):
+                    # A call whose marks are read twice before the first read's records are
+                    # written (a resync during a sweep) is closed by the first read only.
+                    fresh = tuple(r for r in records if r.call_id not in self._closing)
+                    self._closing.update(r.call_id for r in fresh)
+                    gap = replace(command, records=fresh)
+                    self._writes.put(partial(self._close_gap, gap))
                 case SaveCallback(callback=callback):
                     self._writes.put(partial(self._callbacks.save, callback))
                 case SaveTask(task=task):
@@ -365,6 +379,39 @@ class Dispatcher:
                 self.post_event(RecordingFailed(command.call_id, str(exc)), command.pbx)
             elif isinstance(command, PlayConsent):  # the caller waits no longer for it
                 self.post_event(ConsentHeard(command.call_id, played=False), command.pbx)
+
+    def _close_gap(self, command: CloseGap) -> None:
+        """In the writer's thread: which of the calls the PBX's end marks tell of the store
+        already has (the controller recorded them itself); the others' records go back to
+        the dispatcher to be recorded like any (figures, taps), then the marks are dropped
+        once those writes are done (domain/gap.py)."""
+        try:
+            known = self._interactions.recorded([r.call_id for r in command.records])
+        except Exception:  # the marks stay in the PBX for the next read
+            log.exception(
+                "reading which of %d ended calls are recorded failed", len(command.records)
+            )
+            ids = [r.call_id for r in command.records]
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._closing.difference_update, ids)
+            return
+        new = [r for r in command.records if r.call_id not in known]
+        if new:
+            log.info("recording %d calls that ended while no controller ran", len(new))
+
+        def step(center: Center, now: float) -> list[Command]:
+            self._closing.difference_update(r.call_id for r in command.records)
+            out: list[Command] = [RecordInteraction(record) for record in new]
+            return [*out, ForgetEndMarks(command.forget, command.pbx)]
+
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self._inbox.put_nowait, _Later(step))
+
+    def _after_writes(self, command: ForgetEndMarks) -> None:
+        """In the writer's thread, the records written: the PBX's end marks may go."""
+        assert self._loop is not None and self._tasks is not None
+        tasks = self._tasks
+        self._loop.call_soon_threadsafe(lambda: tasks.create_task(self._execute(command)))
 
     def _when_written(self, command: DialCustomer | DialCallback, queued: float) -> None:
         """In the writer's thread, every earlier write done: hand the dial to its PBX, unless

@@ -10,6 +10,7 @@ the client for every header (pbx/wire.py). The contexts are dialplans/asterisk/c
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ccgateway.domain.commands import (
     Announce,
@@ -412,3 +413,36 @@ def _call_exten(call_id: str) -> str:
     if not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z._-]{0,149}", call_id):
         raise InvalidWireValue(f"call id {call_id!r} cannot be a dialplan extension")
     return call_id
+
+
+# --- the PBX's end marks (dialplan [ccgw-end-mark], domain/gap.py) ---------------------------
+
+END_FAMILY = "ccgw_end"
+END_MARK_CONTEXT = "ccgw-end-mark"
+FORGET_BATCH = 25  # callers per Originate: the Variable header stays well under a kilobyte
+_MARK_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def read_end_marks() -> AmiAction:
+    """Every end mark (DBGetTreeResponse events, then DBGetTreeComplete); class reporting."""
+    return {"Action": "DBGetTree", "Family": END_FAMILY}
+
+
+def forget_end_marks(call_ids: Sequence[str]) -> list[AmiAction]:
+    """Drop the marks of these callers. AMI's DBDelTree needs the `system` class, which the
+    controller does without, so a Local channel runs the dialplan's `forget` (DBdeltree
+    for each id) with the ids in one variable: `originate` is enough."""
+    for call_id in call_ids:
+        if not _MARK_ID.fullmatch(call_id):
+            raise InvalidWireValue(f"call id {call_id!r}: not a PBX uniqueid")
+    return [
+        {
+            "Action": "Originate",
+            "Channel": f"Local/forget@{END_MARK_CONTEXT}/n",
+            "Application": "NoOp",
+            "Async": "true",
+            "Timeout": "5000",
+            "Variable": "CCGW_FORGET=" + "&".join(call_ids[i : i + FORGET_BATCH]),
+        }
+        for i in range(0, len(call_ids), FORGET_BATCH)
+    ]

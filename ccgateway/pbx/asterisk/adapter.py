@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Callable
+from dataclasses import replace
 
 from ccgateway.domain.calls import BRIDGE_EVENTS
 from ccgateway.domain.commands import (
@@ -14,6 +15,7 @@ from ccgateway.domain.commands import (
     CompleteConsult,
     Conference,
     DialCallback,
+    ForgetEndMarks,
     HangUp,
     Monitor,
     MuteRecording,
@@ -29,7 +31,7 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import PbxEvent, PbxResynced
+from ccgateway.domain.events import EndMark, EndMarksRead, LegEndMark, PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import actions, translate
@@ -40,10 +42,11 @@ from ccgateway.pbx.asterisk.whereabouts import Whereabouts
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.pbx.mark_keeper import MarkKeeper
 from ccgateway.pbx.ownership import VARIABLE as MARK
-from ccgateway.ports import Owner, PbxRejected
+from ccgateway.ports import Owner, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
 GONE = ("no such channel", "channel not found")
+SWEEP_S = 60.0  # how often the end marks of recorded calls are looked for while linked
 
 
 class AsteriskPbx:
@@ -113,7 +116,24 @@ class AsteriskPbx:
         self._gate.emit = emit
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
+            tasks.create_task(self._sweep_end_marks())
             await self.client.run_forever()
+
+    async def _sweep_end_marks(self) -> None:
+        """Every `SWEEP_S` while linked, the dialplan's end marks again, so the marks of
+        calls the controller recorded itself are dropped (domain/gap.py) rather than kept
+        until the next resync."""
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            if not (self.client.link.connected.is_set() and self.keeper.commanding):
+                continue  # a passive controller leaves them to the PBX's owner
+            try:
+                ended, legs = await self._end_marks()
+            except PbxError as exc:  # the link went meanwhile: the resync reads them
+                log.debug("end marks not read: %s", exc)
+                continue
+            if ended or legs:
+                self._gate.deliver(EndMarksRead(tuple(ended), tuple(legs)))
 
     # --- events --------------------------------------------------------------------------
 
@@ -173,7 +193,8 @@ class AsteriskPbx:
         snapshot = translate.to_snapshot(channels, devices, stamps, restarted)
         self._whereabouts.know(c.call_id for c in snapshot.callers)
         self._whereabouts.know(d.dial_id for d in snapshot.outbound)
-        return snapshot
+        ended, ended_legs = await self._end_marks()
+        return replace(snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs))
 
     async def _stamps_and_start(self) -> tuple[dict[str, float], bool]:
         """The channels' sub-second stamps, and whether Asterisk restarted since the last
@@ -200,6 +221,17 @@ class AsteriskPbx:
         self._started = started or self._started
         return stamps, restarted
 
+    async def _end_marks(self) -> tuple[list[EndMark], list[LegEndMark]]:
+        """The dialplan's notes of calls that ended (domain/gap.py). None is "not found"
+        to Asterisk; a refusal (a dialplan or user from before the marks) costs only them."""
+        try:
+            marks = await self.client.send(actions.read_end_marks(), is_list=True)
+        except PbxRejected as exc:
+            if "not found" not in str(exc).lower():
+                log.warning("the PBX's end marks could not be read: %s", exc)
+            return [], []
+        return translate.to_end_marks(marks)
+
     # --- commands ------------------------------------------------------------------------
 
     async def execute(self, command: PbxCommand) -> None:
@@ -218,6 +250,8 @@ class AsteriskPbx:
                 await self._send_all(a.complete_consult(command), tolerate_gone=True)
             case CancelConsult():
                 await self._send_all(a.cancel_consult(command), tolerate_gone=True)
+            case ForgetEndMarks(call_ids=call_ids):
+                await self._send_all(actions.forget_end_marks(call_ids))
             case _:
                 await self._send_all(self._build(command))
 

@@ -27,10 +27,12 @@ from ccgateway.domain.events import (
     ConsentHeard,
     DeviceState,
     DeviceStateChanged,
+    EndMark,
     Feature,
     FeatureCodeDialled,
     HoldTimedOut,
     LegBridged,
+    LegEndMark,
     LegFailure,
     MachineDetected,
     OutboundAbandoned,
@@ -417,3 +419,58 @@ def caller_number(value: str | None) -> str:
 
 def _int(value: str | None, default: int) -> int:
     return int(value) if value is not None and value.isdigit() else default
+
+
+# --- the PBX's end marks (dialplan [ccgw-end-mark], domain/gap.py) ---------------------------
+
+_MARK_KEY = re.compile(r"^/?ccgw_end/([0-9A-Za-z._-]{1,64})/([0-9A-Za-z._-]{1,64})$")
+_NUMBER = re.compile(r"^[0-9+*#]{0,32}$")
+_DIGITS = re.compile(r"^[0-9]{0,32}$")
+
+
+def to_end_marks(messages: Iterable[AmiMessage]) -> tuple[list[EndMark], list[LegEndMark]]:
+    """`DBGetTree` of the family ccgw_end as callers' and agent legs' end marks. An entry
+    that is not exactly what the dialplan writes (another writer, a half-written value)
+    is skipped: it must never become a record."""
+    callers: list[EndMark] = []
+    legs: list[LegEndMark] = []
+    for message in messages:
+        if message.get("Event") != "DBGetTreeResponse":
+            continue
+        key = f"{message.get('Family', '')}/{message.get('Key', '')}"
+        matched = _MARK_KEY.fullmatch(key) or _MARK_KEY.fullmatch(message.get("Key", ""))
+        if matched is None:
+            continue
+        call_id, which = matched.groups()
+        fields = message.get("Val", "").split("|")
+        try:
+            if which == "caller":
+                callers.append(_caller_mark(call_id, fields))
+            else:
+                legs.append(_leg_mark(call_id, which, fields))
+        except ValueError:
+            continue
+    return callers, legs
+
+
+def _caller_mark(call_id: str, fields: list[str]) -> EndMark:
+    version, arrived, ended, extension, number, leg, fallback = fields
+    if version != "1" or not _DIGITS.fullmatch(extension) or not _NUMBER.fullmatch(number):
+        raise ValueError("not a caller's end mark")
+    if leg and not leg.startswith(LEG_PREFIX):
+        raise ValueError("not one of our agent legs")
+    return EndMark(call_id, extension, number, _time(arrived), _time(ended), leg, fallback == "1")
+
+
+def _leg_mark(caller_id: str, leg_id: str, fields: list[str]) -> LegEndMark:
+    version, answered, ended, channel = fields
+    if version != "1" or not leg_id.startswith(LEG_PREFIX):
+        raise ValueError("not an agent leg's end mark")
+    return LegEndMark(leg_id, caller_id, device_of(channel), _time(answered), _time(ended))
+
+
+def _time(text: str) -> float:
+    value = float(text)  # ValueError for "" or anything not a number
+    if not 0 < value < 1e11:
+        raise ValueError(f"not an epoch time: {text!r}")
+    return value

@@ -146,14 +146,14 @@ class RestartingAsterisk:
                 )
                 name, action_id = action.get("Action", ""), action.get("ActionID", "")
                 ok = {"Response": "Success", "ActionID": action_id}
-                if name in ("CoreShowChannels", "DeviceStateList", "Status"):
+                if name in ("CoreShowChannels", "DeviceStateList", "Status", "DBGetTree"):
                     reply = [ok, {"Event": f"{name}Complete", "ActionID": action_id}]
                 elif name == "CoreStatus":
                     reply = [{**ok, **{k: v for k, v in core.items() if k.startswith("Core")}}]
                 else:
                     reply = [ok]
                 writer.write(b"".join(_block(m) for m in reply))
-                if name == "CoreStatus":  # the resync's last action: now the link drops
+                if name == "DBGetTree":  # the resync's last action: now the link drops
                     await writer.drain()
                     writer.close()
                     return

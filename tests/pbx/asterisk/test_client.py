@@ -51,7 +51,7 @@ class AmiServer:
                     self.actions.append(action)
                     writer.write(self.answer(action))
                     await writer.drain()
-                    if action.get("Action") == "DeviceStateList":
+                    if action.get("Action") == "DBGetTree":  # the resync's last question
                         for piece in self.after_resync:
                             writer.write(piece)
                             await writer.drain()
@@ -68,7 +68,7 @@ class AmiServer:
             return _block(
                 {"Response": "Success", "ActionID": action_id, "Message": "Authentication accepted"}
             )
-        if name in ("CoreShowChannels", "DeviceStateList", "Status"):
+        if name in ("CoreShowChannels", "DeviceStateList", "Status", "DBGetTree"):  # 22: empty
             complete = f"{name}Complete"
             return _block(
                 {"Response": "Success", "ActionID": action_id, "EventList": "start"}
