@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ccgateway.sandbox import app_queue_config
+
 CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
 AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
 # Agent K's phone: SIP on 5070+K for K up to 19 (5090 is the customers' trunk), then on
@@ -75,6 +77,7 @@ MODULES = (
     "func_logic.so",
     "func_global.so",  # SHARED(): the agent leg marks its caller (dialplan)
     "res_manager_devicestate.so",
+    "app_queue.so",  # the load benchmark's baseline only (app_queue_config.py)
     # media
     "format_wav.so",
     "format_gsm.so",
@@ -138,7 +141,13 @@ STATIC_FILES = {
     "stasis.conf": "[threadpool]\n",
     "udptl.conf": "[general]\n",
 }
-GENERATED_FILES = ("asterisk.conf", "manager.conf", "pjsip.conf", "extensions.conf")
+GENERATED_FILES = (
+    "asterisk.conf",
+    "manager.conf",
+    "pjsip.conf",
+    "extensions.conf",
+    "queues.conf",
+)
 
 
 def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str]:
@@ -155,6 +164,7 @@ def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str
         "manager.conf": _manager_conf(config),
         "pjsip.conf": _pjsip_conf(config),
         "extensions.conf": _extensions_conf(config, sorted(dialplans)),
+        "queues.conf": app_queue_config.queues_conf(config.agents),
     }
 
 
@@ -186,6 +196,8 @@ enabled = yes
 port = {AMI_PORT}
 bindaddr = 127.0.0.1
 displayconnects = no
+; Every event carries the moment Asterisk made it (the load benchmark's clock).
+timestampevents = yes
 
 [ccgateway]
 secret = {c.ami_secret}
@@ -231,6 +243,7 @@ match = 127.0.0.1:{TRUNK_PORT}
 match_header = {name}: {value}
 """
     ]
+    parts.append(app_queue_config.pjsip_trunk())
     for k in range(1, c.agents + 1):
         parts.append(f"""
 [agent{k}]
@@ -270,4 +283,4 @@ CCGW_HOLD_TIMEOUT = {c.hold_timeout_s}
 [ccgw-agent-phones]
 include => ccgw-features
 exten => _X.,1,Hangup(21)
-"""
+{app_queue_config.dialplan()}"""
