@@ -202,9 +202,18 @@ class Dispatcher:
                     log_context.about(event)  # log lines name the call, agent... it is about
                     commands = self.center.handle(event, now, pbx_name)
                 commands += self.center.tick(now)
-                self.instruments.step_taken(_cause(item), time.perf_counter() - started)
-                self._roll_day(now)
-                self._carry_out(commands, now)
+                commands = self._redacted(commands)
+                try:
+                    if self._start_pbx_commands(commands):
+                        # One turn of the loop: the PBX commands' tasks write their actions
+                        # now, before the taps, the stream and the writes of this turn
+                        # (benchmarks/originate_path.py: the decision's end to the
+                        # Originate written went from 0.16 to 0.08 ms).
+                        await asyncio.sleep(0)
+                finally:  # even when cancelled there: the centre has moved on already
+                    self.instruments.step_taken(_cause(item), time.perf_counter() - started)
+                    self._roll_day(now)
+                    self._carry_out(commands, now)
 
     def _roll_day(self, now: float) -> None:
         """At the first moment of a new UTC day, today's figures and occupancy start again."""
@@ -235,22 +244,39 @@ class Dispatcher:
 
     # --- outputs -------------------------------------------------------------------------
 
-    def _carry_out(self, commands: list[Command], now: float) -> None:
+    def _redacted(self, commands: list[Command]) -> list[Command]:
+        """The commands with the work of people erased meanwhile left out of them."""
+        if not self.redactions:
+            return commands
+        return [c for c in map(self.redactions.apply, commands) if c is not None]
+
+    def _start_pbx_commands(self, commands: list[Command]) -> bool:
+        """A task for each PBX command, in order, before anything else of the turn; whether
+        there was one. Dialling a customer is not among them: it waits for the writes
+        before it (the contact saved as being dialled, with the dial's id), so that a
+        crash can never make a restarted controller dial the same person again."""
         assert self._tasks is not None
-        for planned in commands:
-            command = self.redactions.apply(planned) if self.redactions else planned
-            if command is None:
-                continue
-            log_context.about(command)  # a PBX command's task copies it with the context
+        started = False
+        for command in commands:
+            if isinstance(command, PBX_COMMANDS) and not isinstance(
+                command, DialCustomer | DialCallback
+            ):
+                log_context.about(command)  # the task copies the context: its log lines
+                self._tasks.create_task(self._execute(command))
+                started = True
+        log_context.clear()
+        return started
+
+    def _carry_out(self, commands: list[Command], now: float) -> None:
+        """Everything of the turn but starting the PBX commands (`_start_pbx_commands`),
+        in the commands' order: the taps see each command, writes are queued."""
+        for command in commands:
+            log_context.about(command)
             self._tap(command, now)
             if isinstance(command, DialCustomer | DialCallback):
-                # Dialling a customer waits for the writes before it (the contact saved as
-                # being dialled, with the dial's id): a crash can then never make a
-                # restarted controller dial the same person again.
                 self._writes.put_nowait(partial(self._when_written, command))
                 continue
             if isinstance(command, PBX_COMMANDS):
-                self._tasks.create_task(self._execute(command))
                 continue
             match command:
                 case RecordInteraction(interaction=interaction):
