@@ -51,7 +51,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.load_log import Accounting, Phase, account, percentile, read_phase
+from benchmarks.load_log import Accounting, Phase, account, breakdown, percentile, read_phase
 from ccgateway.pbx.asterisk.ami import AmiParser, encode_action
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox import app_queue_config as appq
@@ -61,6 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "asterisk_load.txt"
 EXTENSION = "500"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+IDLE_S = 10.0  # the cost phase's REST probe alone, before the calls
 
 
 # --- a raw AMI reader --------------------------------------------------------------------
@@ -139,8 +140,11 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def controller(secret: str, agents: int) -> AsyncIterator[Controller]:
-    """`ccgateway serve` from this checkout against the sandbox, its queue and agents ready."""
+async def controller(
+    secret: str, agents: int, trace: bool, code: Path = ROOT
+) -> AsyncIterator[Controller]:
+    """`ccgateway serve` of the code in `code` (this checkout's by default) against the
+    sandbox, its queue and agents ready; with `trace`, through benchmarks/traced_serve.py."""
     folder = Path(tempfile.mkdtemp(prefix="ccgw-load-"))
     port, key = free_port(), secrets.token_urlsafe(24)
     config = folder / "ccgateway.toml"
@@ -149,13 +153,16 @@ async def controller(secret: str, agents: int) -> AsyncIterator[Controller]:
         f'database_url = "sqlite:///{folder}/ccgateway.db"\n'
         f'[asterisk]\nport = {AMI_PORT}\nsecret = "{secret}"\n[api]\nport = {port}\n'
     )
-    env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=f"{code}:{ROOT}")
+    env["CCGW_TRACE"] = str(folder / "trace.txt")
+    module = "benchmarks.traced_serve" if trace else "ccgateway"
     with open(folder / "serve.log", "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "ccgateway", "serve", "--config", str(config)],
+            [sys.executable, "-m", module, "serve", "--config", str(config)],
             env=env, stdout=out, stderr=out, cwd=ROOT,
         )  # fmt: skip
     ctl = Controller(f"http://127.0.0.1:{port}", key, process, folder)
+    (folder / "trace.txt").touch()
     try:
         async with httpx.AsyncClient(
             base_url=ctl.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
@@ -278,6 +285,7 @@ class Result:
     accounting: Accounting
     cpu: dict[str, float] | None = None
     rest_ms: list[float] | None = None
+    parts: dict[str, list[float]] | None = None  # --trace: the path in three
 
 
 async def run_phase(
@@ -295,7 +303,10 @@ async def run_phase(
     if system == "ccgateway" and ctl is not None:
         await asyncio.sleep(1)  # the writer's last records
         recorded = await records(ctl, set(phase.callers))
-    return Result(system, load, phase, account(phase, placed, recorded))
+    result = Result(system, load, phase, account(phase, placed, recorded))
+    if system == "ccgateway" and ctl is not None:
+        result.parts = breakdown(phase, (ctl.folder / "trace.txt").read_text().splitlines())
+    return result
 
 
 async def rest_probe(ctl: Controller, stop: asyncio.Event, times: list[float]) -> None:
@@ -321,7 +332,7 @@ async def latency(sandbox: Sandbox, args: argparse.Namespace, work: Path) -> lis
     log = AmiLog(sandbox.ami_secret())
     try:
         await log.start()
-        async with controller(sandbox.ami_secret(), agents) as ctl:
+        async with controller(sandbox.ami_secret(), agents, args.trace, args.code) as ctl:
             for load, rate, calls, talk in (
                 ("1/s", 1.0, args.light_calls, 1.5),
                 ("5/s", 5.0, args.loaded_calls, 2.0),
@@ -341,11 +352,15 @@ async def cost(sandbox: Sandbox, args: argparse.Namespace, work: Path) -> Result
     log = AmiLog(sandbox.ami_secret())
     try:
         await log.start()
-        async with controller(sandbox.ami_secret(), agents) as ctl:
+        async with controller(sandbox.ami_secret(), agents, args.trace, args.code) as ctl:
             asterisk_pid = sandbox.status().asterisk_pid
             assert asterisk_pid is not None
             stop, rest_ms = asyncio.Event(), list[float]()
             probe = asyncio.create_task(rest_probe(ctl, stop, rest_ms))
+            # The REST probe's own cost, without calls: subtracted to give the calls'.
+            idle0 = (ctl.cpu_s(), time.monotonic())
+            await asyncio.sleep(IDLE_S)
+            idle1 = (ctl.cpu_s(), time.monotonic())
             cpu0 = (ctl.cpu_s(), process_cpu_s(asterisk_pid), time.monotonic())
             calls = int(rate * args.duration)
             result = await run_phase(log, "ccgateway", "10/s", rate, calls, talk, agents, ctl, work)
@@ -357,6 +372,7 @@ async def cost(sandbox: Sandbox, args: argparse.Namespace, work: Path) -> Result
                 "asterisk_s": cpu1[1] - cpu0[1],
                 "wall_s": cpu1[2] - cpu0[2],
                 "rss_mb": ctl.peak_rss_mb(),
+                "idle_per_s": (idle1[0] - idle0[0]) / (idle1[1] - idle0[1]),
             }
             result.rest_ms = rest_ms
             stuck = await agents_not_available(ctl)
@@ -378,6 +394,7 @@ def report(latencies: list[Result], costed: Result | None, load_avg: tuple[float
     lines = [
         "Load on the sandbox Asterisk: ccgateway against app_queue (same Asterisk, phones, load)",
         f"date       {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+        f"controller {'this checkout' if args.code == ROOT else args.code}",
         f"machine    {platform.platform()}, {os.cpu_count()} CPU(s), load average at start "
         + ", ".join(f"{x:.2f}" for x in load_avg),
         "clock      Asterisk's own event Timestamp (manager.conf timestampevents)",
@@ -397,6 +414,14 @@ def report(latencies: list[Result], costed: Result | None, load_avg: tuple[float
             + " |        "
             + " ".join(f"{percentile(b, q):5.2f}" for q in (50, 90, 99))
         )
+    traced = [r for r in latencies if r.parts and all(r.parts.values())]
+    if traced:
+        names = list(traced[0].parts or {})
+        lines += ["", "ccgateway's path (--trace), ms p50 / p90, load: " + " -> ".join(names)]
+        for r in traced:
+            assert r.parts is not None
+            cells = [f"{percentile(v, 50):.2f} / {percentile(v, 90):.2f}" for v in r.parts.values()]
+            lines.append(f"  {r.load:>5}: " + " | ".join(cells))
     lines.append("")
     lines.append("ccgateway / app_queue     load        goal | leg p50   p90 | bridged p50   p90")
     for load, goal in (("1/s", 1.3), ("5/s", 1.5)):
@@ -430,6 +455,11 @@ def report(latencies: list[Result], costed: Result | None, load_avg: tuple[float
             f"peak RSS {cpu['rss_mb']:.0f} MB",
             f"  Asterisk CPU    {ast_s:7.2f} s  {ast_s / calls * 1000:6.2f} ms/call",
             f"  controller / Asterisk CPU  {ctl_s / ast_s:.2f} (goal < 0.20)",
+            f"  of which the REST probe and idle: {cpu['idle_per_s'] * cpu['wall_s']:.2f} s "
+            f"(its {cpu['idle_per_s'] * 1000:.0f} ms CPU a second over {IDLE_S:.0f} s alone "
+            "before the calls); the calls alone: "
+            f"{(ctl_s - cpu['idle_per_s'] * cpu['wall_s']) / calls * 1000:.2f} ms/call, "
+            f"{(ctl_s - cpu['idle_per_s'] * cpu['wall_s']) / ast_s:.2f} of Asterisk's",
             f"  REST while it ran: {len(rest)} requests, p50 {percentile(rest, 50):.1f} ms, "
             f"p99 {percentile(rest, 99):.1f} ms, max {max(rest):.1f} ms (goal p99 < 20 ms)",
         ]
@@ -467,7 +497,19 @@ def main() -> None:
         help="seconds of the 10 calls/s cost phase (0: none; the issue's is 600)",
     )
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="run the controller with benchmarks/traced_serve.py's two clocks",
+    )
     parser.add_argument("--write", action="store_true", help=f"also write {RESULTS}")
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=ROOT,
+        help="the controller's code from this tree (e.g. an older commit's "
+        "`git archive`, for a before and after)",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

@@ -26,7 +26,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import logging
 import pstats
 import tempfile
 import time
@@ -37,6 +36,7 @@ import httpx
 from benchmarks.ami_source import AmiSource
 from benchmarks.load_log import percentile
 from ccgateway.app import build_controller
+from ccgateway.logs import configure_logging
 from ccgateway.settings import Settings
 
 ADMIN = "path-benchmark-admin-key-0123"
@@ -70,7 +70,7 @@ async def _configure(api: httpx.AsyncClient, agents: int) -> None:
         await post(f"/v1/agents/agent{k}/state", {"state": "available"})
 
 
-async def run(calls: int, agents: int, profile: bool) -> list[float]:
+async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[float]:
     """Milliseconds from each CCGWWaiting written to its Originate read."""
     source = AmiSource([f"PJSIP/agent{k}" for k in range(1, agents + 1)])
     port = await source.start()
@@ -79,7 +79,7 @@ async def run(calls: int, agents: int, profile: bool) -> list[float]:
         database_url=f"sqlite:///{folder}/ccgw.db",
         admin_key=ADMIN,
         asterisk={"port": port, "secret": "bench", "secret_file": None},
-        log_level="WARNING",
+        log_level=log_level,
     )
     controller = build_controller(settings)
     task = asyncio.create_task(controller.dispatcher.run())
@@ -129,9 +129,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--log-level", default="INFO", help="as `ccgateway serve` (INFO)")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    times = asyncio.run(run(args.calls, args.agents, args.profile))
+    # as `ccgateway serve` does, to stderr: redirect it to see what a call logs
+    configure_logging(args.log_level)
+    times = asyncio.run(run(args.calls, args.agents, args.profile, args.log_level))
     with contextlib.suppress(OSError):
         import os
 
