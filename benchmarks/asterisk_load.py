@@ -399,9 +399,12 @@ def report(latencies: list[Result], costed: Result | None, load_avg: tuple[float
         + ", ".join(f"{x:.2f}" for x in load_avg),
         "clock      Asterisk's own event Timestamp (manager.conf timestampevents)",
         "",
-        "ms from ready to           load  system     calls |  leg p50   p90   p99 | bridged "
-        "p50   p90   p99",
     ]
+    if latencies:
+        lines.append(
+            "ms from ready to           load  system     calls |  leg p50   p90   p99 | bridged "
+            "p50   p90   p99"
+        )
     by = {(r.system, r.load): r for r in latencies}
     for r in latencies:
         c, b = r.phase.created_ms(), r.phase.bridged_ms()
@@ -422,8 +425,11 @@ def report(latencies: list[Result], costed: Result | None, load_avg: tuple[float
             assert r.parts is not None
             cells = [f"{percentile(v, 50):.2f} / {percentile(v, 90):.2f}" for v in r.parts.values()]
             lines.append(f"  {r.load:>5}: " + " | ".join(cells))
-    lines.append("")
-    lines.append("ccgateway / app_queue     load        goal | leg p50   p90 | bridged p50   p90")
+    if latencies:
+        lines.append("")
+        lines.append(
+            "ccgateway / app_queue     load        goal | leg p50   p90 | bridged p50   p90"
+        )
     for load, goal in (("1/s", 1.3), ("5/s", 1.5)):
         ours, theirs = by.get(("ccgateway", load)), by.get(("app_queue", load))
         if ours is None or theirs is None or not ours.phase.bridged or not theirs.phase.bridged:

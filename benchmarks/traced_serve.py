@@ -62,7 +62,7 @@ def handle(self: Center, event: Any, now: float, *args: Any) -> Any:
     return _handle(self, event, now, *args)
 
 
-Center.handle = handle  # type: ignore[method-assign]
+Center.handle = handle  # type: ignore[method-assign,assignment]
 client.AmiClient.data_received = data_received  # type: ignore[method-assign]
 client.AmiClient.send = send  # type: ignore[method-assign]
 
