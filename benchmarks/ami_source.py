@@ -47,6 +47,8 @@ class AmiSource:
     _channel_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     originates: int = 0
+    # ActionID -> wall clock when an Originate's bytes were read (the path benchmark's stop)
+    originated_at: dict[str, float] = field(default_factory=dict)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -112,7 +114,9 @@ class AmiSource:
                 )
             )
         else:  # Ping, Originate, Setvar, Redirect, Hangup...: all accepted
-            self.originates += name == "Originate"
+            if name == "Originate":
+                self.originates += 1
+                self.originated_at[action_id] = time.time()
             writer.write(_block(Response="Success", ActionID=action_id, Message="ok"))
 
     def _send(self, data: bytes) -> float:

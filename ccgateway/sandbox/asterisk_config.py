@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ccgateway.sandbox import app_queue_config
+
 CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
 AMI_PORT, SIP_PORT, TRUNK_PORT, FIRST_PHONE_PORT = 5038, 5060, 5090, 5070
 # Agent K's phone: SIP on 5070+K for K up to 19 (5090 is the customers' trunk), then on
@@ -77,6 +79,7 @@ MODULES = (
     "func_db.so",  # DB(): the end marks of callers and agent legs (dialplan ccgw-end-mark)
     "app_db.so",  # DBdeltree: the end marks of recorded calls dropped
     "res_manager_devicestate.so",
+    "app_queue.so",  # the load benchmark's baseline only (app_queue_config.py)
     # media
     "format_wav.so",
     "format_gsm.so",
@@ -208,7 +211,13 @@ STATIC_FILES = {
     "stasis.conf": "[threadpool]\n",
     "udptl.conf": "[general]\n",
 }
-GENERATED_FILES = ("asterisk.conf", "manager.conf", "pjsip.conf", "extensions.conf")
+GENERATED_FILES = (
+    "asterisk.conf",
+    "manager.conf",
+    "pjsip.conf",
+    "extensions.conf",
+    "queues.conf",
+)
 
 
 def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str]:
@@ -226,6 +235,7 @@ def render(config: SandboxConfig, dialplans: Mapping[str, str]) -> dict[str, str
         "manager.conf": _manager_conf(config),
         "pjsip.conf": _pjsip_conf(config),
         "extensions.conf": _extensions_conf(config, sorted(dialplans)),
+        "queues.conf": app_queue_config.queues_conf(config.agents),
     }
 
 
@@ -269,6 +279,8 @@ enabled = yes
 port = {c.layout.ami_port}
 bindaddr = 127.0.0.1
 displayconnects = no
+; Every event carries the moment Asterisk made it (the load benchmark's clock).
+timestampevents = yes
 
 [ccgateway]
 secret = {c.ami_secret}
@@ -315,6 +327,7 @@ match = 127.0.0.1:{layout.trunk_port}
 match_header = {name}: {value}
 """
     ]
+    parts.append(app_queue_config.pjsip_trunk())
     for k in range(1, c.agents + 1):
         parts.append(f"""
 [agent{k}]
@@ -360,4 +373,4 @@ exten => _X.,1,MusicOnHold(default,60)
 [ccgw-agent-phones]
 include => ccgw-features
 exten => _X.,1,Hangup(21)
-"""
+{app_queue_config.dialplan()}"""
