@@ -54,12 +54,10 @@ class Directory:
 
     def check_agent(self, agent: Agent) -> None:
         self.check_skills_exist(agent.skills)
-        # One agent per device name across all PBXs: the agents table's unique index is on
-        # the device alone (two PBXs' own `PJSIP/agent1` need it on (pbx, device) first).
-        owners = [a.id for a in self.agents.values() if a.device == agent.device]
-        owner = next((a for a in owners if a != agent.id), None)
-        if owner is not None:
-            raise Conflict(f"device {agent.device} already belongs to agent {owner}")
+        # One agent per phone on a PBX; two PBXs may each have their own `PJSIP/agent1`.
+        owner = self._by_device.get((agent.pbx, agent.device))
+        if owner is not None and owner != agent.id:
+            raise Conflict(f"device {agent.device} on {agent.pbx} already belongs to agent {owner}")
 
     def check_queue(self, queue: Queue, *, check_targets: bool = True) -> None:
         self.check_skills_exist(dict.fromkeys(_skills_named(queue), 1))

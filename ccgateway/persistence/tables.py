@@ -62,9 +62,11 @@ class SkillRow(Base):
 
 class AgentRow(Base):
     __tablename__ = "agents"
+    # A phone's name is unique on its PBX (two Asterisks may each have PJSIP/agent1).
+    __table_args__ = (UniqueConstraint("pbx", "device", name="uq_agents_pbx_device"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    device: Mapped[str] = mapped_column(String(120), unique=True)
+    device: Mapped[str] = mapped_column(String(120))
     pbx: Mapped[str] = mapped_column(String(64), default="asterisk")
     attributes: Mapped[str] = mapped_column(Text, default="{}")
     capacity: Mapped[str] = mapped_column(Text, default="{}")

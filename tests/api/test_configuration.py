@@ -171,7 +171,7 @@ AGENT = {"id": "a9", "name": "A", "device": "PJSIP/agent9"}
             {**AGENT, "device": "PJSIP/agent1"},
             409,
             "conflict",
-            "device PJSIP/agent1 already belongs to agent a1",
+            "device PJSIP/agent1 on asterisk already belongs to agent a1",
         ),
         ("POST", "/v1/agents", {**AGENT, "device": "x\r\ny"}, 422, "invalid-value", "device"),
         (

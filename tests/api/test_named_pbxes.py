@@ -54,3 +54,10 @@ async def test_agents_and_queues_may_name_only_a_pbx_the_controller_drives() -> 
                 assert expected in refused.json()["message"], refused.json()
             kept = (await api.get("/v1/agents/e1")).json()
             assert kept["pbx"] == "east"
+            # The main Asterisk's own PJSIP/agent1 is another phone: another agent may have it,
+            # but not a second agent on the same PBX.
+            main_one = {**agent, "id": "m1", "pbx": "asterisk"}
+            assert (await api.post("/v1/agents", json=main_one)).status_code == 201
+            twice = await api.post("/v1/agents", json={**agent, "id": "e2"})
+            assert twice.status_code == 409, twice.text
+            assert "on east already belongs to agent e1" in twice.json()["message"]
