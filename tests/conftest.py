@@ -8,6 +8,7 @@ either is a failure: CI must run them. A test that changes a phone's mode puts i
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -42,9 +43,17 @@ def asterisk_sandbox() -> Iterator[Sandbox]:
 
 
 @pytest.fixture(autouse=True)
-def no_end_marks_of_earlier_tests(request: pytest.FixtureRequest) -> None:
-    """Each test's controller starts on a database of its own, so the dialplan's end marks
-    of an earlier test's calls (domain/gap.py) would be news to it: dropped first."""
+def nothing_left_of_earlier_tests(request: pytest.FixtureRequest) -> None:
+    """Each test's controller starts on a database of its own, so an earlier test's caller
+    still up (a sipp caller that hangs up only after its `hangup_after`) would be adopted
+    and served by it, and the dialplan's end marks of earlier calls (domain/gap.py) would be
+    news to it: the calls are ended, then the marks dropped."""
     if "asterisk_sandbox" in request.fixturenames:
         sandbox: Sandbox = request.getfixturevalue("asterisk_sandbox")
+        if not sandbox.asterisk_cli("core show channels count").startswith("0 active"):
+            sandbox.asterisk_cli("channel request hangup all")
+            deadline = time.monotonic() + 10
+            while not sandbox.asterisk_cli("core show channels count").startswith("0 active"):
+                assert time.monotonic() < deadline, "an earlier test's calls did not end"
+                time.sleep(0.1)
         sandbox.asterisk_cli("database deltree ccgw_end")

@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from ccgateway.sandbox import Sandbox
 from tests.browser.conftest import People, Served, axe_serious, button_of, until
+from tests.e2e.test_outbound_dialer import daytime_zone
 
 pytestmark = [pytest.mark.browser, pytest.mark.asterisk, pytest.mark.asyncio(loop_scope="session")]
 
@@ -53,18 +52,6 @@ CAMPAIGN: dict[str, Any] = {
         ],
     },
 }
-
-
-def daytime_zone() -> str:
-    """A zone where it is now between 09:00 and 20:00 (inside the UK's calling window in
-    the callee's time), so the test does not depend on when it runs."""
-    now = datetime.now(UTC)
-    for name in ("Europe/London", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu",
-                 "Pacific/Auckland", "Australia/Sydney", "Asia/Tokyo", "Asia/Kolkata",
-                 "Asia/Dubai", "Europe/Moscow", "America/Sao_Paulo"):  # fmt: skip
-        if 9 <= now.astimezone(ZoneInfo(name)).hour < 20:
-            return name
-    raise AssertionError("no daytime zone found")
 
 
 @pytest.fixture

@@ -54,10 +54,11 @@ CAMPAIGN: dict[str, Any] = {
 }
 
 
-def daytime_zone() -> str:
-    """A zone where it is now between 09:00 and 20:00 (the UK window is 08:00-21:00 in the
-    callee's time): the test does not depend on when it runs."""
-    now = datetime.now(UTC)
+def daytime_zone(at: float | None = None) -> str:
+    """A zone where it is between 09:00 and 20:00 at `at` (default: now; the UK window is
+    08:00-21:00 in the callee's time): the test does not depend on when it runs. A replay on
+    a clock set to the recording's time asks for that time's zone."""
+    now = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
     for name in ("Europe/London", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu",
                  "Pacific/Auckland", "Australia/Sydney", "Asia/Tokyo", "Asia/Kolkata",
                  "Asia/Dubai", "Europe/Moscow", "America/Sao_Paulo"):  # fmt: skip
@@ -66,8 +67,8 @@ def daytime_zone() -> str:
     raise AssertionError("no daytime zone found")
 
 
-def csv_of(rows: list[tuple[str, str, int]]) -> str:
-    zone = daytime_zone()
+def csv_of(rows: list[tuple[str, str, int]], at: float | None = None) -> str:
+    zone = daytime_zone(at)
     lines = ["id,number,name,priority,timezone"]
     lines += [f"{cid},{number},Person {cid},{prio},{zone}" for cid, number, prio in rows]
     return "\n".join(lines) + "\n"

@@ -182,11 +182,16 @@ async def configure(centre: Centre, campaign: dict[str, Any] = FS_CAMPAIGN) -> N
 
 
 async def import_list(
-    centre: Centre, list_id: str, rows: list[tuple[str, str, int]], campaign: str = "e2e-out"
+    centre: Centre,
+    list_id: str,
+    rows: list[tuple[str, str, int]],
+    campaign: str = "e2e-out",
+    at: float | None = None,
 ) -> None:
+    """`at`: the moment the list is dialled, for its callees' time zone (default: now)."""
     response = await centre.api.post(
         f"/v1/campaigns/{campaign}/lists?list_id={list_id}&name={list_id}&region=GB",
-        content=csv_of(rows),
+        content=csv_of(rows, at),
         headers={"Content-Type": "text/csv"},
     )
     assert response.status_code == 201, response.text

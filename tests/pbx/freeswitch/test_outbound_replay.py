@@ -132,7 +132,7 @@ async def test_the_recorded_campaign_comes_out_as_on_the_real_switch() -> None:
         centre = Api(api)
         await harness.emit(PbxResynced())
         await configure(centre)  # type: ignore[arg-type]
-        await import_list(centre, "first", LIST)  # type: ignore[arg-type]
+        await import_list(centre, "first", LIST, at=first)  # type: ignore[arg-type]
         await set_agent(centre, 1, "available")  # type: ignore[arg-type]
         await set_agent(centre, 2, "available")  # type: ignore[arg-type]
         await centre.call("POST", "/v1/campaigns/e2e-out/start")
