@@ -37,23 +37,41 @@ def asterisk_sandbox() -> Iterator[Sandbox]:
         sandbox = Sandbox()
         try:
             sandbox.up(agents=SESSION_AGENTS)
+            # AstDB outlives Asterisk: end marks of an earlier run's calls (domain/gap.py)
+            sandbox.asterisk_cli("database deltree ccgw_end")
             yield sandbox
         finally:
             sandbox.down()
 
 
+def _end_every_call(sandbox: Sandbox) -> None:
+    """Hang up every channel up on the sandbox Asterisk, and wait until they are gone."""
+    if sandbox.asterisk_cli("core show channels count").startswith("0 active"):
+        return
+    sandbox.asterisk_cli("channel request hangup all")
+    deadline = time.monotonic() + 10
+    while not sandbox.asterisk_cli("core show channels count").startswith("0 active"):
+        assert time.monotonic() < deadline, "an earlier test's calls did not end"
+        time.sleep(0.1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_calls_of_earlier_modules(request: pytest.FixtureRequest) -> None:
+    """A module's controller starts on a database of its own, so a caller an earlier module
+    left up (a sipp caller hangs up only after its `hangup_after`) would be adopted and
+    served by it, or end under it. Ended before the module's own fixtures start (autouse
+    fixtures come first in their scope), with the end marks their hang-ups leave."""
+    items = request.session.items
+    if any("asterisk_sandbox" in i.fixturenames for i in items if i.module is request.module):
+        sandbox: Sandbox = request.getfixturevalue("asterisk_sandbox")
+        _end_every_call(sandbox)
+        sandbox.asterisk_cli("database deltree ccgw_end")
+
+
 @pytest.fixture(autouse=True)
-def nothing_left_of_earlier_tests(request: pytest.FixtureRequest) -> None:
-    """Each test's controller starts on a database of its own, so an earlier test's caller
-    still up (a sipp caller that hangs up only after its `hangup_after`) would be adopted
-    and served by it, and the dialplan's end marks of earlier calls (domain/gap.py) would be
-    news to it: the calls are ended, then the marks dropped."""
+def no_end_marks_of_earlier_tests(request: pytest.FixtureRequest) -> None:
+    """Each test's controller starts on a database of its own, so the dialplan's end marks
+    of an earlier test's calls (domain/gap.py) would be news to it: dropped first."""
     if "asterisk_sandbox" in request.fixturenames:
         sandbox: Sandbox = request.getfixturevalue("asterisk_sandbox")
-        if not sandbox.asterisk_cli("core show channels count").startswith("0 active"):
-            sandbox.asterisk_cli("channel request hangup all")
-            deadline = time.monotonic() + 10
-            while not sandbox.asterisk_cli("core show channels count").startswith("0 active"):
-                assert time.monotonic() < deadline, "an earlier test's calls did not end"
-                time.sleep(0.1)
         sandbox.asterisk_cli("database deltree ccgw_end")
