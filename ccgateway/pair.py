@@ -116,7 +116,10 @@ async def run_keeper(settings: Settings, keeper: LeaseKeeper) -> int:
     fence.hold(keeper.node, epoch)
     try:  # in a thread: the lease is renewed meanwhile, the standby still answers
         controller = await asyncio.to_thread(
-            build_controller, settings, owner=Owner(keeper.node, epoch), fence=fence.install
+            build_controller,
+            settings,
+            owner=Owner(keeper.node, epoch, keeper.may_command),
+            fence=fence.install,
         )
     except ValueError as exc:
         log.error("cannot start: %s", exc)

@@ -11,7 +11,7 @@ PbxError                      anything a PBX adapter refuses or fails to do
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -65,6 +65,9 @@ class Owner:
 
     node: str
     epoch: int = 0
+    # Whether this controller may still write to a PBX at all: a pair's lease keeper says
+    # (false from its deadline on), so a controller frozen past it sends not even a ping.
+    may_command: Callable[[], bool] = field(default=lambda: True, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

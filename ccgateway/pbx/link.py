@@ -122,6 +122,9 @@ class LinkSupervisor:
         self.connected = asyncio.Event()
         self.connections = 0
         self.last_received = 0.0
+        # Asked before every write to the peer (the protocol's own writes included): a
+        # controller whose lease is lost writes nothing at all (ports.Owner.may_command).
+        self.may_write: Callable[[], bool] = lambda: True
 
     async def run_forever(self) -> None:
         """Connect, serve, and reconnect with back-off until cancelled."""

@@ -91,6 +91,8 @@ class AsteriskPbx:
             dead_after_s=dead_after_s,
             meter=LinkMeter(name, instruments),
         )
+        if owner is not None:
+            self.client.link.may_write = owner.may_command
         self.keeper = MarkKeeper(
             f"Asterisk {name}",
             owner or Owner(socket.gethostname()[:50]),

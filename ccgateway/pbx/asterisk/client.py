@@ -140,6 +140,10 @@ class AmiClient:
         logging_in = headers.get("Action") == "Login"
         if writer is None or not (self.link.connected.is_set() or logging_in):
             raise PbxUnavailable(f"AMI is not connected; {headers.get('Action')} not sent")
+        if not self.link.may_write():
+            raise PbxUnavailable(
+                f"this controller may not command; {headers.get('Action')} not sent"
+            )
         if action_id in self._pending:
             raise InvalidWireValue(f"ActionID {action_id} is already in use")
         future: asyncio.Future[list[AmiMessage]] = asyncio.get_running_loop().create_future()
@@ -201,7 +205,7 @@ class AmiClient:
         if silent_s > self.dead_after_s:
             log.warning("AMI silent for %.1f s: closing the link", self.dead_after_s)
             return False
-        if self._writer is not None:
+        if self._writer is not None and self.link.may_write():
             # Not in the pending table: its answer only refreshes the link's `last_received`.
             ping = {"Action": "Ping", "ActionID": f"ping-{next(self._pings)}"}
             self._writer.write(encode_action(ping))

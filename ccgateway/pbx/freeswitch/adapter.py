@@ -126,6 +126,7 @@ class FreeSwitchPbx:
         )
         self.keeper: MarkKeeper | Unmarked = Unmarked(self._resync)
         if owner is not None:
+            self.client.link.may_write = owner.may_command
             self.keeper = MarkKeeper(
                 f"FreeSWITCH {name}",
                 owner,

@@ -119,6 +119,8 @@ class EslClient:
         writer = self._writer
         if writer is None or not (self.link.connected.is_set() or allow_before_ready):
             raise PbxUnavailable("the Event Socket is not connected; nothing was sent")
+        if not self.link.may_write():
+            raise PbxUnavailable(f"this controller may not command; {name} not sent")
         future: asyncio.Future[esl.Frame] = asyncio.get_running_loop().create_future()
         self._replies.append(future)
         sent_at = time.monotonic()

@@ -12,12 +12,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
 from ccgateway.domain.events import CallWaiting, PbxEvent
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.asterisk.client import EVENTS
+from ccgateway.ports import Owner, PbxUnavailable
 
 EOL = "\r\n"
 
@@ -81,12 +83,13 @@ Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]
 
 @contextlib.asynccontextmanager
 async def serving(
-    handler: Handler, emitted: list[PbxEvent], timeout_s: float = 2.0
+    handler: Handler, emitted: list[PbxEvent], timeout_s: float = 2.0, **options: Any
 ) -> AsyncIterator[AsteriskPbx]:
-    """A local server with `handler`, and a running AsteriskPbx connecting to it."""
+    """A local server with `handler`, and a running AsteriskPbx connecting to it (made
+    with `options` besides)."""
     server = await asyncio.start_server(handler, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=timeout_s)
+    pbx = AsteriskPbx(port=port, secret="s3cret", action_timeout_s=timeout_s, **options)
     task = asyncio.create_task(pbx.run(emitted.append))
     try:
         yield pbx
@@ -187,3 +190,23 @@ async def test_a_peer_that_is_not_ami_is_refused_at_once_and_never_connected(
             await asyncio.sleep(0.02)
     assert logged in caplog.text
     assert pbx.client.link.connections == 0 and emitted == []
+
+
+async def test_a_controller_that_may_no_longer_command_writes_nothing_not_even_a_ping() -> None:
+    """A pair's active past its lease deadline (frozen, then resumed) must not write a byte
+    to the PBX before it exits: its owner's `may_command` gates every write of the link."""
+    allowed = [True]
+    ami = AmiServer(set())
+    owner = Owner("node-a", 3, may_command=lambda: allowed[0])
+    async with serving(ami.serve, [], ping_interval_s=0.1, owner=owner) as pbx:
+        for _ in range(100):  # connected, resynced and pinging
+            if sum(a.get("Action") == "Ping" for a in ami.actions) >= 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(a.get("Action") == "Ping" for a in ami.actions) >= 2, ami.actions
+        allowed[0] = False
+        before = len(ami.actions)
+        with pytest.raises(PbxUnavailable, match="may not command; Hangup not sent"):
+            await pbx.client.send({"Action": "Hangup", "Channel": "PJSIP/agent1-00000001"})
+        await asyncio.sleep(0.5)  # five ping intervals
+        assert ami.actions[before:] == []
