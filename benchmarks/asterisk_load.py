@@ -68,24 +68,33 @@ IDLE_S = 10.0  # the cost phase's REST probe alone, before the calls
 
 
 class AmiLog:
-    """Every event Asterisk sends on one connection of our own, in order, with arrival time."""
+    """Every event Asterisk sends on a connection of our own, in order, each with the moment
+    it reached us (`_received`); connected again after Asterisk restarts (the chaos run)."""
 
     def __init__(self, secret: str) -> None:
         self.secret = secret
         self.events: list[dict[str, str]] = []
         self._task: asyncio.Task[None] | None = None
-        self._writer: asyncio.StreamWriter | None = None
 
     async def start(self) -> None:
+        logged_in = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(logged_in))
+        if await asyncio.wait_for(logged_in, 10) != "Success":
+            raise RuntimeError("the benchmark's AMI login was refused")
+
+    async def _run(self, logged_in: asyncio.Future[str | None]) -> None:
+        while True:
+            with contextlib.suppress(OSError):
+                await self._read_one_connection(logged_in)
+            await asyncio.sleep(0.2)
+
+    async def _read_one_connection(self, logged_in: asyncio.Future[str | None]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", AMI_PORT)
-        self._writer = writer
-        parser = AmiParser()
         login = {"Action": "Login", "Username": "ccgateway", "Secret": self.secret,
                  "Events": "on", "ActionID": "bench-login"}  # fmt: skip
         writer.write(encode_action(login))
-        logged_in = asyncio.get_running_loop().create_future()
-
-        async def read() -> None:
+        parser = AmiParser()
+        try:
             while data := await reader.read(1 << 16):
                 now = f"{time.time():.6f}"
                 for message in parser.feed(data):
@@ -94,14 +103,10 @@ class AmiLog:
                     elif "Event" in message:
                         message["_received"] = now
                         self.events.append(message)
-
-        self._task = asyncio.create_task(read())
-        if await asyncio.wait_for(logged_in, 10) != "Success":
-            raise RuntimeError("the benchmark's AMI login was refused")
+        finally:
+            writer.close()
 
     async def stop(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -4,10 +4,10 @@ What is run (one run, `python -m benchmarks.chaos`; needs root, sipp, Debian's p
 the sandbox lock: `flock /tmp/ast-sandbox.lock ...`)
     The sandbox Asterisk with 20 sipp agent phones that answer at once; a throwaway
     PostgreSQL (tests/pg_server.py); two `ccgateway serve` of this checkout as a pair
-    (ha.mode = "pair", nodes a and b), each reaching Asterisk's AMI through a tap of this
-    benchmark's own that writes down every action it sends; customers from sipp at 5 calls/s
-    for `--duration` s, each hanging up `--talk` s after Asterisk answers it (its wait
-    included). Whatever controller process exits is started again 2 s later, as systemd
+    (ha.mode = "pair", nodes a and b), each reaching Asterisk's AMI through a relay
+    (tests/pbx/asterisk/proxy.py) that writes down every action it sends; customers from
+    sipp at 5 calls/s for `--duration` s, each hanging up `--talk` s after Asterisk answers
+    it (its wait included). Whatever controller process exits is started again 2 s later, as systemd
     does with config/systemd/ccgateway.service (RestartSec=2). Spread over the run, one at
     a time:
       1-3. the active controller killed (`kill -9`), three times: the standby takes over;
@@ -49,7 +49,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from benchmarks.asterisk_load import configure, customers, free_port
+from benchmarks.asterisk_load import AmiLog, configure, customers, free_port
 from benchmarks.chaos_log import (
     Action,
     Fault,
@@ -57,13 +57,14 @@ from benchmarks.chaos_log import (
     check_records,
     close_at,
     first_leg_after,
+    lost_after_any,
     lost_between,
     sent_between,
 )
 from benchmarks.load_log import read_phase
-from ccgateway.pbx.asterisk.ami import AmiParser, encode_action
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox.asterisk_config import AMI_PORT
+from tests.pbx.asterisk.proxy import Proxy
 from tests.pg_server import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,101 +74,26 @@ RESTART_S = 2.0  # RestartSec in config/systemd/ccgateway.service
 LOST_WINDOW_S = 15.0  # a fault's lost callers: those who hung up this soon after it
 
 
-# --- what Asterisk said, and what each controller asked -------------------------------------
+# --- what each controller asked --------------------------------------------------------------
 
 
-class AmiLog:
-    """Every event Asterisk sends on a raw connection of our own, reconnecting when Asterisk
-    restarts; each with the moment it reached us (`_received`)."""
+def tap(node: str, actions: list[Action]) -> Proxy:
+    """A relay between one controller and Asterisk's AMI (tests/pbx/asterisk/proxy.py) that
+    writes down the name of every action the controller sends, and when: the PBX's side of
+    the wire, not the controller's own log."""
 
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.events: list[dict[str, str]] = []
-        self.connected = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    def watcher() -> Callable[[bytes], None]:
+        pending = b""  # an action not yet whole, on this connection
 
-    async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
-        await asyncio.wait_for(self.connected.wait(), 10)
+        def watch(data: bytes) -> None:
+            nonlocal pending
+            names, pending = action_names(pending + data)
+            now = time.time()
+            actions.extend(Action(now, node, name) for name in names)
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                reader, writer = await asyncio.open_connection("127.0.0.1", AMI_PORT)
-            except OSError:
-                await asyncio.sleep(0.2)
-                continue
-            login = {"Action": "Login", "Username": "ccgateway", "Secret": self.secret,
-                     "Events": "on", "ActionID": "chaos-login"}  # fmt: skip
-            writer.write(encode_action(login))
-            parser = AmiParser()
-            try:
-                while data := await reader.read(1 << 16):
-                    now = f"{time.time():.6f}"
-                    for message in parser.feed(data):
-                        if message.get("ActionID") == "chaos-login":
-                            self.connected.set()
-                        elif "Event" in message:
-                            message["_received"] = now
-                            self.events.append(message)
-            except OSError:
-                pass
-            finally:
-                writer.close()
-            await asyncio.sleep(0.2)
+        return watch
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-
-
-class AmiTap:
-    """A TCP relay between one controller and Asterisk's AMI that writes down the name of
-    every action the controller sends, and when: the PBX's side of the wire, not the
-    controller's own log."""
-
-    def __init__(self, node: str, actions: list[Action]) -> None:
-        self.node, self.actions = node, actions
-        self.port = free_port()
-        self._server: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-
-    async def _relay(self, down_r: asyncio.StreamReader, down_w: asyncio.StreamWriter) -> None:
-        try:
-            up_r, up_w = await asyncio.open_connection("127.0.0.1", AMI_PORT)
-        except OSError:
-            down_w.close()
-            return
-
-        async def upward() -> None:
-            pending = b""
-            while data := await down_r.read(1 << 16):
-                now = time.time()
-                names, pending = action_names(pending + data)
-                self.actions += [Action(now, self.node, name) for name in names]
-                up_w.write(data)
-                await up_w.drain()
-
-        async def downward() -> None:
-            while data := await up_r.read(1 << 16):
-                down_w.write(data)
-                await down_w.drain()
-
-        tasks = [asyncio.create_task(upward()), asyncio.create_task(downward())]
-        with contextlib.suppress(OSError):
-            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        up_w.close()
-        down_w.close()
+    return Proxy(("127.0.0.1", AMI_PORT), watch=watcher)
 
 
 # --- the pair ----------------------------------------------------------------------------------
@@ -203,7 +129,7 @@ class Node:
         return log.read_text(errors="replace")[-1500:] if log.exists() else "(not started)"
 
 
-def make_node(name: str, work: Path, pg_url: str, tap: AmiTap, secret: str, key: str) -> Node:
+def make_node(name: str, work: Path, pg_url: str, ami_port: int, secret: str, key: str) -> Node:
     folder = work / f"node-{name}"
     folder.mkdir(mode=0o700)
     port = free_port()
@@ -212,7 +138,7 @@ def make_node(name: str, work: Path, pg_url: str, tap: AmiTap, secret: str, key:
     config.touch(mode=0o600)
     config.write_text(
         f'database_url = "{pg_url}"\n'
-        f'[asterisk]\nport = {tap.port}\nsecret = "{secret}"\n[api]\nport = {port}\n'
+        f'[asterisk]\nport = {ami_port}\nsecret = "{secret}"\n[api]\nport = {port}\n'
         f'[ha]\nmode = "pair"\nnode_id = "{name}"\nadvertise_url = "{url}"\n'
     )
     env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=str(ROOT))
@@ -378,13 +304,13 @@ async def run(args: argparse.Namespace, work: Path) -> Run:
     key, secret = secrets.token_urlsafe(24), sandbox.ami_secret()
     actions: list[Action] = []
     log = AmiLog(secret)
-    taps = [AmiTap(name, actions) for name in ("a", "b")]
-    pair = Pair([make_node(t.node, work, pg.url, t, secret, key) for t in taps], key)
+    taps = {name: tap(name, actions) for name in ("a", "b")}
+    pair: Pair | None = None
     supervisor: asyncio.Task[None] | None = None
     try:
         await log.start()
-        for tap in taps:
-            await tap.start()
+        ports = {name: await relay.start() for name, relay in taps.items()}
+        pair = Pair([make_node(n, work, pg.url, p, secret, key) for n, p in ports.items()], key)
         pair.nodes[0].launch()
         first = await pair.active(60)
         pair.nodes[1].launch()
@@ -411,13 +337,13 @@ async def run(args: argparse.Namespace, work: Path) -> Run:
         return Run(started, placed, done, list(log.events), actions, rows, outcomes,
                    not_available, {n.name: n.exits for n in pair.nodes})  # fmt: skip
     finally:
-        pair.running = False
         if supervisor is not None:
             supervisor.cancel()
             await asyncio.gather(supervisor, return_exceptions=True)
-        await pair.close()
-        for tap in taps:
-            await tap.stop()
+        if pair is not None:
+            await pair.close()
+        for relay in taps.values():
+            await relay.stop()
         await log.stop()
         sandbox.down()
         pg.remove()
@@ -487,7 +413,7 @@ def report(result: Run, load_avg: tuple[float, ...], args: argparse.Namespace) -
         )
         + (f" (duplicated: {records.duplicated})" if records.duplicated else ""),
         f"callers    lost {len(lost)} (of which within {LOST_WINDOW_S:.0f} s of a fault "
-        f"{sum(lost_between(phase, lost, f.at, f.at + LOST_WINDOW_S) for f in result.faults)}), "
+        f"{lost_after_any(phase, lost, (f.at for f in result.faults), LOST_WINDOW_S)}), "
         f"doubled {len(doubled)}",
         f"agents     legs left up {len(stuck)}, not available at the end: {not_available}",
         "outcomes   " + ", ".join(f"{k} {v}" for k, v in sorted(result.outcomes.items())),

@@ -79,6 +79,19 @@ def lost_between(phase: Phase, lost: Iterable[str], start: float, end: float) ->
     return sum(1 for c in lost if start <= phase.caller_ended.get(c, float("-inf")) < end)
 
 
+def lost_after_any(
+    phase: Phase, lost: Iterable[str], starts: Iterable[float], window: float
+) -> int:
+    """How many of the lost callers hung up within `window` after any of `starts` (each
+    counted once, however close the faults came)."""
+    moments = list(starts)
+    return sum(
+        1
+        for c in lost
+        if any(0 <= phase.caller_ended.get(c, float("-inf")) - at < window for at in moments)
+    )
+
+
 @dataclass(frozen=True)
 class Records:
     missing: list[str]

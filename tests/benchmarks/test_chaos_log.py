@@ -12,6 +12,7 @@ from benchmarks.chaos_log import (
     check_records,
     close_at,
     first_leg_after,
+    lost_after_any,
     lost_between,
     sent_between,
 )
@@ -55,6 +56,9 @@ def test_lost_callers_are_counted_by_when_they_hung_up() -> None:
     assert sorted(lost) == ["c1", "c2"]
     assert lost_between(phase, lost, 101.0, 116.0) == 1
     assert lost_between(phase, lost, 90.0, 200.0) == 2
+    # two faults a second apart, one caller after both: counted once
+    assert lost_after_any(phase, lost, [101.0, 102.0], 15.0) == 1
+    assert lost_after_any(phase, lost, [101.0, 120.0], 15.0) == 2
 
 
 def test_records_missing_and_duplicated() -> None:

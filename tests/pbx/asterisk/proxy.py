@@ -1,14 +1,21 @@
-"""A TCP proxy between the AMI client and Asterisk that a test can cut or freeze."""
+"""A TCP proxy between the AMI client and Asterisk that a test can cut or freeze, or watch
+(benchmarks/chaos.py reads every action a controller sends through one)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+
+Watcher = Callable[[bytes], None]
 
 
 class Proxy:
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int], watch: Callable[[], Watcher] | None = None) -> None:
+        """`watch`: called for each connection, gives the function its client's bytes are
+        handed to (in order, as they pass)."""
         self.target = target
+        self.watch = watch
         self.frozen = False  # a half-open link: bytes are swallowed, sockets stay open
         self.accepted = 0
         self._writers: list[asyncio.StreamWriter] = []
@@ -21,19 +28,30 @@ class Proxy:
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.accepted += 1
-        server_r, server_w = await asyncio.open_connection(*self.target)
+        try:
+            server_r, server_w = await asyncio.open_connection(*self.target)
+        except OSError:  # the target is down (restarting): the client is refused too
+            client_w.close()
+            return
         self._writers += [client_w, server_w]
 
-        async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        async def pump(
+            reader: asyncio.StreamReader, writer: asyncio.StreamWriter, watcher: Watcher | None
+        ) -> None:
             with contextlib.suppress(OSError):
                 while data := await reader.read(65536):
+                    if watcher is not None:
+                        watcher(data)
                     if not self.frozen:
                         writer.write(data)
             writer.close()
 
+        upward = self.watch() if self.watch is not None else None
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.gather(
-                pump(client_r, server_w), pump(server_r, client_w), return_exceptions=True
+                pump(client_r, server_w, upward),
+                pump(server_r, client_w, None),
+                return_exceptions=True,
             )
 
     def cut(self) -> None:
