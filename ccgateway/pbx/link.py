@@ -131,9 +131,8 @@ class LinkSupervisor:
         await reconnect_forever(self._serve_one_connection, self.label, self.max_backoff_s)
 
     async def _serve_one_connection(self) -> None:
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(*self._address), self.timeout_s
-        )
+        async with asyncio.timeout(self.timeout_s):  # not wait_for: see AmiClient.send
+            reader, writer = await asyncio.open_connection(*self._address)
         reason = "connection closed"
         try:
             self._protocol.connection_made(writer)

@@ -229,8 +229,11 @@ class Dispatcher:
         deadline = self.center.next_deadline()
         if deadline is None:
             return await self._inbox.get()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the item when a cancel
+        # comes as it arrives, and the cancel is lost (the stop then waits forever; gh-86296)
         try:
-            return await asyncio.wait_for(self._inbox.get(), max(0.0, deadline - self.clock.now()))
+            async with asyncio.timeout(max(0.0, deadline - self.clock.now())):
+                return await self._inbox.get()
         except TimeoutError:
             return None
 

@@ -152,7 +152,10 @@ class AmiClient:
         sent_at = time.monotonic()
         try:
             writer.write(data)
-            answer = await asyncio.wait_for(future, timeout_s or self.action_timeout_s)
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the answer when a
+            # cancel comes as it arrives, and the cancel is lost (a stop then hangs; gh-86296)
+            async with asyncio.timeout(timeout_s or self.action_timeout_s):
+                answer = await future
         except PbxRejected:  # answered, with an error
             self._meter.answered(name, sent_at)
             raise
@@ -185,7 +188,8 @@ class AmiClient:
 
     async def handshake(self) -> None:
         assert self._greeting is not None  # set by connection_made
-        await asyncio.wait_for(self._greeting, self.action_timeout_s)
+        async with asyncio.timeout(self.action_timeout_s):  # not wait_for: see `send`
+            await self._greeting
         await self.send({"Action": "Login", **self._login, "Events": EVENTS})
 
     def data_received(self, data: bytes) -> str | None:

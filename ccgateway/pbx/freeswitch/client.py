@@ -103,9 +103,8 @@ class EslClient:
             if not reply.reply_text.startswith("+OK"):
                 raise PbxRejected(reply.reply_text or "bgapi refused")
             try:
-                return await asyncio.wait_for(
-                    asyncio.shield(result), timeout_s or self.command_timeout_s
-                )
+                async with asyncio.timeout(timeout_s or self.command_timeout_s):
+                    return await asyncio.shield(result)  # not wait_for: see `_command`
             except TimeoutError:
                 raise PbxTimeout(f"no result of {args[0]} from FreeSWITCH in time") from None
         finally:
@@ -127,9 +126,10 @@ class EslClient:
         writer.write(data)
         try:
             # shield: a timed-out reply still arrives later and must keep its place in line
-            reply = await asyncio.wait_for(
-                asyncio.shield(future), timeout_s or self.command_timeout_s
-            )
+            # asyncio.timeout, not wait_for: Python 3.11's wait_for returns the reply when a
+            # cancel comes as it arrives, and the cancel is lost (a stop then hangs; gh-86296)
+            async with asyncio.timeout(timeout_s or self.command_timeout_s):
+                reply = await asyncio.shield(future)
         except TimeoutError:
             self._meter.unanswered(name)
             raise PbxTimeout("no reply from FreeSWITCH in time") from None
@@ -149,7 +149,8 @@ class EslClient:
 
     async def handshake(self) -> None:
         assert self._greeting is not None  # set by connection_made
-        hello = await asyncio.wait_for(self._greeting, self.command_timeout_s)
+        async with asyncio.timeout(self.command_timeout_s):  # not wait_for: see `_command`
+            hello = await self._greeting
         if hello.content_type != "auth/request":
             raise PbxRejected(f"not an Event Socket: {hello.content_type!r}")
         reply = await self._command(self._auth, "auth", None, allow_before_ready=True)

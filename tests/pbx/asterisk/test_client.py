@@ -210,3 +210,21 @@ async def test_a_controller_that_may_no_longer_command_writes_nothing_not_even_a
             await pbx.client.send({"Action": "Hangup", "Channel": "PJSIP/agent1-00000001"})
         await asyncio.sleep(0.5)  # five ping intervals
         assert ami.actions[before:] == []
+
+
+async def test_a_stop_that_comes_as_an_answer_arrives_is_not_lost() -> None:
+    """The answer and the cancel in one turn of the loop: the sender is cancelled all the
+    same (Python 3.11's wait_for returned the answer and dropped the cancel; the adapter's
+    mark keeper then never stopped and a controller's stop hung)."""
+    ami = AmiServer(set())
+    async with serving(ami.serve, []) as pbx:
+        await asyncio.wait_for(pbx.client.link.connected.wait(), 5)
+        sender = asyncio.create_task(pbx.client.send({"Action": "Ping", "ActionID": "race-1"}))
+        for _ in range(100):  # sent, its answer not yet read
+            if "race-1" in pbx.client._pending:
+                break
+            await asyncio.sleep(0)
+        pbx.client._pending["race-1"].future.set_result([{"Response": "Success"}])
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        assert sender.cancelled()
