@@ -55,7 +55,10 @@ def connect(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
     """An engine on `url` with SQLite's settings, the schema left as it is (`ccgateway
     db` migrates on it); `connect_args` for the driver (the lease's timeouts)."""
     parsed = make_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # A server's connection may have been cut since it was pooled (a restart, a failover):
+    # each checkout tests it first. A SQLite file's connection cannot be cut; testing it cost
+    # a statement per transaction.
+    options: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
     if connect_args:
         options["connect_args"] = dict(connect_args)
     scratch = False

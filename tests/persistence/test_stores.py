@@ -22,6 +22,7 @@ from ccgateway.persistence import (
     SqlKeyStore,
     open_database,
 )
+from ccgateway.persistence.lease_store import Fence, SqlLeaseStore, StaleEpoch, lease_engine
 from ccgateway.persistence.tables import SCHEMA_VERSION
 from ccgateway.ports import InteractionQuery
 from tests.persistence.before_alembic import as_before_alembic
@@ -242,6 +243,43 @@ def test_one_call_can_have_two_records(engine: Engine) -> None:
     for interaction in (first, second, first, second):
         store.add(interaction)
     assert store.query(InteractionQuery()) == [first, second]
+
+
+def test_on_another_database_the_unique_constraint_keeps_a_record_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine.dialect, "name", "another")  # no ON CONFLICT known there
+    store = SqlInteractionStore(engine)
+    monkeypatch.undo()
+    for interaction in (record("c1", 100.0), record("c1", 100.0), record("c2", 100.0)):
+        store.add(interaction)
+    assert [i.call_id for i in store.query(InteractionQuery())] == ["c1", "c2"]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("url", ["postgres"], indirect=True)
+def test_a_record_is_written_only_by_the_lease_holder(url: str) -> None:
+    """The pair's fence (lease_store.py) holds for the records' Core INSERT too."""
+    engine, leases = open_database(url), lease_engine(url, 30)
+    fence = Fence(idle_s=5)
+    fence.install(engine)
+    store = SqlInteractionStore(engine)
+    try:
+        with pytest.raises(StaleEpoch):  # holding nothing yet
+            store.add(record("early", 50.0))
+        lease = SqlLeaseStore(leases)
+        epoch = lease.claim("a", None, 30, None)
+        assert epoch is not None
+        fence.hold("a", epoch)
+        store.add(record("c1", 100.0))
+        lease.release("a", epoch)
+        assert lease.claim("b", None, 30, None) == epoch + 1
+        with pytest.raises(StaleEpoch):  # a's, after b took over
+            store.add(record("stale", 200.0))
+        assert [i.call_id for i in store.query(InteractionQuery())] == ["c1"]
+    finally:
+        engine.dispose()
+        leases.dispose()
 
 
 # --- keys ------------------------------------------------------------------------------------
