@@ -1,18 +1,24 @@
 """The database writer's queue, which is also the journal while the database is away.
 
 The centre's writes (records, presence, callbacks, a dial's progress ...) leave in the
-order the core made them, one at a time, in a thread. When the database cannot be reached
-(PostgreSQL restarting or failing over to a promoted replica) the write at the head is
-tried again with back-off and everything behind it waits in order: routing goes on, since
-no routing step waits for the database. The journal is in memory and bounded: past
-`limit` writes the newest are refused, counted and logged, so that an outage the
-operators do not end cannot exhaust the controller's memory (README, "When PostgreSQL is
-away"). A controller stopped during an outage loses what its journal held.
+order the core made them, one at a time, in a thread. The writer takes every write queued
+(up to `BATCH`) into one hop to that thread rather than a hop per write, each write still
+its own transaction. When the database cannot be reached (PostgreSQL restarting or
+failing over to a promoted replica) the write at the head is tried again with back-off
+and everything behind it waits in order: routing goes on, since no routing step waits for
+the database. The journal is in memory and bounded: past `limit` writes the newest are
+refused, counted and logged, so that an outage the operators do not end cannot exhaust
+the controller's memory (README, "When PostgreSQL is away"). A controller stopped during
+an outage loses what its journal held.
 
 Writes someone awaits (`call`: an API request, a purge batch) are not journaled: during an
 outage they fail at once with DatabaseUnavailable (503), as do reads that must first see
 every write made before them (`drain`: the history), rather than hang or read a history
 with holes in it.
+
+A batch that meets an outage at its k-th write keeps its place: the writes before it are
+written and done (never run again), the k-th is tried again, and the rest of the batch
+and everything queued behind it wait.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ T = TypeVar("T")
 FIRST_RETRY_S = 0.25
 MAX_RETRY_S = 5.0
 DEFAULT_LIMIT = 100_000
+BATCH = 200  # writes taken into one thread hop: a bound on the hop's time, not on the queue
 
 
 class WriteJournal:
@@ -43,12 +50,14 @@ class WriteJournal:
         self._queue: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
         self._down = asyncio.Event()  # set while the database is away
         self._down_since: float | None = None
+        self._batch: _Batch | None = None  # the writes the writer took, until all are done
         self.refused = 0  # writes refused since the start, the journal being full
 
     @property
     def pending(self) -> int:
         """Writes queued and not yet started (the metrics' writer queue)."""
-        return self._queue.qsize()
+        batch = self._batch
+        return self._queue.qsize() + (0 if batch is None else batch.unstarted)
 
     @property
     def available(self) -> bool:
@@ -58,7 +67,7 @@ class WriteJournal:
     def put(self, write: Callable[[], object]) -> bool:
         """Queue one of the centre's writes; never blocks. Past the limit it is refused
         (False)."""
-        if self._queue.qsize() >= self._limit:
+        if self.pending >= self._limit:
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
                 log.error(
@@ -104,29 +113,43 @@ class WriteJournal:
             raise DatabaseUnavailable("the database became unavailable; try again shortly")
 
     async def run(self) -> None:
-        """The writer: forever, one write at a time, each until the database takes it."""
+        """The writer: forever, the writes queued so far in order, each until the database
+        takes it."""
         while True:
-            write = await self._queue.get()
+            writes = [await self._queue.get()]
+            while len(writes) < BATCH and not self._queue.empty():
+                writes.append(self._queue.get_nowait())
+            batch = self._batch = _Batch(writes)
             try:
-                await self._until_written(write)
+                await self._until_written(batch)
             finally:
-                self._queue.task_done()
+                # A cancelled writer (the controller stopping) leaves the rest of its batch
+                # unwritten, as it leaves the queue: the thread ends the write it is in and
+                # starts no other.
+                batch.stopped = True
+                self._batch = None
 
-    async def _until_written(self, write: Callable[[], object]) -> None:
+    async def _until_written(self, batch: _Batch) -> None:
+        """Every write of `batch` in order, in as few thread hops as outages allow."""
+        done = 0  # the writes of the batch written (or failed for good), in order
+        retrying = False
         delay = FIRST_RETRY_S
-        while True:
-            try:
-                await asyncio.to_thread(write)
-            except DatabaseUnavailable as exc:  # persistence/outage.py says which
-                self._went_down(exc)
+        while done < len(batch.writes):
+            start = done
+            # The write that met an outage is tried alone: once it is taken, the database is
+            # known back (calls and drains accepted again) before the rest is written.
+            end = start + 1 if retrying else len(batch.writes)
+            done, outage = await asyncio.to_thread(_write, batch, start, end)
+            for _ in range(done - start):
+                self._queue.task_done()
+            if done > start:
+                self._came_back()
+                delay = FIRST_RETRY_S
+            retrying = outage is not None
+            if outage is not None:  # persistence/outage.py says which
+                self._went_down(outage)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_S)
-            except Exception:  # a lost record is logged loudly; the centre keeps running
-                log.exception("a database write failed")
-                break
-            else:
-                break
-        self._came_back()
 
     def _went_down(self, exc: BaseException) -> None:
         if self._down_since is None:
@@ -135,7 +158,7 @@ class WriteJournal:
             log.warning(
                 "the database is unavailable (%s): routing goes on, %d writes kept in order",
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-                self._queue.qsize() + 1,
+                self.pending + 1,
             )
 
     def _came_back(self) -> None:
@@ -143,7 +166,7 @@ class WriteJournal:
             log.warning(
                 "the database is back after %.1f s: %d writes still to write",
                 time.monotonic() - self._down_since,
-                self._queue.qsize(),
+                self.pending,
             )
             self._down_since = None
             self._down.clear()
@@ -161,6 +184,34 @@ class WriteJournal:
             finally:
                 down.cancel()
         return done.done()
+
+
+class _Batch:
+    """Writes the writer took together: written in order in the thread, which counts down
+    those not yet started (read by `pending`); `stopped` once the writer no longer waits."""
+
+    __slots__ = ("stopped", "unstarted", "writes")
+
+    def __init__(self, writes: list[Callable[[], object]]) -> None:
+        self.writes = writes
+        self.unstarted = len(writes)
+        self.stopped = False
+
+
+def _write(batch: _Batch, start: int, end: int) -> tuple[int, DatabaseUnavailable | None]:
+    """In the writer's thread: the batch's writes `start` to `end` in order, until one meets
+    an outage; how many of the batch are done then, and the outage."""
+    for k in range(start, end):
+        if batch.stopped:
+            return k, None
+        batch.unstarted = len(batch.writes) - k - 1
+        try:
+            batch.writes[k]()
+        except DatabaseUnavailable as exc:
+            return k, exc  # the k-th is tried again, nothing before it
+        except Exception:  # a lost record is logged loudly; the centre keeps running
+            log.exception("a database write failed")
+    return end, None
 
 
 class _Turn:

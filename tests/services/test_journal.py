@@ -1,11 +1,17 @@
 """The writer's journal on its own: writes the database cannot take yet (DatabaseUnavailable,
 as persistence/outage.py raises it) wait in order and are written once it can; past the
 limit the newest are refused and counted; a write someone awaits is refused, or withdrawn
-before it runs, rather than written after its caller was told it failed."""
+before it runs, rather than written after its caller was told it failed. Writes queued
+together go to the thread as one batch: an outage in the middle of it resumes at the write
+it met, nothing before it written again."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import threading
+from collections import Counter
+from contextlib import suppress
 
 import pytest
 
@@ -27,6 +33,39 @@ class Database:
         if not self.back:
             raise DatabaseUnavailable("connection refused")
         self.rows.append(row)
+
+
+class DatabaseGoingAway:
+    """Something to write to that goes away as row `at` is written, until `back` is set."""
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.rows: list[int] = []
+        self.back = False
+        self.tries: Counter[int] = Counter()
+
+    def add(self, row: int) -> None:
+        self.tries[row] += 1
+        if row >= self.at and not self.back:
+            raise DatabaseUnavailable("server closed the connection unexpectedly")
+        self.rows.append(row)
+
+
+class Gate:
+    """A first write that holds the writer's thread until `open` is called."""
+
+    def __init__(self, rows: list[int]) -> None:
+        self.rows = rows
+        self.entered = threading.Event()
+        self._open = threading.Event()
+
+    def write(self) -> None:
+        self.entered.set()
+        assert self._open.wait(5), "the gate was never opened"
+        self.rows.append(0)
+
+    def open(self) -> None:
+        self._open.set()
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +139,94 @@ async def test_a_write_awaited_is_withdrawn_when_an_outage_begins_before_its_tur
 async def journal_drained(journal: WriteJournal) -> None:
     await until(lambda: journal.available and journal.pending == 0)
     await journal.drain()
+
+
+@pytest.mark.parametrize("batch", [journal_module.BATCH, 4])
+async def test_an_outage_in_the_middle_of_a_batch_resumes_at_the_write_it_met(
+    batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "BATCH", batch)  # 4: the outage in the second batch
+    database, journal = DatabaseGoingAway(at=5), WriteJournal()
+    for k in range(10):  # queued before the writer runs: taken together
+        journal.put(lambda k=k: database.add(k))
+    writer = asyncio.create_task(journal.run())
+    try:
+        await until(lambda: not journal.available)
+        assert database.rows == [0, 1, 2, 3, 4]
+        assert journal.pending == 4  # the 6th is being tried; the other 4 wait behind it
+        journal.put(lambda: database.add(10))
+        await until(lambda: database.tries[5] >= 3)
+        assert database.rows == [0, 1, 2, 3, 4]  # nothing behind the 6th went ahead of it
+        database.back = True
+        await journal_drained(journal)
+        assert database.rows == list(range(11))  # each once, in order
+        assert {k: n for k, n in database.tries.items() if n > 1} == {5: database.tries[5]}
+    finally:
+        writer.cancel()
+
+
+async def test_a_call_and_a_failing_write_in_a_batch_keep_their_place(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rows: list[int] = []
+    journal = WriteJournal()
+
+    def wrong() -> None:
+        raise ValueError("a constraint")
+
+    def counted() -> int:
+        rows.append(2)
+        return len(rows)
+
+    journal.put(lambda: rows.append(0))
+    journal.put(wrong)
+    called = asyncio.create_task(journal.call(counted))
+    await asyncio.sleep(0)  # the call is queued
+    journal.put(lambda: rows.append(3))
+    writer = asyncio.create_task(journal.run())
+    try:
+        with caplog.at_level(logging.ERROR, logger=journal_module.__name__):
+            assert await called == 2  # after the first, the failed one skipped
+            await journal_drained(journal)
+        assert rows == [0, 2, 3]
+        assert "a database write failed" in caplog.text
+    finally:
+        writer.cancel()
+
+
+async def test_writes_taken_into_a_batch_count_as_pending_and_against_the_limit() -> None:
+    rows: list[int] = []
+    gate, journal = Gate(rows), WriteJournal(limit=10)
+    journal.put(gate.write)
+    for k in range(1, 10):
+        journal.put(lambda k=k: rows.append(k))
+    writer = asyncio.create_task(journal.run())
+    try:
+        await until(gate.entered.is_set)
+        assert journal.pending == 9  # taken with the first, not started
+        assert journal.put(lambda: rows.append(10))
+        assert not journal.put(lambda: rows.append(11))
+        assert journal.refused == 1
+        gate.open()
+        await journal_drained(journal)
+        assert rows == list(range(11))
+    finally:
+        gate.open()
+        writer.cancel()
+
+
+async def test_a_cancelled_writer_starts_no_other_write_of_its_batch() -> None:
+    rows: list[int] = []
+    gate, journal = Gate(rows), WriteJournal()
+    journal.put(gate.write)
+    for k in range(1, 5):
+        journal.put(lambda k=k: rows.append(k))
+    writer = asyncio.create_task(journal.run())
+    await until(gate.entered.is_set)
+    writer.cancel()  # the controller stopping
+    with suppress(asyncio.CancelledError):
+        await writer
+    gate.open()
+    await until(lambda: rows == [0])  # the write in the thread ends
+    await asyncio.sleep(0.05)
+    assert rows == [0]
