@@ -32,27 +32,30 @@ from ccgateway.services.work_service import WorkService
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer <key>`")
 
 
-def _service(request: Request) -> CenterService:
+# These are `async def` though none awaits: FastAPI runs a plain `def` dependency in a worker
+# thread: a hop of about 0.1 ms of CPU (and a wait for the GIL) on every request
+# (tests/api/test_request_path.py keeps every one of ours off the thread pool).
+async def _service(request: Request) -> CenterService:
     service: CenterService = request.app.state.service
     return service
 
 
-def _work(request: Request) -> WorkService:
+async def _work(request: Request) -> WorkService:
     work: WorkService = request.app.state.work
     return work
 
 
-def _dialer(request: Request) -> DialerService:
+async def _dialer(request: Request) -> DialerService:
     dialer: DialerService = request.app.state.dialer
     return dialer
 
 
-def _keys(request: Request) -> KeyStore:
+async def _keys(request: Request) -> KeyStore:
     keys: KeyStore = request.app.state.keys
     return keys
 
 
-def _sessions(request: Request) -> SessionManager:
+async def _sessions(request: Request) -> SessionManager:
     sessions: SessionManager = request.app.state.sessions
     return sessions
 
@@ -66,22 +69,26 @@ async def authenticate(request: Request) -> Principal:
     known: Principal | None = request.scope.get(CALLER_KEY)
     if known is not None:
         return known
-    # The key store's and the session store's lookups (and argon2) block: in a thread.
+    # The key store's and the session store's lookups (and argon2) block: in a thread; the
+    # settings' admin key is a compare in memory.
     scheme, token = get_authorization_scheme_param(request.headers.get("authorization"))
     if scheme.lower() == "bearer" and token:
         authenticator: Authenticator = request.app.state.authenticator
-        caller = await asyncio.to_thread(authenticator.from_key, token)
+        caller = authenticator.admin(token)
+        if caller is None:
+            caller = await asyncio.to_thread(authenticator.stored, token)
     else:
         session_token = request.cookies.get(SESSION_COOKIE)
         if not session_token:
             raise Unauthenticated()
-        active = await asyncio.to_thread(_sessions(request).session, session_token)
+        sessions = await _sessions(request)
+        active = await asyncio.to_thread(sessions.session, session_token)
         if request.method not in SAFE_METHODS:
             check_csrf(request, active.csrf_token)
         caller = active.principal
     if caller.agent_id is not None:
         try:  # a key or account of a deleted agent acts for nobody
-            _service(request).agent(caller.agent_id)
+            (await _service(request)).agent(caller.agent_id)
         except NotFound as exc:
             raise Unauthenticated(f"agent {caller.agent_id!r} no longer exists") from exc
     request.scope[CALLER_KEY] = caller
@@ -100,7 +107,8 @@ async def signed_in(request: Request) -> ActiveSession:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise Unauthenticated("not signed in: POST /v1/session first")
-    active = await asyncio.to_thread(_sessions(request).session, token)
+    sessions = await _sessions(request)
+    active = await asyncio.to_thread(sessions.session, token)
     request.scope[SESSION_KEY] = active
     return active
 

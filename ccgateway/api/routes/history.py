@@ -29,7 +29,7 @@ from ccgateway.services.history_service import ContactHistory, DialHistory, Hist
 router = APIRouter(prefix="/v1", tags=["history"], route_class=GuardedRoute)
 
 
-def _history(request: Request) -> HistoryService:
+async def _history(request: Request) -> HistoryService:
     history: HistoryService = request.app.state.history
     return history
 

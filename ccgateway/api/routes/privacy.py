@@ -33,7 +33,7 @@ from ccgateway.services.privacy_service import Export, PrivacyService, Receipt, 
 router = APIRouter(prefix="/v1/privacy", tags=["privacy"], route_class=GuardedRoute)
 
 
-def _privacy(request: Request) -> PrivacyService:
+async def _privacy(request: Request) -> PrivacyService:
     privacy: PrivacyService = request.app.state.privacy
     return privacy
 

@@ -26,7 +26,7 @@ from ccgateway.services.recording_service import RecordingService
 router = APIRouter(prefix="/v1", tags=["recordings"], route_class=GuardedRoute)
 
 
-def _recordings(request: Request) -> RecordingService:
+async def _recordings(request: Request) -> RecordingService:
     recordings: RecordingService = request.app.state.recordings
     return recordings
 

@@ -39,7 +39,7 @@ router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=GuardedRo
 R = TypeVar("R")
 
 
-def _reports(request: Request) -> ReportService:
+async def _reports(request: Request) -> ReportService:
     reports: ReportService = request.app.state.reports
     return reports
 
@@ -49,7 +49,7 @@ IntervalName = Literal["15m", "30m", "1h", "day", "week", "month"]  # reports.In
 IDS = "ids to report on, comma-separated (default: every id with data in the range)"
 
 
-def _ask(
+async def _ask(
     start: Annotated[Moment, Query(alias="from", description="ISO 8601 with a zone")],
     to: Annotated[Moment, Query(description="ISO 8601 with a zone; not included")],
     interval: Annotated[IntervalName, Query(description="in the report's time zone")],

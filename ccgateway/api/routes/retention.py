@@ -26,7 +26,7 @@ from ccgateway.services.retention_service import PurgeReport, RetentionService
 router = APIRouter(prefix="/v1/retention", tags=["retention"], route_class=GuardedRoute)
 
 
-def _retention(request: Request) -> RetentionService:
+async def _retention(request: Request) -> RetentionService:
     retention: RetentionService = request.app.state.retention
     return retention
 

@@ -27,7 +27,7 @@ from ccgateway.services.webhooks import SubscriptionView, WebhookService
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=GuardedRoute)
 
 
-def _webhooks(request: Request) -> WebhookService:
+async def _webhooks(request: Request) -> WebhookService:
     webhooks: WebhookService = request.app.state.webhooks
     return webhooks
 
