@@ -55,7 +55,7 @@ from benchmarks.load_log import Accounting, Phase, account, breakdown, percentil
 from ccgateway.pbx.asterisk.ami import AmiParser, encode_action
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox import app_queue_config as appq
-from ccgateway.sandbox.asterisk_config import AMI_PORT, SIP_PORT, TRUNK_HEADER
+from ccgateway.sandbox.asterisk_config import AMI_PORT, OBSERVER, SIP_PORT, TRUNK_HEADER
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "asterisk_load.txt"
@@ -90,7 +90,7 @@ class AmiLog:
 
     async def _read_one_connection(self, logged_in: asyncio.Future[str | None]) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", AMI_PORT)
-        login = {"Action": "Login", "Username": "ccgateway", "Secret": self.secret,
+        login = {"Action": "Login", "Username": OBSERVER, "Secret": self.secret,
                  "Events": "on", "ActionID": "bench-login"}  # fmt: skip
         writer.write(encode_action(login))
         parser = AmiParser()

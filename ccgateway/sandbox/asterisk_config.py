@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ccgateway.pbx.asterisk.translate import manager_filters
 from ccgateway.sandbox import app_queue_config
 
 CONF_DIR = "/etc/ccgateway-sandbox"  # inside the root
@@ -26,6 +27,10 @@ QUALIFY_S = 2
 # manager.conf `write` classes the controller needs (and no more): Redirect, Setvar, Hangup
 # (call), Originate (originate), CoreShowChannels and DeviceStateList (reporting).
 WRITE_CLASSES = ("call", "originate", "reporting")
+# The AMI user of the tests' and benchmarks' observers (every event); the controller's is
+# `ccgateway`, filtered as README "AMI user" advises.
+OBSERVER = "observer"
+FILTERS = "\n".join(manager_filters())
 
 MODULES = (
     # SIP
@@ -286,8 +291,18 @@ timestampevents = yes
 secret = {c.ami_secret}
 deny = 0.0.0.0/0.0.0.0
 permit = 127.0.0.1/255.255.255.255
-; The controller reads only call,user,dialplan (its Login asks for no more) and writes only what it
-; needs (README "AMI permissions"); the wider read is for the tests' own AMI observers.
+; The controller's user, as README "AMI user" sets it up: the classes it reads (its Login
+; asks for call,user,dialplan), the events of those it uses, and what it writes.
+read = call,user,dialplan
+write = {",".join(WRITE_CLASSES)}
+writetimeout = 5000
+{FILTERS}
+
+[{OBSERVER}]
+secret = {c.ami_secret}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+; The tests' and benchmarks' own AMI connections: every class and event, same secret.
 read = system,call,agent,user,dialplan,reporting,originate
 write = {",".join(WRITE_CLASSES)}
 writetimeout = 5000

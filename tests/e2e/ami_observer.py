@@ -10,12 +10,13 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
+from ccgateway.sandbox.asterisk_config import OBSERVER
 from tests.sandbox.ami import AmiSession, Message
 
 
 class AmiObserver:
     def __init__(
-        self, secret: str, host: str = "127.0.0.1", port: int = 5038, username: str = "ccgateway"
+        self, secret: str, host: str = "127.0.0.1", port: int = 5038, username: str = OBSERVER
     ) -> None:
         self._login = (username, secret)
         self._session = AmiSession(host, port, on_event=self._seen)

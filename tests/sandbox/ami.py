@@ -13,6 +13,7 @@ import itertools
 from collections.abc import Callable
 
 from ccgateway.pbx.asterisk.ami import AmiParser
+from ccgateway.sandbox.asterisk_config import OBSERVER
 
 Message = dict[str, str]
 
@@ -34,7 +35,7 @@ class AmiSession:
         self._task: asyncio.Task[None] | None = None
 
     async def login(
-        self, secret: str, username: str = "ccgateway", events: str | None = None
+        self, secret: str, username: str = OBSERVER, events: str | None = None
     ) -> Message:
         """Connect and log in (`events`: the Login's event classes, e.g. "call,user"; all
         that the user may read if None); returns Asterisk's answer to the Login."""

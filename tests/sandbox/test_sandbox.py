@@ -105,6 +105,12 @@ def test_generated_config_has_every_agent_and_keeps_the_secret_in_manager_conf()
     assert "secret = s3cret" in files["manager.conf"]
     assert "bindaddr = 127.0.0.1" in files["manager.conf"]
     assert "\nwrite = call,originate,reporting\n" in files["manager.conf"]  # README
+    # the controller's user is README's "AMI user", its event filters included, word for word
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    controller_user = files["manager.conf"].split("[ccgateway]")[1].split("\n[")[0]
+    for line in ["read = call,user,dialplan", *translate.manager_filters()]:
+        assert f"\n{line}\n" in controller_user
+        assert f"\n   {line}" in readme, line
     assert all("s3cret" not in text for name, text in files.items() if name != "manager.conf")
     with pytest.raises(ValueError, match="not a plain"):
         render(SandboxConfig(1, "s", "/m"), {"pjsip.conf": "; would replace ours"})

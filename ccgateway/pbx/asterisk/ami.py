@@ -98,7 +98,6 @@ def parse_message(block: str) -> AmiMessage | None:
     return by_panoramisk(block)
 
 
-
 def _event(block: str) -> AmiMessage | None:
     flat: AmiMessage = {}
     for line in block.split(EOL):

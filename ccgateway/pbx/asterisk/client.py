@@ -41,8 +41,8 @@ from ccgateway.ports import InvalidWireValue, PbxRejected, PbxTimeout, PbxUnavai
 log = logging.getLogger(__name__)
 # The event classes the controller reads (Login's Events mask): "call" carries Hangup,
 # HangupRequest, OriginateResponse and DeviceStateChange, "user" the dialplan's UserEvents,
-# "dialplan" Newexten (a caller taken out of our contexts) and HangupHandlerRun (VarSet
-# comes with it: a deployment may drop it with `eventfilter = !Event: VarSet`).
+# "dialplan" Newexten (a caller taken out of our contexts) and HangupHandlerRun (every VarSet
+# comes with it: manager.conf's filters, translate.manager_filters, keep those off the wire).
 # Anything else (test events every second on a `read = all` user, CEL, security) stays off
 # the wire. List actions' events (CoreShowChannel ...) are answers, not subject to the mask.
 EVENTS = "call,user,dialplan"

@@ -207,6 +207,34 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
     return None
 
 
+# The events the controller reads, of the classes its Login asks for (client.EVENTS).
+READ_EVENTS = (
+    "UserEvent",
+    "OriginateResponse",
+    "Hangup",
+    "HangupRequest",
+    "SoftHangupRequest",
+    "HangupHandlerRun",
+    "BridgeEnter",
+    "DeviceStateChange",
+    "Newexten",
+)
+
+
+def manager_filters() -> list[str]:
+    """manager.conf `eventfilter` lines (Asterisk's advanced filters, by event name) that keep
+    off the controller's AMI user every event it does not read: of the classes it asks for,
+    three quarters of the traffic of a call (every VarSet, every dialplan step in our own
+    contexts) would otherwise reach it only to be dropped by `unwanted`. Optional: without
+    them the controller drops the same events itself."""
+    lines = [f"eventfilter(action(include),name({name})) =" for name in READ_EVENTS]
+    lines.append(
+        "eventfilter(action(exclude),name(Newexten),header(Context),method(starts_with)) = "
+        + OUR_CONTEXTS
+    )
+    return lines
+
+
 def unwanted(raw: bytes) -> bool:
     """An AMI message (raw bytes) the controller never reads, dropped before it is parsed:
     the class `dialplan` it asks for (for Newexten) brings every VarSet too, and Newexten in

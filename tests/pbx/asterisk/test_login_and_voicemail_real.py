@@ -19,6 +19,7 @@ from ccgateway.pbx.asterisk import translate
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import EVENTS, AmiClient
 from ccgateway.sandbox import Sandbox
+from ccgateway.sandbox.asterisk_config import OBSERVER
 
 pytestmark = [pytest.mark.asterisk]
 CLASSES_ASKED = set(EVENTS.split(","))  # call, user, dialplan
@@ -26,15 +27,17 @@ ids = itertools.count(1)
 
 
 @contextlib.asynccontextmanager
-async def watching(sandbox: Sandbox) -> AsyncIterator[tuple[AmiClient, list[AmiMessage]]]:
+async def watching(
+    sandbox: Sandbox, user: str = "ccgateway"
+) -> AsyncIterator[tuple[AmiClient, list[AmiMessage]]]:
+    """The controller's AMI client, logged in as `user` (the sandbox's controller user is
+    filtered as README advises; its `observer` user has every class and event)."""
     seen: list[AmiMessage] = []
 
     async def resynced() -> None:
         return None
 
-    client = AmiClient(
-        "127.0.0.1", 5038, "ccgateway", sandbox.ami_secret(), seen.append, resynced, print
-    )
+    client = AmiClient("127.0.0.1", 5038, user, sandbox.ami_secret(), seen.append, resynced, print)
     task = asyncio.create_task(client.run_forever())
     try:
         await asyncio.wait_for(client.link.connected.wait(), 10)
@@ -72,7 +75,8 @@ async def voicemail_of(client: AmiClient, seen: list[AmiMessage], mailbox: str) 
 async def test_the_login_gets_only_the_classes_it_asks_and_a_refused_mailbox_fails(
     asterisk_sandbox: Sandbox,
 ) -> None:
-    async with watching(asterisk_sandbox) as (client, seen):
+    # a user that may read every class and event: the Login's mask and the client's drop
+    async with watching(asterisk_sandbox, OBSERVER) as (client, seen):
         ended = await voicemail_of(client, seen, "999@nowhere")
         await asyncio.sleep(0.5)  # the rest of the call's events
     event = translate.to_event(ended)
@@ -86,6 +90,20 @@ async def test_the_login_gets_only_the_classes_it_asks_and_a_refused_mailbox_fai
     for e in seen:
         classes = set(e.get("Privilege", "").split(",")) - {"all"}
         assert classes & CLASSES_ASKED, e
+
+
+async def test_the_controllers_user_gets_only_the_events_it_reads(
+    asterisk_sandbox: Sandbox,
+) -> None:
+    """README's manager.conf filters (the sandbox's controller user has them): the same call
+    brings only the events translate reads, and the voicemail's end still comes."""
+    async with watching(asterisk_sandbox) as (client, seen):
+        ended = await voicemail_of(client, seen, "998@nowhere")
+        await asyncio.sleep(0.5)
+    assert isinstance(translate.to_event(ended), VoicemailEnded)
+    names = {e.get("Event") for e in seen}
+    assert {"UserEvent", "Hangup", "OriginateResponse"} <= names
+    assert names <= set(translate.READ_EVENTS), names - set(translate.READ_EVENTS)
 
 
 async def test_no_voicemail_application_is_reported_as_a_failure(
