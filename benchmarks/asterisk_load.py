@@ -161,10 +161,18 @@ async def controller(
     env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=f"{code}:{ROOT}")
     env["CCGW_TRACE"] = str(folder / "trace.txt")
     module = "benchmarks.traced_serve" if trace else "ccgateway"
+    # `python -m` puts its working folder first on sys.path: run from the code's own folder,
+    # and check that it is the code imported (a `--code` run once ran this checkout's).
+    runs = subprocess.run(
+        [sys.executable, "-c", "import ccgateway; print(ccgateway.__file__)"],
+        env=env, cwd=code, capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    if not Path(runs).resolve().is_relative_to(code.resolve()):
+        raise RuntimeError(f"would run {runs}, not the code in {code}")
     with open(folder / "serve.log", "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", module, "serve", "--config", str(config)],
-            env=env, stdout=out, stderr=out, cwd=ROOT,
+            env=env, stdout=out, stderr=out, cwd=code,
         )  # fmt: skip
     ctl = Controller(f"http://127.0.0.1:{port}", key, process, folder)
     (folder / "trace.txt").touch()
