@@ -48,6 +48,11 @@ class Instruments:
     round_trips: Histogram = field(init=False)
     timeouts: Counter = field(init=False)
     webhook_delays: Histogram = field(init=False)
+    # The labelled series the dispatcher feeds at every step, looked up once each: the
+    # client's `labels()` takes a lock and builds a key on every call.
+    _steps: dict[tuple[str, ...], Histogram] = field(init=False, default_factory=dict)
+    _lags: dict[tuple[str, ...], Histogram] = field(init=False, default_factory=dict)
+    _trips: dict[tuple[str, ...], Histogram] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         registry = self.registry
@@ -114,14 +119,14 @@ class Instruments:
     def step_taken(self, cause: str, seconds: float) -> None:
         """One step of the dispatcher in the centre: `cause` is pbx_event, timer, request
         or store."""
-        self.routing.labels(cause).observe(seconds)
+        _child(self._steps, self.routing, cause).observe(seconds)
 
     def event_handled(self, pbx: str, lag_s: float) -> None:
-        self.event_lag.labels(pbx).observe(lag_s)
+        _child(self._lags, self.event_lag, pbx).observe(lag_s)
 
     def round_trip(self, pbx: str, action: str, seconds: float) -> None:
         """An answer came `seconds` after the action was sent (the PBX adapters' clients)."""
-        self.round_trips.labels(pbx, action).observe(seconds)
+        _child(self._trips, self.round_trips, pbx, action).observe(seconds)
 
     def timed_out(self, pbx: str, action: str) -> None:
         self.timeouts.labels(pbx, action).inc()
@@ -130,3 +135,12 @@ class Instruments:
         """A webhook accepted by its receiver `delay_s` after the event it carries (for the
         webhook deliverer)."""
         self.webhook_delays.observe(delay_s)
+
+
+def _child(
+    children: dict[tuple[str, ...], Histogram], metric: Histogram, *labels: str
+) -> Histogram:
+    child = children.get(labels)
+    if child is None:
+        child = children[labels] = metric.labels(*labels)
+    return child
