@@ -25,6 +25,8 @@ from ccgateway.pbx.ownership import Mark, check_node, judge, parse_mark
 from ccgateway.ports import Owner, PbxError, PbxUnavailable
 
 log = logging.getLogger(__name__)
+# A taken mark is read back this long after it is written (`MarkKeeper._still_mine`).
+SETTLE_S = 0.25
 
 ReadMark = Callable[[], Awaitable[tuple[str | None, float]]]
 
@@ -41,12 +43,15 @@ class MarkKeeper:
         *,
         dead_after_s: float,
         every_s: float,
+        settle_s: float = SETTLE_S,
     ) -> None:
-        """`read`: the mark's text (None when absent) and the PBX's time in seconds."""
+        """`read`: the mark's text (None when absent) and the PBX's time in seconds;
+        `settle_s`: how long after writing its mark a controller reads it back before it
+        starts commanding."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced
-        self.dead_after_s, self.every_s = dead_after_s, every_s
+        self.dead_after_s, self.every_s, self.settle_s = dead_after_s, every_s, settle_s
         self.commanding = False
         self.holder: Mark | None = None  # the other live owner while passive
         self._last_live_other: float | None = None
@@ -117,10 +122,27 @@ class MarkKeeper:
             if verdict.take:
                 mine = Mark(self.owner.node, self.owner.epoch, pbx_now)
                 await self._write(mine.encode())
-                if not self.commanding:
+                if not self.commanding and await self._still_mine():
                     await self._start_commanding(found)
             else:
                 self._stay_passive(verdict.holder)
+
+    async def _still_mine(self) -> bool:
+        """Two controllers that read a free PBX in the same moment both write their mark;
+        the PBX keeps the last. Each reads it back `settle_s` later (far longer than the
+        other's one round trip from its read to its write) and only the one whose mark
+        stayed starts commanding; the other finds the winner's live mark at its next round."""
+        await asyncio.sleep(self.settle_s)
+        text, _ = await self._read()
+        kept = parse_mark(text)
+        if kept is not None and (kept.node, kept.epoch) == (self.owner.node, self.owner.epoch):
+            return True
+        log.warning(
+            "%s: another controller wrote its mark in the same moment (%s): not taking the PBX",
+            self.label,
+            kept.describe() if kept else "no mark",
+        )
+        return False
 
     async def _start_commanding(self, found: Mark | None) -> None:
         was = f" after {found.describe()}" if found and found.node != self.owner.node else ""

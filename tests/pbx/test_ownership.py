@@ -52,7 +52,8 @@ def test_marks_round_trip_and_garbage_is_no_mark() -> None:
 
 
 class Pbx:
-    """One global variable and a clock the test moves."""
+    """One global variable and a clock the test moves; each read and write is a round trip
+    (the task yields to the others once before the PBX answers), as over AMI."""
 
     def __init__(self) -> None:
         self.value: str | None = None
@@ -60,9 +61,11 @@ class Pbx:
         self.writes: list[str] = []
 
     async def read(self) -> tuple[str | None, float]:
+        await asyncio.sleep(0)
         return self.value, self.now
 
     async def write(self, text: str) -> None:
+        await asyncio.sleep(0)
         self.value = text
         self.writes.append(text)
 
@@ -80,6 +83,7 @@ def keeper(pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str]) -> Mar
         fenced.append,
         dead_after_s=DEAD,
         every_s=1.0,
+        settle_s=0.01,
     )
 
 
@@ -131,7 +135,15 @@ async def test_a_failed_resync_leaves_nothing_half_done() -> None:
             raise PbxUnavailable("link lost in the snapshot")
 
     k = MarkKeeper(
-        "PBX test", ME, pbx.read, pbx.write, take_over, fenced.append, dead_after_s=DEAD, every_s=1
+        "PBX test",
+        ME,
+        pbx.read,
+        pbx.write,
+        take_over,
+        fenced.append,
+        dead_after_s=DEAD,
+        every_s=1,
+        settle_s=0.01,
     )
     with pytest.raises(PbxUnavailable):
         await k.claim()
@@ -186,3 +198,19 @@ async def test_a_clean_stop_releases_the_mark_to_a_successor_at_once() -> None:
     pbx.now += 0.1  # well within dead-after
     await second.claim()
     assert second.commanding and resyncs == ["a", "b"]
+
+
+async def test_two_controllers_that_find_a_free_pbx_in_the_same_moment_one_takes_it() -> None:
+    """Both read no mark before either writes (the round trips interleave), both write: the
+    PBX keeps the last mark, and only its writer starts commanding; the other stays passive
+    to it from its next round, and nothing is ever commanded by both."""
+    pbx, resyncs, fenced = Pbx(), [], []
+    first = keeper(pbx, Owner("a", 0), resyncs, fenced)
+    second = keeper(pbx, Owner("b", 0), resyncs, fenced)
+    await asyncio.gather(first.claim(), second.claim())
+    assert [w.split()[0] for w in pbx.writes] == ["a", "b"]  # both wrote: the race happened
+    assert resyncs == ["b"] and second.commanding and not first.commanding
+    pbx.now += 1.0
+    await asyncio.gather(first.claim(), second.claim())
+    assert resyncs == ["b"] and not first.commanding and first.passive_to == "b (epoch 0)"
+    assert fenced == []  # the first never commanded, so it had nothing to stop
