@@ -42,6 +42,9 @@ QUEUE_COLUMNS = [
     "tasks_cancelled",
     "task_asa_s",
     "task_aht_s",
+    # Added last, so a reader that counts columns finds the older ones where they were.
+    "redirected",
+    "cut_off",
 ]
 AGENT_COLUMNS = [
     "calls_answered",

@@ -400,6 +400,15 @@ class QueueFiguresOut(BaseModel):
     callbacks_requested: int
     callbacks_completed: int
     callbacks_not_reached: int
+    redirected: int = Field(
+        description="waiting callers someone else (another AMI tool, an operator) moved out "
+        "of the controller's dialplan, or the PBX could not bridge to the agent who "
+        "answered: not offered, in no rate"
+    )
+    cut_off: int = Field(
+        description="waiting callers the PBX itself ended (it restarted or shut down): "
+        "not offered, in no rate"
+    )
     tasks_completed: int
     tasks_cancelled: int
     task_asa_s: float | None = Field(description="mean wait of completed tasks until accepted")

@@ -15,9 +15,14 @@ Definitions (stated because peers differ, and the API documents them). For a que
 - abandonment rate: abandoned (after the short-abandon threshold) over offered;
 - timed out (max wait, or the PBX's hold timer) and unstaffed (the last qualified agent
   left) count as offered and not answered;
-- redirected (someone else moved a waiting caller out of the controller's dialplan) and
-  cut off (the PBX restarted or shut down under a waiting caller) count in no figure: the
-  records keep them;
+- redirected: callers taken out of the controller's hands while they waited: someone else
+  (another AMI tool, an operator) moved them out of the controller's dialplan, or the PBX
+  could not bridge them to the agent who answered; cut off: waiting callers the PBX itself
+  ended (it restarted or shut down). Both are counted apart, per queue, and in no rate:
+  they are not offered, answered or abandoned (neither the queue's failure nor the
+  caller's choice). So each caller who entered the line is in one count: offered, short
+  abandoned, callbacks requested, redirected or cut off. A conversation moved away or cut
+  off was answered, and counts so;
 - tasks (chats, emails): completed, cancelled, mean wait until accepted and mean handling
   time, apart from calls.
 For an agent: calls answered (inbound, transferred to them, callbacks), their talk time and
@@ -32,9 +37,6 @@ from dataclasses import dataclass
 from ccgateway.domain.commands import Interaction, Outcome
 
 NOT_OFFERED = frozenset({Outcome.REJECTED, Outcome.CLOSED, Outcome.REFUSED})
-# Callers taken out of the centre's hands while they waited (someone else moved them, the
-# PBX cut them off): neither the queue's failure nor the caller's choice; counted nowhere.
-OUT_OF_HANDS = frozenset({Outcome.REDIRECTED, Outcome.CUT_OFF})
 ANSWERED = frozenset({Outcome.ANSWERED, Outcome.TRANSFERRED})
 
 
@@ -65,6 +67,10 @@ class QueueTally:
     tasks_cancelled: int = 0
     task_wait_s: float = 0.0
     task_handle_s: float = 0.0
+    # Taken out of the centre's hands while waiting: counted apart, in no rate. Last, as
+    # the report table's columns added by migration 0004 are last in an upgraded database.
+    redirected: int = 0
+    cut_off: int = 0
 
 
 @dataclass(slots=True)
@@ -95,6 +101,8 @@ class QueueFigures:
     callbacks_requested: int = 0
     callbacks_completed: int = 0
     callbacks_not_reached: int = 0
+    redirected: int = 0
+    cut_off: int = 0
     tasks_completed: int = 0
     tasks_cancelled: int = 0
     task_asa_s: float | None = None
@@ -171,7 +179,13 @@ def _add_call(tally: QueueTally, record: Interaction, rules: FigureRules) -> Non
     if outcome in NOT_OFFERED:
         tally.deflected += 1
         return
-    if outcome in OUT_OF_HANDS:
+    # Out of the centre's hands (someone else moved them, the PBX cut them off): neither
+    # the queue's failure nor the caller's choice, so apart from offered.
+    if outcome is Outcome.REDIRECTED:
+        tally.redirected += 1
+        return
+    if outcome is Outcome.CUT_OFF:
+        tally.cut_off += 1
         return
     if outcome is Outcome.CALLBACK:
         tally.callbacks_requested += 1
@@ -241,6 +255,8 @@ def queue_figures(queue_id: str, t: QueueTally) -> QueueFigures:
         callbacks_requested=t.callbacks_requested,
         callbacks_completed=t.callbacks_completed,
         callbacks_not_reached=t.callbacks_not_reached,
+        redirected=t.redirected,
+        cut_off=t.cut_off,
         tasks_completed=t.tasks_completed,
         tasks_cancelled=t.tasks_cancelled,
         task_asa_s=_mean(t.task_wait_s, t.tasks_completed),

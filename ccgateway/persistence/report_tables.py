@@ -1,7 +1,9 @@
-"""The interval reports' tallies (schema 10): one row per id and 15-minute bucket, a column
-per counter or sum of the domain's tallies (reports.py), made from their fields so the two
-cannot drift apart. Rows only add up (additive upserts, report_store.py); a bucket is named
-by its start in epoch seconds (`bucket_start`, a multiple of 900).
+"""The interval reports' tallies (schema 10; QueueTally's `redirected` and `cut_off` since
+Alembic 0004): one row per id and 15-minute bucket, a column per counter or sum of the
+domain's tallies (reports.py), made from their fields so the two cannot drift apart (a new
+field is a new column: a revision adds it, and the migration tests fail until one does).
+Rows only add up (additive upserts, report_store.py); a bucket is named by its start in
+epoch seconds (`bucket_start`, a multiple of 900).
 
     report_queue_intervals     (queue_id, bucket_start)   QueueTally
     report_agent_intervals     (agent_id, bucket_start)   AgentTally + Activity

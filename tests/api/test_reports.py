@@ -15,6 +15,8 @@ from ccgateway.api.routes import reports as report_routes
 from ccgateway.domain.commands import RingAgent
 from ccgateway.domain.events import (
     AgentLegAnswered,
+    CallerLeft,
+    CallWaiting,
     ChannelHungUp,
     OutboundAnswered,
     OutboundLive,
@@ -133,6 +135,41 @@ async def test_a_campaigns_results_agree_with_its_live_figures_and_answers(day: 
     assert rows[0][-1] == "pause:=1+1" and rows[0][:3] == ["agent_id", "start", "calls_answered"]
     [a2] = [r for r in rows if r[0] == "a2"]
     assert float(a2[-1]) > 0
+
+
+async def test_callers_out_of_the_centres_hands_show_in_the_figures_and_the_report(
+    day: Stack,
+) -> None:
+    stack = day
+    await stack.emit(PbxResynced(), CallWaiting("c1", "200"))
+    await stack.advance(3)
+    await stack.emit(CallerLeft("c1", "other-tool"))  # moved away by another AMI tool
+    await stack.emit(CallWaiting("c2", "200"))
+    await stack.advance(4)
+    await stack.emit(ChannelHungUp("c2", 0, pbx_down=True))  # the PBX shut down under it
+
+    live = await stack.ok("GET", "/v1/queues/german/figures")
+    assert (live["redirected"], live["cut_off"]) == (1, 1)
+    assert (live["offered"], live["abandoned"], live["service_level"]) == (0, 0, None)
+    [row] = (await stack.ok("GET", path("queues", interval="day")))["rows"]
+    assert {k: row[k] for k in ("redirected", "cut_off", "offered")} == {
+        "redirected": 1,
+        "cut_off": 1,
+        "offered": 0,
+    }
+    header, cells = await csv_rows(stack, path("queues", interval="day", format="csv"))
+    assert header[-2:] == ["redirected", "cut_off"] and cells[-2:] == ["1", "1"]
+    assert header[:3] == ["queue_id", "start", "offered"]  # the older columns where they were
+
+    spec = await stack.ok("GET", "/openapi.json")
+    fields = spec["components"]["schemas"]["QueueFiguresOut"]["properties"]
+    assert "another AMI tool" in fields["redirected"]["description"]
+    assert "restarted or shut down" in fields["cut_off"]["description"]
+    assert {"redirected", "cut_off"} <= set(
+        spec["components"]["schemas"]["QueueFiguresOut"]["required"]
+    )
+    report = spec["paths"]["/v1/reports/queues"]["get"]["description"]
+    assert "redirected" in report and "cut_off" in report
 
 
 async def test_a_cell_that_would_be_a_formula_is_quoted(day: Stack) -> None:

@@ -143,13 +143,14 @@ def test_calls_gone_after_a_pbx_restart_are_cut_off_and_a_link_drop_is_not(
     assert lost.outcome is Outcome.ABANDONED  # a mere link drop: its caller hung up
 
 
-def test_cut_off_and_redirected_callers_count_in_no_figure() -> None:
+def test_cut_off_and_redirected_callers_are_counted_apart_from_every_rate() -> None:
     tally = QueueTally()
     for outcome in (Outcome.CUT_OFF, Outcome.REDIRECTED, Outcome.ABANDONED):
         record = Interaction("c", "q", None, "", outcome, 0.0, None, 60.0, 60.0, 0.0, 0)
         add_to_queue(tally, record, FigureRules(short_abandon_s=5.0))
     figures = queue_figures("q", tally)
     assert (figures.offered, figures.abandoned, figures.abandonment_rate) == (1, 1, 1.0)
+    assert (figures.redirected, figures.cut_off) == (1, 1)
 
 
 def test_an_adopted_call_keeps_the_pbxs_sub_second_times(center: Center) -> None:

@@ -1,3 +1,7 @@
+from dataclasses import replace
+
+import pytest
+
 from ccgateway.domain.commands import Interaction, Outcome
 from ccgateway.domain.figures import FigureRules, Figures
 
@@ -71,3 +75,24 @@ def test_what_counts_as_offered_answered_and_apart() -> None:
     assert (a.calls_answered, a.transfers, a.tasks_completed, a.task_aht_s) == (1, 1, 1, 240.0)
     assert (b.calls_answered, b.callbacks, b.aht_s) == (1, 1, 90.0)
     assert figures.agent("nobody").aht_s is None
+
+
+@pytest.mark.parametrize(
+    ("outcome", "counted"), [(Outcome.REDIRECTED, (2, 0)), (Outcome.CUT_OFF, (0, 2))]
+)
+def test_a_caller_taken_out_of_the_centres_hands_counts_there_and_nowhere_else(
+    outcome: Outcome, counted: tuple[int, int]
+) -> None:
+    day = [
+        record(Outcome.ANSWERED, 10, 100, "a"),
+        record(Outcome.ABANDONED, 40),
+        record(Outcome.CLOSED, 0),
+        record(Outcome.CALLBACK, 30),
+    ]
+    before, after = Figures(), Figures()
+    before.add_all(day)
+    after.add_all([*day, record(outcome, 45), record(outcome, 2)])  # a short wait too
+    found = after.queue("q")
+    assert (found.redirected, found.cut_off) == counted
+    assert replace(found, redirected=0, cut_off=0) == before.queue("q")  # nothing else moved
+    assert after.agent("a") == before.agent("a")

@@ -124,6 +124,8 @@ def test_summed_buckets_give_the_figures_of_the_whole() -> None:
                 (Outcome.ABANDONED, 30, 0),
                 (Outcome.TRANSFERRED, 5, 50),
                 (Outcome.TIMED_OUT, 120, 0),
+                (Outcome.REDIRECTED, 15, 0),
+                (Outcome.CUT_OFF, 25, 0),
             ]
         )
     ]
@@ -138,6 +140,7 @@ def test_summed_buckets_give_the_figures_of_the_whole() -> None:
         merge(total, tally)
     assert queue_figures("q", total) == live.queue("q")
     assert total.transferred == 1 and total.longest_wait_answered_s == 40
+    assert (total.redirected, total.cut_off, total.offered) == (1, 1, 5)
 
 
 def test_agent_time_is_split_at_bucket_boundaries_with_logins_and_pauses() -> None:

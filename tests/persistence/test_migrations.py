@@ -10,11 +10,11 @@ test_erasure, test_recording_consent make a database of that version by hand).
 from __future__ import annotations
 
 import glob
-import itertools
 import multiprocessing
 import shutil
 import sqlite3
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -25,12 +25,17 @@ from sqlalchemy.exc import IntegrityError
 
 from ccgateway.cli import main
 from ccgateway.domain.agents import AgentState
+from ccgateway.domain.commands import Interaction, Outcome
+from ccgateway.domain.figures import FigureRules
 from ccgateway.domain.model import Skill
+from ccgateway.domain.reports import ReportFold
 from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, migrate, open_database
 from ccgateway.persistence.database import connect
+from ccgateway.persistence.report_store import SqlReportStore
 from ccgateway.persistence.tables import Base
 from ccgateway.ports import InteractionQuery
 from tests.persistence import every_table, test_stores
+from tests.persistence.test_outbound_store import NOW
 from tests.persistence.test_stores import versions
 
 url = test_stores.url  # the fixture: each test runs on SQLite and on PostgreSQL
@@ -75,13 +80,13 @@ def test_every_revision_goes_down_and_up_again_with_its_rows(url: str) -> None:
     expected = every_table.read_back(engine)
     history = [script.revision for script in migrate.scripts().walk_revisions()]  # newest first
     assert history[-1] == migrate.BASELINE
-    for revision, below in itertools.pairwise(history):  # above the baseline
+    # Down below each revision above the baseline and up to the head again, read back at the
+    # head: the stores know only the head's schema (0004 added columns they read).
+    for below in history[1:]:
         migrate.downgrade(engine, below)
         assert migrate.current(engine) == below
-        migrate.upgrade(engine, revision)
-        assert every_table.read_back(engine) == expected, f"{below} -> {revision}"
-    migrate.upgrade(engine)  # the loop ends at the revision above the baseline
-    assert every_table.read_back(engine) == expected
+        migrate.upgrade(engine)
+        assert every_table.read_back(engine) == expected, f"{below} -> head"
     assert differences(engine) == []
 
     migrate.downgrade(engine, "base")  # below the baseline: no table is left, nor any row
@@ -96,6 +101,62 @@ def test_every_revision_goes_down_and_up_again_with_its_rows(url: str) -> None:
     every_table.fill(engine)  # the schema takes the same rows again, and reads them the same
     assert every_table.read_back(engine) == expected
     assert refuses_changing_a_record(engine)
+    engine.dispose()
+
+
+def add_out_of_hands(engine: Engine) -> None:
+    """A redirected and a cut-off caller of queue `gone`, through the report store."""
+    fold = ReportFold(FigureRules())
+    for n, outcome in enumerate([Outcome.REDIRECTED, Outcome.CUT_OFF]):
+        end = NOW + 3600 + n
+        fold.add_interaction(
+            Interaction(f"g{n}", "gone", None, "+1", outcome, end - 20, None, end, 20.0, 0.0, 1)
+        )
+    SqlReportStore(engine).add(fold.take(NOW + 3600))
+
+
+def report_columns(engine: Engine) -> set[str]:
+    return {c["name"] for c in inspect(engine).get_columns("report_queue_intervals")}
+
+
+def queue_rows(engine: Engine) -> list[tuple[object, ...]]:
+    """The queue report's rows, by the columns every revision has."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            text(
+                "SELECT queue_id, bucket_start, offered, answered, talk_s"
+                " FROM report_queue_intervals ORDER BY queue_id, bucket_start"
+            )
+        )
+        return [tuple(row) for row in found]
+
+
+def test_0004_counts_redirected_and_cut_off_from_0_on_the_rows_already_there(url: str) -> None:
+    engine = open_database(url)
+    every_table.fill(engine)
+    add_out_of_hands(engine)
+    counted = every_table.read_back(engine)
+    assert {(k[0], t.redirected, t.cut_off) for k, t in counted["queue_figures"].items()} == {
+        ("out", 0, 0),
+        ("gone", 1, 1),
+    }
+
+    kept = queue_rows(engine)
+    migrate.downgrade(engine, "0003_device_per_pbx")  # the columns and their counts go
+    assert not report_columns(engine) & {"redirected", "cut_off"}
+    assert queue_rows(engine) == kept and {r[0] for r in kept} == {"out", "gone"}
+
+    migrate.upgrade(engine)  # back: the rows there count 0, everything else as it was
+    assert {"redirected", "cut_off"} <= report_columns(engine)
+    assert differences(engine) == []
+    expected = counted | {
+        "queue_figures": {
+            k: replace(t, redirected=0, cut_off=0) for k, t in counted["queue_figures"].items()
+        }
+    }
+    assert every_table.read_back(engine) == expected
+    add_out_of_hands(engine)  # and the upgraded table adds up as a new one does
+    assert every_table.read_back(engine) == counted
     engine.dispose()
 
 

@@ -96,3 +96,24 @@ def test_agents_activity_pauses_and_campaign_counts(engine: Engine) -> None:  # 
     assert counts["disposition:sale"].count == 1
     assert isinstance(campaign.dials, int) and isinstance(activity.logins, int)
     assert store.agents(hour, ["nobody"]) == {}
+
+
+def test_callers_out_of_the_centres_hands_are_kept_and_add_up(engine: Engine) -> None:  # noqa: F811
+    store = SqlReportStore(engine)
+    fold = ReportFold(FigureRules())
+    t0 = DAY + 10 * 3600
+    gone = [(Outcome.REDIRECTED, 0), (Outcome.CUT_OFF, 60), (Outcome.CUT_OFF, 1000)]
+    for n, (outcome, after) in enumerate(gone):
+        ended = t0 + after
+        fold.add_interaction(
+            Interaction(f"g{n}", "q1", None, "+1", outcome, ended - 30, None, ended, 30.0, 0.0, 1)
+        )
+        store.add(fold.take(ended))  # each its own flush: the counts add up in the row
+    fold.add_interaction(answered("q1", t0 + 120, wait=5))
+    store.add(fold.take(t0 + 120))
+
+    [tally] = store.queues(span(Interval.DAY, DAY, DAY + 25 * 3600, BERLIN), ["q1"]).values()
+    assert (tally.redirected, tally.cut_off, tally.offered, tally.answered) == (1, 2, 1, 1)
+    assert isinstance(tally.redirected, int) and isinstance(tally.cut_off, int)
+    quarters = store.queues(span(Interval.MIN15, t0, t0 + 3600, BERLIN), ["q1"])
+    assert sorted((t.redirected, t.cut_off) for t in quarters.values()) == [(0, 1), (1, 1)]

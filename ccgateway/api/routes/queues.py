@@ -40,7 +40,9 @@ async def queue_status(queue_id: str, service: Service, _: FloorViewer) -> Queue
 async def queue_figures(queue_id: str, service: Service, _: FloorViewer) -> QueueFiguresOut:
     """Today's (UTC) figures. offered excludes short abandons (hung up within 5 s);
     service_level = answered within 20 s / offered (abandons count against it); asa_s = mean
-    wait of answered calls; aht_s = mean talk time; abandonment_rate = abandoned / offered."""
+    wait of answered calls; aht_s = mean talk time; abandonment_rate = abandoned / offered.
+    redirected and cut_off (callers taken out of the centre's hands while they waited) are
+    counted apart, in no rate."""
     return QueueFiguresOut.of(service.figures(queue_id))
 
 

@@ -102,7 +102,9 @@ async def queue_report(
 ) -> ReportOut | Response:
     """Per queue and interval: offered, answered, abandoned and short abandons, service
     level (answered within the service-level time over offered), ASA, AHT, the longest
-    wait, transfers, callbacks, tasks, as the live figures define them.
+    wait, transfers, callbacks, tasks, as the live figures define them; redirected (moved
+    out of the controller's dialplan by someone else while waiting) and cut_off (waiting
+    when the PBX restarted or shut down), counted apart and in no rate.
     CSV: queue_id, start, then the JSON's fields in a fixed order."""
     return await _report(
         "queues", reports, asked, request, format, reports.queues, queue_row, queues_csv

@@ -269,7 +269,9 @@ function intervalLabels() {
 }
 
 const ANSWERED = new Set(["answered", "transferred"]);
-const NOT_OFFERED = new Set(["rejected", "closed", "refused", "callback"]);
+// Not offered: sent on at arrival, left for a callback, or taken out of the centre's hands
+// while waiting (redirected by another tool, cut off by the PBX).
+const NOT_OFFERED = new Set(["rejected", "closed", "refused", "callback", "redirected", "cut_off"]);
 
 async function drawDayCharts() {
   const start = dayStart();
@@ -283,8 +285,8 @@ async function drawDayCharts() {
   const other = new Array(96).fill(0);
   const inTime = new Array(96).fill(0);
   const offered = new Array(96).fill(0);
-  // The API's definitions (domain/figures.py): short abandons (< 5 s) and callers sent on
-  // at arrival are not offered; service level = answered within 20 s over offered.
+  // The API's definitions (domain/figures.py): short abandons (< 5 s) and NOT_OFFERED's
+  // callers are not offered; service level = answered within 20 s over offered.
   for (const r of records) {
     if (r.kind !== "inbound" || NOT_OFFERED.has(r.outcome)) continue;
     const i = Math.floor((r.arrived_epoch - start) / INTERVAL_S);

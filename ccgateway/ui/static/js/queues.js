@@ -33,12 +33,14 @@ export class QueuesTable {
     const fragment = document.createDocumentFragment();
     for (const [queueId, queue] of this.ctx.model.queues) {
       const cells = {};
-      for (const name of ["waiting", "longest", "sl", "asa", "abandon", "offered", "available", "oncall", "wrapup", "paused"]) {
+      for (const name of ["waiting", "longest", "sl", "asa", "abandon", "offered", "redirected", "cutoff", "available", "oncall", "wrapup", "paused"]) {
         cells[name] = el("td", { class: "num tabular" });
       }
       cells.waiting.setAttribute("data-testid", `queue-waiting-${queueId}`);
       cells.longest.setAttribute("data-testid", `queue-longest-${queueId}`);
       cells.sl.setAttribute("data-testid", `queue-sl-${queueId}`);
+      cells.redirected.setAttribute("data-testid", `queue-redirected-${queueId}`);
+      cells.cutoff.setAttribute("data-testid", `queue-cut-off-${queueId}`);
       const tr = el(
         "tr",
         { "data-testid": `queue-row-${queueId}` },
@@ -81,6 +83,9 @@ export class QueuesTable {
     setText(cells.abandon, f ? `${f.abandoned} (${fmtPercent(f.abandonment_rate)})` : "–");
     cells.abandon.className = levelClass("num tabular", f ? queueLevel(t, queueId, "abandonment", f.abandonment_rate) : "");
     setText(cells.offered, f ? f.offered : "–");
+    // Out of the centre's hands (domain/figures.py): apart from offered, in no rate.
+    setText(cells.redirected, f ? f.redirected : "–");
+    setText(cells.cutoff, f ? f.cut_off : "–");
     if (this.ctx.model.countsKnown(queueId)) {
       const c = queue.counts;
       setText(cells.available, c.available);
@@ -185,7 +190,7 @@ export class QueuesTable {
   }
 
   rowsForCsv() {
-    const out = [["queue_id", "name", "waiting", "longest_wait_s", "service_level", "target", "asa_s", "abandoned", "abandonment_rate", "offered", "answered", "available", "on_call", "wrap_up", "paused"]];
+    const out = [["queue_id", "name", "waiting", "longest_wait_s", "service_level", "target", "asa_s", "abandoned", "abandonment_rate", "offered", "answered", "available", "on_call", "wrap_up", "paused", "redirected", "cut_off"]];
     const now = clock.now();
     for (const [queueId, row] of this.rows) {
       const q = this.ctx.model.queues.get(queueId);
@@ -207,6 +212,8 @@ export class QueuesTable {
         c.on_call !== undefined ? c.on_call + c.reserved : "",
         c.wrap_up ?? "",
         c.paused ?? "",
+        f.redirected ?? "",
+        f.cut_off ?? "",
       ]);
     }
     return out;
