@@ -75,6 +75,18 @@ QUEUE_COUNTS: list[tuple[str, str, Callable[[QueueFigures], float | None]]] = [
         lambda f: f.callbacks_completed,
     ),
     ("ccgw_queue_tasks_completed", "Tasks completed today (UTC).", lambda f: f.tasks_completed),
+    # Callers taken out of the centre's hands while they waited: not offered (figures.py)
+    (
+        "ccgw_queue_redirected",
+        "Waiting callers taken out of the controller's hands today (UTC): moved out of its "
+        "dialplan by another tool, or not bridged by the PBX to the agent who answered.",
+        lambda f: f.redirected,
+    ),
+    (
+        "ccgw_queue_cut_off",
+        "Waiting callers the PBX ended as it restarted or shut down today (UTC).",
+        lambda f: f.cut_off,
+    ),
 ]
 AGENT_COUNTS: list[tuple[str, str, Callable[[AgentFigures], float | None]]] = [
     ("ccgw_agent_calls_answered", "Calls answered today (UTC).", lambda f: f.calls_answered),

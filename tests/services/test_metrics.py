@@ -13,7 +13,13 @@ from prometheus_client.samples import Sample
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import RingAgent
-from ccgateway.domain.events import AgentLegAnswered, CallWaiting, ChannelHungUp, PbxResynced
+from ccgateway.domain.events import (
+    AgentLegAnswered,
+    CallerLeft,
+    CallWaiting,
+    ChannelHungUp,
+    PbxResynced,
+)
 from ccgateway.domain.model import Agent, Queue
 from ccgateway.settings import AgentSettings
 from ccgateway.testing import build_harness
@@ -95,6 +101,24 @@ async def test_a_routed_call_shows_in_the_figures_and_the_histograms() -> None:
     # the process and Python collectors, on the controller's own registry
     assert samples(text, "process_resident_memory_bytes")[()] > 0
     assert samples(text, "python_info")
+
+
+async def test_callers_taken_out_of_the_centres_hands_are_counted_apart() -> None:
+    """One waiting caller moved away by another tool, one the PBX cut off as it shut down:
+    each in its own counter, neither offered nor abandoned."""
+    harness = build_harness()
+    async with harness.running() as h:
+        await a_centre_with_one_answered_call(h)  # a1 in wrap-up: the next callers wait
+        await h.emit(CallWaiting("c2", "200"), CallWaiting("c3", "200"))
+        h.clock.advance(20)
+        await h.emit(CallerLeft("c2", "other-tool"), ChannelHungUp("c3", 0, pbx_down=True))
+        text = await scrape(h)
+    queue = (("queue", "q"),)
+    assert samples(text, "ccgw_queue_redirected_total") == {queue: 1.0}
+    assert samples(text, "ccgw_queue_cut_off_total") == {queue: 1.0}
+    assert samples(text, "ccgw_queue_offered_total") == {queue: 1.0}  # the answered call
+    assert samples(text, "ccgw_queue_abandoned_total") == {queue: 0.0}
+    assert samples(text, "ccgw_queue_waiting") == {queue: 0.0}
 
 
 async def test_every_family_follows_the_naming_conventions() -> None:
