@@ -43,11 +43,12 @@ class MarkKeeper:
         *,
         dead_after_s: float,
         every_s: float,
-        settle_s: float = SETTLE_S,
+        settle_s: float | None = SETTLE_S,
     ) -> None:
         """`read`: the mark's text (None when absent) and the PBX's time in seconds;
         `settle_s`: how long after writing its mark a controller reads it back before it
-        starts commanding."""
+        starts commanding (None: no read-back, the FreeSWITCH adapter's for now: its
+        replayed transcript of a real FreeSWITCH was recorded without one)."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced
@@ -132,6 +133,8 @@ class MarkKeeper:
         the PBX keeps the last. Each reads it back `settle_s` later (far longer than the
         other's one round trip from its read to its write) and only the one whose mark
         stayed starts commanding; the other finds the winner's live mark at its next round."""
+        if self.settle_s is None:
+            return True
         await asyncio.sleep(self.settle_s)
         text, _ = await self._read()
         kept = parse_mark(text)

@@ -130,6 +130,7 @@ class RestartingAsterisk:
     def __init__(self, starts: list[AmiMessage]) -> None:
         self.starts = starts
         self.connections = 0
+        self.globals: dict[str, str] = {}  # Setvar's (the owner's mark), read back by Getvar
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         core = self.starts[min(self.connections, len(self.starts) - 1)]
@@ -150,6 +151,11 @@ class RestartingAsterisk:
                     reply = [ok, {"Event": f"{name}Complete", "ActionID": action_id}]
                 elif name == "CoreStatus":
                     reply = [{**ok, **{k: v for k, v in core.items() if k.startswith("Core")}}]
+                elif name == "Setvar":
+                    self.globals[action.get("Variable", "")] = action.get("Value", "")
+                    reply = [ok]
+                elif name == "Getvar" and action.get("Variable", "") in self.globals:
+                    reply = [{**ok, "Value": self.globals[action["Variable"]]}]
                 else:
                     reply = [ok]
                 writer.write(b"".join(_block(m) for m in reply))

@@ -34,6 +34,7 @@ class AmiServer:
 
     denied: set[str]
     actions: list[dict[str, str]] = field(default_factory=list)
+    globals: dict[str, str] = field(default_factory=dict)  # Setvar's, read back by Getvar
     refused: asyncio.Event = field(default_factory=asyncio.Event)
     # sent after the resync's last answer, one write per piece with a pause in between
     after_resync: list[bytes] = field(default_factory=list)
@@ -70,6 +71,11 @@ class AmiServer:
             return _block(
                 {"Response": "Success", "ActionID": action_id, "Message": "Authentication accepted"}
             )
+        if name == "Setvar":  # the owner's mark, which the controller reads back
+            self.globals[action.get("Variable", "")] = action.get("Value", "")
+        if name == "Getvar" and action.get("Variable", "") in self.globals:
+            value = self.globals[action["Variable"]]
+            return _block({"Response": "Success", "ActionID": action_id, "Value": value})
         if name in ("CoreShowChannels", "DeviceStateList", "Status", "DBGetTree"):  # 22: empty
             complete = f"{name}Complete"
             return _block(
