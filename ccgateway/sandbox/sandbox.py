@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -49,7 +50,7 @@ def asterisk_program(layout: Layout) -> processes.Program:
     return processes.Program(("asterisk", "chroot"), f"{layout.conf_dir}/asterisk.conf")
 
 
-ASTERISK = asterisk_program(FIRST)
+EXEC_WAIT_S = 5.0  # `chroot` becoming Asterisk (it takes milliseconds)
 
 
 @dataclass(frozen=True)
@@ -165,21 +166,16 @@ class Sandbox:
         state = self._running_state()
         before = self._uptime_s()
         if hard:
-            if state.asterisk_pid is not None and processes.is_ours(state.asterisk_pid, ASTERISK):
-                os.kill(state.asterisk_pid, signal.SIGKILL)
-                processes.wait_gone(state.asterisk_pid, ASTERISK, 5.0)
-            # Seen now and then (1 start in 3 here): the new process exits at once, writing
-            # nothing, right after the old one was killed; a second start has always worked.
-            for attempt in range(3):
-                state.asterisk_pid = self._start_asterisk()
-                saved.save(self._state_file, state)
-                try:
-                    self._wait_until_ready(state, timeout_s)
-                    return
-                except SandboxError:
-                    if attempt == 2 or processes.is_ours(state.asterisk_pid, ASTERISK):
-                        raise
-                time.sleep(1.0)
+            pid = state.asterisk_pid
+            if pid is not None and processes.is_ours(pid, self._program):
+                os.kill(pid, signal.SIGKILL)
+                processes.wait_gone(pid, self._program, 5.0)
+            # The new one refuses to start ("already running") while the old control
+            # socket still takes connections, which it did for a moment after the kill in
+            # one start of twenty.
+            self._until_control_socket_closed(5.0)
+            state.asterisk_pid = self._start_asterisk()
+            saved.save(self._state_file, state)
         else:
             # The remote console now and then waits on past the old process's end (seen
             # once in a few runs); whether Asterisk restarted, its uptime says below.
@@ -191,6 +187,17 @@ class Sandbox:
                     raise SandboxError(f"Asterisk did not restart within {timeout_s:.0f} s")
                 time.sleep(0.2)
         self._wait_until_ready(state, timeout_s)
+
+    def _until_control_socket_closed(self, timeout_s: float) -> None:
+        path = self.root / self.layout.run_dir.lstrip("/") / "asterisk.ctl"
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with socket.socket(socket.AF_UNIX) as probe:
+                try:
+                    probe.connect(str(path))
+                except OSError:
+                    return
+            time.sleep(0.05)
 
     def _uptime_s(self) -> float:
         """Seconds since Asterisk started (inf while it does not answer)."""
@@ -392,6 +399,10 @@ class Sandbox:
         return ["chroot", str(self.root), "/usr/sbin/asterisk", "-C", conf, *args]
 
     def _start_asterisk(self) -> int:
+        """Asterisk's pid, once `chroot` has become Asterisk (or ended): until then the pid
+        is chroot's, which readiness would take for an Asterisk that exited (the hard
+        restart's "exits at once, writing nothing" of earlier runs, and its retries started
+        a second Asterisk beside the first)."""
         with open(self.state_dir / "asterisk.log", "wb") as log:
             process = subprocess.Popen(
                 self._asterisk_cmd("-f", "-n"),
@@ -400,6 +411,11 @@ class Sandbox:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        deadline = time.monotonic() + EXEC_WAIT_S
+        while process.poll() is None and not processes.is_ours(process.pid, self._program):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.01)
         return process.pid
 
     def _stop_asterisk(self, pid: int) -> None:
