@@ -145,22 +145,23 @@ def free_port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def controller(
-    secret: str, agents: int, trace: bool, code: Path = ROOT
-) -> AsyncIterator[Controller]:
-    """`ccgateway serve` of the code in `code` (this checkout's by default) against the
-    sandbox, its queue and agents ready; with `trace`, through benchmarks/traced_serve.py."""
-    folder = Path(tempfile.mkdtemp(prefix="ccgw-load-"))
+async def served(
+    folder: Path,
+    settings: str,
+    code: Path = ROOT,
+    module: str = "ccgateway",
+    env: dict[str, str] | None = None,
+    pbx_ready: bool = True,
+) -> AsyncIterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    """`python -m <module> serve` of the package under `code`, with `settings` (TOML, an
+    [api] port added) and an admin key, its log in `folder`; (its URL, the key, the
+    process) once its health answers (and its PBX is ready, with `pbx_ready`); stopped after.
+    Shared by this benchmark and rest_cost.py."""
     port, key = free_port(), secrets.token_urlsafe(24)
     config = folder / "ccgateway.toml"
     config.touch(mode=0o600)
-    config.write_text(
-        f'database_url = "sqlite:///{folder}/ccgateway.db"\n'
-        f'[asterisk]\nport = {AMI_PORT}\nsecret = "{secret}"\n[api]\nport = {port}\n'
-    )
-    env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=f"{code}:{ROOT}")
-    env["CCGW_TRACE"] = str(folder / "trace.txt")
-    module = "benchmarks.traced_serve" if trace else "ccgateway"
+    config.write_text(f"{settings}[api]\nport = {port}\n")
+    env = dict(os.environ, CCGW_ADMIN_KEY=key, PYTHONPATH=f"{code}:{ROOT}", **(env or {}))
     # `python -m` puts its working folder first on sys.path: run from the code's own folder,
     # and check that it is the code imported (a `--code` run once ran this checkout's).
     runs = subprocess.run(
@@ -174,30 +175,52 @@ async def controller(
             [sys.executable, "-m", module, "serve", "--config", str(config)],
             env=env, stdout=out, stderr=out, cwd=code,
         )  # fmt: skip
-    ctl = Controller(f"http://127.0.0.1:{port}", key, process, folder)
-    (folder / "trace.txt").touch()
+    url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(
-            base_url=ctl.url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30
         ) as http:
             deadline = time.monotonic() + 30
             while True:
                 with contextlib.suppress(httpx.HTTPError):
                     r = await http.get("/v1/health")
-                    if r.status_code == 200 and r.json().get("pbx_ready"):
+                    if r.status_code == 200 and (r.json().get("pbx_ready") or not pbx_ready):
                         break
                 if process.poll() is not None or time.monotonic() > deadline:
                     log = (folder / "serve.log").read_text(errors="replace")[-800:]
-                    raise RuntimeError(f"the controller did not start: {log}")
+                    raise RuntimeError(f"the controller in {code} did not start: {log}")
                 await asyncio.sleep(0.2)
-            await configure(http, agents)
-        yield ctl
+        yield url, key, process
     finally:
         process.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             process.wait(10)
         if process.poll() is None:
             process.kill()
+
+
+@contextlib.asynccontextmanager
+async def controller(
+    secret: str, agents: int, trace: bool, code: Path = ROOT
+) -> AsyncIterator[Controller]:
+    """`ccgateway serve` of the code in `code` (this checkout's by default) against the
+    sandbox, its queue and agents ready; with `trace`, through benchmarks/traced_serve.py."""
+    folder = Path(tempfile.mkdtemp(prefix="ccgw-load-"))
+    settings = (
+        f'database_url = "sqlite:///{folder}/ccgateway.db"\n'
+        f'[asterisk]\nport = {AMI_PORT}\nsecret = "{secret}"\n'
+    )
+    (folder / "trace.txt").touch()
+    module = "benchmarks.traced_serve" if trace else "ccgateway"
+    trace_file = {"CCGW_TRACE": str(folder / "trace.txt")}
+    try:
+        async with served(folder, settings, code, module, trace_file) as (url, key, process):
+            async with httpx.AsyncClient(
+                base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30
+            ) as http:
+                await configure(http, agents)
+            yield Controller(url, key, process, folder)
+    finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 

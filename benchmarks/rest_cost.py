@@ -32,10 +32,8 @@ import asyncio
 import contextlib
 import os
 import platform
-import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -45,7 +43,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.asterisk_load import CLOCK_TICKS, configure, free_port, process_cpu_s
+from benchmarks.asterisk_load import CLOCK_TICKS, configure, process_cpu_s, served
 from benchmarks.load_log import percentile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,50 +80,21 @@ def extract(rev: str, into: Path) -> str:
 async def server(name: str, code: Path) -> AsyncIterator[Server]:
     """`ccgateway serve` of the package under `code`, configured and with a wallboard key."""
     folder = Path(tempfile.mkdtemp(prefix="ccgw-rest-"))
-    port, admin = free_port(), secrets.token_urlsafe(24)
-    config = folder / "ccgateway.toml"
-    config.touch(mode=0o600)
-    config.write_text(
+    settings = (
         f'database_url = "sqlite:///{folder}/ccgateway.db"\n'
-        f'[asterisk]\nport = {CLOSED_PORT}\nsecret = "unused"\n[api]\nport = {port}\n'
+        f'[asterisk]\nport = {CLOSED_PORT}\nsecret = "unused"\n'
     )
-    env = dict(os.environ, CCGW_ADMIN_KEY=admin, PYTHONPATH=str(code))
-    runs = subprocess.run(
-        [sys.executable, "-c", "import ccgateway; print(ccgateway.__file__)"],
-        env=env, cwd=code, capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    if not Path(runs).is_relative_to(code):
-        raise RuntimeError(f"{name}: would run {runs}, not the code in {code}")
-    with open(folder / "serve.log", "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "ccgateway", "serve", "--config", str(config)],
-            env=env, stdout=out, stderr=out, cwd=code,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(
-            base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30
-        ) as http:
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await http.get("/v1/health")).status_code == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (folder / "serve.log").read_text(errors="replace")[-800:]
-                    raise RuntimeError(f"{name}: the controller did not start: {log}")
-                await asyncio.sleep(0.2)
-            await configure(http, 50)
-            r = await http.post("/v1/keys", json={"name": "wall", "role": "wallboard"})
-            r.raise_for_status()
-            wallboard = r.json()["key"]
-        yield Server(name, url, {"admin": admin, "wallboard": wallboard}, process)
+        async with served(folder, settings, code, pbx_ready=False) as (url, admin, process):
+            async with httpx.AsyncClient(
+                base_url=url, headers={"Authorization": f"Bearer {admin}"}, timeout=30
+            ) as http:
+                await configure(http, 50)
+                r = await http.post("/v1/keys", json={"name": "wall", "role": "wallboard"})
+                r.raise_for_status()
+                wallboard = r.json()["key"]
+            yield Server(name, url, {"admin": admin, "wallboard": wallboard}, process)
     finally:
-        process.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(10)
-        if process.poll() is None:
-            process.kill()
         shutil.rmtree(folder, ignore_errors=True)
 
 
