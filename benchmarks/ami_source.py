@@ -49,6 +49,9 @@ class AmiSource:
     originates: int = 0
     # ActionID -> wall clock when an Originate's bytes were read (the path benchmark's stop)
     originated_at: dict[str, float] = field(default_factory=dict)
+    # Setvar's globals, read back by Getvar: the controller reads its owner mark back
+    # (pbx/mark_keeper.py) and takes the PBX only if the mark it wrote is still there
+    globals: dict[str, str] = field(default_factory=dict)
 
     async def start(self) -> int:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
@@ -84,11 +87,11 @@ class AmiSource:
             writer.write(_block(Response="Success", ActionID=action_id, Message="Accepted"))
             self._writer = writer
             self.connected.set()
-        elif name == "CoreShowChannels":
+        elif name in ("CoreShowChannels", "Status", "DBGetTree"):  # no channels, no marks
             writer.write(_block(Response="Success", ActionID=action_id, EventList="start"))
             writer.write(
                 _block(
-                    Event="CoreShowChannelsComplete",
+                    Event=f"{name}Complete",
                     ActionID=action_id,
                     EventList="Complete",
                     ListItems="0",
@@ -113,7 +116,12 @@ class AmiSource:
                     ListItems=str(len(self.devices)),
                 )
             )
+        elif name == "Getvar" and action.get("Variable", "") in self.globals:
+            value = self.globals[action["Variable"]]
+            writer.write(_block(Response="Success", ActionID=action_id, Value=value))
         else:  # Ping, Originate, Setvar, Redirect, Hangup...: all accepted
+            if name == "Setvar" and not action.get("Channel"):
+                self.globals[action.get("Variable", "")] = action.get("Value", "")
             if name == "Originate":
                 self.originates += 1
                 self.originated_at[action_id] = time.time()
