@@ -70,8 +70,10 @@ async def _configure(api: httpx.AsyncClient, agents: int) -> None:
         await post(f"/v1/agents/agent{k}/state", {"state": "available"})
 
 
-async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[float]:
-    """Milliseconds from each CCGWWaiting written to its Originate read."""
+async def run(calls: int, agents: int, profile: bool, log_level: str) -> tuple[list[float], float]:
+    """Milliseconds from each CCGWWaiting written to its Originate read, and the process's
+    CPU seconds over the timed calls (the controller's and the scripted peer's: one
+    process, so a figure to compare two versions of the controller by, not an absolute)."""
     source = AmiSource([f"PJSIP/agent{k}" for k in range(1, agents + 1)])
     port = await source.start()
     folder = Path(tempfile.mkdtemp(prefix="ccgw-path-"))
@@ -85,6 +87,7 @@ async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[fl
     task = asyncio.create_task(controller.dispatcher.run())
     transport = httpx.ASGITransport(app=controller.api)
     times: list[float] = []
+    cpu_at_start = 0.0
     profiler = cProfile.Profile()
     try:
         async with httpx.AsyncClient(
@@ -97,8 +100,10 @@ async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[fl
             for n in range(calls + warm):
                 caller = f"bench-{n}"
                 before = set(source.originated_at)
-                if n == warm and profile:
-                    profiler.enable()
+                if n == warm:
+                    cpu_at_start = time.process_time()
+                    if profile:
+                        profiler.enable()
                 sent = source.send_waiting(caller, "500", f"555{n:04d}", "Bench")
                 while not (new := set(source.originated_at) - before):
                     await asyncio.sleep(0)
@@ -108,6 +113,7 @@ async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[fl
                 source.send_hangup(caller)
                 source.send_hangup(leg)
                 await asyncio.sleep(0.005)  # the hang-ups handled before the next caller
+            cpu_s = time.process_time() - cpu_at_start
             if profile:
                 profiler.disable()
     finally:
@@ -121,7 +127,7 @@ async def run(calls: int, agents: int, profile: bool, log_level: str) -> list[fl
             out = io.StringIO()
             pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(30)
             print(out.getvalue())
-    return times
+    return times, cpu_s
 
 
 def main() -> None:
@@ -133,7 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     # as `ccgateway serve` does, to stderr: redirect it to see what a call logs
     configure_logging(args.log_level)
-    times = asyncio.run(run(args.calls, args.agents, args.profile, args.log_level))
+    times, cpu_s = asyncio.run(run(args.calls, args.agents, args.profile, args.log_level))
     with contextlib.suppress(OSError):
         import os
 
@@ -142,6 +148,8 @@ def main() -> None:
           f"load average {load[0]:.2f}")  # fmt: skip
     print("ms   p50 {:.3f}   p90 {:.3f}   p99 {:.3f}   max {:.3f}".format(
         *(percentile(times, q) for q in (50, 90, 99)), max(times)))  # fmt: skip
+    print(f"CPU  {1000 * cpu_s / len(times):.3f} ms a call (this process: the controller and "
+          "the scripted peer; CCGWWaiting, Originate, two Hangups)")  # fmt: skip
 
 
 if __name__ == "__main__":
