@@ -213,7 +213,10 @@ class Dispatcher:
                     self.instruments.event_handled(pbx_name, time.monotonic() - arrived)
                     log_context.about(event)  # log lines name the call, agent... it is about
                     commands = self.center.handle(event, now, pbx_name)
-                commands += self.center.tick(now)
+                if not isinstance(item, tuple) or self._due(now):
+                    # an event's step settles the centre itself: tick again only when a
+                    # timer or a relaxation step is due (a second settle found nothing)
+                    commands += self.center.tick(now)
                 self.instruments.step_taken(_cause(item), time.perf_counter() - started)
                 self._roll_day(now)
                 self._carry_out(commands, now)
@@ -225,7 +228,13 @@ class Dispatcher:
             self._figures_day = utc_day(now)
             self.center.reset_day(now)
 
+    def _due(self, now: float) -> bool:
+        deadline = self.center.next_deadline()
+        return deadline is not None and deadline <= now
+
     async def _next_item(self) -> _Input | None:
+        if not self._inbox.empty():  # no timer to arm for an item that is there
+            return self._inbox.get_nowait()
         deadline = self.center.next_deadline()
         if deadline is None:
             return await self._inbox.get()
