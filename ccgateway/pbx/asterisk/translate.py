@@ -221,27 +221,63 @@ READ_EVENTS = (
 )
 
 
+# Of the events read, those whose instances mean something only on some channels: the
+# filters let the rest stay in Asterisk (manager_filters), the client drops them unparsed
+# where the filters are not set (unwanted). A caller's BridgeEnter (the holding bridge,
+# then its agent's) says nothing: an agent leg's says the two are bridged. A successful
+# originate says nothing (its leg's own events follow). A hang-up handler or request on an
+# agent leg says nothing: only a caller's marks it as ending (whereabouts.py).
+ONLY_AGENT_LEGS = ("BridgeEnter",)
+NOT_AGENT_LEGS = ("HangupRequest", "HangupHandlerRun")
+
+
 def manager_filters() -> list[str]:
-    """manager.conf `eventfilter` lines (Asterisk's advanced filters, by event name) that keep
-    off the controller's AMI user every event it does not read: of the classes it asks for,
-    three quarters of the traffic of a call (every VarSet, every dialplan step in our own
-    contexts) would otherwise reach it only to be dropped by `unwanted`. Optional: without
-    them the controller drops the same events itself."""
-    lines = [f"eventfilter(action(include),name({name})) =" for name in READ_EVENTS]
-    lines.append(
-        "eventfilter(action(exclude),name(Newexten),header(Context),method(starts_with)) = "
-        + OUR_CONTEXTS
-    )
+    """manager.conf `eventfilter` lines (Asterisk's advanced filters) that keep off the
+    controller's AMI user every event it does not read: of the classes it asks for, most of
+    the traffic of a call (every VarSet, every dialplan step in our own contexts, the
+    caller's bridges) would otherwise reach it only to be dropped by `unwanted`. Optional:
+    without them the controller drops the same events itself. An event must match one
+    `include` line and no `exclude` line."""
+
+    def line(action: str, name: str, condition: str = "", value: str = "") -> str:
+        return f"eventfilter(action({action}),name({name}){condition}) = {value}".rstrip()
+
+    starts = ",header({}),method(starts_with)"
+    lines = []
+    for name in READ_EVENTS:
+        if name in ONLY_AGENT_LEGS:
+            lines.append(line("include", name, starts.format("Uniqueid"), LEG_PREFIX))
+        elif name == "OriginateResponse":  # a failure's reason is all it tells
+            lines.append(line("include", name, ",header(Response),method(exact)", "Failure"))
+        else:
+            lines.append(line("include", name))
+    lines.append(line("exclude", "Newexten", starts.format("Context"), OUR_CONTEXTS))
+    lines += [line("exclude", n, starts.format("Uniqueid"), LEG_PREFIX) for n in NOT_AGENT_LEGS]
     return lines
 
 
 def unwanted(raw: bytes) -> bool:
-    """An AMI message (raw bytes) the controller never reads, dropped before it is parsed:
-    the class `dialplan` it asks for (for Newexten) brings every VarSet too, and Newexten in
-    our own contexts (the channel snapshot's one Context header) mean nothing."""
-    if raw.startswith(b"Event: VarSet\r\n"):
+    """An AMI message (raw bytes) the controller never reads, dropped before it is parsed,
+    as `manager_filters` would keep it in Asterisk: the class `dialplan` it asks for (for
+    Newexten) brings every VarSet too, Newexten in our own contexts (the channel snapshot's
+    one Context header) mean nothing, nor do the events of ONLY_AGENT_LEGS and
+    NOT_AGENT_LEGS on the other channels, nor a successful originate."""
+    name = raw[7 : raw.find(b"\r\n")] if raw.startswith(b"Event: ") else b""
+    if name == b"VarSet":
         return True
-    return raw.startswith(b"Event: Newexten\r\n") and b"\r\nContext: ccgw-" in raw
+    if name == b"Newexten":
+        return b"\r\nContext: ccgw-" in raw
+    if name == b"OriginateResponse":
+        return b"\r\nResponse: Failure" not in raw
+    leg = _LEG_UNIQUEID in raw
+    if name in _ONLY_AGENT_LEGS:
+        return not leg
+    return leg and name in _NOT_AGENT_LEGS
+
+
+_LEG_UNIQUEID = f"\r\nUniqueid: {LEG_PREFIX}".encode()
+_ONLY_AGENT_LEGS = frozenset(n.encode() for n in ONLY_AGENT_LEGS)
+_NOT_AGENT_LEGS = frozenset(n.encode() for n in NOT_AGENT_LEGS)
 
 
 def _bridged(message: AmiMessage) -> bool:
