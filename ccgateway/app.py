@@ -39,6 +39,7 @@ from ccgateway.domain.webhooks import RetryPolicy
 from ccgateway.logs import configure_logging, uvicorn_log_config
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
+from ccgateway.pbx.uniqueids import UniqueidSpaces
 from ccgateway.persistence import (
     SqlCallbackStore,
     SqlConfigStore,
@@ -370,12 +371,13 @@ def configured_pbxes(
     node at epoch 0)."""
     owner = owner or Owner(settings.node_id(), 0)
     recordings = settings.recordings.pbx_directory or str(settings.recordings.directory)
+    spaces = UniqueidSpaces()  # the Asterisks' systemnames: no two may give the same uniqueid
     pbxes: list[Pbx] = []
     for name, section in settings.pbx_sections().items():
         if not section.enabled:
             continue
         if isinstance(section, AsteriskSettings):
-            pbxes.append(_asterisk_pbx(name, section, recordings, instruments, owner))
+            pbxes.append(_asterisk_pbx(name, section, recordings, instruments, owner, spaces))
         else:
             pbxes.append(_freeswitch_pbx(name, section, recordings, instruments, owner))
     if not pbxes:
@@ -396,6 +398,7 @@ def _asterisk_pbx(
     recordings: str,
     instruments: Instruments | None,
     owner: Owner,
+    spaces: UniqueidSpaces,
 ) -> AsteriskPbx:
     return AsteriskPbx(
         host=ami.host,
@@ -410,6 +413,7 @@ def _asterisk_pbx(
         recordings=recordings,
         instruments=instruments,
         owner=owner,
+        spaces=spaces,
     )
 
 

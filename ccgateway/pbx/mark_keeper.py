@@ -55,6 +55,9 @@ class MarkKeeper:
         self.dead_after_s, self.every_s, self.settle_s = dead_after_s, every_s, settle_s
         self.commanding = False
         self.holder: Mark | None = None  # the other live owner while passive
+        # Why the adapter may not take the PBX at all (its uniqueids would clash with another
+        # PBX's: pbx/uniqueids.py); None when it may. While set, no round takes the PBX.
+        self.barred: str | None = None
         self._last_live_other: float | None = None
         self._lock = asyncio.Lock()
 
@@ -110,6 +113,9 @@ class MarkKeeper:
 
     async def _round(self) -> None:
         async with self._lock:
+            if self.barred is not None:
+                self.commanding = False
+                return
             text, pbx_now = await self._read()
             found = parse_mark(text)
             others_live = (

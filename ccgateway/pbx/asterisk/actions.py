@@ -330,6 +330,11 @@ def core_status() -> AmiAction:
     return {"Action": "CoreStatus"}
 
 
+def core_settings() -> AmiAction:
+    """The PBX's settings; its SystemName is where its uniqueids come from (pbx/uniqueids.py)."""
+    return {"Action": "CoreSettings"}
+
+
 def hangup(channel_id: str, cause: int = 16) -> AmiAction:
     return {"Action": "Hangup", "Channel": channel_id, "Cause": str(cause)}
 

@@ -42,6 +42,7 @@ from ccgateway.pbx.asterisk.whereabouts import Whereabouts
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.pbx.mark_keeper import MarkKeeper
 from ccgateway.pbx.ownership import VARIABLE as MARK
+from ccgateway.pbx.uniqueids import UniqueidSpaces, clash_problem
 from ccgateway.ports import Owner, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
@@ -68,11 +69,14 @@ class AsteriskPbx:
         recordings: str = DEFAULT_RECORDINGS,
         instruments: RoundTrips | None = None,
         owner: Owner | None = None,
+        spaces: UniqueidSpaces | None = None,
     ) -> None:
         """`instruments`: told every action's round trip (services/instruments.py);
         `owner`: the mark this controller keeps on the PBX (pbx/ownership.py; by default
-        this host, epoch 0)."""
+        this host, epoch 0); `spaces`: the systemnames of the controller's other
+        Asterisks (pbx/uniqueids.py; None: not checked)."""
         self.name = name
+        self._spaces = spaces
         self._actions = Actions(trunk, recordings)
         self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
@@ -106,8 +110,9 @@ class AsteriskPbx:
 
     @property
     def problem(self) -> str | None:
-        """Why Asterisk answers but the link cannot work (an action it refuses), if so."""
-        return self.client.refused
+        """Why Asterisk answers but the link cannot work (an action it refuses, uniqueids
+        that would clash with another Asterisk's), if so."""
+        return self.client.refused or self.keeper.barred
 
     @property
     def passive_to(self) -> str | None:
@@ -160,7 +165,32 @@ class AsteriskPbx:
     # --- the owner's mark (pbx/ownership.py) ------------------------------------------------
 
     async def _claim(self) -> None:
+        if not await self._uniqueids_apart():
+            return  # passive: no mark, no resync, nothing commanded
         await self.keeper.claim()
+
+    async def _uniqueids_apart(self) -> bool:
+        """At each connect, this Asterisk's systemname claimed among the controller's
+        Asterisks (pbx/uniqueids.py): False, and the keeper barred, when another holds it."""
+        if self._spaces is None:
+            return True
+        try:
+            name = translate.system_name(await self.client.send(actions.core_settings()))
+        except PbxRejected as exc:
+            log.warning(
+                "Asterisk %s: its systemname not read (%s): its uniqueids are not checked "
+                "against the other Asterisks'",
+                self.name,
+                exc,
+            )
+            self.keeper.barred = None
+            return True
+        other = self._spaces.claim(self.name, name)
+        barred = None if other is None else clash_problem(self.name, name, other)
+        if barred is not None and barred != self.keeper.barred:
+            log.error("%s", barred)
+        self.keeper.barred = barred
+        return barred is None
 
     async def release(self) -> None:
         """At a clean stop: leave this Asterisk to a successor at once (MarkKeeper.release)."""
@@ -168,6 +198,8 @@ class AsteriskPbx:
 
     def _lost(self, reason: str) -> None:
         self.keeper.lost()
+        if self._spaces is not None:
+            self._spaces.release(self.name)
         self._gate.lost(reason)
 
     async def _read_mark(self) -> tuple[str | None, float]:

@@ -54,6 +54,7 @@ WRITE_CLASSES = {
     "DeviceStateList": "call or reporting",
     "Status": "call (or system, reporting)",
     "CoreStatus": "reporting (or system)",
+    "CoreSettings": "reporting (or system)",
     "DBGetTree": "reporting (or system)",
     "Originate": "originate",
     "Redirect": "call",

@@ -325,6 +325,14 @@ def started_at(core_status: Iterable[AmiMessage]) -> str | None:
     return None
 
 
+def system_name(core_settings: Iterable[AmiMessage]) -> str:
+    """The PBX's systemname (CoreSettings), "" when it has none: the prefix of every
+    uniqueid it makes (pbx/uniqueids.py)."""
+    for message in core_settings:
+        return message.get("SystemName", "").strip()
+    return ""
+
+
 def voicemail_failure(message: AmiMessage) -> str:
     """Why the PBX could not take a caller's message (UserEvent CCGWVoicemailEnded from
     ccgw-voicemail's hang-up handler), "" when it could or the caller hung up first.

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from ccgateway.domain.events import CallWaiting, PbxEvent
+from ccgateway.domain.events import CallWaiting, PbxEvent, PbxResynced
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.asterisk.client import EVENTS
 from ccgateway.ports import Owner, PbxUnavailable
@@ -204,13 +204,17 @@ async def test_a_controller_that_may_no_longer_command_writes_nothing_not_even_a
     allowed = [True]
     ami = AmiServer(set())
     owner = Owner("node-a", 3, may_command=lambda: allowed[0])
-    async with serving(ami.serve, [], ping_interval_s=0.1, owner=owner) as pbx:
-        for _ in range(100):  # connected, resynced and pinging
-            if sum(a.get("Action") == "Ping" for a in ami.actions) >= 2:
+    emitted: list[PbxEvent] = []
+    async with serving(ami.serve, emitted, ping_interval_s=0.1, owner=owner) as pbx:
+        for _ in range(100):  # connected, resynced (the mark read back first) and pinging
+            resynced = any(isinstance(e, PbxResynced) for e in emitted)
+            if resynced and sum(a.get("Action") == "Ping" for a in ami.actions) >= 2:
                 break
             await asyncio.sleep(0.05)
+        assert any(isinstance(e, PbxResynced) for e in emitted), ami.actions
         assert sum(a.get("Action") == "Ping" for a in ami.actions) >= 2, ami.actions
         allowed[0] = False
+        await asyncio.sleep(0.05)  # what was written before the flip reaches the server
         before = len(ami.actions)
         with pytest.raises(PbxUnavailable, match="may not command; Hangup not sent"):
             await pbx.client.send({"Action": "Hangup", "Channel": "PJSIP/agent1-00000001"})
