@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(log_context.current.get())
+        entry.update(log_context.ids())
         for name in log_context.IDS:  # given on the call itself: it knows best
             value = getattr(record, name, None)
             if value is not None:

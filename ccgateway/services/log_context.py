@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar
-from types import MappingProxyType
 
 from ccgateway.domain.commands import Notify, RecordInteraction
 
 IDS = ("call_id", "agent_id", "queue_id", "campaign_id")
-_NOTHING: Mapping[str, str] = MappingProxyType({})
-current: ContextVar[Mapping[str, str]] = ContextVar("ccgateway_log_ids", default=_NOTHING)
+# What the dispatcher is busy with: the event or command itself, read only when a line is
+# written (most turns write none, and naming the ids at every turn cost more than the rest
+# of a turn's bookkeeping).
+current: ContextVar[object] = ContextVar("ccgateway_log_about", default=None)
 
 
 def ids_of(item: object) -> dict[str, str]:
     """The ids an event or a command names (a notice's data, a record's interaction)."""
+    if item is None:
+        return {}
     if isinstance(item, Notify):
         source: object = item.data
     elif isinstance(item, RecordInteraction):
@@ -35,10 +38,15 @@ def ids_of(item: object) -> dict[str, str]:
     return found
 
 
+def ids() -> dict[str, str]:
+    """The ids log lines name now, in this context."""
+    return ids_of(current.get())
+
+
 def about(item: object) -> None:
     """From now on in this context, log lines name what `item` names."""
-    current.set(MappingProxyType(ids_of(item)))
+    current.set(item)
 
 
 def clear() -> None:
-    current.set(_NOTHING)
+    current.set(None)

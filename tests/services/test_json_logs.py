@@ -81,7 +81,7 @@ async def test_a_call_id_reaches_the_log_line_of_its_failed_ring(lines: Lines) -
     ]
     assert all(e["agent_id"] == "a1" for e in presence)
     # Once the dispatcher is done with a command, nothing is named any more.
-    assert log_context.current.get() == {}
+    assert log_context.ids() == {}
 
 
 def test_a_json_line_has_the_time_level_message_exception_and_given_ids() -> None:
