@@ -98,6 +98,9 @@ class _Request:
 # there yet (a PBX on another host may copy it late).
 MEASURE_AFTER_S = 2.0
 MEASURE_TRIES = 5
+# Commands to a PBX that wait for the writes queued before them (`_carry_out`): the end
+# marks are dropped once their records are written, a dial once its progress is saved.
+_AFTER_WRITES = (ForgetEndMarks, DialCustomer, DialCallback)
 # A dial whose saved progress the database took longer than this to write is not placed.
 DIAL_LATE_S = 5.0
 
@@ -219,6 +222,11 @@ class Dispatcher:
                     commands += self.center.tick(now)
                 self.instruments.step_taken(_cause(item), time.perf_counter() - started)
                 self._roll_day(now)
+                commands = self._redacted(commands)
+                if self._start_pbx_commands(commands):
+                    # their tasks write to the PBX now, before the turn's taps, event stream
+                    # and queued writes: a ringing agent waits for nothing of ours
+                    await asyncio.sleep(0)
                 self._carry_out(commands, now)
 
     def _roll_day(self, now: float) -> None:
@@ -259,13 +267,29 @@ class Dispatcher:
 
     # --- outputs -------------------------------------------------------------------------
 
-    def _carry_out(self, commands: list[Command], now: float) -> None:
+    def _redacted(self, commands: list[Command]) -> list[Command]:
+        """The commands as carried out: live work of people erased meanwhile without them."""
+        if not self.redactions:
+            return commands
+        return [c for c in map(self.redactions.apply, commands) if c is not None]
+
+    def _start_pbx_commands(self, commands: list[Command]) -> bool:
+        """A task for each command to a PBX, in order (dials wait for their writes:
+        `_carry_out`); whether there was one."""
         assert self._tasks is not None
-        for planned in commands:
-            command = self.redactions.apply(planned) if self.redactions else planned
-            if command is None:
-                continue
-            log_context.about(command)  # a PBX command's task copies it with the context
+        started = False
+        for command in commands:
+            if isinstance(command, PBX_COMMANDS) and not isinstance(command, _AFTER_WRITES):
+                log_context.about(command)  # the task copies it with the context
+                self._tasks.create_task(self._execute(command))
+                started = True
+        return started
+
+    def _carry_out(self, commands: list[Command], now: float) -> None:
+        """Every command of a turn, in order, past the taps; the PBX's are running already
+        (`_start_pbx_commands`)."""
+        for command in commands:
+            log_context.about(command)
             self._tap(command, now)
             if isinstance(command, ForgetEndMarks):  # once the records before it are written
                 self._writes.put(partial(self._after_writes, command))
@@ -279,7 +303,6 @@ class Dispatcher:
                     self._not_dialled(command, "the database journal is full")
                 continue
             if isinstance(command, PBX_COMMANDS):
-                self._tasks.create_task(self._execute(command))
                 continue
             match command:
                 case RecordInteraction(interaction=interaction):
