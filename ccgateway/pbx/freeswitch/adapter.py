@@ -136,11 +136,6 @@ class FreeSwitchPbx:
                 self._gate.lost,
                 dead_after_s=mark_stale_s,
                 every_s=mark_every_s,
-                # No read-back of a taken mark yet (MarkKeeper._still_mine): two controllers
-                # finding FreeSWITCH free in the same moment may both command until the
-                # next round. Needs tests/pbx/freeswitch/recorded/owner_mark.jsonl recorded
-                # again on a real FreeSWITCH with it.
-                settle_s=None,
             )
         self.consults = consults.Consults(
             self.client, self._on_channel, self._spawn, inbound_context, self._dial
