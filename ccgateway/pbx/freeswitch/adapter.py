@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
 
 from ccgateway.domain.commands import (
     Announce,
@@ -13,6 +14,7 @@ from ccgateway.domain.commands import (
     CompleteConsult,
     Conference,
     DialCallback,
+    ForgetEndMarks,
     HangUp,
     Monitor,
     MuteRecording,
@@ -28,13 +30,22 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import CallWaiting, ChannelHungUp, PbxEvent, PbxResynced
+from ccgateway.domain.events import (
+    CallWaiting,
+    ChannelHungUp,
+    EndMark,
+    LegEndMark,
+    PbxEvent,
+    PbxResynced,
+)
 from ccgateway.domain.outbound.commands import DialCustomer
+from ccgateway.pbx.end_mark_reading import sweep_end_marks
 from ccgateway.pbx.freeswitch import (
     announce,
     commands,
     consults,
     devices,
+    end_marks,
     outbound,
     sounds,
     translate,
@@ -150,7 +161,22 @@ class FreeSwitchPbx:
         self._gate.emit = emit
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
+            sweep = sweep_end_marks(
+                self.client.link, self.keeper, self._end_marks, self._gate.deliver
+            )
+            tasks.create_task(sweep)
             await self.client.run_forever()
+
+    async def _end_marks(self) -> tuple[list[EndMark], list[LegEndMark]]:
+        """FreeSWITCH's notes of calls that ended (end_marks.py, domain/gap.py). Without
+        mod_hash the answer is an -ERR: no marks."""
+        return end_marks.to_end_marks(await self.client.api(*end_marks.read()))
+
+    async def _forget_end_marks(self, call_ids: tuple[str, ...]) -> None:
+        """Drop the marks of these callers and of their legs, as they stand now."""
+        dump = await self.client.api(*end_marks.read())
+        for words in end_marks.forget(end_marks.keys_of(dump, set(call_ids))):
+            await self.client.api(*words)
 
     # --- the owner's mark (pbx/ownership.py) ------------------------------------------------
 
@@ -257,6 +283,8 @@ class FreeSwitchPbx:
         snapshot = translate.to_snapshot(
             rows, phones, inbound_context=self._inbound_context, dumps=dumps
         )
+        ended, ended_legs = await self._end_marks()
+        snapshot = replace(snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs))
         return outbound.with_outbound(snapshot, rows, time.time())
 
     async def _dumps(self, uuids: list[str]) -> dict[str, EventHeaders]:
@@ -316,6 +344,8 @@ class FreeSwitchPbx:
                 await self._recording(commands.record(leg, self._path(file)))
             case MuteRecording(channel_id=leg, file=file, muted=muted):
                 await self._recording(commands.mask_recording(leg, self._path(file), muted))
+            case ForgetEndMarks(call_ids=call_ids):
+                await self._forget_end_marks(call_ids)
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
 
