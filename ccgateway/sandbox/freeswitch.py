@@ -185,6 +185,22 @@ class FreeSwitchSandbox:
             raise
         return self.status()
 
+    def kill_and_restart(self, timeout_s: float = 30.0) -> None:
+        """FreeSWITCH killed (SIGKILL: no hang-up, no goodbye, as a crash) and started again
+        on the same configuration; the phones register again (FreeSWITCH forgot them). Its
+        calls are gone; the customers' sipp processes are left to end by themselves."""
+        state = self._running_state()
+        processes.kill(state.pid, self._program)
+        state.pid = self._start(Path(state.binary))
+        self._save(state)
+        self._wait_for_esl(state, timeout_s)
+        for k, mode in state.phones.items():
+            stop_phone(state.phone_pids.pop(k, None), k, self.state_dir)
+            pid = self._start_phone(k, mode)
+            if pid is not None:
+                state.phone_pids[k] = pid
+            self._save(state)
+
     def down(self) -> None:
         """Stop every process the sandbox started (phones, customers, FreeSWITCH)."""
         state = self._load()

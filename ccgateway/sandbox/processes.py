@@ -69,6 +69,15 @@ def stop(pid: int | None, program: Program, grace_s: float = 3.0) -> None:
         wait_gone(pid, program, 2.0)
 
 
+def kill(pid: int | None, program: Program, timeout_s: float = 5.0) -> None:
+    """SIGKILL `pid` (and its process group) if it is ours, as a crash would end it; returns
+    once it has ended."""
+    if pid is None or not is_ours(pid, program):
+        return
+    _signal(pid, signal.SIGKILL)
+    wait_gone(pid, program, timeout_s)
+
+
 def wait_gone(pid: int, program: Program, timeout_s: float) -> bool:
     """True once `pid` has ended (or is no longer ours) within `timeout_s`: only then are
     its ports free."""

@@ -153,6 +153,12 @@ def _opening(records: list[dict[str, object]]) -> list[dict[str, object]]:
     return out
 
 
-# the resync's reads (the end marks', end_marks.py, last: `hash_dump`, and `hash delete` of
-# the marks of legs that never answered)
-RESYNC = ("api show channels", "api list_users", "api sofia xmlstatus", "api uuid_dump", "api hash")
+# the resync's reads (the end marks', end_marks.py, and the core's uuid last)
+RESYNC = (
+    "api show channels",
+    "api list_users",
+    "api sofia xmlstatus",
+    "api uuid_dump",
+    "api hash_dump",
+    "api global_getvar core_uuid",
+)

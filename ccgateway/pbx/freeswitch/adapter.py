@@ -106,6 +106,7 @@ class FreeSwitchPbx:
         and stale after `mark_stale_s` in FreeSWITCH's whole seconds (the link's own
         dead-after waits for HEARTBEATs, far too long for a takeover)."""
         self._settle_s = resync_settle_s
+        self._core: str | None = None  # FreeSWITCH's core uuid at the last resync
         self.name = name
         self.recordings = commands.check_recordings_folder(recordings)
         # the deployment's own names beside sounds.SOUNDS: project name -> FreeSWITCH file
@@ -284,8 +285,22 @@ class FreeSwitchPbx:
             rows, phones, inbound_context=self._inbound_context, dumps=dumps
         )
         ended, ended_legs = await self._end_marks()
-        snapshot = replace(snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs))
+        restarted = await self._restarted()
+        snapshot = replace(
+            snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs), restarted=restarted
+        )
         return outbound.with_outbound(snapshot, rows, time.time())
+
+    async def _restarted(self) -> bool:
+        """Whether FreeSWITCH started anew since the last connection (its core uuid
+        changed): the calls it no longer has were cut off by it, not ended by their callers
+        (domain/reconcile.py). Read last, so the picture it qualifies is already taken."""
+        answer = await self.client.api("global_getvar", "core_uuid")
+        known = self._core
+        self._core, restarted = translate.core_restarted(known, answer)
+        if restarted:
+            log.warning("FreeSWITCH restarted (core %s, now %s)", known, self._core)
+        return restarted
 
     async def _dumps(self, uuids: list[str]) -> dict[str, EventHeaders]:
         """`uuid_dump <uuid> json` of each channel; one gone meanwhile is left out."""

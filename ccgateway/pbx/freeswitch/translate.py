@@ -261,3 +261,17 @@ def channel_dump(text: str) -> dict[str, str] | None:
 def _row_device(row: Mapping[str, object]) -> str:
     dest = str(row.get("dest", ""))
     return f"user/{dest}" if dest else str(row.get("name", ""))
+
+
+CORE_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def core_restarted(known: str | None, answer: str) -> tuple[str | None, bool]:
+    """FreeSWITCH's `global_getvar core_uuid` against the one of the last connection: the
+    core's uuid is drawn anew at each start, so a new one means FreeSWITCH restarted since
+    (not a mere link drop). Returns the uuid to keep and whether it restarted; an answer
+    that is no uuid (an -ERR) tells nothing either way."""
+    core = answer.strip()
+    if not CORE_UUID.fullmatch(core):
+        return known, False
+    return core, known is not None and core != known

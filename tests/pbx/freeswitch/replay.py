@@ -30,14 +30,12 @@ def _answer(transcript: Path, conn: str, command: str) -> list[str]:
 
 
 # Reads the adapter has made since most transcripts were recorded, answered where a
-# transcript has nothing of them as a real FreeSWITCH 1.10.12 answered them when it had
-# nothing to tell: the end marks' (recorded/end_marks_none.jsonl, `-ERR no reply`).
-END_MARKS_READ = "api hash_dump db ccgw_end"
-SPLICED = {
-    END_MARKS_READ: _answer(
-        Path(__file__).parent / "recorded" / "end_marks_none.jsonl", "ctl3", END_MARKS_READ
-    )
-}
+# transcript has nothing of them as a real FreeSWITCH 1.10.12 answered them
+# (recorded/end_marks_none.jsonl): the end marks' when it had none (`-ERR no reply`), and
+# its core's uuid (a restart since the last connection, translate.core_restarted).
+END_MARKS_READ, CORE_READ = "api hash_dump db ccgw_end", "api global_getvar core_uuid"
+_NONE = Path(__file__).parent / "recorded" / "end_marks_none.jsonl"
+SPLICED = {read: _answer(_NONE, "ctl3", read) for read in (END_MARKS_READ, CORE_READ)}
 
 
 class ReplayServer:

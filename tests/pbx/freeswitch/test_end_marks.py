@@ -156,7 +156,9 @@ async def test_the_adapter_reads_them_at_the_resync_and_drops_them_when_told() -
             callers, key=lambda m: m.call_id
         )
         assert list(snapshot.ended_legs) == legs
-        assert server.received[-1] == "api hash_dump db ccgw_end"  # the resync's last read
+        # the resync's last reads: the marks, then whether FreeSWITCH restarted meanwhile
+        assert server.received[-2:] == ["api hash_dump db ccgw_end", "api global_getvar core_uuid"]
+        assert not snapshot.restarted  # the first connection: nothing to compare with
         forget = tuple(m.call_id for m in snapshot.ended)
         await pbx.execute(ForgetEndMarks(forget, "freeswitch"))
         deleted = [w for w in server.received if w.startswith("api hash delete/")]
