@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import time
+from collections import deque
 from pathlib import Path
 
 CONTENT_LENGTH = re.compile(rb"(?m)^Content-Length: (\d+)$")
@@ -121,20 +122,24 @@ OWNER_MARK = ("api global_getvar CCGW_OWNER", "api strepoch", "api global_setvar
 
 
 def _without_owner_mark(records: list[dict[str, object]]) -> list[int]:
-    """The indexes of the records that are not an owner mark command or its answer (the
-    next reply on the connection: `api` blocks it, so no other reply comes between)."""
-    kept, skipping = [], False
+    """The indexes of the records that are not an owner mark command or its reply. FreeSWITCH
+    answers a connection's commands in the order they came, and the keeper's may be in
+    flight with others: each reply goes to the oldest command still unanswered."""
+    kept: list[int] = []
+    pending: deque[bool] = deque()  # the unanswered commands: is each the mark's?
     for i, record in enumerate(records):
         raw = str(record["raw"])
         if record["dir"] == "C->S":
-            skipping = raw.startswith(OWNER_MARK)
-            if skipping:
+            pending.append(raw.startswith(OWNER_MARK))
+            if pending[-1]:
                 continue
-        elif skipping and raw.startswith("Content-Type: api/response"):
-            skipping = False
+        elif raw.startswith(REPLIES) and pending and pending.popleft():
             continue
         kept.append(i)
     return kept
+
+
+REPLIES = ("Content-Type: api/response", "Content-Type: command/reply")
 
 
 def _opening(records: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -22,8 +22,13 @@ from pathlib import Path
 import pytest
 
 from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
-from tests.e2e.harness import records, set_states
-from tests.sandbox.freeswitch_e2e import MARKS, agent, freeswitch_centre, freeswitch_sandbox, queue
+from tests.e2e.harness import records
+from tests.sandbox.freeswitch_e2e import (
+    MARKS,
+    freeswitch_centre,
+    freeswitch_sandbox,
+    waiting_caller,
+)
 
 pytestmark = MARKS
 NUMBER = "+4930440001"
@@ -39,20 +44,9 @@ async def test_a_caller_cut_off_by_a_freeswitch_crash_is_not_abandoned(
     sandbox: FreeSwitchSandbox, tmp_path: Path
 ) -> None:
     async with freeswitch_centre(sandbox, tmp_path / "db.sqlite") as centre:
-        body = queue(id="crash", name="Crash", extension="440", wrapup_s=0)
-        await centre.call("POST", "/v1/queues", body)
-        await centre.call("POST", "/v1/agents", agent(1))
-        await set_states(centre, {1: "paused"})  # logged in: the queue takes callers
+        call_id = await waiting_caller(centre, "crash", "440", NUMBER, hangup_after=60)
         center = centre.controller.dispatcher.center
-        await centre.until("the link", lambda: center.pbx_ready)
         before = sandbox.api("global_getvar core_uuid")
-        await centre.place("440", NUMBER, hangup_after=60)
-
-        def waiting() -> str | None:
-            found = [c.id for c in center.calls.values() if c.caller_number == NUMBER]
-            return found[0] if found else None
-
-        call_id = await centre.until("the caller waiting", waiting)
         await asyncio.to_thread(sandbox.kill_and_restart)
         after = sandbox.api("global_getvar core_uuid")
         assert after.strip() != before.strip()  # FreeSWITCH's word: a new core
