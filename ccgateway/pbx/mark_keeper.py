@@ -47,8 +47,7 @@ class MarkKeeper:
     ) -> None:
         """`read`: the mark's text (None when absent) and the PBX's time in seconds;
         `settle_s`: how long after writing its mark a controller reads it back before it
-        starts commanding (None: no read-back, the FreeSWITCH adapter's for now: its
-        replayed transcript of a real FreeSWITCH was recorded without one)."""
+        starts commanding (None: no read-back)."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced

@@ -12,7 +12,6 @@ processes are found again and stopped by their pid only.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 import shutil
@@ -58,7 +57,6 @@ from ccgateway.sandbox.phones import (
     stop_phone,
 )
 
-log = logging.getLogger(__name__)
 DEFAULT_STATE_DIR = Path("/var/lib/ccgateway/sandbox-freeswitch")
 DIALPLAN_DIR = Path(__file__).resolve().parents[2] / "dialplans" / "freeswitch"
 WORK_DIRS = ("log", "db", "run", "tmp", "storage", "recordings", "cache")
@@ -174,15 +172,7 @@ class FreeSwitchSandbox:
         state.pid = self._start(program)
         self._save(state)
         try:
-            try:
-                self._wait_for_esl(state, timeout_s)
-            except SandboxExited as exc:
-                # Seen a few times on a busy machine, with nothing on FreeSWITCH's output or
-                # in its log: it ends within a second of starting. One more start, said.
-                log.warning("sandbox: %s; starting FreeSWITCH once more", exc)
-                state.pid = self._start(program)
-                self._save(state)
-                self._wait_for_esl(state, timeout_s)
+            self._wait_for_esl(state, timeout_s)
             for k, mode in state.phones.items():
                 pid = self._start_phone(k, mode)
                 if pid is not None:
@@ -194,6 +184,22 @@ class FreeSwitchSandbox:
             self.down()
             raise
         return self.status()
+
+    def kill_and_restart(self, timeout_s: float = 30.0) -> None:
+        """FreeSWITCH killed (SIGKILL: no hang-up, no goodbye, as a crash) and started again
+        on the same configuration; the phones register again (FreeSWITCH forgot them). Its
+        calls are gone; the customers' sipp processes are left to end by themselves."""
+        state = self._running_state()
+        processes.kill(state.pid, self._program)
+        state.pid = self._start(Path(state.binary))
+        self._save(state)
+        self._wait_for_esl(state, timeout_s)
+        for k, mode in state.phones.items():
+            stop_phone(state.phone_pids.pop(k, None), k, self.state_dir)
+            pid = self._start_phone(k, mode)
+            if pid is not None:
+                state.phone_pids[k] = pid
+            self._save(state)
 
     def down(self) -> None:
         """Stop every process the sandbox started (phones, customers, FreeSWITCH)."""
@@ -429,7 +435,8 @@ class FreeSwitchSandbox:
         deadline = time.monotonic() + timeout_s
         last = "the Event Socket does not answer yet"
         while time.monotonic() < deadline:
-            if not processes.is_ours(state.pid, self._program):
+            # not yet is_ours: the command line reads empty for a moment after the start
+            if not processes.may_be_ours(state.pid, self._program):
                 how = processes.exit_status(state.pid) if state.pid else ""
                 exited = f"FreeSWITCH exited ({how})" if how else "FreeSWITCH exited"
                 raise SandboxExited(f"FreeSWITCH was not ready: {exited}; log:\n{self._log_tail()}")

@@ -27,14 +27,36 @@ def sipp(marker: Path) -> Program:
 
 def is_ours(pid: int | None, program: Program) -> bool:
     """True if `pid` is alive (not a zombie) and is our instance of `program`."""
-    if not pid or pid <= 0:
+    found = _read(pid)
+    return found is not None and found[1] != "Z" and _runs(found[0], program)
+
+
+def may_be_ours(pid: int | None, program: Program) -> bool:
+    """True if `pid` is ours, or alive with a command line that reads empty: the kernel shows
+    none for a moment while a process starts (seen 1 ms after Popen returned, FreeSWITCH in
+    state D) and from the release of its memory as it exits to the close of its files (its
+    ports still bound). Such a process has not ended yet."""
+    found = _read(pid)
+    if found is None or found[1] in ("Z", "X"):
         return False
+    return not found[0] or _runs(found[0], program)
+
+
+def _read(pid: int | None) -> tuple[bytes, str] | None:
+    """`pid`'s command line and state, each read once; None if there is no such process."""
+    if not pid or pid <= 0:
+        return None
     try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes()
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return False
-    return fields[0] != "Z" and Path(argv[0]).name in program.names and program.marker in argv
+        return None
+    return argv, fields[0]
+
+
+def _runs(cmdline: bytes, program: Program) -> bool:
+    argv = cmdline.decode(errors="replace").split("\0")
+    return Path(argv[0]).name in program.names and program.marker in argv
 
 
 def stop(pid: int | None, program: Program, grace_s: float = 3.0) -> None:
@@ -47,9 +69,20 @@ def stop(pid: int | None, program: Program, grace_s: float = 3.0) -> None:
         wait_gone(pid, program, 2.0)
 
 
+def kill(pid: int | None, program: Program, timeout_s: float = 5.0) -> None:
+    """SIGKILL `pid` (and its process group) if it is ours, as a crash would end it; returns
+    once it has ended."""
+    if pid is None or not is_ours(pid, program):
+        return
+    _signal(pid, signal.SIGKILL)
+    wait_gone(pid, program, timeout_s)
+
+
 def wait_gone(pid: int, program: Program, timeout_s: float) -> bool:
+    """True once `pid` has ended (or is no longer ours) within `timeout_s`: only then are
+    its ports free."""
     deadline = time.monotonic() + timeout_s
-    while is_ours(pid, program):
+    while may_be_ours(pid, program):
         if time.monotonic() > deadline:
             return False
         _reap(pid)

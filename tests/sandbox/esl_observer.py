@@ -46,7 +46,11 @@ class EslObserver:
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while True:
-            headers, body, raw = await _message(reader, timeout_s=None)
+            try:
+                headers, body, raw = await _message(reader, timeout_s=None)
+            except asyncio.IncompleteReadError:
+                return  # FreeSWITCH went away (a test that kills it): what was seen stays
+
             if headers.get("Content-Type") != "text/event-plain":
                 continue
             self.frames.append(raw)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import re
 import time
+from collections import deque
 from pathlib import Path
 
 CONTENT_LENGTH = re.compile(rb"(?m)^Content-Length: (\d+)$")
@@ -36,13 +37,22 @@ class EslRecorder:
         """Where the conversation is now (a test's window starts here)."""
         return len(self.records)
 
-    def save(self, path: Path, since: int, conn: str = "ctl") -> None:
+    def save(
+        self, path: Path, since: int, conn: str = "ctl", without_owner_mark: bool = False
+    ) -> None:
         """A transcript one scenario replays on its own: the connection's opening (the
         greeting, the login, the subscription and the first resync's answer, without the
-        events of earlier calls) and every record of the window from `since`."""
-        mine = [r for r in self.records[:since] if r["conn"] == conn]
-        window = [r for r in self.records[since:] if r["conn"] == conn]
-        lines = [json.dumps(r) for r in [*_opening(mine), *window]]
+        events of earlier calls) and every record of the window from `since`.
+        `without_owner_mark`: leave out the owner mark's rounds (pbx/mark_keeper.py: its
+        commands and FreeSWITCH's answers to them), for a scenario replayed by an adapter
+        with no owner, which sends none; everything kept is as FreeSWITCH sent it."""
+        records = [r for r in self.records if r["conn"] == conn]
+        cut = sum(1 for r in self.records[:since] if r["conn"] == conn)
+        if without_owner_mark:
+            kept = _without_owner_mark(records)
+            cut = sum(1 for i in kept if i < cut)
+            records = [records[i] for i in kept]
+        lines = [json.dumps(r) for r in [*_opening(records[:cut]), *records[cut:]]]
         path.write_text("\n".join(lines) + "\n")
 
     async def stop(self) -> None:
@@ -108,6 +118,30 @@ def _split(buffer: bytes) -> tuple[list[bytes], bytes]:
     return messages, buffer
 
 
+OWNER_MARK = ("api global_getvar CCGW_OWNER", "api strepoch", "api global_setvar CCGW_OWNER=")
+
+
+def _without_owner_mark(records: list[dict[str, object]]) -> list[int]:
+    """The indexes of the records that are not an owner mark command or its reply. FreeSWITCH
+    answers a connection's commands in the order they came, and the keeper's may be in
+    flight with others: each reply goes to the oldest command still unanswered."""
+    kept: list[int] = []
+    pending: deque[bool] = deque()  # the unanswered commands: is each the mark's?
+    for i, record in enumerate(records):
+        raw = str(record["raw"])
+        if record["dir"] == "C->S":
+            pending.append(raw.startswith(OWNER_MARK))
+            if pending[-1]:
+                continue
+        elif raw.startswith(REPLIES) and pending and pending.popleft():
+            continue
+        kept.append(i)
+    return kept
+
+
+REPLIES = ("Content-Type: api/response", "Content-Type: command/reply")
+
+
 def _opening(records: list[dict[str, object]]) -> list[dict[str, object]]:
     """The login, the subscription and the first resync (`show channels`, then the phones:
     `list_users`, `sofia xmlstatus`, each profile's registrations, a `uuid_dump` per
@@ -124,4 +158,12 @@ def _opening(records: list[dict[str, object]]) -> list[dict[str, object]]:
     return out
 
 
-RESYNC = ("api show channels", "api list_users", "api sofia xmlstatus", "api uuid_dump")
+# the resync's reads (the end marks', end_marks.py, and the core's uuid last)
+RESYNC = (
+    "api show channels",
+    "api list_users",
+    "api sofia xmlstatus",
+    "api uuid_dump",
+    "api hash_dump",
+    "api global_getvar core_uuid",
+)

@@ -106,3 +106,24 @@ def bridged_agents(observer: EslObserver, uuid: str) -> set[int]:
             if name.endswith(f"@127.0.0.1:{phone_port(k)}"):
                 found.add(k)
     return found
+
+
+async def waiting_caller(
+    centre: Centre, queue_id: str, extension: str, number: str, hangup_after: float
+) -> str:
+    """A queue with agent1 logged in but paused (so it takes callers and offers nobody),
+    and a caller from `number` waiting in it: its call id."""
+    body = queue(id=queue_id, name=queue_id, extension=extension, wrapup_s=0)
+    await centre.call("POST", "/v1/queues", body)
+    await centre.call("POST", "/v1/agents", agent(1))
+    await centre.call("POST", "/v1/agents/agent1/state", {"state": "paused", "reason": "break"})
+    center = centre.controller.dispatcher.center
+    await centre.until("the link", lambda: center.pbx_ready)
+    await centre.place(extension, number, hangup_after=hangup_after)
+
+    def waiting() -> str | None:
+        found = [c.id for c in center.calls.values() if c.caller_number == number]
+        return found[0] if found else None
+
+    call_id: str = await centre.until("the caller waiting", waiting)
+    return call_id

@@ -48,13 +48,16 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreeSwitchSand
         yield sandbox
 
 
-def start(sandbox: FreeSwitchSandbox, db: Path) -> tuple[Controller, asyncio.Task[None]]:
+def start(
+    sandbox: FreeSwitchSandbox, db: Path, port: int = ESL_PORT
+) -> tuple[Controller, asyncio.Task[None]]:
+    """A controller on `db` driving the sandbox FreeSWITCH (through `port`: a recorder)."""
     settings = Settings(
         database_url=f"sqlite:///{db}",
         admin_key="restart-admin-key-0123",
         asterisk={"enabled": False},
     )
-    pbx = FreeSwitchPbx(port=ESL_PORT, password=sandbox.esl_password())
+    pbx = FreeSwitchPbx(port=port, password=sandbox.esl_password())
     controller = build_controller(settings, [pbx])
     return controller, asyncio.create_task(controller.dispatcher.run())
 

@@ -31,7 +31,7 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import EndMark, EndMarksRead, LegEndMark, PbxEvent, PbxResynced
+from ccgateway.domain.events import EndMark, LegEndMark, PbxEvent, PbxResynced
 from ccgateway.domain.floor import FEATURES
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.pbx.asterisk import actions, translate
@@ -39,15 +39,15 @@ from ccgateway.pbx.asterisk.actions import DEFAULT_RECORDINGS, Actions
 from ccgateway.pbx.asterisk.ami import AmiMessage
 from ccgateway.pbx.asterisk.client import AmiClient
 from ccgateway.pbx.asterisk.whereabouts import Whereabouts
+from ccgateway.pbx.end_mark_reading import sweep_end_marks
 from ccgateway.pbx.link import EventGate, LinkMeter, RoundTrips
 from ccgateway.pbx.mark_keeper import MarkKeeper
 from ccgateway.pbx.ownership import VARIABLE as MARK
 from ccgateway.pbx.uniqueids import UniqueidSpaces, clash_problem
-from ccgateway.ports import Owner, PbxError, PbxRejected
+from ccgateway.ports import Owner, PbxRejected
 
 log = logging.getLogger(__name__)
 GONE = ("no such channel", "channel not found")
-SWEEP_S = 60.0  # how often the end marks of recorded calls are looked for while linked
 
 
 class AsteriskPbx:
@@ -123,24 +123,11 @@ class AsteriskPbx:
         self._gate.emit = emit
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
-            tasks.create_task(self._sweep_end_marks())
+            sweep = sweep_end_marks(
+                self.client.link, self.keeper, self._end_marks, self._gate.deliver
+            )
+            tasks.create_task(sweep)
             await self.client.run_forever()
-
-    async def _sweep_end_marks(self) -> None:
-        """Every `SWEEP_S` while linked, the dialplan's end marks again, so the marks of
-        calls the controller recorded itself are dropped (domain/gap.py) rather than kept
-        until the next resync."""
-        while True:
-            await asyncio.sleep(SWEEP_S)
-            if not (self.client.link.connected.is_set() and self.keeper.commanding):
-                continue  # a passive controller leaves them to the PBX's owner
-            try:
-                ended, legs = await self._end_marks()
-            except PbxError as exc:  # the link went meanwhile: the resync reads them
-                log.debug("end marks not read: %s", exc)
-                continue
-            if ended or legs:
-                self._gate.deliver(EndMarksRead(tuple(ended), tuple(legs)))
 
     # --- events --------------------------------------------------------------------------
 

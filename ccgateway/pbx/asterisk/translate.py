@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 
 from ccgateway.domain.events import (
@@ -47,6 +47,7 @@ from ccgateway.domain.events import (
     failure_for_cause,
 )
 from ccgateway.domain.model import MAX_PRIORITY
+from ccgateway.pbx.end_mark_reading import sort_marks
 from ccgateway.pbx.wire import plain_text
 
 AmiMessage = Mapping[str, str]
@@ -504,25 +505,17 @@ def to_end_marks(messages: Iterable[AmiMessage]) -> tuple[list[EndMark], list[Le
     """`DBGetTree` of the family ccgw_end as callers' and agent legs' end marks. An entry
     that is not exactly what the dialplan writes (another writer, a half-written value)
     is skipped: it must never become a record."""
-    callers: list[EndMark] = []
-    legs: list[LegEndMark] = []
+    return sort_marks(_mark_entries(messages), _caller_mark, _leg_mark)
+
+
+def _mark_entries(messages: Iterable[AmiMessage]) -> Iterator[tuple[str, str, list[str]]]:
     for message in messages:
         if message.get("Event") != "DBGetTreeResponse":
             continue
         key = f"{message.get('Family', '')}/{message.get('Key', '')}"
         matched = _MARK_KEY.fullmatch(key) or _MARK_KEY.fullmatch(message.get("Key", ""))
-        if matched is None:
-            continue
-        call_id, which = matched.groups()
-        fields = message.get("Val", "").split("|")
-        try:
-            if which == "caller":
-                callers.append(_caller_mark(call_id, fields))
-            else:
-                legs.append(_leg_mark(call_id, which, fields))
-        except ValueError:
-            continue
-    return callers, legs
+        if matched is not None:
+            yield matched.group(1), matched.group(2), message.get("Val", "").split("|")
 
 
 def _caller_mark(call_id: str, fields: list[str]) -> EndMark:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import replace
 
 from ccgateway.domain.commands import (
     Announce,
@@ -13,6 +14,7 @@ from ccgateway.domain.commands import (
     CompleteConsult,
     Conference,
     DialCallback,
+    ForgetEndMarks,
     HangUp,
     Monitor,
     MuteRecording,
@@ -28,13 +30,22 @@ from ccgateway.domain.commands import (
     StartRecording,
     TransferOut,
 )
-from ccgateway.domain.events import CallWaiting, ChannelHungUp, PbxEvent, PbxResynced
+from ccgateway.domain.events import (
+    CallWaiting,
+    ChannelHungUp,
+    EndMark,
+    LegEndMark,
+    PbxEvent,
+    PbxResynced,
+)
 from ccgateway.domain.outbound.commands import DialCustomer
+from ccgateway.pbx.end_mark_reading import sweep_end_marks
 from ccgateway.pbx.freeswitch import (
     announce,
     commands,
     consults,
     devices,
+    end_marks,
     outbound,
     sounds,
     translate,
@@ -95,6 +106,7 @@ class FreeSwitchPbx:
         and stale after `mark_stale_s` in FreeSWITCH's whole seconds (the link's own
         dead-after waits for HEARTBEATs, far too long for a takeover)."""
         self._settle_s = resync_settle_s
+        self._core: str | None = None  # FreeSWITCH's core uuid at the last resync
         self.name = name
         self.recordings = commands.check_recordings_folder(recordings)
         # the deployment's own names beside sounds.SOUNDS: project name -> FreeSWITCH file
@@ -136,11 +148,6 @@ class FreeSwitchPbx:
                 self._gate.lost,
                 dead_after_s=mark_stale_s,
                 every_s=mark_every_s,
-                # No read-back of a taken mark yet (MarkKeeper._still_mine): two controllers
-                # finding FreeSWITCH free in the same moment may both command until the
-                # next round. Needs tests/pbx/freeswitch/recorded/owner_mark.jsonl recorded
-                # again on a real FreeSWITCH with it.
-                settle_s=None,
             )
         self.consults = consults.Consults(
             self.client, self._on_channel, self._spawn, inbound_context, self._dial
@@ -155,7 +162,22 @@ class FreeSwitchPbx:
         self._gate.emit = emit
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(self.keeper.keep_forever(self.client.link.connected))
+            sweep = sweep_end_marks(
+                self.client.link, self.keeper, self._end_marks, self._gate.deliver
+            )
+            tasks.create_task(sweep)
             await self.client.run_forever()
+
+    async def _end_marks(self) -> tuple[list[EndMark], list[LegEndMark]]:
+        """FreeSWITCH's notes of calls that ended (end_marks.py, domain/gap.py). Without
+        mod_hash the answer is an -ERR: no marks."""
+        return end_marks.to_end_marks(await self.client.api(*end_marks.read()))
+
+    async def _forget_end_marks(self, call_ids: tuple[str, ...]) -> None:
+        """Drop the marks of these callers and of their legs, as they stand now."""
+        dump = await self.client.api(*end_marks.read())
+        for words in end_marks.forget(end_marks.keys_of(dump, set(call_ids))):
+            await self.client.api(*words)
 
     # --- the owner's mark (pbx/ownership.py) ------------------------------------------------
 
@@ -262,7 +284,23 @@ class FreeSwitchPbx:
         snapshot = translate.to_snapshot(
             rows, phones, inbound_context=self._inbound_context, dumps=dumps
         )
+        ended, ended_legs = await self._end_marks()
+        restarted = await self._restarted()
+        snapshot = replace(
+            snapshot, ended=tuple(ended), ended_legs=tuple(ended_legs), restarted=restarted
+        )
         return outbound.with_outbound(snapshot, rows, time.time())
+
+    async def _restarted(self) -> bool:
+        """Whether FreeSWITCH started anew since the last connection (its core uuid
+        changed): the calls it no longer has were cut off by it, not ended by their callers
+        (domain/reconcile.py). Read last, so the picture it qualifies is already taken."""
+        answer = await self.client.api("global_getvar", "core_uuid")
+        known = self._core
+        self._core, restarted = translate.core_restarted(known, answer)
+        if restarted:
+            log.warning("FreeSWITCH restarted (core %s, now %s)", known, self._core)
+        return restarted
 
     async def _dumps(self, uuids: list[str]) -> dict[str, EventHeaders]:
         """`uuid_dump <uuid> json` of each channel; one gone meanwhile is left out."""
@@ -321,6 +359,8 @@ class FreeSwitchPbx:
                 await self._recording(commands.record(leg, self._path(file)))
             case MuteRecording(channel_id=leg, file=file, muted=muted):
                 await self._recording(commands.mask_recording(leg, self._path(file), muted))
+            case ForgetEndMarks(call_ids=call_ids):
+                await self._forget_end_marks(call_ids)
             case _:
                 raise PbxRejected(f"{type(command).__name__} is not supported on FreeSWITCH yet")
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 
 from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
-from ccgateway.pbx.freeswitch import esl
+from ccgateway.pbx.freeswitch import end_marks, esl
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 Words = tuple[str, ...]
@@ -49,7 +49,8 @@ def originate_agent(
     `record_file`, the leg records itself from its answer (`execute_on_answer`). Any
     recording of the leg (that one, or one started later by uuid_record) takes only what
     it hears and says while bridged (`RECORD_BRIDGE_REQ`, a channel variable
-    record_session reads): both voices mixed into one file, nothing of the wait. `extra`:
+    record_session reads): both voices mixed into one file, nothing of the wait. From its
+    answer, FreeSWITCH notes the leg's end at its hang-up (end_marks.py). `extra`:
     more variables (a campaign's live call: auto-answer and the claim, outbound.py)."""
     record = {"RECORD_BRIDGE_REQ": "true"}
     if command.record_file:
@@ -68,6 +69,9 @@ def originate_agent(
             "origination_caller_id_name": re.sub(r"[^A-Za-z0-9._-]", "_", command.caller_name)[:40]
             or "Customer",
             "execute_on_answer_ccgw_key": _spaced(RECORDING_KEY_BINDING),
+            # from its answer, the leg's end mark at its hang-up (end_marks.py)
+            "ccgw_device": _device(command.device),
+            "execute_on_answer_ccgw_end": _spaced(end_marks.LEG_ANSWERED),
             **record,
             **(extra or {}),
         }

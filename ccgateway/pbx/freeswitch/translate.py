@@ -20,6 +20,7 @@ from ccgateway.domain.events import (
     AgentLegFailed,
     CallbackRequested,
     CallerChannel,
+    CallerLeft,
     CallWaiting,
     ChannelHungUp,
     ConsentHeard,
@@ -42,7 +43,15 @@ EventHeaders = Mapping[str, str]
 INBOUND_CONTEXT = "ccgw-inbound"
 LEG_PREFIX = "ccgw-"
 QUEUE_VARIABLE = "ccgw_queue"  # set by dialplans/freeswitch before park
-SUBSCRIBED = ("CHANNEL_PARK", "CHANNEL_ANSWER", "CHANNEL_HANGUP", "CHANNEL_BRIDGE")
+# CHANNEL_UNPARK: a waiting caller leaving park names where it goes (left_dialplan)
+SUBSCRIBED = (
+    "CHANNEL_PARK",
+    "CHANNEL_ANSWER",
+    "CHANNEL_HANGUP",
+    "CHANNEL_BRIDGE",
+    "CHANNEL_UNPARK",
+)
+OUR_CONTEXTS = "ccgw-"  # every context of dialplans/freeswitch
 CUSTOM = (
     "sofia::register",
     "sofia::unregister",
@@ -103,6 +112,8 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
             plain_text(event.get("Caller-Caller-ID-Number", "")),
             plain_text(event.get("Caller-Caller-ID-Name", "")),
         )
+    if name == "CHANNEL_UNPARK":
+        return left_dialplan(event, inbound_context)
     if name == "CHANNEL_ANSWER" and uuid.startswith(LEG_PREFIX):
         return AgentLegAnswered(uuid)
     if name == "CHANNEL_HANGUP" and uuid:
@@ -261,3 +272,33 @@ def channel_dump(text: str) -> dict[str, str] | None:
 def _row_device(row: Mapping[str, object]) -> str:
     dest = str(row.get("dest", ""))
     return f"user/{dest}" if dest else str(row.get("name", ""))
+
+
+CORE_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def core_restarted(known: str | None, answer: str) -> tuple[str | None, bool]:
+    """FreeSWITCH's `global_getvar core_uuid` against the one of the last connection: the
+    core's uuid is drawn anew at each start, so a new one means FreeSWITCH restarted since
+    (not a mere link drop). Returns the uuid to keep and whether it restarted; an answer
+    that is no uuid (an -ERR) tells nothing either way."""
+    core = answer.strip()
+    if not CORE_UUID.fullmatch(core):
+        return known, False
+    return core, known is not None and core != known
+
+
+def left_dialplan(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> CallerLeft | None:
+    """A caller leaving park (CHANNEL_UNPARK) for a context that is not the controller's:
+    someone else moved it (`uuid_transfer <caller> <ext> XML <context>` from another tool),
+    as Asterisk's Newexten elsewhere. FreeSWITCH has set the new context when park ends, so
+    the event names it (seen on 1.10.12). Our own moves (consent, announcements, messages,
+    a requeue, the fallback) stay in `ccgw-` contexts or the inbound one; a hang-up in
+    park leaves from the context it was in; a bridge is no unpark of ours to read."""
+    context = event.get("Caller-Context", "")
+    if event.get("Call-Direction") != "inbound" or not context:
+        return None
+    if context.startswith(OUR_CONTEXTS) or context == inbound_context:
+        return None
+    extension = plain_text(event.get("Caller-Destination-Number", ""))
+    return CallerLeft(event.get("Unique-ID", ""), plain_text(context), extension)

@@ -4,6 +4,8 @@ On connect it sends what FreeSWITCH sent before the first command; then, for eac
 client sends, what FreeSWITCH sent after the corresponding recorded command. Only ids change:
 the recorded Job-UUIDs become the client's, plus any mapping the test gives (a recorded
 channel uuid -> the leg id the controller chose), with every Content-Length recomputed.
+A read the adapter has added since a transcript was recorded (`SPLICED`) is answered with
+what a real FreeSWITCH answered to it, without taking a recorded turn.
 """
 
 from __future__ import annotations
@@ -12,6 +14,28 @@ import asyncio
 import json
 import re
 from pathlib import Path
+
+
+def _answer(transcript: Path, conn: str, command: str) -> list[str]:
+    """What FreeSWITCH sent after `command` (the first time) in a transcript."""
+    records = [json.loads(line) for line in transcript.read_text().splitlines()]
+    records = [r for r in records if r["conn"] == conn]
+    at = next(i for i, r in enumerate(records) if r["raw"] == command + "\n\n")
+    replies = []
+    for record in records[at + 1 :]:
+        if record["dir"] == "C->S":
+            break
+        replies.append(record["raw"])
+    return replies
+
+
+# Reads the adapter has made since most transcripts were recorded, answered where a
+# transcript has nothing of them as a real FreeSWITCH 1.10.12 answered them
+# (recorded/end_marks_none.jsonl): the end marks' when it had none (`-ERR no reply`), and
+# its core's uuid (a restart since the last connection, translate.core_restarted).
+END_MARKS_READ, CORE_READ = "api hash_dump db ccgw_end", "api global_getvar core_uuid"
+_NONE = Path(__file__).parent / "recorded" / "end_marks_none.jsonl"
+SPLICED = {read: _answer(_NONE, "ctl3", read) for read in (END_MARKS_READ, CORE_READ)}
 
 
 class ReplayServer:
@@ -50,15 +74,21 @@ class ReplayServer:
         self._send(writer, self.turns[0][1])
         buffer = b""
         for number, (recorded, replies) in enumerate(self.turns[1:], start=1):
-            while b"\n\n" not in buffer:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    writer.close()
-                    return
-                buffer += chunk
-            command, _, buffer = buffer.partition(b"\n\n")
-            text = command.decode()
-            self.received.append(text)
+            while True:
+                while b"\n\n" not in buffer:
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        writer.close()
+                        return
+                    buffer += chunk
+                command, _, buffer = buffer.partition(b"\n\n")
+                text = command.decode()
+                self.received.append(text)
+                spliced = SPLICED.get(text)
+                if spliced is None or (recorded or "").startswith(text + "\n"):
+                    break
+                self._send(writer, spliced)  # a read newer than the transcript
+                await writer.drain()
             self._learn_job_uuid(recorded or "", text)
             if self.connections == 1 and self.close_after is not None and number > self.close_after:
                 writer.transport.abort()

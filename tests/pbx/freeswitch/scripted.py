@@ -13,7 +13,7 @@ import re
 from collections import deque
 from pathlib import Path
 
-from tests.pbx.freeswitch.replay import ReplayServer
+from tests.pbx.freeswitch.replay import SPLICED, ReplayServer
 
 Turn = tuple[str, list[str]]  # the recorded command and what FreeSWITCH sent after it
 
@@ -98,6 +98,10 @@ class ScriptedServer:
                 default=None,
             )
             if prefix is None:
+                if command in SPLICED:  # a newer read, answered as FreeSWITCH did (replay.py)
+                    self.push(SPLICED[command])
+                    await writer.drain()
+                    continue
                 self.unanswered.append(command)
                 continue
             recorded, replies = self.answers[prefix].popleft()

@@ -55,11 +55,12 @@ from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.ports import InvalidWireValue
 from ccgateway.settings import Settings
 from tests.pbx.freeswitch.scripted import ScriptedServer, recorded_turns
+from tests.sandbox.esl_recorder import RESYNC  # the resync's reads
 
 RECORDED = Path(__file__).parent / "recorded"
 # the commands of the first resync (tests/sandbox/esl_recorder.py keeps them as the opening):
 # events recorded after them are the scenario's, pushed when the test says
-RESYNC = ("api show channels", "api list_users", "api sofia xmlstatus", "api uuid_dump")
+
 ADMIN = "consult-admin-key-0123456"
 QUEUE = {"id": "front", "name": "Front", "extension": "330", "ring_timeout_s": 8,
          "wrapup_s": 0, "pbx": "freeswitch"}  # fmt: skip

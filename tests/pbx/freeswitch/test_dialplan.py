@@ -79,7 +79,7 @@ def test_the_hold_timeout_is_the_deployment_s_variable_with_a_default_of_900() -
     [queue] = [
         e for e in context("ccgw-inbound").iter("extension") if e.get("name") == "ccgw-queue"
     ]
-    [_, hold, _] = queue.findall("condition")
+    [_, hold, _number, _] = queue.findall("condition")
     assert hold.get("field") == "${ccgw_hold_timeout}"
     assert hold.get("break") == "never"  # a missing value goes on to park all the same
     pattern = re.compile(hold.get("expression", ""))
@@ -275,3 +275,46 @@ def test_the_conference_contexts_use_the_shipped_profile() -> None:
     assert room_of_caller == "${uuid}@ccgw+flags{endconf}" and room_of_agent == "$1@ccgw"
     assert names == {"ccgw"}
     assert caller[-1][0] == agent[-1][0] == "hangup"
+
+
+def test_a_caller_s_end_mark_holds_only_what_freeswitch_or_the_dialplan_set() -> None:
+    """The hook's text is expanded at the hang-up, values included (an expanded value is
+    expanded again): nothing a caller sends may reach it but the number, and that only as
+    [0-9+*#]{1,32}. Its fields are the ones end_marks.py reads, in order."""
+    [queue] = [
+        e for e in context("ccgw-inbound").iter("extension") if e.get("name") == "ccgw-queue"
+    ]
+    [_, _, number, park] = queue.findall("condition")
+    assert number.get("field") == "caller_id_number" and number.get("break") == "never"
+    pattern = re.compile(number.get("expression", ""))
+    for value, kept in [("+4930400001", True), ("*72#", True), ("1" * 33, False),
+                        ("${system(x)}", False), ("+49 30", False), ("", False)]:  # fmt: skip
+        assert bool(pattern.fullmatch(value)) is kept, value
+    assert actions(number) == [("set", "ccgw_end_number=$1")]
+    steps = actions(park)
+    assert steps[0] == ("unset", "last_bridge_to")  # the leg bridged after this entry only
+    [hook] = [data for app, data in steps if data.startswith("api_hangup_hook=")]
+    deferred = "".join(f"|\\\\\\${{{name}}}" for name in (
+        "Caller-Channel-Created-Time", "Caller-Channel-Hangup-Time", "ccgw_queue",
+        "ccgw_end_number", "last_bridge_to", "hangup_cause", "ccgw_end_fallback"))  # fmt: skip
+    assert hook == f"api_hangup_hook=hash::insert/ccgw_end/${{uuid}}~caller/1{deferred}"
+    assert "caller_id" not in hook and "_name" not in hook
+    assert steps.index(("unset", "last_bridge_to")) < steps.index(("park", ""))
+    fallback = [a for e in context("ccgw-fallback").iter("extension") for a in actions(e)]
+    assert ("set", "ccgw_end_fallback=1") in fallback
+
+
+def test_an_agent_leg_s_end_mark_is_set_on_its_answer_from_our_own_variables() -> None:
+    """An originate variable cannot carry a hook (FreeSWITCH refuses `${` there): the leg
+    runs `leg` of ccgw-end-mark on its answer (commands.originate_agent), which checks the
+    controller's ccgw_caller and ccgw_device again before writing them into the hook."""
+    [leg] = context("ccgw-end-mark").iter("extension")
+    caller, device = leg.findall("condition")[1:]
+    assert (caller.get("field"), device.get("field")) == ("${ccgw_caller}", "${ccgw_device}")
+    assert re.compile(device.get("expression", "")).fullmatch("user/1001")
+    assert not re.compile(device.get("expression", "")).fullmatch("user/1001|x")
+    [(app, data)] = actions(device)
+    assert app == "set" and data == (
+        "api_hangup_hook=hash::insert/ccgw_end/${ccgw_caller}~${uuid}/1"
+        "|\\\\\\${Caller-Channel-Answered-Time}|\\\\\\${Caller-Channel-Hangup-Time}|${ccgw_device}"
+    )

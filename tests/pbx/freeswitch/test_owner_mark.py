@@ -2,7 +2,9 @@
 (recorded/owner_mark.jsonl, written by tests/sandbox/test_freeswitch_owner_mark.py): a
 second controller (node-b) found node-a's mark, read it with FreeSWITCH's time round after
 round, sent nothing else, and took FreeSWITCH once the mark was older than 3.5 s in
-FreeSWITCH's own seconds; then it took the picture."""
+FreeSWITCH's own seconds; it read its mark back a moment later (ownership's read-back, as on
+Asterisk: two controllers that took a free PBX together, the one whose mark stayed goes on)
+and only then took the picture."""
 
 from __future__ import annotations
 
@@ -55,4 +57,8 @@ async def test_a_passive_controller_reads_the_mark_until_it_is_stale_then_takes_
         "api strepoch",
     }
     assert words[take].startswith("api global_setvar CCGW_OWNER=node-b 0 ")
-    assert words[take + 1] == "api show channels as json"  # the resync after the mark
+    # the read-back: FreeSWITCH kept node-b's mark, so node-b goes on and resyncs
+    assert words[take + 1 : take + 3] == ["api global_getvar CCGW_OWNER", "api strepoch"]
+    kept = server.turns[take + 2][1][0]  # the recorded answer to that global_getvar
+    assert kept.endswith("node-b 0 " + words[take].rsplit(" ", 1)[1])
+    assert words[take + 3] == "api show channels as json"  # the resync after the read-back

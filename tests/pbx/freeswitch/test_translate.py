@@ -135,7 +135,10 @@ def test_ring_agent_becomes_a_checked_originate() -> None:
         "{origination_uuid=ccgw-1,ccgw_caller=bf83,originate_timeout=15,"
         "origination_caller_id_number=+49301,origination_caller_id_name=Eve__x___y,"
         r"execute_on_answer_ccgw_key=bind_meta_app:0\sa\ss\sevent::Event-Name=CUSTOM"
-        r"\,Event-Subclass=ccgw::recording_toggle,RECORD_BRIDGE_REQ=true}user/1001",
+        r"\,Event-Subclass=ccgw::recording_toggle,ccgw_device=user/1001,"
+        # from the answer, the leg's end mark at its hang-up (dialplans/freeswitch)
+        r"execute_on_answer_ccgw_end=execute_extension:leg\sXML\sccgw-end-mark,"
+        "RECORD_BRIDGE_REQ=true}user/1001",
         "&park()",
     )
     with pytest.raises(InvalidWireValue):
