@@ -76,12 +76,12 @@ from ccgateway.services.webhooks import WebhookService
 from ccgateway.services.webhooks_delivery import DeliveryRules, WebhookDeliverer
 from ccgateway.services.work_service import WorkService
 from ccgateway.settings import (
-    SECTION_NAMES,
     AsteriskSettings,
     FreeSwitchSettings,
     Settings,
     WebhookSettings,
     load_settings,
+    section_of,
 )
 
 log = logging.getLogger("ccgateway")
@@ -387,11 +387,6 @@ def configured_pbxes(
     return pbxes
 
 
-def _section(name: str) -> str:
-    """Where PBX `name`'s settings are: `asterisk`, `freeswitch` or `pbxes.NAME`."""
-    return name if name in SECTION_NAMES else f"pbxes.{name}"
-
-
 def _asterisk_pbx(
     name: str,
     ami: AsteriskSettings,
@@ -404,12 +399,13 @@ def _asterisk_pbx(
         host=ami.host,
         port=ami.port,
         username=ami.username,
-        secret=ami.resolved_secret(_section(name)),
+        secret=ami.resolved_secret(section_of(name)),
         action_timeout_s=ami.action_timeout_s,
         ping_interval_s=ami.ping_interval_s,
         dead_after_s=ami.dead_after_s,
         name=name,
         trunk=ami.trunk,
+        trunks=ami.trunks,
         recordings=recordings,
         instruments=instruments,
         owner=owner,
@@ -427,7 +423,7 @@ def _freeswitch_pbx(
     return FreeSwitchPbx(
         host=fs.host,
         port=fs.port,
-        password=fs.resolved_password(_section(name)),
+        password=fs.resolved_password(section_of(name)),
         name=name,
         inbound_context=fs.inbound_context,
         command_timeout_s=fs.command_timeout_s,

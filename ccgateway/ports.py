@@ -151,6 +151,16 @@ class ChecksSounds(Protocol):
         """Why this PBX cannot play `sound`, or None if it can."""
 
 
+@runtime_checkable
+class Trunked(Protocol):
+    """A PBX with SIP trunks to other PBXs of the controller (Asterisk's `trunks` setting):
+    a queue on it may have the agents of those PBXs rung over them (`Queue.trunked_pbxes`),
+    and one naming a PBX it does not reach is refused when it is saved."""
+
+    def reaches(self, pbx: str) -> bool:
+        """Whether an agent on `pbx` can be rung over a trunk from this PBX."""
+
+
 class ConfigStore(Protocol):
     """Skills, agents, queues and agents' saved presence. Each method is one transaction."""
 

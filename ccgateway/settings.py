@@ -21,6 +21,10 @@ from ccgateway.domain.calendar import zone
 from ccgateway.domain.errors import InvalidValue
 
 SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
+# A further PBX's name: what agents' and queues' `pbx` say, and the `pbx` label of metrics.
+PBX_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+SECTION_NAMES = ("asterisk", "freeswitch")  # the PBXs of the two sections of their own
+TRUNK_ENDPOINT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
 class AsteriskSettings(BaseModel):
@@ -35,6 +39,23 @@ class AsteriskSettings(BaseModel):
     dead_after_s: float = Field(3.5, gt=0)
     # The PJSIP endpoint that reaches outside numbers (callbacks, transfers to a number).
     trunk: str = Field("trunk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    # Other PBXs of this controller this Asterisk reaches over a SIP trunk: PBX name -> the
+    # PJSIP endpoint here that leads to it. A queue that names such a PBX in its
+    # `trunked_pbxes` has that PBX's agents rung over it (`PJSIP/<phone>@<endpoint>`).
+    trunks: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("trunks")
+    @classmethod
+    def _trunk_endpoints(cls, trunks: dict[str, str]) -> dict[str, str]:
+        for name, endpoint in trunks.items():
+            if not (PBX_NAME.fullmatch(name) or name in SECTION_NAMES):
+                raise ValueError(f"trunks: {name!r} is not a PBX's name")
+            if not TRUNK_ENDPOINT.fullmatch(endpoint):
+                raise ValueError(
+                    f"trunks.{name}: {endpoint!r} is not a PJSIP endpoint's name "
+                    "(1-64 of letters, digits, '_', '.', '-')"
+                )
+        return trunks
 
     def resolved_secret(self, section: str = "asterisk") -> str:
         """The AMI secret; `section` is where the settings came from (`asterisk`, or
@@ -97,9 +118,6 @@ class NamedFreeSwitchSettings(FreeSwitchSettings):
 NamedPbxSettings = Annotated[
     NamedAsteriskSettings | NamedFreeSwitchSettings, Field(discriminator="kind")
 ]
-# A further PBX's name: what agents' and queues' `pbx` say, and the `pbx` label of metrics.
-PBX_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-SECTION_NAMES = ("asterisk", "freeswitch")  # the PBXs of the two sections of their own
 
 
 class AgentSettings(BaseModel):
@@ -321,6 +339,17 @@ class Settings(BaseSettings):
             self.database_url = url.render_as_string(hide_password=False)
         return self
 
+    @model_validator(mode="after")
+    def _trunks_lead_somewhere(self) -> Settings:
+        for name, section in self.pbx_sections().items():
+            for other in getattr(section, "trunks", {}):
+                target = self.pbx_sections().get(other)
+                if other == name or target is None or not target.enabled:
+                    raise ValueError(
+                        f"{section_of(name)}.trunks.{other}: not another PBX this controller drives"
+                    )
+        return self
+
     def pbx_sections(self) -> dict[str, AsteriskSettings | FreeSwitchSettings]:
         """Every configured PBX by name, enabled or not: `asterisk`, `freeswitch`, then the
         `[pbxes.NAME]` tables in their order."""
@@ -355,3 +384,8 @@ def load_settings(config_path: str | Path | None = None) -> Settings:
         with open(path, "rb") as f:
             values = tomllib.load(f)
     return Settings(**values)
+
+
+def section_of(name: str) -> str:
+    """Where PBX `name`'s settings are: `asterisk`, `freeswitch` or `pbxes.NAME`."""
+    return name if name in SECTION_NAMES else f"pbxes.{name}"

@@ -246,6 +246,12 @@ class QueueIn(Input):
     announce: AnnounceIn = Field(default_factory=AnnounceIn)
     callback: CallbackPolicyIn = Field(default_factory=CallbackPolicyIn)
     recording: RecordingPolicyIn = Field(default_factory=RecordingPolicyIn)
+    trunked_pbxes: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="other PBXs whose agents may take this queue's callers, rung over the "
+        "queue's PBX's trunk to each (its `trunks` setting); empty: only agents on `pbx`",
+    )
 
     def to_domain(self) -> Queue:
         return Queue(
@@ -268,6 +274,7 @@ class QueueIn(Input):
             self.announce.to_domain(),
             self.callback.to_domain(),
             self.recording.to_domain(),
+            tuple(self.trunked_pbxes),
         )
 
 
@@ -290,6 +297,7 @@ class QueuePatch(Patch):
     announce: AnnounceIn | None = None
     callback: CallbackPolicyIn | None = None
     recording: RecordingPolicyIn | None = None
+    trunked_pbxes: list[str] | None = Field(None, max_length=16)
 
     NULLABLE = frozenset({"hours"})
 
@@ -299,6 +307,8 @@ class QueuePatch(Patch):
             changes["relaxation"] = tuple(s.to_domain() for s in self.relaxation or ())
         if "strategy" in changes:
             changes["strategy"] = Strategy(changes["strategy"])
+        if "trunked_pbxes" in changes:
+            changes["trunked_pbxes"] = tuple(changes["trunked_pbxes"])
         for name in ("limits", "hours", "announce", "callback", "recording"):
             if name in changes:
                 rule = getattr(self, name)
@@ -327,6 +337,7 @@ class QueueOut(BaseModel):
     announce: AnnounceIn
     callback: CallbackPolicyIn
     recording: RecordingPolicyIn
+    trunked_pbxes: list[str]
 
     @classmethod
     def of(cls, q: Queue) -> QueueOut:
@@ -359,6 +370,7 @@ class QueueOut(BaseModel):
             announce=AnnounceIn.of(q.announce),
             callback=CallbackPolicyIn.of(q.callback),
             recording=RecordingPolicyIn.of(q.recording),
+            trunked_pbxes=list(q.trunked_pbxes),
         )
 
 

@@ -190,6 +190,7 @@ class CallDesk:
             call.caller_name,
             call.pbx,
             auto_answer=call.kind == "outbound",
+            agent_pbx=agent.pbx if agent.pbx != call.pbx else "",
         )
         return [ring, self.floor.agent_notice(agent.id), self.notice(call)]
 

@@ -23,7 +23,10 @@ from ccgateway.domain.records import Callback, Task
 class RingAgent:
     """Ring `device` and, when it answers, bridge it to the waiting call `call_id`.
 
-    `leg_id` is chosen by the core and becomes the PBX's id of the new channel.
+    `leg_id` is chosen by the core and becomes the PBX's id of the new channel. The leg is
+    always made on `pbx`, the caller's: an agent on another PBX (`agent_pbx`, set only
+    then) is rung over `pbx`'s trunk to it, so the caller, the leg and its bridge stay on
+    one PBX, which keeps every later step (answer, bridge, hang-up, recording) as it is.
     """
 
     leg_id: str
@@ -39,6 +42,7 @@ class RingAgent:
     # stereo: the agent on the left channel, the caller on the right.
     record_file: str = ""
     record_stereo: bool = False
+    agent_pbx: str = ""
 
 
 @dataclass(frozen=True, slots=True)

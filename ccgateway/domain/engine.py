@@ -10,10 +10,13 @@ Two indexes keep a routing decision independent of the size of the centre:
 - waiting items are grouped in *classes*, one per (queue, relaxation step, channel). Within a
   class every item has the same requirement, weight and priority boost, so a heap ordered by
   (priority, arrival) gives its head in O(log n);
-- agents are grouped in *pools*, one per (channel, PBX, requirement): the agents who meet it,
-  and which of them are free on that channel right now. A pool is built the first time a
-  class needs it and kept current as agents change, so qualification is evaluated once per
-  agent and pool, never per decision. Non-voice pools ignore the PBX (`ANY_PBX`).
+- agents are grouped in *pools*, one per (channel, PBXs, requirement): the agents who meet
+  it, and which of them are free on that channel right now. A pool is built the first time
+  a class needs it and kept current as agents change, so qualification is evaluated once per
+  agent and pool, never per decision. A voice pool holds the agents on the queue's PBX and
+  on the PBXs it reaches over a trunk (`Queue.scope`); non-voice pools ignore the PBX
+  (`ANY_PBX`). The dialer's picks and a consult's "whoever is free" stay on the queue's own
+  PBX: only a waiting caller is rung over a trunk.
 
 A decision first serves items kept for one agent (last-agent routing, a transfer to a named
 agent) whose agent is free; then looks at the head of every class that has waiting items and
@@ -28,6 +31,7 @@ agent idles.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 from collections.abc import Callable, Iterator, Mapping
@@ -37,9 +41,10 @@ from ccgateway.domain.agents import VOICE
 from ccgateway.domain.model import Agent, Queue, Strategy
 from ccgateway.domain.requirements import Requirement
 
-ANY_PBX = "*"  # the PBX part of a non-voice pool's key: any agent, whatever their PBX
+# The PBX part of a non-voice pool's key: any agent, whatever their PBX.
+ANY_PBX: frozenset[str] = frozenset()
 ClassKey = tuple[str, int, str]  # (queue id, relaxation steps applied, channel)
-PoolKey = tuple[str, str, Requirement]  # (channel, PBX or ANY_PBX, requirement)
+PoolKey = tuple[str, frozenset[str], Requirement]  # (channel, PBXs or ANY_PBX, requirement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,7 +247,7 @@ class RoutingEngine:
         queue = self._queues.get(queue_id)
         if queue is not None:
             for step in range(len(queue.relaxation) + 1):
-                self._pool(VOICE, queue.pbx, queue.requirement_at(step))
+                self._pool(VOICE, queue.scope, queue.requirement_at(step))
 
     # --- time --------------------------------------------------------------------------
 
@@ -310,7 +315,7 @@ class RoutingEngine:
                 continue
             pool = klass.pool
             if pool is None:
-                pool = klass.pool = self._pool(key[2], queue.pbx, queue.requirement_at(key[1]))
+                pool = klass.pool = self._pool(key[2], queue.scope, queue.requirement_at(key[1]))
             if not pool.free:
                 continue
             head = self._head(klass)
@@ -346,16 +351,16 @@ class RoutingEngine:
         """The free agent the queue's strategy would pick for a new item, if any (a consult
         with "whoever is free in billing")."""
         queue = self._queues[queue_id]
-        pool = self._pool(channel, queue.pbx, queue.compiled)
+        pool = self._pool(channel, _own(queue), queue.compiled)
         return self._choose(queue, pool, now)[0] if pool.free else None
 
     def members(self, queue: Queue) -> set[str]:
-        """The agents who meet the queue's requirement (free or not)."""
-        return self._pool(VOICE, queue.pbx, queue.compiled).members
+        """The agents on the queue's own PBX who meet its requirement (free or not)."""
+        return self._pool(VOICE, _own(queue), queue.compiled).members
 
     def free_agents(self, queue: Queue) -> list[str]:
-        """The queue's free agents, longest idle first (a dialer's picks)."""
-        pool = self._pool(VOICE, queue.pbx, queue.compiled)
+        """The queue's free agents on its own PBX, longest idle first (a dialer's picks)."""
+        pool = self._pool(VOICE, _own(queue), queue.compiled)
         return sorted(pool.free, key=lambda a: (self._idle_since(a), a))
 
     def _kept_match(self, now: float) -> Match | None:
@@ -428,12 +433,12 @@ class RoutingEngine:
         return None
 
     def _qualifies(self, agent: Agent, key: PoolKey) -> bool:
-        _, pbx, requirement = key
-        on_pbx = pbx == ANY_PBX or agent.pbx == pbx
+        _, pbxes, requirement = key
+        on_pbx = pbxes == ANY_PBX or agent.pbx in pbxes
         return on_pbx and requirement.matches(agent.skills, agent.attributes)
 
-    def _pool(self, channel: str, queue_pbx: str, requirement: Requirement) -> _Pool:
-        key = (channel, queue_pbx if channel == VOICE else ANY_PBX, requirement)
+    def _pool(self, channel: str, pbxes: frozenset[str], requirement: Requirement) -> _Pool:
+        key = (channel, pbxes if channel == VOICE else ANY_PBX, requirement)
         pool = self._pools.get(key)
         if pool is None:
             pool = self._pools[key] = _Pool(requirement, channel)
@@ -483,13 +488,24 @@ class RoutingEngine:
         """Forget pools no queue step asks for any more (a queue changed or went away)."""
         channels = {key[2] for key, klass in self._classes.items() if klass.live > 0} | {VOICE}
         used = {
-            (channel, queue.pbx if channel == VOICE else ANY_PBX, queue.requirement_at(step))
+            (channel, pbxes if channel == VOICE else ANY_PBX, queue.requirement_at(step))
             for queue in self._queues.values()
             for step in range(len(queue.relaxation) + 1)
             for channel in channels
+            for pbxes in {queue.scope, _own(queue)}
         }
         for key in [k for k in self._pools if k not in used]:
             for agent_id in self._pools.pop(key).members:
                 self._agent_pools[agent_id].discard(key)
         for empty in [k for k, c in self._classes.items() if c.live <= 0]:
             del self._classes[empty]
+
+
+def _own(queue: Queue) -> frozenset[str]:
+    """The queue's own PBX alone, for the picks that are not rung over a trunk."""
+    return _pbx_alone(queue.pbx)
+
+
+@functools.cache
+def _pbx_alone(pbx: str) -> frozenset[str]:
+    return frozenset((pbx,))

@@ -267,6 +267,7 @@ class AgentChannel:
     # (a conference member) or "callback" (an agent leg dialling a callback)
     role: str = "agent"
     since: float | None = None  # when the agent answered (the PBX's clock), if it kept it
+    device_pbx: str = ""  # the device's PBX when the leg rang it over a trunk; "": this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,6 +305,7 @@ class LegEndMark:
     device: str
     answered_at: float
     ended_at: float
+    device_pbx: str = ""  # as AgentChannel's
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ def record_of(
         outcome = Outcome.ANSWERED
         if leg is not None:
             answered_at = min(max(leg.answered_at, mark.arrived_at), mark.ended_at)
-            agent = directory.agent_for_device(leg.device, pbx)
+            agent = directory.agent_for_device(leg.device, leg.device_pbx or pbx)
             agent_id = agent.id if agent is not None else None
     elif mark.fallback:
         outcome = Outcome.TIMED_OUT

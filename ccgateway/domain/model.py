@@ -29,6 +29,7 @@ ATTRIBUTE_VALUE_PATTERN = re.compile(r"^[^\x00-\x1f\x7f\"']{0,100}$")
 MAX_ATTRIBUTES = 32
 MAX_RELAXATION_STEPS = 10
 MAX_PRIORITY = 100
+MAX_TRUNKED_PBXES = 16
 # The PBX a queue or an agent lives on, when the controller drives only one.
 DEFAULT_PBX = "asterisk"
 
@@ -182,7 +183,12 @@ class Queue:
     announce: Announcements = field(default_factory=Announcements)
     callback: CallbackPolicy = field(default_factory=CallbackPolicy)
     recording: RecordingPolicy = field(default_factory=RecordingPolicy)
+    # Other PBXs whose agents may take this queue's callers, rung over a trunk from the
+    # queue's PBX (the PBX's `trunks` setting names it); empty: only agents on `pbx`.
+    trunked_pbxes: tuple[str, ...] = ()
     compiled: Requirement = field(default=ANY, init=False, compare=False, repr=False)
+    # `pbx` and `trunked_pbxes`: the PBXs whose agents may be offered this queue's callers.
+    scope: frozenset[str] = field(default=frozenset(), init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         check_id("queue", self.id)
@@ -217,6 +223,16 @@ class Queue:
                 raise InvalidValue("a queue cannot overflow to itself")
         if self.id in self.limits.targets():
             raise InvalidValue("a queue's limits cannot send callers to the queue itself")
+        object.__setattr__(self, "trunked_pbxes", tuple(self.trunked_pbxes))
+        for pbx in self.trunked_pbxes:
+            check_id("pbx", pbx)
+        if len(self.trunked_pbxes) > MAX_TRUNKED_PBXES:
+            raise InvalidValue(f"a queue names at most {MAX_TRUNKED_PBXES} trunked_pbxes")
+        if self.pbx in self.trunked_pbxes or len(set(self.trunked_pbxes)) != len(
+            self.trunked_pbxes
+        ):
+            raise InvalidValue("trunked_pbxes names other PBXs than the queue's own, each once")
+        object.__setattr__(self, "scope", frozenset((self.pbx, *self.trunked_pbxes)))
 
     def sends_to(self) -> list[str]:
         """Every queue this one may move a caller to (overflow steps and limit actions)."""

@@ -180,7 +180,7 @@ class QueueLog:
             sorted(
                 q.id
                 for q in self.directory.queues.values()
-                if q.pbx == agent.pbx and q.compiled.matches(agent.skills, agent.attributes)
+                if agent.pbx in q.scope and q.compiled.matches(agent.skills, agent.attributes)
             )
         )
 

@@ -83,7 +83,7 @@ def _resync_leg(
         desk.leave_line(known, now)
         desk.stop_wait_timers(known.id)
         del desk.calls[known.id]
-    agent = floor.directory.agent_for_device(leg.device, pbx)
+    agent = floor.directory.agent_for_device(leg.device, leg.device_pbx or pbx)
     queue = floor.directory.queue_for_extension(caller.extension, pbx)
     call = Call(
         caller.call_id,
@@ -109,7 +109,7 @@ def _resync_leg(
 
 def _adopt_member(desk: CallDesk, call: Call, leg: AgentChannel, now: float) -> list[Command]:
     """A second agent in a conference the controller did not see start."""
-    agent = desk.floor.directory.agent_for_device(leg.device, call.pbx)
+    agent = desk.floor.directory.agent_for_device(leg.device, leg.device_pbx or call.pbx)
     call.conference[leg.leg_id] = agent.id if agent else None
     desk.legs[leg.leg_id] = call.id
     if agent is None:

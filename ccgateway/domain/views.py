@@ -107,7 +107,7 @@ def queue_status(center: Center, queue_id: str, now: float) -> QueueStatus:
     qualified = [
         a.id
         for a in center.directory.agents.values()
-        if a.pbx == queue.pbx and queue.compiled.matches(a.skills, a.attributes)
+        if a.pbx in queue.scope and queue.compiled.matches(a.skills, a.attributes)
     ]
     states = [center.status[a].state for a in qualified]
     shares = [

@@ -100,7 +100,7 @@ class WaitingRoom:
         if last is None or not call.caller_number or last[1] < now - queue.last_agent_within_s:
             return None
         agent = self.floor.directory.agents.get(last[0])
-        if agent is None or agent.pbx != call.pbx:
+        if agent is None or agent.pbx not in queue.scope:
             return None
         state = self.floor.status[agent.id].state
         working = state not in (AgentState.LOGGED_OUT, AgentState.PAUSED)
@@ -305,7 +305,9 @@ class WaitingRoom:
         """Some agent who could ever take the queue's callers is logged in."""
         requirements = [queue.requirement_at(step) for step in range(len(queue.relaxation) + 1)]
         for agent in self.floor.directory.agents.values():
-            if agent.pbx != queue.pbx or self.floor.status[agent.id].state is AgentState.LOGGED_OUT:
+            if agent.pbx not in queue.scope:
+                continue
+            if self.floor.status[agent.id].state is AgentState.LOGGED_OUT:
                 continue
             if any(r.matches(agent.skills, agent.attributes) for r in requirements):
                 return True

@@ -60,6 +60,7 @@ def queue_settings_to_json(queue: Queue) -> str:
             "refuse_key": queue.recording.refuse_key,
             "stereo": queue.recording.stereo,
         },
+        "trunked_pbxes": list(queue.trunked_pbxes),
     }
     return json.dumps(settings, sort_keys=True)
 

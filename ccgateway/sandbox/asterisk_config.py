@@ -343,6 +343,7 @@ match_header = {name}: {value}
 """
     ]
     parts.append(app_queue_config.pjsip_trunk())
+    parts.extend(_peer_trunk(layout, other) for other in LAYOUTS.values() if other != layout)
     for k in range(1, c.agents + 1):
         parts.append(f"""
 [agent{k}]
@@ -366,6 +367,32 @@ endpoint = agent{k}
 match = 127.0.0.1:{layout.phone_port(k)}
 """)
     return "".join(parts)
+
+
+def _peer_trunk(layout: Layout, other: Layout) -> str:
+    """A SIP trunk to the other sandbox Asterisk, named after it (a controller's `trunks`
+    setting names this endpoint): a queue's `trunked_pbxes` rings the other's agents over
+    it (`PJSIP/agent2@asterisk2`), and what comes in over it rings this one's agents
+    (dialplan ccgw-trunk-agents). Each knows the other by its SIP port."""
+    return f"""
+; The other sandbox Asterisk ({other.name}), for queues whose callers its agents may take.
+[{other.name}]
+type = endpoint
+context = ccgw-trunk-agents
+disallow = all
+allow = ulaw,alaw
+direct_media = no
+aors = {other.name}
+
+[{other.name}]
+type = aor
+contact = sip:127.0.0.1:{other.sip_port}
+
+[{other.name}]
+type = identify
+endpoint = {other.name}
+match = 127.0.0.1:{other.sip_port}
+"""
 
 
 def _extensions_conf(c: SandboxConfig, includes: list[str]) -> str:

@@ -28,7 +28,14 @@ from ccgateway.domain.views import (
     live_calls,
     queue_status,
 )
-from ccgateway.ports import ChecksSounds, Clock, ConfigStore, InteractionQuery, InteractionStore
+from ccgateway.ports import (
+    ChecksSounds,
+    Clock,
+    ConfigStore,
+    InteractionQuery,
+    InteractionStore,
+    Trunked,
+)
 from ccgateway.services.dispatcher import Dispatcher
 
 
@@ -219,6 +226,7 @@ class CenterService:
         self, center: Center, now: float, queue: Queue
     ) -> tuple[Queue, list[Command]]:
         self._check_pbx(queue.pbx)
+        self._check_trunks(queue)
         self._check_sounds(queue)
         center.directory.check_queue(queue)
         await asyncio.to_thread(self._config.put_queue, queue)
@@ -253,6 +261,25 @@ class CenterService:
             problem = pbx.sound_problem(sound)
             if problem is not None:
                 raise InvalidValue(f"{setting} on {queue.pbx}: {problem}")
+
+    def _check_trunks(self, queue: Queue) -> None:
+        """Each PBX whose agents may take the queue's callers is driven and rings its
+        agents for a trunk, and the queue's PBX has a trunk to it (422 saying which)."""
+        pbx = self._dispatcher.pbxes[queue.pbx]
+        for other in queue.trunked_pbxes:
+            self._check_pbx(other)
+            if not isinstance(pbx, Trunked) or not isinstance(
+                self._dispatcher.pbxes[other], Trunked
+            ):
+                raise InvalidValue(
+                    f"trunked_pbxes: {queue.pbx} and {other} cannot share agents: only "
+                    "Asterisks do so far (a trunk and the dialplan's ccgw-trunk-agents)"
+                )
+            if not pbx.reaches(other):
+                raise InvalidValue(
+                    f"trunked_pbxes: {queue.pbx} has no trunk to {other} (its `trunks` "
+                    "setting names none)"
+                )
 
     def _check_pbx(self, name: str) -> None:
         if name not in self._dispatcher.pbxes:

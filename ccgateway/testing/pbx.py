@@ -26,9 +26,16 @@ class FakePbx:
     `(class name, command)` for any other command.
     """
 
-    def __init__(self, name: str = "asterisk", features: frozenset[str] = FEATURES) -> None:
+    def __init__(
+        self,
+        name: str = "asterisk",
+        features: frozenset[str] = FEATURES,
+        trunks: frozenset[str] = frozenset(),
+    ) -> None:
+        """`trunks`: the other PBXs it reaches over a trunk (ports.Trunked)."""
         self.name = name
         self.features = features  # all of them by default, as Asterisk has
+        self.trunks = trunks
         self.commands: list[tuple[str, Any]] = []
         self.running = asyncio.Event()  # set once the dispatcher runs this PBX's link
         self._emit: Callable[[PbxEvent], None] | None = None
@@ -39,6 +46,9 @@ class FakePbx:
         self._emit = emit
         self.running.set()
         await asyncio.Event().wait()
+
+    def reaches(self, pbx: str) -> bool:
+        return pbx in self.trunks
 
     def emit(self, event: PbxEvent) -> None:
         """Hand `event` to the dispatcher, as the adapter does with what the PBX reports."""

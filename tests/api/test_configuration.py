@@ -92,6 +92,7 @@ async def test_queues_round_trip(stack: Stack) -> None:
             "refuse_key": None,
             "stereo": False,
         },
+        "trunked_pbxes": [],
     }
     assert await stack.ok("POST", "/v1/queues", body) == {**body, **defaults}
     changed = await stack.ok("PATCH", "/v1/queues/english", {"extension": "301"})

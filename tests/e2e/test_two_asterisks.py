@@ -18,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ccgateway.app import Controller, build_controller
 from ccgateway.sandbox import Sandbox
-from ccgateway.sandbox.asterisk_config import SECOND
+from ccgateway.sandbox.asterisk_config import FIRST, SECOND
 from ccgateway.settings import Settings
 from tests.e2e.ami_observer import AmiObserver
 from tests.e2e.test_two_pbxs import _records, until
@@ -156,3 +156,144 @@ async def _configure(api: httpx.AsyncClient) -> None:
 
 def _talking(controller: Controller) -> int:
     return sum(c.state.value == "connected" for c in controller.dispatcher.center.calls.values())
+
+
+async def test_a_trunked_queue_s_callers_talk_to_the_other_asterisk_s_agent_over_the_trunk(
+    asterisk_sandbox: Sandbox, east: Sandbox, tmp_path: Path
+) -> None:
+    """Queue 5000 on the main Asterisk names east in `trunked_pbxes`; its only agent is on
+    east. The caller is bridged on the main Asterisk to a leg that went out over the
+    sandbox's trunk (`PJSIP/asterisk2-...`), and east rang its own phone agent1 and joined
+    it to that trunk call: each Asterisk's AMI says so. A controller restarted mid-call
+    adopts the conversation with east's agent (the leg's account code says whose phone it
+    rang, although the main Asterisk has an agent1 of its own); a call that ends while no
+    controller runs is recorded from the end marks with that agent too."""
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path}/db.sqlite",
+        admin_key=ADMIN,
+        asterisk={"secret": asterisk_sandbox.ami_secret(), "trunks": {"east": SECOND.name}},
+        pbxes={
+            "east": {
+                "kind": "asterisk",
+                "port": SECOND.ami_port,
+                "secret": east.ami_secret(),
+                "trunks": {"asterisk": FIRST.name},
+            }
+        },
+    )
+    main_ami = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    east_ami = AmiObserver(secret=east.ami_secret(), port=SECOND.ami_port)
+    await main_ami.start()
+    await east_ami.start()
+    running = await _Running.start(settings)
+    try:
+        response = await running.api.post("/v1/skills", json={"id": "support", "name": "S"})
+        assert response.status_code == 201, response.text
+        queue: dict[str, Any] = {"id": "shared", "name": "Shared", "extension": "5000"}
+        queue |= {"requires": {"support": 5}, "trunked_pbxes": ["east"], "wrapup_s": 0}
+        response = await running.api.post("/v1/queues", json=queue)
+        assert response.status_code == 201, response.text
+        agent = {"id": "e1", "name": "E1", "device": "PJSIP/agent1", "pbx": "east"}
+        response = await running.api.post("/v1/agents", json={**agent, "skills": {"support": 9}})
+        assert response.status_code == 201, response.text
+        await running.until_ready()
+        response = await running.api.post("/v1/agents/e1/state", json={"state": "available"})
+        assert response.status_code == 200, response.text
+
+        # 1. A caller on the main Asterisk talks to east's agent, over the trunk.
+        asterisk_sandbox.call("5000", hangup_after=3, caller="+4930555301")
+        [first] = await until(
+            "the first call recorded",
+            lambda: [r for r in _records(running.controller) if r.caller_number == "+4930555301"],
+            timeout_s=30,
+        )
+        assert (first.agent_id, first.outcome.value, first.queue_id) == ("e1", "answered", "shared")
+        assert 1.5 < first.talk_s < 3.0, first  # the caller hangs up 3 s after its answer
+        main_bridge = _bridge_of(main_ami, first.call_id)
+        assert [c for c in main_bridge if c != first.call_id] == ["leg"], main_bridge
+        assert main_bridge["leg"].startswith("PJSIP/asterisk2-"), main_bridge
+        east_bridges = [
+            {e["Channel"].rsplit("-", 1)[0] for e in east_ami.seen("BridgeEnter", BridgeUniqueid=b)}
+            for b in {e["BridgeUniqueid"] for e in east_ami.seen("BridgeEnter")}
+        ]
+        assert east_bridges == [{"PJSIP/asterisk", "PJSIP/agent1"}], east_bridges
+
+        # 2. A restart mid-call: the conversation is adopted with east's agent.
+        await until("e1 free again", lambda: running.center.status["e1"].state.value == "available")
+        asterisk_sandbox.call("5000", hangup_after=8, caller="+4930555302")
+        await until("the second call talking", lambda: _talking(running.controller) == 1)
+        [second_id] = running.center.calls
+        await running.stop()
+        running = await _Running.start(settings)
+        await running.until_ready()
+        adopted = running.center.calls[second_id]
+        assert (adopted.state.value, adopted.agent_id) == ("connected", "e1")
+        assert running.center.status["e1"].state.value == "on_call"
+
+        # 3. The same call ends while no controller runs: its end marks name east's agent.
+        await running.stop()
+        await until(
+            "the caller's end on the main Asterisk",
+            lambda: main_ami.seen("Hangup", Uniqueid=second_id),
+            timeout_s=15,
+        )
+        running = await _Running.start(settings)
+        await running.until_ready()
+        [second] = await until(
+            "the second call recorded from its end marks",
+            lambda: [r for r in _records(running.controller) if r.call_id == second_id],
+        )
+        assert (second.agent_id, second.outcome.value) == ("e1", "answered"), second
+    finally:
+        asterisk_sandbox.asterisk_cli("channel request hangup all")
+        east.asterisk_cli("channel request hangup all")
+        await running.stop()
+        await main_ami.stop()
+        await east_ami.stop()
+
+
+class _Running:
+    """A controller built from the settings and running, as `serve` would run it, with an
+    API client; stopped as a process that ends would be (its PBX links closed)."""
+
+    def __init__(self, controller: Controller) -> None:
+        self.controller = controller
+        self.center = controller.dispatcher.center
+        self.task = asyncio.create_task(controller.dispatcher.run())
+        self.api = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=controller.api),
+            base_url="http://ccgw",
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
+        self.stopped = False
+
+    @classmethod
+    async def start(cls, settings: Settings) -> _Running:
+        return cls(build_controller(settings))
+
+    async def until_ready(self) -> None:
+        await until("both Asterisks", lambda: self.center.ready == {"asterisk", "east"})
+
+    async def stop(self) -> None:
+        if self.stopped:
+            return
+        self.stopped = True
+        self.task.cancel()
+        await asyncio.gather(self.task, return_exceptions=True)
+        await self.api.aclose()
+        for pbx in self.controller.dispatcher.pbxes.values():
+            await pbx.close()
+        self.controller.engine.dispose()
+
+
+def _bridge_of(ami: AmiObserver, call_id: str) -> dict[str, str]:
+    """The channels of the bridge where the caller met our agent leg (its holding bridge
+    aside): the caller by its uniqueid, the leg as "leg", each with its channel name."""
+    for entered in ami.seen("BridgeEnter", Uniqueid=call_id):
+        members = ami.seen("BridgeEnter", BridgeUniqueid=entered["BridgeUniqueid"])
+        if any(e["Uniqueid"].startswith("ccgw-") for e in members):
+            return {
+                "leg" if e["Uniqueid"].startswith("ccgw-") else e["Uniqueid"]: e["Channel"]
+                for e in members
+            }
+    raise AssertionError(f"{call_id} never shared a bridge with an agent leg")

@@ -10,7 +10,7 @@ the client for every header (pbx/wire.py). The contexts are dialplans/asterisk/c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ccgateway.domain.commands import (
     Announce,
@@ -34,11 +34,14 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.domain.queue_policy import MAILBOX_PATTERN, NUMBER_PATTERN, SOUND_PATTERN
-from ccgateway.pbx.asterisk.translate import AGENT
+from ccgateway.pbx.asterisk.translate import AGENT, trunked_account
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiAction = dict[str, str]
 TRUNK_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# A phone rung over a trunk: the user part of the INVITE, and the extension the other PBX's
+# ccgw-trunk-agents dials (its FILTER keeps these characters only).
+TRUNKED_PHONE = re.compile(r"[A-Za-z0-9_.]{1,64}")
 FOLDER_PATTERN = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
 FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}\.wav$")
 DEFAULT_RECORDINGS = "/var/spool/asterisk/monitor"
@@ -48,14 +51,47 @@ class Actions:
     """Builds the AMI actions for commands; `trunk` is the PJSIP endpoint that reaches the
     outside world (the customers' trunk)."""
 
-    def __init__(self, trunk: str = "trunk", recordings: str = DEFAULT_RECORDINGS) -> None:
-        """`recordings`: the folder Asterisk writes recordings into, as Asterisk sees it."""
-        if not TRUNK_PATTERN.fullmatch(trunk):
-            raise InvalidWireValue(f"trunk endpoint {trunk!r}: letters, digits, '_', '.', '-'")
+    def __init__(
+        self,
+        trunk: str = "trunk",
+        recordings: str = DEFAULT_RECORDINGS,
+        trunks: Mapping[str, str] | None = None,
+    ) -> None:
+        """`recordings`: the folder Asterisk writes recordings into, as Asterisk sees it;
+        `trunks`: another PBX's name -> the PJSIP endpoint here that reaches it."""
+        for endpoint in (trunk, *(trunks or {}).values()):
+            if not TRUNK_PATTERN.fullmatch(endpoint):
+                raise InvalidWireValue(
+                    f"trunk endpoint {endpoint!r}: letters, digits, '_', '.', '-'"
+                )
         if not FOLDER_PATTERN.fullmatch(recordings):
             raise InvalidWireValue(f"recordings folder {recordings!r}: an absolute path")
         self.trunk = trunk
         self.recordings = recordings.rstrip("/")
+        self.trunks = dict(trunks or {})
+
+    def originate_agent(self, command: RingAgent) -> AmiAction:
+        """The agent leg (`originate_agent`); an agent on another PBX is rung over the trunk
+        to it: `PJSIP/<phone>@<endpoint>`, where that PBX's dialplan (ccgw-trunk-agents)
+        rings its own `PJSIP/<phone>`. The leg's account code names the agent's device and
+        PBX, so a resync or an end mark still says whose leg it was."""
+        action = originate_agent(command, self.recordings)
+        if not command.agent_pbx:
+            return action
+        endpoint = self.trunks.get(command.agent_pbx)
+        if endpoint is None:
+            raise InvalidWireValue(
+                f"no trunk from this Asterisk to {command.agent_pbx} (its `trunks` setting)"
+            )
+        technology, _, phone = command.device.partition("/")
+        if technology != "PJSIP" or not TRUNKED_PHONE.fullmatch(phone):
+            raise InvalidWireValue(
+                f"device {command.device!r} cannot be rung over a trunk: a PJSIP/<phone> "
+                "of letters, digits, '_' and '.'"
+            )
+        action["Channel"] = f"PJSIP/{phone}@{endpoint}"
+        action["Account"] = trunked_account(command.device, command.agent_pbx)
+        return action
 
     def record(self, command: StartRecording) -> list[AmiAction]:
         """MixMonitor on the agent's leg (b: only while bridged), started on demand: the AMI

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 
 from ccgateway.domain.calls import BRIDGE_EVENTS
@@ -67,6 +67,7 @@ class AsteriskPbx:
         name: str = "asterisk",
         trunk: str = "trunk",
         recordings: str = DEFAULT_RECORDINGS,
+        trunks: Mapping[str, str] | None = None,
         instruments: RoundTrips | None = None,
         owner: Owner | None = None,
         spaces: UniqueidSpaces | None = None,
@@ -74,10 +75,11 @@ class AsteriskPbx:
         """`instruments`: told every action's round trip (services/instruments.py);
         `owner`: the mark this controller keeps on the PBX (pbx/ownership.py; by default
         this host, epoch 0); `spaces`: the systemnames of the controller's other
-        Asterisks (pbx/uniqueids.py; None: not checked)."""
+        Asterisks (pbx/uniqueids.py; None: not checked); `trunks`: the other PBXs this
+        Asterisk reaches over a SIP trunk, each by the PJSIP endpoint that leads to it."""
         self.name = name
         self._spaces = spaces
-        self._actions = Actions(trunk, recordings)
+        self._actions = Actions(trunk, recordings, trunks or {})
         self._gate = EventGate()
         self._leg_names: dict[str, str] = {}
         self._whereabouts = Whereabouts()  # callers leaving our dialplan, cut-off channels
@@ -317,8 +319,12 @@ class AsteriskPbx:
             else:
                 await self.client.send(action)
 
+    def reaches(self, pbx: str) -> bool:
+        """Whether an agent on `pbx` can be rung over a trunk from here (ports.Trunked)."""
+        return pbx in self._actions.trunks
+
     async def ring_agent(self, command: RingAgent) -> None:
-        await self.client.send(actions.originate_agent(command, self._actions.recordings))
+        await self.client.send(self._actions.originate_agent(command))
 
     async def hang_up(self, channel_id: str, reason: str = "") -> None:
         log.info("hanging up %s: %s", channel_id, reason)

@@ -428,9 +428,11 @@ def _agent_leg(channel: AmiMessage, uniqueid: str, age: float) -> AgentChannel:
         caller = channel.get("ApplicationData", "").split(",")[0]
     else:
         caller = ""
+    device, device_pbx = leg_device(channel.get("Channel", ""), channel.get("AccountCode", ""))
     return AgentChannel(
         leg_id=uniqueid,
-        device=device_of(channel.get("Channel", "")),
+        device=device,
+        device_pbx=device_pbx,
         caller_id=caller,
         answered=channel.get("ChannelState") == "6",
         age_s=age,
@@ -443,6 +445,24 @@ def device_of(channel_name: str) -> str:
     """`PJSIP/agent1-0000002a` -> `PJSIP/agent1`."""
     base, _, _suffix = channel_name.rpartition("-")
     return base or channel_name
+
+
+# The account code of an agent leg rung over a trunk: `<device>@<the agent's PBX>`
+# (actions.Actions.originate_agent), since the leg's own channel is the trunk's.
+_TRUNKED_ACCOUNT = re.compile(r"(PJSIP/[A-Za-z0-9_.]{1,64})@([a-z][a-z0-9_-]{0,31})")
+
+
+def trunked_account(device: str, pbx: str) -> str:
+    return f"{device}@{pbx}"
+
+
+def leg_device(channel_name: str, account: str = "") -> tuple[str, str]:
+    """Whose phone an agent leg rings: (device, the device's PBX, "" for this one). A leg
+    rung over a trunk says so in its account code; any other by its channel's name."""
+    trunked = _TRUNKED_ACCOUNT.fullmatch(account)
+    if trunked is not None:
+        return trunked.group(1), trunked.group(2)
+    return device_of(channel_name), ""
 
 
 def duration_s(text: str) -> float:
@@ -531,7 +551,8 @@ def _leg_mark(caller_id: str, leg_id: str, fields: list[str]) -> LegEndMark:
     version, answered, ended, channel = fields
     if version != "1" or not leg_id.startswith(LEG_PREFIX):
         raise ValueError("not an agent leg's end mark")
-    return LegEndMark(leg_id, caller_id, device_of(channel), _time(answered), _time(ended))
+    device, device_pbx = leg_device(channel, channel)
+    return LegEndMark(leg_id, caller_id, device, _time(answered), _time(ended), device_pbx)
 
 
 def _time(text: str) -> float:
