@@ -236,13 +236,17 @@ def test_the_dialplan_defines_every_context_the_adapter_names() -> None:
 
 def test_every_context_of_the_dialplan_has_a_way_in() -> None:
     """No dead context: each is one the adapter names, one another line of the plan goes to
-    (Goto, F(), a hang-up handler, ...), or ccgw-features, which the phones' own context
-    includes (README)."""
+    (Goto, F(), a hang-up handler, ...), ccgw-features, which the phones' own context
+    includes (README), or one a SIP endpoint of the sandbox's enters (ccgw-trunk-agents:
+    the trunk from the other sandbox Asterisk)."""
     lines = DIALPLAN.read_text().splitlines()
     code = "\n".join(line for line in lines if not line.lstrip().startswith(";"))
     defined = re.findall(r"^\[([\w-]+)\]$", code, re.MULTILINE)
     assert len(defined) >= 20
-    entered = adapter_contexts() | {"ccgw-features"}
+    pjsip = render(SandboxConfig(2, "s", "/m"), {})["pjsip.conf"]
+    endpoints = set(re.findall(r"^context = (ccgw-[\w-]+)$", pjsip, re.MULTILINE))
+    assert "ccgw-trunk-agents" in endpoints
+    entered = adapter_contexts() | {"ccgw-features"} | endpoints
     for context in defined:
         reached = re.search(rf"[^\w\[-]{re.escape(context)}(?![\w-])", code)
         assert context in entered or reached, context
