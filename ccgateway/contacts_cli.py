@@ -9,6 +9,12 @@ else the config's); a controller that is there but refuses the key, or an addres
 not answer at all, writes nothing. Only when nothing listens there (connection refused) is
 the database (`database_url`) written directly, in one transaction each, as the controller
 would load it at its next start.
+
+In a pair (`ha.mode = "pair"`) the active controller may run on another machine: when
+nothing listens at the address, the lease says which controller is active and the address
+it advertises, and the change is sent there. Only when no controller holds a live lease is
+the database written directly, each transaction fenced (`ToolFence`): it commits only while
+still no controller holds the lease, and one taking over afterwards loads what was written.
 """
 
 from __future__ import annotations
@@ -23,12 +29,16 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ccgateway.domain.errors import DomainError
 from ccgateway.domain.outbound.contacts import ContactList, check_e164
 from ccgateway.importing.contacts_csv import Rejected
+from ccgateway.persistence.lease_store import StaleEpoch
 from ccgateway.ports import OutboundStore
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 from ccgateway.settings import Settings, load_settings
 
 MAX_CSV_BYTES = 50 * 10**6  # what the API takes in one list (api/routes/contact_lists.py)
@@ -88,10 +98,22 @@ def _contacts_doc() -> str:
 
 
 def _store(settings: Settings) -> OutboundStore:
-    from ccgateway.persistence import open_database
     from ccgateway.persistence.outbound_store import SqlOutboundStore
 
-    return SqlOutboundStore(open_database(settings.database_url))
+    return SqlOutboundStore(tool_database(settings))
+
+
+def tool_database(settings: Settings) -> Engine:
+    """The database for a command that writes it itself, no controller being active; in a
+    pair each of its writes is fenced (the module's docstring)."""
+    from ccgateway.persistence import open_database
+    from ccgateway.persistence.lease_store import SqlLeaseStore, ToolFence
+
+    engine = open_database(settings.database_url)
+    if settings.ha.mode == "pair":
+        SqlLeaseStore(engine)  # the lease's row, for the fence to hold
+        ToolFence(settings.ha.lease_s).install(engine)
+    return engine
 
 
 def _import_contacts(args: argparse.Namespace) -> int:
@@ -170,7 +192,7 @@ def _import_into(store: OutboundStore, args: argparse.Namespace, list_id: str) -
         started = time.monotonic()
         print(f"storing {len(report.contacts):,} contacts ...", file=sys.stderr)
         store.import_contacts(contact_list, report.contacts)
-    except (DomainError, OSError, UnicodeDecodeError) as exc:
+    except (DomainError, OSError, UnicodeDecodeError, StaleEpoch) as exc:
         print(f"import refused, nothing stored: {exc}", file=sys.stderr)
         return 1
     took = time.monotonic() - started
@@ -209,7 +231,7 @@ def _replace_register(args: argparse.Namespace) -> int:
                 "PUT", f"/v1/dnc/registers/{register}", body, "text/plain", REGISTER_WAIT_S
             )
             count = int(replaced["numbers"])
-    except (DomainError, OSError, Refused) as exc:
+    except (DomainError, OSError, Refused, StaleEpoch) as exc:
         print(f"register not replaced: {exc}", file=sys.stderr)
         return 1
     print(f"register {args.name}: {count:,} numbers, screened now{_by(controller)}")
@@ -229,7 +251,7 @@ def _add_numbers(args: argparse.Namespace) -> int:
                 part = numbers[start : start + MAX_NUMBERS_AT_ONCE]
                 body = json.dumps({"numbers": part, "reason": args.reason}).encode()
                 added += int(controller.send("POST", "/v1/dnc", body, "application/json")["added"])
-    except (DomainError, Refused) as exc:
+    except (DomainError, Refused, StaleEpoch) as exc:
         print(f"nothing added: {exc}", file=sys.stderr)
         return 1
     print(f"{added} number(s) added to the internal do-not-call list{_by(controller)}")
@@ -290,12 +312,43 @@ def running_controller(
         pass  # it answered (401 without a key): a controller is there
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, ConnectionRefusedError):
-            return None
+            return _pair_active(settings, key_file)
         raise Refused(
             f"{url} did not answer ({exc.reason}); a controller may hold the database"
         ) from exc
     except OSError as exc:  # a timeout, a reset
         raise Refused(f"{url} did not answer ({exc}); a controller may hold the database") from exc
+    return _as_admin(url, settings, key_file)
+
+
+def _pair_active(settings: Settings, key_file: Path | None) -> Controller | None:
+    """Nothing listens at this machine's address; in a pair, the active controller may run
+    on another: the lease names it and its advertised address. None: no controller is
+    active (the database may be written, fenced: `tool_database`)."""
+    if settings.ha.mode != "pair":
+        return None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ccgateway.persistence.lease_store import SqlLeaseStore, lease_engine
+
+    engine = lease_engine(settings.database_url, settings.ha.lease_s)
+    try:
+        holder = SqlLeaseStore(engine).holder()
+    except SQLAlchemyError as exc:
+        raise Refused(f"the pair's lease could not be read: {exc}") from exc
+    finally:
+        engine.dispose()
+    if holder is None or not holder.live:
+        return None
+    if not holder.url:
+        raise Refused(
+            f"{holder.node} is the pair's active controller and advertises no API address "
+            "(its ha.advertise_url): give it with --url"
+        )
+    return _as_admin(holder.url.rstrip("/"), settings, key_file)
+
+
+def _as_admin(url: str, settings: Settings, key_file: Path | None) -> Controller:
     try:
         key = key_file.read_text().strip() if key_file else settings.resolved_admin_key()
     except (OSError, ValueError) as exc:

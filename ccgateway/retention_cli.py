@@ -13,10 +13,16 @@ import json
 import sys
 import time
 
-from ccgateway.contacts_cli import Refused, add_controller_options, running_controller
+from ccgateway.contacts_cli import (
+    Refused,
+    add_controller_options,
+    running_controller,
+    tool_database,
+)
 from ccgateway.domain.errors import DomainError
 from ccgateway.domain.outbound.rules import PRESETS
 from ccgateway.domain.retention import Kind, purge_plan
+from ccgateway.persistence.lease_store import StaleEpoch
 from ccgateway.settings import Settings, load_settings
 
 PURGE_WAIT_S = 6 * 3600.0  # a first purge of years of records takes a while
@@ -45,6 +51,9 @@ def _purge(args: argparse.Namespace) -> int:
     except (DomainError, Refused, ValueError) as exc:
         print(f"nothing purged: {exc}", file=sys.stderr)
         return 1
+    except StaleEpoch as exc:  # the batches before it are purged, each whole
+        print(f"purge stopped: {exc}", file=sys.stderr)
+        return 1
     print(f"purged{by}:")
     for kind, count in removed.items():
         print(f"  {kind.value:<14} {count:>10,}")
@@ -53,14 +62,13 @@ def _purge(args: argparse.Namespace) -> int:
 
 def purge_database(settings: Settings, batch: int | None = None) -> dict[Kind, int]:
     """The purge without a controller: the same plan and batches, on the database."""
-    from ccgateway.persistence import open_database
     from ccgateway.persistence.outbound_store import SqlOutboundStore
     from ccgateway.persistence.privacy_store import SqlPrivacyStore
     from ccgateway.persistence.recording_store import RecordingFiles
     from ccgateway.persistence.retention_store import SqlRetentionStore
     from ccgateway.ports import AuditEntry
 
-    engine = open_database(settings.database_url)
+    engine = tool_database(settings)
     try:
         store = SqlRetentionStore(engine)
         custom, _ = SqlOutboundStore(engine).load_config()

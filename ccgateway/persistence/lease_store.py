@@ -65,6 +65,8 @@ _FENCE = (
     "SELECT 1 FROM ha_lease WHERE name = %s AND holder = %s AND epoch = %s"
     f" AND expires_at > {_NOW} FOR SHARE"
 )
+# A tool's fence (ToolFence): no controller of the pair holds a live lease.
+_NOBODY = f"SELECT 1 FROM ha_lease WHERE name = %s AND expires_at <= {_NOW} FOR SHARE"
 
 
 class StaleEpoch(RuntimeError):
@@ -156,16 +158,25 @@ class Fence:
         if _is_write(statement):
             connection.info["ccgw_wrote"] = True
 
+    def _condition(self) -> tuple[str, tuple[str | int, ...]]:
+        """The check a write's commit must pass, and its values."""
+        if self.node is None or self.epoch is None:
+            raise StaleEpoch("no lease is held: this controller may not write")
+        return _FENCE, (LEASE, self.node, self.epoch)
+
+    def _refusal(self) -> StaleEpoch:
+        log.error("write refused: %s no longer holds the lease at epoch %d", *self._who())
+        return StaleEpoch(f"the lease is no longer {self.node}'s at epoch {self.epoch}")
+
     def _check(self, connection: Connection) -> None:
         if not connection.info.pop("ccgw_wrote", False):
             return
-        if self.node is None or self.epoch is None:
-            raise StaleEpoch("no lease is held: this controller may not write")
+        statement, values = self._condition()
         raw = connection.connection.dbapi_connection
         assert raw is not None
         cursor = raw.cursor()
         try:
-            cursor.execute(_FENCE, (LEASE, self.node, self.epoch))
+            cursor.execute(statement, values)
             held = cursor.fetchone() is not None
         except Exception as exc:  # the driver's own (a session the server ended): unproven
             if is_away(exc):  # the journal keeps the write and tries it again
@@ -174,14 +185,31 @@ class Fence:
         finally:
             cursor.close()
         if not held:
-            log.error("write refused: %s no longer holds the lease at epoch %d", *self._who())
-            raise StaleEpoch(f"the lease is no longer {self.node}'s at epoch {self.epoch}")
+            raise self._refusal()
 
     def _who(self) -> tuple[str, int]:
         return str(self.node), int(self.epoch or 0)
 
     def _forget(self, connection: Connection) -> None:
         connection.info.pop("ccgw_wrote", None)
+
+
+class ToolFence(Fence):
+    """The fence of a command-line tool writing the database of a pair itself (`ccgateway
+    dnc`, `contacts import`, `retention purge`, when no controller is active): a write
+    commits only while no controller holds a live lease, and holds the lease row until the
+    commit, so a controller taking over afterwards (its UPDATE waits for the row) loads what
+    was written. A controller that became active meanwhile holds its lists in memory, where
+    a write behind its back would not reach: the write is refused, rolled back."""
+
+    def _condition(self) -> tuple[str, tuple[str | int, ...]]:
+        return _NOBODY, (LEASE,)
+
+    def _refusal(self) -> StaleEpoch:
+        return StaleEpoch(
+            "a controller of the pair became active meanwhile: this write was refused and "
+            "rolled back; run the command again (it goes to the active controller)"
+        )
 
 
 _READS = ("SELECT", "SHOW", "SET", "SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.installed.conftest import ServedController
+from tests.installed.conftest import ServedController, entry_point, free_port
 from tests.persistence.conftest import postgres_url  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.postgres
@@ -198,3 +199,38 @@ def test_a_clean_stop_hands_the_lease_over_at_once(
     # The last renewal was at most renew_s (1 s) before the stop, so by itself the lease
     # could not have expired before lease_s - renew_s (2 s) after it.
     assert took < 3.0 - 1.0
+
+
+def test_a_command_on_a_machine_whose_controller_is_down_goes_to_the_pair_s_active(
+    pair: Callable[..., ServedController], tmp_path: Path
+) -> None:
+    """`ccgateway dnc add` where nothing listens at the config's API address: in a pair the
+    lease names the active controller and its address, so the number reaches the lists it
+    holds in memory; with no controller active the command writes the database itself
+    (fenced: tests/persistence/test_lease_store.py), and the next active one loads it."""
+    a = pair("a")
+    wait_for_role(a, "active")
+    config = tmp_path / "here.toml"
+    config.write_text(f'[api]\nhost = "127.0.0.1"\nport = {free_port()}\n')
+    env = {k: v for k, v in a.env.items() if k != "CCGW_HA__NODE_ID"}
+
+    def dnc_add(number: str) -> subprocess.CompletedProcess[str]:
+        command = ["dnc", "add", number, "--reason", "asked", "--config", str(config)]
+        return subprocess.run(
+            [str(entry_point()), *command],
+            env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path,
+        )  # fmt: skip
+
+    sent = dnc_add("+441632960011")
+    assert sent.returncode == 0, sent.stderr
+    assert f"(by the controller at {a.base_url})" in sent.stdout
+    assert "POST /v1/dnc" in a.log()
+    a.stop()  # the lease released: no controller is active
+    written = dnc_add("+441632960012")
+    assert written.returncode == 0, written.stderr
+    assert "(no controller running: written to the database)" in written.stdout
+    b = pair("b")
+    wait_for_role(b, "active")
+    for number in ("+441632960011", "+441632960012"):
+        listed = admin(b, "POST", "/v1/dnc", {"numbers": [number], "reason": "again"})
+        assert listed.json()["added"] == 0, number  # listed already, both ways

@@ -14,7 +14,13 @@ from sqlalchemy.exc import OperationalError
 
 from ccgateway.domain.model import Skill
 from ccgateway.persistence import SqlConfigStore, open_database
-from ccgateway.persistence.lease_store import Fence, SqlLeaseStore, StaleEpoch, lease_engine
+from ccgateway.persistence.lease_store import (
+    Fence,
+    SqlLeaseStore,
+    StaleEpoch,
+    ToolFence,
+    lease_engine,
+)
 from ccgateway.ports import DatabaseUnavailable
 
 pytestmark = pytest.mark.postgres
@@ -111,6 +117,37 @@ def test_writes_carry_the_epoch_and_a_stale_one_is_refused(url: str, store: SqlL
         config.put_skill(Skill("again", "again"))
     engine.dispose()
     taker.dispose()
+
+
+def test_a_tool_writes_only_while_no_controller_is_active(url: str, store: SqlLeaseStore) -> None:
+    """`ccgateway dnc` and the like, writing a pair's database themselves: allowed while no
+    lease is live, refused (rolled back) while one is, and a taker waits for a tool's write
+    in flight, so the controller taking over loads it."""
+    engine = fenced(url, ToolFence(idle_s=5))
+    config = SqlConfigStore(engine)
+    config.put_skill(Skill("before", "before"))  # nobody ever held the lease
+    assert store.claim("a", None, LEASE_S, None) == 1
+    with pytest.raises(StaleEpoch, match="became active meanwhile"):
+        config.put_skill(Skill("during", "during"))
+    time.sleep(LEASE_S * 1.5)  # a's lease ran out: no controller is active
+    committed: list[float] = []
+
+    def slow_commit(_connection: object) -> None:  # after the fence's check, before COMMIT
+        time.sleep(LEASE_S)
+        committed.append(time.monotonic())
+
+    from sqlalchemy import event
+
+    event.listen(engine, "commit", slow_commit)
+    writer = threading.Thread(target=config.put_skill, args=(Skill("after", "after"),))
+    writer.start()
+    time.sleep(LEASE_S / 3)  # the tool holds the row
+    assert store.claim("b", None, LEASE_S, None) == 2  # waited for the tool's commit
+    took_at = time.monotonic()
+    writer.join()
+    assert committed and committed[0] <= took_at
+    assert skills(engine) == {"before", "after"}
+    engine.dispose()
 
 
 def test_a_taker_waits_for_a_write_in_flight_which_commits_first(
