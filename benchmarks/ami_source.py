@@ -49,6 +49,7 @@ class AmiSource:
     originates: int = 0
     # ActionID -> wall clock when an Originate's bytes were read (the path benchmark's stop)
     originated_at: dict[str, float] = field(default_factory=dict)
+    originated: asyncio.Event = field(default_factory=asyncio.Event)  # set at each Originate
     # Setvar's globals, read back by Getvar: the controller reads its owner mark back
     # (pbx/mark_keeper.py) and takes the PBX only if the mark it wrote is still there
     globals: dict[str, str] = field(default_factory=dict)
@@ -125,6 +126,7 @@ class AmiSource:
             if name == "Originate":
                 self.originates += 1
                 self.originated_at[action_id] = time.time()
+                self.originated.set()
             writer.write(_block(Response="Success", ActionID=action_id, Message="ok"))
 
     def _send(self, data: bytes) -> float:
