@@ -50,6 +50,7 @@ class AmiSource:
     # ActionID -> wall clock when an Originate's bytes were read (the path benchmark's stop)
     originated_at: dict[str, float] = field(default_factory=dict)
     originated: asyncio.Event = field(default_factory=asyncio.Event)  # set at each Originate
+    originated_devices: dict[str, str] = field(default_factory=dict)  # ActionID -> Channel
     # Setvar's globals, read back by Getvar: the controller reads its owner mark back
     # (pbx/mark_keeper.py) and takes the PBX only if the mark it wrote is still there
     globals: dict[str, str] = field(default_factory=dict)
@@ -126,6 +127,7 @@ class AmiSource:
             if name == "Originate":
                 self.originates += 1
                 self.originated_at[action_id] = time.time()
+                self.originated_devices[action_id] = action.get("Channel", "")
                 self.originated.set()
             writer.write(_block(Response="Success", ActionID=action_id, Message="ok"))
 
@@ -159,6 +161,45 @@ class AmiSource:
                 CallerIDName=name,
             )
         )
+
+    def send_conversation(self, caller: str, leg: str, device: str) -> float:
+        """What the controller's filtered AMI user gets of a call after its Originate, on
+        the sandbox Asterisk 22 (README "AMI user": 12 messages a call with CCGWWaiting):
+        the phone rings, answers, the leg is bridged to the caller; then the caller hangs
+        up, its handler runs and the leg ends."""
+        data = b"".join(
+            (
+                _block(Event="DeviceStateChange", Device=device, State="RINGING"),
+                _block(
+                    Event="UserEvent", UserEvent="CCGWAgentAnswered", Uniqueid=leg, Caller=caller
+                ),
+                _block(
+                    Event="BridgeEnter",
+                    Uniqueid=leg,
+                    Context="ccgw-agent",
+                    BridgeNumChannels="2",
+                    BridgeUniqueid=f"b-{leg}",
+                ),
+                _block(Event="DeviceStateChange", Device=device, State="INUSE"),
+            )
+        )
+        return self._send(data)
+
+    def send_end(self, caller: str, leg: str, device: str) -> float:
+        """The caller hangs up a conversation (`send_conversation`)."""
+        ended = {"Cause": "16", "Cause-txt": "Normal Clearing"}
+        data = b"".join(
+            (
+                _block(Event="SoftHangupRequest", Uniqueid=caller, Cause="16"),
+                _block(Event="HangupRequest", Uniqueid=caller, Cause="16"),
+                _block(Event="HangupHandlerRun", Uniqueid=caller, Handler="ccgw-end-mark"),
+                _block(Event="Hangup", Uniqueid=caller, **ended),
+                _block(Event="SoftHangupRequest", Uniqueid=leg, Cause="16"),
+                _block(Event="Hangup", Uniqueid=leg, **ended),
+                _block(Event="DeviceStateChange", Device=device, State="NOT_INUSE"),
+            )
+        )
+        return self._send(data)
 
     def send_hangup(self, uniqueid: str) -> float:
         return self._send(

@@ -1,13 +1,16 @@
 """The controller's own share of "caller ready -> agent leg": AMI event bytes in, Originate out.
 
-What is measured (`python -m benchmarks.originate_path [--calls N] [--profile]`)
+What is measured (`python -m benchmarks.originate_path [--calls N] [--talk] [--profile]`)
     The real controller (`build_controller`: the AsteriskPbx adapter, the dispatcher, SQLite
     in a temporary folder) in this process, logged in to `benchmarks/ami_source.py`, a
     scripted AMI server in the same event loop. One queue, `agents` agents available. For
     each call the source writes a caller's `CCGWWaiting` UserEvent to the controller's
     socket (the clock starts when the bytes are written) and the clock stops when the
     source reads the Originate that rings an agent. Then the caller and the leg hang up
-    (their Hangup events) and the next call starts once the agent is free again. Calls
+    (their Hangup events) and the next call starts once the agent is free again; with
+    `--talk` the call is answered, bridged and ended instead, by the 12 messages the
+    controller's filtered AMI user gets of a call on the sandbox Asterisk (the run fails
+    unless every call is recorded answered), so the CPU figure is a whole call's. Calls
     follow one another, so the figure is the path's own cost on an idle loop, without
     Asterisk; `benchmarks/asterisk_load.py` measures the same path on the real Asterisk.
 
@@ -61,7 +64,7 @@ async def _configure(api: httpx.AsyncClient, agents: int) -> None:
     await post("/v1/skills", {"id": "sales", "name": "Sales"})
     await post(
         "/v1/queues",
-        {"id": "q", "name": "Bench", "extension": "500", "requires": {"sales": 1}},
+        {"id": "q", "name": "Bench", "extension": "500", "requires": {"sales": 1}, "wrapup_s": 0},
     )
     for k in range(1, agents + 1):
         body = {"id": f"agent{k}", "name": f"Agent {k}", "device": f"PJSIP/agent{k}",
@@ -70,7 +73,20 @@ async def _configure(api: httpx.AsyncClient, agents: int) -> None:
         await post(f"/v1/agents/agent{k}/state", {"state": "available"})
 
 
-async def run(calls: int, agents: int, profile: bool, log_level: str) -> tuple[list[float], float]:
+async def _all_answered(api: httpx.AsyncClient, calls: int) -> None:
+    """Every call recorded answered: the scripted messages were read as a conversation."""
+    await asyncio.sleep(0.5)  # the last record through the writer
+    answered = 0
+    for offset in range(0, calls, 1000):
+        page = await api.get("/v1/interactions", params={"limit": 1000, "offset": offset})
+        answered += sum(r["outcome"] == "answered" for r in page.json())
+    if answered != calls:
+        raise RuntimeError(f"{answered} of {calls} calls recorded answered")
+
+
+async def run(
+    calls: int, agents: int, profile: bool, log_level: str, talk: bool = False
+) -> tuple[list[float], float]:
     """Milliseconds from each CCGWWaiting written to its Originate read, and the process's
     CPU seconds over the timed calls (the controller's and the scripted peer's: one
     process, so a figure to compare two versions of the controller by, not an absolute)."""
@@ -110,10 +126,18 @@ async def run(calls: int, agents: int, profile: bool, log_level: str) -> tuple[l
                 [leg] = set(source.originated_at) - before
                 if n >= warm:
                     times.append((source.originated_at[leg] - sent) * 1000)
-                source.send_hangup(caller)
-                source.send_hangup(leg)
+                if talk:
+                    device = source.originated_devices[leg]
+                    source.send_conversation(caller, leg, device)
+                    await asyncio.sleep(0.002)
+                    source.send_end(caller, leg, device)
+                else:
+                    source.send_hangup(caller)
+                    source.send_hangup(leg)
                 await asyncio.sleep(0.005)  # the hang-ups handled before the next caller
             cpu_s = time.process_time() - cpu_at_start
+            if talk:
+                await _all_answered(api, calls + warm)
             if profile:
                 profiler.disable()
     finally:
@@ -135,11 +159,18 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--agents", type=int, default=20)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--talk",
+        action="store_true",
+        help="each call answered, bridged and ended as on the sandbox (12 messages, not 4)",
+    )
     parser.add_argument("--log-level", default="INFO", help="as `ccgateway serve` (INFO)")
     args = parser.parse_args()
     # as `ccgateway serve` does, to stderr: redirect it to see what a call logs
     configure_logging(args.log_level)
-    times, cpu_s = asyncio.run(run(args.calls, args.agents, args.profile, args.log_level))
+    times, cpu_s = asyncio.run(
+        run(args.calls, args.agents, args.profile, args.log_level, args.talk)
+    )
     with contextlib.suppress(OSError):
         import os
 
@@ -148,8 +179,9 @@ def main() -> None:
           f"load average {load[0]:.2f}")  # fmt: skip
     print("ms   p50 {:.3f}   p90 {:.3f}   p99 {:.3f}   max {:.3f}".format(
         *(percentile(times, q) for q in (50, 90, 99)), max(times)))  # fmt: skip
+    what = "12 messages and an Originate" if args.talk else "CCGWWaiting, Originate, two Hangups"
     print(f"CPU  {1000 * cpu_s / len(times):.3f} ms a call (this process: the controller and "
-          "the scripted peer; CCGWWaiting, Originate, two Hangups)")  # fmt: skip
+          f"the scripted peer; {what})")  # fmt: skip
 
 
 if __name__ == "__main__":

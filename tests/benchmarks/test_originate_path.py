@@ -13,12 +13,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_originate_path_runs_and_times_every_call() -> None:
+@pytest.mark.parametrize("mode", [[], ["--talk"]])
+def test_originate_path_runs_and_times_every_call(mode: list[str]) -> None:
+    """With --talk each call is answered, bridged and ended by the scripted messages, and
+    the run fails unless every call is recorded answered."""
+    command = ["benchmarks.originate_path", "--calls", "5", "--agents", "2", *mode]
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.originate_path", "--calls", "5", "--agents", "2"],
+        [sys.executable, "-m", *command],
         cwd=ROOT,
         capture_output=True,
         text=True,
