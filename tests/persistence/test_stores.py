@@ -380,10 +380,13 @@ def test_a_database_from_a_newer_version_before_alembic_is_refused(url: str) -> 
 
 
 def test_sqlite_enforces_foreign_keys_and_writes_ahead(tmp_path: Path) -> None:
+    """Each commit synced (FULL, 2): a record is on disk before the PBX's end marks of its
+    call are dropped."""
     engine = open_database(f"sqlite:///{tmp_path}/a/b.db")
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA foreign_keys")).scalar_one() == 1
         assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert connection.execute(text("PRAGMA synchronous")).scalar_one() == 2
     engine.dispose()
 
 
