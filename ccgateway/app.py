@@ -429,6 +429,7 @@ def _freeswitch_pbx(
         command_timeout_s=fs.command_timeout_s,
         hold_music=fs.hold_music,
         dial_template=fs.dial_template,
+        trunks=fs.trunks,
         recordings=recordings,
         instruments=instruments,
         owner=owner,

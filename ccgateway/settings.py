@@ -13,7 +13,15 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from ccgateway.domain.agents import DEFAULT_CAPACITY, AgentPolicy
@@ -25,6 +33,22 @@ SANDBOX_SECRET_FILE = Path("/var/lib/ccgateway/sandbox/ami-secret")
 PBX_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 SECTION_NAMES = ("asterisk", "freeswitch")  # the PBXs of the two sections of their own
 TRUNK_ENDPOINT = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
+def _trunk_names(trunks: dict[str, str]) -> dict[str, str]:
+    for name, endpoint in trunks.items():
+        if not (PBX_NAME.fullmatch(name) or name in SECTION_NAMES):
+            raise ValueError(f"trunks: {name!r} is not a PBX's name")
+        if not TRUNK_ENDPOINT.fullmatch(endpoint):
+            raise ValueError(
+                f"trunks.{name}: {endpoint!r} is not a PJSIP endpoint's or a gateway's name "
+                "(1-64 of letters, digits, '_', '.', '-')"
+            )
+    return trunks
+
+
+# Another PBX's name -> what leads to it from this one (a PJSIP endpoint, a sofia gateway).
+Trunks = Annotated[dict[str, str], AfterValidator(_trunk_names)]
 
 
 class AsteriskSettings(BaseModel):
@@ -42,20 +66,7 @@ class AsteriskSettings(BaseModel):
     # Other PBXs of this controller this Asterisk reaches over a SIP trunk: PBX name -> the
     # PJSIP endpoint here that leads to it. A queue that names such a PBX in its
     # `trunked_pbxes` has that PBX's agents rung over it (`PJSIP/<phone>@<endpoint>`).
-    trunks: dict[str, str] = Field(default_factory=dict)
-
-    @field_validator("trunks")
-    @classmethod
-    def _trunk_endpoints(cls, trunks: dict[str, str]) -> dict[str, str]:
-        for name, endpoint in trunks.items():
-            if not (PBX_NAME.fullmatch(name) or name in SECTION_NAMES):
-                raise ValueError(f"trunks: {name!r} is not a PBX's name")
-            if not TRUNK_ENDPOINT.fullmatch(endpoint):
-                raise ValueError(
-                    f"trunks.{name}: {endpoint!r} is not a PJSIP endpoint's name "
-                    "(1-64 of letters, digits, '_', '.', '-')"
-                )
-        return trunks
+    trunks: Trunks = Field(default_factory=dict)
 
     def resolved_secret(self, section: str = "asterisk") -> str:
         """The AMI secret; `section` is where the settings came from (`asterisk`, or
@@ -87,6 +98,9 @@ class FreeSwitchSettings(BaseModel):
     command_timeout_s: float = Field(5.0, gt=0)
     # How an outside number is dialled (transfers to a number); {number} is replaced.
     dial_template: str = "sofia/gateway/trunk/{number}"
+    # Other PBXs of this controller this FreeSWITCH reaches over a SIP trunk: PBX name -> the
+    # sofia gateway that leads to it (`sofia/gateway/<gateway>/<phone>`), as [asterisk]'s.
+    trunks: Trunks = Field(default_factory=dict)
 
     def resolved_password(self, section: str = "freeswitch") -> str:
         """The Event Socket password; `section` as in AsteriskSettings.resolved_secret."""
@@ -342,7 +356,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _trunks_lead_somewhere(self) -> Settings:
         for name, section in self.pbx_sections().items():
-            for other in getattr(section, "trunks", {}):
+            for other in section.trunks:
                 target = self.pbx_sections().get(other)
                 if other == name or target is None or not target.enabled:
                     raise ValueError(

@@ -22,6 +22,7 @@ MAX_AGENTS = 200
 FIRST_BLOCK = 19
 SECOND_PHONE_PORT, FIRST_MEDIA_PORT, SECOND_MEDIA_PORT = 6000, 16000, 30000
 RTP_PORTS = (20000, 23999)  # Asterisk's own RTP: two ports (RTP, RTCP) per channel
+FREESWITCH_SIP_PORT = 5200  # the FreeSWITCH sandbox's (freeswitch_config.SIP_PORT)
 TRUNK_HEADER = ("X-CCGW-Trunk", "customers")
 QUALIFY_S = 2
 # manager.conf `write` classes the controller needs (and no more): Redirect, Setvar, Hangup
@@ -344,6 +345,8 @@ match_header = {name}: {value}
     ]
     parts.append(app_queue_config.pjsip_trunk())
     parts.extend(_peer_trunk(layout, other) for other in LAYOUTS.values() if other != layout)
+    if layout == FIRST:  # the FreeSWITCH sandbox's own profile port
+        parts.append(_trunk_endpoint("freeswitch", FREESWITCH_SIP_PORT, "The FreeSWITCH sandbox"))
     for k in range(1, c.agents + 1):
         parts.append(f"""
 [agent{k}]
@@ -374,24 +377,28 @@ def _peer_trunk(layout: Layout, other: Layout) -> str:
     setting names this endpoint): a queue's `trunked_pbxes` rings the other's agents over
     it (`PJSIP/agent2@asterisk2`), and what comes in over it rings this one's agents
     (dialplan ccgw-trunk-agents). Each knows the other by its SIP port."""
+    return _trunk_endpoint(other.name, other.sip_port, f"The other sandbox Asterisk ({other.name})")
+
+
+def _trunk_endpoint(name: str, port: int, who: str) -> str:
     return f"""
-; The other sandbox Asterisk ({other.name}), for queues whose callers its agents may take.
-[{other.name}]
+; {who}, for queues whose callers its agents may take, and the other way round.
+[{name}]
 type = endpoint
 context = ccgw-trunk-agents
 disallow = all
 allow = ulaw,alaw
 direct_media = no
-aors = {other.name}
+aors = {name}
 
-[{other.name}]
+[{name}]
 type = aor
-contact = sip:127.0.0.1:{other.sip_port}
+contact = sip:127.0.0.1:{port}
 
-[{other.name}]
+[{name}]
 type = identify
-endpoint = {other.name}
-match = 127.0.0.1:{other.sip_port}
+endpoint = {name}
+match = 127.0.0.1:{port}
 """
 
 

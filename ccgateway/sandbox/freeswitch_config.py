@@ -22,6 +22,11 @@ MAX_AGENTS = 19  # agent K's phone is on 5200+K
 # The outside world behind the gateway "trunk" (the adapter's default dial template
 # sofia/gateway/trunk/{number}): one sipp UAS, as the Asterisk sandbox's on 5090.
 TRUNK, TRUNK_PORT, TRUNK_MEDIA_PORT = "trunk", 5290, 17800
+# The sandbox Asterisk beside it, over a SIP trunk (queues' trunked_pbxes): its agents rung
+# through the gateway "asterisk" (sofia/gateway/asterisk/agent1); what comes from its SIP
+# port rings this one's agents (dialplan ccgw-trunk-agents). The Asterisk sandbox's
+# endpoint "freeswitch" is the other end (asterisk_config.py).
+ASTERISK_GATEWAY, ASTERISK_SIP_PORT = "asterisk", 5060
 FIRST_MEDIA_PORT = 17000  # agent K's phone's RTP: 17000+10K (the Asterisk sandbox's: 16000+)
 RTP_PORTS = (27000, 27998)  # FreeSWITCH's own RTP (it rounds an odd end down)
 DOMAIN = "127.0.0.1"
@@ -313,6 +318,11 @@ def _sofia() -> str:
           <param name="register" value="false"/>
           <param name="caller-id-in-from" value="true"/>
         </gateway>
+        <gateway name="{ASTERISK_GATEWAY}">
+          <param name="proxy" value="127.0.0.1:{ASTERISK_SIP_PORT}"/>
+          <param name="register" value="false"/>
+          <param name="caller-id-in-from" value="true"/>
+        </gateway>
       </gateways>
       <domains/><aliases/>
       <settings>
@@ -337,9 +347,17 @@ def _local_stream(c: FreeSwitchConfig) -> str:
 
 
 # FreeSWITCH's XML dialplan has no context include: calls reach the project's contexts by a
-# transfer. Feature codes from a phone go to ccgw-features, digits to ccgw-inbound (a queue).
+# transfer. The sandbox Asterisk's calls (from its SIP port) ring an agent
+# (ccgw-trunk-agents); feature codes from a phone go to ccgw-features, digits to
+# ccgw-inbound (a queue).
 ENTRY = f"""<include>
   <context name="{ENTRY_CONTEXT}">
+    <extension name="from-asterisk">
+      <condition field="${{sip_network_ip}}" expression="^127\\.0\\.0\\.1$"/>
+      <condition field="${{sip_network_port}}" expression="^{ASTERISK_SIP_PORT}$">
+        <action application="transfer" data="${{destination_number}} XML ccgw-trunk-agents"/>
+      </condition>
+    </extension>
     <extension name="to-features">
       <condition field="destination_number" expression="^(\\*7\\d{{1,3}})$">
         <action application="transfer" data="$1 XML ccgw-features"/>

@@ -272,8 +272,7 @@ class CenterService:
                 self._dispatcher.pbxes[other], Trunked
             ):
                 raise InvalidValue(
-                    f"trunked_pbxes: {queue.pbx} and {other} cannot share agents: only "
-                    "Asterisks do so far (a trunk and the dialplan's ccgw-trunk-agents)"
+                    f"trunked_pbxes: {queue.pbx} and {other} cannot share agents over a trunk"
                 )
             if not pbx.reaches(other):
                 raise InvalidValue(

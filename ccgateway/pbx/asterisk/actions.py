@@ -34,14 +34,12 @@ from ccgateway.domain.commands import (
 )
 from ccgateway.domain.outbound.commands import DialCustomer
 from ccgateway.domain.queue_policy import MAILBOX_PATTERN, NUMBER_PATTERN, SOUND_PATTERN
-from ccgateway.pbx.asterisk.translate import AGENT, trunked_account
+from ccgateway.pbx import trunks
+from ccgateway.pbx.asterisk.translate import AGENT
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
 AmiAction = dict[str, str]
 TRUNK_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-# A phone rung over a trunk: the user part of the INVITE, and the extension the other PBX's
-# ccgw-trunk-agents dials (its FILTER keeps these characters only).
-TRUNKED_PHONE = re.compile(r"[A-Za-z0-9_.]{1,64}")
 FOLDER_PATTERN = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
 FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}\.wav$")
 DEFAULT_RECORDINGS = "/var/spool/asterisk/monitor"
@@ -73,8 +71,8 @@ class Actions:
     def originate_agent(self, command: RingAgent) -> AmiAction:
         """The agent leg (`originate_agent`); an agent on another PBX is rung over the trunk
         to it: `PJSIP/<phone>@<endpoint>`, where that PBX's dialplan (ccgw-trunk-agents)
-        rings its own `PJSIP/<phone>`. The leg's account code names the agent's device and
-        PBX, so a resync or an end mark still says whose leg it was."""
+        rings its own phone. The leg's account code names the agent's device and PBX, so a
+        resync or an end mark still says whose leg it was (pbx/trunks.py)."""
         action = originate_agent(command, self.recordings)
         if not command.agent_pbx:
             return action
@@ -83,14 +81,8 @@ class Actions:
             raise InvalidWireValue(
                 f"no trunk from this Asterisk to {command.agent_pbx} (its `trunks` setting)"
             )
-        technology, _, phone = command.device.partition("/")
-        if technology != "PJSIP" or not TRUNKED_PHONE.fullmatch(phone):
-            raise InvalidWireValue(
-                f"device {command.device!r} cannot be rung over a trunk: a PJSIP/<phone> "
-                "of letters, digits, '_' and '.'"
-            )
-        action["Channel"] = f"PJSIP/{phone}@{endpoint}"
-        action["Account"] = trunked_account(command.device, command.agent_pbx)
+        action["Channel"] = f"PJSIP/{trunks.phone(command.device)}@{endpoint}"
+        action["Account"] = trunks.account(command.device, command.agent_pbx)
         return action
 
     def record(self, command: StartRecording) -> list[AmiAction]:

@@ -47,6 +47,7 @@ from ccgateway.domain.events import (
     failure_for_cause,
 )
 from ccgateway.domain.model import MAX_PRIORITY
+from ccgateway.pbx import trunks
 from ccgateway.pbx.end_mark_reading import sort_marks
 from ccgateway.pbx.wire import plain_text
 
@@ -447,22 +448,11 @@ def device_of(channel_name: str) -> str:
     return base or channel_name
 
 
-# The account code of an agent leg rung over a trunk: `<device>@<the agent's PBX>`
-# (actions.Actions.originate_agent), since the leg's own channel is the trunk's.
-_TRUNKED_ACCOUNT = re.compile(r"(PJSIP/[A-Za-z0-9_.]{1,64})@([a-z][a-z0-9_-]{0,31})")
-
-
-def trunked_account(device: str, pbx: str) -> str:
-    return f"{device}@{pbx}"
-
-
 def leg_device(channel_name: str, account: str = "") -> tuple[str, str]:
     """Whose phone an agent leg rings: (device, the device's PBX, "" for this one). A leg
-    rung over a trunk says so in its account code; any other by its channel's name."""
-    trunked = _TRUNKED_ACCOUNT.fullmatch(account)
-    if trunked is not None:
-        return trunked.group(1), trunked.group(2)
-    return device_of(channel_name), ""
+    rung over a trunk says so in its account code (pbx/trunks.py); any other by its
+    channel's name."""
+    return trunks.agent_of(account) or (device_of(channel_name), "")
 
 
 def duration_s(text: str) -> float:

@@ -96,6 +96,7 @@ class FreeSwitchPbx:
         owner: Owner | None = None,
         mark_every_s: float = 1.0,
         mark_stale_s: float = 3.5,
+        trunks: Mapping[str, str] | None = None,
     ) -> None:
         """`recordings`: the folder FreeSWITCH writes recordings into, as FreeSWITCH sees it
         (settings.recordings: pbx_directory, else directory); `instruments`: told every
@@ -104,7 +105,8 @@ class FreeSwitchPbx:
         always gives one; None marks nothing, for replayed transcripts): the mark kept on
         FreeSWITCH (a global variable, pbx/ownership.py), rewritten every `mark_every_s`
         and stale after `mark_stale_s` in FreeSWITCH's whole seconds (the link's own
-        dead-after waits for HEARTBEATs, far too long for a takeover)."""
+        dead-after waits for HEARTBEATs, far too long for a takeover); `trunks`: the other
+        PBXs this FreeSWITCH reaches over a SIP trunk, each by its sofia gateway."""
         self._settle_s = resync_settle_s
         self._core: str | None = None  # FreeSWITCH's core uuid at the last resync
         self.name = name
@@ -114,6 +116,7 @@ class FreeSwitchPbx:
         for sound in self._sounds:
             sounds.playback_path(sound, self._sounds)  # refused at start, not mid-call
         self._dial = commands.check_dial_template(dial_template)
+        self._gateways = dict(trunks or {})
         self._hold_music = hold_music
         self._inbound_context = inbound_context
         self._gate = EventGate()
@@ -450,12 +453,16 @@ class FreeSwitchPbx:
         log.info("originating %s", channel)
         await self.client.bgapi_start(*words)
 
+    def reaches(self, pbx: str) -> bool:
+        """Whether an agent on `pbx` can be rung over a trunk from here (ports.Trunked)."""
+        return pbx in self._gateways
+
     async def ring_agent(self, command: RingAgent) -> None:
         if command.call_id.startswith(outbound.DIAL_PREFIX):  # bridges itself (the claim)
             words = outbound.originate_live_agent(command, self.recordings)
             await self._originate(command.leg_id, words)
             return
-        words = commands.originate_agent(command, self.recordings)
+        words = commands.originate_agent(command, self.recordings, gateways=self._gateways)
         self._ringing[command.leg_id] = command.call_id
         try:
             await self.client.bgapi_start(*words)

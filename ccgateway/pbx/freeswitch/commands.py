@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 
 from ccgateway.domain.commands import Monitor, MonitorMode, RingAgent
+from ccgateway.pbx import trunks
 from ccgateway.pbx.freeswitch import end_marks, esl
 from ccgateway.ports import DialplanTarget, InvalidWireValue
 
@@ -22,6 +23,7 @@ FOLDER_PATTERN = re.compile(r"^/[A-Za-z0-9_./-]{0,200}$")
 FILE_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}\.wav$")
 UUID_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,36}$")
 KEY_PATTERN = re.compile(r"^[0-9*#]$")
+GATEWAY = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # a sofia gateway's name (a trunk to a PBX)
 CONSENT_CONTEXT = "ccgw-consent"
 # The agent's in-call recording key, *0 as on Asterisk (features.conf's ccgw_recording):
 # bind_meta_app on the agent leg from its answer (meta key `*`, FreeSWITCH's default
@@ -43,6 +45,7 @@ def originate_agent(
     command: RingAgent,
     recordings: str = DEFAULT_RECORDINGS,
     extra: Mapping[str, str] | None = None,
+    gateways: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """bgapi words: ring the agent and park the leg when answered (then uuid_bridge). From
     its answer the leg has the recording key (`*0`: CUSTOM ccgw::recording_toggle). With
@@ -51,7 +54,10 @@ def originate_agent(
     it hears and says while bridged (`RECORD_BRIDGE_REQ`, a channel variable
     record_session reads): both voices mixed into one file, nothing of the wait. From its
     answer, FreeSWITCH notes the leg's end at its hang-up (end_marks.py). `extra`:
-    more variables (a campaign's live call: auto-answer and the claim, outbound.py)."""
+    more variables (a campaign's live call: auto-answer and the claim, outbound.py). An
+    agent on another PBX (`agent_pbx`) is rung over the sofia gateway `gateways` names for
+    it, and the leg's `ccgw_device` says whose phone that is (pbx/trunks.py)."""
+    dial, device = _agent_dial(command, gateways or {})
     record = {"RECORD_BRIDGE_REQ": "true"}
     if command.record_file:
         # `app:arg` (switch_channel_execute_on_value splits at the first ' ' or single ':'):
@@ -70,13 +76,27 @@ def originate_agent(
             or "Customer",
             "execute_on_answer_ccgw_key": _spaced(RECORDING_KEY_BINDING),
             # from its answer, the leg's end mark at its hang-up (end_marks.py)
-            "ccgw_device": _device(command.device),
+            "ccgw_device": device,
             "execute_on_answer_ccgw_end": _spaced(end_marks.LEG_ANSWERED),
             **record,
             **(extra or {}),
         }
     )
-    return ("originate", variables + _device(command.device), "&park()")
+    return ("originate", variables + dial, "&park()")
+
+
+def _agent_dial(command: RingAgent, gateways: Mapping[str, str]) -> tuple[str, str]:
+    """The leg's dial string and what its `ccgw_device` says."""
+    if not command.agent_pbx:
+        device = _device(command.device)
+        return device, device
+    gateway = gateways.get(command.agent_pbx)
+    if gateway is None or not GATEWAY.fullmatch(gateway):
+        raise InvalidWireValue(
+            f"no trunk from this FreeSWITCH to {command.agent_pbx} (its `trunks` setting)"
+        )
+    phone = trunks.phone(command.device)
+    return f"sofia/gateway/{gateway}/{phone}", trunks.account(command.device, command.agent_pbx)
 
 
 def _spaced(value: str) -> str:

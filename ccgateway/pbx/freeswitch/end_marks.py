@@ -24,6 +24,7 @@ import re
 from collections.abc import Collection, Iterable
 
 from ccgateway.domain.events import EndMark, LegEndMark
+from ccgateway.pbx import trunks
 from ccgateway.pbx.end_mark_reading import sort_marks
 from ccgateway.ports import InvalidWireValue
 
@@ -41,7 +42,8 @@ _NUMBER = re.compile(r"^[0-9+*#]{0,32}$")
 _DIGITS = re.compile(r"^[0-9]{0,20}$")
 _MICROS = re.compile(r"^[0-9]{1,20}$")
 _CAUSE = re.compile(r"^[A-Z_]{0,40}$")
-_DEVICE = re.compile(r"^(user|sofia/[A-Za-z0-9_.-]+)/[A-Za-z0-9_.@:+-]{1,80}$")  # commands._device
+# commands._device, or a leg rung over a trunk (pbx/trunks.py: `PJSIP/agent1@asterisk`)
+_DEVICE = re.compile(r"^(user|PJSIP|sofia/[A-Za-z0-9_.-]+)/[A-Za-z0-9_.@:+-]{1,80}$")
 
 
 def read() -> Words:
@@ -97,7 +99,8 @@ def _leg_mark(caller_id: str, leg_id: str, fields: list[str]) -> LegEndMark:
     version, answered, ended, device = fields
     if version != "1" or not leg_id.startswith(LEG_PREFIX) or not _DEVICE.fullmatch(device):
         raise ValueError("not an agent leg's end mark")
-    return LegEndMark(leg_id, caller_id, device, _time(answered), _time(ended))
+    device, device_pbx = trunks.agent_of(device) or (device, "")
+    return LegEndMark(leg_id, caller_id, device, _time(answered), _time(ended), device_pbx)
 
 
 def _time(text: str) -> float:

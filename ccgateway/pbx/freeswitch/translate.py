@@ -34,6 +34,7 @@ from ccgateway.domain.events import (
     PbxResynced,
     RecordingToggled,
 )
+from ccgateway.pbx import trunks
 from ccgateway.pbx.freeswitch import devices
 from ccgateway.pbx.freeswitch.announce import CALLBACK_EVENT
 from ccgateway.pbx.freeswitch.commands import RECORDING_TOGGLE
@@ -203,7 +204,8 @@ def to_snapshot(
     (`dumps`), its times are FreeSWITCH's own microseconds against FreeSWITCH's clock (the
     row has whole seconds of creation only): a caller's age from its creation, an agent
     leg's from its bridge (else its answer, else its creation), so an adopted call keeps
-    its wait up to the bridge and its talk from it."""
+    its wait up to the bridge and its talk from it; and a leg rung over a trunk says whose
+    phone it rang (its `ccgw_device`, pbx/trunks.py)."""
     data = json.loads(channels_json or '{"row_count": 0}')
     rows = data.get("rows", []) if isinstance(data, dict) else []
     clock = time.time() if now is None else now
@@ -214,13 +216,16 @@ def to_snapshot(
         age = max(0.0, clock - float(row.get("created_epoch") or clock))
         if uuid.startswith(LEG_PREFIX):
             other = str(row.get("call_uuid", ""))
+            trunked = trunks.agent_of((dump or {}).get("variable_ccgw_device", ""))
+            device, device_pbx = trunked or (_row_device(row), "")
             legs.append(
                 AgentChannel(
                     uuid,
-                    _row_device(row),
+                    device,
                     other if other != uuid else "",
                     row.get("callstate") in ("ACTIVE", "HELD"),
                     age if dump is None else _age(dump, *LEG_TIMES),
+                    device_pbx=device_pbx,
                 )
             )
         elif row.get("direction") == "inbound" and (
