@@ -83,8 +83,8 @@ class Transfers:
             return out + self.desk.end(call, Outcome.TRANSFERRED, now, f"to {target.describe()}")
         keep_for = None
         if target.kind is TargetKind.AGENT:
-            agent = self._free_agent(target.value, call)
             queue = self.floor.directory.queues[call.queue_id]
+            agent = self._free_agent(target.value, call, queue.scope)
             why = f"transferred to {agent}"
             keep_for = (agent, now + KEEP_FOR_AGENT_S, why)
         else:
@@ -116,7 +116,7 @@ class Transfers:
             device, number = target.value, target.value
         else:
             if target.kind is TargetKind.AGENT:
-                agent_id = self._free_agent(target.value, call)
+                agent_id = self._free_agent(target.value, call, frozenset((call.pbx,)))
             else:
                 queue = self.floor.directory.queue(target.value)
                 agent_id = self.floor.engine.best_agent(queue.id, now)
@@ -341,10 +341,16 @@ class Transfers:
             raise Conflict(f"the consulted party of call {call_id} has not answered yet")
         return call, consult
 
-    def _free_agent(self, agent_id: str, call: Call) -> str:
+    def _free_agent(self, agent_id: str, call: Call, pbxes: frozenset[str]) -> str:
+        """The named agent, if free and on one of `pbxes`: the call's PBX, or for a blind
+        transfer (rung as the queue's callers are) those its queue shares callers with over
+        a trunk; a consult's leg is never rung over one."""
         agent = self.floor.directory.agent(agent_id)
-        if agent.pbx != call.pbx:
-            raise InvalidValue(f"agent {agent_id} is on {agent.pbx}, the call on {call.pbx}")
+        if agent.pbx not in pbxes:
+            raise InvalidValue(
+                f"agent {agent_id} is on {agent.pbx}, the call on {call.pbx}"
+                + (" (its queue shares no callers with it)" if len(pbxes) > 1 else "")
+            )
         if not self.floor.engine.is_free(agent_id):
             state = self.floor.status[agent_id].state.value
             raise Conflict(f"agent {agent_id} is not free to take a call ({state})")

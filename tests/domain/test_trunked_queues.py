@@ -27,6 +27,7 @@ from ccgateway.domain.events import (
 )
 from ccgateway.domain.model import Agent, Queue, Skill
 from ccgateway.domain.queue_policy import Limits, QueueAction
+from ccgateway.domain.transfers import TargetKind, TransferTarget
 
 SHARED = Queue("shared", "Shared", "200", {"de": 5}, trunked_pbxes=("east",))
 LOCAL = Queue("local", "Local", "201", {"de": 5})
@@ -157,6 +158,27 @@ def test_a_trunked_call_that_ended_unseen_is_recorded_with_its_agent(center: Cen
     out = center.handle(PbxResynced(ended=(mark,), ended_legs=(leg,)), now=2000.0)
     [gap] = [c for c in out if isinstance(c, CloseGap)]
     assert [r.agent_id for r in gap.records] == ["eve"]
+
+
+def test_a_blind_transfer_to_a_named_agent_may_cross_the_queue_s_trunk(center: Center) -> None:
+    """Rung as the queue's callers are; a consult's leg is never rung over a trunk."""
+    center.set_agent_state("ann", AgentState.AVAILABLE, None, now=1.0)
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=2.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=3.0)
+    center.handle(LegBridged(ring.leg_id), now=3.1)
+    center.set_agent_state("eve", AgentState.AVAILABLE, None, now=4.0)
+    with pytest.raises(InvalidValue, match="agent eve is on east, the call on asterisk"):
+        center.transfer("c1", TransferTarget(TargetKind.AGENT, "eve"), True, now=5.0)
+    [to_eve] = rings(center.transfer("c1", TransferTarget(TargetKind.AGENT, "eve"), False, now=5.0))
+    assert (to_eve.call_id, to_eve.agent_id, to_eve.agent_pbx) == ("c1", "eve", "east")
+    # From a queue that shares nothing with east, refused.
+    center.set_agent_state("ann", AgentState.AVAILABLE, None, now=20.0)
+    [local] = rings(center.handle(CallWaiting("c2", "201"), now=21.0))
+    center.handle(AgentLegAnswered(local.leg_id), now=22.0)
+    center.handle(LegBridged(local.leg_id), now=22.1)
+    center.handle(ChannelHungUp(to_eve.leg_id, 16), now=22.5)  # Eve's ring ends: free again
+    with pytest.raises(InvalidValue, match="agent eve is on east, the call on asterisk"):
+        center.transfer("c2", TransferTarget(TargetKind.AGENT, "eve"), False, now=23.0)
 
 
 @pytest.mark.parametrize(
