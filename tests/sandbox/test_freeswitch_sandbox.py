@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,12 +189,28 @@ def test_down_leaves_no_process_and_frees_every_port(freeswitch_sandbox: FreeSwi
     assert not [pid for pid in pids if _alive(pid)]
     assert not freeswitch_sandbox.status().running
     ports = (SIP_PORT, *(phone_port(k) for k in (1, 2)))
-    assert not [port for port in ports if udp_port_bound(port)]
+    # Every pid above gone, /proc/net/udp has twice still listed SIP_PORT, and `ss` run
+    # right after showed no socket on it and no FreeSWITCH left: freed a moment later. So
+    # the ports get the rest of the same deadline; past it, who holds them is said.
+    while (bound := [p for p in ports if udp_port_bound(p)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not bound, (bound, _holders(bound))
     with pytest.raises(OSError):
         esl_api(freeswitch_sandbox.esl_password(), "status", timeout_s=1)
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _holders(ports: list[int]) -> str:
+    """`ss`'s word on who has these UDP ports bound, and every FreeSWITCH process left."""
+    try:
+        found = subprocess.run(["ss", "-uapn"], capture_output=True, text=True, check=False)
+        left = subprocess.run(["pgrep", "-a", "freeswitch"], capture_output=True, text=True)
+    except OSError as exc:  # no ss or pgrep on this machine
+        return str(exc)
+    lines = [line for line in found.stdout.splitlines() if any(f":{p} " in line for p in ports)]
+    return "\n".join([*lines, "freeswitch processes: " + (left.stdout.strip() or "none")])
 
 
 def _alive(pid: int | None) -> bool:
