@@ -37,6 +37,8 @@ from ccgateway.domain.timers import TimerKind
 
 # How long past the PBX's own ring timeout we wait for its verdict before giving up on a leg.
 RING_GRACE_S = 5.0
+# A PBX stamp further than this from our own clock is not believed (clocks set apart).
+CLOCKS_APART_S = 5.0
 CUT_OFF_DETAIL = "cut off by the PBX (it restarted or shut down)"
 # A PBX feature (Floor.features): its adapter reports the moment an answered agent leg is
 # bridged to its caller (LegBridged), so an answer never bridged is no conversation.
@@ -204,10 +206,17 @@ class CallDesk:
         return [hang_up, *self.leg_failed(leg_id, LegFailure.NO_ANSWER, now)]
 
     def leg_answered(
-        self, leg_id: str, now: float, pbx: str, *, seen_bridged: bool = False
+        self,
+        leg_id: str,
+        now: float,
+        pbx: str,
+        *,
+        seen_bridged: bool = False,
+        at: float | None = None,
     ) -> list[Command]:
         """The agent answered. `seen_bridged`: a resync found the leg already answered (its
-        bridge, if any, was not seen: it is taken as made)."""
+        bridge, if any, was not seen: it is taken as made). `at`: the PBX's time of the
+        answer (`_pbx_moment`)."""
         call = self.call_for_leg(leg_id)
         if call is None:
             return [HangUp(leg_id, "answered a call that is no longer waiting", pbx)]
@@ -215,7 +224,7 @@ class CallDesk:
             return []
         assert call.agent_id is not None
         call.state = CallState.CONNECTED
-        call.answered_at = now
+        call.answered_at = _pbx_moment(at, call.arrived_at, now)
         call.bridged = seen_bridged or not self.floor.can(call.pbx, BRIDGE_EVENTS)
         call.offer_deadline = None
         self.floor.timers.cancel(TimerKind.OFFER, call.id)
@@ -489,3 +498,13 @@ class CallDesk:
                 "kind": call.kind,
             },
         )
+
+
+def _pbx_moment(at: float | None, since: float, now: float) -> float:
+    """A moment the PBX stamped, kept within `since` .. `now` (its clock may be a few
+    milliseconds behind ours: FreeSWITCH's answer has been stamped 2 ms after a caller's
+    arrival that reached us later than that); one further off than CLOCKS_APART_S, or none,
+    is the moment we read it."""
+    if at is None or not since - CLOCKS_APART_S <= at <= now + CLOCKS_APART_S:
+        return now
+    return min(max(at, since), now)

@@ -63,9 +63,12 @@ class CallWaiting:
 
 @dataclass(frozen=True, slots=True)
 class AgentLegAnswered:
-    """The agent picked up the leg the controller rang; the PBX is bridging it to the caller."""
+    """The agent picked up the leg the controller rang; the PBX is bridging it to the caller.
+    `at`: when, on the PBX's clock, if its event said (the controller may read it later:
+    the call's answer time is the PBX's, as a resync would find it)."""
 
     leg_id: str
+    at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -103,9 +103,9 @@ class Switchboard:
                 out = self.callbacks.agent_answered(leg_id, now)
             case AgentLegAnswered(leg_id=leg_id) if self.transfers.owns(leg_id):
                 out = self.transfers.leg_answered(leg_id, now)
-            case AgentLegAnswered(leg_id=leg_id):
+            case AgentLegAnswered(leg_id=leg_id, at=at):
                 call = self.desk.call_for_leg(leg_id)
-                out = self.desk.leg_answered(leg_id, now, pbx)
+                out = self.desk.leg_answered(leg_id, now, pbx, at=at)
                 if call is not None and call.kind == "outbound":
                     out += self.outbound.connected(call.id, now)
             case AgentLegFailed(leg_id=leg_id, failure=failure) if self.outbound.owns_leg(leg_id):

@@ -319,6 +319,21 @@ def test_a_phone_state_is_its_own_pbx_s_even_where_device_names_repeat(center: C
 
 
 @pytest.mark.parametrize(
+    ("at", "answered_at"),
+    [(103.25, 103.25), (None, 104.0), (104.5, 104.0), (99.998, 100.0), (90.0, 104.0), (200, 104.0)],
+)
+def test_the_answer_is_the_pbx_s_moment_when_it_said_and_the_clocks_agree(
+    center: Center, at: float | None, answered_at: float
+) -> None:
+    """The caller arrived at 100 s, the answer read at 104 s: one the PBX stamped 103.25 s is
+    taken as such; a stamp a moment outside that span (the PBX's clock a little off ours)
+    is kept within it; none, or one seconds off (clocks apart), is the reading's time."""
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=100.0))
+    center.handle(AgentLegAnswered(ring.leg_id, at), now=104.0)
+    assert center.calls["c1"].answered_at == answered_at
+
+
+@pytest.mark.parametrize(
     ("cause", "reason"),
     [(19, "no_answer"), (17, "busy"), (21, "rejected"), (41, "unreachable"), (99, "error")],
 )

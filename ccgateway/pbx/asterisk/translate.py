@@ -149,8 +149,8 @@ def to_event(message: AmiMessage) -> PbxEvent | None:
                 caller_name(message.get("CallerIDName")),
                 _priority(message.get("CCGWPriority", "")),
             )
-        if kind == "CCGWAgentAnswered":
-            return AgentLegAnswered(uniqueid)
+        if kind == "CCGWAgentAnswered":  # Timestamp: with manager.conf's timestampevents
+            return AgentLegAnswered(uniqueid, _stamp(message.get("Timestamp", "")))
         if kind == "CCGWBridgeFailed":  # on the agent leg, after Bridge() returned at once
             return BridgeFailed(uniqueid, plain_text(message.get("Result", "")))
         if kind == "CCGWFeature":
@@ -550,3 +550,13 @@ def _time(text: str) -> float:
     if not 0 < value < 1e11:
         raise ValueError(f"not an epoch time: {text!r}")
     return value
+
+
+def _stamp(text: str) -> float | None:
+    """An event's `Timestamp` (manager.conf `timestampevents = yes`: epoch seconds with
+    microseconds), None when absent or not a time."""
+    try:
+        value = _time(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None

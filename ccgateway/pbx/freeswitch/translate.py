@@ -116,7 +116,8 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
     if name == "CHANNEL_UNPARK":
         return left_dialplan(event, inbound_context)
     if name == "CHANNEL_ANSWER" and uuid.startswith(LEG_PREFIX):
-        return AgentLegAnswered(uuid)
+        answered = _micros(event.get("Caller-Channel-Answered-Time"))
+        return AgentLegAnswered(uuid, answered / 1e6 if answered else None)
     if name == "CHANNEL_HANGUP" and uuid:
         cause = event.get("Hangup-Cause", "NORMAL_CLEARING")
         # FreeSWITCH shutting down hangs up every channel with this cause: cut off by the
@@ -203,9 +204,10 @@ def to_snapshot(
     """`show channels as json` as the PBX's whole picture. With a channel's `uuid_dump`
     (`dumps`), its times are FreeSWITCH's own microseconds against FreeSWITCH's clock (the
     row has whole seconds of creation only): a caller's age from its creation, an agent
-    leg's from its bridge (else its answer, else its creation), so an adopted call keeps
-    its wait up to the bridge and its talk from it; and a leg rung over a trunk says whose
-    phone it rang (its `ccgw_device`, pbx/trunks.py)."""
+    leg's from its answer (else its bridge, else its creation), so an adopted call keeps
+    its wait up to the answer and its talk from it, as the live CHANNEL_ANSWER gave them;
+    and a leg rung over a trunk says whose phone it rang (its `ccgw_device`,
+    pbx/trunks.py)."""
     data = json.loads(channels_json or '{"row_count": 0}')
     rows = data.get("rows", []) if isinstance(data, dict) else []
     clock = time.time() if now is None else now
@@ -244,7 +246,7 @@ def to_snapshot(
 
 
 CREATED = "Caller-Channel-Created-Time"
-LEG_TIMES = ("Caller-Channel-Bridged-Time", "Caller-Channel-Answered-Time", CREATED)
+LEG_TIMES = ("Caller-Channel-Answered-Time", "Caller-Channel-Bridged-Time", CREATED)
 
 
 def _age(dump: EventHeaders, *moments: str) -> float:

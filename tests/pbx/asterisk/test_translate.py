@@ -96,6 +96,21 @@ def test_durations(text: str, seconds: float) -> None:
     assert translate.duration_s(text) == seconds
 
 
+@pytest.mark.parametrize(
+    ("stamp", "at"),
+    [("1796617839.123456", 1796617839.123456), ("", None), ("yesterday", None), ("-1", None)],
+)
+def test_an_agent_s_answer_carries_asterisk_s_own_time_when_it_stamps_events(
+    stamp: str, at: float | None
+) -> None:
+    """manager.conf `timestampevents = yes` puts `Timestamp` on every event (the sandbox
+    sets it); the call's answer is then Asterisk's moment, not the controller's reading."""
+    message = {"Event": "UserEvent", "UserEvent": "CCGWAgentAnswered", "Uniqueid": "ccgw-1"}
+    if stamp:
+        message["Timestamp"] = stamp
+    assert translate.to_event(message) == AgentLegAnswered("ccgw-1", at)
+
+
 def test_an_originate_carries_the_leg_id_and_a_clean_caller_id() -> None:
     ring = RingAgent(
         "ccgw-1", "1795.1", "a1", "PJSIP/agent1", 15, "+49 (30) 1", 'Eve "<sip:x>"\x07,'

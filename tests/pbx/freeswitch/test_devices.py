@@ -191,9 +191,10 @@ def test_the_resync_snapshot_has_sub_second_times_from_freeswitch() -> None:
 
     now = s(mine["Event-Date-Timestamp"])
     assert caller.age_s == pytest.approx(now - s(mine["Caller-Channel-Created-Time"]))
-    assert leg.age_s == pytest.approx(now - s(its["Caller-Channel-Bridged-Time"]))
-    waited = s(its["Caller-Channel-Bridged-Time"]) - s(mine["Caller-Channel-Created-Time"])
-    # the adopted call's wait is up to the bridge; before, it was 0.0 (whole seconds)
+    assert leg.age_s == pytest.approx(now - s(its["Caller-Channel-Answered-Time"]))
+    waited = s(its["Caller-Channel-Answered-Time"]) - s(mine["Caller-Channel-Created-Time"])
+    # the adopted call's wait is up to the agent's answer, as the live CHANNEL_ANSWER gives
+    # it (the bridge follows the controller's uuid_bridge); before, it was 0.0 (whole seconds)
     assert caller.age_s - leg.age_s == pytest.approx(waited)
     assert waited > 0 and waited != round(waited)
     assert (leg.device, leg.caller_id, leg.answered) == ("user/1002", caller.call_id, True)
