@@ -145,7 +145,13 @@ class CallDesk:
         """Put the call (back) in its queue's line; its arrival time keeps its place."""
         call.state = CallState.WAITING
         self.floor.engine.add_call(
-            call.id, call.queue_id, call.priority, call.arrived_at, call.queued_at, keep_for
+            call.id,
+            call.queue_id,
+            call.priority,
+            call.arrived_at,
+            call.queued_at,
+            keep_for,
+            trunked=call.kind == "inbound",  # a campaign's live call stays on its own PBX
         )
         self.estimator.joined(call.queue_id, now)
 

@@ -7,16 +7,19 @@ their state and their capacity on each channel).
 
 Two indexes keep a routing decision independent of the size of the centre:
 
-- waiting items are grouped in *classes*, one per (queue, relaxation step, channel). Within a
-  class every item has the same requirement, weight and priority boost, so a heap ordered by
-  (priority, arrival) gives its head in O(log n);
+- waiting items are grouped in *classes*, one per (queue, relaxation step, channel, whether
+  it may cross a trunk). Within a class every item has the same requirement, weight,
+  priority boost and pool, so a heap ordered by (priority, arrival) gives its head in
+  O(log n);
 - agents are grouped in *pools*, one per (channel, PBXs, requirement): the agents who meet
   it, and which of them are free on that channel right now. A pool is built the first time
   a class needs it and kept current as agents change, so qualification is evaluated once per
   agent and pool, never per decision. A voice pool holds the agents on the queue's PBX and
-  on the PBXs it reaches over a trunk (`Queue.scope`); non-voice pools ignore the PBX
-  (`ANY_PBX`). The dialer's picks and a consult's "whoever is free" stay on the queue's own
-  PBX: only a waiting caller is rung over a trunk.
+  on the PBXs it reaches over a trunk (`Queue.scope`) for an item filed `trunked` (a caller
+  who rang in), and on the queue's own PBX for any other (a campaign's live call, a
+  callback: their legs are dialled as only their own PBX can); non-voice pools ignore the
+  PBX (`ANY_PBX`). The dialer's picks and a consult's "whoever is free" stay on the
+  queue's own PBX too.
 
 A decision first serves items kept for one agent (last-agent routing, a transfer to a named
 agent) whose agent is free; then looks at the head of every class that has waiting items and
@@ -43,7 +46,8 @@ from ccgateway.domain.requirements import Requirement
 
 # The PBX part of a non-voice pool's key: any agent, whatever their PBX.
 ANY_PBX: frozenset[str] = frozenset()
-ClassKey = tuple[str, int, str]  # (queue id, relaxation steps applied, channel)
+# (queue id, relaxation steps applied, channel, may be rung over a trunk)
+ClassKey = tuple[str, int, str, bool]
 PoolKey = tuple[str, frozenset[str], Requirement]  # (channel, PBXs or ANY_PBX, requirement)
 
 
@@ -84,6 +88,7 @@ class Waiting:
     step: int = 0
     stamp: int = 0  # changes whenever the item is re-filed, so old heap entries go stale
     channel: str = VOICE
+    trunked: bool = False  # may go to the agents the queue reaches over a trunk
     # Kept for one agent: only `sticky_agent` may take it until `sticky_until`.
     sticky_agent: str | None = None
     sticky_until: float | None = None
@@ -190,11 +195,16 @@ class RoutingEngine:
         queued_at: float,
         keep_for: tuple[str, float, str] | None = None,
         channel: str = VOICE,
+        *,
+        trunked: bool = False,
     ) -> None:
         """File a waiting item; its relaxation steps are applied by `advance`. `keep_for`
         (agent id, until, why) keeps it for one agent for a while: last-agent routing, or a
-        transfer to a named agent."""
-        waiting = Waiting(call_id, queue_id, priority, arrived_at, queued_at, channel=channel)
+        transfer to a named agent. `trunked`: it may go to the agents of the PBXs its queue
+        reaches over a trunk (a caller who rang in)."""
+        waiting = Waiting(
+            call_id, queue_id, priority, arrived_at, queued_at, channel=channel, trunked=trunked
+        )
         self._calls[call_id] = waiting
         if keep_for is None:
             self._file(waiting)
@@ -247,7 +257,8 @@ class RoutingEngine:
         queue = self._queues.get(queue_id)
         if queue is not None:
             for step in range(len(queue.relaxation) + 1):
-                self._pool(VOICE, queue.scope, queue.requirement_at(step))
+                for pbxes in {queue.scope, _own(queue)}:
+                    self._pool(VOICE, pbxes, queue.requirement_at(step))
 
     # --- time --------------------------------------------------------------------------
 
@@ -315,7 +326,8 @@ class RoutingEngine:
                 continue
             pool = klass.pool
             if pool is None:
-                pool = klass.pool = self._pool(key[2], queue.scope, queue.requirement_at(key[1]))
+                pbxes = queue.scope if key[3] else _own(queue)
+                pool = klass.pool = self._pool(key[2], pbxes, queue.requirement_at(key[1]))
             if not pool.free:
                 continue
             head = self._head(klass)
@@ -396,11 +408,11 @@ class RoutingEngine:
     # --- indexes -----------------------------------------------------------------------
 
     def _class_of(self, waiting: Waiting) -> _Class:
-        return self._classes[(waiting.queue_id, waiting.step, waiting.channel)]
+        return self._classes[_class_key(waiting)]
 
     def _file(self, waiting: Waiting) -> None:
         waiting.stamp = next(self._stamps)
-        key = (waiting.queue_id, waiting.step, waiting.channel)
+        key = _class_key(waiting)
         klass = self._classes.setdefault(key, _Class())
         klass.live += 1
         heapq.heappush(
@@ -499,6 +511,10 @@ class RoutingEngine:
                 self._agent_pools[agent_id].discard(key)
         for empty in [k for k, c in self._classes.items() if c.live <= 0]:
             del self._classes[empty]
+
+
+def _class_key(waiting: Waiting) -> ClassKey:
+    return (waiting.queue_id, waiting.step, waiting.channel, waiting.trunked)
 
 
 def _own(queue: Queue) -> frozenset[str]:

@@ -84,7 +84,9 @@ class Transfers:
         keep_for = None
         if target.kind is TargetKind.AGENT:
             queue = self.floor.directory.queues[call.queue_id]
-            agent = self._free_agent(target.value, call, queue.scope)
+            crosses = call.kind == "inbound"  # a campaign's call stays on its own PBX
+            pbxes = queue.scope if crosses else frozenset((call.pbx,))
+            agent = self._free_agent(target.value, call, pbxes)
             why = f"transferred to {agent}"
             keep_for = (agent, now + KEEP_FOR_AGENT_S, why)
         else:

@@ -11,7 +11,7 @@ import pytest
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import CallState, Center
-from ccgateway.domain.commands import CloseGap, Command, RingAgent
+from ccgateway.domain.commands import CloseGap, Command, DialCallback, RingAgent
 from ccgateway.domain.errors import InvalidValue
 from ccgateway.domain.events import (
     AgentChannel,
@@ -124,6 +124,33 @@ def test_a_trunked_agent_staffs_the_queue(center: Center) -> None:
     center.set_agent_state("eve", AgentState.LOGGED_OUT, None, now=3.0)
     center.handle(CallWaiting("c2", "202"), now=4.0)
     assert "c2" not in center.calls  # sent on: nobody who could serve it is logged in
+
+
+def test_a_callback_in_a_trunked_queue_waits_for_an_agent_of_its_own_pbx(
+    center: Center,
+) -> None:
+    """A callback's agent leg dials the customer from the agent's phone, which only the
+    queue's own PBX can ring: the trunk is for callers who rang in (so is a campaign's live
+    call kept on its PBX: `CallDesk.enqueue`)."""
+    center.set_agent_state("eve", AgentState.AVAILABLE, None, now=1.0)
+    callback, out = center.create_callback("shared", "+4930555777", "Cy", None, None, now=2.0)
+    assert not [c for c in out if isinstance(c, DialCallback)]
+    [dial] = [
+        c
+        for c in center.set_agent_state("ann", AgentState.AVAILABLE, None, now=3.0)
+        if isinstance(c, DialCallback)
+    ]
+    assert (dial.callback_id, dial.agent_id) == (callback.id, "ann")
+
+
+def test_only_an_item_filed_trunked_reaches_the_queue_s_trunked_agents(center: Center) -> None:
+    engine = center.floor.engine
+    center.set_agent_state("eve", AgentState.AVAILABLE, None, now=1.0)
+    engine.add_call("local-item", "shared", 0, 1.0, 1.0)
+    assert engine.next_match(2.0) is None
+    engine.add_call("rang-in", "shared", 0, 1.5, 1.5, trunked=True)
+    match = engine.next_match(2.0)
+    assert match is not None and (match.call_id, match.agent_id) == ("rang-in", "eve")
 
 
 def test_the_dialer_and_a_consult_pick_only_the_queue_s_own_agents(center: Center) -> None:
