@@ -10,16 +10,17 @@ import xml.etree.ElementTree as ET
 
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
 from ccgateway.sandbox.cli import add_sandbox_commands
-from ccgateway.sandbox.freeswitch_config import MODULES, TRUNK, TRUNK_PORT
+from ccgateway.sandbox.freeswitch_config import ASTERISK_GATEWAY, MODULES, TRUNK, TRUNK_PORT
 from ccgateway.sandbox.phones import OUTSIDE_MODES
 from tests.sandbox.test_freeswitch_config import files
 
 
 def test_the_default_dial_template_reaches_the_sandbox_s_callee() -> None:
     sofia = ET.fromstring(files()["autoload_configs/sofia.conf.xml"])
-    [gateway] = sofia.iter("gateway")
-    params = {p.get("name"): p.get("value") for p in gateway.iter("param")}
-    assert gateway.get("name") == TRUNK
+    gateways = {g.get("name"): g for g in sofia.iter("gateway")}
+    # the outside world's, and the sandbox Asterisk's (trunked queues)
+    assert set(gateways) == {TRUNK, ASTERISK_GATEWAY}
+    params = {p.get("name"): p.get("value") for p in gateways[TRUNK].iter("param")}
     assert params["proxy"] == f"127.0.0.1:{TRUNK_PORT}" and params["register"] == "false"
     # what the adapter dials when nothing else is configured
     default = inspect.signature(FreeSwitchPbx).parameters["dial_template"].default
