@@ -3,7 +3,8 @@ adapters write it and read it back: pure.
 
 The leg is made on the caller's PBX and its channel is the trunk's, so the leg itself
 carries whose phone it rang: `<device>@<the agent's PBX>` (Asterisk: the leg's account
-code; FreeSWITCH: its `ccgw_device` variable), read back by a resync and by the end marks.
+code, read by a resync, and its CCGW_DEVICE, kept by its end mark; FreeSWITCH: its
+`ccgw_device` variable, read by both), read back as the leg's device.
 The far PBX's dialplan (`ccgw-trunk-agents`) rings its own phone by the name that crossed
 the trunk: an Asterisk `PJSIP/<phone>`, a FreeSWITCH `user/<phone>`.
 """

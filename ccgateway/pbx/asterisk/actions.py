@@ -71,8 +71,9 @@ class Actions:
     def originate_agent(self, command: RingAgent) -> AmiAction:
         """The agent leg (`originate_agent`); an agent on another PBX is rung over the trunk
         to it: `PJSIP/<phone>@<endpoint>`, where that PBX's dialplan (ccgw-trunk-agents)
-        rings its own phone. The leg's account code names the agent's device and PBX, so a
-        resync or an end mark still says whose leg it was (pbx/trunks.py)."""
+        rings its own phone. The leg names the agent's device and PBX (pbx/trunks.py) in its
+        account code, which the resync reads, and in CCGW_DEVICE, which its end mark keeps
+        (an endpoint's own accountcode, on any other leg, must not stand for the phone)."""
         action = originate_agent(command, self.recordings)
         if not command.agent_pbx:
             return action
@@ -81,8 +82,10 @@ class Actions:
             raise InvalidWireValue(
                 f"no trunk from this Asterisk to {command.agent_pbx} (its `trunks` setting)"
             )
+        account = trunks.account(command.device, command.agent_pbx)
         action["Channel"] = f"PJSIP/{trunks.phone(command.device)}@{endpoint}"
-        action["Account"] = trunks.account(command.device, command.agent_pbx)
+        action["Account"] = account
+        action["Variable"] += f",CCGW_DEVICE={account}"
         return action
 
     def record(self, command: StartRecording) -> list[AmiAction]:

@@ -25,11 +25,14 @@ TRUNKED = RingAgent(
 def test_the_leg_rings_the_phone_over_the_trunk_and_names_it_in_its_account_code() -> None:
     action = Actions(trunks={"east": "to-east"}).originate_agent(TRUNKED)
     assert (action["Channel"], action["Account"]) == ("PJSIP/agent2@to-east", "PJSIP/agent2@east")
+    assert action["Variable"].endswith(",CCGW_DEVICE=PJSIP/agent2@east")  # for its end mark
     # The rest is the ordinary agent leg: our id, our context, the caller to bridge.
     local = Actions().originate_agent(RingAgent("ccgw-7", "1796.4", "ann", "PJSIP/agent2", 15.0))
     assert "Account" not in local and local["Channel"] == "PJSIP/agent2"
-    same = {k: v for k, v in action.items() if k not in ("Channel", "Account", "CallerID")}
-    assert same == {k: v for k, v in local.items() if k not in ("Channel", "CallerID")}
+    ignored = ("Channel", "Account", "CallerID", "Variable")
+    same = {k: v for k, v in action.items() if k not in ignored}
+    assert same == {k: v for k, v in local.items() if k not in ignored}
+    assert action["Variable"].startswith(local["Variable"])
 
 
 @pytest.mark.parametrize(
