@@ -153,7 +153,7 @@ class ChecksSounds(Protocol):
 
 @runtime_checkable
 class Trunked(Protocol):
-    """A PBX with SIP trunks to other PBXs of the controller (Asterisk's `trunks` setting):
+    """A PBX with SIP trunks to other PBXs of the controller (its section's `trunks`):
     a queue on it may have the agents of those PBXs rung over them (`Queue.trunked_pbxes`),
     and one naming a PBX it does not reach is refused when it is saved."""
 

@@ -356,7 +356,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _trunks_lead_somewhere(self) -> Settings:
         for name, section in self.pbx_sections().items():
-            for other in section.trunks:
+            for other in section.trunks if section.enabled else ():
                 target = self.pbx_sections().get(other)
                 if other == name or target is None or not target.enabled:
                     raise ValueError(

@@ -107,6 +107,8 @@ def test_trunks_name_another_driven_pbx_and_an_endpoint() -> None:
         Settings(asterisk={"secret": "s", "trunks": {"west": "to-west"}})
     with pytest.raises(ValidationError, match=r"asterisk\.trunks\.asterisk: not another PBX"):
         Settings(asterisk={"secret": "s", "trunks": {"asterisk": "self"}})
+    # a disabled PBX's trunks lead nowhere and are not checked ([freeswitch] is off by default)
+    assert Settings(asterisk={"secret": "s"}, freeswitch={"trunks": {"west": "gw"}})
     with pytest.raises(ValidationError, match="not a PJSIP endpoint"):
         Settings(asterisk={"secret": "s", "trunks": {"east": "to east;x"}}, pbxes={"east": east})
 
