@@ -49,6 +49,7 @@ from ccgateway.persistence import (
     open_database,
 )
 from ccgateway.persistence.accounts import SqlSessionStore, SqlUserStore
+from ccgateway.persistence.journal_file import JournalFile, JournalFileError
 from ccgateway.persistence.notes import SqlNoteStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.persistence.privacy_store import SqlPrivacyStore
@@ -72,6 +73,7 @@ from ccgateway.services.queue_log_feed import QueueLogFeed, QueueLogSink, Runner
 from ccgateway.services.recording_service import RecordingService
 from ccgateway.services.reports import ReportService
 from ccgateway.services.retention_service import RetentionService
+from ccgateway.services.store_writes import StoreWriter
 from ccgateway.services.webhooks import WebhookService
 from ccgateway.services.webhooks_delivery import DeliveryRules, WebhookDeliverer
 from ccgateway.services.work_service import WorkService
@@ -120,6 +122,23 @@ class Controller:
     webhooks: WebhookDeliverer | None = None  # its `stats` and `on_delivered` for /metrics
 
 
+def _journal_file(settings: Settings, stores: StoreWriter) -> JournalFile | None:
+    """The journal file, once the writes a controller kept in it through an outage and did
+    not live to write are in the database (none lost, none twice: each write is idempotent)."""
+    if settings.database_journal_file is None:
+        return None
+    spill = JournalFile(settings.database_journal_file)
+    kept = spill.kept()
+    if kept:
+        log.warning(
+            "writing %d writes kept in %s while the database was away",
+            stores.replay(kept),
+            spill.path,
+        )
+    spill.clear()
+    return spill
+
+
 def build_controller(
     settings: Settings,
     pbxes: Sequence[Pbx] | None = None,
@@ -147,6 +166,9 @@ def build_controller(
     key = privacy_key(settings)
     pseudonyms = functools.partial(pseudonym, key) if key is not None else None
     outbound = SqlOutboundStore(engine, now=clock.now, pseudonym=pseudonyms)
+    recordings = SqlRecordingStore(engine, now=clock.now)
+    stores = StoreWriter(config, interactions, callbacks, tasks, recordings, outbound)
+    spill = _journal_file(settings, stores)  # before any state is read
     center = Center(new_leg_id=new_id, policy=settings.agents.policy())
     load_center(center, config, clock.now(), log.warning)
     # The dialer's campaigns (they name queues), ledgers and the dials a restart left out.
@@ -154,7 +176,6 @@ def build_controller(
     # The centre's promises the PBX cannot remember: queued callbacks and open tasks.
     center.callbacks.restore(callbacks.live(), clock.now())
     center.tasks.restore(tasks.live(), clock.now())
-    recordings = SqlRecordingStore(engine, now=clock.now)
     center.recorder.restore(recordings.live())
     pbxes = list(pbxes) if pbxes else configured_pbxes(settings, instruments, owner)
     recording_files = RecordingFiles(settings.recordings.directory, recordings_key(settings))
@@ -185,7 +206,7 @@ def build_controller(
         # a restart between a call's end and the measuring of its file (2 s): the last day's
         unmeasured=recordings.unmeasured(clock.now() - 86400),
         instruments=instruments,
-        journal=WriteJournal(settings.database_journal_limit),
+        journal=WriteJournal(settings.database_journal_limit, spill),
     )
     instruments.watch(dispatcher)
     service = CenterService(dispatcher, config, interactions, clock)
@@ -508,7 +529,7 @@ def run_controller(config_path: str | None = None) -> int:
         return run_pair(settings)
     try:
         controller = build_controller(settings)
-    except ValueError as exc:
+    except (ValueError, JournalFileError) as exc:
         log.error("cannot start: %s", exc)
         return 2
     log.info(

@@ -51,6 +51,12 @@ def pair_problem(settings: Settings) -> str | None:
             'ha.mode = "pair" needs ha.advertise_url: the URL clients reach this controller\'s '
             "API at, where the standby sends them"
         )
+    if settings.database_journal_file is not None:
+        return (
+            'ha.mode = "pair" keeps no database_journal_file: the active stops at its lease\'s '
+            "deadline when PostgreSQL is away, and a write kept by a lost lease must not be "
+            "replayed over the next active's"
+        )
     return None
 
 

@@ -37,6 +37,23 @@ class DatabaseUnavailable(Exception):
     someone awaits is refused with this (503) rather than served with holes or left hanging."""
 
 
+class JournalSpill(Protocol):
+    """Where the writer's journal keeps the centre's writes on disk while the database is
+    away (persistence/journal_file.py), so that a controller's crash loses none of them."""
+
+    def keep(self, seq: int, write: object) -> None:
+        """Append one write (its number: one more than the last kept)."""
+
+    def written(self, seq: int) -> None:
+        """Every write kept up to `seq` is in the database."""
+
+    def sync(self) -> None:
+        """What was kept survives the machine's crash too."""
+
+    def clear(self) -> None:
+        """Every write kept is in the database."""
+
+
 class PbxError(Exception):
     pass
 

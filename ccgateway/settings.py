@@ -293,6 +293,10 @@ class Settings(BaseSettings):
     # While the database is away, the centre's writes wait in order in memory, up to this
     # many (services/journal.py); past it the newest are refused and counted.
     database_journal_limit: int = Field(100_000, ge=100, le=10_000_000)
+    # With a file, those writes are also kept there, and a controller stopped or killed while
+    # the database was away writes them at its next start (a single controller's: a pair's
+    # active stops at its lease's deadline instead). Created 0600; refused if others may write it.
+    database_journal_file: Path | None = None
     asterisk: AsteriskSettings = AsteriskSettings()
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()
     api: ApiSettings = ApiSettings()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ccgateway.domain.agents import AgentState
 from ccgateway.domain.model import DEFAULT_PBX
 from ccgateway.domain.outbound.commands import (
     DialCustomer,
@@ -322,6 +323,17 @@ class SaveCallback:
     restart)."""
 
     callback: Callback
+
+
+@dataclass(frozen=True, slots=True)
+class SavePresence:
+    """An agent's presence as a restart restores it. Not returned by the core: the shell
+    makes it from an `agent.state` notice, storing busy states as available (the PBX says
+    them again) and writing only a change."""
+
+    agent_id: str
+    state: AgentState
+    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)

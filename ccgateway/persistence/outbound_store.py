@@ -370,12 +370,26 @@ class SqlOutboundStore(SqlStore):
             session.add(outbound_rows.dial_row(record))
 
     def add_disposition(self, record: DispositionRecord) -> None:
+        """The same record again (its dial and time) is kept once: a write the journal tried
+        again after a commit whose answer was lost, or after a crash."""
         with self._writing(f"the disposition of dial {record.dial_id}") as session:
-            session.add(outbound_rows.disposition_row(record))
+            seen = select(DispositionRow.id).where(
+                DispositionRow.dial_id == record.dial_id, DispositionRow.at == record.at
+            )
+            if session.scalar(seen.limit(1)) is None:
+                session.add(outbound_rows.disposition_row(record))
 
     def add_refusal(self, record: RefusalRecord) -> None:
+        """The same record again (its campaign, contact, rule and time) is kept once."""
         with self._writing(f"the refusal of contact {record.contact_id}") as session:
-            session.add(outbound_rows.refusal_row(record))
+            seen = select(RefusalRow.id).where(
+                RefusalRow.campaign_id == record.campaign_id,
+                RefusalRow.at == record.at,
+                RefusalRow.contact_id == record.contact_id,
+                RefusalRow.rule == record.rule,
+            )
+            if session.scalar(seen.limit(1)) is None:
+                session.add(outbound_rows.refusal_row(record))
 
     def dials(
         self, campaign_id: str | None, since: float | None, limit: int, offset: int = 0

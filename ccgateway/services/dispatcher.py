@@ -35,6 +35,7 @@ from ccgateway.domain.commands import (
     RingAgent,
     RingConsult,
     SaveCallback,
+    SavePresence,
     SaveRecording,
     SaveTask,
     StartRecording,
@@ -80,6 +81,7 @@ from ccgateway.services import log_context
 from ccgateway.services.event_hub import EventHub
 from ccgateway.services.instruments import Instruments
 from ccgateway.services.journal import WriteJournal
+from ccgateway.services.store_writes import DurableWrite, StoreWriter
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -143,12 +145,10 @@ class Dispatcher:
         # Today's figures (UTC day); only the dispatcher adds to them, at each finished call.
         self.figures = figures or Figures()
         self._figures_day = utc_day(clock.now())
-        self._config = config
         self._interactions = interactions
-        self._callbacks = callbacks or _Forgetful()
-        self._task_store = tasks or _Forgetful()
         self._outbound = outbound
         self._recordings = recordings
+        self._stores = StoreWriter(config, interactions, callbacks, tasks, recordings, outbound)
         self._recording_files = recording_files
         self._unmeasured = list(unmeasured)
         self.taps = list(taps)
@@ -306,7 +306,7 @@ class Dispatcher:
                 continue
             match command:
                 case RecordInteraction(interaction=interaction):
-                    self._writes.put(partial(self._interactions.add, interaction))
+                    self._store(command)
                     self._roll_day(now)
                     self.figures.add(interaction)
                 case CloseGap(records=records):
@@ -316,22 +316,16 @@ class Dispatcher:
                     self._closing.update(r.call_id for r in fresh)
                     gap = replace(command, records=fresh)
                     self._writes.put(partial(self._close_gap, gap))
-                case SaveCallback(callback=callback):
-                    self._writes.put(partial(self._callbacks.save, callback))
-                case SaveTask(task=task):
-                    self._writes.put(partial(self._task_store.save, task))
                 case SaveRecording(recording=recording) if self._recordings is not None:
-                    self._writes.put(partial(self._recordings.save, recording))
+                    self._store(command)
                     if recording.ended_at is not None and not recording.failure:
                         self._measure_later(recording.id, recording.file, MEASURE_TRIES)
                 case LoadContacts():
                     self._writes.put(partial(self._load_contacts, command))
-                case SaveProgress() | RecordDial() | RecordDisposition() | RecordRefusal():
-                    self._writes.put(partial(self._write_outbound, command))
-                case SuppressNumber(number=number, reason=reason, at=at):
-                    store = self._outbound
-                    if store is not None:
-                        self._writes.put(partial(store.suppress, "internal", [number], reason, at))
+                case SaveCallback() | SaveTask() | SaveProgress() | RecordDial():
+                    self._store(command)
+                case RecordDisposition() | RecordRefusal() | SuppressNumber():
+                    self._store(command)
                 case Notify(topic=topic, data=data):
                     self.hub.publish(now, topic, data)
                     if topic == "agent.state":
@@ -388,7 +382,12 @@ class Dispatcher:
             return
         self._saved_presence[agent_id] = presence
         log.info("agent %s: %s%s", agent_id, state.value, f" ({reason})" if reason else "")
-        self._writes.put(lambda: self._config.save_presence(agent_id, *presence))
+        self._store(SavePresence(agent_id, *presence))
+
+    def _store(self, write: DurableWrite) -> None:
+        """A write of the centre's to its store, in the writer's order; kept on disk while
+        the database is away, where the journal has a file."""
+        self._writes.put(partial(self._stores.write, write), durable=write)
 
     def forget_presence(self, agent_id: str) -> None:
         """The agent's stored presence is gone (the agent was removed): the next is written."""
@@ -466,22 +465,6 @@ class Dispatcher:
             self.post_event(OutboundFailed(command.dial_id, LegFailure.NOT_SENT, why), command.pbx)
         else:
             self.post_event(AgentLegFailed(command.leg_id, LegFailure.NOT_SENT, why), command.pbx)
-
-    def _write_outbound(
-        self, command: SaveProgress | RecordDial | RecordDisposition | RecordRefusal
-    ) -> None:
-        store = self._outbound
-        if store is None:
-            return
-        match command:
-            case SaveProgress(progress=progress):
-                store.save_progress(progress)
-            case RecordDial(record=record):
-                store.add_dial(record)
-            case RecordDisposition(record=disposition):
-                store.add_disposition(disposition)
-            case RecordRefusal(record=refusal):
-                store.add_refusal(refusal)
 
     def _load_contacts(self, command: LoadContacts) -> None:
         """In the writer's thread, after every write the centre made before asking (so a
@@ -564,13 +547,6 @@ def _cause(item: _Input | None) -> str:
     if isinstance(item, _Request):
         return "request"
     return "store" if isinstance(item, _Later) else "pbx_event"
-
-
-class _Forgetful:
-    """For a dispatcher built without callback or task stores (tests of other things)."""
-
-    def save(self, item: object) -> None:
-        pass
 
 
 def utc_day(epoch: float) -> int:

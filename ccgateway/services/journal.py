@@ -8,8 +8,14 @@ failing over to a promoted replica) the write at the head is tried again with ba
 and everything behind it waits in order: routing goes on, since no routing step waits for
 the database. The journal is in memory and bounded: past `limit` writes the newest are
 refused, counted and logged, so that an outage the operators do not end cannot exhaust
-the controller's memory (README, "When PostgreSQL is away"). A controller stopped during
-an outage loses what its journal held.
+the controller's memory (README, "When PostgreSQL is away").
+
+With a journal file (`JournalSpill`: persistence/journal_file.py) a write given as a value
+(`put(..., durable=)`) is also kept on disk from the moment an outage begins (those queued
+then, and every one queued until the database is back), and marked written once the
+database takes it; a controller stopped or killed meanwhile writes them at its next start.
+The file is appended to on the loop's thread (a process's crash loses nothing written to it)
+and flushed to the disk at every retry (a machine's crash loses at most the writes since).
 
 Writes someone awaits (`call`: an API request, a purge batch) are not journaled: during an
 outage they fail at once with DatabaseUnavailable (503), as do reads that must first see
@@ -27,10 +33,11 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from ccgateway.ports import DatabaseUnavailable
+from ccgateway.ports import DatabaseUnavailable, JournalSpill
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +52,13 @@ BATCH = 200  # writes taken into one thread hop: a bound on the hop's time, not 
 class WriteJournal:
     """One writer, in order; a write that meets an outage is kept and tried again."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+    def __init__(self, limit: int = DEFAULT_LIMIT, spill: JournalSpill | None = None) -> None:
         self._limit = limit
+        self._spill = spill
+        self._durable: deque[_Kept] = deque()  # durable writes queued, not yet written
+        self._seq = 0  # the last write kept in the file
+        self._kept = 0  # writes in the file not yet written
+        self._spilled = False  # the file holds something since it was last cleared
         self._queue: asyncio.Queue[Callable[[], object]] = asyncio.Queue()
         self._down = asyncio.Event()  # set while the database is away
         self._down_since: float | None = None
@@ -64,9 +76,9 @@ class WriteJournal:
         """False from the write that met an outage until the database took it."""
         return not self._down.is_set()
 
-    def put(self, write: Callable[[], object]) -> bool:
+    def put(self, write: Callable[[], object], durable: object | None = None) -> bool:
         """Queue one of the centre's writes; never blocks. Past the limit it is refused
-        (False)."""
+        (False). `durable`: the write as a value the journal file can keep."""
         if self.pending >= self._limit:
             self.refused += 1
             if self.refused == 1 or self.refused % 1000 == 0:
@@ -76,6 +88,12 @@ class WriteJournal:
                     self.refused,
                 )
             return False
+        if durable is not None and self._spill is not None:
+            kept = _Kept(write, durable)
+            self._durable.append(kept)
+            if self._down.is_set():
+                self._keep(kept)
+            write = kept
         self._queue.put_nowait(write)
         return True
 
@@ -145,9 +163,11 @@ class WriteJournal:
             if done > start:
                 self._came_back()
                 delay = FIRST_RETRY_S
+                await self._written(batch.writes[start:done])
             retrying = outage is not None
             if outage is not None:  # persistence/outage.py says which
                 self._went_down(outage)
+                await self._sync()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, MAX_RETRY_S)
 
@@ -160,6 +180,53 @@ class WriteJournal:
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 self.pending + 1,
             )
+            for kept in self._durable:  # the write that met it included
+                if kept.seq is None:
+                    self._keep(kept)
+
+    def _keep(self, kept: _Kept) -> None:
+        """On the loop's thread: the write appended to the file (where that fails it stays
+        in memory only, and the log says so)."""
+        assert self._spill is not None
+        try:
+            self._spill.keep(self._seq + 1, kept.value)
+        except Exception:
+            log.exception("a write could not be kept in the journal file: it is in memory only")
+            return
+        self._seq += 1
+        kept.seq = self._seq
+        self._kept += 1
+        self._spilled = True
+
+    async def _written(self, writes: Sequence[Callable[[], object]]) -> None:
+        """The writes the database took (or refused for good): marked in the file, which is
+        emptied once it holds none still to write."""
+        if self._spill is None:
+            return
+        last = None
+        for write in writes:
+            if isinstance(write, _Kept):
+                self._durable.popleft()
+                if write.seq is not None:
+                    last = write.seq
+                    self._kept -= 1
+        if last is None:
+            return
+        try:
+            if self._kept:
+                self._spill.written(last)
+            elif self._spilled:
+                await asyncio.to_thread(self._spill.clear)
+                self._spilled = False
+        except OSError:
+            log.exception("the journal file could not be marked: its writes may be written twice")
+
+    async def _sync(self) -> None:
+        if self._spill is not None and self._spilled:
+            try:
+                await asyncio.to_thread(self._spill.sync)
+            except OSError:
+                log.exception("the journal file could not be flushed to the disk")
 
     def _came_back(self) -> None:
         if self._down_since is not None:
@@ -184,6 +251,20 @@ class WriteJournal:
             finally:
                 down.cancel()
         return done.done()
+
+
+class _Kept:
+    """A durable write: run by the writer as any, and `seq` once it is in the file."""
+
+    __slots__ = ("seq", "value", "write")
+
+    def __init__(self, write: Callable[[], object], value: object) -> None:
+        self.write = write
+        self.value = value
+        self.seq: int | None = None
+
+    def __call__(self) -> object:
+        return self.write()
 
 
 class _Batch:

@@ -12,9 +12,12 @@ import logging
 import threading
 from collections import Counter
 from contextlib import suppress
+from functools import partial
+from pathlib import Path
 
 import pytest
 
+from ccgateway.persistence.journal_file import MAGIC, JournalFile
 from ccgateway.ports import DatabaseUnavailable
 from ccgateway.services import journal as journal_module
 from ccgateway.services.journal import WriteJournal
@@ -230,3 +233,74 @@ async def test_a_cancelled_writer_starts_no_other_write_of_its_batch() -> None:
     await until(lambda: rows == [0])  # the write in the thread ends
     await asyncio.sleep(0.05)
     assert rows == [0]
+
+
+# --- the journal file ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("batch", [journal_module.BATCH, 3])
+async def test_from_an_outage_on_the_writes_waiting_are_kept_in_the_file_until_written(
+    batch: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Those queued when the outage began (the one that met it included) and those queued
+    until the database is back are in the file, in order; a write given as no value (a
+    dial waiting for its writes) and those written before the outage are not. The file is
+    emptied once all are written; a later outage keeps only its own."""
+    monkeypatch.setattr(journal_module, "BATCH", batch)
+    path = tmp_path / "journal"
+    database, journal = DatabaseGoingAway(at=2), WriteJournal(spill=JournalFile(path))
+    for k in range(5):
+        journal.put(partial(database.add, k), durable=k)
+    journal.put(partial(database.add, 100))  # not a value: in memory only
+    writer = asyncio.create_task(journal.run())
+    try:
+        await until(lambda: not journal.available)
+        assert database.rows == [0, 1]
+        assert JournalFile(path).kept() == [2, 3, 4]  # what a controller started now writes
+        journal.put(partial(database.add, 5), durable=5)
+        assert JournalFile(path).kept() == [2, 3, 4, 5]
+        await until(lambda: database.tries[2] >= 3)
+        database.back = True
+        await journal_drained(journal)
+        assert database.rows == [0, 1, 2, 3, 4, 100, 5]
+        await until(lambda: path.read_bytes() == MAGIC)
+        database.back, database.at = False, 6  # a second outage, at write 6
+        journal.put(partial(database.add, 6), durable=6)
+        await until(lambda: not journal.available)
+        assert JournalFile(path).kept() == [6]
+    finally:
+        writer.cancel()
+        with suppress(asyncio.CancelledError):
+            await writer
+    # The controller is gone before the database came back: its writes are in the file.
+    assert JournalFile(path).kept() == [6]
+
+
+async def test_writes_the_database_took_are_marked_so_a_crash_then_replays_only_the_rest(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "journal"
+    database, journal = DatabaseGoingAway(at=1), WriteJournal(spill=JournalFile(path))
+    gate = Gate(database.rows)
+    journal.put(partial(database.add, 1), durable=1)
+    journal.put(gate.write)  # holds the writer once the database is back and 1 is written
+    journal.put(partial(database.add, 2), durable=2)
+    journal.put(partial(database.add, 3), durable=3)
+    writer = asyncio.create_task(journal.run())
+    try:
+        await until(lambda: not journal.available)
+        assert JournalFile(path).kept() == [1, 2, 3]
+        database.back = True
+        assert await asyncio.to_thread(gate.entered.wait, 5)
+        assert database.rows == [1]
+        # A crash now: a controller started after it writes 2 and 3, not 1 again.
+        assert JournalFile(path).kept() == [2, 3]
+        gate.open()
+        await journal_drained(journal)
+        assert database.rows == [1, 0, 2, 3]
+        await until(lambda: path.read_bytes() == MAGIC)
+    finally:
+        gate.open()
+        writer.cancel()
+        with suppress(asyncio.CancelledError):
+            await writer
