@@ -17,7 +17,7 @@ from ccgateway.ports import InvalidWireValue
 
 # A device that can be rung over a trunk, and the phone's name the INVITE carries (the user
 # part of its request URI; the far dialplan lets these characters through and no others).
-TRUNKED_DEVICE = re.compile(r"(PJSIP|user)/([A-Za-z0-9_.]{1,64})")
+TRUNKED_DEVICE = re.compile(r"(PJSIP|user)/([A-Za-z0-9_.-]{1,64})")
 _ACCOUNT = re.compile(rf"({TRUNKED_DEVICE.pattern})@([a-z][a-z0-9_-]{{0,31}})")
 
 
@@ -27,7 +27,7 @@ def phone(device: str) -> str:
     if matched is None:
         raise InvalidWireValue(
             f"device {device!r} cannot be rung over a trunk: PJSIP/<phone> or user/<phone>, "
-            "the phone of letters, digits, '_' and '.'"
+            "the phone of letters, digits, '_', '.' and '-'"
         )
     return matched.group(2)
 

@@ -33,6 +33,14 @@ def test_the_leg_rings_the_phone_over_the_trunk_and_names_it_in_its_account_code
     same = {k: v for k, v in action.items() if k not in ignored}
     assert same == {k: v for k, v in local.items() if k not in ignored}
     assert action["Variable"].startswith(local["Variable"])
+    # A phone whose name has a '-' (the far dialplan lets it through: tests/sandbox).
+    hyphen = Actions(trunks={"east": "to-east"}).originate_agent(
+        replace(TRUNKED, device="PJSIP/sales-101")
+    )
+    assert (hyphen["Channel"], hyphen["Account"]) == (
+        "PJSIP/sales-101@to-east",
+        "PJSIP/sales-101@east",
+    )
 
 
 @pytest.mark.parametrize(
@@ -41,7 +49,7 @@ def test_the_leg_rings_the_phone_over_the_trunk_and_names_it_in_its_account_code
         (replace(TRUNKED, agent_pbx="west"), "no trunk from this Asterisk to west"),
         (replace(TRUNKED, device="SIP/agent2"), "cannot be rung over a trunk"),
         (replace(TRUNKED, device="PJSIP/agent2&PJSIP/x"), "cannot be rung over a trunk"),
-        (replace(TRUNKED, device="PJSIP/a-b"), "cannot be rung over a trunk"),
+        (replace(TRUNKED, device="PJSIP/a+b"), "cannot be rung over a trunk"),
     ],
 )
 def test_a_leg_that_cannot_take_the_trunk_is_refused_before_anything_is_sent(
@@ -60,6 +68,7 @@ def test_a_trunk_endpoint_is_checked_like_the_customers_trunk() -> None:
     ("channel", "account", "device"),
     [
         ("PJSIP/to-east-0000001f", "PJSIP/agent2@east", ("PJSIP/agent2", "east")),
+        ("PJSIP/to-east-0000001f", "PJSIP/sales-101@east", ("PJSIP/sales-101", "east")),
         ("PJSIP/agent2-0000001f", "", ("PJSIP/agent2", "")),
         # an account code of somebody else's making is not read as a trunked agent
         ("PJSIP/agent2-0000001f", "billing-42", ("PJSIP/agent2", "")),

@@ -6,6 +6,7 @@ run is tests/e2e/test_trunk_asterisk_freeswitch.py."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -25,6 +26,9 @@ def test_the_leg_goes_out_over_the_gateway_and_names_the_phone_it_rings() -> Non
     assert ",ccgw_device=PJSIP/agent1@asterisk," in variables
     local = commands.originate_agent(RingAgent("ccgw-7", "bf83", "f1", "user/1001", 15, "+4930"))
     assert local[1].endswith("}user/1001") and ",ccgw_device=user/1001," in local[1]
+    hyphen = replace(TRUNKED, device="PJSIP/sales-101")
+    variables = commands.originate_agent(hyphen, gateways={"asterisk": "to-ast"})[1]
+    assert variables.endswith("}sofia/gateway/to-ast/sales-101")
 
 
 @pytest.mark.parametrize(
