@@ -14,7 +14,10 @@ the sandbox lock: `flock /tmp/ast-sandbox.lock ...`)
       4.   the active frozen (SIGSTOP) until the standby has taken over, then resumed
            (SIGCONT): the tap shows every action it sent after resuming (none, it must be);
       5.   Asterisk restarted (`core restart now`: every channel is hung up);
-      6.   PostgreSQL restarted (stopped at once, as a crash, then started).
+      6.   PostgreSQL restarted (stopped at once, as a crash, then started);
+      7.   PostgreSQL away for `--pg-away` s (10), longer than the lease: the active rides it
+           out on the PBX's owner mark and renews at the same epoch (README, "High
+           availability").
     A raw AMI connection of the benchmark's own records every event (reconnecting after the
     restart); benchmarks/load_log.py and chaos_log.py read the log.
 
@@ -258,8 +261,30 @@ async def restart_postgres(pg: PostgresServer) -> Fault:
     return Fault("PostgreSQL restart", at, None, None, f"down {time.time() - at:.1f} s")
 
 
+async def postgres_away(pair: Pair, pg: PostgresServer, away_s: float) -> Fault:
+    before = await pair.active()
+    epoch = (await pair.health(before)).get("epoch")
+    at = time.time()
+    await asyncio.to_thread(pg.stop)
+    await asyncio.sleep(away_s)
+    await asyncio.to_thread(pg.start)
+    down = time.time() - at
+    await asyncio.sleep(3.0)  # the holder renews (or, had it not ridden, a standby takes over)
+    after = await pair.active()
+    now = (await pair.health(after)).get("epoch")
+    detail = (
+        f"down {down:.1f} s; active {before.name} (epoch {epoch}) -> {after.name} (epoch {now})"
+    )
+    return Fault("PostgreSQL away", at, None, None, detail)
+
+
 async def faults(
-    pair: Pair, sandbox: Sandbox, pg: PostgresServer, actions: list[Action], duration: float
+    pair: Pair,
+    sandbox: Sandbox,
+    pg: PostgresServer,
+    actions: list[Action],
+    duration: float,
+    pg_away_s: float,
 ) -> list[Fault]:
     steps: list[Callable[[], Awaitable[Fault]]] = [
         lambda: kill_active(pair),
@@ -268,6 +293,7 @@ async def faults(
         lambda: freeze_active(pair, actions),
         lambda: restart_asterisk(pair, sandbox),
         lambda: restart_postgres(pg),
+        lambda: postgres_away(pair, pg, pg_away_s),
     ]
     done: list[Fault] = []
     start, wall = time.monotonic(), time.time()
@@ -324,7 +350,7 @@ async def run(args: argparse.Namespace, work: Path) -> Run:
         started = time.time()
         load = asyncio.create_task(asyncio.to_thread(
             customers, "ccgateway", args.rate, calls, args.talk, work / "sipp"))  # fmt: skip
-        done = await faults(pair, sandbox, pg, actions, args.duration)
+        done = await faults(pair, sandbox, pg, actions, args.duration, args.pg_away)
         placed = await load
         await asyncio.sleep(args.talk + 5)  # the last calls end, their records are written
         active = await pair.active()
@@ -449,6 +475,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="customer calls a second")
     parser.add_argument("--duration", type=float, default=150.0, help="seconds of calls")
     parser.add_argument("--talk", type=float, default=3.0, help="s from answer to hang-up")
+    parser.add_argument(
+        "--pg-away", type=float, default=10.0, help="s PostgreSQL is away in the last fault"
+    )
     parser.add_argument("--write", action="store_true", help=f"also write {RESULTS}")
     parser.add_argument("--keep", action="store_true", help="keep the controllers' logs")
     asyncio.run(main_async(parser.parse_args()))

@@ -30,9 +30,9 @@ from ccgateway.app import build_controller, serve
 from ccgateway.logs import uvicorn_log_config
 from ccgateway.persistence import open_database
 from ccgateway.persistence.lease_store import Fence, SqlLeaseStore, lease_engine
-from ccgateway.ports import Owner
+from ccgateway.ports import Owner, OwnerMarked
 from ccgateway.services.lease import LeaseKeeper
-from ccgateway.settings import Settings
+from ccgateway.settings import AsteriskSettings, Settings
 
 log = logging.getLogger("ccgateway")
 
@@ -51,11 +51,20 @@ def pair_problem(settings: Settings) -> str | None:
             'ha.mode = "pair" needs ha.advertise_url: the URL clients reach this controller\'s '
             "API at, where the standby sends them"
         )
+    slowest = max(
+        (p.ping_interval_s for p in settings.pbx_sections().values()
+         if isinstance(p, AsteriskSettings) and p.enabled),
+        default=0.0,
+    )  # fmt: skip
+    if 0 < settings.ha.ride_s < 2 * slowest:
+        return (
+            f"ha.ride_s ({settings.ha.ride_s} s) must be at least twice the owner mark's "
+            f"refresh, each Asterisk's ping_interval_s ({slowest} s), or 0"
+        )
     if settings.database_journal_file is not None:
         return (
-            'ha.mode = "pair" keeps no database_journal_file: the active stops at its lease\'s '
-            "deadline when PostgreSQL is away, and a write kept by a lost lease must not be "
-            "replayed over the next active's"
+            'ha.mode = "pair" keeps no database_journal_file: a write kept under a lease '
+            "since lost must not be replayed over the next active's"
         )
     return None
 
@@ -74,7 +83,13 @@ def run_pair(settings: Settings) -> int:
         log.error("cannot start: %s", exc)
         return 2
     keeper = LeaseKeeper(
-        store, settings.node_id(), ha.advertise_url, ha.lease_s, ha.renew_s, on_lost=exit_now
+        store,
+        settings.node_id(),
+        ha.advertise_url,
+        ha.lease_s,
+        ha.renew_s,
+        on_lost=exit_now,
+        ride_s=ha.ride_s,
     )
     log.info(
         "ccgateway %s (pair) on http://%s:%s: standby until it holds the lease",
@@ -118,13 +133,16 @@ async def run_keeper(settings: Settings, keeper: LeaseKeeper) -> int:
         return 0
     epoch = acquiring.result()
     keeping = asyncio.create_task(keeper.keep(), name="lease")
+    # A PBX taken from an older holder's live mark waits out its ride, and the margin the
+    # lease keeps for the clocks' rates and a command in flight (services/lease.py).
+    hold_s = settings.ha.ride_s + keeper.margin_s if settings.ha.ride_s > 0 else 0.0
     fence = Fence(idle_s=settings.ha.lease_s)
     fence.hold(keeper.node, epoch)
     try:  # in a thread: the lease is renewed meanwhile, the standby still answers
         controller = await asyncio.to_thread(
             build_controller,
             settings,
-            owner=Owner(keeper.node, epoch, keeper.may_command),
+            owner=Owner(keeper.node, epoch, keeper.may_command, keeper.may_ride, hold_s),
             fence=fence.install,
         )
     except ValueError as exc:
@@ -132,7 +150,9 @@ async def run_keeper(settings: Settings, keeper: LeaseKeeper) -> int:
         keeping.cancel()
         keeper.release()
         return 2
-    controller.dispatcher.may_command = keeper.may_command
+    pbxes = controller.dispatcher.pbxes.values()
+    keeper.marks = lambda: [p.mark_confirmed_at for p in pbxes if isinstance(p, OwnerMarked)]
+    controller.dispatcher.may_command = keeper.may_try  # each PBX link asks may_ride
     controller.api.state.ha = keeper.role
 
     async def release() -> None:  # the last stop (uvicorn then ends the process on SIGTERM)

@@ -85,6 +85,15 @@ class Owner:
     # Whether this controller may still write to a PBX at all: a pair's lease keeper says
     # (false from its deadline on), so a controller frozen past it sends not even a ping.
     may_command: Callable[[], bool] = field(default=lambda: True, compare=False, repr=False)
+    # Whether, when `may_command` says no, it may still write to a PBX whose owner mark it
+    # last found its own at the given moment (monotonic): past the lease's deadline with the
+    # database away, a pair's holder rides on the marks (services/lease.py).
+    may_ride: Callable[[float], bool] = field(
+        default=lambda confirmed_at: False, compare=False, repr=False
+    )
+    # How long, from the stamp of an older holder's live mark, a new holder waits before it
+    # commands the PBX (pbx/mark_keeper.py): the pair's ride_s and a margin.
+    hold_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +175,16 @@ class ChecksSounds(Protocol):
 
     def sound_problem(self, sound: str) -> str | None:
         """Why this PBX cannot play `sound`, or None if it can."""
+
+
+@runtime_checkable
+class OwnerMarked(Protocol):
+    """A PBX that carries this controller's owner mark (pbx/mark_keeper.py)."""
+
+    @property
+    def mark_confirmed_at(self) -> float:
+        """When (monotonic) this controller last found its own mark there and rewrote it:
+        a pair's holder riding out the database's absence commands it only shortly after."""
 
 
 @runtime_checkable

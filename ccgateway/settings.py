@@ -275,6 +275,11 @@ class HaSettings(BaseModel):
     renew_s: float = Field(1.0, gt=0, le=30)  # how often the holder renews it
     # Where the others send clients (the API's base URL as they reach it), kept in the lease.
     advertise_url: str | None = None
+    # Past its deadline with PostgreSQL away, the active goes on commanding a PBX while it
+    # has found its own owner mark there within this many seconds (0: it stops at the
+    # deadline); a standby that takes the lease and the PBX waits this out (services/lease.py).
+    # At least twice each Asterisk's ping_interval_s, the mark's refresh.
+    ride_s: float = Field(2.0, ge=0, le=30)
 
     @model_validator(mode="after")
     def _renew_within_lease(self) -> HaSettings:
@@ -295,7 +300,7 @@ class Settings(BaseSettings):
     database_journal_limit: int = Field(100_000, ge=100, le=10_000_000)
     # With a file, those writes are also kept there, and a controller stopped or killed while
     # the database was away writes them at its next start (a single controller's: a pair's
-    # active stops at its lease's deadline instead). Created 0600; refused if others may write it.
+    # writes under a lost lease must not be replayed). Created 0600; refused if others may.
     database_journal_file: Path | None = None
     asterisk: AsteriskSettings = AsteriskSettings()
     freeswitch: FreeSwitchSettings = FreeSwitchSettings()

@@ -15,6 +15,7 @@ import pytest
 
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox.lock import asterisk_lock
+from tests.pg_server import PostgresServer
 
 SESSION_AGENTS = 6  # agent1..agent6, every phone answers
 
@@ -75,3 +76,13 @@ def no_end_marks_of_earlier_tests(request: pytest.FixtureRequest) -> None:
     if "asterisk_sandbox" in request.fixturenames:
         sandbox: Sandbox = request.getfixturevalue("asterisk_sandbox")
         sandbox.asterisk_cli("database deltree ccgw_end")
+
+
+@pytest.fixture
+def server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of the test's own, which it may stop and start; removed after."""
+    started = PostgresServer()
+    try:
+        yield started
+    finally:
+        started.remove()

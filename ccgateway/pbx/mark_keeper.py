@@ -11,6 +11,13 @@ emitted, so the centre's picture was never half-replaced: the next round takes i
 and when another owner's live mark is found (fenced: the adapter emits a lost link so the
 centre stops offering at once).
 
+`confirmed_at` is when a round last found the mark this controller's own and rewrote it (the
+monotonic moment before its read): a pair's holder past its lease's deadline, the database
+away, may write to this PBX only within its `ride_s` of that (services/lease.py). So a
+controller that takes the PBX from another node's live mark of a lower epoch (a pair's new
+lease holder) waits `hold_s` from that mark's stamp, in the PBX's time, before it commands:
+the old holder cannot have confirmed its mark later than its stamp.
+
 Built with no owner (`Unmarked`), it marks nothing and always commands: the FreeSWITCH
 adapter in tests that replay recorded transcripts, which hold no mark commands.
 """
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 from ccgateway.pbx.ownership import Mark, check_node, judge, parse_mark
@@ -44,15 +52,19 @@ class MarkKeeper:
         dead_after_s: float,
         every_s: float,
         settle_s: float | None = SETTLE_S,
+        hold_s: float = 0.0,
     ) -> None:
         """`read`: the mark's text (None when absent) and the PBX's time in seconds;
         `settle_s`: how long after writing its mark a controller reads it back before it
-        starts commanding (None: no read-back)."""
+        starts commanding (None: no read-back); `hold_s`: how long after another node's
+        mark of a lower epoch was stamped this one waits before commanding (module doc)."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced
         self.dead_after_s, self.every_s, self.settle_s = dead_after_s, every_s, settle_s
+        self.hold_s = hold_s
         self.commanding = False
+        self.confirmed_at = float("-inf")  # monotonic (module doc)
         self.holder: Mark | None = None  # the other live owner while passive
         # Why the adapter may not take the PBX at all (its uniqueids would clash with another
         # PBX's: pbx/uniqueids.py); None when it may. While set, no round takes the PBX.
@@ -115,6 +127,7 @@ class MarkKeeper:
             if self.barred is not None:
                 self.commanding = False
                 return
+            asked = time.monotonic()
             text, pbx_now = await self._read()
             found = parse_mark(text)
             others_live = (
@@ -128,10 +141,31 @@ class MarkKeeper:
             if verdict.take:
                 mine = Mark(self.owner.node, self.owner.epoch, pbx_now)
                 await self._write(mine.encode())
-                if not self.commanding and await self._still_mine():
+                if self.commanding:
+                    self.confirmed_at = asked
+                    return
+                await self._hold(found, pbx_now)
+                if await self._still_mine():
+                    self.confirmed_at = asked
                     await self._start_commanding(found)
             else:
                 self._stay_passive(verdict.holder)
+
+    async def _hold(self, found: Mark | None, pbx_now: float) -> None:
+        """Taking the PBX from a pair's older holder: wait until it can no longer be
+        commanding on its mark (`hold_s` from the mark's stamp)."""
+        if found is None or found.node == self.owner.node or found.epoch >= self.owner.epoch:
+            return
+        wait = self.hold_s - (pbx_now - found.stamp)
+        if wait > 0:
+            log.warning(
+                "%s: waiting %.2f s before commanding: %s may still command on its mark "
+                "while the database is away from it",
+                self.label,
+                wait,
+                found.describe(),
+            )
+            await asyncio.sleep(wait)
 
     async def _still_mine(self) -> bool:
         """Two controllers that read a free PBX in the same moment both write their mark;
@@ -189,6 +223,7 @@ class Unmarked:
 
     commanding = True
     passive_to: str | None = None
+    confirmed_at = float("-inf")
 
     def __init__(self, take_over: Callable[[], Awaitable[None]]) -> None:
         self._take_over = take_over

@@ -4,17 +4,20 @@ One row, `ha_lease` named `controller`: who holds the lease (`holder`), its fenc
 (one more at every change of holder, never less), when it expires (`expires_at`, epoch
 seconds on the DATABASE's clock: the controllers' clocks are never compared) and the API URL
 the holder advertises. Taking and renewing are one UPDATE each (`claim`): a renewal only
-while the row still names this node at its epoch and has not expired; a take (epoch + 1) only
-once it has expired.
+while the row still names this node at its epoch (expired or not: nobody has held it since,
+and a holder riding out the database's absence on the PBXs' owner marks, services/lease.py,
+renews as soon as it is back); a take (epoch + 1) only once it has expired.
 
 `Fence` makes every write of a controller carry its epoch without touching the stores: an
 engine event marks a transaction that wrote, and before it commits checks, in the same
-transaction, that the lease row still names this node at this epoch and has not expired,
-holding the row with FOR SHARE until the commit. A taker's UPDATE of the row waits for that
-lock, so every write of epoch N is committed before epoch N+1 begins, and one that comes
-later (a controller frozen, then resumed) is refused: `StaleEpoch`, the transaction rolled
-back. A session left idle inside a transaction (its process frozen) is ended by the server
-after `idle_s`, so a frozen writer cannot hold a taker back longer than that.
+transaction, that the lease row still names this node at this epoch, holding the row with
+FOR SHARE until the commit (expired or not: what matters is that nobody took it; a holder's
+writes kept while the database was away go in once it is back). A taker's UPDATE of the row
+waits for that lock, so every write of epoch N is committed before epoch N+1 begins, and one
+that comes later (a controller frozen, then resumed, once another took the lease) is
+refused: `StaleEpoch`, the transaction rolled back. A session left idle inside a
+transaction (its process frozen) is ended by the server after `idle_s`, so a frozen writer
+cannot hold a taker back longer than that.
 """
 
 from __future__ import annotations
@@ -43,10 +46,11 @@ ha_lease = Table(
 )
 
 _NOW = "extract(epoch from clock_timestamp())"  # not now(): a transaction's start
-_HELD = f"holder = :node AND epoch = :epoch AND expires_at > {_NOW}"
+_OURS = "holder = :node AND epoch = :epoch"
+_HELD = f"{_OURS} AND expires_at > {_NOW}"
 _RENEW = text(
     f"UPDATE ha_lease SET expires_at = {_NOW} + :lease_s, advertise_url = :url"
-    f" WHERE name = :name AND {_HELD} RETURNING epoch"
+    f" WHERE name = :name AND {_OURS} RETURNING epoch"
 )
 _TAKE = text(
     f"UPDATE ha_lease SET epoch = epoch + 1, holder = :node, expires_at = {_NOW} + :lease_s,"
@@ -61,10 +65,7 @@ _READ = text(
 )
 _RELEASE = text(f"UPDATE ha_lease SET expires_at = {_NOW} WHERE name = :name AND {_HELD}")
 # The fence's check, on the writer's own connection (psycopg's placeholders).
-_FENCE = (
-    "SELECT 1 FROM ha_lease WHERE name = %s AND holder = %s AND epoch = %s"
-    f" AND expires_at > {_NOW} FOR SHARE"
-)
+_FENCE = "SELECT 1 FROM ha_lease WHERE name = %s AND holder = %s AND epoch = %s FOR SHARE"
 # A tool's fence (ToolFence): no controller of the pair holds a live lease.
 _NOBODY = f"SELECT 1 FROM ha_lease WHERE name = %s AND expires_at <= {_NOW} FOR SHARE"
 
@@ -86,7 +87,7 @@ class SqlLeaseStore:
             connection.execute(_FIRST, {"name": LEASE})
 
     def claim(self, node: str, epoch: int | None, lease_s: float, url: str | None) -> int | None:
-        # A renewal never takes: a holder too late to renew has lost, even if nobody took it.
+        # A renewal never takes: it keeps (or, expired, takes back) a lease nobody took since.
         statement = _TAKE if epoch is None else _RENEW
         values = {"name": LEASE, "node": node, "epoch": epoch, "lease_s": lease_s, "url": url}
         with self._engine.begin() as connection:

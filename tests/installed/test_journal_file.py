@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,15 +19,6 @@ from tests.installed.conftest import ServedController
 from tests.pg_server import PostgresServer
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def server() -> Iterator[PostgresServer]:
-    started = PostgresServer()
-    try:
-        yield started
-    finally:
-        started.remove()
 
 
 def agent_state(served: ServedController) -> tuple[str, str | None]:

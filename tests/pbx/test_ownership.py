@@ -4,6 +4,7 @@ on a PBX that is a dictionary with a clock: no PBX needed."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -70,7 +71,9 @@ class Pbx:
         self.writes.append(text)
 
 
-def keeper(pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str]) -> MarkKeeper:
+def keeper(
+    pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str], hold_s: float = 0.0
+) -> MarkKeeper:
     async def take_over() -> None:
         resyncs.append(owner.node)
 
@@ -84,6 +87,7 @@ def keeper(pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str]) -> Mar
         dead_after_s=DEAD,
         every_s=1.0,
         settle_s=0.01,
+        hold_s=hold_s,
     )
 
 
@@ -122,6 +126,37 @@ async def test_an_owner_that_finds_a_newer_epoch_is_fenced_at_once() -> None:
     await old.claim()
     assert not old.commanding and fenced == ["fenced: b (epoch 2) owns the PBX"]
     assert old.passive_to == "b (epoch 2)"
+
+
+async def test_a_new_lease_holder_waits_out_the_old_holder_s_ride_before_it_commands() -> None:
+    """The old holder may be riding on its mark (the database away from it): it confirmed
+    it no later than the mark's stamp, so the new one waits `hold_s` from that stamp."""
+    pbx, resyncs, fenced = Pbx(), [], []
+    old = keeper(pbx, Owner("a", 1), resyncs, fenced)
+    before = time.monotonic()
+    await old.claim()
+    assert old.confirmed_at >= before  # each round that finds the mark its own says so
+    pbx.now += 1.0
+    await old.claim()
+    assert old.confirmed_at > before and old.commanding
+    new = keeper(pbx, Owner("b", 2), resyncs, fenced, hold_s=0.3)
+    pbx.now += 0.1  # the old mark is 0.1 s old, in the PBX's time, when the new one reads it
+    started = time.monotonic()
+    claiming = asyncio.create_task(new.claim())
+    await asyncio.sleep(0.1)
+    assert not new.commanding and resyncs == ["a"]  # holding off
+    await claiming
+    assert time.monotonic() - started >= 0.2 - 0.01  # hold_s less the mark's age
+    assert new.commanding and resyncs == ["a", "b"] and pbx.value.startswith("b 2 ")
+    pbx.now += 0.5
+    await old.claim()
+    assert not old.commanding and fenced == ["fenced: b (epoch 2) owns the PBX"]
+    # A mark older than the hold, or a restart of the same node, is taken at once.
+    later = keeper(pbx, Owner("c", 3), resyncs, fenced, hold_s=0.3)
+    pbx.now += 0.4
+    started = time.monotonic()
+    await later.claim()
+    assert later.commanding and time.monotonic() - started < 0.2
 
 
 async def test_a_failed_resync_leaves_nothing_half_done() -> None:

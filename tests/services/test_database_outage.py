@@ -7,7 +7,6 @@ the clock are the test doubles."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -25,15 +24,6 @@ from tests.pg_server import PostgresServer
 from tests.services.test_metrics import a_centre_with_one_answered_call
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def server() -> Iterator[PostgresServer]:
-    started = PostgresServer()
-    try:
-        yield started
-    finally:
-        started.remove()
 
 
 async def step(harness: Harness) -> None:

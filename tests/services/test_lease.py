@@ -150,3 +150,75 @@ async def test_the_dispatcher_sends_no_command_once_it_may_not() -> None:
             await h.settle()
             await asyncio.sleep(0.05)  # a command's task would have run by now
             assert [c.call_id for c in h.pbx.rings()] == ["c1"]  # c2's ring never sent
+
+
+async def test_with_the_database_away_the_holder_rides_on_the_pbx_marks_until_it_is_back() -> None:
+    """Past the deadline it commands a PBX only within `ride_s` of finding its mark there,
+    renews as soon as the database answers, and loses the lease only when told it is taken."""
+    store = ScriptedLease()
+    lost: list[tuple[float, str]] = []
+    lease = LeaseKeeper(
+        store, "me", "http://me", LEASE_S, RENEW_S, on_lost=lambda r: lost.append((0, r)),
+        ride_s=0.3,
+    )  # fmt: skip
+    marks = [time.monotonic()]  # when the one PBX's owner mark was last found ours
+    lease.marks = lambda: marks
+    await lease.acquire()
+    keeping = asyncio.create_task(lease.keep())
+    await asyncio.sleep(RENEW_S * 2)
+    store.answer = "failing"
+    await asyncio.sleep(LEASE_S)  # past the deadline: riding
+    now = time.monotonic()
+    marks[0] = now
+    assert lease.riding and not lease.may_command() and lease.may_try() and not lost
+    assert lease.may_ride(now - 0.2) and not lease.may_ride(now - 0.31)  # the mark's age
+    assert lease.role()["role"] == "active"
+    marks[0] = now - 0.31  # not found ours lately (fenced, or the PBX away): not active
+    assert not lease.may_try() and lease.role()["role"] == "standby"
+    marks[0] = time.monotonic()
+    asked = len(store.sent)
+    await asyncio.sleep(lease.poll_s * 4)
+    assert len(store.sent) >= asked + 3  # it asks as often as a standby would
+    store.answer = "held"  # the database is back: the same epoch, by its own renewal
+    for _ in range(100):
+        if lease.may_command():
+            break
+        await asyncio.sleep(0.01)
+    assert lease.may_command() and not lease.riding and lease.epoch == 7
+    store.answer = "failing"
+    await asyncio.sleep(LEASE_S)
+    assert lease.riding
+    store.answer = "taken"  # a standby reached the database first
+    with pytest.raises(LeaseLost):
+        await asyncio.wait_for(keeping, 1)
+    assert lost == [(0, "the lease is no longer ours")]
+    assert not lease.may_try() and not lease.may_ride(time.monotonic())
+
+
+async def test_a_standby_the_database_was_away_from_gives_the_holder_time_to_renew() -> None:
+    store = ScriptedLease()
+    store.answer = "failing"
+    lease = keeper(store, [])
+
+    def away_then_free(node: str, epoch: int | None, lease_s: float, url: str | None) -> int:
+        if store.answer == "failing":
+            raise ConnectionError("the database is away")
+        took.append(time.monotonic())
+        return 8
+
+    took: list[float] = []
+    store.claim = away_then_free  # type: ignore[method-assign]
+    real_holder = store.holder
+
+    def holder() -> LeaseHolder | None:
+        if store.answer == "failing":
+            raise ConnectionError("the database is away")
+        return real_holder()
+
+    store.holder = holder  # type: ignore[method-assign]
+    acquiring = asyncio.create_task(lease.acquire())
+    await asyncio.sleep(lease.poll_s * 2)
+    store.answer = "back"
+    back = time.monotonic()
+    assert await asyncio.wait_for(acquiring, 2) == 8
+    assert took[0] - back >= RENEW_S  # it only looked, for renew_s, before it asked to take

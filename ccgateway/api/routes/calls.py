@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from ccgateway.api.auth import Permission
 from ccgateway.api.deps import (
@@ -125,15 +125,19 @@ def agent_of(service: CenterService, call_id: str) -> str:
 
 
 @router.get("/health")
-async def health(service: Service, _: Caller, request: Request) -> HealthOut:
+async def health(service: Service, _: Caller, request: Request, response: Response) -> HealthOut:
     pbxes = service.pbx_health()
-    # A pair's controller (app.state.ha: its lease keeper's `role`) says whether it is active.
-    ha = getattr(request.app.state, "ha", None)
+    # A pair's controller (app.state.ha: its lease keeper's `role`) says whether it is active;
+    # one that is no longer (riding out the database's absence, then fenced off its PBXs)
+    # answers 503 as a standby does, so a load balancer sends it nothing.
+    role: dict[str, object] = getattr(request.app.state, "ha", dict)()
+    if role.get("role", "active") != "active":
+        response.status_code = 503
     return HealthOut(
         pbx_ready=bool(pbxes) and all(pbxes.values()),
         pbxes=pbxes,
         database=service.database_available(),
         problems=service.pbx_problems(),
         passive=service.pbx_owners(),
-        **(ha() if ha is not None else {}),
+        **role,
     )

@@ -98,7 +98,9 @@ class AsteriskPbx:
             meter=LinkMeter(name, instruments),
         )
         if owner is not None:
-            self.client.link.may_write = owner.may_command
+            self.client.link.may_write = lambda: (
+                owner.may_command() or owner.may_ride(self.keeper.confirmed_at)
+            )
         self.keeper = MarkKeeper(
             f"Asterisk {name}",
             owner or Owner(socket.gethostname()[:50]),
@@ -108,6 +110,7 @@ class AsteriskPbx:
             self._gate.lost,
             dead_after_s=dead_after_s,
             every_s=ping_interval_s,
+            hold_s=owner.hold_s if owner is not None else 0.0,
         )
 
     @property
@@ -115,6 +118,11 @@ class AsteriskPbx:
         """Why Asterisk answers but the link cannot work (an action it refuses, uniqueids
         that would clash with another Asterisk's), if so."""
         return self.client.refused or self.keeper.barred
+
+    @property
+    def mark_confirmed_at(self) -> float:
+        """ports.OwnerMarked: when this controller last found its own mark here."""
+        return self.keeper.confirmed_at
 
     @property
     def passive_to(self) -> str | None:

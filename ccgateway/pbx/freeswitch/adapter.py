@@ -141,7 +141,9 @@ class FreeSwitchPbx:
         )
         self.keeper: MarkKeeper | Unmarked = Unmarked(self._resync)
         if owner is not None:
-            self.client.link.may_write = owner.may_command
+            self.client.link.may_write = lambda: (
+                owner.may_command() or owner.may_ride(self.keeper.confirmed_at)
+            )
             self.keeper = MarkKeeper(
                 f"FreeSWITCH {name}",
                 owner,
@@ -151,10 +153,16 @@ class FreeSwitchPbx:
                 self._gate.lost,
                 dead_after_s=mark_stale_s,
                 every_s=mark_every_s,
+                hold_s=owner.hold_s,
             )
         self.consults = consults.Consults(
             self.client, self._on_channel, self._spawn, inbound_context, self._dial
         )
+
+    @property
+    def mark_confirmed_at(self) -> float:
+        """ports.OwnerMarked: when this controller last found its own mark here."""
+        return self.keeper.confirmed_at
 
     @property
     def passive_to(self) -> str | None:

@@ -1,0 +1,235 @@
+"""A pair of installed controllers on the sandbox Asterisk, PostgreSQL stopped at once (a
+crash, or a failover's gap, seen by both): the active rides it out on the PBX's owner mark
+instead of stopping at its lease's deadline. A caller who rings in meanwhile is served by an
+agent (Asterisk's own word: an observer's bridge), the standby stays a standby since nobody
+can take the lease, and once PostgreSQL is back the same controller renews the lease at the
+same epoch and the call's record, kept in its journal, is written through the fence."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.chaos import tap
+from benchmarks.chaos_log import Action
+from ccgateway.sandbox import Sandbox
+from tests.e2e.ami_observer import AmiObserver
+from tests.installed.conftest import ServedController
+from tests.installed.test_pair import admin, wait_for_role
+from tests.installed.test_pair_asterisk import ok, on_asterisk, pbx_ready, until
+from tests.pbx.asterisk.proxy import Proxy
+from tests.pg_server import PostgresServer
+
+pytestmark = [pytest.mark.postgres, pytest.mark.asterisk]
+
+CALLER = "+4930410077"
+LEASE_S = 3.0  # ha.lease_s's default
+
+
+def node(
+    name: str,
+    server: PostgresServer,
+    sandbox: Sandbox,
+    folder: Path,
+    database_url: str | None = None,
+    ami_port: int = 5038,
+) -> ServedController:
+    """A controller of the pair (its database and AMI reached through relays if given)."""
+    folder.mkdir()
+    env = {"CCGW_DATABASE_URL": database_url or server.url, "CCGW_HA__MODE": "pair",
+           "CCGW_HA__NODE_ID": name}  # fmt: skip
+    ami = {**on_asterisk(sandbox), "CCGW_ASTERISK__PORT": str(ami_port)}
+    served = ServedController(folder, env={**env, **ami})
+    served.env["CCGW_HA__ADVERTISE_URL"] = served.base_url
+    served.launch()
+    return served
+
+
+def bridged_to(observer: Any, device: str, since: int) -> list[dict[str, str]]:
+    """Asterisk's BridgeEnter events of `device`'s channels, from event number `since` on."""
+    return [
+        e
+        for e in observer.events[since:]
+        if e.get("Event") == "BridgeEnter" and e.get("Channel", "").startswith(f"{device}-")
+    ]
+
+
+def queue_410_with(served: ServedController, agent: str) -> None:
+    """Line 410 of the sandbox's dialplan as a queue, and one of its phones as its agent."""
+    ok(served, "POST", "/v1/skills", {"id": "ha", "name": "HA"})
+    ok(served, "POST", "/v1/queues", {"id": "ha", "name": "HA", "extension": "410",
+                                      "requires": {"ha": 5}, "wrapup_s": 0})  # fmt: skip
+    ok(served, "POST", "/v1/agents", {"id": agent, "name": agent, "device": f"PJSIP/{agent}",
+                                      "skills": {"ha": 7}})  # fmt: skip
+
+
+async def test_the_active_rides_out_postgresql_s_absence_on_the_pbx_mark_and_keeps_routing(
+    asterisk_sandbox: Sandbox, server: PostgresServer, tmp_path: Path
+) -> None:
+    observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    await observer.start()
+    nodes: list[ServedController] = []
+    try:
+        await asyncio.to_thread(scenario, asterisk_sandbox, server, tmp_path, observer, nodes)
+    finally:
+        for served in nodes:
+            served.close()
+        await observer.stop()
+
+
+def scenario(
+    sandbox: Sandbox,
+    server: PostgresServer,
+    tmp_path: Path,
+    observer: Any,
+    nodes: list[ServedController],
+) -> None:
+    a = node("a", server, sandbox, tmp_path / "a")
+    nodes.append(a)
+    assert wait_for_role(a, "active")["epoch"] == 1
+    until("a's PBX link", lambda: pbx_ready(a))
+    queue_410_with(a, "agent5")
+    ok(a, "POST", "/v1/agents/agent5/state", {"state": "available"})
+    b = node("b", server, sandbox, tmp_path / "b")
+    nodes.append(b)
+    wait_for_role(b, "standby")
+
+    server.stop()
+    stopped = time.monotonic()
+    time.sleep(LEASE_S + 1.0)  # past a's deadline: it would have exited here before
+    assert a.process is not None and a.process.poll() is None, a.log()[-3000:]
+    assert "commanding each PBX only while its owner mark is found ours" in a.log()
+    assert admin(a, "GET", "/v1/health").json()["role"] == "active"
+
+    seen = len(observer.events)
+    sandbox.call("410", hangup_after=4, caller=CALLER)
+    bridged = until(
+        "the caller bridged to agent5 while PostgreSQL is away",
+        lambda: bridged_to(observer, "PJSIP/agent5", seen),
+    )
+    print(f"bridged {time.monotonic() - stopped:.1f} s after PostgreSQL stopped: {bridged[0]}")
+    until("the call over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
+                                        if c.get("caller_number") == CALLER])  # fmt: skip
+    assert admin(a, "GET", "/v1/interactions").status_code == 503  # history: not with holes
+    assert b.process is not None and b.process.poll() is None
+    wait_for_role(b, "standby")  # nobody can take the lease meanwhile
+
+    server.start()
+    until("a renewing its lease", lambda: "renewed the lease at epoch 1" in a.log(), 20)
+    health = admin(a, "GET", "/v1/health").json()
+    assert (health["role"], health["epoch"]) == ("active", 1)
+    until(
+        "b naming a as active",
+        lambda: (wait_for_role(b, "standby")["active"] or {}).get("node") == "a",
+    )  # type: ignore[union-attr]
+    records = until(
+        "the call's record written",
+        lambda: [
+            r for r in ok(a, "GET", "/v1/interactions?limit=50")
+            if r["caller_number"] == CALLER
+        ] if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
+    )  # fmt: skip
+    [record] = records
+    assert record["outcome"] == "answered" and record["agent_id"] == "agent5", record
+    assert "not sent: the lease is lost" not in a.log()
+    assert a.process.poll() is None
+
+
+async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_holder_commands(
+    asterisk_sandbox: Sandbox, server: PostgresServer, tmp_path: Path
+) -> None:
+    """A partition: a's way to PostgreSQL goes dark (a relay that swallows everything), b's
+    stays. b takes the lease, then the PBX's mark, and waits out a's ride before it
+    commands; a, riding meanwhile, reads b's mark and stops. Every AMI action each sent
+    passes a relay of ours: a sends none after b starts commanding. When a can reach the
+    database again it is told the lease is gone and exits (75)."""
+    loop = asyncio.get_running_loop()
+    database = Proxy(("127.0.0.1", server.port))
+    database_port = await database.start()
+    actions: list[Action] = []
+    ami = {node: tap(node, actions) for node in ("a", "b")}
+    ami_ports = {node: await relay.start() for node, relay in ami.items()}
+    observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    await observer.start()
+    nodes: list[ServedController] = []
+
+    def cut_a_from_the_database() -> None:
+        database.frozen = True  # new connections hang, as across a partition
+        loop.call_soon_threadsafe(database.cut)
+
+    def reach_the_database_again() -> None:
+        database.frozen = False
+        loop.call_soon_threadsafe(database.cut)  # the hung connections go; new ones work
+
+    try:
+        await asyncio.to_thread(
+            partition, asterisk_sandbox, server, tmp_path, observer, nodes,
+            database_port, ami_ports, actions, cut_a_from_the_database,
+            reach_the_database_again,
+        )  # fmt: skip
+    finally:
+        database.frozen = False
+        for served in nodes:
+            served.close()
+        await observer.stop()
+        for relay in (database, *ami.values()):
+            await relay.stop()
+
+
+def partition(
+    sandbox: Sandbox,
+    server: PostgresServer,
+    tmp_path: Path,
+    observer: Any,
+    nodes: list[ServedController],
+    database_port: int,
+    ami_ports: dict[str, int],
+    actions: list[Action],
+    cut_a_from_the_database: Any,
+    reach_the_database_again: Any,
+) -> None:
+    via_relay = server.url.replace(f":{server.port}/", f":{database_port}/")
+    a = node("a", server, sandbox, tmp_path / "a", via_relay, ami_ports["a"])
+    nodes.append(a)
+    assert wait_for_role(a, "active")["epoch"] == 1
+    until("a's PBX link", lambda: pbx_ready(a))
+    queue_410_with(a, "agent6")
+    b = node("b", server, sandbox, tmp_path / "b", None, ami_ports["b"])
+    nodes.append(b)
+    wait_for_role(b, "standby")
+
+    cut_a_from_the_database()
+    assert wait_for_role(b, "active", within=20)["epoch"] == 2
+    until("b's PBX link", lambda: pbx_ready(b))
+    assert "may still command on its mark while the database is away" in b.log()
+    [owns] = [line for line in b.log().splitlines() if "owns the PBX now" in line]
+    b_commands_from = logged_at(owns)
+    until("a fenced by b's mark", lambda: "fenced: b (epoch 2) owns the PBX" in a.log())
+    until("a no longer active", lambda: admin(a, "GET", "/v1/health").status_code == 503)
+    assert admin(a, "GET", "/v1/health").json()["role"] == "standby"
+    # b serves a caller (agent6 made available on b: a hears nothing of it).
+    ok(b, "POST", "/v1/agents/agent6/state", {"state": "available"})
+    seen = len(observer.events)
+    sandbox.call("410", hangup_after=3, caller=CALLER)
+    until("the caller bridged to agent6 by b", lambda: bridged_to(observer, "PJSIP/agent6", seen))
+    # What a sent once b commanded: at most reads of the mark (then it was fenced) and pings.
+    a_after = [x.name for x in actions if x.node == "a" and x.at >= b_commands_from]
+    assert set(a_after) <= {"Getvar", "Ping"}, a_after
+    a_marked = max(x.at for x in actions if x.node == "a" and x.name == "Setvar")
+    print(f"a's last mark {b_commands_from - a_marked:.2f} s before b commanded; after: {a_after}")
+
+    assert a.process is not None and a.process.poll() is None  # riding on, fenced: harmless
+    reach_the_database_again()
+    assert a.process.wait(20) == 75, a.log()[-3000:]  # told the lease is gone
+    assert "the lease is no longer ours" in a.log()
+
+
+def logged_at(line: str) -> float:
+    """The moment a controller's log line was written (its default format, UTC here)."""
+    stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+    return stamp.replace(tzinfo=UTC).timestamp()
