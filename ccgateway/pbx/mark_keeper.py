@@ -59,6 +59,10 @@ class MarkKeeper:
         starts commanding (None: no read-back); `hold_s`: how long after another node's
         mark of a lower epoch was stamped this one waits before commanding (module doc)."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
+        # Whether the lease is held: a holder riding on the marks past its deadline may keep
+        # its own mark, never take one (an absent one included: a PBX restart clears it).
+        self._may_take = owner.may_command
+        self._commanded = False  # this process has commanded the PBX before
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced
         self.dead_after_s, self.every_s, self.settle_s = dead_after_s, every_s, settle_s
@@ -138,7 +142,13 @@ class MarkKeeper:
             if others_live:
                 self._last_live_other = pbx_now
             verdict = judge(found, self.owner, pbx_now, self.dead_after_s, self._last_live_other)
-            if verdict.take:
+            own = found is not None and (found.node, found.epoch) == (
+                self.owner.node,
+                self.owner.epoch,
+            )
+            if verdict.take and not own and not self._may_take():
+                self._stay_passive(found if others_live else None)
+            elif verdict.take:
                 mine = Mark(self.owner.node, self.owner.epoch, pbx_now)
                 await self._write(mine.encode())
                 if self.commanding:
@@ -153,17 +163,27 @@ class MarkKeeper:
 
     async def _hold(self, found: Mark | None, pbx_now: float) -> None:
         """Taking the PBX from a pair's older holder: wait until it can no longer be
-        commanding on its mark (`hold_s` from the mark's stamp)."""
-        if found is None or found.node == self.owner.node or found.epoch >= self.owner.epoch:
+        commanding on its mark (`hold_s` from the mark's stamp); a holder of a later epoch
+        that finds no mark at all, before it ever commanded the PBX (cleared by a restart
+        of the PBX), waits all of `hold_s`, since it cannot know when an older one last
+        confirmed its mark there."""
+        if self.hold_s <= 0:
             return
-        wait = self.hold_s - (pbx_now - found.stamp)
+        if found is None:
+            if self._commanded or self.owner.epoch <= 1:
+                return
+            wait, who = self.hold_s, "an older lease holder"
+        elif found.node == self.owner.node or found.epoch >= self.owner.epoch:
+            return
+        else:
+            wait, who = self.hold_s - (pbx_now - found.stamp), found.describe()
         if wait > 0:
             log.warning(
                 "%s: waiting %.2f s before commanding: %s may still command on its mark "
                 "while the database is away from it",
                 self.label,
                 wait,
-                found.describe(),
+                who,
             )
             await asyncio.sleep(wait)
 
@@ -190,6 +210,7 @@ class MarkKeeper:
         was = f" after {found.describe()}" if found and found.node != self.owner.node else ""
         log.info("%s: this controller owns the PBX now%s; resyncing", self.label, was)
         self.commanding = True
+        self._commanded = True
         self.holder = None
         try:
             await self._take_over()

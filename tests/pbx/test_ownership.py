@@ -159,6 +159,51 @@ async def test_a_new_lease_holder_waits_out_the_old_holder_s_ride_before_it_comm
     assert later.commanding and time.monotonic() - started < 0.2
 
 
+async def test_a_holder_riding_on_its_mark_keeps_it_but_never_takes_one() -> None:
+    """Past its lease's deadline (may_command false) it may refresh its own mark, but a
+    mark gone (a PBX restart clears it) is not taken back until the lease is renewed."""
+    pbx, resyncs, fenced = Pbx(), [], []
+    lease = [True]
+    k = keeper(pbx, Owner("a", 2, may_command=lambda: lease[0]), resyncs, fenced)
+    await k.claim()
+    lease[0] = False  # riding
+    confirmed = k.confirmed_at
+    pbx.now += 1.0
+    await k.claim()
+    assert k.commanding and k.confirmed_at > confirmed and pbx.value.startswith("a 2 1001")
+    pbx.value = None
+    pbx.now += 1.0
+    await k.claim()
+    assert (
+        not k.commanding
+        and pbx.value is None
+        and fenced == ["fenced: another controller owns the PBX"]
+    )
+    lease[0] = True  # renewed: the lease lets it take the PBX again
+    pbx.now += 1.0
+    await k.claim()
+    assert k.commanding and resyncs == ["a", "a"] and pbx.value.startswith("a 2 ")
+
+
+async def test_a_later_holder_that_finds_no_mark_waits_before_it_first_commands() -> None:
+    """The PBX restarted (its marks cleared) while the lease changed hands: when an older
+    holder last confirmed its mark is unknown, so the new one waits all of hold_s, once."""
+    pbx, resyncs, fenced = Pbx(), [], []
+    k = keeper(pbx, Owner("b", 3), resyncs, fenced, hold_s=0.2)
+    started = time.monotonic()
+    await k.claim()
+    assert k.commanding and time.monotonic() - started >= 0.2
+    k.lost()  # a dropped link; then the PBX restarted and its mark is gone
+    pbx.value = None
+    started = time.monotonic()
+    await k.claim()
+    assert k.commanding and time.monotonic() - started < 0.15  # it commanded it before
+    first = keeper(Pbx(), Owner("c", 1), resyncs, fenced, hold_s=0.2)
+    started = time.monotonic()
+    await first.claim()  # epoch 1: nobody held the lease before it
+    assert first.commanding and time.monotonic() - started < 0.15
+
+
 async def test_a_failed_resync_leaves_nothing_half_done() -> None:
     pbx, fenced = Pbx(), []
     attempts = 0
