@@ -28,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ccgateway.api.standby import StandbyApp
 from ccgateway.app import build_controller, serve
 from ccgateway.logs import uvicorn_log_config
+from ccgateway.pbx.freeswitch.adapter import MARK_EVERY_S
 from ccgateway.persistence import open_database
 from ccgateway.persistence.lease_store import Fence, SqlLeaseStore, lease_engine
 from ccgateway.ports import Owner, OwnerMarked
@@ -51,15 +52,17 @@ def pair_problem(settings: Settings) -> str | None:
             'ha.mode = "pair" needs ha.advertise_url: the URL clients reach this controller\'s '
             "API at, where the standby sends them"
         )
-    slowest = max(
-        (p.ping_interval_s for p in settings.pbx_sections().values()
-         if isinstance(p, AsteriskSettings) and p.enabled),
-        default=0.0,
-    )  # fmt: skip
+    refresh = [  # how often each driven PBX's owner mark is rewritten
+        p.ping_interval_s if isinstance(p, AsteriskSettings) else MARK_EVERY_S
+        for p in settings.pbx_sections().values()
+        if p.enabled
+    ]
+    slowest = max(refresh, default=0.0)
     if 0 < settings.ha.ride_s < 2 * slowest:
         return (
-            f"ha.ride_s ({settings.ha.ride_s} s) must be at least twice the owner mark's "
-            f"refresh, each Asterisk's ping_interval_s ({slowest} s), or 0"
+            f"ha.ride_s ({settings.ha.ride_s} s) must be at least twice the slowest owner "
+            f"mark's refresh ({slowest} s: an Asterisk's ping_interval_s, a FreeSWITCH's "
+            f"{MARK_EVERY_S} s), or 0"
         )
     if settings.database_journal_file is not None:
         return (

@@ -10,9 +10,10 @@ from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from ccgateway.app import configured_pbxes
+from ccgateway.pair import pair_problem
 from ccgateway.pbx.asterisk.adapter import AsteriskPbx
 from ccgateway.pbx.freeswitch.adapter import FreeSwitchPbx
-from ccgateway.settings import load_settings
+from ccgateway.settings import Settings, load_settings
 
 SHIPPED = Path(__file__).parents[1] / "config" / "ccgateway.toml"
 
@@ -110,3 +111,19 @@ def test_a_named_asterisk_without_its_secret_is_named_by_its_table(tmp_path: Pat
     )
     with pytest.raises(ValueError, match=r"pbxes\.east\.secret_file .* CCGW_PBXES__EAST__SECRET"):
         configured_pbxes(load_settings(config))
+
+
+def test_a_pair_s_ride_is_at_least_twice_every_owner_mark_s_refresh_or_off() -> None:
+    """A holder riding on the marks must find its own mark again within ride_s, so ride_s
+    must span two refreshes of the slowest PBX's mark (services/lease.py)."""
+    pair = {"mode": "pair", "advertise_url": "http://cc1.example:8080"}
+    url = "postgresql://cc@db.example/cc"
+    assert pair_problem(Settings(database_url=url, ha=pair)) is None  # 2.0 s, pings of 1 s
+    slow = {"ping_interval_s": 1.5, "secret": "s"}
+    problem = pair_problem(Settings(database_url=url, ha=pair, asterisk=slow))
+    assert problem is not None and "at least twice the slowest owner mark's refresh" in problem
+    both = {"asterisk": {"enabled": False}, "freeswitch": {"enabled": True, "password": "p"}}
+    short = Settings(database_url=url, ha={**pair, "ride_s": 1.5}, **both)
+    assert "a FreeSWITCH's 1.0 s" in str(pair_problem(short))
+    off = Settings(database_url=url, ha={**pair, "ride_s": 0}, asterisk=slow)
+    assert pair_problem(off) is None  # stops at the deadline instead

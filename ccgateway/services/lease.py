@@ -81,10 +81,9 @@ class LeaseKeeper:
         self.marks: Callable[[], list[float]] = list
 
     def may_ride(self, confirmed_at: float) -> bool:
-        """Whether a PBX whose owner mark this controller found its own at `confirmed_at`
-        (monotonic) may be written to: by the lease, or riding on that mark (module doc)."""
-        if self.may_command():
-            return True
+        """Whether, past the deadline, a PBX whose owner mark this controller found its own
+        at `confirmed_at` (monotonic) may still be written to (module doc); the lease itself
+        is `may_command`, asked first (ports.Owner)."""
         return self.riding and not self._lost and self._monotonic() < confirmed_at + self.ride_s
 
     def may_try(self) -> bool:

@@ -57,6 +57,8 @@ from ccgateway.pbx.ownership import VARIABLE as MARK
 from ccgateway.ports import DialplanTarget, Owner, PbxError, PbxRejected
 
 log = logging.getLogger(__name__)
+# How often the owner mark is rewritten on a FreeSWITCH (a pair's ha.ride_s is twice it).
+MARK_EVERY_S = 1.0
 FALLBACK = DialplanTarget("ccgw-fallback", "s")
 
 
@@ -94,7 +96,7 @@ class FreeSwitchPbx:
         instruments: RoundTrips | None = None,
         resync_settle_s: float = 1.5,
         owner: Owner | None = None,
-        mark_every_s: float = 1.0,
+        mark_every_s: float = MARK_EVERY_S,
         mark_stale_s: float = 3.5,
         trunks: Mapping[str, str] | None = None,
     ) -> None:
