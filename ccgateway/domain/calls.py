@@ -326,7 +326,9 @@ class CallDesk:
         """The agent answered but the PBX could not bridge the caller to them: no
         conversation. The answer is taken back (the agent is free at once, not blamed, their
         answered count undone) and the call ends: a caller who is gone abandoned; one the
-        PBX could not bridge for another reason is no longer ours to serve."""
+        PBX could not bridge for another reason is no longer ours to serve. (That reason is
+        a caller leaving its hold as the agent answers; the dialplan tells it after the
+        caller's own events, so a caller who hung up has ended as abandoned by then.)"""
         call = self.call_for_leg(leg_id)
         if call is None or call.state is not CallState.CONNECTED:
             return []

@@ -117,6 +117,23 @@ def test_a_bridge_that_failed_for_a_caller_still_there_is_redirected(center: Cen
     assert rings(out) == []  # not back in line: the agent is not rung for it again
 
 
+def test_a_caller_who_hung_up_as_the_agent_answered_abandoned_before_the_failure_is_told(
+    reporting_bridges: Center,
+) -> None:
+    """The dialplan tells a FAILURE (the caller was leaving its hold) after the caller's own
+    events: the caller's hang-up ends the call as abandoned, and the failure changes nothing
+    (the chaos run's one "redirected" caller was this race, told the other way round)."""
+    center = reporting_bridges
+    [ring] = rings(center.handle(CallWaiting("c1", "200"), now=10.0))
+    center.handle(AgentLegAnswered(ring.leg_id), now=11.0)
+    out = center.handle(ChannelHungUp("c1"), now=11.01)
+    assert [r.outcome for r in records(out)] == [Outcome.ABANDONED]
+    assert [c.channel_id for c in out if isinstance(c, HangUp)] == [ring.leg_id]
+    assert center.handle(BridgeFailed(ring.leg_id, ""), now=11.3) == []
+    status = center.status["bob"]
+    assert (status.state, status.calls_answered) == (AgentState.AVAILABLE, 0)
+
+
 def test_a_caller_the_pbx_shutdown_hung_up_is_cut_off_not_abandoned(center: Center) -> None:
     center.set_agent_state("bob", AgentState.PAUSED, "break", now=1.0)
     center.handle(CallWaiting("c1", "200"), now=10.0)
