@@ -40,7 +40,7 @@ test: install
 	$(BIN)/ruff check ccgateway tests
 	$(BIN)/ruff format --check ccgateway tests
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=25
 
 check: install
 	$(BIN)/ruff check ccgateway tests

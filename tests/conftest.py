@@ -14,10 +14,12 @@ from collections.abc import Iterator
 import pytest
 
 from ccgateway.sandbox import Sandbox
+from ccgateway.sandbox.asterisk_config import SECOND
 from ccgateway.sandbox.lock import asterisk_lock
 from tests.pg_server import PostgresServer
 
 SESSION_AGENTS = 6  # agent1..agent6, every phone answers
+EAST_AGENTS = 2
 
 
 def _skip_or_fail(reason: str) -> None:
@@ -43,6 +45,18 @@ def asterisk_sandbox() -> Iterator[Sandbox]:
             yield sandbox
         finally:
             sandbox.down()
+
+
+@pytest.fixture
+def east(asterisk_sandbox: Sandbox) -> Iterator[Sandbox]:
+    """A second sandbox Asterisk ("east": `SECOND`'s ports, phones agent1 and agent2) beside
+    the session's, which holds the Asterisk lock."""
+    sandbox = Sandbox(layout=SECOND)
+    try:
+        sandbox.up(agents=EAST_AGENTS)
+        yield sandbox
+    finally:
+        sandbox.down()
 
 
 def _end_every_call(sandbox: Sandbox) -> None:

@@ -8,7 +8,6 @@ its resync settles the call it lost."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,23 +19,12 @@ from ccgateway.app import Controller, build_controller
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox.asterisk_config import FIRST, SECOND
 from ccgateway.settings import Settings
+from tests.conftest import EAST_AGENTS
 from tests.e2e.ami_observer import AmiObserver
 from tests.e2e.test_two_pbxs import _records, until
 
 pytestmark = pytest.mark.asterisk
 ADMIN = "two-asterisks-admin-key-0123"
-EAST_AGENTS = 2
-
-
-@pytest.fixture
-def east(asterisk_sandbox: Sandbox) -> Iterator[Sandbox]:
-    """The second sandbox Asterisk beside the session's (which holds the Asterisk lock)."""
-    sandbox = Sandbox(layout=SECOND)
-    try:
-        sandbox.up(agents=EAST_AGENTS)
-        yield sandbox
-    finally:
-        sandbox.down()
 
 
 def pbx_up(metrics: str) -> dict[str, float]:

@@ -1,9 +1,10 @@
-"""A pair of installed controllers on the sandbox Asterisk, PostgreSQL stopped at once (a
-crash, or a failover's gap, seen by both): the active rides it out on the PBX's owner mark
-instead of stopping at its lease's deadline. A caller who rings in meanwhile is served by an
-agent (Asterisk's own word: an observer's bridge), the standby stays a standby since nobody
-can take the lease, and once PostgreSQL is back the same controller renews the lease at the
-same epoch and the call's record, kept in its journal, is written through the fence."""
+"""A pair of installed controllers on two sandbox Asterisks, PostgreSQL stopped at once (a
+crash, or a failover's gap, seen by both): the active rides it out on each PBX's owner mark
+instead of stopping at its lease's deadline. A caller who rings in on each PBX meanwhile is
+served by an agent of that PBX (each Asterisk's own word: an observer's bridge), the standby
+stays a standby since nobody can take the lease, and once PostgreSQL is back the same
+controller renews the lease at the same epoch and the calls' records, kept in its journal,
+are written through the fence."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import pytest
 from benchmarks.chaos import tap
 from benchmarks.chaos_log import Action
 from ccgateway.sandbox import Sandbox
+from ccgateway.sandbox.asterisk_config import SECOND
 from tests.e2e.ami_observer import AmiObserver
 from tests.installed.conftest import ServedController
 from tests.installed.test_pair import admin, wait_for_role
@@ -28,6 +30,7 @@ from tests.pg_server import PostgresServer
 pytestmark = [pytest.mark.postgres, pytest.mark.asterisk]
 
 CALLER = "+4930410077"
+EAST_CALLER = "+4930500078"
 LEASE_S = 3.0  # ha.lease_s's default
 
 
@@ -38,13 +41,19 @@ def node(
     folder: Path,
     database_url: str | None = None,
     ami_port: int = 5038,
+    east: Sandbox | None = None,
 ) -> ServedController:
-    """A controller of the pair (its database and AMI reached through relays if given)."""
+    """A controller of the pair (its database and AMI reached through relays if given;
+    driving the second sandbox Asterisk too as `east` if given)."""
     folder.mkdir()
     env = {"CCGW_DATABASE_URL": database_url or server.url, "CCGW_HA__MODE": "pair",
            "CCGW_HA__NODE_ID": name}  # fmt: skip
     ami = {**on_asterisk(sandbox), "CCGW_ASTERISK__PORT": str(ami_port)}
-    served = ServedController(folder, env={**env, **ami})
+    second = "" if east is None else (
+        f'[pbxes.east]\nkind = "asterisk"\nhost = "127.0.0.1"\nport = {SECOND.ami_port}\n'
+        f'secret = "{east.ami_secret()}"\n'
+    )  # fmt: skip
+    served = ServedController(folder, second, env={**env, **ami})
     served.env["CCGW_HA__ADVERTISE_URL"] = served.base_url
     served.launch()
     return served
@@ -68,34 +77,48 @@ def queue_410_with(served: ServedController, agent: str) -> None:
                                       "skills": {"ha": 7}})  # fmt: skip
 
 
-async def test_the_active_rides_out_postgresql_s_absence_on_the_pbx_mark_and_keeps_routing(
-    asterisk_sandbox: Sandbox, server: PostgresServer, tmp_path: Path
+async def test_the_active_rides_out_postgresql_s_absence_on_the_pbx_marks_and_keeps_routing(
+    asterisk_sandbox: Sandbox, east: Sandbox, server: PostgresServer, tmp_path: Path
 ) -> None:
     observer = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    east_observer = AmiObserver(secret=east.ami_secret(), port=SECOND.ami_port)
     await observer.start()
+    await east_observer.start()
     nodes: list[ServedController] = []
     try:
-        await asyncio.to_thread(scenario, asterisk_sandbox, server, tmp_path, observer, nodes)
+        await asyncio.to_thread(
+            scenario, asterisk_sandbox, east, server, tmp_path, (observer, east_observer), nodes
+        )
     finally:
         for served in nodes:
             served.close()
         await observer.stop()
+        await east_observer.stop()
 
 
 def scenario(
     sandbox: Sandbox,
+    east: Sandbox,
     server: PostgresServer,
     tmp_path: Path,
-    observer: Any,
+    observers: tuple[Any, Any],
     nodes: list[ServedController],
 ) -> None:
-    a = node("a", server, sandbox, tmp_path / "a")
+    observer, east_observer = observers
+    a = node("a", server, sandbox, tmp_path / "a", east=east)
     nodes.append(a)
     assert wait_for_role(a, "active")["epoch"] == 1
-    until("a's PBX link", lambda: pbx_ready(a))
+    until("a's PBX links", lambda: admin(a, "GET", "/v1/health").json()["pbxes"]
+          == {"asterisk": True, "east": True})  # fmt: skip
     queue_410_with(a, "agent5")
     ok(a, "POST", "/v1/agents/agent5/state", {"state": "available"})
-    b = node("b", server, sandbox, tmp_path / "b")
+    # East's queue (its extension 5000) and its phone agent1, an agent of its own.
+    ok(a, "POST", "/v1/queues", {"id": "ha-east", "name": "HA east", "extension": "5000",
+                                 "requires": {"ha": 5}, "wrapup_s": 0, "pbx": "east"})  # fmt: skip
+    ok(a, "POST", "/v1/agents", {"id": "east1", "name": "east1", "device": "PJSIP/agent1",
+                                 "skills": {"ha": 7}, "pbx": "east"})  # fmt: skip
+    ok(a, "POST", "/v1/agents/east1/state", {"state": "available"})
+    b = node("b", server, sandbox, tmp_path / "b", east=east)
     nodes.append(b)
     wait_for_role(b, "standby")
 
@@ -106,15 +129,22 @@ def scenario(
     assert "commanding each PBX only while its owner mark is found ours" in a.log()
     assert admin(a, "GET", "/v1/health").json()["role"] == "active"
 
-    seen = len(observer.events)
+    seen, east_seen = len(observer.events), len(east_observer.events)
     sandbox.call("410", hangup_after=4, caller=CALLER)
+    east.call("5000", hangup_after=4, caller=EAST_CALLER)
     bridged = until(
         "the caller bridged to agent5 while PostgreSQL is away",
         lambda: bridged_to(observer, "PJSIP/agent5", seen),
     )
     print(f"bridged {time.monotonic() - stopped:.1f} s after PostgreSQL stopped: {bridged[0]}")
-    until("the call over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
-                                        if c.get("caller_number") == CALLER])  # fmt: skip
+    east_bridged = until(
+        "east's caller bridged to east's agent1 meanwhile",
+        lambda: bridged_to(east_observer, "PJSIP/agent1", east_seen),
+    )
+    print(f"on east {time.monotonic() - stopped:.1f} s after: {east_bridged[0]}")
+    callers = (CALLER, EAST_CALLER)
+    until("the calls over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
+                                         if c.get("caller_number") in callers])  # fmt: skip
     assert admin(a, "GET", "/v1/interactions").status_code == 503  # history: not with holes
     assert b.process is not None and b.process.poll() is None
     wait_for_role(b, "standby")  # nobody can take the lease meanwhile
@@ -128,14 +158,14 @@ def scenario(
         lambda: (wait_for_role(b, "standby")["active"] or {}).get("node") == "a",
     )  # type: ignore[union-attr]
     records = until(
-        "the call's record written",
-        lambda: [
-            r for r in ok(a, "GET", "/v1/interactions?limit=50")
-            if r["caller_number"] == CALLER
-        ] if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
+        "both calls' records written",
+        lambda: sorted(
+            (r["caller_number"], r["outcome"], r["agent_id"])
+            for r in ok(a, "GET", "/v1/interactions?limit=50")
+            if r["caller_number"] in callers
+        ) if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
     )  # fmt: skip
-    [record] = records
-    assert record["outcome"] == "answered" and record["agent_id"] == "agent5", record
+    assert records == [(CALLER, "answered", "agent5"), (EAST_CALLER, "answered", "east1")]
     assert "not sent: the lease is lost" not in a.log()
     assert a.process.poll() is None
 
