@@ -20,6 +20,11 @@ from benchmarks.chaos_log import Action
 from ccgateway.sandbox import Sandbox
 from tests.e2e.ami_observer import AmiObserver
 from tests.installed.conftest import ServedController
+from tests.installed.pair_riding import (
+    call_over_in_the_outage,
+    start_postgresql_and_renew,
+    stop_postgresql_and_ride,
+)
 from tests.installed.test_pair import admin, wait_for_role
 from tests.installed.test_pair_asterisk import ok, on_asterisk, pbx_ready, until
 from tests.pbx.asterisk.proxy import Proxy
@@ -28,7 +33,6 @@ from tests.pg_server import PostgresServer
 pytestmark = [pytest.mark.postgres, pytest.mark.asterisk]
 
 CALLER = "+4930410077"
-LEASE_S = 3.0  # ha.lease_s's default
 
 
 def node(
@@ -99,13 +103,7 @@ def scenario(
     nodes.append(b)
     wait_for_role(b, "standby")
 
-    server.stop()
-    stopped = time.monotonic()
-    time.sleep(LEASE_S + 1.0)  # past a's deadline: it would have exited here before
-    assert a.process is not None and a.process.poll() is None, a.log()[-3000:]
-    assert "commanding each PBX only while its owner mark is found ours" in a.log()
-    assert admin(a, "GET", "/v1/health").json()["role"] == "active"
-
+    stopped = stop_postgresql_and_ride(a, server)
     seen = len(observer.events)
     sandbox.call("410", hangup_after=4, caller=CALLER)
     bridged = until(
@@ -113,31 +111,8 @@ def scenario(
         lambda: bridged_to(observer, "PJSIP/agent5", seen),
     )
     print(f"bridged {time.monotonic() - stopped:.1f} s after PostgreSQL stopped: {bridged[0]}")
-    until("the call over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
-                                        if c.get("caller_number") == CALLER])  # fmt: skip
-    assert admin(a, "GET", "/v1/interactions").status_code == 503  # history: not with holes
-    assert b.process is not None and b.process.poll() is None
-    wait_for_role(b, "standby")  # nobody can take the lease meanwhile
-
-    server.start()
-    until("a renewing its lease", lambda: "renewed the lease at epoch 1" in a.log(), 20)
-    health = admin(a, "GET", "/v1/health").json()
-    assert (health["role"], health["epoch"]) == ("active", 1)
-    until(
-        "b naming a as active",
-        lambda: (wait_for_role(b, "standby")["active"] or {}).get("node") == "a",
-    )  # type: ignore[union-attr]
-    records = until(
-        "the call's record written",
-        lambda: [
-            r for r in ok(a, "GET", "/v1/interactions?limit=50")
-            if r["caller_number"] == CALLER
-        ] if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
-    )  # fmt: skip
-    [record] = records
-    assert record["outcome"] == "answered" and record["agent_id"] == "agent5", record
-    assert "not sent: the lease is lost" not in a.log()
-    assert a.process.poll() is None
+    call_over_in_the_outage(a, b, CALLER)
+    start_postgresql_and_renew(a, b, server, CALLER, "agent5")
 
 
 async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_holder_commands(
