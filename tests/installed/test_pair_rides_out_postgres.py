@@ -22,6 +22,11 @@ from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox.asterisk_config import SECOND
 from tests.e2e.ami_observer import AmiObserver
 from tests.installed.conftest import ServedController
+from tests.installed.pair_riding import (
+    call_over_in_the_outage,
+    start_postgresql_and_renew,
+    stop_postgresql_and_ride,
+)
 from tests.installed.test_pair import admin, wait_for_role
 from tests.installed.test_pair_asterisk import ok, on_asterisk, pbx_ready, until
 from tests.pbx.asterisk.proxy import Proxy
@@ -31,7 +36,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.asterisk]
 
 CALLER = "+4930410077"
 EAST_CALLER = "+4930500078"
-LEASE_S = 3.0  # ha.lease_s's default
 
 
 def node(
@@ -122,13 +126,7 @@ def scenario(
     nodes.append(b)
     wait_for_role(b, "standby")
 
-    server.stop()
-    stopped = time.monotonic()
-    time.sleep(LEASE_S + 1.0)  # past a's deadline: it would have exited here before
-    assert a.process is not None and a.process.poll() is None, a.log()[-3000:]
-    assert "commanding each PBX only while its owner mark is found ours" in a.log()
-    assert admin(a, "GET", "/v1/health").json()["role"] == "active"
-
+    stopped = stop_postgresql_and_ride(a, server)
     seen, east_seen = len(observer.events), len(east_observer.events)
     sandbox.call("410", hangup_after=4, caller=CALLER)
     east.call("5000", hangup_after=4, caller=EAST_CALLER)
@@ -142,32 +140,8 @@ def scenario(
         lambda: bridged_to(east_observer, "PJSIP/agent1", east_seen),
     )
     print(f"on east {time.monotonic() - stopped:.1f} s after: {east_bridged[0]}")
-    callers = (CALLER, EAST_CALLER)
-    until("the calls over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
-                                         if c.get("caller_number") in callers])  # fmt: skip
-    assert admin(a, "GET", "/v1/interactions").status_code == 503  # history: not with holes
-    assert b.process is not None and b.process.poll() is None
-    wait_for_role(b, "standby")  # nobody can take the lease meanwhile
-
-    server.start()
-    until("a renewing its lease", lambda: "renewed the lease at epoch 1" in a.log(), 20)
-    health = admin(a, "GET", "/v1/health").json()
-    assert (health["role"], health["epoch"]) == ("active", 1)
-    until(
-        "b naming a as active",
-        lambda: (wait_for_role(b, "standby")["active"] or {}).get("node") == "a",
-    )  # type: ignore[union-attr]
-    records = until(
-        "both calls' records written",
-        lambda: sorted(
-            (r["caller_number"], r["outcome"], r["agent_id"])
-            for r in ok(a, "GET", "/v1/interactions?limit=50")
-            if r["caller_number"] in callers
-        ) if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
-    )  # fmt: skip
-    assert records == [(CALLER, "answered", "agent5"), (EAST_CALLER, "answered", "east1")]
-    assert "not sent: the lease is lost" not in a.log()
-    assert a.process.poll() is None
+    call_over_in_the_outage(a, b, CALLER, EAST_CALLER)
+    start_postgresql_and_renew(a, b, server, {CALLER: "agent5", EAST_CALLER: "east1"})
 
 
 async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_holder_commands(

@@ -1,0 +1,64 @@
+"""What the tests of a pair riding out PostgreSQL's absence share, whichever PBX it drives
+(test_pair_rides_out_postgres.py on Asterisk, test_pair_rides_out_postgres_freeswitch.py on
+FreeSWITCH): the outage begun and ridden past the lease's deadline, the call served meanwhile
+seen over, and PostgreSQL's return."""
+
+from __future__ import annotations
+
+import time
+
+from tests.installed.conftest import ServedController
+from tests.installed.test_pair import admin, wait_for_role
+from tests.installed.test_pair_asterisk import ok, until
+from tests.pg_server import PostgresServer
+
+LEASE_S = 3.0  # ha.lease_s's default
+
+
+def stop_postgresql_and_ride(a: ServedController, server: PostgresServer) -> float:
+    """PostgreSQL stopped at once and the active `a` seen riding past its lease's deadline
+    (still running, still active); the monotonic moment PostgreSQL stopped."""
+    server.stop()
+    stopped = time.monotonic()
+    time.sleep(LEASE_S + 1.0)  # past a's deadline: it would have exited here before
+    assert a.process is not None and a.process.poll() is None, a.log()[-3000:]
+    assert "commanding each PBX only while its owner mark is found ours" in a.log()
+    assert admin(a, "GET", "/v1/health").json()["role"] == "active"
+    return stopped
+
+
+def call_over_in_the_outage(a: ServedController, b: ServedController, *callers: str) -> None:
+    """The callers' calls ended on the riding `a`, no history served with holes, and `b`
+    still a standby (nobody can take the lease meanwhile)."""
+    until("the calls over", lambda: not [c for c in ok(a, "GET", "/v1/calls")
+                                         if c.get("caller_number") in callers])  # fmt: skip
+    assert admin(a, "GET", "/v1/interactions").status_code == 503  # history: not with holes
+    assert b.process is not None and b.process.poll() is None
+    wait_for_role(b, "standby")
+
+
+def start_postgresql_and_renew(
+    a: ServedController, b: ServedController, server: PostgresServer, answered: dict[str, str]
+) -> None:
+    """PostgreSQL back: `a` renews the lease at epoch 1, `b` names it the active, and each
+    caller's record (kept in a's journal) is written, answered by its agent (`answered`:
+    caller number -> agent id)."""
+    server.start()
+    until("a renewing its lease", lambda: "renewed the lease at epoch 1" in a.log(), 20)
+    health = admin(a, "GET", "/v1/health").json()
+    assert (health["role"], health["epoch"]) == ("active", 1)
+    until(
+        "b naming a as active",
+        lambda: (wait_for_role(b, "standby")["active"] or {}).get("node") == "a",
+    )  # type: ignore[union-attr]
+    records = until(
+        "the calls' records written",
+        lambda: {
+            r["caller_number"]: (r["outcome"], r["agent_id"])
+            for r in ok(a, "GET", "/v1/interactions?limit=50")
+            if r["caller_number"] in answered
+        } if admin(a, "GET", "/v1/interactions").status_code == 200 else None,
+    )  # fmt: skip
+    assert records == {caller: ("answered", agent) for caller, agent in answered.items()}
+    assert "not sent: the lease is lost" not in a.log()
+    assert a.process is not None and a.process.poll() is None
