@@ -53,11 +53,14 @@ class MarkKeeper:
         every_s: float,
         settle_s: float | None = SETTLE_S,
         hold_s: float = 0.0,
+        tick_s: float = 0.0,
     ) -> None:
         """`read`: the mark's text (None when absent) and the PBX's time in seconds;
         `settle_s`: how long after writing its mark a controller reads it back before it
         starts commanding (None: no read-back); `hold_s`: how long after another node's
-        mark of a lower epoch was stamped this one waits before commanding (module doc)."""
+        mark of a lower epoch was stamped this one waits before commanding (module doc);
+        `tick_s`: the step of the PBX's time as `read` gives it (FreeSWITCH's whole
+        seconds), by which a mark's age read off it may exceed its true age."""
         self.label, self.owner = label, Owner(check_node(owner.node), owner.epoch)
         # Whether the lease is held: a holder riding on the marks past its deadline may keep
         # its own mark, never take one (an absent one included: a PBX restart clears it).
@@ -66,7 +69,7 @@ class MarkKeeper:
         self._read, self._write, self._take_over = read, write, take_over
         self._on_fenced = on_fenced
         self.dead_after_s, self.every_s, self.settle_s = dead_after_s, every_s, settle_s
-        self.hold_s = hold_s
+        self.hold_s, self.tick_s = hold_s, tick_s
         self.commanding = False
         self.confirmed_at = float("-inf")  # monotonic (module doc)
         self.holder: Mark | None = None  # the other live owner while passive
@@ -175,8 +178,8 @@ class MarkKeeper:
             wait, who = self.hold_s, "an older lease holder"
         elif found.node == self.owner.node or found.epoch >= self.owner.epoch:
             return
-        else:
-            wait, who = self.hold_s - (pbx_now - found.stamp), found.describe()
+        else:  # the stamp and now each cut down to a tick: the age may be a tick too old
+            wait, who = self.hold_s - (pbx_now - found.stamp) + self.tick_s, found.describe()
         if wait > 0:
             log.warning(
                 "%s: waiting %.2f s before commanding: %s may still command on its mark "

@@ -6,10 +6,12 @@ seen over, and PostgreSQL's return."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from tests.installed.conftest import ServedController
 from tests.installed.test_pair import admin, wait_for_role
-from tests.installed.test_pair_asterisk import ok, until
+from tests.installed.test_pair_asterisk import ok, pbx_ready, until
 from tests.pg_server import PostgresServer
 
 LEASE_S = 3.0  # ha.lease_s's default
@@ -62,3 +64,26 @@ def start_postgresql_and_renew(
     assert records == {caller: ("answered", agent) for caller, agent in answered.items()}
     assert "not sent: the lease is lost" not in a.log()
     assert a.process is not None and a.process.poll() is None
+
+
+def cut_a_off_until_b_commands(
+    a: ServedController, b: ServedController, cut_a_from_the_database: Callable[[], None]
+) -> float:
+    """A partition: `a` alone cut off from PostgreSQL; `b` takes the lease at epoch 2 and
+    the PBX after waiting out a's ride, and `a` is fenced by b's mark and says standby. The
+    moment b started commanding (its log's word: the wire's is the caller's to check)."""
+    cut_a_from_the_database()
+    assert wait_for_role(b, "active", within=20)["epoch"] == 2
+    until("b's PBX link", lambda: pbx_ready(b))
+    assert "may still command on its mark while the database is away" in b.log()
+    [owns] = [line for line in b.log().splitlines() if "owns the PBX now" in line]
+    until("a fenced by b's mark", lambda: "fenced: b (epoch 2) owns the PBX" in a.log())
+    until("a no longer active", lambda: admin(a, "GET", "/v1/health").status_code == 503)
+    assert admin(a, "GET", "/v1/health").json()["role"] == "standby"
+    return logged_at(owns)
+
+
+def logged_at(line: str) -> float:
+    """The moment a controller's log line was written (its default format, UTC here)."""
+    stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+    return stamp.replace(tzinfo=UTC).timestamp()

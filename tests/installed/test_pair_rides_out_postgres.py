@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from tests.e2e.ami_observer import AmiObserver
 from tests.installed.conftest import ServedController
 from tests.installed.pair_riding import (
     call_over_in_the_outage,
+    cut_a_off_until_b_commands,
     start_postgresql_and_renew,
     stop_postgresql_and_ride,
 )
@@ -207,15 +207,7 @@ def partition(
     nodes.append(b)
     wait_for_role(b, "standby")
 
-    cut_a_from_the_database()
-    assert wait_for_role(b, "active", within=20)["epoch"] == 2
-    until("b's PBX link", lambda: pbx_ready(b))
-    assert "may still command on its mark while the database is away" in b.log()
-    [owns] = [line for line in b.log().splitlines() if "owns the PBX now" in line]
-    b_commands_from = logged_at(owns)
-    until("a fenced by b's mark", lambda: "fenced: b (epoch 2) owns the PBX" in a.log())
-    until("a no longer active", lambda: admin(a, "GET", "/v1/health").status_code == 503)
-    assert admin(a, "GET", "/v1/health").json()["role"] == "standby"
+    b_commands_from = cut_a_off_until_b_commands(a, b, cut_a_from_the_database)
     # b serves a caller (agent6 made available on b: a hears nothing of it).
     ok(b, "POST", "/v1/agents/agent6/state", {"state": "available"})
     seen = len(observer.events)
@@ -231,9 +223,3 @@ def partition(
     reach_the_database_again()
     assert a.process.wait(20) == 75, a.log()[-3000:]  # told the lease is gone
     assert "the lease is no longer ours" in a.log()
-
-
-def logged_at(line: str) -> float:
-    """The moment a controller's log line was written (its default format, UTC here)."""
-    stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-    return stamp.replace(tzinfo=UTC).timestamp()

@@ -1,10 +1,17 @@
-"""test_pair_rides_out_postgres.py's first scenario on a real FreeSWITCH (the sandbox): a
-pair of installed controllers driving FreeSWITCH alone, PostgreSQL stopped at once. The
-active rides it out on its owner mark there (the global CCGW_OWNER, rewritten every
-MARK_EVERY_S) instead of stopping at its lease's deadline; a caller who rings in meanwhile
-is served by an agent (FreeSWITCH's own word: a CHANNEL_BRIDGE on an Event Socket connection
-of the test's own); the standby stays a standby; once PostgreSQL is back the same controller
-renews the lease at the same epoch and the call's record, kept in its journal, is written.
+"""test_pair_rides_out_postgres.py's two scenarios on a real FreeSWITCH (the sandbox): a
+pair of installed controllers driving FreeSWITCH alone.
+
+PostgreSQL stopped at once: the active rides it out on its owner mark there (the global
+CCGW_OWNER, rewritten every MARK_EVERY_S) instead of stopping at its lease's deadline; a
+caller who rings in meanwhile is served by an agent (FreeSWITCH's own word: a CHANNEL_BRIDGE
+on an Event Socket connection of the test's own); the standby stays a standby; once
+PostgreSQL is back the same controller renews the lease at the same epoch and the call's
+record, kept in its journal, is written.
+
+A partition (the active alone cut off from PostgreSQL): the standby takes the lease and the
+mark, and commands only once the old active, reading the new mark, has stopped: each
+controller's Event Socket connection passes a recording relay of the test's own, and the
+old active sends nothing but reads of the mark once the new one commands.
 
 Skips (never fails) without a FreeSWITCH binary, as the other FreeSWITCH live tests."""
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -23,13 +31,16 @@ from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from tests.installed.conftest import ServedController
 from tests.installed.pair_riding import (
     call_over_in_the_outage,
+    cut_a_off_until_b_commands,
     start_postgresql_and_renew,
     stop_postgresql_and_ride,
 )
 from tests.installed.test_pair import pair, wait_for_role
 from tests.installed.test_pair_asterisk import ok, pbx_ready, until
+from tests.pbx.asterisk.proxy import Proxy
 from tests.pg_server import PostgresServer
 from tests.sandbox.esl_observer import EslObserver
+from tests.sandbox.esl_recorder import EslRecorder
 from tests.sandbox.freeswitch_e2e import MARKS, agent, bridged_agents, freeswitch_sandbox, queue
 
 __all__ = ["pair"]  # the fixture, used by name
@@ -37,7 +48,9 @@ __all__ = ["pair"]  # the fixture, used by name
 pytestmark = [*MARKS, pytest.mark.postgres]
 
 CALLER = "+4930410078"
+PARTITION_CALLER = "+4930410079"
 MARK_STALE_S = 3.5  # FreeSwitchPbx's mark_stale_s: another node could take it after that
+RIDE_S = 2.0  # ha.ride_s's default: how long a's mark found its own lets it command
 
 
 @pytest.fixture
@@ -63,9 +76,19 @@ def on_freeswitch(sandbox: FreeSwitchSandbox) -> dict[str, str]:
     }
 
 
-def caller_uuid(observer: EslObserver) -> str | None:
+def queue_410_with_agent1(a: ServedController) -> None:
+    """Once `a` drives FreeSWITCH: line 410 of the sandbox's dialplan as a queue, and its
+    phone agent1 as the queue's agent."""
+    until("a's FreeSWITCH link", lambda: pbx_ready(a))
+    ok(a, "POST", "/v1/skills", {"id": "ha", "name": "HA"})
+    ok(a, "POST", "/v1/queues", queue(id="ha", name="HA", extension="410",
+                                      requires={"ha": 5}, wrapup_s=0))  # fmt: skip
+    ok(a, "POST", "/v1/agents", agent(1, skills={"ha": 7}))
+
+
+def caller_uuid(observer: EslObserver, caller: str = CALLER) -> str | None:
     """The caller's channel, as FreeSWITCH named it when it was created."""
-    found = observer.named("CHANNEL_CREATE", **{"Caller-Caller-ID-Number": CALLER})
+    found = observer.named("CHANNEL_CREATE", **{"Caller-Caller-ID-Number": caller})
     return found[0]["Unique-ID"] if found else None
 
 
@@ -95,11 +118,7 @@ def scenario(
 ) -> None:
     a = pair("a", on_freeswitch(sandbox))
     assert wait_for_role(a, "active")["epoch"] == 1
-    until("a's FreeSWITCH link", lambda: pbx_ready(a))
-    ok(a, "POST", "/v1/skills", {"id": "ha", "name": "HA"})
-    ok(a, "POST", "/v1/queues", queue(id="ha", name="HA", extension="410",
-                                      requires={"ha": 5}, wrapup_s=0))  # fmt: skip
-    ok(a, "POST", "/v1/agents", agent(1, skills={"ha": 7}))
+    queue_410_with_agent1(a)
     ok(a, "POST", "/v1/agents/agent1/state", {"state": "available"})
     b = pair("b", on_freeswitch(sandbox))
     wait_for_role(b, "standby")
@@ -122,3 +141,111 @@ def scenario(
     call_over_in_the_outage(a, b, CALLER)
     assert observer.hung_up(uuid) is not None
     start_postgresql_and_renew(a, b, server, {CALLER: "agent1"})
+
+
+# What the old active may still send once the new one commands: its keeper's reads of the
+# mark (each round reads it and FreeSWITCH's time; finding b's mark is what fences it) and
+# the link's keep-alive probe (a read, sent after 45 s of silence). No write, not even of
+# its own mark: a mark written then would be a's word over b's.
+READS_AFTER = frozenset({f"api global_getvar {MARK}", "api strepoch", "api status"})
+
+
+async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_holder_commands_on_freeswitch(  # noqa: E501
+    sandbox: FreeSwitchSandbox, pair: Callable[..., ServedController], server: PostgresServer
+) -> None:
+    """test_pair_rides_out_postgres.py's partition on FreeSWITCH: a's way to PostgreSQL goes
+    dark (a relay that swallows everything), b's stays. b takes the lease, then the mark,
+    and waits out a's ride before it commands; a, riding meanwhile, reads b's mark and
+    stops. Every command each sends to FreeSWITCH passes a relay of ours (EslRecorder): a
+    sends none but reads of the mark after b starts commanding. b serves a caller, a's
+    health says standby, and when a can reach the database again it exits (75)."""
+    loop = asyncio.get_running_loop()
+    database = Proxy(("127.0.0.1", server.port))
+    database_port = await database.start()
+    password = sandbox.esl_password()
+    wires = {node: EslRecorder(ESL_PORT, password) for node in ("a", "b")}
+    esl_ports = {node: await wire.start() for node, wire in wires.items()}
+    observer = EslObserver(password)
+    await observer.start()
+
+    def cut_a_from_the_database() -> None:
+        database.frozen = True  # new connections hang, as across a partition
+        loop.call_soon_threadsafe(database.cut)
+
+    def reach_the_database_again() -> None:
+        database.frozen = False
+        loop.call_soon_threadsafe(database.cut)  # the hung connections go; new ones work
+
+    def on_relays(node: str) -> dict[str, str]:
+        return {**on_freeswitch(sandbox), "CCGW_FREESWITCH__PORT": str(esl_ports[node])}
+
+    via_relay = server.url.replace(f":{server.port}/", f":{database_port}/")
+    try:
+        await asyncio.to_thread(
+            partition, sandbox, pair, observer, wires,
+            {"a": {**on_relays("a"), "CCGW_DATABASE_URL": via_relay}, "b": on_relays("b")},
+            cut_a_from_the_database, reach_the_database_again,
+        )  # fmt: skip
+    finally:
+        database.frozen = False
+        await observer.stop()
+        await database.stop()
+        for wire in wires.values():
+            await wire.stop()
+
+
+def partition(
+    sandbox: FreeSwitchSandbox,
+    pair: Callable[..., ServedController],
+    observer: EslObserver,
+    wires: dict[str, EslRecorder],
+    env: dict[str, dict[str, str]],
+    cut_a_from_the_database: Callable[[], None],
+    reach_the_database_again: Callable[[], None],
+) -> None:
+    a = pair("a", env["a"])
+    assert wait_for_role(a, "active")["epoch"] == 1
+    queue_410_with_agent1(a)
+    b = pair("b", env["b"])
+    wait_for_role(b, "standby")
+
+    b_commands_from = cut_a_off_until_b_commands(a, b, cut_a_from_the_database)
+    # b serves a caller (agent1 made available on b: a hears nothing of it).
+    ok(b, "POST", "/v1/agents/agent1/state", {"state": "available"})
+    sandbox.call("410", hangup_after=3, caller=PARTITION_CALLER)
+    uuid = until("the caller's channel", lambda: caller_uuid(observer, PARTITION_CALLER))
+    until("the caller bridged to agent1 by b", lambda: bridged_agents(observer, uuid) == {1})
+
+    a_sent, b_sent = wires["a"].commands(), wires["b"].commands()
+    a_after = [line for at, line in a_sent if at >= b_commands_from]
+    assert {mark_command(line) for line in a_after} <= READS_AFTER, a_after
+    a_marked = max(at for at, line in a_sent if line.startswith(SET_MARK))
+    # a confirmed its mark last just before that write; it may ride ride_s from then on
+    assert b_commands_from - a_marked >= RIDE_S, b_commands_from - a_marked
+    b_marked = min(at for at, line in b_sent if line.startswith(SET_MARK + "b"))
+    b_first = min((at, line) for at, line in b_sent if at >= b_commands_from
+                  and mark_command(line) not in (*READS_AFTER, SET_MARK))  # fmt: skip
+    # b wrote its mark and then waited: nothing but the mark's rounds until it commanded
+    b_before = {mark_command(line) for at, line in b_sent if b_marked <= at < b_commands_from}
+    assert b_before <= {f"api global_getvar {MARK}", "api strepoch", SET_MARK}, b_before
+    print(
+        f"a's last mark write {b_commands_from - a_marked:.2f} s before b commanded "
+        f"(b's mark written {b_commands_from - b_marked:.2f} s before; its first command on "
+        f"the wire {b_first[0] - b_commands_from:.2f} s after: {b_first[1]!r}); "
+        f"a sent after: {Counter(a_after)}"
+    )
+
+    assert a.process is not None and a.process.poll() is None  # riding on, fenced: harmless
+    reach_the_database_again()
+    assert a.process.wait(20) == 75, a.log()[-3000:]  # told the lease is gone
+    assert "the lease is no longer ours" in a.log()
+    assert not [line for at, line in wires["a"].commands() if at >= b_commands_from
+                and mark_command(line) not in READS_AFTER]  # fmt: skip
+
+
+SET_MARK = f"api global_setvar {MARK}="
+
+
+def mark_command(line: str) -> str:
+    """A command line with the mark's value left out (a write of the mark, whoever's)."""
+    return SET_MARK if line.startswith(SET_MARK) else line

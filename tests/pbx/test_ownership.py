@@ -72,7 +72,12 @@ class Pbx:
 
 
 def keeper(
-    pbx: Pbx, owner: Owner, resyncs: list[str], fenced: list[str], hold_s: float = 0.0
+    pbx: Pbx,
+    owner: Owner,
+    resyncs: list[str],
+    fenced: list[str],
+    hold_s: float = 0.0,
+    tick_s: float = 0.0,
 ) -> MarkKeeper:
     async def take_over() -> None:
         resyncs.append(owner.node)
@@ -88,6 +93,7 @@ def keeper(
         every_s=1.0,
         settle_s=0.01,
         hold_s=hold_s,
+        tick_s=tick_s,
     )
 
 
@@ -157,6 +163,21 @@ async def test_a_new_lease_holder_waits_out_the_old_holder_s_ride_before_it_comm
     started = time.monotonic()
     await later.claim()
     assert later.commanding and time.monotonic() - started < 0.2
+
+
+async def test_on_a_pbx_clock_of_whole_ticks_the_new_holder_waits_a_tick_more() -> None:
+    """FreeSWITCH's time comes in whole seconds: a mark stamped at 10.99 (read as 10) and
+    read at 11.01 (as 11) seems a second old and is not. The new holder cannot tell, so it
+    waits `hold_s` from the stamp plus one tick: never less than `hold_s` of true time."""
+    pbx, resyncs, fenced = Pbx(), [], []
+    old = keeper(pbx, Owner("a", 1), resyncs, fenced, tick_s=0.2)
+    await old.claim()
+    pbx.now += 0.2  # one tick on, which may be a moment later in truth
+    new = keeper(pbx, Owner("b", 2), resyncs, fenced, hold_s=0.3, tick_s=0.2)
+    started = time.monotonic()
+    await new.claim()
+    assert time.monotonic() - started >= 0.3 - 0.01  # hold_s whole, not hold_s less a tick
+    assert new.commanding and resyncs == ["a", "b"]
 
 
 async def test_a_holder_riding_on_its_mark_keeps_it_but_never_takes_one() -> None:

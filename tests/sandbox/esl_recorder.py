@@ -23,6 +23,7 @@ class EslRecorder:
         self._upstream, self._password = upstream_port, password
         self.records: list[dict[str, object]] = []
         self._started = time.monotonic()
+        self._started_at = time.time()  # the same moment on the machine's wall clock
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._connections = 0
@@ -36,6 +37,15 @@ class EslRecorder:
     def mark(self) -> int:
         """Where the conversation is now (a test's window starts here)."""
         return len(self.records)
+
+    def commands(self) -> list[tuple[float, str]]:
+        """Each command the controller sent, by its first line, and when it passed (the
+        machine's wall clock, to set beside a controller's log)."""
+        return [
+            (self._started_at + float(str(r["t"])), str(r["raw"]).split("\n", 1)[0])
+            for r in self.records
+            if r["dir"] == "C->S"
+        ]
 
     def save(
         self, path: Path, since: int, conn: str = "ctl", without_owner_mark: bool = False

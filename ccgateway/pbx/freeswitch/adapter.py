@@ -156,6 +156,7 @@ class FreeSwitchPbx:
                 dead_after_s=mark_stale_s,
                 every_s=mark_every_s,
                 hold_s=owner.hold_s,
+                tick_s=1.0,  # `strepoch`: FreeSWITCH's time in whole seconds
             )
         self.consults = consults.Consults(
             self.client, self._on_channel, self._spawn, inbound_context, self._dial
