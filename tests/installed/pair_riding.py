@@ -5,6 +5,7 @@ seen over, and PostgreSQL's return."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from datetime import UTC, datetime
 from tests.installed.conftest import ServedController
 from tests.installed.test_pair import admin, wait_for_role
 from tests.installed.test_pair_asterisk import ok, pbx_ready, until
+from tests.pbx.asterisk.proxy import Proxy
 from tests.pg_server import PostgresServer
 
 LEASE_S = 3.0  # ha.lease_s's default
@@ -87,3 +89,20 @@ def logged_at(line: str) -> float:
     """The moment a controller's log line was written (its default format, UTC here)."""
     stamp = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
     return stamp.replace(tzinfo=UTC).timestamp()
+
+
+class DatabaseSwitch:
+    """a's way to PostgreSQL through a relay of the test's, switched from the scenario's
+    thread: off as across a partition (new connections hang), on again (the hung ones go,
+    new ones work)."""
+
+    def __init__(self, relay: Proxy, loop: asyncio.AbstractEventLoop) -> None:
+        self.relay, self.loop = relay, loop
+
+    def cut(self) -> None:
+        self.relay.frozen = True
+        self.loop.call_soon_threadsafe(self.relay.cut)
+
+    def reach_again(self) -> None:
+        self.relay.frozen = False
+        self.loop.call_soon_threadsafe(self.relay.cut)

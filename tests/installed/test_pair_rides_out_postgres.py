@@ -22,6 +22,7 @@ from ccgateway.sandbox.asterisk_config import SECOND
 from tests.e2e.ami_observer import AmiObserver
 from tests.installed.conftest import ServedController
 from tests.installed.pair_riding import (
+    DatabaseSwitch,
     call_over_in_the_outage,
     cut_a_off_until_b_commands,
     start_postgresql_and_renew,
@@ -162,19 +163,13 @@ async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_hold
     await observer.start()
     nodes: list[ServedController] = []
 
-    def cut_a_from_the_database() -> None:
-        database.frozen = True  # new connections hang, as across a partition
-        loop.call_soon_threadsafe(database.cut)
-
-    def reach_the_database_again() -> None:
-        database.frozen = False
-        loop.call_soon_threadsafe(database.cut)  # the hung connections go; new ones work
+    switch = DatabaseSwitch(database, loop)
 
     try:
         await asyncio.to_thread(
             partition, asterisk_sandbox, server, tmp_path, observer, nodes,
-            database_port, ami_ports, actions, cut_a_from_the_database,
-            reach_the_database_again,
+            database_port, ami_ports, actions, switch.cut,
+            switch.reach_again,
         )  # fmt: skip
     finally:
         database.frozen = False

@@ -30,6 +30,7 @@ from ccgateway.sandbox.freeswitch import FreeSwitchSandbox
 from ccgateway.sandbox.freeswitch_config import ESL_PORT
 from tests.installed.conftest import ServedController
 from tests.installed.pair_riding import (
+    DatabaseSwitch,
     call_over_in_the_outage,
     cut_a_off_until_b_commands,
     start_postgresql_and_renew,
@@ -168,13 +169,7 @@ async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_hold
     observer = EslObserver(password)
     await observer.start()
 
-    def cut_a_from_the_database() -> None:
-        database.frozen = True  # new connections hang, as across a partition
-        loop.call_soon_threadsafe(database.cut)
-
-    def reach_the_database_again() -> None:
-        database.frozen = False
-        loop.call_soon_threadsafe(database.cut)  # the hung connections go; new ones work
+    switch = DatabaseSwitch(database, loop)
 
     def on_relays(node: str) -> dict[str, str]:
         return {**on_freeswitch(sandbox), "CCGW_FREESWITCH__PORT": str(esl_ports[node])}
@@ -184,7 +179,7 @@ async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_hold
         await asyncio.to_thread(
             partition, sandbox, pair, observer, wires,
             {"a": {**on_relays("a"), "CCGW_DATABASE_URL": via_relay}, "b": on_relays("b")},
-            cut_a_from_the_database, reach_the_database_again,
+            switch.cut, switch.reach_again,
         )  # fmt: skip
     finally:
         database.frozen = False
