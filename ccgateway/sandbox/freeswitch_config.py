@@ -369,6 +369,19 @@ ENTRY = f"""<include>
       </condition>
     </extension>
   </context>
+  <!-- Another tool's context (tests): a uuid_transfer from someone else's Event Socket
+       takes a caller here, out of the controller's hands; music for a minute, then
+       hang-up (the sandbox Asterisk's sandbox-elsewhere). -->
+  <context name="sandbox-elsewhere">
+    <extension name="elsewhere">
+      <condition field="destination_number" expression="^(.+)$">
+        <action application="answer"/>
+        <action application="set" data="playback_timeout_sec=60"/>
+        <action application="playback" data="local_stream://moh"/>
+        <action application="hangup"/>
+      </condition>
+    </extension>
+  </context>
 </include>
 """
 

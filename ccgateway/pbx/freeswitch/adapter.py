@@ -46,6 +46,7 @@ from ccgateway.pbx.freeswitch import (
     consults,
     devices,
     end_marks,
+    leg_ends,
     outbound,
     sounds,
     translate,
@@ -124,6 +125,9 @@ class FreeSwitchPbx:
         self._gate = EventGate()
         self._ringing: dict[str, str] = {}  # agent leg -> the caller it is for
         self._devices = devices.DeviceBook()  # the phones' states (devices.py)
+        # bridged agent legs' ends held until their callers leave the bridge (leg_ends.py)
+        self._leg_ends = leg_ends.LegEnds()
+        self._leg_end_timers: dict[str, asyncio.TimerHandle] = {}
         # Callers told an announcement, whose hold music may still be queued behind it
         # (see `_quiet`).
         self._announced: set[str] = set()
@@ -204,6 +208,10 @@ class FreeSwitchPbx:
 
     def _lost(self, reason: str) -> None:
         self.keeper.lost()
+        self._leg_ends.forget()
+        for timer in self._leg_end_timers.values():
+            timer.cancel()
+        self._leg_end_timers.clear()
         self._gate.lost(reason)
 
     async def _read_mark(self) -> tuple[str | None, float]:
@@ -238,9 +246,31 @@ class FreeSwitchPbx:
         if isinstance(domain, CallWaiting) and self._hold_music:
             # park is silent: the waiting caller hears music until an agent is bridged
             self._spawn(self._on_channel(*commands.broadcast(domain.call_id, self._hold_music)))
+        caller = self._leg_ends.hold(event, domain)
+        if caller is not None:
+            domain = None  # told after the caller's own word (leg_ends.py)
+            self._hold_leg_end(caller)
         for told in (domain, phone):
             if told is not None:
                 self._gate.deliver(told)
+        due = self._leg_ends.seen(event)
+        if due is not None:
+            self._release_leg_ends(due)
+
+    def _hold_leg_end(self, caller: str) -> None:
+        if caller not in self._leg_end_timers:
+            loop = asyncio.get_running_loop()
+            timer = loop.call_later(leg_ends.HOLD_S, self._release_leg_ends, caller)
+            self._leg_end_timers[caller] = timer
+
+    def _release_leg_ends(self, caller: str) -> None:
+        """The agent legs' ends held for this caller, told now (its own word came, or
+        the bound passed)."""
+        timer = self._leg_end_timers.pop(caller, None)
+        if timer is not None:
+            timer.cancel()
+        for end in self._leg_ends.release(caller):
+            self._gate.deliver(end)
 
     def _start_bridge(self, caller: str, leg: str) -> None:
         self._spawn(self._bridge(caller, leg))

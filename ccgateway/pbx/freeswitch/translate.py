@@ -44,13 +44,15 @@ EventHeaders = Mapping[str, str]
 INBOUND_CONTEXT = "ccgw-inbound"
 LEG_PREFIX = "ccgw-"
 QUEUE_VARIABLE = "ccgw_queue"  # set by dialplans/freeswitch before park
-# CHANNEL_UNPARK: a waiting caller leaving park names where it goes (left_dialplan)
+# CHANNEL_UNPARK: a waiting caller leaving park names where it goes (left_dialplan);
+# CHANNEL_UNBRIDGE: a talking caller leaving its bridge does too
 SUBSCRIBED = (
     "CHANNEL_PARK",
     "CHANNEL_ANSWER",
     "CHANNEL_HANGUP",
     "CHANNEL_BRIDGE",
     "CHANNEL_UNPARK",
+    "CHANNEL_UNBRIDGE",
 )
 OUR_CONTEXTS = "ccgw-"  # every context of dialplans/freeswitch
 CUSTOM = (
@@ -113,7 +115,7 @@ def to_event(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> Pbx
             plain_text(event.get("Caller-Caller-ID-Number", "")),
             plain_text(event.get("Caller-Caller-ID-Name", "")),
         )
-    if name == "CHANNEL_UNPARK":
+    if name in ("CHANNEL_UNPARK", "CHANNEL_UNBRIDGE"):
         return left_dialplan(event, inbound_context)
     if name == "CHANNEL_ANSWER" and uuid.startswith(LEG_PREFIX):
         answered = _micros(event.get("Caller-Channel-Answered-Time"))
@@ -296,16 +298,18 @@ def core_restarted(known: str | None, answer: str) -> tuple[str | None, bool]:
 
 
 def left_dialplan(event: EventHeaders, inbound_context: str = INBOUND_CONTEXT) -> CallerLeft | None:
-    """A caller leaving park (CHANNEL_UNPARK) for a context that is not the controller's:
-    someone else moved it (`uuid_transfer <caller> <ext> XML <context>` from another tool),
-    as Asterisk's Newexten elsewhere. FreeSWITCH has set the new context when park ends, so
-    the event names it (seen on 1.10.12). Our own moves (consent, announcements, messages,
-    a requeue, the fallback) stay in `ccgw-` contexts or the inbound one; a hang-up in
-    park leaves from the context it was in; a bridge is no unpark of ours to read."""
+    """A caller leaving park (CHANNEL_UNPARK) or its bridge with an agent (CHANNEL_UNBRIDGE)
+    for a context that is not the controller's: someone else moved it (`uuid_transfer
+    <caller> <ext> XML <context>` from another tool), as Asterisk's Newexten elsewhere.
+    FreeSWITCH has set the new context when park or the bridge ends, so the event names it
+    (seen on 1.10.12). Our own moves (consent, announcements, messages, a requeue, a consult,
+    a conference, a blind transfer, the fallback) stay in `ccgw-` contexts or the inbound
+    one; a hang-up leaves from the context it was in."""
     context = event.get("Caller-Context", "")
-    if event.get("Call-Direction") != "inbound" or not context:
+    uuid = event.get("Unique-ID", "")
+    if event.get("Call-Direction") != "inbound" or not context or uuid.startswith(LEG_PREFIX):
         return None
     if context.startswith(OUR_CONTEXTS) or context == inbound_context:
         return None
     extension = plain_text(event.get("Caller-Destination-Number", ""))
-    return CallerLeft(event.get("Unique-ID", ""), plain_text(context), extension)
+    return CallerLeft(uuid, plain_text(context), extension)
