@@ -12,12 +12,9 @@ on Asterisk, where the caller's Newexten elsewhere comes first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from ccgateway.domain.events import ChannelHungUp, PbxEvent
+from ccgateway.pbx.freeswitch.translate import LEG_PREFIX, EventHeaders
 
-EventHeaders = Mapping[str, str]
-LEG_PREFIX = "ccgw-"
 HOLD_S = 0.5  # the bound: the caller's UNBRIDGE came 20 ms after the leg's end
 
 
