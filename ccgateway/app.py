@@ -206,7 +206,10 @@ def build_controller(
         # a restart between a call's end and the measuring of its file (2 s): the last day's
         unmeasured=recordings.unmeasured(clock.now() - 86400),
         instruments=instruments,
-        journal=WriteJournal(settings.database_journal_limit, spill),
+        # a pair's controller keeps its writes' values, to leave them if it loses the lease
+        journal=WriteJournal(
+            settings.database_journal_limit, spill, keep_unwritten=fence is not None
+        ),
     )
     instruments.watch(dispatcher)
     service = CenterService(dispatcher, config, interactions, clock)

@@ -10,7 +10,8 @@ active controller, built and run by the normal start path (app.py).
     build the controller (app.build_controller: the database read, the PBXs' full resync as
       │      at any start), every write fenced at epoch N, every PBX command gated
     active: serve the API until stopped (lease released: the standby takes over at once)
-      │      or the lease lost (exit 75 at once: the service manager starts it again, a standby)
+      │      or the lease lost (exit 75 at once: the service manager starts it again, a standby),
+      │      leaving the facts it could not write for the active (services/handover.py)
 
 The composition only: the lease's rules are in services/lease.py and persistence/lease_store.py.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 
 import uvicorn
 from sqlalchemy.engine import make_url
@@ -30,8 +32,10 @@ from ccgateway.app import build_controller, serve
 from ccgateway.logs import uvicorn_log_config
 from ccgateway.pbx.freeswitch.adapter import MARK_EVERY_S
 from ccgateway.persistence import open_database
+from ccgateway.persistence.handover_store import SqlHandoverStore
 from ccgateway.persistence.lease_store import Fence, SqlLeaseStore, lease_engine
-from ccgateway.ports import Owner, OwnerMarked
+from ccgateway.ports import HandoverStore, Owner, OwnerMarked
+from ccgateway.services import handover
 from ccgateway.services.lease import LeaseKeeper
 from ccgateway.settings import AsteriskSettings, Settings
 
@@ -81,7 +85,8 @@ def run_pair(settings: Settings) -> int:
     ha = settings.ha
     try:
         open_database(settings.database_url).dispose()  # the schema at the head, lease included
-        store = SqlLeaseStore(lease_engine(settings.database_url, ha.lease_s))
+        engine = lease_engine(settings.database_url, ha.lease_s)
+        store = SqlLeaseStore(engine)
     except (ValueError, SQLAlchemyError) as exc:
         log.error("cannot start: %s", exc)
         return 2
@@ -91,7 +96,7 @@ def run_pair(settings: Settings) -> int:
         ha.advertise_url,
         ha.lease_s,
         ha.renew_s,
-        on_lost=exit_now,
+        on_lost=(departure := Departure()),
         ride_s=ha.ride_s,
     )
     log.info(
@@ -101,21 +106,38 @@ def run_pair(settings: Settings) -> int:
         settings.api.port,
     )
     try:
-        return asyncio.run(run_keeper(settings, keeper))
+        return asyncio.run(run_keeper(settings, keeper, SqlHandoverStore(engine), departure))
     except KeyboardInterrupt:  # uvicorn hands the signal on once it has shut down cleanly
         log.info("ccgateway stopped")
         return 0
 
 
-def exit_now(reason: str) -> None:
-    """The lease is lost: end the process at once, before anything else runs (no command,
-    no write, no clean-up that could send either); its service manager starts it again."""
-    log.critical("exiting (%s): a standby takes over", reason)
-    logging.shutdown()
-    os._exit(EXIT_LEASE_LOST)
+class Departure:
+    """The keeper's `on_lost`: the lease is lost, so the process ends at once, before anything
+    else runs on its loop (no command, no write, no clean-up that could send either); its
+    service manager starts it again. Only `leaving` runs first, blocking: an active leaves
+    the facts it could not write for the next one (services/handover.py)."""
+
+    def __init__(self) -> None:
+        self.leaving: Callable[[], object] | None = None
+
+    def __call__(self, reason: str) -> None:
+        if self.leaving is not None:
+            try:
+                self.leaving()
+            except Exception:  # nothing may keep it from exiting
+                log.exception("the unwritten writes could not be left")
+        log.critical("exiting (%s): a standby takes over", reason)
+        logging.shutdown()
+        os._exit(EXIT_LEASE_LOST)
 
 
-async def run_keeper(settings: Settings, keeper: LeaseKeeper) -> int:
+async def run_keeper(
+    settings: Settings,
+    keeper: LeaseKeeper,
+    handovers: HandoverStore,
+    departure: Departure,
+) -> int:
     """Standby, then active (module doc); returns the exit status."""
     redirects = StandbyApp(keeper.node, lambda: keeper.seen)
     standby = uvicorn.Server(
@@ -155,8 +177,13 @@ async def run_keeper(settings: Settings, keeper: LeaseKeeper) -> int:
         return 2
     pbxes = controller.dispatcher.pbxes.values()
     keeper.marks = lambda: [p.mark_confirmed_at for p in pbxes if isinstance(p, OwnerMarked)]
-    controller.dispatcher.may_command = keeper.may_try  # each PBX link asks may_ride
+    dispatcher = controller.dispatcher
+    dispatcher.may_command = keeper.may_try  # each PBX link asks may_ride
     controller.api.state.ha = keeper.role
+    departure.leaving = lambda: handover.leave(
+        handovers, keeper.node, epoch, dispatcher.unwritten(keeper.commanded_until())
+    )
+    controller.jobs.append(lambda: handover.take_in(handovers, dispatcher))
 
     async def release() -> None:  # the last stop (uvicorn then ends the process on SIGTERM)
         keeping.cancel()

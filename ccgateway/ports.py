@@ -37,6 +37,13 @@ class DatabaseUnavailable(Exception):
     someone awaits is refused with this (503) rather than served with holes or left hanging."""
 
 
+class WriteFenced(DatabaseUnavailable):
+    """A write of a pair's controller refused because it no longer holds the lease at its
+    epoch (or that could not be proven). The journal keeps it as it keeps one that met an
+    outage, so that a controller that lost its lease can hand what it kept to the next
+    active (services/handover.py) rather than drop it."""
+
+
 class JournalSpill(Protocol):
     """Where the writer's journal keeps the centre's writes on disk while the database is
     away (persistence/journal_file.py), so that a controller's crash loses none of them."""
@@ -123,6 +130,36 @@ class LeaseStore(Protocol):
 
     def release(self, node: str, epoch: int) -> None:
         """End the lease now if `node` still holds it at `epoch` (a clean stop)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class LeftWrite:
+    """A write a controller that lost the lease left for the next active: its row's id, who
+    left it, and the write as a value (None where it can no longer be read)."""
+
+    id: int
+    node: str
+    epoch: int
+    write: object | None
+
+
+class HandoverStore(Protocol):
+    """Writes a pair's controller made while it held the lease and could not write before
+    it lost it, left in the shared database for the active (persistence/handover_store.py).
+    Leaving is not fenced: it is how a fenced controller's writes reach the one that fenced
+    it, which writes them under its own epoch."""
+
+    def leave(self, node: str, epoch: int, writes: Sequence[object]) -> None:
+        """Keep `writes`, in order, as left by `node` at `epoch`."""
+        ...
+
+    def waiting(self, limit: int) -> list[LeftWrite]:
+        """Up to `limit` writes left, oldest first."""
+        ...
+
+    def forget(self, ids: Collection[int]) -> None:
+        """The writes taken in (written by the active): gone."""
         ...
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ccgateway.persistence import (
+    handover_store,  # noqa: F401  (its table, on Base)
     lease_store,  # noqa: F401  (its table, on Base)
     queue_log_tables,  # noqa: F401  (its table, on Base)
     report_tables,  # noqa: F401  (its tables, on Base)

@@ -61,7 +61,7 @@ class JournalFile:
         return [write for _, write in decode(data)]
 
     def keep(self, seq: int, write: object) -> None:
-        self._append(WRITE, seq, _dumps(write))
+        self._append(WRITE, seq, dump_write(write))
 
     def written(self, seq: int) -> None:
         """Every write kept up to `seq` is in the database."""
@@ -107,16 +107,19 @@ def decode(data: bytes) -> list[tuple[int, Any]]:
         else:
             written = max(written, seq)
         at = end
-    return [(seq, _loads(payload)) for seq, payload in writes if seq > written]
+    return [(seq, load_write(payload)) for seq, payload in writes if seq > written]
 
 
-def _dumps(write: object) -> bytes:
+def dump_write(write: object) -> bytes:
+    """A domain value as bytes (the file's payload; a pair's left writes, handover_store.py)."""
     out = io.BytesIO()
     _DomainPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(write)
     return out.getvalue()
 
 
-def _loads(payload: bytes) -> Any:
+def load_write(payload: bytes) -> Any:
+    """The domain value `dump_write` made; JournalFileError if it cannot be read, or names
+    anything but the domain's own values."""
     try:
         return _DomainOnly(io.BytesIO(payload)).load()
     except JournalFileError:

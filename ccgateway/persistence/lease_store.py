@@ -29,7 +29,7 @@ from sqlalchemy import Column, Connection, Engine, Float, Integer, String, Table
 
 from ccgateway.persistence.outage import is_away
 from ccgateway.persistence.tables import Base
-from ccgateway.ports import DatabaseUnavailable, LeaseHolder
+from ccgateway.ports import DatabaseUnavailable, LeaseHolder, WriteFenced
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,9 @@ _FENCE = "SELECT 1 FROM ha_lease WHERE name = %s AND holder = %s AND epoch = %s 
 _NOBODY = f"SELECT 1 FROM ha_lease WHERE name = %s AND expires_at <= {_NOW} FOR SHARE"
 
 
-class StaleEpoch(RuntimeError):
+class StaleEpoch(WriteFenced):
     """A write of a controller that no longer holds the lease (or not at this epoch): refused,
-    rolled back."""
+    rolled back (the journal keeps a controller's own for the next active: WriteFenced)."""
 
 
 class SqlLeaseStore:

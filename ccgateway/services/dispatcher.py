@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, TypeVar
 
+from ccgateway.domain import administration
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import (
@@ -503,6 +504,36 @@ class Dispatcher:
         is away). The centre goes on routing meanwhile: a long job written in parts lets the
         writes the centre makes go between them."""
         return await self._writes.call(write)
+
+    async def take_in(self, writes: Sequence[DurableWrite]) -> None:
+        """Writes a controller that lost the lease left for this one (services/handover.py),
+        written in the writer's order under this controller's epoch, each as the store
+        writer's `take_in` judges it; a number put on the do-not-call list there is put on
+        the live lists first, in a turn of the centre, as the API's is. Returns once they
+        are written (DatabaseUnavailable if the database went away first)."""
+        kept: list[DurableWrite] = []
+        for write in writes:  # a presence is nobody's personal data (and is not handed over)
+            redacted = write if isinstance(write, SavePresence) else self.redactions.apply(write)
+            if redacted is not None:
+                assert isinstance(redacted, DurableWrite)
+                kept.append(redacted)
+        numbers = [(w.number, w.reason) for w in kept if isinstance(w, SuppressNumber)]
+
+        async def suppress(center: Center, now: float) -> tuple[None, list[Command]]:
+            for number, reason in numbers:
+                administration.suppress_numbers(center, [number], reason)
+            return None, []
+
+        if numbers:
+            await self.perform(suppress)
+        for write in kept:
+            self._writes.put(partial(self._stores.take_in, write), durable=write)
+        await self._writes.drain()
+
+    def unwritten(self, until: float = float("inf")) -> list[object]:
+        """The durable writes queued up to `until` (monotonic) that are not written yet
+        (kept by a pair's journal: `WriteJournal(keep_unwritten=True)`)."""
+        return self._writes.unwritten(until)
 
     async def drain_writes(self) -> None:
         """Wait until every write queued so far is done (reads that must see them: the

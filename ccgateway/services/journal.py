@@ -17,6 +17,11 @@ database takes it; a controller stopped or killed meanwhile writes them at its n
 The file is appended to on the loop's thread (a process's crash loses nothing written to it)
 and flushed to the disk at every retry (a machine's crash loses at most the writes since).
 
+A pair's controller (`keep_unwritten`) keeps its durable writes' values the same way, in
+memory: a write the fence refuses (WriteFenced: the lease was lost) is kept like one that
+met an outage, and what is still unwritten when the controller learns it lost the lease is
+left for the next active (`unwritten`; services/handover.py).
+
 Writes someone awaits (`call`: an API request, a purge batch) are not journaled: during an
 outage they fail at once with DatabaseUnavailable (503), as do reads that must first see
 every write made before them (`drain`: the history), rather than hang or read a history
@@ -52,9 +57,16 @@ BATCH = 200  # writes taken into one thread hop: a bound on the hop's time, not 
 class WriteJournal:
     """One writer, in order; a write that meets an outage is kept and tried again."""
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, spill: JournalSpill | None = None) -> None:
+    def __init__(
+        self,
+        limit: int = DEFAULT_LIMIT,
+        spill: JournalSpill | None = None,
+        *,
+        keep_unwritten: bool = False,
+    ) -> None:
         self._limit = limit
         self._spill = spill
+        self._keeps = spill is not None or keep_unwritten  # the durable writes' values
         self._durable: deque[_Kept] = deque()  # durable writes queued, not yet written
         self._seq = 0  # the last write kept in the file
         self._kept = 0  # writes in the file not yet written
@@ -88,10 +100,10 @@ class WriteJournal:
                     self.refused,
                 )
             return False
-        if durable is not None and self._spill is not None:
-            kept = _Kept(write, durable)
+        if durable is not None and self._keeps:
+            kept = _Kept(write, durable, time.monotonic())
             self._durable.append(kept)
-            if self._down.is_set():
+            if self._down.is_set() and self._spill is not None:
                 self._keep(kept)
             write = kept
         self._queue.put_nowait(write)
@@ -120,6 +132,11 @@ class WriteJournal:
         if not await self._until_done_or_down(done) and turn.withdraw():
             raise DatabaseUnavailable("the database became unavailable; try again shortly")
         return await done
+
+    def unwritten(self, until: float = float("inf")) -> list[object]:
+        """The values of the durable writes queued up to `until` (monotonic) and not yet
+        written, in their order (kept only with a spill or `keep_unwritten`)."""
+        return [kept.value for kept in self._durable if kept.at <= until]
 
     async def drain(self) -> None:
         """Wait until every write queued so far is done; DatabaseUnavailable if the
@@ -180,8 +197,8 @@ class WriteJournal:
                 str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
                 self.pending + 1,
             )
-            for kept in self._durable:  # the write that met it included
-                if kept.seq is None:
+            for kept in self._durable if self._spill is not None else ():
+                if kept.seq is None:  # the write that met it included
                     self._keep(kept)
 
     def _keep(self, kept: _Kept) -> None:
@@ -201,8 +218,6 @@ class WriteJournal:
     async def _written(self, writes: Sequence[Callable[[], object]]) -> None:
         """The writes the database took (or refused for good): marked in the file, which is
         emptied once it holds none still to write."""
-        if self._spill is None:
-            return
         last = None
         for write in writes:
             if isinstance(write, _Kept):
@@ -210,7 +225,7 @@ class WriteJournal:
                 if write.seq is not None:
                     last = write.seq
                     self._kept -= 1
-        if last is None:
+        if last is None or self._spill is None:
             return
         try:
             if self._kept:
@@ -256,11 +271,12 @@ class WriteJournal:
 class _Kept:
     """A durable write: run by the writer as any, and `seq` once it is in the file."""
 
-    __slots__ = ("seq", "value", "write")
+    __slots__ = ("at", "seq", "value", "write")
 
-    def __init__(self, write: Callable[[], object], value: object) -> None:
+    def __init__(self, write: Callable[[], object], value: object, at: float) -> None:
         self.write = write
         self.value = value
+        self.at = at  # when it was queued (monotonic)
         self.seq: int | None = None
 
     def __call__(self) -> object:

@@ -97,6 +97,13 @@ class LeaseKeeper:
         """Whether this controller holds the lease by its own clock: it may command."""
         return not self._lost and self._monotonic() < self.deadline
 
+    def commanded_until(self) -> float:
+        """The last moment (monotonic) this controller could command: its deadline, or,
+        riding, the last moment some PBX's owner mark let it (what it queued until then
+        it did as the active: services/handover.py)."""
+        rides = [at + self.ride_s for at in self.marks()] if self.riding else []
+        return max([self.deadline, *rides])
+
     def role(self) -> dict[str, object]:
         """What the health says of this controller: its role, node and epoch."""
         return {"role": "active" if self.may_try() else "standby", "node": self.node,

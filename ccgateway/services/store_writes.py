@@ -99,6 +99,17 @@ class StoreWriter:
             case SuppressNumber(number=number, reason=reason, at=at) if outbound is not None:
                 outbound.suppress("internal", [number], reason, at)
 
+    def take_in(self, write: DurableWrite) -> None:
+        """In the writer's thread: a write another controller left as it lost the lease
+        (services/handover.py). A call's record is written only if the call has none: this
+        controller may have recorded it already from the PBX's end marks (domain/gap.py), with
+        the PBX's times, where a second record would be a second call."""
+        if isinstance(write, RecordInteraction) and self._interactions.recorded(
+            [write.interaction.call_id]
+        ):
+            return
+        self.write(write)
+
     def replay(self, writes: Sequence[DurableWrite]) -> int:
         """At the start, before the state is read: writes a controller kept on disk through
         an outage and did not live to write, in their order. One the database refuses is

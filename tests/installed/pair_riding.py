@@ -69,12 +69,17 @@ def start_postgresql_and_renew(
 
 
 def cut_a_off_until_b_commands(
-    a: ServedController, b: ServedController, cut_a_from_the_database: Callable[[], None]
+    a: ServedController,
+    b: ServedController,
+    cut_a_from_the_database: Callable[[], None],
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> float:
-    """A partition: `a` alone cut off from PostgreSQL; `b` takes the lease at epoch 2 and
-    the PBX after waiting out a's ride, and `a` is fenced by b's mark and says standby. The
-    moment b started commanding (its log's word: the wire's is the caller's to check)."""
+    """A partition: `a` alone cut off from PostgreSQL (then `meanwhile` runs); `b` takes the
+    lease at epoch 2 and the PBX after waiting out a's ride, and `a` is fenced by b's mark
+    and says standby. The moment b started commanding (its log's word: the wire's is the
+    caller's to check)."""
     cut_a_from_the_database()
+    meanwhile()
     assert wait_for_role(b, "active", within=20)["epoch"] == 2
     until("b's PBX link", lambda: pbx_ready(b))
     assert "may still command on its mark while the database is away" in b.log()

@@ -36,6 +36,7 @@ from tests.pg_server import PostgresServer
 pytestmark = [pytest.mark.postgres, pytest.mark.asterisk]
 
 CALLER = "+4930410077"
+RIDING_CALLER = "+4930410079"  # served by a while it rides, cut off from PostgreSQL
 EAST_CALLER = "+4930500078"
 
 
@@ -152,7 +153,9 @@ async def test_an_active_cut_off_from_postgresql_alone_stops_before_the_new_hold
     stays. b takes the lease, then the PBX's mark, and waits out a's ride before it
     commands; a, riding meanwhile, reads b's mark and stops. Every AMI action each sent
     passes a relay of ours: a sends none after b starts commanding. When a can reach the
-    database again it is told the lease is gone and exits (75)."""
+    database again it is told the lease is gone, leaves what it could not write (the record
+    of a call it served while riding) for b, and exits (75); b takes it in, and the call has
+    one record (b wrote its own from the PBX's end marks at its takeover)."""
     loop = asyncio.get_running_loop()
     database = Proxy(("127.0.0.1", server.port))
     database_port = await database.start()
@@ -198,11 +201,15 @@ def partition(
     assert wait_for_role(a, "active")["epoch"] == 1
     until("a's PBX link", lambda: pbx_ready(a))
     queue_410_with(a, "agent6")
+    ok(a, "POST", "/v1/agents/agent6/state", {"state": "available"})
     b = node("b", server, sandbox, tmp_path / "b", None, ami_ports["b"])
     nodes.append(b)
     wait_for_role(b, "standby")
 
-    b_commands_from = cut_a_off_until_b_commands(a, b, cut_a_from_the_database)
+    b_commands_from = cut_a_off_until_b_commands(
+        a, b, cut_a_from_the_database,
+        lambda: sandbox.call("410", hangup_after=1.5, caller=RIDING_CALLER),
+    )  # fmt: skip
     # b serves a caller (agent6 made available on b: a hears nothing of it).
     ok(b, "POST", "/v1/agents/agent6/state", {"state": "available"})
     seen = len(observer.events)
@@ -218,3 +225,8 @@ def partition(
     reach_the_database_again()
     assert a.process.wait(20) == 75, a.log()[-3000:]  # told the lease is gone
     assert "the lease is no longer ours" in a.log()
+    assert "a left 1 unwritten writes for the next active" in a.log(), a.log()[-3000:]
+    until("b taking in what a left", lambda: "took in 1 writes left by a (epoch 1)" in b.log())
+    records = [r for r in ok(b, "GET", "/v1/interactions?limit=50")
+               if r["caller_number"] == RIDING_CALLER]  # fmt: skip
+    assert len(records) == 1, records

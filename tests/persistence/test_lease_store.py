@@ -1,6 +1,7 @@
 """The pair's lease and the fence on every write, on a real PostgreSQL server: taking,
 renewing, expiry and the epoch; a stale write refused; a taker waiting for a write in
-flight; a frozen writer holding a taker back no longer than the idle limit."""
+flight; a frozen writer holding a taker back no longer than the idle limit; the writes a
+controller that lost the lease leaves through the fence, and the active taking them in."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from ccgateway.domain.commands import RecordInteraction
 from ccgateway.domain.model import Skill
-from ccgateway.persistence import SqlConfigStore, open_database
+from ccgateway.domain.outbound.commands import SuppressNumber
+from ccgateway.persistence import SqlConfigStore, SqlInteractionStore, open_database
+from ccgateway.persistence.handover_store import SqlHandoverStore
 from ccgateway.persistence.lease_store import (
     Fence,
     SqlLeaseStore,
@@ -21,7 +25,10 @@ from ccgateway.persistence.lease_store import (
     ToolFence,
     lease_engine,
 )
-from ccgateway.ports import DatabaseUnavailable, LeaseHolder
+from ccgateway.persistence.outbound_store import SqlOutboundStore
+from ccgateway.ports import DatabaseUnavailable, InteractionQuery, LeaseHolder, WriteFenced
+from ccgateway.services.store_writes import StoreWriter
+from tests.persistence.test_stores import record
 
 pytestmark = pytest.mark.postgres
 
@@ -228,3 +235,62 @@ def test_a_frozen_writer_holds_a_taker_back_no_longer_than_the_idle_limit(
     assert failed, "the frozen writer's commit went through"
     assert skills(engine) == set()
     engine.dispose()
+
+
+def test_a_controller_that_lost_the_lease_leaves_its_writes_and_the_active_takes_them_in(
+    url: str, store: SqlLeaseStore
+) -> None:
+    """a's writes are refused once b took the lease (WriteFenced: its journal keeps them);
+    a leaves them on the lease's engine, which is not fenced; b reads them back as a left
+    them and writes them under its own epoch: the do-not-call number, a record of a call b
+    did not record, but not a second record of a call b recorded from the PBX's end marks
+    (with the PBX's times); then forgets them. A row that cannot be read comes back as None."""
+    assert store.claim("a", None, LEASE_S, None) == 1
+    fence_a = Fence(idle_s=LEASE_S)
+    fence_a.hold("a", 1)
+    engine_a = fenced(url, fence_a)
+    time.sleep(LEASE_S * 1.5)
+    assert store.claim("b", None, LEASE_S, None) == 2
+    fence_b = Fence(idle_s=LEASE_S)
+    fence_b.hold("b", 2)
+    engine_b = fenced(url, fence_b)
+    lease = lease_engine(url, LEASE_S)
+    handovers = SqlHandoverStore(lease)
+    try:
+        only_a_knew = RecordInteraction(record("c-a", 1_700_000_000.25))
+        gap = record("c-gap", 1_700_000_100.0)  # b's record of it, from the end marks
+        a_s = RecordInteraction(record("c-gap", 1_700_000_099.75))  # a's: its own clock
+        objection = SuppressNumber("+447700900777", "asked not to be called", 1_700_000_200.5)
+        with pytest.raises(WriteFenced):
+            SqlInteractionStore(engine_a).add(only_a_knew.interaction)
+        SqlInteractionStore(engine_b).add(gap)
+
+        handovers.leave("a", 1, [only_a_knew, a_s, objection])
+        with lease.begin() as connection:  # one no ccgateway can read
+            connection.execute(
+                text(
+                    "INSERT INTO ha_handover (node, epoch, left_at, write)"
+                    " VALUES ('a', 1, 0, :junk)"
+                ),
+                {"junk": b"not a pickle"},
+            )
+        left = handovers.waiting(10)
+        assert [(w.node, w.epoch, w.write) for w in left] == [
+            ("a", 1, only_a_knew), ("a", 1, a_s), ("a", 1, objection), ("a", 1, None)
+        ]  # fmt: skip
+        interactions, outbound = SqlInteractionStore(engine_b), SqlOutboundStore(engine_b)
+        writer = StoreWriter(SqlConfigStore(engine_b), interactions, outbound=outbound)
+        for w in left:
+            if w.write is not None:
+                writer.take_in(w.write)  # type: ignore[arg-type]
+        handovers.forget([w.id for w in left])
+
+        calls = interactions.query(InteractionQuery())
+        assert sorted((c.call_id, c.arrived_at) for c in calls) == [
+            ("c-a", 1_700_000_000.25), ("c-gap", 1_700_000_100.0)
+        ]  # fmt: skip
+        assert outbound.suppressed(["+447700900777"]) == {"+447700900777": "internal"}
+        assert handovers.waiting(10) == []
+    finally:
+        for engine in (engine_a, engine_b, lease):
+            engine.dispose()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections import Counter
 from contextlib import suppress
 from functools import partial
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ccgateway.persistence.journal_file import MAGIC, JournalFile
-from ccgateway.ports import DatabaseUnavailable
+from ccgateway.ports import DatabaseUnavailable, WriteFenced
 from ccgateway.services import journal as journal_module
 from ccgateway.services.journal import WriteJournal
 
@@ -304,3 +305,43 @@ async def test_writes_the_database_took_are_marked_so_a_crash_then_replays_only_
         writer.cancel()
         with suppress(asyncio.CancelledError):
             await writer
+
+
+async def test_writes_the_fence_refuses_are_kept_and_told_as_unwritten_up_to_a_moment() -> None:
+    """A pair's journal (`keep_unwritten`): a write refused because the lease was lost
+    (WriteFenced) is kept, in order, as one that met an outage; `unwritten` gives the values
+    of the durable writes not yet written that were queued up to a given moment."""
+    journal = WriteJournal(keep_unwritten=True)
+    rows: list[int] = []
+    fenced = False
+
+    def add(row: int) -> None:
+        if fenced:
+            raise WriteFenced("the lease is no longer a's at epoch 1")
+        rows.append(row)
+
+    writer = asyncio.create_task(journal.run())
+    try:
+        journal.put(partial(add, 0), durable="zero")
+        await until(lambda: rows == [0])
+        assert journal.unwritten() == []  # written: nothing kept
+        fenced = True
+        journal.put(partial(add, 1), durable="one")
+        await until(lambda: not journal.available)
+        journal.put(lambda: add(99))  # not a durable write: no value to leave
+        journal.put(partial(add, 2), durable="two")
+        moment = time.monotonic()
+        await asyncio.sleep(0.01)
+        journal.put(partial(add, 3), durable="three")
+        assert journal.unwritten() == ["one", "two", "three"]
+        assert journal.unwritten(until=moment) == ["one", "two"]
+        await asyncio.sleep(0.05)  # tried again meanwhile, still refused, still kept
+        assert rows == [0] and journal.unwritten() == ["one", "two", "three"]
+    finally:
+        writer.cancel()
+
+
+async def test_a_single_controller_s_journal_keeps_no_values_without_a_file() -> None:
+    journal = WriteJournal()
+    journal.put(lambda: None, durable="a record")
+    assert journal.unwritten() == []

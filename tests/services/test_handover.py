@@ -1,0 +1,98 @@
+"""What a pair's controller that lost the lease leaves for the next active, and how the active
+takes it in (services/handover.py): the facts are handed over, the states are not (and the
+log says how many of each were dropped); taken in through the real dispatcher, a do-not-call
+number reaches the live lists as well as the store, a record the active has already is not
+written twice, and the rows are forgotten once written. The store here is a list; the real
+one, through the fence on PostgreSQL, is in tests/persistence/test_lease_store.py."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from dataclasses import replace
+
+import pytest
+
+from ccgateway.domain.agents import AgentState
+from ccgateway.domain.commands import Interaction, Outcome, RecordInteraction, SavePresence
+from ccgateway.domain.outbound.commands import SuppressNumber
+from ccgateway.persistence import SqlInteractionStore
+from ccgateway.persistence.outbound_store import SqlOutboundStore
+from ccgateway.ports import InteractionQuery, LeftWrite
+from ccgateway.services import handover
+from ccgateway.testing import build_harness
+
+CALL = Interaction("c1", "q", "ann", "+4930111", Outcome.ANSWERED, 100.0, 103.0, 160.0, 3.0,
+                   57.0, 1)  # fmt: skip
+OBJECTION = SuppressNumber("+447700900777", "asked not to be called", 150.0)
+PRESENCE = SavePresence("ann", AgentState.PAUSED, "lunch")
+
+
+class Left:
+    """A handover store in a list (the port's contract; SqlHandoverStore is the real one)."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.rows: list[LeftWrite] = []
+        self.fails = fails
+
+    def leave(self, node: str, epoch: int, writes: Sequence[object]) -> None:
+        if self.fails:
+            raise ConnectionRefusedError("connection refused")
+        start = len(self.rows)
+        self.rows += [LeftWrite(start + k, node, epoch, w) for k, w in enumerate(writes)]
+
+    def waiting(self, limit: int) -> list[LeftWrite]:
+        return self.rows[:limit]
+
+    def forget(self, ids: Collection[int]) -> None:
+        self.rows = [row for row in self.rows if row.id not in ids]
+
+
+def test_facts_are_handed_over_in_order_and_the_states_dropped_are_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = Left()
+    writes = [PRESENCE, RecordInteraction(CALL), PRESENCE, OBJECTION]
+    with caplog.at_level(logging.WARNING):
+        assert handover.leave(store, "a", 1, writes) == 2
+    assert [(r.node, r.epoch, r.write) for r in store.rows] == [
+        ("a", 1, RecordInteraction(CALL)), ("a", 1, OBJECTION)
+    ]  # fmt: skip
+    assert "2 SavePresence" in caplog.text and "left 2 unwritten writes" in caplog.text
+
+
+def test_a_store_that_cannot_be_reached_is_logged_and_the_exit_goes_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with caplog.at_level(logging.ERROR):
+        assert handover.leave(Left(fails=True), "a", 1, [OBJECTION]) == 0
+    assert "could not leave its 1 unwritten writes: connection refused" in caplog.text
+
+
+async def test_the_active_takes_them_in_through_its_dispatcher_once() -> None:
+    harness = build_harness()
+    store = Left()
+    async with harness.running():
+        dispatcher = harness.controller.dispatcher
+        engine = harness.controller.engine
+        SqlInteractionStore(engine).add(replace(CALL, call_id="c-gap", arrived_at=99.5))
+        store.leave("a", 1, [RecordInteraction(CALL), OBJECTION])
+        store.leave("a", 1, [RecordInteraction(replace(CALL, call_id="c-gap"))])
+        taking = asyncio.create_task(handover.take_in(store, dispatcher, every_s=0.01))
+        try:
+            for _ in range(200):
+                if not store.rows:
+                    break
+                await asyncio.sleep(0.01)
+        finally:
+            taking.cancel()
+        assert store.rows == []
+        assert dispatcher.center.outbound.suppressed == {
+            OBJECTION.number: "internal (asked not to be called)"
+        }
+        assert SqlOutboundStore(engine).suppressed([OBJECTION.number]) == {
+            OBJECTION.number: "internal"
+        }
+        calls = SqlInteractionStore(engine).query(InteractionQuery())
+        assert sorted((c.call_id, c.arrived_at) for c in calls) == [("c-gap", 99.5), ("c1", 100.0)]
