@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-from ccgateway.api import create_api
+from ccgateway.api.application import create_api
 from ccgateway.api.routes.events import (
     OpenStreams,
     hide_keys_in_server_logs,

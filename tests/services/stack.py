@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from ccgateway.api import create_api
+from ccgateway.api.application import create_api
 from ccgateway.api.sessions import Passwords, SessionManager
 from ccgateway.domain.center import Center
 from ccgateway.domain.commands import Command
