@@ -4,7 +4,7 @@
 with a temporary SQLite database, linked to the real sandbox Asterisk (`asterisk_sandbox`),
 reading the recordings Asterisk writes into its own folder inside the sandbox's root;
 the centre (skills, queues, agents) is set up through the REST API with the admin key and
-the people are created with `ccgateway users add` (the real CLI). `browser` is Debian's
+the people's accounts through POST /v1/users. `browser` is Debian's
 Chromium driven by Playwright's async API; each test opens its own context (own cookies).
 What Asterisk did is read on a raw AMI connection of the test's own (`observer`).
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import re
@@ -226,38 +225,14 @@ class Served:
         return response.json() if response.content else None
 
 
-def users_cli_exists() -> bool:
-    """Whether `ccgateway users` is there (ACCOUNTS' ccgateway/users_cli.py)."""
-    return importlib.util.find_spec("ccgateway.users_cli") is not None
-
-
 def add_users(served: Served, users: dict[str, tuple[str, str | None, str | None]]) -> None:
-    """`ccgateway users add` for each (the real CLI, the password in a file as an installer
-    would give it; all at once: each run spends seconds importing), or POST /v1/users
-    while the CLI is not there yet."""
-    if not users_cli_exists():
-        for name, (role, agent, device) in users.items():
-            body: dict[str, Any] = {"username": name, "password": PASSWORD, "role": role}
-            body |= {"agent_id": agent} if agent else {}
-            body |= {"device": device} if device else {}
-            served.admin("POST", "/v1/users", body)
-        return
-    password_file = served.workdir / "password"
-    password_file.touch(mode=0o600)
-    password_file.write_text(PASSWORD + "\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CCGW_")}
-    running = {}
+    """POST /v1/users for each (the same rules as `ccgateway users add`, whose own test is
+    tests/api/test_sessions.py: seven runs of the command cost these tests 10-20 s)."""
     for name, (role, agent, device) in users.items():
-        command = [str(CCGATEWAY), "users", "add", name, "--role", role, "--password-file",
-                   str(password_file), "--config", str(served.config)]  # fmt: skip
-        command += ["--agent", agent] if agent else []
-        command += ["--device", device] if device else []
-        running[name] = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env
-        )
-    for name, process in running.items():
-        output, _ = process.communicate(timeout=60)
-        assert process.returncode == 0, f"users add {name}: {output.decode(errors='replace')}"
+        body: dict[str, Any] = {"username": name, "password": PASSWORD, "role": role}
+        body |= {"agent_id": agent} if agent else {}
+        body |= {"device": device} if device else {}
+        served.admin("POST", "/v1/users", body)
 
 
 def configure(served: Served) -> None:
