@@ -3,7 +3,8 @@ PBXs), configured by its settings alone: the session's sandbox Asterisk as `aste
 second one as `[pbxes.east]`. A caller on each reaches only an agent of its own PBX (each
 Asterisk's own AMI says whom it bridged); stopping east leaves the main Asterisk's call and
 routing untouched while `/v1/health` and `ccgw_pbx_up` say east is down; when east comes back
-its resync settles the call it lost."""
+its resync settles the call it lost. Over the sandbox's trunk between the two, a caller
+talks to the other Asterisk's agent, is recorded, listened to and handed on by a consult."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from ccgateway.app import Controller, build_controller
 from ccgateway.sandbox import Sandbox
 from ccgateway.sandbox.asterisk_config import FIRST, SECOND
-from ccgateway.settings import Settings
+from ccgateway.settings import RecordingSettings, Settings
 from tests.conftest import EAST_AGENTS
 from tests.e2e.ami_observer import AmiObserver
 from tests.e2e.test_two_pbxs import _records, until
 
 pytestmark = pytest.mark.asterisk
 ADMIN = "two-asterisks-admin-key-0123"
+RECORDINGS = "/var/spool/asterisk/monitor"  # the main Asterisk's own, inside the sandbox
 
 
 def pbx_up(metrics: str) -> dict[str, float]:
@@ -156,19 +158,7 @@ async def test_a_trunked_queue_s_callers_talk_to_the_other_asterisk_s_agent_over
     adopts the conversation with east's agent (the leg's account code says whose phone it
     rang, although the main Asterisk has an agent1 of its own); a call that ends while no
     controller runs is recorded from the end marks with that agent too."""
-    settings = Settings(
-        database_url=f"sqlite:///{tmp_path}/db.sqlite",
-        admin_key=ADMIN,
-        asterisk={"secret": asterisk_sandbox.ami_secret(), "trunks": {"east": SECOND.name}},
-        pbxes={
-            "east": {
-                "kind": "asterisk",
-                "port": SECOND.ami_port,
-                "secret": east.ami_secret(),
-                "trunks": {"asterisk": FIRST.name},
-            }
-        },
-    )
+    settings = trunked(asterisk_sandbox, east, tmp_path)
     main_ami = AmiObserver(secret=asterisk_sandbox.ami_secret())
     east_ami = AmiObserver(secret=east.ami_secret(), port=SECOND.ami_port)
     await main_ami.start()
@@ -240,6 +230,24 @@ async def test_a_trunked_queue_s_callers_talk_to_the_other_asterisk_s_agent_over
         await east_ami.stop()
 
 
+def trunked(main: Sandbox, east: Sandbox, tmp_path: Path, **more: Any) -> Settings:
+    """A controller of both Asterisks, each with its trunk to the other."""
+    return Settings(
+        database_url=f"sqlite:///{tmp_path}/db.sqlite",
+        admin_key=ADMIN,
+        asterisk={"secret": main.ami_secret(), "trunks": {"east": SECOND.name}},
+        pbxes={
+            "east": {
+                "kind": "asterisk",
+                "port": SECOND.ami_port,
+                "secret": east.ami_secret(),
+                "trunks": {"asterisk": FIRST.name},
+            }
+        },
+        **more,
+    )
+
+
 class _Running:
     """A controller built from the settings and running, as `serve` would run it, with an
     API client; stopped as a process that ends would be (its PBX links closed)."""
@@ -285,3 +293,95 @@ def _bridge_of(ami: AmiObserver, call_id: str) -> dict[str, str]:
                 for e in members
             }
     raise AssertionError(f"{call_id} never shared a bridge with an agent leg")
+
+
+async def test_over_the_trunk_a_call_is_recorded_listened_to_and_handed_on_by_a_consult(
+    asterisk_sandbox: Sandbox, east: Sandbox, tmp_path: Path
+) -> None:
+    """A caller on the main Asterisk talks to east's agent over the trunk, in a queue that
+    records: the main Asterisk records it (its MixMonitor on the trunk's leg, the file on
+    its disk, measured once the call is over: e1's part, as in a call on one PBX); a
+    supervisor's phone on the main Asterisk listens (ChanSpy on the trunk's leg); east's
+    agent consults agent2 of the main Asterisk and hands the caller over: the caller is then
+    bridged to that phone, and the call has two records, east's agent's part transferred,
+    agent2's answered."""
+    folder = Path(asterisk_sandbox.root) / RECORDINGS.lstrip("/")
+    recordings = RecordingSettings(directory=folder, pbx_directory=RECORDINGS)
+    settings = trunked(asterisk_sandbox, east, tmp_path, recordings=recordings)
+    main_ami = AmiObserver(secret=asterisk_sandbox.ami_secret())
+    await main_ami.start()
+    running = await _Running.start(settings)
+    try:
+        api = running.api
+        for path, body in (
+            ("/v1/skills", {"id": "support", "name": "S"}),
+            ("/v1/queues", {"id": "taped", "name": "Taped", "extension": "5000",
+                            "requires": {"support": 5}, "trunked_pbxes": ["east"],
+                            "wrapup_s": 0, "recording": {"mode": "always"}}),
+            ("/v1/agents", {"id": "e1", "name": "E1", "device": "PJSIP/agent1", "pbx": "east",
+                            "skills": {"support": 9}}),
+            ("/v1/agents", {"id": "m2", "name": "M2", "device": "PJSIP/agent2"}),
+        ):  # fmt: skip
+            response = await api.post(path, json=body)
+            assert response.status_code == 201, response.text
+        await running.until_ready()
+        for agent in ("e1", "m2"):
+            response = await api.post(f"/v1/agents/{agent}/state", json={"state": "available"})
+            assert response.status_code == 200, response.text
+
+        asterisk_sandbox.call("5000", hangup_after=60, caller="+4930555401", speak_after=0.5)
+        await until("the caller talking to e1", lambda: _talking(running.controller) == 1)
+        [call_id] = running.center.calls
+        assert running.center.calls[call_id].agent_id == "e1"
+        leg = _bridge_of(main_ami, call_id)["leg"]
+        assert leg.startswith("PJSIP/asterisk2-"), leg
+        await asyncio.sleep(2)  # the caller speaks (from 0.5 s after its answer)
+
+        response = await api.post(
+            f"/v1/calls/{call_id}/monitor", json={"supervisor_device": "PJSIP/agent3"}
+        )
+        assert response.status_code == 202, response.text
+        spying = await until("agent3 listening", lambda: main_ami.seen("ChanSpyStart"))
+        assert spying[0]["SpyeeChannel"] == leg, spying
+
+        response = await api.post(
+            f"/v1/calls/{call_id}/transfer", json={"target": "agent", "to": "m2", "attended": True}
+        )
+        assert response.status_code == 200, response.text
+        await until("m2 on the consult", lambda: running.center.status["m2"].state.value
+                    == "on_call")  # fmt: skip
+        response = await api.post(f"/v1/calls/{call_id}/transfer/complete")
+        assert response.status_code == 200, response.text
+        await until(
+            "the caller bridged to agent2",
+            lambda: "PJSIP/agent2" in main_ami.bridged_pairs().get(call_id, set()),
+        )
+        await until("e1 free again", lambda: running.center.status["e1"].state.value
+                    == "available")  # fmt: skip
+        [caller] = main_ami.seen("Newchannel", Uniqueid=call_id)
+        asterisk_sandbox.asterisk_cli(f"channel request hangup {caller['Channel']}")
+        parts = await until(
+            "both parts recorded",
+            lambda: (lambda mine: mine if len(mine) == 2 else None)(
+                [r for r in _records(running.controller) if r.call_id == call_id]
+            ),
+            timeout_s=20,
+        )
+        assert [(p.agent_id, p.outcome.value) for p in parts] == [
+            ("e1", "transferred"), ("m2", "answered")
+        ]  # fmt: skip
+
+        for _ in range(100):  # measured a moment after the call's end (dispatcher.py)
+            response = await api.get("/v1/recordings", params={"call_id": call_id})
+            measured = [r for r in response.json() if r["size"] is not None]
+            if measured:
+                break
+            await asyncio.sleep(0.2)
+        [recording] = measured
+        # e1's part: 16,000 bytes a second of 8 kHz 16-bit audio, at least 1.5 s of it
+        assert recording["size"] > 24000 and recording["agent_id"] == "e1", recording
+    finally:
+        asterisk_sandbox.asterisk_cli("channel request hangup all")
+        east.asterisk_cli("channel request hangup all")
+        await running.stop()
+        await main_ami.stop()
