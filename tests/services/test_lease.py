@@ -172,6 +172,8 @@ async def test_with_the_database_away_the_holder_rides_on_the_pbx_marks_until_it
     marks[0] = now
     assert lease.riding and not lease.may_command() and lease.may_try() and not lost
     assert lease.may_ride(now - 0.2) and not lease.may_ride(now - 0.31)  # the mark's age
+    # what it queues until then it did as the active (a lost lease's writes: handover.py)
+    assert lease.deadline < now and lease.commanded_until() == now + 0.3
     assert lease.role()["role"] == "active"
     marks[0] = now - 0.31  # not found ours lately (fenced, or the PBX away): not active
     assert not lease.may_try() and lease.role()["role"] == "standby"
@@ -185,6 +187,7 @@ async def test_with_the_database_away_the_holder_rides_on_the_pbx_marks_until_it
             break
         await asyncio.sleep(0.01)
     assert lease.may_command() and not lease.riding and lease.epoch == 7
+    assert lease.commanded_until() == lease.deadline  # the marks count only while riding
     store.answer = "failing"
     await asyncio.sleep(LEASE_S)
     assert lease.riding
@@ -193,6 +196,7 @@ async def test_with_the_database_away_the_holder_rides_on_the_pbx_marks_until_it
         await asyncio.wait_for(keeping, 1)
     assert lost == [(0, "the lease is no longer ours")]
     assert not lease.may_try() and not lease.may_ride(time.monotonic())
+    assert lease.commanded_until() == max(lease.deadline, marks[0] + 0.3)
 
 
 async def test_a_standby_the_database_was_away_from_gives_the_holder_time_to_renew() -> None:
