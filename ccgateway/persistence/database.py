@@ -75,8 +75,9 @@ def connect(url: str, connect_args: dict[str, Any] | None = None) -> Engine:
     elif parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        # A server that does not answer (failing over) is found out in seconds, not minutes.
-        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        # A server that does not answer (failing over) is found out in seconds, not minutes
+        # (the caller's own arguments kept: the lease's shorter timeouts).
+        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **(connect_args or {})}
     engine = create_engine(parsed, **options)
     raise_outages(engine)
     if parsed.get_backend_name() == "sqlite":

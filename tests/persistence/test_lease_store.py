@@ -294,3 +294,16 @@ def test_a_controller_that_lost_the_lease_leaves_its_writes_and_the_active_takes
     finally:
         for engine in (engine_a, engine_b, lease):
             engine.dispose()
+
+
+def test_the_lease_s_engine_bounds_each_statement_by_the_lease(url: str) -> None:
+    """A renewal, or a departing controller leaving its writes, never hangs past the lease:
+    the lease's engine keeps its statement timeout (the engine's default connect arguments
+    once replaced it)."""
+    engine = lease_engine(url, LEASE_S)
+    try:
+        with engine.connect() as connection:
+            timeout = connection.execute(text("SHOW statement_timeout")).scalar_one()
+        assert timeout == f"{int(LEASE_S * 1000)}ms"
+    finally:
+        engine.dispose()
