@@ -16,17 +16,19 @@ import pytest
 
 from ccgateway.domain.agents import AgentState
 from ccgateway.domain.commands import Interaction, Outcome, RecordInteraction, SavePresence
-from ccgateway.domain.outbound.commands import SuppressNumber
+from ccgateway.domain.outbound.commands import RecordDial, SuppressNumber
 from ccgateway.persistence import SqlInteractionStore
 from ccgateway.persistence.outbound_store import SqlOutboundStore
 from ccgateway.ports import InteractionQuery, LeftWrite
 from ccgateway.services import handover
 from ccgateway.testing import build_harness
+from tests.persistence.test_outbound_store import dial
 
 CALL = Interaction("c1", "q", "ann", "+4930111", Outcome.ANSWERED, 100.0, 103.0, 160.0, 3.0,
                    57.0, 1)  # fmt: skip
 OBJECTION = SuppressNumber("+447700900777", "asked not to be called", 150.0)
 PRESENCE = SavePresence("ann", AgentState.PAUSED, "lunch")
+DIAL = dial("ob-1", 120.0)
 
 
 class Left:
@@ -70,7 +72,9 @@ def test_a_store_that_cannot_be_reached_is_logged_and_the_exit_goes_on(
     assert "could not leave its 1 unwritten writes: connection refused" in caplog.text
 
 
-async def test_the_active_takes_them_in_through_its_dispatcher_once() -> None:
+async def test_the_active_takes_them_in_through_its_dispatcher_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     harness = build_harness()
     store = Left()
     async with harness.running():
@@ -79,6 +83,7 @@ async def test_the_active_takes_them_in_through_its_dispatcher_once() -> None:
         SqlInteractionStore(engine).add(replace(CALL, call_id="c-gap", arrived_at=99.5))
         store.leave("a", 1, [RecordInteraction(CALL), OBJECTION])
         store.leave("a", 1, [RecordInteraction(replace(CALL, call_id="c-gap"))])
+        store.leave("a", 1, [RecordDial(DIAL), RecordDial(DIAL)])  # the second: kept once
         taking = asyncio.create_task(handover.take_in(store, dispatcher, every_s=0.01))
         try:
             for _ in range(200):
@@ -96,3 +101,5 @@ async def test_the_active_takes_them_in_through_its_dispatcher_once() -> None:
         }
         calls = SqlInteractionStore(engine).query(InteractionQuery())
         assert sorted((c.call_id, c.arrived_at) for c in calls) == [("c-gap", 99.5), ("c1", 100.0)]
+        assert SqlOutboundStore(engine).dials(None, None, 10) == [DIAL]
+    assert "a database write failed" not in caplog.text
