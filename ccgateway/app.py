@@ -170,7 +170,7 @@ def build_controller(
     stores = StoreWriter(config, interactions, callbacks, tasks, recordings, outbound)
     spill = _journal_file(settings, stores)  # before any state is read
     center = Center(new_leg_id=new_id, policy=settings.agents.policy())
-    load_center(center, config, clock.now(), log.warning)
+    presence = load_center(center, config, clock.now(), log.warning)
     # The dialer's campaigns (they name queues), ledgers and the dials a restart left out.
     load_outbound(center, outbound, clock.now(), log.warning)
     # The centre's promises the PBX cannot remember: queued callbacks and open tasks.
@@ -211,6 +211,7 @@ def build_controller(
             settings.database_journal_limit, spill, keep_unwritten=fence is not None
         ),
     )
+    dispatcher.presence_at_start = presence
     instruments.watch(dispatcher)
     service = CenterService(dispatcher, config, interactions, clock)
     work = WorkService(dispatcher, callbacks, tasks)

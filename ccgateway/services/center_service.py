@@ -310,8 +310,9 @@ class CenterService:
 
 def load_center(
     center: Center, config: ConfigStore, now: float, log: Callable[[str], None] | None = None
-) -> None:
-    """Fill a fresh centre from the store: configuration, then each agent's saved presence."""
+) -> dict[str, tuple[AgentState, str | None]]:
+    """Fill a fresh centre from the store: configuration, then each agent's saved presence;
+    the presences as they were stored."""
     skills, agents, queues = config.load()
     for skill in skills:
         center.put_skill(skill)
@@ -319,8 +320,10 @@ def load_center(
         center.put_agent(agent, now)
     for queue in queues:
         center.put_queue(queue, now, loading=True)
-    for agent_id, (state, reason) in config.load_presence().items():
+    presence = config.load_presence()
+    for agent_id, (state, reason) in presence.items():
         if agent_id in center.status:
             center.restore_agent_state(agent_id, state, reason, now)
         elif log is not None:
             log(f"presence saved for unknown agent {agent_id}; ignored")
+    return presence

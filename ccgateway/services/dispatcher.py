@@ -41,6 +41,7 @@ from ccgateway.domain.commands import (
     SaveTask,
     StartRecording,
 )
+from ccgateway.domain.errors import DomainError
 from ccgateway.domain.events import (
     AgentLegFailed,
     ConsentHeard,
@@ -161,6 +162,10 @@ class Dispatcher:
         # What the store holds of each agent's presence, as far as this run has written it:
         # a change that leaves it as it is writes nothing.
         self._saved_presence: dict[str, tuple[AgentState, str | None]] = {}
+        # What the store held of each agent's presence when this controller started (set by
+        # whoever loads the centre): a presence left by a controller that lost the lease is
+        # taken in only for an agent whose presence has not changed here since (take_in).
+        self.presence_at_start: dict[str, tuple[AgentState, str | None]] = {}
         # Live work of people erased meanwhile: its records are written without them.
         self.redactions = Redactions()
         # Calls whose records from the PBX's end marks are on their way (domain/gap.py).
@@ -509,26 +514,45 @@ class Dispatcher:
         """Writes a controller that lost the lease left for this one (services/handover.py),
         written in the writer's order under this controller's epoch, each as the store
         writer's `take_in` judges it; a number put on the do-not-call list there is put on
-        the live lists first, in a turn of the centre, as the API's is. Returns once they
-        are written (DatabaseUnavailable if the database went away first)."""
+        the live lists first, in a turn of the centre, as the API's is. An agent's presence
+        is asked of the centre instead (after any call in hand), and only where it has not
+        changed here since this controller started: a change made here is newer. Returns
+        once they are written (DatabaseUnavailable if the database went away first)."""
         kept: list[DurableWrite] = []
-        for write in writes:  # a presence is nobody's personal data (and is not handed over)
-            redacted = write if isinstance(write, SavePresence) else self.redactions.apply(write)
+        presences: dict[str, SavePresence] = {}  # the last left of each agent's
+        for write in writes:
+            if isinstance(write, SavePresence):  # nobody's personal data
+                presences[write.agent_id] = write
+                continue
+            redacted = self.redactions.apply(write)
             if redacted is not None:
                 assert isinstance(redacted, DurableWrite)
                 kept.append(redacted)
         numbers = [(w.number, w.reason) for w in kept if isinstance(w, SuppressNumber)]
+        asked = [p for p in presences.values() if self._presence_unchanged(p.agent_id)]
 
-        async def suppress(center: Center, now: float) -> tuple[None, list[Command]]:
+        async def take(center: Center, now: float) -> tuple[None, list[Command]]:
             for number, reason in numbers:
                 administration.suppress_numbers(center, [number], reason)
-            return None, []
+            out: list[Command] = []
+            for p in asked:
+                try:
+                    out += center.set_agent_state(p.agent_id, p.state, p.reason, now, True)
+                except DomainError as exc:  # (an agent removed since, a reason retired)
+                    log.warning("agent %s's presence left for this controller: %s", p.agent_id,
+                                exc)  # fmt: skip
+            return None, out
 
-        if numbers:
-            await self.perform(suppress)
+        if numbers or asked:
+            await self.perform(take)
         for write in kept:
             self._writes.put(partial(self._stores.take_in, write), durable=write)
         await self._writes.drain()
+
+    def _presence_unchanged(self, agent_id: str) -> bool:
+        """Whether the agent's stored presence is as it was when this controller started."""
+        start = self.presence_at_start.get(agent_id)
+        return self._saved_presence.get(agent_id, start) == start
 
     def unwritten(self, until: float = float("inf")) -> list[object]:
         """The durable writes queued up to `until` (monotonic) that are not written yet

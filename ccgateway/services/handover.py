@@ -5,15 +5,17 @@ A controller cut off from the database alone rides on the PBXs' owner marks (ser
 lease.py): it routes on, and its writes wait in its journal. When the database answers again
 another holds the lease, the fence refuses those writes, and the controller exits. Before it
 does (`leave`), it leaves in the database the writes it queued while it still had the right
-to command and of the kinds that are facts whatever happened since: a call's record, a
-dial's, a disposition, a refusal, a number put on the do-not-call list. The active takes
-them in (`take_in`): each written under its own epoch, a record only for a call it has no
-record of, a do-not-call number put on its live lists too.
+to command and of the kinds that are facts whatever happened since (a call's record, a
+dial's, a disposition, a refusal, a number put on the do-not-call list) or that the active
+can judge (an agent's presence). The active takes them in (`take_in`): each written under
+its own epoch, a record only for a call it has no record of, a do-not-call number put on
+its live lists too, a presence asked of its centre only if that agent's presence has not
+changed there since its takeover (a change made there is newer).
 
-The others are states that replace what is stored (an agent's presence, a callback, a task,
-a contact's progress, a recording's row): the active loaded its own picture at its takeover
-and may have changed it since, so an older controller's version written over it could undo
-a newer one. Those are not handed over; `leave` logs how many of each were dropped.
+The others are states that replace what is stored (a callback, a task, a contact's
+progress, a recording's row): the active loaded its own picture at its takeover and may
+have changed it since, so an older controller's version written over it could undo a newer
+one. Those are not handed over; `leave` logs how many of each were dropped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Protocol
 
-from ccgateway.domain.commands import RecordInteraction
+from ccgateway.domain.commands import RecordInteraction, SavePresence
 from ccgateway.domain.outbound.commands import (
     RecordDial,
     RecordDisposition,
@@ -36,8 +38,15 @@ from ccgateway.services.store_writes import DurableWrite
 
 log = logging.getLogger(__name__)
 
-# The writes handed over: facts, each kept once however often it is written.
-HANDED = (RecordInteraction, RecordDial, RecordDisposition, RecordRefusal, SuppressNumber)
+# The writes handed over: facts, each kept once however often it is written, and presences.
+HANDED = (
+    RecordInteraction,
+    RecordDial,
+    RecordDisposition,
+    RecordRefusal,
+    SuppressNumber,
+    SavePresence,
+)
 TAKE_EVERY_S = 2.0
 TAKE_AT_MOST = 500  # writes taken in one round
 
