@@ -64,6 +64,18 @@ class Left:
         self.rows = [row for row in self.rows if row.id not in ids]
 
 
+async def taken_in(store: Left, dispatcher: handover.TakesIn) -> None:
+    """The active's job run until it has taken in every row left (or 2 s)."""
+    taking = asyncio.create_task(handover.take_in(store, dispatcher, every_s=0.01))
+    try:
+        for _ in range(200):
+            if not store.rows:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        taking.cancel()
+
+
 def test_facts_are_handed_over_in_order_and_the_states_dropped_are_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -97,14 +109,7 @@ async def test_the_active_takes_them_in_through_its_dispatcher_once(
         store.leave("a", 1, [RecordInteraction(CALL), OBJECTION])
         store.leave("a", 1, [RecordInteraction(replace(CALL, call_id="c-gap"))])
         store.leave("a", 1, [RecordDial(DIAL), RecordDial(DIAL)])  # the second: kept once
-        taking = asyncio.create_task(handover.take_in(store, dispatcher, every_s=0.01))
-        try:
-            for _ in range(200):
-                if not store.rows:
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            taking.cancel()
+        await taken_in(store, dispatcher)
         assert store.rows == []
         assert dispatcher.center.outbound.suppressed == {
             OBJECTION.number: "internal (asked not to be called)"
@@ -135,14 +140,7 @@ async def test_a_presence_left_is_taken_only_where_the_active_changed_nothing_si
         dispatcher, center = harness.controller.dispatcher, harness.controller.dispatcher.center
         await harness.controller.service.set_agent_state("bob", AgentState.PAUSED, "training")
         store.leave("a", 1, [PRESENCE, SavePresence("bob", AgentState.AVAILABLE, None)])
-        taking = asyncio.create_task(handover.take_in(store, dispatcher, every_s=0.01))
-        try:
-            for _ in range(200):
-                if not store.rows:
-                    break
-                await asyncio.sleep(0.01)
-        finally:
-            taking.cancel()
+        await taken_in(store, dispatcher)
         assert (center.status["ann"].state, center.status["ann"].reason) == (
             AgentState.PAUSED, "lunch"
         )  # fmt: skip
